@@ -1,0 +1,102 @@
+# Builds libevent's C libraries from the Rust crates, installs them like libevent 2.2.1,
+# and runs every test.
+#
+#   make                      release libraries in build/lib
+#   make install PREFIX=DIR   headers, libraries, pkg-config and CMake files (DIR=/usr/local)
+#   make check                everything CI checks
+
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DESTDIR    ?=
+CARGO      ?= cargo
+CC         ?= cc
+
+BUILD   := build
+OUT     := $(BUILD)/lib
+OBJ     := $(BUILD)/obj
+RUSTLIB := target/release
+VERSION := 2.2.1
+
+# Which crates make up each library, and which libevent libraries each one calls
+# through the C ABI. A library with no crate yet is built empty, so that programs and
+# build files that name it still link.
+CRATES_event_core     := evrs_capi
+CRATES_event_extra    :=
+CRATES_event_pthreads := evrs_pthreads
+CRATES_event_openssl  :=
+CRATES_event_mbedtls  :=
+CRATES_event          := $(CRATES_event_core) $(CRATES_event_extra)
+NEEDS_event_core      :=
+NEEDS_event_extra     := -levent_core
+NEEDS_event_pthreads  := -levent_core
+NEEDS_event_openssl   := -levent_core
+NEEDS_event_mbedtls   := -levent_core
+NEEDS_event           :=
+
+LIBRARIES := event_core event_extra event_pthreads event_openssl event_mbedtls event
+CRATES    := $(sort $(foreach l,$(LIBRARIES),$(CRATES_$(l))))
+
+.SECONDEXPANSION:
+.PHONY: all install uninstall check check-rust check-style clean FORCE
+all: $(foreach l,$(LIBRARIES),$(OUT)/lib$(l).so)
+
+# Cargo decides whether a crate is out of date; an archive it leaves alone keeps its
+# time stamp, so nothing downstream is relinked.
+$(RUSTLIB)/lib%.a: FORCE
+	$(CARGO) build --release --workspace --lib
+
+$(OBJ)/%.o: $(RUSTLIB)/lib%.a capi/link-library.sh
+	@mkdir -p $(OBJ)
+	capi/link-library.sh object $< $* $@
+
+# The dependent libraries link against libevent_core, so it comes first.
+$(OUT)/libevent_core.so: $(foreach c,$(CRATES_event_core),$(OBJ)/$(c).o)
+	@mkdir -p $(OUT)
+	capi/link-library.sh library $(OUT) event_core "$^" "$(NEEDS_event_core)"
+
+$(OUT)/lib%.so: $$(foreach c,$$(CRATES_%),$(OBJ)/$$(c).o) $(OUT)/libevent_core.so
+	capi/link-library.sh library $(OUT) $* "$(filter %.o,$^)" "$(NEEDS_$*)"
+
+PKGCONFIG := $(foreach l,$(filter-out event,$(LIBRARIES)) event,lib$(l).pc)
+
+install: all
+	install -d $(DESTDIR)$(INCLUDEDIR)/event2 $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(LIBDIR)/cmake/libevent
+	install -m 644 include/*.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 include/event2/*.h $(DESTDIR)$(INCLUDEDIR)/event2/
+	for l in $(LIBRARIES); do \
+	    install -m 755 $(OUT)/lib$$l-2.2.so.1.0.0 $(DESTDIR)$(LIBDIR)/ && \
+	    ln -sf lib$$l-2.2.so.1.0.0 $(DESTDIR)$(LIBDIR)/lib$$l-2.2.so.1 && \
+	    ln -sf lib$$l-2.2.so.1.0.0 $(DESTDIR)$(LIBDIR)/lib$$l.so && \
+	    install -m 644 $(OUT)/lib$$l.a $(DESTDIR)$(LIBDIR)/ ; \
+	done
+	for pc in $(PKGCONFIG); do \
+	    sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	        -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	        capi/pkgconfig/$$pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/$$pc ; \
+	done
+	for f in LibeventConfig.cmake LibeventConfigVersion.cmake; do \
+	    sed -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
+	        -e 's|@VERSION@|$(VERSION)|g' capi/cmake/$$f.in > $(DESTDIR)$(LIBDIR)/cmake/libevent/$$f ; \
+	done
+
+uninstall:
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/event2 $(DESTDIR)$(LIBDIR)/cmake/libevent
+	rm -f $(foreach h,$(notdir $(wildcard include/*.h)),$(DESTDIR)$(INCLUDEDIR)/$(h))
+	rm -f $(foreach l,$(LIBRARIES),$(DESTDIR)$(LIBDIR)/lib$(l)-2.2.so.1.0.0 \
+	    $(DESTDIR)$(LIBDIR)/lib$(l)-2.2.so.1 $(DESTDIR)$(LIBDIR)/lib$(l).so \
+	    $(DESTDIR)$(LIBDIR)/lib$(l).a)
+	rm -f $(foreach pc,$(PKGCONFIG),$(DESTDIR)$(LIBDIR)/pkgconfig/$(pc))
+
+check-style:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+check-rust: all
+	EVRS_LIBDIR=$(CURDIR)/$(OUT) $(CARGO) test --workspace --release
+
+check: check-style check-rust
+
+clean:
+	rm -rf $(BUILD)
+	$(CARGO) clean

@@ -1,0 +1,329 @@
+//! Builds and runs every C program in `c-tests/`.
+//!
+//! Each program is compiled against `include/` and linked against the libraries that
+//! `make` built (in `$EVRS_LIBDIR`, by default `build/lib`), then run with a time limit.
+//! To prove that its expectations are libevent's and not ours, the same program is also
+//! built against the system's libevent 2.1 (Debian's libevent-dev) and must pass there
+//! too, unless it says `// test: requires 2.2`. See `c-tests/check.h` for the directives.
+//!
+//! Arguments: substrings of program names to run only those.
+//! Environment: `EVRS_VALGRIND=1` runs our builds under valgrind's memcheck.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+/// Poll backends a `per-backend` program runs on, with the environment that selects each
+/// (libevent's own `EVENT_NO<METHOD>` variables).
+const BACKENDS: &[(&str, &[&str])] = &[
+    ("epoll", &[]),
+    ("poll", &["EVENT_NOEPOLL"]),
+    ("select", &["EVENT_NOEPOLL", "EVENT_NOPOLL"]),
+];
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Library {
+    /// This project's build.
+    Ours,
+    /// The system's libevent 2.1 (libevent-dev).
+    System,
+}
+
+impl Library {
+    fn label(self) -> &'static str {
+        match self {
+            Library::Ours => "evrs",
+            Library::System => "libevent-2.1",
+        }
+    }
+}
+
+struct Program {
+    name: String,
+    source: PathBuf,
+    libs: Vec<String>,
+    requires_2_2: bool,
+    per_backend: bool,
+    timeout: Duration,
+}
+
+impl Program {
+    fn parse(source: PathBuf) -> Result<Program, String> {
+        let text = std::fs::read_to_string(&source).map_err(|e| e.to_string())?;
+        let name = source.file_stem().unwrap().to_string_lossy().into_owned();
+        let mut program = Program {
+            name,
+            source,
+            libs: vec!["event".to_owned()],
+            requires_2_2: false,
+            per_backend: false,
+            timeout: Duration::from_secs(30),
+        };
+        for line in text.lines() {
+            let Some(directive) = line.trim().strip_prefix("// test:") else {
+                continue;
+            };
+            let mut words = directive.split_whitespace();
+            match words.next() {
+                Some("link") => program.libs = words.map(str::to_owned).collect(),
+                Some("requires") if words.next() == Some("2.2") => program.requires_2_2 = true,
+                // Checks where libevent itself crashes or misbehaves (NULL arguments...).
+                Some("evrs-only") => program.requires_2_2 = true,
+                Some("per-backend") => program.per_backend = true,
+                Some("timeout") => {
+                    let secs = words.next().and_then(|w| w.parse().ok());
+                    program.timeout = Duration::from_secs(secs.ok_or("bad timeout")?);
+                }
+                _ => return Err(format!("unknown directive `{}`", directive.trim())),
+            }
+        }
+        Ok(program)
+    }
+
+    fn runs_on_system(&self) -> bool {
+        // Debian's libevent 2.1 has no mbedtls library.
+        !self.requires_2_2 && !self.libs.iter().any(|l| l == "event_mbedtls")
+    }
+}
+
+struct Outcome {
+    label: String,
+    result: Result<(), String>,
+}
+
+struct Harness {
+    root: PathBuf,
+    libdir: PathBuf,
+    bindir: PathBuf,
+    valgrind: bool,
+}
+
+impl Harness {
+    fn compile(&self, program: &Program, library: Library) -> Result<PathBuf, String> {
+        let out = self.bindir.join(library.label()).join(&program.name);
+        std::fs::create_dir_all(out.parent().unwrap()).map_err(|e| e.to_string())?;
+        let mut cc = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()));
+        cc.args(["-std=gnu11", "-O1", "-g", "-Wall", "-Wextra", "-Werror"])
+            .arg("-Wno-deprecated-declarations")
+            .arg("-I")
+            .arg(self.root.join("c-tests"));
+        if library == Library::Ours {
+            cc.arg("-I").arg(self.root.join("include"));
+            cc.arg("-L").arg(&self.libdir);
+            cc.arg(format!("-Wl,-rpath,{}", self.libdir.display()));
+        }
+        cc.arg(&program.source).arg("-o").arg(&out);
+        for lib in &program.libs {
+            cc.arg(format!("-l{lib}"));
+        }
+        cc.arg("-lpthread");
+        let output = cc.output().map_err(|e| format!("cannot run cc: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "compile failed:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        Ok(out)
+    }
+
+    fn run(
+        &self,
+        binary: &Path,
+        env: &[&str],
+        backend: Option<&str>,
+        program: &Program,
+        library: Library,
+    ) -> Result<(), String> {
+        let mut command = if self.valgrind && library == Library::Ours {
+            let mut c = Command::new("valgrind");
+            c.args([
+                "-q",
+                "--error-exitcode=99",
+                "--leak-check=full",
+                "--errors-for-leak-kinds=definite",
+            ]);
+            c.arg(binary);
+            c
+        } else {
+            Command::new(binary)
+        };
+        for var in env {
+            command.env(var, "1");
+        }
+        if let Some(backend) = backend {
+            command.env("EVRS_TEST_BACKEND", backend);
+        }
+        command
+            .current_dir(&self.root)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().map_err(|e| format!("cannot start: {e}"))?;
+        // Drain both pipes on their own threads so a chatty program cannot block.
+        let mut stdout = child.stdout.take().unwrap();
+        let mut stderr = child.stderr.take().unwrap();
+        let out_reader = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = stdout.read_to_string(&mut s);
+            s
+        });
+        let err_reader = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = stderr.read_to_string(&mut s);
+            s
+        });
+        let limit = if self.valgrind {
+            program.timeout * 10
+        } else {
+            program.timeout
+        };
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+                break Some(status);
+            }
+            if started.elapsed() > limit {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let output = format!(
+            "{}{}",
+            out_reader.join().unwrap(),
+            err_reader.join().unwrap()
+        );
+        match status {
+            Some(s) if s.success() => Ok(()),
+            Some(s) => Err(format!("exited with {s}:\n{output}")),
+            None => Err(format!("timed out after {limit:?}:\n{output}")),
+        }
+    }
+
+    fn test(&self, program: &Program, library: Library) -> Vec<Outcome> {
+        let label = |backend: Option<&str>| match backend {
+            Some(b) => format!("{} [{} {}]", program.name, library.label(), b),
+            None => format!("{} [{}]", program.name, library.label()),
+        };
+        let binary = match self.compile(program, library) {
+            Ok(binary) => binary,
+            Err(e) => {
+                return vec![Outcome {
+                    label: label(None),
+                    result: Err(e),
+                }]
+            }
+        };
+        if program.per_backend {
+            BACKENDS
+                .iter()
+                .map(|(backend, env)| Outcome {
+                    label: label(Some(backend)),
+                    result: self.run(&binary, env, Some(backend), program, library),
+                })
+                .collect()
+        } else {
+            vec![Outcome {
+                label: label(None),
+                result: self.run(&binary, &[], None, program, library),
+            }]
+        }
+    }
+}
+
+/// True when the system's libevent development files are installed.
+fn system_libevent_present() -> bool {
+    Path::new("/usr/include/event2/event.h").exists()
+        && Command::new("pkg-config")
+            .args(["--exists", "libevent"])
+            .env_remove("PKG_CONFIG_PATH")
+            .status()
+            .is_ok_and(|s| s.success())
+}
+
+fn main() -> ExitCode {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let libdir = std::env::var_os("EVRS_LIBDIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("build/lib"));
+    if !libdir.join("libevent_core.so").exists() {
+        eprintln!(
+            "c-tests: no libraries in {}; run `make` first",
+            libdir.display()
+        );
+        return ExitCode::FAILURE;
+    }
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let harness = Harness {
+        bindir: root.join("target/c-tests"),
+        root: root.clone(),
+        libdir,
+        valgrind: std::env::var_os("EVRS_VALGRIND").is_some_and(|v| v == "1"),
+    };
+
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(root.join("c-tests"))
+        .expect("c-tests/ exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "c"))
+        .filter(|p| {
+            let name = p.file_stem().unwrap().to_string_lossy();
+            filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()))
+        })
+        .collect();
+    sources.sort();
+
+    let differential = system_libevent_present();
+    let in_ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+    if !differential {
+        if in_ci {
+            eprintln!("c-tests: libevent-dev is not installed; the differential check cannot run");
+            failed += 1;
+        } else {
+            eprintln!("c-tests: libevent-dev is not installed; skipping the differential runs");
+        }
+    }
+
+    for source in sources {
+        let program = match Program::parse(source.clone()) {
+            Ok(p) => p,
+            Err(e) => {
+                println!("FAIL {}: {e}", source.display());
+                failed += 1;
+                continue;
+            }
+        };
+        let mut outcomes = harness.test(&program, Library::Ours);
+        if program.runs_on_system() {
+            if differential {
+                outcomes.extend(harness.test(&program, Library::System));
+            } else {
+                skipped += 1;
+            }
+        }
+        for outcome in outcomes {
+            match outcome.result {
+                Ok(()) => {
+                    passed += 1;
+                    println!("ok   {}", outcome.label);
+                }
+                Err(why) => {
+                    failed += 1;
+                    println!("FAIL {}: {why}", outcome.label);
+                }
+            }
+        }
+    }
+    println!("c-tests: {passed} passed, {failed} failed, {skipped} skipped");
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

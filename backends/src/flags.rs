@@ -1,0 +1,104 @@
+//! Small bit sets shared by every poller.
+
+use std::ops::{BitOr, BitOrAssign};
+
+macro_rules! bit_set {
+    ($(#[$doc:meta])* $name:ident { $($(#[$fdoc:meta])* $flag:ident = $value:expr),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, Debug)]
+        pub struct $name(u8);
+
+        impl $name {
+            /// The empty set.
+            pub const NONE: $name = $name(0);
+            $($(#[$fdoc])* pub const $flag: $name = $name($value);)*
+
+            /// The raw bits.
+            #[inline]
+            pub const fn bits(self) -> u8 {
+                self.0
+            }
+            /// The set with these raw bits (unknown bits are kept).
+            #[inline]
+            pub const fn from_bits(bits: u8) -> $name {
+                $name(bits)
+            }
+            /// True when every flag of `other` is in `self`.
+            #[inline]
+            pub const fn contains(self, other: $name) -> bool {
+                self.0 & other.0 == other.0
+            }
+            /// True when `self` and `other` share a flag.
+            #[inline]
+            pub const fn intersects(self, other: $name) -> bool {
+                self.0 & other.0 != 0
+            }
+            /// True for the empty set.
+            #[inline]
+            pub const fn is_empty(self) -> bool {
+                self.0 == 0
+            }
+            /// `self` without the flags of `other`.
+            #[inline]
+            pub const fn without(self, other: $name) -> $name {
+                $name(self.0 & !other.0)
+            }
+        }
+
+        impl BitOr for $name {
+            type Output = $name;
+            #[inline]
+            fn bitor(self, other: $name) -> $name {
+                $name(self.0 | other.0)
+            }
+        }
+
+        impl BitOrAssign for $name {
+            #[inline]
+            fn bitor_assign(&mut self, other: $name) {
+                self.0 |= other.0;
+            }
+        }
+    };
+}
+
+bit_set!(
+    /// What an fd is watched for.
+    Interest {
+        /// Readable (or at end of file).
+        READ = 1,
+        /// Writable.
+        WRITE = 2,
+        /// The peer closed its end (needs `Features::EARLY_CLOSE`).
+        CLOSED = 4,
+        /// Report edges, not levels (needs `Features::ET`).
+        EDGE = 8,
+    }
+);
+
+bit_set!(
+    /// What a poller found an fd ready for. Errors and hang-ups are reported as
+    /// `READ | WRITE`, so that whoever watches the fd tries it and sees the error.
+    Readiness {
+        /// Readable.
+        READ = 1,
+        /// Writable.
+        WRITE = 2,
+        /// The peer closed its end.
+        CLOSED = 4,
+    }
+);
+
+bit_set!(
+    /// A poller's abilities; the values are libevent's `EV_FEATURE_*`.
+    Features {
+        /// Edge-triggered reports.
+        ET = 0x01,
+        /// O(1) add, delete and report of one ready fd.
+        O1 = 0x02,
+        /// Any kind of fd, not only sockets.
+        FDS = 0x04,
+        /// Reports a closed peer without reading (`Interest::CLOSED`).
+        EARLY_CLOSE = 0x08,
+    }
+);

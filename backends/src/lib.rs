@@ -1,0 +1,137 @@
+//! OS readiness pollers for evrs.
+//!
+//! Each mechanism is one module behind the [`Poller`] trait; [`AnyPoller`] picks one at
+//! run time. This crate knows nothing of events, bases or callbacks: the caller says
+//! which file descriptors it wants watched for what ([`Poller::change`]), and asks which
+//! are ready ([`Poller::wait`]). Adding kqueue, devpoll, evport or IOCP is one new module
+//! and one new [`AnyPoller`] variant.
+
+use std::io;
+use std::os::fd::RawFd;
+use std::time::Duration;
+
+mod flags;
+pub use flags::{Features, Interest, Readiness};
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub mod epoll;
+pub mod poll;
+pub mod select;
+
+/// One OS readiness mechanism.
+pub trait Poller: Sized {
+    /// The method name libevent reports ("epoll", "poll", "select").
+    const NAME: &'static str;
+    /// What the mechanism can do.
+    const FEATURES: Features;
+
+    /// Creates the poller.
+    fn new(options: &Options) -> io::Result<Self>;
+
+    /// Changes what `fd` is watched for from `old` to `new`.
+    ///
+    /// The caller tracks each fd's interest and always passes the previous value as
+    /// `old`; `Interest::NONE` as `old` means "not watched yet", as `new` means "stop
+    /// watching". [`Interest::EDGE`] asks for edge-triggered reports where supported.
+    /// An error means the change did not happen (e.g. `EBADF`, or `EPERM` for a file
+    /// that the mechanism cannot watch); the caller's tracking stays at `old`.
+    fn change(&mut self, fd: RawFd, old: Interest, new: Interest) -> io::Result<()>;
+
+    /// Waits until a watched fd is ready or `timeout` passes (`None`: no limit;
+    /// `Some(Duration::ZERO)`: do not block), then calls `on_ready` once per ready fd.
+    ///
+    /// Returns `Ok(())` after an interruption by a signal (`EINTR`) too, having
+    /// reported nothing. Never reports an fd that is not watched.
+    fn wait<F: FnMut(RawFd, Readiness)>(
+        &mut self,
+        timeout: Option<Duration>,
+        on_ready: F,
+    ) -> io::Result<()>;
+}
+
+/// Options a poller may honour.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// epoll: batch changes and apply them right before waiting
+    /// (libevent's `EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST`).
+    pub use_changelist: bool,
+    /// Wake up for timeouts with better than millisecond precision where the mechanism
+    /// can (libevent's `EVENT_BASE_FLAG_PRECISE_TIMER`).
+    pub precise_timer: bool,
+}
+
+/// The methods compiled in, in libevent's order of preference.
+pub const METHODS: &[(&str, Features)] = &[
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    (epoll::Epoll::NAME, epoll::Epoll::FEATURES),
+    (poll::Poll::NAME, poll::Poll::FEATURES),
+    (select::Select::NAME, select::Select::FEATURES),
+];
+
+/// Any of the compiled-in pollers, chosen by name at run time.
+#[derive(Debug)]
+pub enum AnyPoller {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    Epoll(epoll::Epoll),
+    Poll(poll::Poll),
+    Select(select::Select),
+}
+
+impl AnyPoller {
+    /// Creates the poller called `name` (one of [`METHODS`]).
+    pub fn new(name: &str, options: &Options) -> io::Result<AnyPoller> {
+        match name {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            epoll::Epoll::NAME => epoll::Epoll::new(options).map(AnyPoller::Epoll),
+            poll::Poll::NAME => poll::Poll::new(options).map(AnyPoller::Poll),
+            select::Select::NAME => select::Select::new(options).map(AnyPoller::Select),
+            _ => Err(io::Error::from(io::ErrorKind::Unsupported)),
+        }
+    }
+
+    /// The method's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            AnyPoller::Epoll(_) => epoll::Epoll::NAME,
+            AnyPoller::Poll(_) => poll::Poll::NAME,
+            AnyPoller::Select(_) => select::Select::NAME,
+        }
+    }
+
+    /// The method's features.
+    pub fn features(&self) -> Features {
+        match self {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            AnyPoller::Epoll(_) => epoll::Epoll::FEATURES,
+            AnyPoller::Poll(_) => poll::Poll::FEATURES,
+            AnyPoller::Select(_) => select::Select::FEATURES,
+        }
+    }
+
+    /// See [`Poller::change`].
+    #[inline]
+    pub fn change(&mut self, fd: RawFd, old: Interest, new: Interest) -> io::Result<()> {
+        match self {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            AnyPoller::Epoll(p) => p.change(fd, old, new),
+            AnyPoller::Poll(p) => p.change(fd, old, new),
+            AnyPoller::Select(p) => p.change(fd, old, new),
+        }
+    }
+
+    /// See [`Poller::wait`].
+    #[inline]
+    pub fn wait<F: FnMut(RawFd, Readiness)>(
+        &mut self,
+        timeout: Option<Duration>,
+        on_ready: F,
+    ) -> io::Result<()> {
+        match self {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            AnyPoller::Epoll(p) => p.wait(timeout, on_ready),
+            AnyPoller::Poll(p) => p.wait(timeout, on_ready),
+            AnyPoller::Select(p) => p.wait(timeout, on_ready),
+        }
+    }
+}

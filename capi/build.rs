@@ -1,0 +1,57 @@
+//! Compiles the C half of the entry points (capi/c/*.c: the printf-style functions,
+//! which stable Rust cannot define) into this crate's libraries.
+//!
+//! `link-library.sh` exports the entry points of the staticlib members whose names
+//! start with the crate's name, so the objects are archived here under such names
+//! (`evrs_capi-printf.o`) instead of the hashed names the `cc` crate gives them.
+
+use std::path::PathBuf;
+
+const SOURCES: &[&str] = &["c/printf.c"];
+const LIBRARY: &str = "evrs_capi_c";
+
+fn main() {
+    for source in SOURCES {
+        println!("cargo:rerun-if-changed={source}");
+    }
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let mut build = cc::Build::new();
+    build
+        .files(SOURCES)
+        .std("c11")
+        .warnings(true)
+        .extra_warnings(true)
+        .warnings_into_errors(true);
+
+    let members: Vec<PathBuf> = build
+        .compile_intermediates()
+        .iter()
+        .map(|object| {
+            // `cc` names objects `<hash>-<source stem>.o`.
+            let name = object.file_name().expect("a file name").to_string_lossy();
+            let stem = name.split_once('-').map_or(&*name, |(_, stem)| stem);
+            let member = out_dir.join(format!("evrs_capi-{stem}"));
+            std::fs::copy(object, &member).expect("copy the object file");
+            member
+        })
+        .collect();
+
+    let archive = out_dir.join(format!("lib{LIBRARY}.a"));
+    // `ar` adds to an existing archive; start afresh so stale members cannot linger.
+    let _ = std::fs::remove_file(&archive);
+    let status = build
+        .get_archiver()
+        .arg("crs")
+        .arg(&archive)
+        .args(&members)
+        .status()
+        .expect("run the archiver");
+    assert!(
+        status.success(),
+        "the archiver failed for {}",
+        archive.display()
+    );
+
+    println!("cargo:rustc-link-search=native={}", out_dir.display());
+    println!("cargo:rustc-link-lib=static={LIBRARY}");
+}

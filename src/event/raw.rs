@@ -1,0 +1,206 @@
+//! The C layout of `struct event` and `struct event_callback` (event2/event_struct.h).
+//!
+//! These structs live in the caller's memory (an `event_assign`ed event may be on the
+//! stack, static or embedded in another struct), so the core defines them with the
+//! exact public layout and links them into its tables through their own fields: adding,
+//! deleting and dispatching an assigned event allocates nothing.
+
+use std::ffi::{c_short, c_void};
+use std::os::fd::RawFd;
+use std::ptr::{self, NonNull};
+
+/// `void (*)(evutil_socket_t, short, void *)`: an event's callback.
+pub type EventCallbackFn = unsafe extern "C" fn(RawFd, c_short, *mut c_void);
+/// `void (*)(struct event_callback *, void *)`: a bare callback's function.
+pub type SelfCallbackFn = unsafe extern "C" fn(*mut EventCallback, *mut c_void);
+/// `void (*)(struct event *, void *)`: an event finalizer.
+pub type EventFinalizeFn = unsafe extern "C" fn(*mut Event, *mut c_void);
+
+/// `evcb_flags` bits: where an event is (libevent's public `EVLIST_*` values).
+pub mod list {
+    pub const TIMEOUT: u16 = 0x01;
+    pub const INSERTED: u16 = 0x02;
+    pub const SIGNAL: u16 = 0x04;
+    pub const ACTIVE: u16 = 0x08;
+    pub const INTERNAL: u16 = 0x10;
+    pub const ACTIVE_LATER: u16 = 0x20;
+    pub const FINALIZING: u16 = 0x40;
+    pub const INIT: u16 = 0x80;
+}
+
+/// Event kinds and results (`EV_*`).
+pub mod ev {
+    pub const TIMEOUT: i16 = 0x01;
+    pub const READ: i16 = 0x02;
+    pub const WRITE: i16 = 0x04;
+    pub const SIGNAL: i16 = 0x08;
+    pub const PERSIST: i16 = 0x10;
+    pub const ET: i16 = 0x20;
+    pub const FINALIZE: i16 = 0x40;
+    pub const CLOSED: i16 = 0x80;
+}
+
+/// How a queued callback is to be run (`evcb_closure`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+pub enum Closure {
+    /// An event without `EV_PERSIST`: deleted before its callback runs.
+    Event = 0,
+    /// A signal event: its callback runs once per delivery.
+    Signal = 1,
+    /// A persistent event: stays added; its timeout is re-armed.
+    Persist = 2,
+    /// A bare `event_callback` calling its function with itself.
+    SelfCallback = 3,
+    /// A bare callback's finalizer.
+    CallbackFinalize = 4,
+    /// An event's finalizer.
+    EventFinalize = 5,
+    /// An event's finalizer, then the event is freed (`event_free_finalize`).
+    EventFinalizeFree = 6,
+}
+
+impl Closure {
+    pub fn from_raw(raw: u8) -> Closure {
+        match raw {
+            1 => Closure::Signal,
+            2 => Closure::Persist,
+            3 => Closure::SelfCallback,
+            4 => Closure::CallbackFinalize,
+            5 => Closure::EventFinalize,
+            6 => Closure::EventFinalizeFree,
+            _ => Closure::Event,
+        }
+    }
+}
+
+/// A link of a doubly linked list threaded through the linked structs themselves.
+#[repr(C)]
+#[derive(Debug)]
+pub struct Link<T> {
+    pub next: *mut T,
+    pub prev: *mut T,
+}
+
+// Manual impls: a link is two pointers and copies whatever `T` is.
+impl<T> Clone for Link<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Link<T> {}
+
+impl<T> Link<T> {
+    pub const UNLINKED: Link<T> = Link {
+        next: ptr::null_mut(),
+        prev: ptr::null_mut(),
+    };
+}
+
+/// The function of a callback; which member is live follows from its [`Closure`].
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub union CallbackFn {
+    pub event: Option<EventCallbackFn>,
+    pub self_cb: Option<SelfCallbackFn>,
+    pub event_finalize: Option<EventFinalizeFn>,
+    pub callback_finalize: Option<SelfCallbackFn>,
+}
+
+/// `struct event_callback` (40 bytes on LP64).
+#[repr(C)]
+pub struct EventCallback {
+    pub active_link: Link<EventCallback>,
+    pub flags: u16,
+    pub priority: u8,
+    pub closure: u8,
+    pub function: CallbackFn,
+    pub arg: *mut c_void,
+}
+
+/// Where an event sits among timeouts: its index in the timer heap, or its link in a
+/// common-timeout queue (the `EVLIST_TIMEOUT` flag and the timeout's encoding say which).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub union TimeoutPos {
+    pub queue: Link<Event>,
+    pub heap_index: usize,
+}
+
+/// The per-kind part of `struct event`: the link in its fd's or signal's list, then the
+/// persistent timeout of an I/O event or the call count of a signal event.
+#[repr(C)]
+pub struct KindPart {
+    pub link: Link<Event>,
+    pub extra: KindExtra,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub union KindExtra {
+    /// Interval of a persistent event's timeout (re-armed after each run).
+    pub persist_timeout: libc::timeval,
+    pub signal: SignalCalls,
+}
+
+/// How often a signal event's callback is still to be called in this run.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct SignalCalls {
+    pub ncalls: c_short,
+    pub pncalls: *mut c_short,
+}
+
+/// `struct event` (120 bytes on LP64 in libevent 2.2).
+#[repr(C)]
+pub struct Event {
+    pub callback: EventCallback,
+    pub timeout_pos: TimeoutPos,
+    pub fd: RawFd,
+    pub events: c_short,
+    pub res: c_short,
+    pub base: *const super::Base,
+    pub kind: KindPart,
+    /// When the timeout fires, on the base's monotonic clock (common timeouts keep
+    /// their queue's tag in the microseconds' high bits).
+    pub timeout: libc::timeval,
+}
+
+impl Event {
+    /// The event as the callback queued for it.
+    #[inline]
+    pub fn as_callback(event: NonNull<Event>) -> NonNull<EventCallback> {
+        // `callback` is the first field of a #[repr(C)] struct.
+        event.cast()
+    }
+
+    #[inline]
+    pub fn flags(&self) -> u16 {
+        self.callback.flags
+    }
+}
+
+#[cfg(all(test, target_pointer_width = "64"))]
+mod tests {
+    use super::*;
+    use std::mem::{offset_of, size_of};
+
+    #[test]
+    fn layout_is_libevent_2_2() {
+        assert_eq!(size_of::<EventCallback>(), 40);
+        assert_eq!(offset_of!(EventCallback, flags), 16);
+        assert_eq!(offset_of!(EventCallback, priority), 18);
+        assert_eq!(offset_of!(EventCallback, closure), 19);
+        assert_eq!(offset_of!(EventCallback, function), 24);
+        assert_eq!(offset_of!(EventCallback, arg), 32);
+        assert_eq!(size_of::<Event>(), 120);
+        assert_eq!(offset_of!(Event, timeout_pos), 40);
+        assert_eq!(offset_of!(Event, fd), 56);
+        assert_eq!(offset_of!(Event, events), 60);
+        assert_eq!(offset_of!(Event, res), 62);
+        assert_eq!(offset_of!(Event, base), 64);
+        assert_eq!(offset_of!(Event, kind), 72);
+        assert_eq!(offset_of!(Event, timeout), 104);
+    }
+}

@@ -116,6 +116,8 @@ int main(void)
 	CHECK_INT_EQ(evthread_set_condition_callbacks(&conds), 0);
 	evthread_set_id_callback(my_id);
 	evthread_enable_lock_debugging();
+	/* The old spelling does the same. */
+	evthread_enable_lock_debuging();
 
 	base = event_base_new();
 	REQUIRE(base != NULL);

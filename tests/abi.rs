@@ -330,7 +330,11 @@ fn headers_stand_alone() {
     for header in public_headers() {
         let stem = header.replace(['/', '.'], "_");
         let c = dir.join(format!("{stem}.c"));
-        std::fs::write(&c, format!("#include <{header}>\n")).unwrap();
+        std::fs::write(
+            &c,
+            format!("#include <{header}>\ntypedef int translation_unit_not_empty;\n"),
+        )
+        .unwrap();
         compile(
             "cc",
             &[

@@ -1090,9 +1090,9 @@ pub extern "C" fn event_set_fatal_callback(callback: event_fatal_cb) {
 
 #[no_mangle]
 pub extern "C" fn event_set_mem_functions(
-    malloc_fn: Option<crate::mem::MallocFn>,
-    realloc_fn: Option<crate::mem::ReallocFn>,
-    free_fn: Option<crate::mem::FreeFn>,
+    malloc_fn: Option<unsafe extern "C" fn(usize) -> *mut c_void>,
+    realloc_fn: Option<unsafe extern "C" fn(*mut c_void, usize) -> *mut c_void>,
+    free_fn: Option<unsafe extern "C" fn(*mut c_void)>,
 ) {
     ffi_boundary!("event_set_mem_functions", {
         crate::mem::set_functions(malloc_fn, realloc_fn, free_fn)

@@ -128,7 +128,6 @@ struct OnceEvent {
 }
 
 struct State {
-    poller: AnyPoller,
     /// Set while the loop waits on the poller with the lock released; changes made
     /// meanwhile (by other threads) wait in `pending_changes`.
     poller_busy: bool,
@@ -179,6 +178,10 @@ struct State {
 /// `struct event_base`.
 pub struct Base {
     state: UnsafeCell<State>,
+    /// The OS poller, apart from the state so that the loop can report readiness into
+    /// the state while it waits. Reached under the lock, or by the loop while
+    /// `State::poller_busy` is set.
+    poller: UnsafeCell<AnyPoller>,
     lock: Option<Lock>,
     wait_for_callback: Option<Condition>,
     clock: MonotonicClock,
@@ -257,16 +260,17 @@ impl Base {
         } else {
             None
         };
+        let (method, features) = (poller.name(), poller.features());
         let base = Box::new(Base {
-            method: poller.name(),
-            features: poller.features(),
+            method,
+            features,
             flags,
             limits: config.limits,
             clock: MonotonicClock::new(flags & flag::PRECISE_TIMER != 0),
             lock,
             wait_for_callback,
+            poller: UnsafeCell::new(poller),
             state: UnsafeCell::new(State {
-                poller,
                 poller_busy: false,
                 pending_changes: Vec::new(),
                 ready: Vec::new(),
@@ -328,6 +332,16 @@ impl Base {
     unsafe fn state(&self) -> &mut State {
         // SAFETY: exclusive access is the caller's guarantee.
         unsafe { &mut *self.state.get() }
+    }
+
+    /// The poller, for the holder of the lock while the loop is not waiting on it.
+    ///
+    /// # Safety
+    /// As [`Base::state`], and `poller_busy` is clear (or the caller is the waiting loop).
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn poller(&self) -> &mut AnyPoller {
+        // SAFETY: exclusive access is the caller's guarantee.
+        unsafe { &mut *self.poller.get() }
     }
 
     pub fn method(&self) -> &'static str {
@@ -703,7 +717,7 @@ impl Base {
         entry.count(e.events, 1);
         let (old, wanted) = (entry.interest, entry.wanted());
         if wanted != old {
-            if let Err(err) = Self::poller_change(st, e.fd, old, wanted) {
+            if let Err(err) = self.poller_change(st, e.fd, old, wanted) {
                 if let Some(entry) = st.fds.get_mut(fd) {
                     entry.count(e.events, -1);
                 }
@@ -724,19 +738,27 @@ impl Base {
     /// Asks the poller to watch `fd` for `new` instead of `old`, or queues the change
     /// while the loop is waiting on the poller in another thread.
     #[inline]
-    fn poller_change(st: &mut State, fd: RawFd, old: Interest, new: Interest) -> io::Result<()> {
+    fn poller_change(
+        &self,
+        st: &mut State,
+        fd: RawFd,
+        old: Interest,
+        new: Interest,
+    ) -> io::Result<()> {
         if st.poller_busy {
             st.pending_changes.push((fd, old, new));
             Ok(())
         } else {
-            st.poller.change(fd, old, new)
+            // SAFETY: the lock is held and the loop is not waiting on the poller.
+            unsafe { self.poller() }.change(fd, old, new)
         }
     }
 
     /// Applies the changes queued while the poller was busy.
-    fn apply_pending_changes(st: &mut State) {
+    fn apply_pending_changes(&self, st: &mut State) {
         for (fd, old, new) in std::mem::take(&mut st.pending_changes) {
-            if let Err(err) = st.poller.change(fd, old, new) {
+            // SAFETY: the lock is held and the loop is not waiting on the poller.
+            if let Err(err) = unsafe { self.poller() }.change(fd, old, new) {
                 log::warn(format_args!(
                     "cannot change what fd {fd} is watched for: {err}"
                 ));
@@ -761,7 +783,7 @@ impl Base {
         if wanted != entry.interest {
             let old = entry.interest;
             entry.interest = wanted;
-            if let Err(err) = Self::poller_change(st, e.fd, old, wanted) {
+            if let Err(err) = self.poller_change(st, e.fd, old, wanted) {
                 log::warn(format_args!("event_del: cannot change fd {}: {err}", e.fd));
                 return Err(EventError::Os(err.raw_os_error().unwrap_or(0)));
             }
@@ -1663,53 +1685,41 @@ impl Base {
         result
     }
 
-    /// Waits on the poller with the lock released, then activates what it reported.
-    /// Called and returns with the lock held.
+    /// Waits on the poller, then activates what it reported. Called and returns with
+    /// the lock held.
     fn wait(&self, timeout: Option<Duration>) -> io::Result<()> {
         // SAFETY: the lock is held.
         let st = unsafe { self.state() };
         st.notify_pending = false;
+        let Some(lock) = &self.lock else {
+            // Single-threaded: nothing else touches the state during the wait, so
+            // readiness is turned into activations as the poller reports it.
+            // SAFETY: the poller and the state are separate cells, each borrowed once.
+            let poller = unsafe { self.poller() };
+            return poller.wait(timeout, |fd, readiness| {
+                // SAFETY: as above; activation touches only the state.
+                unsafe { self.activate_io(self.state(), fd, readiness_to_events(readiness)) }
+            });
+        };
         let mut ready = std::mem::take(&mut st.ready);
         ready.clear();
         // While busy, nobody else touches the poller (changes are queued), so this
         // thread may use it without the lock.
         st.poller_busy = true;
-        let poller: *mut AnyPoller = &mut st.poller;
-        let outcome = {
-            let mut wait_unlocked = || {
-                // SAFETY: the poller lives in the state as long as the base, and
-                // `poller_busy` gives this thread sole use of it until cleared below.
-                unsafe { &mut *poller }.wait(timeout, |fd, readiness| ready.push((fd, readiness)))
-            };
-            match &self.lock {
-                Some(lock) => {
-                    lock.unlock();
-                    let outcome = wait_unlocked();
-                    lock.lock();
-                    outcome
-                }
-                None => wait_unlocked(),
-            }
-        };
+        lock.unlock();
+        // SAFETY: `poller_busy` gives this thread sole use of the poller until cleared.
+        let outcome =
+            unsafe { self.poller() }.wait(timeout, |fd, readiness| ready.push((fd, readiness)));
+        lock.lock();
         // SAFETY: the lock is held again; earlier borrows ended.
         let st = unsafe { self.state() };
         st.poller_busy = false;
         if !st.pending_changes.is_empty() {
-            Self::apply_pending_changes(st);
+            self.apply_pending_changes(st);
         }
         for &(fd, readiness) in &ready {
-            let mut what = 0;
-            if readiness.contains(Readiness::READ) {
-                what |= ev::READ;
-            }
-            if readiness.contains(Readiness::WRITE) {
-                what |= ev::WRITE;
-            }
-            if readiness.contains(Readiness::CLOSED) {
-                what |= ev::CLOSED;
-            }
             // SAFETY: the lock is held.
-            unsafe { self.activate_io(st, fd, what) };
+            unsafe { self.activate_io(st, fd, readiness_to_events(readiness)) };
         }
         st.ready = ready;
         outcome
@@ -1810,8 +1820,37 @@ impl Base {
             }
             st.current = cb.as_ptr();
             st.current_waiters = 0;
-            // SAFETY: the callback is live (it was queued) and the lock is held.
-            let stop = unsafe { self.invoke(st, cb, closure) };
+            let stop = match closure {
+                // The common case, kept inline: a plain or persistent event.
+                Closure::Event | Closure::Persist => {
+                    // SAFETY: event closures belong to live events.
+                    let e = unsafe { &*event.as_ptr() };
+                    // SAFETY: persistent events keep their interval in this member.
+                    let interval = unsafe { e.kind.extra.persist_timeout };
+                    let rearm = closure == Closure::Persist
+                        && (interval.tv_sec != 0 || interval.tv_usec != 0);
+                    // SAFETY: event closures store an event callback.
+                    let (function, fd, res, arg) = (
+                        unsafe { e.callback.function.event },
+                        e.fd,
+                        e.res,
+                        e.callback.arg,
+                    );
+                    if rearm {
+                        // SAFETY: the event is live; the lock is held.
+                        unsafe { self.rearm_persist_timeout(st, event) };
+                    }
+                    self.unlocked(|| {
+                        if let Some(f) = function {
+                            // SAFETY: calling the program's callback as libevent does.
+                            unsafe { f(fd, res, arg) };
+                        }
+                    });
+                    false
+                }
+                // SAFETY: the callback is live (it was queued) and the lock is held.
+                _ => unsafe { self.invoke(st, cb, closure) },
+            };
             // SAFETY: the lock is held again; earlier borrows ended.
             let st = unsafe { self.state() };
             st.current = ptr::null_mut();
@@ -1845,6 +1884,7 @@ impl Base {
     /// # Safety
     /// `cb` is live and was just taken off its queue; the lock is held and `st` is the
     /// only borrow of the state, which ends here.
+    #[inline(never)]
     unsafe fn invoke(&self, st: &mut State, cb: NonNull<EventCallback>, closure: Closure) -> bool {
         // SAFETY: guaranteed by the caller.
         let c = unsafe { &mut *cb.as_ptr() };
@@ -2038,7 +2078,8 @@ impl Base {
             ));
             EventError::Os(err.raw_os_error().unwrap_or(0))
         })?;
-        st.poller = poller;
+        // SAFETY: the lock is held and no loop runs during reinit.
+        *unsafe { self.poller() } = poller;
         if let (Some(receiver), Some(event)) =
             (st.signal_receiver.as_mut(), st.signal_event.as_mut())
         {
@@ -2094,7 +2135,8 @@ impl Base {
             entry.interest = Interest::NONE;
             let wanted = entry.wanted();
             if !wanted.is_empty() {
-                match st.poller.change(fd as RawFd, Interest::NONE, wanted) {
+                // SAFETY: as above.
+                match unsafe { self.poller() }.change(fd as RawFd, Interest::NONE, wanted) {
                     Ok(()) => entry.interest = wanted,
                     Err(_) => failed = true,
                 }
@@ -2196,6 +2238,14 @@ impl Tv {
             tv_usec: self.usec as libc::suseconds_t,
         }
     }
+}
+
+/// `EV_READ`, `EV_WRITE` and `EV_CLOSED` for what a poller reported.
+#[inline]
+fn readiness_to_events(readiness: Readiness) -> c_short {
+    let bits = c_short::from(readiness.bits());
+    // READ (1) and WRITE (2) move to EV_READ (2) and EV_WRITE (4); CLOSED (4) to EV_CLOSED (0x80).
+    ((bits & 0x3) << 1) | ((bits & 0x4) << 5)
 }
 
 /// Stops a running series of signal callbacks for this event.

@@ -49,6 +49,14 @@ pub trait Poller: Sized {
     ) -> io::Result<()>;
 }
 
+/// A wait's timeout as the kernel takes it (None: wait without limit).
+pub(crate) fn timespec(timeout: Option<Duration>) -> Option<libc::timespec> {
+    timeout.map(|t| libc::timespec {
+        tv_sec: t.as_secs().min(i64::MAX as u64) as libc::time_t,
+        tv_nsec: t.subsec_nanos() as libc::c_long,
+    })
+}
+
 /// Options a poller may honour.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Options {

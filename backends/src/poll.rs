@@ -80,10 +80,7 @@ impl Poller for Poll {
         timeout: Option<Duration>,
         mut on_ready: F,
     ) -> io::Result<()> {
-        let spec = timeout.map(|t| libc::timespec {
-            tv_sec: t.as_secs().min(i64::MAX as u64) as libc::time_t,
-            tv_nsec: t.subsec_nanos() as libc::c_long,
-        });
+        let spec = crate::timespec(timeout);
         let spec_ptr = spec
             .as_ref()
             .map_or(std::ptr::null(), |s| s as *const libc::timespec);

@@ -79,13 +79,15 @@ bit_set!(
 bit_set!(
     /// What a poller found an fd ready for. Errors and hang-ups are reported as
     /// `READ | WRITE`, so that whoever watches the fd tries it and sees the error.
+    /// The values are libevent's `EV_READ`, `EV_WRITE` and `EV_CLOSED`, so a report
+    /// needs no translation on the hot path.
     Readiness {
         /// Readable.
-        READ = 1,
+        READ = 0x02,
         /// Writable.
-        WRITE = 2,
+        WRITE = 0x04,
         /// The peer closed its end.
-        CLOSED = 4,
+        CLOSED = 0x80,
     }
 );
 

@@ -470,7 +470,9 @@ impl Base {
     fn count_inserted(st: &mut State, flags: u16, delta: isize) {
         if flags & list::INTERNAL == 0 {
             st.event_count = st.event_count.wrapping_add_signed(delta);
-            st.event_count_max = st.event_count_max.max(st.event_count);
+            if delta > 0 {
+                st.event_count_max = st.event_count_max.max(st.event_count);
+            }
         }
     }
 
@@ -479,7 +481,9 @@ impl Base {
     fn count_active(st: &mut State, flags: u16, delta: isize) {
         Self::count_inserted(st, flags, delta);
         st.active_count = st.active_count.wrapping_add_signed(delta);
-        st.active_count_max = st.active_count_max.max(st.active_count);
+        if delta > 0 {
+            st.active_count_max = st.active_count_max.max(st.active_count);
+        }
     }
 
     /// `event_base_get_num_events`.
@@ -2240,12 +2244,10 @@ impl Tv {
     }
 }
 
-/// `EV_READ`, `EV_WRITE` and `EV_CLOSED` for what a poller reported.
+/// `EV_READ`, `EV_WRITE` and `EV_CLOSED` for what a poller reported (the same bits).
 #[inline]
 fn readiness_to_events(readiness: Readiness) -> c_short {
-    let bits = c_short::from(readiness.bits());
-    // READ (1) and WRITE (2) move to EV_READ (2) and EV_WRITE (4); CLOSED (4) to EV_CLOSED (0x80).
-    ((bits & 0x3) << 1) | ((bits & 0x4) << 5)
+    c_short::from(readiness.bits())
 }
 
 /// Stops a running series of signal callbacks for this event.
@@ -2419,3 +2421,10 @@ unsafe extern "C" fn on_loopexit(_fd: RawFd, _what: c_short, arg: *mut c_void) {
     // SAFETY: the lock is held.
     unsafe { base.state() }.got_exit = true;
 }
+
+// Pollers report readiness with libevent's own bit values.
+const _: () = assert!(
+    Readiness::READ.bits() as c_short == ev::READ
+        && Readiness::WRITE.bits() as c_short == ev::WRITE
+        && Readiness::CLOSED.bits() as c_short == ev::CLOSED
+);

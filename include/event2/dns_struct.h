@@ -18,11 +18,13 @@ extern "C" {
 
 #include <event2/util.h>
 
+/** A request that arrived at a DNS server port: flags and questions. */
 struct evdns_server_request {
 	int flags;
 	int nquestions;
 	struct evdns_server_question **questions;
 };
+/** One question of a request: type, class and name. */
 struct evdns_server_question {
 	int type;
 #ifdef __cplusplus

@@ -23,44 +23,57 @@ extern "C" {
 
 #include <event2/util.h>
 
+/** Creates a base and makes it the current base of the 1.x API. NULL on failure. */
 EVENT2_EXPORT_SYMBOL
 struct event_base *event_init(void);
 
+/** Runs the current base's loop (see event_base_dispatch()). */
 EVENT2_EXPORT_SYMBOL
 int event_dispatch(void);
 
+/** Runs the current base's loop with EVLOOP_* flags. */
 EVENT2_EXPORT_SYMBOL
 int event_loop(int);
 
+/** Stops the current base's loop after the given delay. */
 EVENT2_EXPORT_SYMBOL
 int event_loopexit(const struct timeval *);
 
+/** Stops the current base's loop after the running callback. */
 EVENT2_EXPORT_SYMBOL
 int event_loopbreak(void);
 
+/** Runs a callback once on the current base (see event_base_once()). */
 EVENT2_EXPORT_SYMBOL
 int event_once(evutil_socket_t , short,
     void (*)(evutil_socket_t, short, void *), void *, const struct timeval *);
 
+/** The mechanism name of the current base. */
 EVENT2_EXPORT_SYMBOL
 const char *event_get_method(void);
 
+/** Sets the number of priorities of the current base. */
 EVENT2_EXPORT_SYMBOL
 int	event_priority_init(int);
 
+/** Assigns an event to the current base (see event_assign()). */
 EVENT2_EXPORT_SYMBOL
 void event_set(struct event *, evutil_socket_t, short, void (*)(evutil_socket_t, short, void *), void *);
 
+/** Assigns a timer event to the current base. */
 #define evtimer_set(ev, cb, arg)	event_set((ev), -1, 0, (cb), (arg))
+/** Assigns a persistent signal event to the current base. */
 #define evsignal_set(ev, x, cb, arg)	\
 	event_set((ev), (x), EV_SIGNAL|EV_PERSIST, (cb), (arg))
 
+/** 1.x names of the timer macros: add, set, delete, pending, initialized. */
 #define timeout_add(ev, tv)		event_add((ev), (tv))
 #define timeout_set(ev, cb, arg)	event_set((ev), -1, 0, (cb), (arg))
 #define timeout_del(ev)			event_del(ev)
 #define timeout_pending(ev, tv)		event_pending((ev), EV_TIMEOUT, (tv))
 #define timeout_initialized(ev)		event_initialized(ev)
 
+/** 1.x names of the signal macros: add, set, delete, pending, initialized. */
 #define signal_add(ev, tv)		event_add((ev), (tv))
 #define signal_set(ev, x, cb, arg)				\
 	event_set((ev), (x), EV_SIGNAL|EV_PERSIST, (cb), (arg))
@@ -70,7 +83,9 @@ void event_set(struct event *, evutil_socket_t, short, void (*)(evutil_socket_t,
 
 #ifndef EVENT_FD
 
+/** The fd of an event (1.x name). */
 #define EVENT_FD(ev)		((int)event_get_fd(ev))
+/** The signal number of a signal event (1.x name). */
 #define EVENT_SIGNAL(ev)	event_get_signal(ev)
 #endif
 

@@ -20,6 +20,7 @@ extern "C" {
 
 #include <event2/keyvalq_struct.h>
 
+/** Where an event is (its ev_flags): in the timeouts, added, a signal, active, internal, active next round, being finalized, assigned. */
 #define EVLIST_TIMEOUT	    0x01
 #define EVLIST_INSERTED	    0x02
 #define EVLIST_SIGNAL	    0x04
@@ -68,6 +69,7 @@ struct name {								\
 
 struct event;
 
+/** A callback the loop can queue: the base's queue link, state flags, priority, how to call it, the function and its argument. */
 struct event_callback {
 	TAILQ_ENTRY(event_callback) evcb_active_next;
 	short evcb_flags;
@@ -84,6 +86,7 @@ struct event_callback {
 };
 
 struct event_base;
+/** An event in caller memory. Its fields are the library's; use the event_get_* functions. evtimer/evsignal/event_assign() fill it. */
 struct event {
 	struct event_callback ev_evcallback;
 

@@ -21,17 +21,21 @@ extern "C" {
 
 #include <event2/util.h>
 
+/** Creates an HTTP server on the current base listening on address:port. NULL on failure. */
 EVENT2_EXPORT_SYMBOL
 struct evhttp *evhttp_start(const char *address, ev_uint16_t port);
 
+/** Creates an HTTP connection on the current base. NULL on failure. */
 EVENT2_EXPORT_SYMBOL
 struct evhttp_connection *evhttp_connection_new(
 	const char *address, ev_uint16_t port);
 
+/** Moves an HTTP connection to another base. */
 EVENT2_EXPORT_SYMBOL
 void evhttp_connection_set_base(struct evhttp_connection *evcon,
     struct event_base *base);
 
+/** The URI of a request. */
 #define evhttp_request_uri evhttp_request_get_uri
 
 #ifdef __cplusplus

@@ -21,6 +21,7 @@ extern "C" {
 
 #include <event2/util.h>
 
+/** A request or response; read its fields with the evhttp_request_get_* functions. */
 struct evhttp_request {
 #if defined(TAILQ_ENTRY)
 	TAILQ_ENTRY(evhttp_request) next;
@@ -34,6 +35,7 @@ struct {
 	struct evhttp_connection *evcon;
 	int flags;
 
+/** Request flags. */
 #define EVHTTP_REQ_OWN_CONNECTION	0x0001
 
 #define EVHTTP_PROXY_REQUEST		0x0002

@@ -10,6 +10,7 @@ extern "C" {
 
 #ifndef TAILQ_ENTRY
 #define EVENT_DEFINED_TQENTRY_
+/** List link used when <sys/queue.h> is not included. */
 #define TAILQ_ENTRY(type)						\
 struct {								\
 	struct type *tqe_next;				\
@@ -19,6 +20,7 @@ struct {								\
 
 #ifndef TAILQ_HEAD
 #define EVENT_DEFINED_TQHEAD_
+/** List head used when <sys/queue.h> is not included. */
 #define TAILQ_HEAD(name, type)			\
 struct name {					\
 	struct type *tqh_first;			\
@@ -26,6 +28,7 @@ struct name {					\
 }
 #endif
 
+/** One key/value pair of a list, such as an HTTP header. */
 struct evkeyval {
 	TAILQ_ENTRY(evkeyval) next;
 

@@ -14,6 +14,7 @@ extern "C" {
 #undef EVTAG_GET
 #undef EVTAG_ADD
 
+/** 1.x accessors of generated RPC structures: assign, get, set, add and test members. */
 #define EVTAG_ASSIGN(msg, member, args...) \
 	(*(msg)->base->member##_assign)(msg, ## args)
 #define EVTAG_GET(msg, member, args...) \

@@ -21,7 +21,9 @@ struct {								\
 }
 #endif
 
+/** How an RPC call ended. */
 struct evrpc_status {
+/** RPC results. */
 #define EVRPC_STATUS_ERR_NONE		0
 #define EVRPC_STATUS_ERR_TIMEOUT	1
 #define EVRPC_STATUS_ERR_BADPAYLOAD	2
@@ -32,6 +34,7 @@ struct evrpc_status {
 	struct evhttp_request *http_req;
 };
 
+/** A registered RPC call. */
 struct evrpc {
 	TAILQ_ENTRY(evrpc) next;
 

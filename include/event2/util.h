@@ -53,6 +53,7 @@ extern "C" {
 #endif
 
 #ifdef EVENT__HAVE_UINT64_T
+/** Fixed-width integer types, usable where <stdint.h> is missing. */
 #define ev_uint64_t uint64_t
 #define ev_int64_t int64_t
 #elif defined(_WIN32)
@@ -137,6 +138,7 @@ extern "C" {
 #endif
 
 #ifdef EVENT__ssize_t
+/** Signed size and file-offset types. */
 #define ev_ssize_t EVENT__ssize_t
 #else
 #define ev_ssize_t ssize_t
@@ -155,6 +157,7 @@ extern "C" {
 #endif
 
 #ifndef EVENT__HAVE_STDINT_H
+/** Limits of the fixed-width integer types. */
 #define EV_UINT64_MAX ((((ev_uint64_t)0xffffffffUL) << 32) | 0xffffffffUL)
 #define EV_INT64_MAX  ((((ev_int64_t) 0x7fffffffL) << 32) | 0xffffffffL)
 #define EV_INT64_MIN  ((-EV_INT64_MAX) - 1)
@@ -184,6 +187,7 @@ extern "C" {
 #endif
 
 #if EVENT__SIZEOF_SIZE_T == 8
+/** Limits of size_t and ev_ssize_t. */
 #define EV_SIZE_MAX EV_UINT64_MAX
 #define EV_SSIZE_MAX EV_INT64_MAX
 #elif EVENT__SIZEOF_SIZE_T == 4
@@ -199,6 +203,7 @@ extern "C" {
 #define EV_SSIZE_MIN ((-EV_SSIZE_MAX) - 1)
 
 #ifdef _WIN32
+/** The socket-length type. */
 #define ev_socklen_t int
 #elif defined(EVENT__socklen_t)
 #define ev_socklen_t EVENT__socklen_t
@@ -214,6 +219,7 @@ extern "C" {
 #endif
 
 #ifdef _WIN32
+/** A socket: an int on Unix, a SOCKET on Windows. */
 #define evutil_socket_t intptr_t
 #else
 #define evutil_socket_t int
@@ -225,66 +231,85 @@ struct evutil_monotonic_timer
 #endif
 ;
 
+/** Monotonic timer flags: precise (no coarse clock), and a fallback clock without monotonic support. */
 #define EV_MONOT_PRECISE  1
 #define EV_MONOT_FALLBACK 2
 
 EVENT2_EXPORT_SYMBOL int
 evutil_date_rfc1123(char *date, const size_t datelen, const struct tm *tm);
 
+/** Allocates a monotonic timer; free it with evutil_monotonic_timer_free(). NULL on failure. */
 EVENT2_EXPORT_SYMBOL
 struct evutil_monotonic_timer * evutil_monotonic_timer_new(void);
 
+/** Releases a monotonic timer. */
 EVENT2_EXPORT_SYMBOL
 void evutil_monotonic_timer_free(struct evutil_monotonic_timer *timer);
 
+/** Chooses the clock of a monotonic timer from EV_MONOT_* flags. Returns 0 or -1. */
 EVENT2_EXPORT_SYMBOL
 int evutil_configure_monotonic_time(struct evutil_monotonic_timer *timer,
                                     int flags);
 
+/** Stores the timer's current time in *tp. Returns 0 or -1. */
 EVENT2_EXPORT_SYMBOL
 int evutil_gettime_monotonic(struct evutil_monotonic_timer *timer,
                              struct timeval *tp);
 
+/** Creates a pair of connected sockets (like socketpair(2)). Returns 0 or -1. */
 EVENT2_EXPORT_SYMBOL
 int evutil_socketpair(int d, int type, int protocol, evutil_socket_t sv[2]);
 
+/** Puts a socket in non-blocking mode. Returns 0, or -1 with a warning. */
 EVENT2_EXPORT_SYMBOL
 int evutil_make_socket_nonblocking(evutil_socket_t sock);
 
+/** Lets a listening socket's address be reused at once after it closes (SO_REUSEADDR). Returns 0 or -1. */
 EVENT2_EXPORT_SYMBOL
 int evutil_make_listen_socket_reuseable(evutil_socket_t sock);
 
+/** Lets several sockets listen on one port (SO_REUSEPORT). Returns 0 or -1. */
 EVENT2_EXPORT_SYMBOL
 int evutil_make_listen_socket_reuseable_port(evutil_socket_t sock);
 
+/** Makes an IPv6 listening socket accept IPv6 only. Returns 0 or -1. */
 EVENT2_EXPORT_SYMBOL
 int evutil_make_listen_socket_ipv6only(evutil_socket_t sock);
 
+/** Makes an IPv6 listening socket accept IPv4-mapped connections too. Returns 0 or -1. */
 EVENT2_EXPORT_SYMBOL
 int evutil_make_listen_socket_not_ipv6only(evutil_socket_t sock);
 
+/** Sets close-on-exec on a socket. Returns 0 or -1. */
 EVENT2_EXPORT_SYMBOL
 int evutil_make_socket_closeonexec(evutil_socket_t sock);
 
+/** Closes a socket. Returns 0 or -1. */
 EVENT2_EXPORT_SYMBOL
 int evutil_closesocket(evutil_socket_t sock);
+/** Closes a socket (old name of evutil_closesocket). */
 #define EVUTIL_CLOSESOCKET(s) evutil_closesocket(s)
 
+/** Asks the kernel to report connections only once data arrived (TCP_DEFER_ACCEPT). Returns 0 or -1. */
 EVENT2_EXPORT_SYMBOL
 int evutil_make_tcp_listen_socket_deferred(evutil_socket_t sock);
 
 #ifdef _WIN32
 
+/** Portable access to the last socket error code. */
 #define EVUTIL_SOCKET_ERROR() WSAGetLastError()
 
 #define EVUTIL_SET_SOCKET_ERROR(errcode)		\
 	do { WSASetLastError(errcode); } while (0)
 
+/** The pending error of a socket. */
 EVENT2_EXPORT_SYMBOL
 int evutil_socket_geterror(evutil_socket_t sock);
 
+/** A description of a socket error code. */
 EVENT2_EXPORT_SYMBOL
 const char *evutil_socket_error_to_string(int errcode);
+/** The value of no socket. */
 #define EVUTIL_INVALID_SOCKET INVALID_SOCKET
 #elif defined(EVENT_IN_DOXYGEN_)
 
@@ -307,6 +332,7 @@ const char *evutil_socket_error_to_string(int errcode);
 #endif
 
 #ifdef EVENT__HAVE_TIMERADD
+/** Timeval arithmetic: add, subtract, clear, test and compare. */
 #define evutil_timeradd(tvp, uvp, vvp) timeradd((tvp), (uvp), (vvp))
 #define evutil_timersub(tvp, uvp, vvp) timersub((tvp), (uvp), (vvp))
 #else
@@ -331,32 +357,38 @@ const char *evutil_socket_error_to_string(int errcode);
 #endif
 
 #ifdef EVENT__HAVE_TIMERCLEAR
+/** Sets a timeval to zero. */
 #define evutil_timerclear(tvp) timerclear(tvp)
 #else
 #define	evutil_timerclear(tvp)	(tvp)->tv_sec = (tvp)->tv_usec = 0
 #endif
 
+/** Compares two timevals with the operator `cmp`. */
 #define	evutil_timercmp(tvp, uvp, cmp)					\
 	(((tvp)->tv_sec == (uvp)->tv_sec) ?				\
 	 ((tvp)->tv_usec cmp (uvp)->tv_usec) :				\
 	 ((tvp)->tv_sec cmp (uvp)->tv_sec))
 
 #ifdef EVENT__HAVE_TIMERISSET
+/** True when a timeval is not zero. */
 #define evutil_timerisset(tvp) timerisset(tvp)
 #else
 #define	evutil_timerisset(tvp)	((tvp)->tv_sec || (tvp)->tv_usec)
 #endif
 
 #ifdef offsetof
+/** The offset of a member in a struct type. */
 #define evutil_offsetof(type, field) offsetof(type, field)
 #else
 #define evutil_offsetof(type, field) ((off_t)(&((type *)0)->field))
 #endif
 
+/** Parses a 64-bit integer like strtoll(). */
 EVENT2_EXPORT_SYMBOL
 ev_int64_t evutil_strtoll(const char *s, char **endptr, int base);
 
 #ifdef EVENT__HAVE_GETTIMEOFDAY
+/** The wall-clock time, like gettimeofday(). */
 #define evutil_gettimeofday(tv, tz) gettimeofday((tv), (tz))
 #else
 struct timezone;
@@ -364,6 +396,7 @@ EVENT2_EXPORT_SYMBOL
 int evutil_gettimeofday(struct timeval *tv, struct timezone *tz);
 #endif
 
+/** Formats like snprintf(), always NUL-terminating when buflen > 0. Returns the full length, or -1. */
 EVENT2_EXPORT_SYMBOL
 int evutil_snprintf(char *buf, size_t buflen, const char *format, ...)
 #ifdef __GNUC__
@@ -371,6 +404,7 @@ int evutil_snprintf(char *buf, size_t buflen, const char *format, ...)
 #endif
 ;
 
+/** Like evutil_snprintf() with a va_list. */
 EVENT2_EXPORT_SYMBOL
 int evutil_vsnprintf(char *buf, size_t buflen, const char *format, va_list ap)
 #ifdef __GNUC__
@@ -378,31 +412,39 @@ int evutil_vsnprintf(char *buf, size_t buflen, const char *format, va_list ap)
 #endif
 ;
 
+/** Writes an address as text (like inet_ntop()). Returns `dst`, or NULL if it does not fit. */
 EVENT2_EXPORT_SYMBOL
 const char *evutil_inet_ntop(int af, const void *src, char *dst, size_t len);
 
+/** Like evutil_inet_pton(), also reading an IPv6 scope ("%eth0") into *indexp. */
 EVENT2_EXPORT_SYMBOL
 int evutil_inet_pton_scope(int af, const char *src, void *dst,
 	unsigned *indexp);
 
+/** Parses a textual address (like inet_pton()). Returns 1, 0 for malformed text, -1 for an unknown family. */
 EVENT2_EXPORT_SYMBOL
 int evutil_inet_pton(int af, const char *src, void *dst);
 struct sockaddr;
 
+/** Parses "addr", "addr:port" or "[ipv6]:port" into a sockaddr; *outlen is its size in and out. Returns 0 or -1. */
 EVENT2_EXPORT_SYMBOL
 int evutil_parse_sockaddr_port(const char *str, struct sockaddr *out, int *outlen);
 
+/** Orders two socket addresses (family, address, then port if `include_port`). Returns <0, 0 or >0. */
 EVENT2_EXPORT_SYMBOL
 int evutil_sockaddr_cmp(const struct sockaddr *sa1, const struct sockaddr *sa2,
     int include_port);
 
+/** Compares strings ignoring ASCII case, whatever the locale. */
 EVENT2_EXPORT_SYMBOL
 int evutil_ascii_strcasecmp(const char *str1, const char *str2);
 
+/** Like evutil_ascii_strcasecmp() for at most n characters. */
 EVENT2_EXPORT_SYMBOL
 int evutil_ascii_strncasecmp(const char *str1, const char *str2, size_t n);
 
 #ifdef EVENT__HAVE_STRUCT_ADDRINFO
+/** The address-information type of evutil_getaddrinfo(). */
 #define evutil_addrinfo addrinfo
 #else
 
@@ -419,6 +461,7 @@ struct evutil_addrinfo {
 #endif
 
 #if defined(EAI_ADDRFAMILY) && defined(EVENT__HAVE_GETADDRINFO)
+/** Error codes of evutil_getaddrinfo(). */
 #define EVUTIL_EAI_ADDRFAMILY EAI_ADDRFAMILY
 #else
 #define EVUTIL_EAI_ADDRFAMILY -901
@@ -478,6 +521,7 @@ struct evutil_addrinfo {
 #define EVUTIL_EAI_CANCEL -90001
 
 #if defined(AI_PASSIVE) && defined(EVENT__HAVE_GETADDRINFO)
+/** Flags of evutil_getaddrinfo() hints. */
 #define EVUTIL_AI_PASSIVE AI_PASSIVE
 #else
 #define EVUTIL_AI_PASSIVE 0x1000
@@ -515,25 +559,32 @@ struct evutil_addrinfo {
 
 struct evutil_addrinfo;
 
+/** Resolves a host and service into a list of addresses (blocking); free the list with evutil_freeaddrinfo(). Returns 0 or an EVUTIL_EAI_* code. */
 EVENT2_EXPORT_SYMBOL
 int evutil_getaddrinfo(const char *nodename, const char *servname,
     const struct evutil_addrinfo *hints_in, struct evutil_addrinfo **res);
 
+/** Releases a list from evutil_getaddrinfo(). */
 EVENT2_EXPORT_SYMBOL
 void evutil_freeaddrinfo(struct evutil_addrinfo *ai);
 
+/** A description of an EVUTIL_EAI_* code. */
 EVENT2_EXPORT_SYMBOL
 const char *evutil_gai_strerror(int err);
 
+/** Fills a buffer with cryptographically strong random bytes. */
 EVENT2_EXPORT_SYMBOL
 void evutil_secure_rng_get_bytes(void *buf, size_t n);
 
+/** Makes sure the random generator is seeded. Returns 0 or -1. */
 EVENT2_EXPORT_SYMBOL
 int evutil_secure_rng_init(void);
 
+/** Names the device to read seed bytes from if the kernel call is unavailable. Returns 0 or -1. */
 EVENT2_EXPORT_SYMBOL
 int evutil_secure_rng_set_urandom_device_file(char *fname);
 
+/** Mixes caller-provided bytes into the random generator. */
 EVENT2_EXPORT_SYMBOL
 void evutil_secure_rng_add_bytes(const char *dat, size_t datlen);
 

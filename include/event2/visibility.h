@@ -14,6 +14,7 @@
     defined(event_mbedtls_shared_EXPORTS)
 
 # if defined (__SUNPRO_C) && (__SUNPRO_C >= 0x550)
+/** Marks the library's public functions; empty for programs that use the library. */
 #  define EVENT2_EXPORT_SYMBOL __global
 # elif defined __GNUC__
 #  define EVENT2_EXPORT_SYMBOL __attribute__ ((visibility("default")))
@@ -31,6 +32,7 @@
 
 #if defined(_MSC_VER)
 # if defined(event_core_shared_EXPORTS)
+/** Marks public data of libevent_core. */
 #  define EVENT2_CORE_EXPORT_SYMBOL __declspec(dllexport)
 # elif defined(event_extra_shared_EXPORTS) ||  \
        defined(EVENT_VISIBILITY_WANT_DLLIMPORT)

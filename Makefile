@@ -38,6 +38,8 @@ LIBRARIES := event_core event_extra event_pthreads event_openssl event_mbedtls e
 CRATES    := $(sort $(foreach l,$(LIBRARIES),$(CRATES_$(l))))
 
 .SECONDEXPANSION:
+# Keep the staticlibs and objects between runs; they are not throwaway intermediates.
+.SECONDARY:
 .PHONY: all install uninstall check check-rust check-style clean FORCE
 all: $(foreach l,$(LIBRARIES),$(OUT)/lib$(l).so)
 

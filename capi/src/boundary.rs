@@ -26,8 +26,9 @@ macro_rules! zero_on_failure {
     )*};
 }
 
-// Unsigned results (sizes, versions, masks) and shorts (event flags) report 0.
-zero_on_failure!(u8, u16, u32, u64, usize, i16);
+// Unsigned results (sizes, versions, masks), shorts (event flags) and parsed 64-bit
+// integers (nothing parsed) report 0.
+zero_on_failure!(u8, u16, u32, u64, usize, i16, i64);
 
 /// Optional function pointers (callback getters) report NULL.
 impl<F> FailureValue for Option<F> {

@@ -217,16 +217,6 @@ pub unsafe extern "C" fn evutil_ascii_strncasecmp(
     })
 }
 
-/// `evutil_strtoll`'s answer inside the panic boundary, which reports 0 (nothing
-/// parsed) for it.
-struct ParsedI64(i64);
-
-impl crate::boundary::FailureValue for ParsedI64 {
-    fn failure() -> Self {
-        ParsedI64(0)
-    }
-}
-
 /// # Safety
 /// `s`: NULL or a C string; `endptr`: NULL or writable.
 #[no_mangle]
@@ -235,13 +225,13 @@ pub unsafe extern "C" fn evutil_strtoll(
     endptr: *mut *mut c_char,
     base: c_int,
 ) -> i64 {
-    let ParsedI64(value) = ffi_boundary!("evutil_strtoll", {
+    ffi_boundary!("evutil_strtoll", {
         // SAFETY: crate contract.
         let Some(bytes) = (unsafe { string_bytes(s) }) else {
             // SAFETY: crate contract.
             unsafe { write_out(endptr, s.cast_mut()) };
             set_errno(libc::EINVAL);
-            return ParsedI64(0);
+            return 0;
         };
         let parsed = u32::try_from(base)
             .map_err(|_| text::InvalidBase)
@@ -249,7 +239,7 @@ pub unsafe extern "C" fn evutil_strtoll(
         match parsed {
             Err(text::InvalidBase) => {
                 set_errno(libc::EINVAL);
-                ParsedI64(0)
+                0
             }
             Ok(parsed) => {
                 if parsed.overflowed {
@@ -257,11 +247,10 @@ pub unsafe extern "C" fn evutil_strtoll(
                 }
                 // SAFETY: `consumed` is within the string; `endptr` per crate contract.
                 unsafe { write_out(endptr, s.add(parsed.consumed).cast_mut()) };
-                ParsedI64(parsed.value)
+                parsed.value
             }
         }
-    });
-    value
+    })
 }
 
 // ----- addresses ------------------------------------------------------------------------

@@ -4,7 +4,6 @@
 use std::ffi::{c_char, c_int, c_short, c_uint, c_void, CStr, CString};
 use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
-use std::time::Duration;
 
 use evrs::event::raw::{list, EventFinalizeFn};
 use evrs::event::Features;
@@ -1019,11 +1018,7 @@ pub unsafe extern "C" fn event_base_gettimeofday_cached(
         // SAFETY: crate contract.
         let now = match unsafe { base_or_current(base) } {
             Some(base) => base.gettimeofday_cached(),
-            None => Tv::from_duration(
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap_or(Duration::ZERO),
-            ),
+            None => core::wall_clock(),
         };
         // SAFETY: crate contract.
         if unsafe { write_out(tv, now.to_timeval()) } {

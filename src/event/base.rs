@@ -2263,7 +2263,8 @@ unsafe fn stop_signal_calls(e: &mut Event) {
     }
 }
 
-fn wall_clock() -> Tv {
+/// The wall-clock time now.
+pub fn wall_clock() -> Tv {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();

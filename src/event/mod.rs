@@ -21,7 +21,9 @@ use std::ffi::{c_short, c_void};
 use std::os::fd::RawFd;
 use std::ptr::NonNull;
 
-pub use base::{count, loop_flag, zeroed_event, Base, DelMode, EventError, MAX_PRIORITIES};
+pub use base::{
+    count, loop_flag, wall_clock, zeroed_event, Base, DelMode, EventError, MAX_PRIORITIES,
+};
 pub use config::Config;
 pub use evrs_backends::{Features, METHODS};
 use raw::{list, Event, EventCallbackFn, EventFinalizeFn};

@@ -1803,21 +1803,16 @@ impl Base {
             let closure = Closure::from_raw(c.closure);
             let internal = c.flags & list::INTERNAL != 0;
             let event: NonNull<Event> = cb.cast();
-            match closure {
-                Closure::Persist | Closure::Signal => {
-                    // SAFETY: the callback is an event in its active queue.
-                    unsafe { self.active_remove(st, event) };
-                }
-                Closure::Event => {
-                    // SAFETY: the event is live.
-                    let _ = unsafe { self.remove_everywhere(st, event) };
-                }
-                _ => {
-                    c.flags &= !list::ACTIVE;
-                    Self::count_active(st, c.flags, -1);
-                    // SAFETY: the callback is in this queue.
-                    unsafe { st.active[priority].remove(cb) };
-                }
+            if closure == Closure::Event {
+                // Not persistent: deleted before its callback runs.
+                // SAFETY: the event is live.
+                let _ = unsafe { self.remove_everywhere(st, event) };
+            } else {
+                // Everything else only leaves the queue, whose head it is.
+                c.flags &= !list::ACTIVE;
+                Self::count_active(st, c.flags, -1);
+                // SAFETY: queued callbacks are live.
+                unsafe { st.active[priority].pop_front() };
             }
             if !internal {
                 count += 1;

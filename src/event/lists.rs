@@ -132,6 +132,26 @@ impl CallbackQueue {
         self.tail = c;
     }
 
+    /// Takes the first callback off the queue.
+    ///
+    /// # Safety
+    /// The queue's members are live.
+    #[inline]
+    pub unsafe fn pop_front(&mut self) -> Option<NonNull<EventCallback>> {
+        let first = NonNull::new(self.head)?;
+        // SAFETY: members are live; `first` is the head.
+        unsafe {
+            let next = (*first.as_ptr()).active_link.next;
+            self.head = next;
+            match next.as_mut() {
+                Some(n) => n.active_link.prev = ptr::null_mut(),
+                None => self.tail = ptr::null_mut(),
+            }
+            (*first.as_ptr()).active_link.next = ptr::null_mut();
+        }
+        Some(first)
+    }
+
     /// # Safety
     /// `cb` is live and in this queue.
     #[inline]

@@ -254,10 +254,11 @@ struct evdns_server_port *evdns_add_server_port_with_listener(
 EVENT2_EXPORT_SYMBOL
 void evdns_close_server_port(struct evdns_server_port *port);
 
+/** Options accepted by evdns_server_port_set_option(). */
 enum evdns_server_option {
-
+	/** Most TCP clients served at once; the value is a size_t. */
 	EVDNS_SOPT_TCP_MAX_CLIENTS,
-
+	/** Idle TCP clients are dropped after this struct timeval. */
 	EVDNS_SOPT_TCP_IDLE_TIMEOUT,
 };
 

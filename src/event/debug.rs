@@ -105,7 +105,14 @@ pub fn note_deleted(event: NonNull<Event>) {
 /// Fatal unless the event was set up (and not freed since).
 #[inline]
 pub fn assert_is_setup(event: NonNull<Event>, caller: &str) {
-    if enabled() && with_events(|m| !m.contains_key(&(event.as_ptr() as usize))) {
+    if enabled() {
+        check_is_setup(event, caller);
+    }
+}
+
+#[cold]
+fn check_is_setup(event: NonNull<Event>, caller: &str) {
+    if with_events(|m| !m.contains_key(&(event.as_ptr() as usize))) {
         log::fatal(
             log::ERR_ABORT,
             // The memory may have been freed: only its address is reported.

@@ -20,11 +20,27 @@ impl Tv {
         Tv::normalized(tv.tv_sec, tv.tv_usec)
     }
 
+    #[inline]
     pub fn normalized(sec: i64, usec: i64) -> Tv {
-        let sec = sec.saturating_add(usec.div_euclid(USEC_PER_SEC));
-        Tv {
-            sec,
-            usec: usec.rem_euclid(USEC_PER_SEC),
+        // Sums and differences of normalised values are at most one second off; only
+        // other input needs a division.
+        if (0..USEC_PER_SEC).contains(&usec) {
+            Tv { sec, usec }
+        } else if (USEC_PER_SEC..2 * USEC_PER_SEC).contains(&usec) {
+            Tv {
+                sec: sec.saturating_add(1),
+                usec: usec - USEC_PER_SEC,
+            }
+        } else if (-USEC_PER_SEC..0).contains(&usec) {
+            Tv {
+                sec: sec.saturating_sub(1),
+                usec: usec + USEC_PER_SEC,
+            }
+        } else {
+            Tv {
+                sec: sec.saturating_add(usec.div_euclid(USEC_PER_SEC)),
+                usec: usec.rem_euclid(USEC_PER_SEC),
+            }
         }
     }
 

@@ -256,9 +256,9 @@ void evdns_close_server_port(struct evdns_server_port *port);
 
 /** Options accepted by evdns_server_port_set_option(). */
 enum evdns_server_option {
-	/** Most TCP clients served at once; the value is a size_t. */
+	/** TCP servers only: how many clients may be connected at the same time. */
 	EVDNS_SOPT_TCP_MAX_CLIENTS,
-	/** Idle TCP clients are dropped after this struct timeval. */
+	/** TCP servers only: seconds a client may stay silent before it is disconnected. */
 	EVDNS_SOPT_TCP_IDLE_TIMEOUT,
 };
 

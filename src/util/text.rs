@@ -79,18 +79,7 @@ pub fn parse_c_integer(text: &[u8], base: u32) -> Result<ParsedInteger, InvalidB
         consumed: 0,
         overflowed: false,
     };
-    let mut pos = text.iter().take_while(|&&b| is_c_space(b)).count();
-    let negative = match text.get(pos) {
-        Some(b'-') => {
-            pos += 1;
-            true
-        }
-        Some(b'+') => {
-            pos += 1;
-            false
-        }
-        _ => false,
-    };
+    let (mut pos, negative) = skip_space_and_sign(text);
     let mut base = base;
     // Where a bare "0x" ends if no hex digit follows: the "0" is then the number.
     let mut zero_before_x = None;
@@ -158,22 +147,22 @@ pub fn parse_c_integer(text: &[u8], base: u32) -> Result<ParsedInteger, InvalidB
     })
 }
 
+/// Where the digits of a C number start after leading white space and an optional
+/// sign, and whether the sign was '-'.
+fn skip_space_and_sign(text: &[u8]) -> (usize, bool) {
+    let pos = text.iter().take_while(|&&b| is_c_space(b)).count();
+    match text.get(pos) {
+        Some(b'-') => (pos + 1, true),
+        Some(b'+') => (pos + 1, false),
+        _ => (pos, false),
+    }
+}
+
 /// Parses like C's `strtoul` and keeps the low 32 bits, as storing the result in an
 /// `unsigned int` does (`sscanf("%u")`, `(unsigned)strtoul(...)`): a minus sign negates
 /// modulo 2^64, and values beyond `u64::MAX` saturate.
 pub fn parse_c_unsigned_u32(text: &[u8]) -> Option<(u32, usize)> {
-    let mut pos = text.iter().take_while(|&&b| is_c_space(b)).count();
-    let negative = match text.get(pos) {
-        Some(b'-') => {
-            pos += 1;
-            true
-        }
-        Some(b'+') => {
-            pos += 1;
-            false
-        }
-        _ => false,
-    };
+    let (mut pos, negative) = skip_space_and_sign(text);
     let digits_start = pos;
     let mut magnitude: u64 = 0;
     let mut saturated = false;

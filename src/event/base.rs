@@ -2039,7 +2039,7 @@ impl Base {
         // SAFETY: the lock is held.
         let watchers = unsafe { self.state() }.watchers.prepare_snapshot();
         for w in watchers {
-            self.unlocked(|| w.run_prepare(self, timeout));
+            self.unlocked(|| w.run_prepare(timeout));
         }
     }
 
@@ -2047,7 +2047,7 @@ impl Base {
         // SAFETY: the lock is held.
         let watchers = unsafe { self.state() }.watchers.check_snapshot();
         for w in watchers {
-            self.unlocked(|| w.run_check(self));
+            self.unlocked(|| w.run_check());
         }
     }
 
@@ -2224,7 +2224,6 @@ impl Base {
             drop(unsafe { Box::from_raw(once) });
         }
         drop(_held);
-        debug::note_base_freed();
         drop(self);
     }
 }

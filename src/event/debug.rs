@@ -50,8 +50,6 @@ pub fn note_base_created() {
     CREATED.fetch_add(1, Ordering::Relaxed);
 }
 
-pub fn note_base_freed() {}
-
 fn describe(event: NonNull<Event>) -> String {
     // SAFETY: only called with pointers the program passed as events; reading the
     // public fields is what libevent's message does too.

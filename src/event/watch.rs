@@ -59,11 +59,11 @@ impl Watcher {
         unsafe { (self.callback)(handle, info, self.arg) };
     }
 
-    pub(super) fn run_prepare(self: &Arc<Self>, _base: &Base, timeout: Option<Duration>) {
+    pub(super) fn run_prepare(self: &Arc<Self>, timeout: Option<Duration>) {
         self.run(&WatchInfo { timeout });
     }
 
-    pub(super) fn run_check(self: &Arc<Self>, _base: &Base) {
+    pub(super) fn run_check(self: &Arc<Self>) {
         self.run(&WatchInfo { timeout: None });
     }
 }

@@ -134,6 +134,8 @@ struct State {
     pending_changes: Vec<(RawFd, Interest, Interest)>,
     /// What the last wait reported, reused from wait to wait.
     ready: Vec<(RawFd, Readiness)>,
+    /// Non-internal callbacks the last wait ran directly (see `Base::dispatch_directly`).
+    ran_directly: usize,
     fds: Vec<FdEntry>,
     signals: Vec<EventList>,
     signal_receiver: Option<SignalReceiver>,
@@ -274,6 +276,7 @@ impl Base {
                 poller_busy: false,
                 pending_changes: Vec::new(),
                 ready: Vec::new(),
+                ran_directly: 0,
                 fds: Vec::new(),
                 signals: Vec::new(),
                 signal_receiver: None,
@@ -1668,15 +1671,22 @@ impl Base {
             }
             // SAFETY: the lock is held; earlier borrows ended.
             let st = unsafe { self.state() };
+            let ran_directly = std::mem::take(&mut st.ran_directly);
+            if st.continue_now || st.got_break {
+                // A callback run during the wait asked for a new poll or a stop.
+                continue;
+            }
             self.process_timeouts(st);
             if st.active_count > 0 {
-                let ran = self.process_active();
+                let ran = self.process_active() + ran_directly;
                 // SAFETY: the lock is held; earlier borrows ended.
                 let st = unsafe { self.state() };
                 if flags & loop_flag::ONCE != 0 && st.active_count == 0 && ran != 0 {
                     break;
                 }
-            } else if flags & loop_flag::NONBLOCK != 0 {
+            } else if (flags & loop_flag::ONCE != 0 && ran_directly != 0)
+                || flags & loop_flag::NONBLOCK != 0
+            {
                 break;
             }
         }
@@ -1697,12 +1707,19 @@ impl Base {
         st.notify_pending = false;
         let Some(lock) = &self.lock else {
             // Single-threaded: nothing else touches the state during the wait, so
-            // readiness is turned into activations as the poller reports it.
+            // readiness is acted on as the poller reports it.
+            let direct = self.may_dispatch_directly(st);
+            let mut batch = DirectBatch::default();
             // SAFETY: the poller and the state are separate cells, each borrowed once.
             let poller = unsafe { self.poller() };
             return poller.wait(timeout, |fd, readiness| {
-                // SAFETY: as above; activation touches only the state.
-                unsafe { self.activate_io(self.state(), fd, readiness_to_events(readiness)) }
+                let what = readiness_to_events(readiness);
+                if direct {
+                    self.dispatch_directly(&mut batch, fd, what);
+                } else {
+                    // SAFETY: as above; activation touches only the state.
+                    unsafe { self.activate_io(self.state(), fd, what) }
+                }
             });
         };
         let mut ready = std::mem::take(&mut st.ready);
@@ -1727,6 +1744,80 @@ impl Base {
         }
         st.ready = ready;
         outcome
+    }
+
+    /// Whether ready events may run as the poller reports them instead of going
+    /// through the active queue. That gives the same order and results as queueing
+    /// when nothing is queued, there is one priority, no dispatch limit, and no
+    /// watcher wants to run between the poll and the callbacks.
+    fn may_dispatch_directly(&self, st: &State) -> bool {
+        st.active_count == 0
+            && st.active.len() == 1
+            && st.watchers.is_empty()
+            && self.limits == DispatchLimits::default()
+    }
+
+    /// Runs the callback of the one event of `fd` right away when that is
+    /// indistinguishable from activating it; otherwise activates as usual. After a
+    /// break or continue, the rest of the batch is only activated, as libevent leaves it.
+    fn dispatch_directly(&self, batch: &mut DirectBatch, fd: RawFd, what: c_short) {
+        // SAFETY: single-threaded base; no other borrow of the state is alive.
+        let st = unsafe { self.state() };
+        let single = usize::try_from(fd)
+            .ok()
+            .and_then(|i| st.fds.get(i))
+            .and_then(|entry| entry.events.first())
+            // SAFETY: list members are live.
+            .filter(|&event| unsafe { EventList::next(event) }.is_none());
+        let Some(event) = single else {
+            // SAFETY: single-threaded base.
+            return unsafe { self.activate_io(st, fd, what) };
+        };
+        // SAFETY: list members are live.
+        let e = unsafe { &mut *event.as_ptr() };
+        let res = e.events & what & !ev::ET;
+        if res == 0 {
+            return;
+        }
+        let queued = list::ACTIVE | list::ACTIVE_LATER | list::FINALIZING | list::INTERNAL;
+        let closure = e.callback.closure;
+        let plain = closure == Closure::Event as u8 || closure == Closure::Persist as u8;
+        if e.callback.flags & queued != 0 || !plain || st.got_break || st.continue_now {
+            // SAFETY: single-threaded base.
+            return unsafe { self.activate_io(st, fd, what) };
+        }
+        if !batch.time_updated {
+            // The callbacks see the time of this poll, as queued ones would.
+            self.update_cached_time(st);
+            batch.time_updated = true;
+        }
+        // Counted as if it had been queued with the rest of the batch.
+        batch.ran += 1;
+        st.active_count_max = st.active_count_max.max(batch.ran);
+        st.event_count_max = st.event_count_max.max(st.event_count + batch.ran);
+        e.res = res;
+        if closure == Closure::Event as u8 {
+            // SAFETY: the event is live and single-threaded.
+            let _ = unsafe { self.remove_everywhere(st, event) };
+        } else {
+            // SAFETY: persistent events keep their interval in this member.
+            let interval = unsafe { e.kind.extra.persist_timeout };
+            if interval.tv_sec != 0 || interval.tv_usec != 0 {
+                // SAFETY: the event is live.
+                unsafe { self.rearm_persist_timeout(st, event) };
+            }
+        }
+        // SAFETY: event closures store an event callback.
+        let (function, arg) = (unsafe { e.callback.function.event }, e.callback.arg);
+        st.current = event.as_ptr().cast();
+        st.ran_directly += 1;
+        if let Some(f) = function {
+            // SAFETY: calling the program's callback as libevent does; no borrow of
+            // the state or the event is used after it.
+            unsafe { f(fd, res, arg) };
+        }
+        // SAFETY: single-threaded base; the callback's borrows ended.
+        unsafe { self.state() }.current = ptr::null_mut();
     }
 
     fn next_timeout(&self, st: &mut State) -> Option<Duration> {
@@ -2236,6 +2327,13 @@ impl Tv {
             tv_usec: self.usec as libc::suseconds_t,
         }
     }
+}
+
+/// What one wait's direct dispatch has done so far.
+#[derive(Default)]
+struct DirectBatch {
+    ran: usize,
+    time_updated: bool,
 }
 
 /// `EV_READ`, `EV_WRITE` and `EV_CLOSED` for what a poller reported (the same bits).

@@ -150,6 +150,41 @@ impl Epoll {
     }
 }
 
+/// What an epoll report means: EPOLLIN (1) -> READ (2), EPOLLOUT (4) -> WRITE (4),
+/// EPOLLRDHUP (0x2000) -> CLOSED (0x80); an error or hang-up reads as READ | WRITE.
+#[inline]
+fn readiness(bits: u32) -> Readiness {
+    let io = ((bits & 0x1) << 1) | (bits & 0x4) | ((bits >> 6) & 0x80);
+    // EPOLLERR (0x8) and EPOLLHUP (0x10) are bits 3 and 4: either sets READ | WRITE.
+    let failed = u32::from((bits >> 3) & 0x3 != 0) * 0x6;
+    Readiness::from_bits((io | failed) as u8)
+}
+
+impl Epoll {
+    /// Applies batched changes and waits; the first `n` entries of `events` are the
+    /// reports (0 after an interruption by a signal).
+    fn wait_events(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
+        self.apply_changelist();
+        let n = match self.epoll_wait(timeout) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(0),
+            Err(e) => return Err(e),
+        };
+        // SAFETY: the kernel initialised the first `n` entries.
+        unsafe { self.events.set_len(n) };
+        Ok(n)
+    }
+
+    /// A full buffer may have left reports behind: make room for more next time.
+    fn grow_if_full(&mut self, n: usize) {
+        let full = n == self.events.capacity();
+        self.events.clear();
+        if full && self.events.capacity() < MAX_EVENTS {
+            self.events.reserve_exact(self.events.capacity());
+        }
+    }
+}
+
 impl Poller for Epoll {
     const NAME: &'static str = "epoll";
     const FEATURES: Features = Features::from_bits(
@@ -195,37 +230,39 @@ impl Poller for Epoll {
         timeout: Option<Duration>,
         mut on_ready: F,
     ) -> io::Result<()> {
-        self.apply_changelist();
-        let n = match self.epoll_wait(timeout) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(()),
-            Err(e) => return Err(e),
-        };
-        // SAFETY: the kernel initialised the first `n` entries.
-        unsafe { self.events.set_len(n) };
-        for event in &self.events {
-            let bits = event.events;
-            let mut ready = Readiness::NONE;
-            if bits & (libc::EPOLLERR | libc::EPOLLHUP) as u32 != 0 {
-                ready = Readiness::READ | Readiness::WRITE;
-            } else {
-                if bits & libc::EPOLLIN as u32 != 0 {
-                    ready |= Readiness::READ;
-                }
-                if bits & libc::EPOLLOUT as u32 != 0 {
-                    ready |= Readiness::WRITE;
-                }
-            }
-            if bits & libc::EPOLLRDHUP as u32 != 0 {
-                ready |= Readiness::CLOSED;
-            }
-            on_ready(event.u64 as RawFd, ready);
+        let n = self.wait_events(timeout)?;
+        for event in &self.events[..n] {
+            on_ready(event.u64 as RawFd, readiness(event.events));
         }
-        let full = n == self.events.capacity();
-        self.events.clear();
-        if full && self.events.capacity() < MAX_EVENTS {
-            self.events.reserve_exact(self.events.capacity());
-        }
+        self.grow_if_full(n);
+        Ok(())
+    }
+
+    fn wait_into(
+        &mut self,
+        timeout: Option<Duration>,
+        ready: &mut Vec<(RawFd, Readiness)>,
+    ) -> io::Result<()> {
+        let n = self.wait_events(timeout)?;
+        // One capacity check for the whole batch.
+        ready.extend(
+            self.events[..n]
+                .iter()
+                .map(|event| (event.u64 as RawFd, readiness(event.events))),
+        );
+        self.grow_if_full(n);
         Ok(())
     }
 }
+
+// The bit moves in `readiness` rely on these values.
+const _: () = assert!(
+    libc::EPOLLIN == 0x1
+        && libc::EPOLLOUT == 0x4
+        && libc::EPOLLRDHUP == 0x2000
+        && libc::EPOLLERR == 0x8
+        && libc::EPOLLHUP == 0x10
+        && Readiness::READ.bits() == 0x2
+        && Readiness::WRITE.bits() == 0x4
+        && Readiness::CLOSED.bits() == 0x80
+);

@@ -47,6 +47,15 @@ pub trait Poller: Sized {
         timeout: Option<Duration>,
         on_ready: F,
     ) -> io::Result<()>;
+
+    /// [`Poller::wait`], appending the reports to `ready`.
+    fn wait_into(
+        &mut self,
+        timeout: Option<Duration>,
+        ready: &mut Vec<(RawFd, Readiness)>,
+    ) -> io::Result<()> {
+        self.wait(timeout, |fd, readiness| ready.push((fd, readiness)))
+    }
 }
 
 /// A wait's timeout as the kernel takes it (None: wait without limit).
@@ -125,6 +134,21 @@ impl AnyPoller {
             AnyPoller::Epoll(p) => p.change(fd, old, new),
             AnyPoller::Poll(p) => p.change(fd, old, new),
             AnyPoller::Select(p) => p.change(fd, old, new),
+        }
+    }
+
+    /// See [`Poller::wait_into`].
+    #[inline]
+    pub fn wait_into(
+        &mut self,
+        timeout: Option<Duration>,
+        ready: &mut Vec<(RawFd, Readiness)>,
+    ) -> io::Result<()> {
+        match self {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            AnyPoller::Epoll(p) => p.wait_into(timeout, ready),
+            AnyPoller::Poll(p) => p.wait_into(timeout, ready),
+            AnyPoller::Select(p) => p.wait_into(timeout, ready),
         }
     }
 

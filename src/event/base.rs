@@ -1665,7 +1665,6 @@ impl Base {
                 result = -1;
                 break;
             }
-            self.update_cached_time(st);
             if !st.watchers.is_empty() {
                 self.run_check_watchers();
             }
@@ -1705,44 +1704,58 @@ impl Base {
         // SAFETY: the lock is held.
         let st = unsafe { self.state() };
         st.notify_pending = false;
-        let Some(lock) = &self.lock else {
-            // Single-threaded: nothing else touches the state during the wait, so
-            // readiness is acted on as the poller reports it.
-            let direct = self.may_dispatch_directly(st);
-            let mut batch = DirectBatch::default();
-            // SAFETY: the poller and the state are separate cells, each borrowed once.
-            let poller = unsafe { self.poller() };
-            return poller.wait(timeout, |fd, readiness| {
-                let what = readiness_to_events(readiness);
-                if direct {
-                    self.dispatch_directly(&mut batch, fd, what);
-                } else {
-                    // SAFETY: as above; activation touches only the state.
-                    unsafe { self.activate_io(self.state(), fd, what) }
-                }
-            });
-        };
+        let direct = self.lock.is_none() && self.may_dispatch_directly(st);
         let mut ready = std::mem::take(&mut st.ready);
         ready.clear();
-        // While busy, nobody else touches the poller (changes are queued), so this
-        // thread may use it without the lock.
+        // The poller only fills `ready`; everything it reported is acted on after the
+        // wait, when callbacks may change the poller's registrations again. While
+        // busy, other threads queue their changes instead of touching the poller.
         st.poller_busy = true;
-        lock.unlock();
-        // SAFETY: `poller_busy` gives this thread sole use of the poller until cleared.
-        let outcome =
-            unsafe { self.poller() }.wait(timeout, |fd, readiness| ready.push((fd, readiness)));
-        lock.lock();
+        let outcome = match &self.lock {
+            Some(lock) => {
+                lock.unlock();
+                // SAFETY: `poller_busy` gives this thread sole use of the poller.
+                let outcome = unsafe { self.poller() }.wait_into(timeout, &mut ready);
+                lock.lock();
+                outcome
+            }
+            // SAFETY: single-threaded: nothing else uses the poller.
+            None => unsafe { self.poller() }.wait_into(timeout, &mut ready),
+        };
         // SAFETY: the lock is held again; earlier borrows ended.
         let st = unsafe { self.state() };
         st.poller_busy = false;
+        // Callbacks and timeouts of this round see the time of this poll.
+        self.update_cached_time(st);
         if !st.pending_changes.is_empty() {
             self.apply_pending_changes(st);
         }
-        for &(fd, readiness) in &ready {
-            // SAFETY: the lock is held.
-            unsafe { self.activate_io(st, fd, readiness_to_events(readiness)) };
+        if direct {
+            // libevent would have all of them active at once: count them that way.
+            let reported = ready.len();
+            st.active_count_max = st.active_count_max.max(st.active_count + reported);
+            st.event_count_max = st.event_count_max.max(st.event_count + reported);
+            let mut rest = ready.iter();
+            for &(fd, readiness) in rest.by_ref() {
+                if self.dispatch_directly(fd, readiness_to_events(readiness)) {
+                    break;
+                }
+            }
+            // After a break or continue, the rest only becomes active, as in libevent.
+            // SAFETY: single-threaded base; the callbacks' borrows ended.
+            let st = unsafe { self.state() };
+            for &(fd, readiness) in rest {
+                // SAFETY: single-threaded base.
+                unsafe { self.activate_io(st, fd, readiness_to_events(readiness)) };
+            }
+            st.ready = ready;
+        } else {
+            for &(fd, readiness) in &ready {
+                // SAFETY: the lock is held.
+                unsafe { self.activate_io(st, fd, readiness_to_events(readiness)) };
+            }
+            st.ready = ready;
         }
-        st.ready = ready;
         outcome
     }
 
@@ -1758,9 +1771,11 @@ impl Base {
     }
 
     /// Runs the callback of the one event of `fd` right away when that is
-    /// indistinguishable from activating it; otherwise activates as usual. After a
-    /// break or continue, the rest of the batch is only activated, as libevent leaves it.
-    fn dispatch_directly(&self, batch: &mut DirectBatch, fd: RawFd, what: c_short) {
+    /// indistinguishable from activating it; otherwise activates as usual. Returns true
+    /// when a callback asked for a break or a new poll, so the rest of the batch must
+    /// only be activated.
+    #[inline(always)]
+    fn dispatch_directly(&self, fd: RawFd, what: c_short) -> bool {
         // SAFETY: single-threaded base; no other borrow of the state is alive.
         let st = unsafe { self.state() };
         let single = usize::try_from(fd)
@@ -1771,30 +1786,25 @@ impl Base {
             .filter(|&event| unsafe { EventList::next(event) }.is_none());
         let Some(event) = single else {
             // SAFETY: single-threaded base.
-            return unsafe { self.activate_io(st, fd, what) };
+            unsafe { self.activate_io(st, fd, what) };
+            return false;
         };
         // SAFETY: list members are live.
         let e = unsafe { &mut *event.as_ptr() };
-        let res = e.events & what & !ev::ET;
+        // `what` holds only EV_READ, EV_WRITE and EV_CLOSED, so EV_ET cannot match.
+        let res = e.events & what;
         if res == 0 {
-            return;
+            return false;
         }
         let queued = list::ACTIVE | list::ACTIVE_LATER | list::FINALIZING | list::INTERNAL;
         let closure = e.callback.closure;
-        let plain = closure == Closure::Event as u8 || closure == Closure::Persist as u8;
-        if e.callback.flags & queued != 0 || !plain || st.got_break || st.continue_now {
+        // Closure::Event (0) or Closure::Persist (2), not Closure::Signal (1) or others.
+        let plain = closure | Closure::Persist as u8 == Closure::Persist as u8;
+        if e.callback.flags & queued != 0 || !plain {
             // SAFETY: single-threaded base.
-            return unsafe { self.activate_io(st, fd, what) };
+            unsafe { self.activate_io(st, fd, what) };
+            return false;
         }
-        if !batch.time_updated {
-            // The callbacks see the time of this poll, as queued ones would.
-            self.update_cached_time(st);
-            batch.time_updated = true;
-        }
-        // Counted as if it had been queued with the rest of the batch.
-        batch.ran += 1;
-        st.active_count_max = st.active_count_max.max(batch.ran);
-        st.event_count_max = st.event_count_max.max(st.event_count + batch.ran);
         e.res = res;
         if closure == Closure::Event as u8 {
             // SAFETY: the event is live and single-threaded.
@@ -1817,7 +1827,9 @@ impl Base {
             unsafe { f(fd, res, arg) };
         }
         // SAFETY: single-threaded base; the callback's borrows ended.
-        unsafe { self.state() }.current = ptr::null_mut();
+        let st = unsafe { self.state() };
+        st.current = ptr::null_mut();
+        st.got_break || st.continue_now
     }
 
     fn next_timeout(&self, st: &mut State) -> Option<Duration> {
@@ -2327,13 +2339,6 @@ impl Tv {
             tv_usec: self.usec as libc::suseconds_t,
         }
     }
-}
-
-/// What one wait's direct dispatch has done so far.
-#[derive(Default)]
-struct DirectBatch {
-    ran: usize,
-    time_updated: bool,
 }
 
 /// `EV_READ`, `EV_WRITE` and `EV_CLOSED` for what a poller reported (the same bits).

@@ -84,6 +84,7 @@ impl Epoll {
         }
     }
 
+    #[inline]
     fn apply_changelist(&mut self) {
         let Some(list) = self.changelist.as_mut() else {
             return;
@@ -105,6 +106,7 @@ impl Epoll {
         }
     }
 
+    #[inline]
     fn epoll_wait(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
         let epfd = self.epfd.as_raw_fd();
         let max = self.events.capacity() as libc::c_int;
@@ -163,6 +165,7 @@ fn readiness(bits: u32) -> Readiness {
 impl Epoll {
     /// Applies batched changes and waits; the first `n` entries of `events` are the
     /// reports (0 after an interruption by a signal).
+    #[inline]
     fn wait_events(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
         self.apply_changelist();
         let n = match self.epoll_wait(timeout) {
@@ -176,6 +179,7 @@ impl Epoll {
     }
 
     /// A full buffer may have left reports behind: make room for more next time.
+    #[inline]
     fn grow_if_full(&mut self, n: usize) {
         let full = n == self.events.capacity();
         self.events.clear();
@@ -238,6 +242,7 @@ impl Poller for Epoll {
         Ok(())
     }
 
+    #[inline]
     fn wait_into(
         &mut self,
         timeout: Option<Duration>,

@@ -132,10 +132,8 @@ struct State {
     /// meanwhile (by other threads) wait in `pending_changes`.
     poller_busy: bool,
     pending_changes: Vec<(RawFd, Interest, Interest)>,
-    /// What the last wait reported, reused from wait to wait.
-    ready: Vec<(RawFd, Readiness)>,
-    /// Non-internal callbacks the last wait ran directly (see `Base::dispatch_directly`).
-    ran_directly: usize,
+    /// Whether the last wait ran callbacks directly (see `Base::dispatch_directly`).
+    ran_directly: bool,
     fds: Vec<FdEntry>,
     signals: Vec<EventList>,
     signal_receiver: Option<SignalReceiver>,
@@ -160,6 +158,8 @@ struct State {
     got_exit: bool,
     got_break: bool,
     continue_now: bool,
+    /// Set by loopbreak and loopcontinue: stop running ready callbacks directly.
+    stop_dispatch: bool,
     /// Priority of the queue being run, so that activating a more urgent event can
     /// end the run early (libevent's behaviour).
     running_priority: Option<usize>,
@@ -184,6 +184,9 @@ pub struct Base {
     /// the state while it waits. Reached under the lock, or by the loop while
     /// `State::poller_busy` is set.
     poller: UnsafeCell<AnyPoller>,
+    /// What the last wait reported, reused from wait to wait. Only the thread running
+    /// the loop (there is at most one) touches it.
+    ready: UnsafeCell<Vec<(RawFd, Readiness)>>,
     lock: Option<Lock>,
     wait_for_callback: Option<Condition>,
     clock: MonotonicClock,
@@ -191,6 +194,8 @@ pub struct Base {
     features: Features,
     flags: u32,
     limits: DispatchLimits,
+    /// No lock and no dispatch limits: the fixed half of `may_dispatch_directly`.
+    direct_capable: bool,
 }
 
 // SAFETY: the state is reached only under `lock` when the base is shared between
@@ -268,15 +273,16 @@ impl Base {
             features,
             flags,
             limits: config.limits,
+            direct_capable: lock.is_none() && config.limits == DispatchLimits::default(),
             clock: MonotonicClock::new(flags & flag::PRECISE_TIMER != 0),
             lock,
             wait_for_callback,
             poller: UnsafeCell::new(poller),
+            ready: UnsafeCell::new(Vec::new()),
             state: UnsafeCell::new(State {
                 poller_busy: false,
                 pending_changes: Vec::new(),
-                ready: Vec::new(),
-                ran_directly: 0,
+                ran_directly: false,
                 fds: Vec::new(),
                 signals: Vec::new(),
                 signal_receiver: None,
@@ -297,6 +303,7 @@ impl Base {
                 got_exit: false,
                 got_break: false,
                 continue_now: false,
+                stop_dispatch: false,
                 running_priority: None,
                 current: ptr::null_mut(),
                 current_waiters: 0,
@@ -387,7 +394,8 @@ impl Base {
     // ----- time -----------------------------------------------------------------
 
     fn read_clock(&self, st: &mut State) -> Tv {
-        let now = Tv::from_duration(self.clock.now());
+        let (sec, usec) = self.clock.now_micros();
+        let now = Tv { sec, usec };
         if now.sec >= st.last_clock_sync.saturating_add(CLOCK_SYNC_INTERVAL_SECS) {
             st.wall_minus_mono = wall_clock().minus(now);
             st.last_clock_sync = now.sec;
@@ -432,7 +440,8 @@ impl Base {
 
     /// `event_gettime_monotonic`.
     pub fn monotonic_now(&self) -> Tv {
-        Tv::from_duration(self.clock.now())
+        let (sec, usec) = self.clock.now_micros();
+        Tv { sec, usec }
     }
 
     // ----- priorities -------------------------------------------------------------
@@ -639,6 +648,9 @@ impl Base {
             let span = Tv::normalized(tv.sec, tv.usec & common::MICROSECONDS_MASK);
             if e.callback.closure == Closure::Persist as u8 && !absolute {
                 e.kind.extra.persist_timeout = tv.to_timeval_raw();
+                if tv != Tv::ZERO {
+                    e.callback.flags |= list::PERSIST_TIMEOUT;
+                }
             }
             if e.callback.flags & list::TIMEOUT != 0 {
                 // SAFETY: the event is in a timeout structure of this base.
@@ -1593,6 +1605,7 @@ impl Base {
         // SAFETY: the lock is held.
         let st = unsafe { self.state() };
         st.got_break = true;
+        st.stop_dispatch = true;
         self.notify_if_needed(st);
     }
 
@@ -1600,7 +1613,9 @@ impl Base {
     pub fn loopcontinue(&self) {
         let _held = self.held();
         // SAFETY: the lock is held.
-        unsafe { self.state() }.continue_now = true;
+        let st = unsafe { self.state() };
+        st.continue_now = true;
+        st.stop_dispatch = true;
     }
 
     pub fn got_exit(&self) -> bool {
@@ -1638,6 +1653,7 @@ impl Base {
             // SAFETY: the lock is held; earlier borrows ended.
             let st = unsafe { self.state() };
             st.continue_now = false;
+            st.stop_dispatch = false;
             if st.got_exit || st.got_break {
                 break;
             }
@@ -1677,13 +1693,13 @@ impl Base {
             }
             self.process_timeouts(st);
             if st.active_count > 0 {
-                let ran = self.process_active() + ran_directly;
+                let ran = self.process_active() + usize::from(ran_directly);
                 // SAFETY: the lock is held; earlier borrows ended.
                 let st = unsafe { self.state() };
                 if flags & loop_flag::ONCE != 0 && st.active_count == 0 && ran != 0 {
                     break;
                 }
-            } else if (flags & loop_flag::ONCE != 0 && ran_directly != 0)
+            } else if (flags & loop_flag::ONCE != 0 && ran_directly)
                 || flags & loop_flag::NONBLOCK != 0
             {
                 break;
@@ -1704,8 +1720,10 @@ impl Base {
         // SAFETY: the lock is held.
         let st = unsafe { self.state() };
         st.notify_pending = false;
-        let direct = self.lock.is_none() && self.may_dispatch_directly(st);
-        let mut ready = std::mem::take(&mut st.ready);
+        let direct = self.may_dispatch_directly(st);
+        // SAFETY: only the running loop uses this list, and a base runs one loop at a
+        // time; callbacks cannot reach it.
+        let ready = unsafe { &mut *self.ready.get() };
         ready.clear();
         // The poller only fills `ready`; everything it reported is acted on after the
         // wait, when callbacks may change the poller's registrations again. While
@@ -1715,12 +1733,12 @@ impl Base {
             Some(lock) => {
                 lock.unlock();
                 // SAFETY: `poller_busy` gives this thread sole use of the poller.
-                let outcome = unsafe { self.poller() }.wait_into(timeout, &mut ready);
+                let outcome = unsafe { self.poller() }.wait_into(timeout, ready);
                 lock.lock();
                 outcome
             }
             // SAFETY: single-threaded: nothing else uses the poller.
-            None => unsafe { self.poller() }.wait_into(timeout, &mut ready),
+            None => unsafe { self.poller() }.wait_into(timeout, ready),
         };
         // SAFETY: the lock is held again; earlier borrows ended.
         let st = unsafe { self.state() };
@@ -1748,13 +1766,11 @@ impl Base {
                 // SAFETY: single-threaded base.
                 unsafe { self.activate_io(st, fd, readiness_to_events(readiness)) };
             }
-            st.ready = ready;
         } else {
-            for &(fd, readiness) in &ready {
+            for &(fd, readiness) in ready.iter() {
                 // SAFETY: the lock is held.
                 unsafe { self.activate_io(st, fd, readiness_to_events(readiness)) };
             }
-            st.ready = ready;
         }
         outcome
     }
@@ -1763,11 +1779,12 @@ impl Base {
     /// through the active queue. That gives the same order and results as queueing
     /// when nothing is queued, there is one priority, no dispatch limit, and no
     /// watcher wants to run between the poll and the callbacks.
+    #[inline]
     fn may_dispatch_directly(&self, st: &State) -> bool {
-        st.active_count == 0
+        self.direct_capable
+            && st.active_count == 0
             && st.active.len() == 1
             && st.watchers.is_empty()
-            && self.limits == DispatchLimits::default()
     }
 
     /// Runs the callback of the one event of `fd` right away when that is
@@ -1796,7 +1813,13 @@ impl Base {
         if res == 0 {
             return false;
         }
-        let queued = list::ACTIVE | list::ACTIVE_LATER | list::FINALIZING | list::INTERNAL;
+        // Events that are queued, special, or have a persistent timeout to re-arm go
+        // through the queue.
+        let queued = list::ACTIVE
+            | list::ACTIVE_LATER
+            | list::FINALIZING
+            | list::INTERNAL
+            | list::PERSIST_TIMEOUT;
         let closure = e.callback.closure;
         // Closure::Event (0) or Closure::Persist (2), not Closure::Signal (1) or others.
         let plain = closure | Closure::Persist as u8 == Closure::Persist as u8;
@@ -1809,18 +1832,11 @@ impl Base {
         if closure == Closure::Event as u8 {
             // SAFETY: the event is live and single-threaded.
             let _ = unsafe { self.remove_everywhere(st, event) };
-        } else {
-            // SAFETY: persistent events keep their interval in this member.
-            let interval = unsafe { e.kind.extra.persist_timeout };
-            if interval.tv_sec != 0 || interval.tv_usec != 0 {
-                // SAFETY: the event is live.
-                unsafe { self.rearm_persist_timeout(st, event) };
-            }
         }
         // SAFETY: event closures store an event callback.
         let (function, arg) = (unsafe { e.callback.function.event }, e.callback.arg);
         st.current = event.as_ptr().cast();
-        st.ran_directly += 1;
+        st.ran_directly = true;
         if let Some(f) = function {
             // SAFETY: calling the program's callback as libevent does; no borrow of
             // the state or the event is used after it.
@@ -1829,7 +1845,7 @@ impl Base {
         // SAFETY: single-threaded base; the callback's borrows ended.
         let st = unsafe { self.state() };
         st.current = ptr::null_mut();
-        st.got_break || st.continue_now
+        st.stop_dispatch
     }
 
     fn next_timeout(&self, st: &mut State) -> Option<Duration> {

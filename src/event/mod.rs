@@ -222,7 +222,7 @@ pub unsafe fn set_base(event: NonNull<Event>, base: &Base) -> Result<(), EventEr
     debug::assert_is_setup(event, "event_base_set");
     // SAFETY: the event is live.
     let e = unsafe { &mut *event.as_ptr() };
-    if e.callback.flags != list::INIT {
+    if e.callback.flags & 0xff != list::INIT {
         return Err(EventError::Invalid);
     }
     e.base = base;

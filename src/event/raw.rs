@@ -26,6 +26,9 @@ pub mod list {
     pub const ACTIVE_LATER: u16 = 0x20;
     pub const FINALIZING: u16 = 0x40;
     pub const INIT: u16 = 0x80;
+    /// Not libevent's: a persistent event whose timeout is re-armed after each run
+    /// (above the public `EVLIST_ALL` bits).
+    pub const PERSIST_TIMEOUT: u16 = 0x100;
 }
 
 /// Event kinds and results (`EV_*`).

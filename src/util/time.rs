@@ -84,6 +84,30 @@ impl MonotonicClock {
         reading.unwrap_or_else(|| self.ratcheted_wall_clock())
     }
 
+    /// The current reading as whole seconds and microseconds, the resolution the event
+    /// loop keeps, without going through `Duration`.
+    #[inline]
+    pub fn now_micros(&self) -> (i64, i64) {
+        let id = match self.source {
+            ClockSource::Coarse => libc::CLOCK_MONOTONIC_COARSE,
+            ClockSource::Precise => libc::CLOCK_MONOTONIC,
+            ClockSource::Fallback => {
+                let now = self.ratcheted_wall_clock();
+                return (now.as_secs() as i64, i64::from(now.subsec_micros()));
+            }
+        };
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid timespec to write.
+        if unsafe { libc::clock_gettime(id, &mut ts) } != 0 {
+            let now = self.ratcheted_wall_clock();
+            return (now.as_secs() as i64, i64::from(now.subsec_micros()));
+        }
+        (ts.tv_sec, ts.tv_nsec / 1000)
+    }
+
     fn ratcheted_wall_clock(&self) -> Duration {
         let wall = SystemTime::now()
             .duration_since(UNIX_EPOCH)

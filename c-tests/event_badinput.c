@@ -1,6 +1,7 @@
 /* Bad arguments get an error return (and a log message), never a crash: NULL
  * pointers, invalid fds, unknown flags, out-of-range priorities.
  * libevent 2.1 crashes on several of these NULL arguments. */
+// test: per-backend
 // test: evrs-only libevent 2.1 dereferences NULL in several of these calls
 #include <event2/event.h>
 #include <event2/event_struct.h>
@@ -81,13 +82,17 @@ int main(void)
 	CHECK_INT_EQ(event_config_set_max_dispatch_interval(cfg, NULL, 1, -1), -1);
 	event_config_free(NULL);
 
-	/* Invalid fds are refused when added. */
+	/* Invalid fds are refused when added (poll and select only find out when they
+	 * wait, as with libevent). */
 	warnings = 0;
 	event_assign(&ev, base, -1, EV_READ, nothing_cb, NULL);
 	CHECK_INT_EQ(event_add(&ev, NULL), -1);
-	event_assign(&ev, base, 99999, EV_READ, nothing_cb, NULL);
-	CHECK_INT_EQ(event_add(&ev, NULL), -1);
-	CHECK(warnings >= 2);
+	CHECK(warnings >= 1);
+	if (strcmp(event_base_get_method(base), "epoll") == 0) {
+		event_assign(&ev, base, 99999, EV_READ, nothing_cb, NULL);
+		CHECK_INT_EQ(event_add(&ev, NULL), -1);
+		CHECK(warnings >= 2);
+	}
 	/* A negative timeout is refused. */
 	event_assign(&ev, base, -1, 0, nothing_cb, NULL);
 	CHECK_INT_EQ(event_add(&ev, &negative), -1);

@@ -1,6 +1,7 @@
 /* The libevent 1.x API: event_init's current base, event_set, event_dispatch,
  * event_loop, event_loopexit, event_once, event_get_method, event_priority_init, and
  * the timeout_* / signal_* macros. */
+// test: per-backend
 #include <event.h>
 
 #include <signal.h>

@@ -1,6 +1,7 @@
 /* Debug mode catches misuse of events through the fatal path: adding an event that was
  * never assigned, re-assigning an added one, and using one after event_free. Each case
  * runs in a child process whose fatal callback exits with a known status. */
+// test: per-backend
 #include <event2/event.h>
 #include <event2/event_struct.h>
 

@@ -1,5 +1,6 @@
 /* Finalizers: event_finalize and event_free_finalize run their callback from the loop
  * (or from event_base_free), never twice, and event_base_free_nofinalize skips them. */
+// test: per-backend
 #include <event2/event.h>
 #include <event2/event_struct.h>
 

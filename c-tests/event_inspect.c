@@ -1,5 +1,6 @@
 /* Looking into a base: event_base_foreach_event, event_base_dump_events, the event
  * counts, the running event, and the cached time. */
+// test: per-backend
 #include <event2/event.h>
 #include <event2/event_struct.h>
 #include <event2/util.h>

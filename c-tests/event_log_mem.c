@@ -1,5 +1,6 @@
 /* The program's log callback receives the library's warnings, debug logging can be
  * switched on, and event_set_mem_functions routes the library's allocations. */
+// test: per-backend
 #include <event2/event.h>
 #include <event2/event_struct.h>
 

@@ -1,5 +1,6 @@
 /* Priorities: lower numbers run first, a busy urgent priority starves the others,
  * and the limits of event_base_priority_init / event_priority_set. */
+// test: per-backend
 #include <event2/event.h>
 #include <event2/event_struct.h>
 #include <event2/util.h>

@@ -1,5 +1,6 @@
 /* After fork(), event_reinit gives the child's base its own kernel state: I/O events,
  * timers and signals keep working in the child. */
+// test: per-backend
 #include <event2/event.h>
 #include <event2/event_struct.h>
 #include <event2/util.h>

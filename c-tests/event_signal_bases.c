@@ -1,5 +1,6 @@
 /* Two bases that both watch a signal each receive it, with the sigaction method
  * (EVENT_BASE_FLAG_DISALLOW_SIGNALFD is libevent 2.2 API). */
+// test: per-backend
 // test: requires 2.2
 #include <event2/event.h>
 #include <event2/event_struct.h>

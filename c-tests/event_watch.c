@@ -1,5 +1,6 @@
 /* Loop watchers (libevent 2.2's watch.h): prepare callbacks run before each poll and
  * are told the poll's timeout; check callbacks run after; either may free itself. */
+// test: per-backend
 // test: requires 2.2
 #include <event2/event.h>
 #include <event2/event_struct.h>

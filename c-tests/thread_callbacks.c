@@ -1,6 +1,7 @@
 /* Custom lock, condition and thread-id functions: installing rules, a base created
  * afterwards uses them (balanced lock/unlock around a loop run), lock debugging, and
  * evthread_make_base_notifiable. Also the debug-logging mask and global shutdown. */
+// test: per-backend
 #include <event2/event.h>
 #include <event2/event_struct.h>
 #include <event2/thread.h>

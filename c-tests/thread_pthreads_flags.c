@@ -1,5 +1,6 @@
 /* evthread_use_pthreads_with_flags (libevent 2.2) with priority-inheriting mutexes:
  * a base created afterwards wakes from another thread's event_active. */
+// test: per-backend
 // test: requires 2.2
 // test: link event_core event_pthreads
 #include <event2/event.h>

@@ -100,6 +100,20 @@ int main(void)
 	memset(&unassigned, 0, sizeof(unassigned));
 	CHECK_INT_EQ(event_add(&unassigned, NULL), -1);
 	CHECK_INT_EQ(event_del(&unassigned), -1);
+	/* A pending event cannot move to another base. */
+	{
+		struct event_base *other = event_base_new();
+		struct timeval later = {10, 0};
+		event_assign(&ev, base, -1, 0, nothing_cb, NULL);
+		CHECK_INT_EQ(event_add(&ev, &later), 0);
+		CHECK_INT_EQ(event_base_set(other, &ev), -1);
+		CHECK(event_get_base(&ev) == base);
+		CHECK_INT_EQ(event_del(&ev), 0);
+		CHECK_INT_EQ(event_base_set(other, &ev), 0);
+		CHECK(event_get_base(&ev) == other);
+		event_base_free(other);
+		event_assign(&ev, base, -1, 0, nothing_cb, NULL);
+	}
 	/* Out-of-range priority. */
 	CHECK_INT_EQ(event_priority_set(&ev, 5), -1);
 	/* Invalid signal numbers. */

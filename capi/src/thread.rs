@@ -1,16 +1,30 @@
 //! `event2/thread.h`: the program's lock, condition and thread-id functions.
+//!
+//! The callback structs are turned into the core's [`LockApi`] and [`ConditionApi`]
+//! objects, which call the program's functions with the handles they returned.
 
 use std::ffi::{c_int, c_uint, c_ulong, c_void};
 use std::time::Duration;
 
 use evrs::event::Tv;
-use evrs::thread::{self, ConditionApi, LockApi};
+use evrs::thread::{self, ConditionApi, Functions, Identity, LockApi, SetError, WaitFailed};
 
 use crate::event::{event_base, timeval};
 use crate::ffi::borrow;
 
 /// `EVTHREAD_LOCKTYPE_RECURSIVE`.
 const LOCKTYPE_RECURSIVE: c_uint = 1;
+/// The lock mode the core uses: a plain, blocking, exclusive lock (no `EVTHREAD_READ`,
+/// `EVTHREAD_WRITE` or `EVTHREAD_TRY`).
+const MODE_PLAIN: c_uint = 0;
+
+type LockAllocFn = unsafe extern "C" fn(c_uint) -> *mut c_void;
+type LockFreeFn = unsafe extern "C" fn(*mut c_void, c_uint);
+type LockFn = unsafe extern "C" fn(c_uint, *mut c_void) -> c_int;
+type CondAllocFn = unsafe extern "C" fn(c_uint) -> *mut c_void;
+type CondFreeFn = unsafe extern "C" fn(*mut c_void);
+type CondSignalFn = unsafe extern "C" fn(*mut c_void, c_int) -> c_int;
+type CondWaitFn = unsafe extern "C" fn(*mut c_void, *mut c_void, *const timeval) -> c_int;
 
 /// `struct evthread_lock_callbacks`.
 #[repr(C)]
@@ -18,10 +32,10 @@ const LOCKTYPE_RECURSIVE: c_uint = 1;
 pub struct evthread_lock_callbacks {
     pub lock_api_version: c_int,
     pub supported_locktypes: c_uint,
-    pub alloc: Option<unsafe extern "C" fn(c_uint) -> *mut c_void>,
-    pub free: Option<unsafe extern "C" fn(*mut c_void, c_uint)>,
-    pub lock: Option<unsafe extern "C" fn(c_uint, *mut c_void) -> c_int>,
-    pub unlock: Option<unsafe extern "C" fn(c_uint, *mut c_void) -> c_int>,
+    pub alloc: Option<LockAllocFn>,
+    pub free: Option<LockFreeFn>,
+    pub lock: Option<LockFn>,
+    pub unlock: Option<LockFn>,
 }
 
 /// `struct evthread_condition_callbacks`.
@@ -29,19 +43,18 @@ pub struct evthread_lock_callbacks {
 #[derive(Clone, Copy)]
 pub struct evthread_condition_callbacks {
     pub condition_api_version: c_int,
-    pub alloc_condition: Option<unsafe extern "C" fn(c_uint) -> *mut c_void>,
-    pub free_condition: Option<unsafe extern "C" fn(*mut c_void)>,
-    pub signal_condition: Option<unsafe extern "C" fn(*mut c_void, c_int) -> c_int>,
-    pub wait_condition:
-        Option<unsafe extern "C" fn(*mut c_void, *mut c_void, *const timeval) -> c_int>,
+    pub alloc_condition: Option<CondAllocFn>,
+    pub free_condition: Option<CondFreeFn>,
+    pub signal_condition: Option<CondSignalFn>,
+    pub wait_condition: Option<CondWaitFn>,
 }
 
-/// The program's lock functions, complete (all four present).
+/// The program's lock functions, all four present.
 struct CLocks {
-    alloc: unsafe extern "C" fn(c_uint) -> *mut c_void,
-    free: unsafe extern "C" fn(*mut c_void, c_uint),
-    lock: unsafe extern "C" fn(c_uint, *mut c_void) -> c_int,
-    unlock: unsafe extern "C" fn(c_uint, *mut c_void) -> c_int,
+    alloc: LockAllocFn,
+    free: LockFreeFn,
+    lock: LockFn,
+    unlock: LockFn,
 }
 
 fn locktype(recursive: bool) -> c_uint {
@@ -55,34 +68,35 @@ fn locktype(recursive: bool) -> c_uint {
 // The calls below hand the program's own functions the handles they returned.
 impl LockApi for CLocks {
     fn alloc(&self, recursive: bool) -> Option<usize> {
-        // SAFETY: calling the program's allocation function.
+        // SAFETY: calling the program's allocation function as thread.h describes.
         let handle = unsafe { (self.alloc)(locktype(recursive)) };
         (!handle.is_null()).then_some(handle as usize)
     }
     fn free(&self, handle: usize, recursive: bool) {
-        // SAFETY: `handle` came from `alloc`.
+        // SAFETY: `handle` came from `alloc` with this lock type.
         unsafe { (self.free)(handle as *mut c_void, locktype(recursive)) }
     }
     fn lock(&self, handle: usize) -> bool {
         // SAFETY: `handle` came from `alloc`.
-        unsafe { (self.lock)(0, handle as *mut c_void) == 0 }
+        unsafe { (self.lock)(MODE_PLAIN, handle as *mut c_void) == 0 }
     }
     fn unlock(&self, handle: usize) -> bool {
-        // SAFETY: `handle` came from `alloc`.
-        unsafe { (self.unlock)(0, handle as *mut c_void) == 0 }
+        // SAFETY: `handle` came from `alloc` and is held by this thread.
+        unsafe { (self.unlock)(MODE_PLAIN, handle as *mut c_void) == 0 }
     }
 }
 
+/// The program's condition functions, all four present.
 struct CConditions {
-    alloc: unsafe extern "C" fn(c_uint) -> *mut c_void,
-    free: unsafe extern "C" fn(*mut c_void),
-    signal: unsafe extern "C" fn(*mut c_void, c_int) -> c_int,
-    wait: unsafe extern "C" fn(*mut c_void, *mut c_void, *const timeval) -> c_int,
+    alloc: CondAllocFn,
+    free: CondFreeFn,
+    signal: CondSignalFn,
+    wait: CondWaitFn,
 }
 
 impl ConditionApi for CConditions {
     fn alloc(&self) -> Option<usize> {
-        // SAFETY: calling the program's allocation function.
+        // SAFETY: calling the program's allocation function (condition type 0).
         let handle = unsafe { (self.alloc)(0) };
         (!handle.is_null()).then_some(handle as usize)
     }
@@ -94,61 +108,74 @@ impl ConditionApi for CConditions {
         // SAFETY: `handle` came from `alloc`.
         unsafe { (self.signal)(handle as *mut c_void, c_int::from(broadcast)) == 0 }
     }
-    fn wait(&self, handle: usize, lock: usize, timeout: Option<Duration>) -> Option<bool> {
+    fn wait(
+        &self,
+        handle: usize,
+        lock: usize,
+        timeout: Option<Duration>,
+    ) -> Result<bool, WaitFailed> {
         let tv = timeout.map(|t| Tv::from_duration(t).to_timeval());
-        let tv_ptr = tv
-            .as_ref()
-            .map_or(std::ptr::null(), |t| t as *const timeval);
-        // SAFETY: handles came from the program's functions; the timeval outlives the call.
+        let tv_ptr = tv.as_ref().map_or(std::ptr::null(), std::ptr::from_ref);
+        // SAFETY: both handles came from the program's functions; the timeval outlives
+        // the call.
         match unsafe { (self.wait)(handle as *mut c_void, lock as *mut c_void, tv_ptr) } {
-            0 => Some(true),
-            1 => Some(false),
-            _ => None,
+            0 => Ok(true),
+            1 => Ok(false),
+            _ => Err(WaitFailed),
         }
     }
 }
 
+fn status(result: Result<(), SetError>) -> c_int {
+    match result {
+        Ok(()) => 0,
+        Err(_) => -1,
+    }
+}
+
+/// `int evthread_set_lock_callbacks(const struct evthread_lock_callbacks *cbs)`
+///
+/// NULL removes the installed functions; the same functions again return 0; others
+/// after the first complete set, or a set missing a function, return -1.
+///
 /// # Safety
-/// `cbs` is NULL or a readable callbacks struct.
+/// `cbs` is NULL or a readable callbacks struct whose functions behave as thread.h says.
 #[no_mangle]
 pub unsafe extern "C" fn evthread_set_lock_callbacks(cbs: *const evthread_lock_callbacks) -> c_int {
     ffi_boundary!("evthread_set_lock_callbacks", {
         // SAFETY: crate contract.
         let Some(cbs) = (unsafe { borrow(cbs) }) else {
-            return if thread::set_lock_api(None, Vec::new()).is_ok() {
-                0
-            } else {
-                -1
-            };
+            return status(thread::set_lock_api(None));
         };
-        let (Some(alloc), Some(free), Some(lock), Some(unlock)) =
-            (cbs.alloc, cbs.free, cbs.lock, cbs.unlock)
-        else {
-            return -1;
-        };
-        let identity = vec![
+        let identity: Identity = [
             cbs.lock_api_version as usize,
             cbs.supported_locktypes as usize,
-            alloc as usize,
-            free as usize,
-            lock as usize,
-            unlock as usize,
+            cbs.alloc.map_or(0, |f| f as usize),
+            cbs.free.map_or(0, |f| f as usize),
+            cbs.lock.map_or(0, |f| f as usize),
+            cbs.unlock.map_or(0, |f| f as usize),
         ];
-        let api = CLocks {
-            alloc,
-            free,
-            lock,
-            unlock,
+        let api = match (cbs.alloc, cbs.free, cbs.lock, cbs.unlock) {
+            (Some(alloc), Some(free), Some(lock), Some(unlock)) => Some(Box::new(CLocks {
+                alloc,
+                free,
+                lock,
+                unlock,
+            })
+                as Box<dyn LockApi>),
+            _ => None,
         };
-        match thread::set_lock_api(Some(Box::new(api)), identity) {
-            Ok(()) => 0,
-            Err(_) => -1,
-        }
+        status(thread::set_lock_api(Some(Functions { identity, api })))
     })
 }
 
+/// `int evthread_set_condition_callbacks(const struct evthread_condition_callbacks *cbs)`
+///
+/// As `evthread_set_lock_callbacks`, except that a set missing a function returns 0 and
+/// installs nothing (libevent's behaviour).
+///
 /// # Safety
-/// `cbs` is NULL or a readable callbacks struct.
+/// `cbs` is NULL or a readable callbacks struct whose functions behave as thread.h says.
 #[no_mangle]
 pub unsafe extern "C" fn evthread_set_condition_callbacks(
     cbs: *const evthread_condition_callbacks,
@@ -156,51 +183,49 @@ pub unsafe extern "C" fn evthread_set_condition_callbacks(
     ffi_boundary!("evthread_set_condition_callbacks", {
         // SAFETY: crate contract.
         let Some(cbs) = (unsafe { borrow(cbs) }) else {
-            return if thread::set_condition_api(None, Vec::new()).is_ok() {
-                0
-            } else {
-                -1
-            };
+            return status(thread::set_condition_api(None));
         };
-        let (Some(alloc), Some(free), Some(signal), Some(wait)) = (
+        let identity: Identity = [
+            cbs.condition_api_version as usize,
+            cbs.alloc_condition.map_or(0, |f| f as usize),
+            cbs.free_condition.map_or(0, |f| f as usize),
+            cbs.signal_condition.map_or(0, |f| f as usize),
+            cbs.wait_condition.map_or(0, |f| f as usize),
+            0,
+        ];
+        let api = match (
             cbs.alloc_condition,
             cbs.free_condition,
             cbs.signal_condition,
             cbs.wait_condition,
-        ) else {
-            return -1;
+        ) {
+            (Some(alloc), Some(free), Some(signal), Some(wait)) => Some(Box::new(CConditions {
+                alloc,
+                free,
+                signal,
+                wait,
+            })
+                as Box<dyn ConditionApi>),
+            _ => None,
         };
-        let identity = vec![
-            cbs.condition_api_version as usize,
-            alloc as usize,
-            free as usize,
-            signal as usize,
-            wait as usize,
-        ];
-        let api = CConditions {
-            alloc,
-            free,
-            signal,
-            wait,
-        };
-        match thread::set_condition_api(Some(Box::new(api)), identity) {
-            Ok(()) => 0,
-            Err(_) => -1,
-        }
+        status(thread::set_condition_api(Some(Functions { identity, api })))
     })
 }
 
-/// `void evthread_set_id_callback(unsigned long (*id_fn)(void))`
+/// `void evthread_set_id_callback(unsigned long (*id_fn)(void))`; NULL removes it.
 #[no_mangle]
 pub extern "C" fn evthread_set_id_callback(id_fn: Option<unsafe extern "C" fn() -> c_ulong>) {
     ffi_boundary!("evthread_set_id_callback", {
         thread::set_thread_id_fn(id_fn.map(|f| -> thread::IdFn {
-            // SAFETY: calling the program's id function.
-            Box::new(move || unsafe { f() })
+            // `unsigned long` is 64 bits here but 32 on some platforms.
+            #[allow(clippy::useless_conversion)]
+            // SAFETY: calling the program's id function, which takes no arguments.
+            Box::new(move || u64::from(unsafe { f() }))
         }));
     })
 }
 
+/// `void evthread_enable_lock_debugging(void)`
 #[no_mangle]
 pub extern "C" fn evthread_enable_lock_debugging() {
     ffi_boundary!("evthread_enable_lock_debugging", {
@@ -208,13 +233,19 @@ pub extern "C" fn evthread_enable_lock_debugging() {
     })
 }
 
-/// The old, misspelled name of `evthread_enable_lock_debugging`.
+/// `void evthread_enable_lock_debuging(void)`: the old, misspelled name of
+/// `evthread_enable_lock_debugging`, kept for programs that still call it.
 #[no_mangle]
 pub extern "C" fn evthread_enable_lock_debuging() {
     ffi_boundary!("evthread_enable_lock_debuging", {
         thread::enable_lock_debugging()
     })
 }
+
+// ---------------------------------------------------------------------------------------
+// Base notification: `evthread_make_base_notifiable`, which belongs to the event loop
+// rather than to the lock functions above.
+// ---------------------------------------------------------------------------------------
 
 /// # Safety
 /// `base` is NULL or a live base.

@@ -287,7 +287,9 @@ int event_base_got_break(struct event_base *eb);
 #define evuser_new(b, cb, arg)		event_new((b), -1, 0, (cb), (arg))
 /** Deletes a user event. */
 #define evuser_del(ev)			event_del(ev)
+/** Whether a user event is pending or active (event_pending() with no flags). */
 #define evuser_pending(ev, tv)		event_pending((ev), 0, (tv))
+/** Whether a user event was assigned. */
 #define evuser_initialized(ev)		event_initialized(ev)
 /** Fires a user event. */
 #define evuser_trigger(ev)		event_active((ev), 0, 0)

@@ -4,9 +4,6 @@
 #ifndef EVENT2_EVENT_COMPAT_H_INCLUDED_
 #define EVENT2_EVENT_COMPAT_H_INCLUDED_
 
-/* Included so that this header compiles on its own. */
-#include <event2/event_struct.h>
-
 #include <event2/visibility.h>
 
 #ifdef __cplusplus
@@ -23,40 +20,51 @@ extern "C" {
 
 #include <event2/util.h>
 
-/** Creates a base and makes it the current base of the 1.x API. NULL on failure. */
+/** Creates a new event base and makes it the process-wide "current" base that the
+    other 1.x calls here act on. Returns the base, or NULL when it cannot be built. */
 EVENT2_EXPORT_SYMBOL
 struct event_base *event_init(void);
 
-/** Runs the current base's loop (see event_base_dispatch()). */
+/** Runs the current base's loop as event_base_dispatch() does.
+    Returns 0 on a normal end, 1 when no events were left, -1 on error. */
 EVENT2_EXPORT_SYMBOL
 int event_dispatch(void);
 
-/** Runs the current base's loop with EVLOOP_* flags. */
+/** Runs the current base's loop with EVLOOP_* flags, as event_base_loop() does.
+    Returns 0, 1 when no events were left, or -1 on error. */
 EVENT2_EXPORT_SYMBOL
 int event_loop(int);
 
-/** Stops the current base's loop after the given delay. */
+/** Asks the current base's loop to stop once the given delay is over (NULL: at once).
+    Returns 0 on success, -1 on failure. */
 EVENT2_EXPORT_SYMBOL
 int event_loopexit(const struct timeval *);
 
-/** Stops the current base's loop after the running callback. */
+/** Asks the current base's loop to stop right after the running callback.
+    Returns 0 on success, -1 on failure. */
 EVENT2_EXPORT_SYMBOL
 int event_loopbreak(void);
 
-/** Runs a callback once on the current base (see event_base_once()). */
+/** Schedules a one-shot callback on the current base, as event_base_once() does.
+    Returns 0 on success, -1 on failure. */
 EVENT2_EXPORT_SYMBOL
 int event_once(evutil_socket_t , short,
     void (*)(evutil_socket_t, short, void *), void *, const struct timeval *);
 
-/** The mechanism name of the current base. */
+/** Returns the name of the kernel mechanism of the current base (for example "epoll"). */
 EVENT2_EXPORT_SYMBOL
 const char *event_get_method(void);
 
-/** Sets the number of priorities of the current base. */
+/** Sets how many priority levels the current base has, as event_base_priority_init() does.
+    Returns 0 on success, -1 on failure. */
 EVENT2_EXPORT_SYMBOL
 int	event_priority_init(int);
 
-/** Assigns an event to the current base (see event_assign()). */
+/* Declared here so that this header can be used on its own. */
+struct event;
+
+/** Prepares caller-owned event memory and ties it to the current base, as event_assign()
+    does; reports nothing, so check event_initialized() if in doubt. */
 EVENT2_EXPORT_SYMBOL
 void event_set(struct event *, evutil_socket_t, short, void (*)(evutil_socket_t, short, void *), void *);
 

@@ -10,6 +10,11 @@
  * alone, and is a no-op for programs that include <event2/http.h> first. */
 #include <event2/http.h>
 
+/* C linkage for C++ programs (libevent 2.2.1 leaves this header without it). */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /** A WebSocket connection (RFC 6455) taken over from an HTTP request. */
 struct evws_connection;
 
@@ -104,5 +109,9 @@ void evws_connection_free(struct evws_connection *evws);
 EVENT2_EXPORT_SYMBOL
 struct bufferevent *evws_connection_get_bufferevent(
 	struct evws_connection *evws);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

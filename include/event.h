@@ -1,8 +1,19 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Legacy umbrella header of the libevent 1.x API. Part of evrs, an implementation of the libevent 2.2.1 API in Rust. */
-
+/* Legacy all-in-one header of the libevent 1.x interface. Part of evrs, an implementation of the libevent 2.2.1 API in Rust. */
 #ifndef EVENT1_EVENT_H_INCLUDED_
 #define EVENT1_EVENT_H_INCLUDED_
+
+/** @file event.h
+
+  @brief Compatibility header for programs written against libevent 1.x.
+
+  Including it pulls in the event, buffer, bufferevent and tagging headers
+  of event2/, together with their deprecated compatibility parts and the
+  public structure definitions.  New code should include the specific
+  event2/ headers it needs, starting with <event2/event.h>.
+
+  @deprecated Use the headers in event2/.
+ */
 
 #ifdef __cplusplus
 extern "C" {
@@ -20,6 +31,7 @@ extern "C" {
 #endif
 #include <stdarg.h>
 
+/* The ev_* integer types. */
 #include <event2/util.h>
 
 #ifdef _WIN32
@@ -46,4 +58,4 @@ extern "C" {
 }
 #endif
 
-#endif
+#endif /* EVENT1_EVENT_H_INCLUDED_ */

@@ -1,9 +1,22 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The libevent 1.x event API on the current base. Part of evrs, an implementation of the libevent 2.2.1 API in Rust. */
-
+/* Deprecated event functions that act on an implicit global event base. Part of evrs, an implementation of the libevent 2.2.1 API in Rust. */
 #ifndef EVENT2_EVENT_COMPAT_H_INCLUDED_
 #define EVENT2_EVENT_COMPAT_H_INCLUDED_
 
+/** @file event2/event_compat.h
+
+  @brief The libevent 1.x interface, kept for old programs.
+
+  Before event bases were explicit, every call worked on one process-wide
+  base.  The functions here keep that style alive: event_init() creates a
+  base and remembers it as the "current" one, and the other functions act
+  on whatever base is current.  Because that hidden global is shared by
+  every thread and replaced by each event_init(), these functions are not
+  thread-safe and are easy to misuse.
+
+  @deprecated Everything in this header is deprecated; each entry names the
+  event2/event.h function to use instead.
+ */
 #include <event2/visibility.h>
 
 #ifdef __cplusplus
@@ -18,82 +31,183 @@ extern "C" {
 #include <sys/time.h>
 #endif
 
+/* evutil_socket_t. */
 #include <event2/util.h>
 
-/** Creates a new event base and makes it the process-wide "current" base that the
-    other 1.x calls here act on. Returns the base, or NULL when it cannot be built. */
+/* Declared here so that event_set() names the file-scope type even when
+ * event2/event.h has not been included. */
+struct event;
+
+/**
+  Create an event base and make it the current base.
+
+  Events that are set up with event_set() and never given a base of their
+  own are attached to the current base.
+
+  @return the new base, which is also now the current one.  The library
+     treats failure to create it as fatal.
+
+  @deprecated Replaces a hidden global and is unsafe with threads; use
+    event_base_new().
+  @see event_base_new(), event_base_set()
+ */
 EVENT2_EXPORT_SYMBOL
 struct event_base *event_init(void);
 
-/** Runs the current base's loop as event_base_dispatch() does.
-    Returns 0 on a normal end, 1 when no events were left, -1 on error. */
+/**
+  Run the loop of the current base; event_base_dispatch() applied to it.
+
+  @return 0 on normal exit, 1 if nothing was left to wait for, -1 on error.
+
+  @deprecated Use event_base_dispatch().
+  @see event_init()
+ */
 EVENT2_EXPORT_SYMBOL
 int event_dispatch(void);
 
-/** Runs the current base's loop with EVLOOP_* flags, as event_base_loop() does.
-    Returns 0, 1 when no events were left, or -1 on error. */
+/**
+  Run the loop of the current base with EVLOOP_* flags; event_base_loop()
+  applied to it.
+
+  @return 0 on normal exit, 1 if nothing was left to wait for, -1 on error.
+
+  @deprecated Use event_base_loop().
+  @see event_init()
+*/
 EVENT2_EXPORT_SYMBOL
 int event_loop(int);
 
-/** Asks the current base's loop to stop once the given delay is over (NULL: at once).
-    Returns 0 on success, -1 on failure. */
+
+/**
+  Ask the loop of the current base to stop after a delay; see
+  event_base_loopexit().
+
+  @return 0 on success, -1 on failure.
+
+  @deprecated Use event_base_loopexit().
+  @see event_init()
+  */
 EVENT2_EXPORT_SYMBOL
 int event_loopexit(const struct timeval *);
 
-/** Asks the current base's loop to stop right after the running callback.
-    Returns 0 on success, -1 on failure. */
+
+/**
+  Stop the loop of the current base as soon as the running callback
+  returns; see event_base_loopbreak().
+
+  @return 0 on success, -1 on failure.
+
+  @deprecated Use event_base_loopbreak().
+  @see event_init()
+ */
 EVENT2_EXPORT_SYMBOL
 int event_loopbreak(void);
 
-/** Schedules a one-shot callback on the current base, as event_base_once() does.
-    Returns 0 on success, -1 on failure. */
+/**
+  Run a callback once on the current base when an fd becomes ready or a
+  timeout passes; see event_base_once().
+
+  @return 0 on success, -1 on failure.
+
+  @deprecated Use event_base_once().
+ */
 EVENT2_EXPORT_SYMBOL
 int event_once(evutil_socket_t , short,
     void (*)(evutil_socket_t, short, void *), void *, const struct timeval *);
 
-/** Returns the name of the kernel mechanism of the current base (for example "epoll"). */
+
+/**
+  Name the backend (such as "epoll") used by the current base.
+
+  @return the backend name.
+
+  @deprecated Use event_base_get_method().
+ */
 EVENT2_EXPORT_SYMBOL
 const char *event_get_method(void);
 
-/** Sets how many priority levels the current base has, as event_base_priority_init() does.
-    Returns 0 on success, -1 on failure. */
+
+/**
+  Set the number of priority levels of the current base; see
+  event_base_priority_init().
+
+  @return 0 on success, -1 on failure.
+
+  @deprecated Use event_base_priority_init().
+ */
 EVENT2_EXPORT_SYMBOL
 int	event_priority_init(int);
 
-/* Declared here so that this header can be used on its own. */
-struct event;
+/**
+  Fill in an event structure without choosing a base.
 
-/** Prepares caller-owned event memory and ties it to the current base, as event_assign()
-    does; reports nothing, so check event_initialized() if in doubt. */
+  The event gets the current base, if there is one; call event_base_set()
+  afterwards to attach it to a particular base.  The arguments mean what
+  they mean for event_assign().
+
+  @deprecated Use event_assign() or event_new(), which take the base
+     explicitly.
+ */
 EVENT2_EXPORT_SYMBOL
 void event_set(struct event *, evutil_socket_t, short, void (*)(evutil_socket_t, short, void *), void *);
 
-/** Assigns a timer event to the current base. */
+/** Set up a timer event with event_set(): no fd, no event flags.
+ * @deprecated Use evtimer_assign(). */
 #define evtimer_set(ev, cb, arg)	event_set((ev), -1, 0, (cb), (arg))
-/** Assigns a persistent signal event to the current base. */
+/** Set up a persistent signal event for signal x with event_set().
+ * @deprecated Use evsignal_assign(). */
 #define evsignal_set(ev, x, cb, arg)	\
 	event_set((ev), (x), EV_SIGNAL|EV_PERSIST, (cb), (arg))
 
-/** 1.x names of the timer macros: add, set, delete, pending, initialized. */
-#define timeout_add(ev, tv)		event_add((ev), (tv))
-#define timeout_set(ev, cb, arg)	event_set((ev), -1, 0, (cb), (arg))
-#define timeout_del(ev)			event_del(ev)
-#define timeout_pending(ev, tv)		event_pending((ev), EV_TIMEOUT, (tv))
-#define timeout_initialized(ev)		event_initialized(ev)
 
-/** 1.x names of the signal macros: add, set, delete, pending, initialized. */
+/**
+   @name timeout_* macros
+
+   Older names for the timer helpers.
+
+   @deprecated Use the evtimer_* macros, whose names match the rest of the
+     API.
+   @{
+ */
+/** Schedule a timer event; same as evtimer_add(). */
+#define timeout_add(ev, tv)		event_add((ev), (tv))
+/** Set up a timer event; same as evtimer_set(). */
+#define timeout_set(ev, cb, arg)	event_set((ev), -1, 0, (cb), (arg))
+/** Cancel a timer event; same as evtimer_del(). */
+#define timeout_del(ev)			event_del(ev)
+/** Test whether a timer is scheduled; same as evtimer_pending(). */
+#define timeout_pending(ev, tv)		event_pending((ev), EV_TIMEOUT, (tv))
+/** Test whether a timer event was set up; same as evtimer_initialized(). */
+#define timeout_initialized(ev)		event_initialized(ev)
+/**@}*/
+
+/**
+   @name signal_* macros
+
+   Older names for the signal helpers.
+
+   @deprecated Use the evsignal_* macros, whose names match the rest of the
+     API.
+   @{
+ */
+/** Start watching for a signal; same as evsignal_add(). */
 #define signal_add(ev, tv)		event_add((ev), (tv))
+/** Set up a signal event; same as evsignal_set(). */
 #define signal_set(ev, x, cb, arg)				\
 	event_set((ev), (x), EV_SIGNAL|EV_PERSIST, (cb), (arg))
+/** Stop watching for a signal; same as evsignal_del(). */
 #define signal_del(ev)			event_del(ev)
+/** Test whether a signal event is pending; same as evsignal_pending(). */
 #define signal_pending(ev, tv)		event_pending((ev), EV_SIGNAL, (tv))
+/** Test whether a signal event was set up; same as
+ * evsignal_initialized(). */
 #define signal_initialized(ev)		event_initialized(ev)
+/**@}*/
 
 #ifndef EVENT_FD
-
-/** The fd of an event (1.x name). */
+/** The fd of an event as an int.  @deprecated Use event_get_fd(). */
 #define EVENT_FD(ev)		((int)event_get_fd(ev))
-/** The signal number of a signal event (1.x name). */
+/** The signal number of an event.  @deprecated Use event_get_signal(). */
 #define EVENT_SIGNAL(ev)	event_get_signal(ev)
 #endif
 
@@ -101,4 +215,4 @@ void event_set(struct event *, evutil_socket_t, short, void (*)(evutil_socket_t,
 }
 #endif
 
-#endif
+#endif /* EVENT2_EVENT_COMPAT_H_INCLUDED_ */

@@ -184,7 +184,8 @@ impl Epoll {
         let full = n == self.events.capacity();
         self.events.clear();
         if full && self.events.capacity() < MAX_EVENTS {
-            self.events.reserve_exact(self.events.capacity());
+            // `events` is empty here, so ask for twice the old capacity outright.
+            self.events.reserve_exact(2 * self.events.capacity());
         }
     }
 }

@@ -1,68 +1,268 @@
 #!/usr/bin/env bash
-# Builds the C benchmarks against this library (build/lib, from `make`) and against the
-# system's libevent 2.1 (libevent-dev), runs both in one go, and prints a Markdown table
-# with libevent/evrs ratios (above 1: evrs is faster or leaner).
-#   bash benches/compare.sh             wall-clock medians
-#   bash benches/compare.sh --callgrind  also user-space instructions per event
+# Whole-library benchmarks: evrs (build/lib, from `make`) against the system's
+# libevent 2.1 (Debian's libevent-dev).
+#
+#   bash benches/compare.sh               wall-clock medians (about 10 s)
+#   bash benches/compare.sh --callgrind   also user-space instructions per event/timer
+#                                         (or CALLGRIND=1; about 10 s more)
+#
+# Each C benchmark in benches/c is built twice with -O2, into target/bench/evrs and
+# target/bench/libevent-2.1. The two builds are run alternately in the same invocation
+# (ROUNDS rounds, default 5, the order swapped every round) and the median of their
+# medians is reported. The table on standard output is Markdown; progress and
+# warnings go to standard error. A build that fails to compile, link or run is shown
+# as n/a; its logs are in target/bench/<build>/.
+#
+# Environment: CC (default cc), ROUNDS (default 5), CALLGRIND=1, TIMEOUT (seconds per
+# benchmark process, default 120; 900 under valgrind).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-root=$PWD
+
+usage() {
+    sed -n '2,17s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+}
+
+callgrind=0
+if [[ ${CALLGRIND:-0} == 1 ]]; then
+    callgrind=1
+fi
+for arg in "$@"; do
+    case $arg in
+        --callgrind) callgrind=1 ;;
+        -h | --help)
+            usage
+            exit 0
+            ;;
+        *)
+            echo "compare.sh: unknown argument '$arg' (try --help)" >&2
+            exit 2
+            ;;
+    esac
+done
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 lib=$root/build/lib
 out=$root/target/bench
-if [ ! -e "$lib/libevent.so" ]; then
-    echo "compare.sh: no libraries in build/lib; run 'make' first" >&2
+cc=${CC:-cc}
+rounds=${ROUNDS:-5}
+run_timeout=${TIMEOUT:-120}
+cg_timeout=${TIMEOUT:-900}
+
+if [[ ! -e $lib/libevent.so ]]; then
+    echo "compare.sh: $lib/libevent.so not found; run 'make' in $root first" >&2
     exit 1
 fi
-mkdir -p "$out/evrs" "$out/libevent"
-for bench in chain timers; do
-    cc -O2 -I"$root/include" "benches/c/$bench.c" -o "$out/evrs/$bench" \
-        -L"$lib" -Wl,-rpath,"$lib" -levent
-    cc -O2 "benches/c/$bench.c" -o "$out/libevent/$bench" -levent
+if ! command -v "$cc" > /dev/null; then
+    echo "compare.sh: no C compiler '$cc' (set CC)" >&2
+    exit 1
+fi
+if ((callgrind)) && ! command -v valgrind > /dev/null; then
+    echo "compare.sh: --callgrind needs valgrind (apt-get install valgrind)" >&2
+    exit 1
+fi
+if ! [[ $rounds =~ ^[1-9][0-9]*$ ]]; then
+    echo "compare.sh: ROUNDS must be a positive integer" >&2
+    exit 2
+fi
+
+builds=(libevent-2.1 evrs)
+benches=(chain timers)
+
+note() { echo "compare.sh: $*" >&2; }
+
+# --- build -----------------------------------------------------------------------------
+
+declare -A built=() # [build/bench] = 1 when the binary exists
+build_one() {       # build bench
+    local build=$1 bench=$2 dir=$out/$1
+    local -a cflags=(-O2) ldflags=(-levent)
+    if [[ $build == evrs ]]; then
+        cflags+=(-I"$root/include")
+        # --disable-new-dtags: DT_RPATH wins over LD_LIBRARY_PATH, so this binary
+        # always loads build/lib.
+        # shellcheck disable=SC2054 # the commas belong to the linker options
+        ldflags=(-L"$lib" -Wl,-rpath,"$lib" -Wl,--disable-new-dtags -levent)
+    fi
+    mkdir -p "$dir"
+    rm -f "$dir/$bench"
+    if "$cc" "${cflags[@]}" "$root/benches/c/$bench.c" -o "$dir/$bench" "${ldflags[@]}" \
+        > "$dir/$bench.build.log" 2>&1; then
+        built[$build/$bench]=1
+    else
+        note "building $bench against $build failed; see $dir/$bench.build.log"
+    fi
+}
+
+for build in "${builds[@]}"; do
+    for bench in "${benches[@]}"; do
+        build_one "$build" "$bench"
+    done
 done
 
-field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
-row() { echo "| $1 | $2 | $3 | $4 | $(ratio "$3" "$4") |"; }
+# --- helpers ---------------------------------------------------------------------------
 
-echo "| benchmark | metric | libevent 2.1 | evrs | ratio |"
-echo "|---|---|---:|---:|---:|"
-for args in "-n 1000 -a 100 -w 1000" "-n 100 -a 10 -w 100" "-n 1000 -a 100 -w 1000 -K"; do
-    # Alternate the two builds so both see the same machine state.
-    old=$("$out/libevent/chain" $args | tail -1 | field median_ns_per_event)
-    new=$("$out/evrs/chain" $args | tail -1 | field median_ns_per_event)
-    row "chain $args" "ns/event" "$old" "$new"
+# field NAME LINE: the value of NAME=value in LINE.
+field() {
+    awk -v name="$1" '{ for (i = 1; i <= NF; i++) if (index($i, name "=") == 1) {
+        print substr($i, length(name) + 2); exit } }' <<< "$2"
+}
+
+# median of the numbers given as arguments ("n/a" ignored), or n/a.
+median() {
+    local v
+    for v in "$@"; do
+        [[ $v == n/a ]] || echo "$v"
+    done | sort -g | awk '{ v[NR] = $1 } END {
+        if (NR == 0) print "n/a"
+        else if (NR % 2) print v[(NR + 1) / 2]
+        else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# ratio OLD NEW: OLD / NEW, or n/a.
+ratio() {
+    if [[ $1 == n/a || $2 == n/a ]]; then
+        echo n/a
+    else
+        awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f\n", a / b; else print "n/a" }'
+    fi
+}
+
+rows=()
+row() { # bench metric old new
+    rows+=("| $1 | $2 | $3 | $4 | $(ratio "$3" "$4") |")
+}
+
+declare -A versions=() # [build] = the '#' line a benchmark printed
+
+# run_bench BUILD BENCH ARGS...: prints the benchmark's result line, or fails.
+run_bench() {
+    local build=$1 bench=$2 bin=$out/$1/$2 log=$out/$1/$2.run.log output line
+    shift 2
+    [[ -n ${built[$build/$bench]:-} ]] || return 1
+    if ! output=$(timeout "$run_timeout" "$bin" "$@" 2> "$log"); then
+        note "$build: $bench $* failed or timed out; see $log"
+        return 1
+    fi
+    line=$(grep "^$bench " <<< "$output" | tail -n 1) || true
+    if [[ -z $line ]]; then
+        note "$build: $bench $* printed no result; see $log"
+        return 1
+    fi
+    echo "$line"
+}
+
+# The '#' line of one quick run, for the header.
+for build in "${builds[@]}"; do
+    versions[$build]="n/a"
+    if [[ -n ${built[$build/chain]:-} ]]; then
+        versions[$build]=$(timeout 30 "$out/$build/chain" -n 2 -a 1 -w 2 -r 1 2> /dev/null |
+            sed -n 's/^# //p' | head -n 1) || true
+        [[ -n ${versions[$build]} ]] || versions[$build]="n/a (does not run)"
+    fi
 done
-old=$("$out/libevent/timers" | tail -1)
-new=$("$out/evrs/timers" | tail -1)
+
+# --- wall clock ------------------------------------------------------------------------
+
+chain_configs=("-n 1000 -a 100 -w 1000" "-n 100 -a 10 -w 100" "-n 1000 -a 100 -w 1000 -K")
+timers_config="-n 100000"
+
+# alternate BENCH "ARGS" FIELD...: runs both builds ROUNDS times, alternating, and sets
+# result[build/field] to the median over the rounds of each field.
+declare -A result=()
+alternate() {
+    local bench=$1 args=$2 round build line f
+    shift 2
+    local -a argv order
+    read -ra argv <<< "$args"
+    declare -A seen=()
+    for ((round = 0; round < rounds; round++)); do
+        if ((round % 2)); then order=(evrs libevent-2.1); else order=(libevent-2.1 evrs); fi
+        for build in "${order[@]}"; do
+            line=$(run_bench "$build" "$bench" "${argv[@]}") || line=""
+            for f in "$@"; do
+                seen[$build/$f]+=" $(if [[ -n $line ]]; then field "$f" "$line"; else echo n/a; fi)"
+            done
+        done
+    done
+    for build in "${builds[@]}"; do
+        for f in "$@"; do
+            # shellcheck disable=SC2086 # the list is space-separated numbers
+            result[$build/$f]=$(median ${seen[$build/$f]})
+        done
+    done
+}
+
+for args in "${chain_configs[@]}"; do
+    note "chain $args ($rounds rounds)"
+    alternate chain "$args" median_ns_per_event
+    row "chain $args" "ns/event" "${result[libevent-2.1/median_ns_per_event]}" \
+        "${result[evrs/median_ns_per_event]}"
+done
+
+note "timers $timers_config ($rounds rounds)"
+alternate timers "$timers_config" add_ns readd_ns fire_ns
 for phase in add readd fire; do
-    row "timers 100k" "$phase ns/timer" "$(echo "$old" | field ${phase}_ns)" "$(echo "$new" | field ${phase}_ns)"
+    row "timers $timers_config" "$phase ns/timer" "${result[libevent-2.1/${phase}_ns]}" \
+        "${result[evrs/${phase}_ns]}"
 done
 
-if [ "${1:-}" = "--callgrind" ] || [ "${CALLGRIND:-}" = 1 ]; then
-    instructions() { # binary toggle args...
-        local bin=$1 toggle=$2 file
-        shift 2
-        file=$(mktemp)
-        local line
-        line=$(valgrind --tool=callgrind --callgrind-out-file="$file" --toggle-collect="$toggle" \
-            "$bin" "$@" 2>/dev/null | tail -1)
-        local ir
-        ir=$(sed -n 's/^summary: *//p; s/^totals: *//p' "$file" | head -1)
-        rm -f "$file"
-        echo "$ir $line"
-    }
-    for args in "-n 1000 -a 100 -w 1000" "-n 1000 -a 100 -w 1000 -K"; do
-        set -- $(instructions "$out/libevent/chain" bench_run $args -r 3)
-        old=$(awk -v ir="$1" -v ev="$(echo "$*" | field events_total)" 'BEGIN { printf "%.0f", ir / ev }')
-        set -- $(instructions "$out/evrs/chain" bench_run $args -r 3)
-        new=$(awk -v ir="$1" -v ev="$(echo "$*" | field events_total)" 'BEGIN { printf "%.0f", ir / ev }')
+# --- callgrind -------------------------------------------------------------------------
+
+# callgrind_per BUILD BENCH TOGGLE COUNT_FIELD ARGS...: instructions counted inside
+# TOGGLE divided by the COUNT_FIELD the benchmark printed, or n/a.
+callgrind_per() {
+    local build=$1 bench=$2 toggle=$3 count_field=$4 bin=$out/$1/$2
+    local cgout=$out/$1/$2.$3.callgrind log=$out/$1/$2.$3.callgrind.log output line ir count
+    shift 4
+    if [[ -z ${built[$build/$bench]:-} ]]; then
+        echo n/a
+        return
+    fi
+    if ! output=$(timeout "$cg_timeout" valgrind --tool=callgrind --callgrind-out-file="$cgout" \
+        --toggle-collect="$toggle" "$bin" "$@" 2> "$log"); then
+        note "$build: callgrind $bench $* failed or timed out; see $log"
+        echo n/a
+        return
+    fi
+    line=$(grep "^$bench " <<< "$output" | tail -n 1) || true
+    ir=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p; s/^summary: *\([0-9]*\).*/\1/p' "$cgout" | head -n 1)
+    count=$(field "$count_field" "$line")
+    if [[ -z $ir || -z $count || $count == 0 ]]; then
+        note "$build: no instruction count from callgrind $bench $*; see $log"
+        echo n/a
+        return
+    fi
+    awk -v ir="$ir" -v n="$count" 'BEGIN { printf "%.0f\n", ir / n }'
+}
+
+if ((callgrind)); then
+    cg_chain_runs=3
+    cg_timers="-n 100000 -r 1"
+    for args in "${chain_configs[@]}"; do
+        note "callgrind: chain $args -r $cg_chain_runs"
+        read -ra argv <<< "$args -r $cg_chain_runs"
+        old=$(callgrind_per libevent-2.1 chain bench_run events_total "${argv[@]}")
+        new=$(callgrind_per evrs chain bench_run events_total "${argv[@]}")
         row "chain $args" "instructions/event" "$old" "$new"
     done
+    read -ra argv <<< "$cg_timers"
     for phase in add readd fire; do
-        set -- $(instructions "$out/libevent/timers" "bench_$phase" -n 20000 -r 1)
-        old=$(awk -v ir="$1" 'BEGIN { printf "%.0f", ir / 20000 }')
-        set -- $(instructions "$out/evrs/timers" "bench_$phase" -n 20000 -r 1)
-        new=$(awk -v ir="$1" 'BEGIN { printf "%.0f", ir / 20000 }')
-        row "timers 20k" "$phase instructions/timer" "$old" "$new"
+        note "callgrind: timers $cg_timers, $phase"
+        old=$(callgrind_per libevent-2.1 timers "bench_$phase" timers_total "${argv[@]}")
+        new=$(callgrind_per evrs timers "bench_$phase" timers_total "${argv[@]}")
+        row "timers ${cg_timers% -r 1}" "$phase instructions/timer" "$old" "$new"
     done
 fi
+
+# --- report ----------------------------------------------------------------------------
+
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2> /dev/null | head -n 1) || true
+echo "- machine: ${cpu:-unknown CPU}, $(nproc) cores, $(uname -sr)"
+echo "- libevent-2.1 build: ${versions[libevent-2.1]}"
+echo "- evrs build: ${versions[evrs]}"
+echo "- wall times: median over $rounds alternating rounds of each benchmark's own median"
+echo
+echo "| benchmark | metric | libevent-2.1 | evrs | ratio |"
+echo "|---|---|---:|---:|---:|"
+printf '%s\n' "${rows[@]}"
+echo
+echo "Ratio = libevent-2.1 / evrs: above 1 means evrs is faster (or executes fewer instructions)."

@@ -1,128 +1,211 @@
 //! Linux epoll(7).
+//!
+//! The kernel keys its registrations by open file *and* fd number, and drops them when
+//! the file closes. Callers only know fd numbers, so a change may meet a registration
+//! that is already gone (closed, maybe reopened) or one that survived a `dup`; `apply`
+//! retries the way libevent's epoll.c does. One quirk cannot be fixed from here: a
+//! registration whose fd was closed while a `dup` keeps the file open stays in the
+//! kernel and may still be reported under the old fd number.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
+use crate::poll::{fd_table_len, grow_table};
 use crate::{Features, Interest, Options, Poller, Readiness};
 
+/// Reports taken by the first waits; the buffer doubles whenever a wait fills it.
 const INITIAL_EVENTS: usize = 32;
+/// The buffer stops growing here; more ready fds just take more waits.
 const MAX_EVENTS: usize = 4096;
+/// Kernels up to 2.6.24 could wait forever on a larger epoll_wait timeout (libevent's
+/// `MAX_EPOLL_TIMEOUT_MSEC`). Only the fallback for kernels without epoll_pwait2 uses
+/// it; waking after 35 minutes with nothing to report just makes the caller wait again.
+const MAX_EPOLL_WAIT_MS: u128 = 35 * 60 * 1000;
 
+const NO_EVENT: libc::epoll_event = libc::epoll_event { events: 0, u64: 0 };
+
+/// A poller on one epoll instance.
 #[derive(Debug)]
 pub struct Epoll {
     epfd: OwnedFd,
+    /// Where the kernel writes reports; its length is the most one wait returns.
     events: Vec<libc::epoll_event>,
-    /// False once epoll_pwait2 turned out to be missing (old kernels, valgrind).
+    /// Cleared once epoll_pwait2 turned out to be missing (kernels before 5.11,
+    /// valgrind, old container seccomp profiles); waits then use epoll_wait and whole
+    /// milliseconds.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     have_pwait2: bool,
+    /// With `Options::use_changelist`: changes held back until the next wait.
     changelist: Option<Changelist>,
 }
 
-/// Changes batched per fd until the next wait.
+/// Changes batched until the next wait, at most one per fd.
 #[derive(Debug, Default)]
 struct Changelist {
-    /// (fd, first old, last new)
-    changes: Vec<(RawFd, Interest, Interest)>,
-    /// fd -> index + 1 in `changes` (0: none).
-    index: Vec<u32>,
+    changes: Vec<Change>,
+    /// fd -> position + 1 in `changes` (0: none pending), so that a second change to
+    /// an fd finds its entry without a search.
+    positions: Vec<u32>,
 }
 
-fn mask(interest: Interest) -> u32 {
-    let mut m = 0;
+/// Every change to one fd since the last wait, folded into one.
+#[derive(Clone, Copy, Debug)]
+struct Change {
+    fd: RawFd,
+    /// The interest before the first change: what the kernel was last told.
+    old: Interest,
+    /// The interest after the last change.
+    new: Interest,
+}
+
+/// The epoll event mask asking for `interest`.
+fn epoll_mask(interest: Interest) -> u32 {
+    let mut mask = 0;
     if interest.contains(Interest::READ) {
-        m |= libc::EPOLLIN as u32;
+        mask |= libc::EPOLLIN;
     }
     if interest.contains(Interest::WRITE) {
-        m |= libc::EPOLLOUT as u32;
+        mask |= libc::EPOLLOUT;
     }
     if interest.contains(Interest::CLOSED) {
-        m |= libc::EPOLLRDHUP as u32;
+        mask |= libc::EPOLLRDHUP;
     }
     if interest.contains(Interest::EDGE) {
-        m |= libc::EPOLLET as u32;
+        mask |= libc::EPOLLET;
     }
-    m
+    mask as u32
 }
 
-fn is_watching(interest: Interest) -> bool {
+/// What the kernel's report `mask` means to the caller. Never empty: the kernel only
+/// reports what was asked for plus EPOLLERR and EPOLLHUP.
+///
+/// An error or hang-up reads as `READ | WRITE`, so that whoever watches the fd tries it
+/// and meets the error. A half-closed peer (EPOLLRDHUP) is `CLOSED` even then: a full
+/// hang-up also carries EPOLLRDHUP, and a watcher of `CLOSED` alone must see it.
+fn readiness(mask: u32) -> Readiness {
+    let has = |bit: libc::c_int| mask & bit as u32 != 0;
+    let mut ready = Readiness::NONE;
+    if has(libc::EPOLLERR) || has(libc::EPOLLHUP) {
+        ready = Readiness::READ | Readiness::WRITE;
+    }
+    if has(libc::EPOLLIN) {
+        ready |= Readiness::READ;
+    }
+    if has(libc::EPOLLOUT) {
+        ready |= Readiness::WRITE;
+    }
+    if has(libc::EPOLLRDHUP) {
+        ready |= Readiness::CLOSED;
+    }
+    ready
+}
+
+/// True when `interest` needs a kernel registration (EDGE alone watches nothing).
+fn watches(interest: Interest) -> bool {
     interest.intersects(Interest::READ | Interest::WRITE | Interest::CLOSED)
 }
 
-impl Epoll {
-    fn ctl(&self, op: libc::c_int, fd: RawFd, interest: Interest) -> io::Result<()> {
-        let mut event = libc::epoll_event {
-            events: mask(interest),
-            u64: fd as u64,
+fn errno(err: &io::Error) -> i32 {
+    err.raw_os_error().unwrap_or(0)
+}
+
+/// One epoll_ctl call.
+fn epoll_ctl(epfd: RawFd, op: libc::c_int, fd: RawFd, interest: Interest) -> io::Result<()> {
+    // The kernel hands `u64` back with each report: it is the fd.
+    let mut event = libc::epoll_event {
+        events: epoll_mask(interest),
+        u64: fd as u64,
+    };
+    // SAFETY: `event` is a valid epoll_event that lives through the call; the kernel
+    // validates both descriptors.
+    if unsafe { libc::epoll_ctl(epfd, op, fd, &mut event) } < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Tells the kernel that `fd` is now watched for `new` instead of `old`.
+fn apply(epfd: RawFd, fd: RawFd, old: Interest, new: Interest) -> io::Result<()> {
+    if !watches(new) {
+        return match epoll_ctl(epfd, libc::EPOLL_CTL_DEL, fd, old) {
+            // The fd was closed before this delete, which removed the registration
+            // already (ENOENT: reopened since; EBADF: still closed; EPERM: reopened as
+            // a file epoll cannot watch).
+            Err(e) if matches!(errno(&e), libc::ENOENT | libc::EBADF | libc::EPERM) => Ok(()),
+            other => other,
         };
-        // SAFETY: `event` is a valid epoll_event for the call's duration.
-        if unsafe { libc::epoll_ctl(self.epfd.as_raw_fd(), op, fd, &mut event) } < 0 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(())
-        }
     }
-
-    /// Applies one change, working around the kernel's view of closed and reopened fds.
-    fn apply(&self, fd: RawFd, old: Interest, new: Interest) -> io::Result<()> {
-        let errno = |e: &io::Error| e.raw_os_error().unwrap_or(0);
-        match (is_watching(old), is_watching(new)) {
-            (_, false) => match self.ctl(libc::EPOLL_CTL_DEL, fd, old) {
-                // The fd was closed (and maybe reopened) already: nothing to remove.
-                Err(e) if [libc::ENOENT, libc::EBADF, libc::EPERM].contains(&errno(&e)) => Ok(()),
-                other => other,
-            },
-            (false, true) => match self.ctl(libc::EPOLL_CTL_ADD, fd, new) {
-                // Still registered from before a dup/close: modify instead.
-                Err(e) if errno(&e) == libc::EEXIST => self.ctl(libc::EPOLL_CTL_MOD, fd, new),
-                other => other,
-            },
-            (true, true) => match self.ctl(libc::EPOLL_CTL_MOD, fd, new) {
-                // Closed and reopened since: the kernel forgot it.
-                Err(e) if errno(&e) == libc::ENOENT => self.ctl(libc::EPOLL_CTL_ADD, fd, new),
-                other => other,
-            },
-        }
+    if !watches(old) {
+        return match epoll_ctl(epfd, libc::EPOLL_CTL_ADD, fd, new) {
+            // A registration survived: a redundant add, or the fd was dup2'ed over with
+            // the same file, which finds the old registration again.
+            Err(e) if errno(&e) == libc::EEXIST => epoll_ctl(epfd, libc::EPOLL_CTL_MOD, fd, new),
+            other => other,
+        };
     }
+    match epoll_ctl(epfd, libc::EPOLL_CTL_MOD, fd, new) {
+        // The fd was closed and reopened since it was added: the kernel forgot it.
+        Err(e) if errno(&e) == libc::ENOENT => epoll_ctl(epfd, libc::EPOLL_CTL_ADD, fd, new),
+        other => other,
+    }
+}
 
-    #[inline]
+/// The epoll_pwait2 timeout: `struct __kernel_timespec`, 64-bit on every architecture
+/// (unlike `libc::timespec` on 32-bit targets).
+#[cfg(target_os = "linux")]
+#[repr(C)]
+struct KernelTimespec {
+    tv_sec: i64,
+    tv_nsec: i64,
+}
+
+impl Epoll {
+    /// Applies and forgets the batched changes.
     fn apply_changelist(&mut self) {
+        let epfd = self.epfd.as_raw_fd();
         let Some(list) = self.changelist.as_mut() else {
             return;
         };
-        let changes = std::mem::take(&mut list.changes);
-        for &(fd, _, _) in &changes {
-            list.index[fd as usize] = 0;
-        }
-        for &(fd, old, new) in &changes {
-            if old != new {
-                // Callers were told the change succeeded; a failure now is dropped, as
-                // libevent's changelist does.
-                let _ = self.apply(fd, old, new);
+        for change in list.changes.drain(..) {
+            list.positions[change.fd as usize] = 0;
+            // Added and removed again: the kernel never heard of it. Anything else is
+            // applied even when `old == new`, because the fd may have been removed,
+            // closed and reopened in between; MOD then finds it missing and adds it.
+            if watches(change.old) || watches(change.new) {
+                // The caller was told the change succeeded; like libevent, a change
+                // that fails now is dropped.
+                let _ = apply(epfd, change.fd, change.old, change.new);
             }
-        }
-        if let Some(list) = self.changelist.as_mut() {
-            list.changes = changes;
-            list.changes.clear();
         }
     }
 
-    #[inline]
+    /// Waits for reports; returns how many of `events` the kernel filled.
     fn epoll_wait(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
         let epfd = self.epfd.as_raw_fd();
-        let max = self.events.capacity() as libc::c_int;
+        // At most MAX_EVENTS: always fits.
+        let capacity = self.events.len() as libc::c_int;
         let buffer = self.events.as_mut_ptr();
+
+        #[cfg(target_os = "linux")]
         if self.have_pwait2 {
-            let spec = crate::timespec(timeout);
+            let spec = timeout.map(|t| KernelTimespec {
+                tv_sec: i64::try_from(t.as_secs()).unwrap_or(i64::MAX),
+                tv_nsec: i64::from(t.subsec_nanos()),
+            });
             let spec_ptr = spec
                 .as_ref()
-                .map_or(std::ptr::null(), |s| s as *const libc::timespec);
-            // SAFETY: the buffer has room for `max` events; the timespec outlives the call.
+                .map_or(std::ptr::null(), |s| s as *const KernelTimespec);
+            // SAFETY: `buffer` has room for `capacity` events; `spec_ptr` is null or
+            // points to a live timespec of the kernel's layout; a null signal mask makes
+            // the kernel ignore the mask size.
             let n = unsafe {
                 libc::syscall(
                     libc::SYS_epoll_pwait2,
                     epfd,
                     buffer,
-                    max,
+                    capacity,
                     spec_ptr,
                     std::ptr::null::<libc::sigset_t>(),
                     0usize,
@@ -132,60 +215,43 @@ impl Epoll {
                 return Ok(n as usize);
             }
             let err = io::Error::last_os_error();
-            if err.raw_os_error() != Some(libc::ENOSYS) {
+            // EPERM is no epoll_pwait2 error: it comes from seccomp filters that
+            // predate the call and refuse it instead of answering ENOSYS.
+            if !matches!(errno(&err), libc::ENOSYS | libc::EPERM) {
                 return Err(err);
             }
             self.have_pwait2 = false;
         }
+
         let ms = match timeout {
             None => -1,
-            // Rounded up, so a timer is never reported early.
-            Some(t) => t.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as libc::c_int,
+            // Rounded up: a timer must never look due before its time.
+            Some(t) => t.as_nanos().div_ceil(1_000_000).min(MAX_EPOLL_WAIT_MS) as libc::c_int,
         };
-        // SAFETY: the buffer has room for `max` events.
-        let n = unsafe { libc::epoll_wait(epfd, buffer, max, ms) };
+        // SAFETY: `buffer` has room for `capacity` events.
+        let n = unsafe { libc::epoll_wait(epfd, buffer, capacity, ms) };
         if n < 0 {
             Err(io::Error::last_os_error())
         } else {
             Ok(n as usize)
         }
     }
-}
 
-/// What an epoll report means: EPOLLIN (1) -> READ (2), EPOLLOUT (4) -> WRITE (4),
-/// EPOLLRDHUP (0x2000) -> CLOSED (0x80); an error or hang-up reads as READ | WRITE.
-#[inline]
-fn readiness(bits: u32) -> Readiness {
-    let io = ((bits & 0x1) << 1) | (bits & 0x4) | ((bits >> 6) & 0x80);
-    // EPOLLERR (0x8) and EPOLLHUP (0x10) are bits 3 and 4: either sets READ | WRITE.
-    let failed = u32::from((bits >> 3) & 0x3 != 0) * 0x6;
-    Readiness::from_bits((io | failed) as u8)
-}
-
-impl Epoll {
-    /// Applies batched changes and waits; the first `n` entries of `events` are the
-    /// reports (0 after an interruption by a signal).
-    #[inline]
+    /// Applies batched changes and waits; returns how many reports lead `events`
+    /// (none after an interruption by a signal).
     fn wait_events(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
         self.apply_changelist();
-        let n = match self.epoll_wait(timeout) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(0),
-            Err(e) => return Err(e),
-        };
-        // SAFETY: the kernel initialised the first `n` entries.
-        unsafe { self.events.set_len(n) };
-        Ok(n)
+        match self.epoll_wait(timeout) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(0),
+            other => other,
+        }
     }
 
-    /// A full buffer may have left reports behind: make room for more next time.
-    #[inline]
-    fn grow_if_full(&mut self, n: usize) {
-        let full = n == self.events.capacity();
-        self.events.clear();
-        if full && self.events.capacity() < MAX_EVENTS {
-            // `events` is empty here, so ask for twice the old capacity outright.
-            self.events.reserve_exact(2 * self.events.capacity());
+    /// A full buffer may have left reports behind: take more next time.
+    fn grow_if_full(&mut self, reported: usize) {
+        let len = self.events.len();
+        if reported == len && len < MAX_EVENTS {
+            self.events.resize(len * 2, NO_EVENT);
         }
     }
 }
@@ -197,35 +263,38 @@ impl Poller for Epoll {
     );
 
     fn new(options: &Options) -> io::Result<Self> {
-        // SAFETY: plain system call; the result is checked.
+        // SAFETY: no pointers involved; the result is checked.
         let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
         if fd < 0 {
             return Err(io::Error::last_os_error());
         }
         Ok(Epoll {
-            // SAFETY: a new descriptor owned by nobody else.
+            // SAFETY: `fd` is a new descriptor that nothing else owns.
             epfd: unsafe { OwnedFd::from_raw_fd(fd) },
-            events: Vec::with_capacity(INITIAL_EVENTS),
-            have_pwait2: true,
+            events: vec![NO_EVENT; INITIAL_EVENTS],
+            have_pwait2: cfg!(target_os = "linux"),
             changelist: options.use_changelist.then(Changelist::default),
         })
     }
 
     fn change(&mut self, fd: RawFd, old: Interest, new: Interest) -> io::Result<()> {
-        let index =
-            usize::try_from(fd).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        let slot = usize::try_from(fd).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
         let Some(list) = self.changelist.as_mut() else {
-            return self.apply(fd, old, new);
+            return apply(self.epfd.as_raw_fd(), fd, old, new);
         };
-        if index >= list.index.len() {
-            list.index.resize(index + 1, 0);
-        }
-        match list.index[index] {
+        match list.positions.get(slot).copied().unwrap_or(0) {
+            // Beyond the table, so never changed here: nothing to stop watching.
+            0 if slot >= list.positions.len() && !watches(new) => {}
             0 => {
-                list.changes.push((fd, old, new));
-                list.index[index] = list.changes.len() as u32;
+                if slot >= list.positions.len() {
+                    let len = fd_table_len(fd, list.positions.len(), slot + 1)?;
+                    grow_table(&mut list.positions, len, 0)?;
+                }
+                list.changes.push(Change { fd, old, new });
+                // Fits: at most one change per fd, and fds are below 2^31.
+                list.positions[slot] = list.changes.len() as u32;
             }
-            slot => list.changes[slot as usize - 1].2 = new,
+            position => list.changes[position as usize - 1].new = new,
         }
         Ok(())
     }
@@ -243,7 +312,6 @@ impl Poller for Epoll {
         Ok(())
     }
 
-    #[inline]
     fn wait_into(
         &mut self,
         timeout: Option<Duration>,
@@ -261,14 +329,47 @@ impl Poller for Epoll {
     }
 }
 
-// The bit moves in `readiness` rely on these values.
-const _: () = assert!(
-    libc::EPOLLIN == 0x1
-        && libc::EPOLLOUT == 0x4
-        && libc::EPOLLRDHUP == 0x2000
-        && libc::EPOLLERR == 0x8
-        && libc::EPOLLHUP == 0x10
-        && Readiness::READ.bits() == 0x2
-        && Readiness::WRITE.bits() == 0x4
-        && Readiness::CLOSED.bits() == 0x80
-);
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    fn epoll_wait_fallback_never_wakes_early() {
+        let mut epoll = Epoll::new(&Options::default()).unwrap();
+        epoll.have_pwait2 = false;
+        for timeout in [Duration::from_micros(1500), Duration::from_millis(20)] {
+            let start = Instant::now();
+            let mut reports = 0;
+            epoll.wait(Some(timeout), |_, _| reports += 1).unwrap();
+            assert_eq!(reports, 0);
+            assert!(start.elapsed() >= timeout, "{:?}", start.elapsed());
+        }
+        let start = Instant::now();
+        epoll.wait(Some(Duration::ZERO), |_, _| ()).unwrap();
+        assert!(start.elapsed() < Duration::from_secs(1));
+    }
+
+    #[test]
+    fn reports_read_as_libevent_does() {
+        let bits = |masks: &[libc::c_int]| masks.iter().fold(0, |acc, m| acc | *m as u32);
+        let read_write = Readiness::READ | Readiness::WRITE;
+        assert_eq!(readiness(bits(&[libc::EPOLLIN])), Readiness::READ);
+        assert_eq!(readiness(bits(&[libc::EPOLLOUT])), Readiness::WRITE);
+        assert_eq!(readiness(bits(&[libc::EPOLLRDHUP])), Readiness::CLOSED);
+        assert_eq!(readiness(bits(&[libc::EPOLLERR])), read_write);
+        assert_eq!(readiness(bits(&[libc::EPOLLHUP])), read_write);
+        assert_eq!(
+            readiness(bits(&[libc::EPOLLHUP, libc::EPOLLRDHUP, libc::EPOLLIN])),
+            read_write | Readiness::CLOSED
+        );
+    }
+
+    #[test]
+    fn masks_ask_for_the_interest() {
+        let all = Interest::READ | Interest::WRITE | Interest::CLOSED | Interest::EDGE;
+        let expected = libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET;
+        assert_eq!(epoll_mask(all), expected as u32);
+        assert_eq!(epoll_mask(Interest::NONE), 0);
+    }
+}

@@ -61,7 +61,7 @@ pub trait Poller: Sized {
 /// A wait's timeout as the kernel takes it (None: wait without limit).
 pub(crate) fn timespec(timeout: Option<Duration>) -> Option<libc::timespec> {
     timeout.map(|t| libc::timespec {
-        tv_sec: t.as_secs().min(i64::MAX as u64) as libc::time_t,
+        tv_sec: t.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
         tv_nsec: t.subsec_nanos() as libc::c_long,
     })
 }

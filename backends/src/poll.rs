@@ -1,4 +1,4 @@
-//! poll(2), with ppoll for sub-millisecond timeouts.
+//! poll(2); ppoll where available, for timeouts finer than a millisecond.
 
 use std::io;
 use std::os::fd::RawFd;
@@ -6,35 +6,135 @@ use std::time::Duration;
 
 use crate::{Features, Interest, Options, Poller, Readiness};
 
+/// True where poll(2) has POLLRDHUP, which `Interest::CLOSED` needs.
+const HAVE_RDHUP: bool = cfg!(any(target_os = "linux", target_os = "android"));
+
+/// A poller on one array of `pollfd`s, one entry per watched fd.
 #[derive(Debug, Default)]
 pub struct Poll {
     fds: Vec<libc::pollfd>,
-    /// fd -> index + 1 in `fds` (0: not watched).
-    index: Vec<u32>,
+    /// fd -> position + 1 in `fds` (0: not watched), so a change needs no search.
+    positions: Vec<u32>,
 }
 
-fn events_for(interest: Interest) -> libc::c_short {
-    let mut e = 0;
+/// The poll events asking for `interest`.
+fn poll_events(interest: Interest) -> libc::c_short {
+    let mut events = 0;
     if interest.contains(Interest::READ) {
-        e |= libc::POLLIN;
+        events |= libc::POLLIN;
     }
     if interest.contains(Interest::WRITE) {
-        e |= libc::POLLOUT;
+        events |= libc::POLLOUT;
     }
     #[cfg(any(target_os = "linux", target_os = "android"))]
     if interest.contains(Interest::CLOSED) {
-        e |= libc::POLLRDHUP;
+        events |= libc::POLLRDHUP;
     }
-    e
+    events
+}
+
+/// What the kernel's `revents` mean to the caller. An error, hang-up or closed fd
+/// (POLLNVAL) reads as `READ | WRITE`, so that whoever watches the fd tries it and
+/// meets the error.
+fn readiness(revents: libc::c_short) -> Readiness {
+    let mut ready = Readiness::NONE;
+    if revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0 {
+        ready = Readiness::READ | Readiness::WRITE;
+    }
+    if revents & libc::POLLIN != 0 {
+        ready |= Readiness::READ;
+    }
+    if revents & libc::POLLOUT != 0 {
+        ready |= Readiness::WRITE;
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if revents & libc::POLLRDHUP != 0 {
+        ready |= Readiness::CLOSED;
+    }
+    ready
+}
+
+/// The length a per-fd table needs to reach `needed` entries for `fd`, which is about to
+/// be watched, from `current` entries.
+///
+/// Only an open fd may grow a table: the process's own descriptor table is then at
+/// least as large, which keeps ours in proportion, and a stray huge number fails with
+/// EBADF instead of allocating gigabytes. Doubling spares rising fd numbers the check
+/// most of the time. (Shared with select's bitmaps and epoll's changelist.)
+pub(crate) fn fd_table_len(fd: RawFd, current: usize, needed: usize) -> io::Result<usize> {
+    // SAFETY: F_GETFD takes no argument and accepts any fd number.
+    if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(needed.max(current.saturating_mul(2)))
+}
+
+/// Grows `table` to `len` entries of `fill`; an error instead of an abort when memory
+/// runs out.
+pub(crate) fn grow_table<T: Clone>(table: &mut Vec<T>, len: usize, fill: T) -> io::Result<()> {
+    table
+        .try_reserve_exact(len.saturating_sub(table.len()))
+        .map_err(|_| io::Error::from(io::ErrorKind::OutOfMemory))?;
+    table.resize(len, fill);
+    Ok(())
+}
+
+impl Poll {
+    /// Stops watching the fd whose entry is at `position`; the last entry moves there.
+    fn remove(&mut self, slot: usize, position: usize) {
+        self.fds.swap_remove(position);
+        self.positions[slot] = 0;
+        if let Some(moved) = self.fds.get(position) {
+            // Watched fds are never negative.
+            self.positions[moved.fd as usize] = position as u32 + 1;
+        }
+    }
+
+    /// One poll call; returns how many entries have `revents` set.
+    fn poll(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
+        let (fds, count) = (self.fds.as_mut_ptr(), self.fds.len() as libc::nfds_t);
+
+        #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+        let n = {
+            let spec = crate::timespec(timeout);
+            let spec_ptr = spec
+                .as_ref()
+                .map_or(std::ptr::null(), |s| s as *const libc::timespec);
+            // SAFETY: `fds` points to `count` pollfds; `spec_ptr` is null or points to a
+            // live timespec; a null signal mask leaves the mask alone.
+            unsafe { libc::ppoll(fds, count, spec_ptr, std::ptr::null()) }
+        };
+
+        #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+        let n = {
+            let ms = match timeout {
+                None => -1,
+                // Rounded up: a timer must never look due before its time.
+                Some(t) => t
+                    .as_nanos()
+                    .div_ceil(1_000_000)
+                    .min(libc::c_int::MAX as u128) as libc::c_int,
+            };
+            // SAFETY: `fds` points to `count` pollfds.
+            unsafe { libc::poll(fds, count, ms) }
+        };
+
+        if n < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(n as usize)
+        }
+    }
 }
 
 impl Poller for Poll {
     const NAME: &'static str = "poll";
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    const FEATURES: Features =
-        Features::from_bits(Features::FDS.bits() | Features::EARLY_CLOSE.bits());
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    const FEATURES: Features = Features::FDS;
+    // As libevent: early close wherever POLLRDHUP exists.
+    const FEATURES: Features = if HAVE_RDHUP {
+        Features::from_bits(Features::FDS.bits() | Features::EARLY_CLOSE.bits())
+    } else {
+        Features::FDS
+    };
 
     fn new(_options: &Options) -> io::Result<Self> {
         Ok(Poll::default())
@@ -42,35 +142,27 @@ impl Poller for Poll {
 
     fn change(&mut self, fd: RawFd, _old: Interest, new: Interest) -> io::Result<()> {
         let slot = usize::try_from(fd).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-        if new.contains(Interest::EDGE)
-            || (new.contains(Interest::CLOSED) && !Self::FEATURES.contains(Features::EARLY_CLOSE))
-        {
+        if new.contains(Interest::EDGE) || (new.contains(Interest::CLOSED) && !HAVE_RDHUP) {
             return Err(io::Error::from(io::ErrorKind::Unsupported));
         }
-        let events = events_for(new);
-        let current = self.index.get(slot).copied().unwrap_or(0);
-        match (current, events) {
-            (0, 0) => {}
-            (0, _) => {
-                if slot >= self.index.len() {
-                    self.index.resize(slot + 1, 0);
+        let events = poll_events(new);
+        match self.positions.get(slot).copied().unwrap_or(0) {
+            0 if events == 0 => {}
+            0 => {
+                if slot >= self.positions.len() {
+                    let len = fd_table_len(fd, self.positions.len(), slot + 1)?;
+                    grow_table(&mut self.positions, len, 0)?;
                 }
                 self.fds.push(libc::pollfd {
                     fd,
                     events,
                     revents: 0,
                 });
-                self.index[slot] = self.fds.len() as u32;
+                // Fits: at most one entry per fd, and fds are below 2^31.
+                self.positions[slot] = self.fds.len() as u32;
             }
-            (i, 0) => {
-                let i = i as usize - 1;
-                self.fds.swap_remove(i);
-                self.index[slot] = 0;
-                if let Some(moved) = self.fds.get(i) {
-                    self.index[moved.fd as usize] = i as u32 + 1;
-                }
-            }
-            (i, _) => self.fds[i as usize - 1].events = events,
+            position if events == 0 => self.remove(slot, position as usize - 1),
+            position => self.fds[position as usize - 1].events = events,
         }
         Ok(())
     }
@@ -80,53 +172,19 @@ impl Poller for Poll {
         timeout: Option<Duration>,
         mut on_ready: F,
     ) -> io::Result<()> {
-        let spec = crate::timespec(timeout);
-        let spec_ptr = spec
-            .as_ref()
-            .map_or(std::ptr::null(), |s| s as *const libc::timespec);
-        // SAFETY: `fds` holds `len` valid pollfd entries; the timespec outlives the call.
-        let n = unsafe {
-            libc::ppoll(
-                self.fds.as_mut_ptr(),
-                self.fds.len() as libc::nfds_t,
-                spec_ptr,
-                std::ptr::null(),
-            )
+        let mut left = match self.poll(timeout) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(()),
+            Err(e) => return Err(e),
         };
-        if n < 0 {
-            let err = io::Error::last_os_error();
-            return if err.kind() == io::ErrorKind::Interrupted {
-                Ok(())
-            } else {
-                Err(err)
-            };
-        }
-        let mut left = n;
-        for p in &self.fds {
+        for entry in &self.fds {
             if left == 0 {
                 break;
             }
-            if p.revents == 0 {
-                continue;
+            if entry.revents != 0 {
+                left -= 1;
+                on_ready(entry.fd, readiness(entry.revents));
             }
-            left -= 1;
-            let r = p.revents;
-            let mut ready = Readiness::NONE;
-            if r & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0 {
-                ready = Readiness::READ | Readiness::WRITE;
-            } else {
-                if r & libc::POLLIN != 0 {
-                    ready |= Readiness::READ;
-                }
-                if r & libc::POLLOUT != 0 {
-                    ready |= Readiness::WRITE;
-                }
-            }
-            #[cfg(any(target_os = "linux", target_os = "android"))]
-            if r & libc::POLLRDHUP != 0 {
-                ready |= Readiness::CLOSED;
-            }
-            on_ready(p.fd, ready);
         }
         Ok(())
     }

@@ -1,150 +1,837 @@
-//! Every poller through the same checks, on Unix socketpairs.
+//! Every poller through the same checks: each check is a generic function, run against
+//! `Epoll` (with and without a changelist), `Poll` and `Select` through the `Poller`
+//! trait, and against each of them again through `AnyPoller` by name.
 
-use std::io::Write;
-use std::os::fd::{AsRawFd, RawFd};
+use std::io::{self, Write};
+use std::net::Shutdown;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use evrs_backends::{AnyPoller, Interest, Options, Readiness, METHODS};
+use evrs_backends::epoll::Epoll;
+use evrs_backends::poll::Poll;
+use evrs_backends::select::Select;
+use evrs_backends::{AnyPoller, Features, Interest, Options, Poller, Readiness, METHODS};
 
-fn pollers() -> Vec<AnyPoller> {
-    let mut all: Vec<AnyPoller> = METHODS
-        .iter()
-        .map(|(name, _)| AnyPoller::new(name, &Options::default()).unwrap())
-        .collect();
-    let changelist = Options {
-        use_changelist: true,
+const NONE: Interest = Interest::NONE;
+const READ: Interest = Interest::READ;
+const WRITE: Interest = Interest::WRITE;
+const READ_WRITE: Readiness =
+    Readiness::from_bits(Readiness::READ.bits() | Readiness::WRITE.bits());
+
+/// What the checks need of a poller: the `Poller` trait, or `AnyPoller`'s methods.
+trait Subject {
+    fn name(&self) -> &'static str;
+    fn features(&self) -> Features;
+    fn change(&mut self, fd: RawFd, old: Interest, new: Interest) -> io::Result<()>;
+    fn wait_into(
+        &mut self,
+        timeout: Option<Duration>,
+        ready: &mut Vec<(RawFd, Readiness)>,
+    ) -> io::Result<()>;
+}
+
+macro_rules! subject_through_poller_trait {
+    ($($poller:ty),*) => {$(
+        impl Subject for $poller {
+            fn name(&self) -> &'static str {
+                <$poller as Poller>::NAME
+            }
+            fn features(&self) -> Features {
+                <$poller as Poller>::FEATURES
+            }
+            fn change(&mut self, fd: RawFd, old: Interest, new: Interest) -> io::Result<()> {
+                Poller::change(self, fd, old, new)
+            }
+            // Through `wait`, while `AnyPoller` goes through `wait_into`.
+            fn wait_into(
+                &mut self,
+                timeout: Option<Duration>,
+                ready: &mut Vec<(RawFd, Readiness)>,
+            ) -> io::Result<()> {
+                Poller::wait(self, timeout, |fd, readiness| ready.push((fd, readiness)))
+            }
+        }
+    )*};
+}
+
+subject_through_poller_trait!(Epoll, Poll, Select);
+
+impl Subject for AnyPoller {
+    fn name(&self) -> &'static str {
+        AnyPoller::name(self)
+    }
+    fn features(&self) -> Features {
+        AnyPoller::features(self)
+    }
+    fn change(&mut self, fd: RawFd, old: Interest, new: Interest) -> io::Result<()> {
+        AnyPoller::change(self, fd, old, new)
+    }
+    fn wait_into(
+        &mut self,
+        timeout: Option<Duration>,
+        ready: &mut Vec<(RawFd, Readiness)>,
+    ) -> io::Result<()> {
+        AnyPoller::wait_into(self, timeout, ready)
+    }
+}
+
+/// A poller under test.
+struct Case<P> {
+    poller: P,
+    /// Changes are applied at the next wait (epoll with a changelist).
+    batched: bool,
+}
+
+impl<P: Subject> Case<P> {
+    fn name(&self) -> String {
+        let suffix = if self.batched { " (changelist)" } else { "" };
+        format!("{}{suffix}", self.poller.name())
+    }
+
+    fn has(&self, feature: Features) -> bool {
+        self.poller.features().contains(feature)
+    }
+
+    fn try_watch(&mut self, fd: RawFd, old: Interest, new: Interest) -> io::Result<()> {
+        self.poller.change(fd, old, new)
+    }
+
+    fn watch(&mut self, fd: RawFd, old: Interest, new: Interest) {
+        if let Err(err) = self.poller.change(fd, old, new) {
+            panic!("{}: change({fd}, {old:?}, {new:?}): {err}", self.name());
+        }
+    }
+
+    /// All reports of one wait, sorted by fd; no fd may come twice.
+    fn try_ready(&mut self, timeout: Option<Duration>) -> io::Result<Vec<(RawFd, Readiness)>> {
+        let mut ready = Vec::new();
+        self.poller.wait_into(timeout, &mut ready)?;
+        ready.sort_by_key(|&(fd, _)| fd);
+        let mut fds: Vec<RawFd> = ready.iter().map(|&(fd, _)| fd).collect();
+        fds.dedup();
+        assert_eq!(
+            fds.len(),
+            ready.len(),
+            "{}: an fd reported twice: {ready:?}",
+            self.name()
+        );
+        Ok(ready)
+    }
+
+    fn ready(&mut self, timeout: Duration) -> Vec<(RawFd, Readiness)> {
+        self.try_ready(Some(timeout))
+            .unwrap_or_else(|err| panic!("{}: wait: {err}", self.name()))
+    }
+
+    /// Reports of a wait that should find something at once.
+    fn ready_now(&mut self) -> Vec<(RawFd, Readiness)> {
+        self.ready(Duration::from_secs(5))
+    }
+
+    /// Reports of a wait that does not block.
+    fn idle(&mut self) -> Vec<(RawFd, Readiness)> {
+        self.ready(Duration::ZERO)
+    }
+}
+
+fn epoll(batched: bool) -> Case<Epoll> {
+    let options = Options {
+        use_changelist: batched,
         ..Options::default()
     };
-    #[cfg(target_os = "linux")]
-    all.push(AnyPoller::new("epoll", &changelist).unwrap());
-    all
-}
-
-fn ready(poller: &mut AnyPoller, timeout: Duration) -> Vec<(RawFd, Readiness)> {
-    let mut out = Vec::new();
-    poller
-        .wait(Some(timeout), |fd, r| out.push((fd, r)))
-        .unwrap();
-    out
-}
-
-#[test]
-fn reports_readable_and_writable() {
-    for mut p in pollers() {
-        let (mut a, b) = UnixStream::pair().unwrap();
-        let fd = b.as_raw_fd();
-        p.change(fd, Interest::NONE, Interest::READ).unwrap();
-        assert!(
-            ready(&mut p, Duration::ZERO).is_empty(),
-            "{}: idle",
-            p.name()
-        );
-        a.write_all(b"x").unwrap();
-        let got = ready(&mut p, Duration::from_secs(1));
-        assert_eq!(got, vec![(fd, Readiness::READ)], "{}", p.name());
-        // Level-triggered: still readable.
-        assert_eq!(ready(&mut p, Duration::ZERO).len(), 1, "{}", p.name());
-        p.change(fd, Interest::READ, Interest::READ | Interest::WRITE)
-            .unwrap();
-        let got = ready(&mut p, Duration::ZERO);
-        assert_eq!(
-            got,
-            vec![(fd, Readiness::READ | Readiness::WRITE)],
-            "{}",
-            p.name()
-        );
-        p.change(fd, Interest::READ | Interest::WRITE, Interest::NONE)
-            .unwrap();
-        assert!(
-            ready(&mut p, Duration::ZERO).is_empty(),
-            "{}: removed",
-            p.name()
-        );
+    Case {
+        poller: Epoll::new(&options).unwrap(),
+        batched,
     }
 }
 
-#[test]
-fn honours_timeouts() {
-    for mut p in pollers() {
-        let start = Instant::now();
-        assert!(ready(&mut p, Duration::from_millis(30)).is_empty());
-        let waited = start.elapsed();
-        assert!(
-            waited >= Duration::from_millis(29),
-            "{}: {waited:?}",
-            p.name()
-        );
-        assert!(waited < Duration::from_secs(2), "{}: {waited:?}", p.name());
-    }
-}
-
-#[test]
-fn hangup_reads_as_read_and_write() {
-    for mut p in pollers() {
-        let (a, b) = UnixStream::pair().unwrap();
-        let fd = b.as_raw_fd();
-        p.change(fd, Interest::NONE, Interest::READ).unwrap();
-        drop(a);
-        let got = ready(&mut p, Duration::from_secs(1));
-        assert_eq!(got.len(), 1, "{}", p.name());
-        assert!(got[0].1.contains(Readiness::READ), "{}", p.name());
-    }
-}
-
-#[test]
-fn edge_and_closed_support_follow_features() {
-    for mut p in pollers() {
-        let (_a, b) = UnixStream::pair().unwrap();
-        let fd = b.as_raw_fd();
-        let edge = p.change(fd, Interest::NONE, Interest::READ | Interest::EDGE);
-        assert_eq!(
-            edge.is_ok(),
-            p.features().contains(evrs_backends::Features::ET),
-            "{}",
-            p.name()
-        );
-        let _ = p.change(fd, Interest::READ | Interest::EDGE, Interest::NONE);
-    }
-}
-
-#[test]
-fn negative_fd_is_refused() {
-    for mut p in pollers() {
-        assert!(
-            p.change(-1, Interest::NONE, Interest::READ).is_err(),
-            "{}",
-            p.name()
-        );
-    }
-}
-
-#[test]
-fn select_watches_fds_above_fd_setsize() {
-    // SAFETY: plain getrlimit/setrlimit calls on a local struct.
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
+fn by_name(name: &str, batched: bool) -> Case<AnyPoller> {
+    let options = Options {
+        use_changelist: batched,
+        ..Options::default()
     };
-    unsafe {
-        libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
-        if limit.rlim_max < 1600 {
-            return;
-        }
-        limit.rlim_cur = limit.rlim_max.min(4096);
-        libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+    Case {
+        poller: AnyPoller::new(name, &options).unwrap(),
+        batched,
     }
-    let (mut a, b) = UnixStream::pair().unwrap();
-    // SAFETY: duplicates a live descriptor onto an unused number, closed below.
-    let high = unsafe { libc::dup2(b.as_raw_fd(), 1500) };
-    assert_eq!(high, 1500);
-    let mut p = AnyPoller::new("select", &Options::default()).unwrap();
-    p.change(high, Interest::NONE, Interest::READ).unwrap();
+}
+
+/// A file that is certainly a regular one: this test's own executable.
+fn regular_file() -> std::fs::File {
+    std::fs::File::open(std::env::current_exe().unwrap()).unwrap()
+}
+
+fn pair() -> (UnixStream, UnixStream) {
+    UnixStream::pair().unwrap()
+}
+
+fn pipe() -> (OwnedFd, OwnedFd) {
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: both descriptors are new and owned by nothing else.
+    unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
+}
+
+/// Makes `target` refer to `source`'s file, closing whatever `target` was, in one step
+/// (so no other thread's new descriptor can take the number in between).
+fn dup_onto(source: RawFd, target: RawFd) {
+    // SAFETY: both are plain descriptor numbers; the caller owns `target`.
+    assert_eq!(unsafe { libc::dup2(source, target) }, target);
+}
+
+/// An fd number no other test uses and the system does not hand out on its own, above
+/// FD_SETSIZE (1024); `None` when RLIMIT_NOFILE cannot be raised far enough.
+fn private_fd_number() -> Option<RawFd> {
+    const FIRST: RawFd = 1500;
+    const LAST: RawFd = 1999;
+    static RAISED: OnceLock<bool> = OnceLock::new();
+    static NEXT: AtomicI32 = AtomicI32::new(FIRST);
+    let raised = *RAISED.get_or_init(|| {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: `limit` is a valid rlimit to fill in.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+            return false;
+        }
+        let wanted = LAST as libc::rlim_t + 1;
+        if limit.rlim_cur >= wanted {
+            return true;
+        }
+        if limit.rlim_max < wanted {
+            return false;
+        }
+        limit.rlim_cur = limit.rlim_max;
+        // SAFETY: `limit` is a valid rlimit; raising the soft limit to the hard one is
+        // always allowed.
+        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 }
+    });
+    if !raised {
+        eprintln!("RLIMIT_NOFILE cannot reach {LAST}: skipped");
+        return None;
+    }
+    let number = NEXT.fetch_add(1, Ordering::Relaxed);
+    assert!(number <= LAST, "out of private fd numbers");
+    Some(number)
+}
+
+/// A duplicate of `fd` at a private number above FD_SETSIZE.
+fn dup_high(fd: RawFd) -> Option<OwnedFd> {
+    let number = private_fd_number()?;
+    dup_onto(fd, number);
+    // SAFETY: `number` was free and is now this test's own descriptor.
+    Some(unsafe { OwnedFd::from_raw_fd(number) })
+}
+
+// ---------------------------------------------------------------------------------------
+// The checks.
+
+fn readable_after_write<P: Subject>(case: &mut Case<P>) {
+    let (mut a, b) = pair();
+    let fd = b.as_raw_fd();
+    case.watch(fd, NONE, READ);
+    assert_eq!(case.idle(), vec![], "{}: nothing written yet", case.name());
+    a.write_all(b"x").unwrap();
+    assert_eq!(
+        case.ready_now(),
+        vec![(fd, Readiness::READ)],
+        "{}",
+        case.name()
+    );
+}
+
+fn writable_immediately<P: Subject>(case: &mut Case<P>) {
+    let (_a, b) = pair();
+    let fd = b.as_raw_fd();
+    case.watch(fd, NONE, WRITE);
+    assert_eq!(case.idle(), vec![(fd, Readiness::WRITE)], "{}", case.name());
+}
+
+fn one_report_per_fd_with_all_bits<P: Subject>(case: &mut Case<P>) {
+    let (mut a, b) = pair();
+    let (_c, d) = pair();
+    case.watch(b.as_raw_fd(), NONE, READ | WRITE);
+    case.watch(d.as_raw_fd(), NONE, READ | WRITE);
+    a.write_all(b"x").unwrap();
+    let mut expected = vec![
+        (b.as_raw_fd(), READ_WRITE),
+        (d.as_raw_fd(), Readiness::WRITE),
+    ];
+    expected.sort_by_key(|&(fd, _)| fd);
+    assert_eq!(case.ready_now(), expected, "{}", case.name());
+}
+
+fn level_triggered_repeats<P: Subject>(case: &mut Case<P>) {
+    let (mut a, b) = pair();
+    let fd = b.as_raw_fd();
+    case.watch(fd, NONE, READ);
+    a.write_all(b"x").unwrap();
+    for round in 0..3 {
+        assert_eq!(
+            case.ready_now(),
+            vec![(fd, Readiness::READ)],
+            "{}: round {round}",
+            case.name()
+        );
+    }
+}
+
+fn edge_triggered_reports_once<P: Subject>(case: &mut Case<P>) {
+    let (mut a, b) = pair();
+    let fd = b.as_raw_fd();
+    let edge = READ | Interest::EDGE;
+    if !case.has(Features::ET) {
+        let err = case.try_watch(fd, NONE, edge).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::Unsupported, "{}", case.name());
+        return;
+    }
+    case.watch(fd, NONE, edge);
+    assert_eq!(case.idle(), vec![], "{}", case.name());
+    a.write_all(b"x").unwrap();
+    assert_eq!(
+        case.ready_now(),
+        vec![(fd, Readiness::READ)],
+        "{}",
+        case.name()
+    );
+    // Still readable, but no new edge.
+    assert_eq!(case.idle(), vec![], "{}: edge reported twice", case.name());
     a.write_all(b"y").unwrap();
     assert_eq!(
-        ready(&mut p, Duration::from_secs(1)),
-        vec![(high, Readiness::READ)]
+        case.ready_now(),
+        vec![(fd, Readiness::READ)],
+        "{}",
+        case.name()
     );
-    // SAFETY: closes the descriptor made above.
-    unsafe { libc::close(high) };
+    case.watch(fd, edge, NONE);
+}
+
+fn none_stops_reports<P: Subject>(case: &mut Case<P>) {
+    let (mut a, b) = pair();
+    let fd = b.as_raw_fd();
+    case.watch(fd, NONE, READ | WRITE);
+    a.write_all(b"x").unwrap();
+    assert_eq!(case.ready_now(), vec![(fd, READ_WRITE)], "{}", case.name());
+    case.watch(fd, READ | WRITE, WRITE);
+    assert_eq!(case.idle(), vec![(fd, Readiness::WRITE)], "{}", case.name());
+    case.watch(fd, WRITE, NONE);
+    assert_eq!(case.idle(), vec![], "{}: removed", case.name());
+    // Removing what is not watched is harmless.
+    case.watch(fd, NONE, NONE);
+    assert_eq!(case.idle(), vec![], "{}", case.name());
+}
+
+fn removing_one_fd_keeps_the_others<P: Subject>(case: &mut Case<P>) {
+    let pairs: Vec<_> = (0..5).map(|_| pair()).collect();
+    let fd = |i: usize| pairs[i].1.as_raw_fd();
+    for i in 0..pairs.len() {
+        case.watch(fd(i), NONE, WRITE);
+    }
+    // From the middle and the end (poll moves its last entry into the gap; select
+    // lowers its highest fd).
+    case.watch(fd(1), WRITE, NONE);
+    case.watch(fd(4), WRITE, NONE);
+    let mut expected: Vec<_> = [0, 2, 3].map(|i| (fd(i), Readiness::WRITE)).to_vec();
+    expected.sort_by_key(|&(fd, _)| fd);
+    assert_eq!(case.idle(), expected, "{}", case.name());
+    case.watch(fd(2), WRITE, NONE);
+    expected.retain(|&(other, _)| other != fd(2));
+    assert_eq!(case.idle(), expected, "{}", case.name());
+    case.watch(fd(4), NONE, WRITE);
+    expected.push((fd(4), Readiness::WRITE));
+    expected.sort_by_key(|&(fd, _)| fd);
+    assert_eq!(case.idle(), expected, "{}", case.name());
+}
+
+fn readd_after_reopen<P: Subject>(case: &mut Case<P>) {
+    // Told about the close: remove, then add the new file under the same number.
+    let (_a, b) = pair();
+    let fd = b.as_raw_fd();
+    case.watch(fd, NONE, READ);
+    case.idle();
+    let (mut c, d) = pair();
+    dup_onto(d.as_raw_fd(), fd);
+    drop(d);
+    case.watch(fd, READ, NONE);
+    case.watch(fd, NONE, READ);
+    c.write_all(b"x").unwrap();
+    assert_eq!(
+        case.ready_now(),
+        vec![(fd, Readiness::READ)],
+        "{}: told",
+        case.name()
+    );
+
+    // Not told: the next change just modifies what the fd is watched for.
+    let (mut e, f) = pair();
+    dup_onto(f.as_raw_fd(), fd);
+    drop(f);
+    case.watch(fd, READ, READ | WRITE);
+    assert_eq!(
+        case.idle(),
+        vec![(fd, Readiness::WRITE)],
+        "{}: not told",
+        case.name()
+    );
+    e.write_all(b"x").unwrap();
+    assert_eq!(
+        case.ready_now(),
+        vec![(fd, READ_WRITE)],
+        "{}: not told",
+        case.name()
+    );
+}
+
+fn readd_after_dup_of_the_same_file<P: Subject>(case: &mut Case<P>) {
+    let (mut a, b) = pair();
+    let Some(high) = dup_high(b.as_raw_fd()) else {
+        return;
+    };
+    let fd = high.as_raw_fd();
+    case.watch(fd, NONE, READ);
+    case.idle();
+    // Closed while `b` keeps the file open (epoll keeps its registration), then the
+    // same file comes back under the same number.
+    drop(high);
+    case.watch(fd, READ, NONE);
+    case.idle();
+    dup_onto(b.as_raw_fd(), fd);
+    // SAFETY: `fd` is this test's own descriptor again.
+    let _high = unsafe { OwnedFd::from_raw_fd(fd) };
+    // Asks for more than before, so the old registration alone cannot pass.
+    case.watch(fd, NONE, READ | WRITE);
+    a.write_all(b"x").unwrap();
+    assert_eq!(case.ready_now(), vec![(fd, READ_WRITE)], "{}", case.name());
+}
+
+fn peer_shutdown_reports_closed<P: Subject>(case: &mut Case<P>) {
+    let (a, b) = pair();
+    let fd = b.as_raw_fd();
+    if !case.has(Features::EARLY_CLOSE) {
+        let err = case.try_watch(fd, NONE, Interest::CLOSED).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::Unsupported, "{}", case.name());
+        return;
+    }
+    case.watch(fd, NONE, Interest::CLOSED);
+    assert_eq!(case.idle(), vec![], "{}", case.name());
+    a.shutdown(Shutdown::Write).unwrap();
+    assert_eq!(
+        case.ready_now(),
+        vec![(fd, Readiness::CLOSED)],
+        "{}",
+        case.name()
+    );
+    case.watch(fd, Interest::CLOSED, READ | Interest::CLOSED);
+    assert_eq!(
+        case.ready_now(),
+        vec![(fd, Readiness::READ | Readiness::CLOSED)],
+        "{}",
+        case.name()
+    );
+}
+
+fn hangup_reads_as_read_and_write<P: Subject>(case: &mut Case<P>) {
+    let (a, b) = pair();
+    let fd = b.as_raw_fd();
+    case.watch(fd, NONE, READ);
+    drop(a);
+    // select can only answer for the sets it was given.
+    let expected = if case.poller.name() == "select" {
+        Readiness::READ
+    } else {
+        READ_WRITE
+    };
+    assert_eq!(case.ready_now(), vec![(fd, expected)], "{}", case.name());
+}
+
+fn error_reads_as_read_and_write<P: Subject>(case: &mut Case<P>) {
+    // Writing to a pipe nobody can read from is an error (EPIPE).
+    let (reader, writer) = pipe();
+    let fd = writer.as_raw_fd();
+    case.watch(fd, NONE, WRITE);
+    drop(reader);
+    let expected = if case.poller.name() == "select" {
+        Readiness::WRITE
+    } else {
+        READ_WRITE
+    };
+    assert_eq!(case.ready_now(), vec![(fd, expected)], "{}", case.name());
+}
+
+fn timeout_is_honoured<P: Subject>(case: &mut Case<P>) {
+    let (_a, b) = pair();
+    case.watch(b.as_raw_fd(), NONE, READ);
+    for timeout in [Duration::from_millis(50), Duration::from_micros(1500)] {
+        let start = Instant::now();
+        assert_eq!(case.ready(timeout), vec![], "{}", case.name());
+        let waited = start.elapsed();
+        assert!(
+            waited >= timeout,
+            "{}: woke after {waited:?} of {timeout:?}",
+            case.name()
+        );
+        assert!(
+            waited < timeout + Duration::from_secs(2),
+            "{}: {waited:?}",
+            case.name()
+        );
+    }
+}
+
+fn zero_timeout_does_not_block<P: Subject>(case: &mut Case<P>) {
+    let (_a, b) = pair();
+    case.watch(b.as_raw_fd(), NONE, READ);
+    let start = Instant::now();
+    for _ in 0..100 {
+        assert_eq!(case.idle(), vec![], "{}", case.name());
+    }
+    let waited = start.elapsed();
+    assert!(
+        waited < Duration::from_secs(1),
+        "{}: {waited:?}",
+        case.name()
+    );
+}
+
+fn huge_or_no_timeout_returns_when_ready<P: Subject>(case: &mut Case<P>) {
+    let (_a, b) = pair();
+    let fd = b.as_raw_fd();
+    case.watch(fd, NONE, WRITE);
+    for timeout in [
+        None,
+        Some(Duration::MAX),
+        Some(Duration::from_secs(u64::MAX / 2)),
+    ] {
+        let got = case.try_ready(timeout);
+        assert_eq!(
+            got.unwrap(),
+            vec![(fd, Readiness::WRITE)],
+            "{}: {timeout:?}",
+            case.name()
+        );
+    }
+}
+
+fn fd_above_fd_setsize<P: Subject>(case: &mut Case<P>) {
+    let (mut a, b) = pair();
+    let Some(high) = dup_high(b.as_raw_fd()) else {
+        return;
+    };
+    drop(b);
+    let fd = high.as_raw_fd();
+    assert!(fd > 1024);
+    case.watch(fd, NONE, READ);
+    assert_eq!(case.idle(), vec![], "{}", case.name());
+    a.write_all(b"y").unwrap();
+    assert_eq!(
+        case.ready_now(),
+        vec![(fd, Readiness::READ)],
+        "{}",
+        case.name()
+    );
+    case.watch(fd, READ, NONE);
+    assert_eq!(case.idle(), vec![], "{}", case.name());
+}
+
+fn bad_fds_are_refused<P: Subject>(case: &mut Case<P>) {
+    for fd in [-1, RawFd::MIN] {
+        let err = case.try_watch(fd, NONE, READ).unwrap_err();
+        assert_eq!(
+            err.kind(),
+            io::ErrorKind::InvalidInput,
+            "{}: {fd}",
+            case.name()
+        );
+        assert!(
+            case.try_watch(fd, READ, NONE).is_err(),
+            "{}: {fd}",
+            case.name()
+        );
+    }
+    // Never open: refused at once, without a table sized for it.
+    for fd in [1 << 20, 1 << 30, RawFd::MAX] {
+        let err = case.try_watch(fd, NONE, READ).unwrap_err();
+        assert_eq!(
+            err.raw_os_error(),
+            Some(libc::EBADF),
+            "{}: {fd}",
+            case.name()
+        );
+        // Nothing was watched, so removing it again is fine.
+        case.watch(fd, NONE, NONE);
+    }
+    assert_eq!(case.idle(), vec![], "{}", case.name());
+}
+
+fn fd_closed_while_watched<P: Subject>(case: &mut Case<P>) {
+    let (mut a, b) = pair();
+    let Some(high) = dup_high(b.as_raw_fd()) else {
+        return;
+    };
+    // The only reference to the file, so closing it ends epoll's registration.
+    drop(b);
+    let fd = high.as_raw_fd();
+    case.watch(fd, NONE, READ);
+    a.write_all(b"x").unwrap();
+    drop(high);
+    let got = case.try_ready(Some(Duration::ZERO));
+    match case.poller.name() {
+        // The kernel dropped the registration with the file.
+        "epoll" => assert_eq!(got.unwrap(), vec![], "{}", case.name()),
+        // POLLNVAL.
+        "poll" => assert_eq!(got.unwrap(), vec![(fd, READ_WRITE)], "{}", case.name()),
+        _ => assert_eq!(
+            got.unwrap_err().raw_os_error(),
+            Some(libc::EBADF),
+            "{}",
+            case.name()
+        ),
+    }
+    case.watch(fd, READ, NONE);
+    assert_eq!(case.idle(), vec![], "{}", case.name());
+}
+
+fn add_then_remove_before_wait<P: Subject>(case: &mut Case<P>) {
+    let (mut a, b) = pair();
+    let fd = b.as_raw_fd();
+    a.write_all(b"x").unwrap();
+    case.watch(fd, NONE, READ);
+    case.watch(fd, READ, READ | WRITE);
+    case.watch(fd, READ | WRITE, NONE);
+    assert_eq!(case.idle(), vec![], "{}", case.name());
+    // Changes fold into the last one.
+    case.watch(fd, NONE, READ);
+    case.watch(fd, READ, WRITE);
+    assert_eq!(case.idle(), vec![(fd, Readiness::WRITE)], "{}", case.name());
+}
+
+fn remove_and_readd_of_a_reopened_fd_before_wait<P: Subject>(case: &mut Case<P>) {
+    let (_a, b) = pair();
+    let fd = b.as_raw_fd();
+    case.watch(fd, NONE, READ);
+    assert_eq!(case.idle(), vec![], "{}", case.name());
+    // Folded into one change from READ to READ, which must still reach the new file.
+    case.watch(fd, READ, NONE);
+    let (mut c, d) = pair();
+    dup_onto(d.as_raw_fd(), fd);
+    drop(d);
+    case.watch(fd, NONE, READ);
+    c.write_all(b"x").unwrap();
+    assert_eq!(
+        case.ready_now(),
+        vec![(fd, Readiness::READ)],
+        "{}",
+        case.name()
+    );
+}
+
+fn signal_interrupts_the_wait<P: Subject>(case: &mut Case<P>) {
+    extern "C" fn ignore(_: libc::c_int) {}
+    // SAFETY: a zeroed sigaction is valid; the handler does nothing, so it is
+    // async-signal-safe. No SA_RESTART, though the poll calls never restart anyway.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = ignore as *const () as libc::sighandler_t;
+        assert_eq!(
+            libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut()),
+            0
+        );
+    }
+    let (_a, b) = pair();
+    case.watch(b.as_raw_fd(), NONE, READ);
+    // SAFETY: no preconditions.
+    let waiter = unsafe { libc::pthread_self() };
+    let done = Arc::new(AtomicBool::new(false));
+    let signaller = {
+        let done = Arc::clone(&done);
+        std::thread::spawn(move || {
+            while !done.load(Ordering::Acquire) {
+                std::thread::sleep(Duration::from_millis(20));
+                // SAFETY: `waiter` lives until it has joined this thread.
+                unsafe { libc::pthread_kill(waiter, libc::SIGUSR1) };
+            }
+        })
+    };
+    let start = Instant::now();
+    let got = case.try_ready(Some(Duration::from_secs(10)));
+    done.store(true, Ordering::Release);
+    signaller.join().unwrap();
+    assert_eq!(got.unwrap(), vec![], "{}", case.name());
+    assert!(start.elapsed() < Duration::from_secs(5), "{}", case.name());
+}
+
+fn unsupported_interest_is_refused<P: Subject>(case: &mut Case<P>) {
+    let (_a, b) = pair();
+    let fd = b.as_raw_fd();
+    for (interest, feature) in [
+        (Interest::EDGE, Features::ET),
+        (Interest::CLOSED, Features::EARLY_CLOSE),
+    ] {
+        let result = case.try_watch(fd, NONE, READ | interest);
+        if case.has(feature) {
+            result.unwrap();
+            case.watch(fd, READ | interest, NONE);
+        } else {
+            let err = result.unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::Unsupported, "{}", case.name());
+        }
+    }
+    assert_eq!(case.idle(), vec![], "{}", case.name());
+}
+
+// ---------------------------------------------------------------------------------------
+// Every check against every poller.
+
+macro_rules! checks_for {
+    ($module:ident, $make:expr, [$($check:ident),* $(,)?]) => {
+        mod $module {
+            use super::*;
+            $(
+                #[test]
+                fn $check() {
+                    let mut case = $make;
+                    super::$check(&mut case);
+                }
+            )*
+        }
+    };
+}
+
+macro_rules! all_checks {
+    ($($module:ident => $make:expr),* $(,)?) => {$(
+        checks_for!($module, $make, [
+            readable_after_write,
+            writable_immediately,
+            one_report_per_fd_with_all_bits,
+            level_triggered_repeats,
+            edge_triggered_reports_once,
+            none_stops_reports,
+            removing_one_fd_keeps_the_others,
+            readd_after_reopen,
+            readd_after_dup_of_the_same_file,
+            peer_shutdown_reports_closed,
+            hangup_reads_as_read_and_write,
+            error_reads_as_read_and_write,
+            timeout_is_honoured,
+            zero_timeout_does_not_block,
+            huge_or_no_timeout_returns_when_ready,
+            fd_above_fd_setsize,
+            bad_fds_are_refused,
+            fd_closed_while_watched,
+            add_then_remove_before_wait,
+            remove_and_readd_of_a_reopened_fd_before_wait,
+            signal_interrupts_the_wait,
+            unsupported_interest_is_refused,
+        ]);
+    )*};
+}
+
+all_checks! {
+    epoll => epoll(false),
+    epoll_changelist => epoll(true),
+    poll => Case { poller: Poll::new(&Options::default()).unwrap(), batched: false },
+    select => Case { poller: Select::new(&Options::default()).unwrap(), batched: false },
+    any_epoll => by_name("epoll", false),
+    any_epoll_changelist => by_name("epoll", true),
+    any_poll => by_name("poll", false),
+    any_select => by_name("select", false),
+}
+
+// ---------------------------------------------------------------------------------------
+// Checks for one poller.
+
+#[test]
+fn any_poller_knows_every_method() {
+    let names: Vec<&str> = METHODS.iter().map(|&(name, _)| name).collect();
+    assert_eq!(names, ["epoll", "poll", "select"]);
+    for &(name, features) in METHODS {
+        let poller = AnyPoller::new(name, &Options::default()).unwrap();
+        assert_eq!(poller.name(), name);
+        assert_eq!(poller.features(), features);
+    }
+    let err = AnyPoller::new("kqueue", &Options::default()).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::Unsupported);
+}
+
+#[test]
+fn features_match_libevent() {
+    let all = |features: &[Features]| {
+        Features::from_bits(features.iter().fold(0, |acc, f| acc | f.bits()))
+    };
+    assert_eq!(
+        Epoll::FEATURES,
+        all(&[Features::ET, Features::O1, Features::EARLY_CLOSE])
+    );
+    assert_eq!(Poll::FEATURES, all(&[Features::FDS, Features::EARLY_CLOSE]));
+    assert_eq!(Select::FEATURES, Features::FDS);
+}
+
+/// A wait that fills the report buffer doubles it: 32, then 64, then all 100.
+#[test]
+fn epoll_report_buffer_grows() {
+    for batched in [false, true] {
+        let mut case = epoll(batched);
+        let pairs: Vec<_> = (0..100).map(|_| pair()).collect();
+        for (_, b) in &pairs {
+            case.watch(b.as_raw_fd(), NONE, WRITE);
+        }
+        let counts: Vec<usize> = (0..4).map(|_| case.idle().len()).collect();
+        assert_eq!(counts, [32, 64, 100, 100], "{}", case.name());
+    }
+}
+
+/// With a changelist, a change that fails when applied is dropped, as in libevent: the
+/// caller was already told it succeeded.
+#[test]
+fn epoll_changelist_drops_failing_changes() {
+    let mut case = epoll(true);
+    let (_a, b) = pair();
+    let Some(high) = dup_high(b.as_raw_fd()) else {
+        return;
+    };
+    let fd = high.as_raw_fd();
+    // Grows the changelist's table past `fd`, then forgets it.
+    case.watch(fd, NONE, READ);
+    case.watch(fd, READ, NONE);
+    drop(high);
+    case.watch(fd, NONE, READ);
+    assert_eq!(case.idle(), vec![]);
+    // epoll cannot watch regular files at all (EPERM).
+    let file = regular_file();
+    case.watch(file.as_raw_fd(), NONE, READ);
+    assert_eq!(case.idle(), vec![]);
+}
+
+#[test]
+fn epoll_refuses_what_it_cannot_watch() {
+    let mut case = epoll(false);
+    let file = regular_file();
+    let err = case.try_watch(file.as_raw_fd(), NONE, READ).unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(libc::EPERM));
+    // Closed (at a number nothing else reuses meanwhile): EBADF.
+    let (_a, b) = pair();
+    let Some(high) = dup_high(b.as_raw_fd()) else {
+        return;
+    };
+    let fd = high.as_raw_fd();
+    drop(high);
+    let err = case.try_watch(fd, NONE, READ).unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(libc::EBADF));
+}
+
+/// poll and select watch regular files, which are always ready.
+#[test]
+fn poll_and_select_watch_regular_files() {
+    let file = regular_file();
+    let fd = file.as_raw_fd();
+    for name in ["poll", "select"] {
+        let mut case = by_name(name, false);
+        case.watch(fd, NONE, READ | WRITE);
+        assert_eq!(case.idle(), vec![(fd, READ_WRITE)], "{name}");
+    }
 }

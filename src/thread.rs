@@ -220,6 +220,7 @@ impl Registry {
             recursive,
             alloc_recursive,
             debug: debugging.then(DebugState::default),
+            owned: true,
         })
     }
 
@@ -309,6 +310,8 @@ pub struct Lock {
     alloc_recursive: bool,
     /// Present while lock debugging was on when the lock was made.
     debug: Option<DebugState>,
+    /// False for a lock the program made and lent (`evbuffer_enable_locking`).
+    owned: bool,
 }
 
 impl Lock {
@@ -316,6 +319,24 @@ impl Lock {
     /// allocation failed.
     pub fn new(recursive: bool) -> Option<Lock> {
         Registry::global().new_lock(recursive)
+    }
+
+    /// Wraps a lock the program allocated with the installed functions (as a
+    /// recursive lock); it is used but never freed. None without lock functions.
+    pub fn borrowed(handle: usize) -> Option<Lock> {
+        let registry = Registry::global();
+        let api = guard(&registry.locks)
+            .as_ref()
+            .map(|i| Arc::clone(&i.api))?;
+        Some(Lock {
+            registry,
+            api: Some(api),
+            handle,
+            recursive: true,
+            alloc_recursive: true,
+            debug: None,
+            owned: false,
+        })
     }
 
     /// Takes the lock; a failing lock function is reported as lock misuse.
@@ -394,7 +415,9 @@ impl Drop for Lock {
             }
         }
         if let Some(api) = &self.api {
-            api.free(self.handle, self.alloc_recursive);
+            if self.owned {
+                api.free(self.handle, self.alloc_recursive);
+            }
         }
     }
 }

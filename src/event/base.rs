@@ -1006,6 +1006,54 @@ impl Base {
 
     // ----- activation ---------------------------------------------------------------
 
+    /// Queues a bare callback (`Closure::SelfCallback`) to run from the loop, as the
+    /// deferred callbacks of buffers do. Returns false when it is already queued.
+    ///
+    /// # Safety
+    /// `cb` stays live and at the same address until it has run or been cancelled.
+    pub unsafe fn schedule_callback(&self, cb: NonNull<EventCallback>) -> bool {
+        let _held = self.held();
+        // SAFETY: the lock is held.
+        let st = unsafe { self.state() };
+        // SAFETY: guaranteed by the caller.
+        let c = unsafe { &mut *cb.as_ptr() };
+        if c.flags & (list::ACTIVE | list::ACTIVE_LATER) != 0 {
+            return false;
+        }
+        c.flags |= list::INTERNAL | list::INIT;
+        // SAFETY: live, and in no queue as just checked.
+        unsafe { self.active_insert(st, cb) };
+        self.notify_if_needed(st);
+        true
+    }
+
+    /// Takes a bare callback queued by [`Base::schedule_callback`] off its queue.
+    /// Returns false when it was not queued.
+    ///
+    /// # Safety
+    /// `cb` is live.
+    pub unsafe fn cancel_callback(&self, cb: NonNull<EventCallback>) -> bool {
+        let _held = self.held();
+        // SAFETY: the lock is held.
+        let st = unsafe { self.state() };
+        // SAFETY: guaranteed by the caller.
+        let c = unsafe { &mut *cb.as_ptr() };
+        if c.flags & list::ACTIVE != 0 {
+            c.flags &= !list::ACTIVE;
+            Self::count_active(st, c.flags, -1);
+            let priority = usize::from(c.priority).min(st.active.len() - 1);
+            // SAFETY: the callback is in that queue.
+            unsafe { st.active[priority].remove(cb) };
+            true
+        } else if c.flags & list::ACTIVE_LATER != 0 {
+            // SAFETY: the callback is in the active-later queue.
+            unsafe { self.active_later_remove(st, cb) };
+            true
+        } else {
+            false
+        }
+    }
+
     /// `event_active`.
     ///
     /// # Safety

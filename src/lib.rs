@@ -4,6 +4,7 @@
 //! The C ABI lives in the `evrs-capi` crate, and OS pollers in `evrs-backends`.
 //! See `docs/ARCHITECTURE.md` for the map.
 
+pub mod buffer;
 pub mod event;
 pub mod log;
 pub mod thread;

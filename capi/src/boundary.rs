@@ -16,6 +16,20 @@ impl FailureValue for std::ffi::c_int {
     }
 }
 
+/// Signed sizes (`ev_ssize_t`) report -1.
+impl FailureValue for isize {
+    fn failure() -> Self {
+        -1
+    }
+}
+
+/// Buffer positions report "not found".
+impl FailureValue for evrs::buffer::BufferPtr {
+    fn failure() -> Self {
+        evrs::buffer::BufferPtr::NOT_FOUND
+    }
+}
+
 macro_rules! zero_on_failure {
     ($($t:ty),*) => {$(
         impl FailureValue for $t {
@@ -59,9 +73,12 @@ pub fn report_panic(entry_point: &str) {
 
 /// Runs an entry point's body so that no panic unwinds into C.
 ///
-/// `ffi_boundary!(name, { body })` returns the body's value, or
+/// `ffi_boundary!(name, { body })` (or `unsafe { body }`) returns the body's value, or
 /// [`FailureValue::failure`] for its type if the body panicked.
 macro_rules! ffi_boundary {
+    ($name:literal, unsafe { $($body:tt)* }) => {
+        ffi_boundary!($name, { unsafe { $($body)* } })
+    };
     ($name:literal, $body:block) => {
         match ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| $body)) {
             Ok(value) => value,

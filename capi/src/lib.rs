@@ -20,6 +20,7 @@ mod boundary;
 mod ffi;
 pub mod mem;
 
+pub mod buffer;
 pub mod event;
 pub mod thread;
 pub mod util;

@@ -526,7 +526,8 @@ void evbuffer_file_segment_add_cleanup_cb(struct evbuffer_file_segment *seg,
    @param seg the segment to take data from
    @param offset where inside the segment to start
    @param length how many bytes to take, or -1 for the rest of the segment
-   @return 0 on success, -1 on failure
+   @return 0 on success, -1 on failure.  On failure the call releases seg
+     once, as evbuffer_file_segment_free() would: the caller's handle is gone.
  */
 EVENT2_EXPORT_SYMBOL
 int evbuffer_add_file_segment(struct evbuffer *buf,

@@ -1,0 +1,1085 @@
+//! `event2/buffer.h` and `event2/buffer_compat.h`: evbuffers. The printf-style pair
+//! (`evbuffer_add_printf`, `evbuffer_add_vprintf`) is in `c/printf.c`.
+
+use std::ffi::{c_char, c_int, c_uint, c_void};
+use std::ptr::{self, NonNull};
+use std::sync::Arc;
+
+use evrs::buffer::{
+    fs_flag, Backing, BufferPtr, CallbackEntry, CallbackInfo, EolStyle, Evbuffer, FileSegment,
+};
+use evrs::thread::Lock;
+
+use crate::event::event_base;
+use crate::ffi::{borrow, borrow_mut, write_out};
+
+/// `struct evbuffer` (opaque to C).
+pub type evbuffer = Evbuffer;
+/// `struct evbuffer_ptr`.
+pub type evbuffer_ptr = BufferPtr;
+/// `struct evbuffer_iovec` (the system's `struct iovec`).
+pub type evbuffer_iovec = libc::iovec;
+/// `struct evbuffer_cb_entry` (opaque to C).
+pub type evbuffer_cb_entry = CallbackEntry;
+/// `struct evbuffer_cb_info`.
+pub type evbuffer_cb_info = CallbackInfo;
+/// `struct evbuffer_file_segment` (opaque to C).
+pub type evbuffer_file_segment = FileSegment;
+/// `enum evbuffer_eol_style`.
+pub type evbuffer_eol_style = c_uint;
+/// `enum evbuffer_ptr_how`.
+pub type evbuffer_ptr_how = c_uint;
+/// `evbuffer_cb_func`.
+pub type evbuffer_cb_func = Option<evrs::buffer::CallbackFn>;
+/// `evbuffer_cb` (`evbuffer_setcb`'s callback).
+pub type evbuffer_cb = Option<evrs::buffer::LegacyCallbackFn>;
+/// `evbuffer_ref_cleanup_cb`.
+pub type evbuffer_ref_cleanup_cb = Option<unsafe extern "C" fn(*const c_void, usize, *mut c_void)>;
+/// `evbuffer_file_segment_cleanup_cb`.
+pub type evbuffer_file_segment_cleanup_cb =
+    Option<unsafe extern "C" fn(*const evbuffer_file_segment, c_int, *mut c_void)>;
+
+const EVBUFFER_PTR_SET: c_uint = 0;
+const EVBUFFER_PTR_ADD: c_uint = 1;
+
+/// Runs `f` on a live buffer (`missing` for NULL), then frees the buffer if a
+/// callback run by `f` gave up its last reference.
+///
+/// # Safety
+/// `buf` is NULL or a live buffer from `evbuffer_new`.
+#[inline]
+unsafe fn with<R>(buf: *const evbuffer, missing: R, f: impl FnOnce(&Evbuffer) -> R) -> R {
+    let Some(ptr) = NonNull::new(buf.cast_mut()) else {
+        return missing;
+    };
+    // SAFETY: a live buffer (crate contract); freed only by `reap` below.
+    let result = f(unsafe { ptr.as_ref() });
+    // SAFETY: live at the start of this call.
+    unsafe { Evbuffer::reap(ptr) };
+    result
+}
+
+/// [`with`] for two buffers.
+///
+/// # Safety
+/// As for [`with`], for both.
+unsafe fn with_pair<R>(
+    a: *mut evbuffer,
+    b: *mut evbuffer,
+    missing: R,
+    f: impl FnOnce(&Evbuffer, &Evbuffer) -> R,
+) -> R {
+    let (Some(pa), Some(pb)) = (NonNull::new(a), NonNull::new(b)) else {
+        return missing;
+    };
+    // SAFETY: live buffers (crate contract); freed only by `reap` below.
+    let result = f(unsafe { pa.as_ref() }, unsafe { pb.as_ref() });
+    // Both are held while either may go, so the second reap sees a live count.
+    // SAFETY: live at the start of this call.
+    unsafe {
+        if pa != pb {
+            (*pa.as_ptr()).retain();
+            Evbuffer::reap(pb);
+            Evbuffer::release(pa);
+        } else {
+            Evbuffer::reap(pa);
+        }
+    }
+    result
+}
+
+/// A byte slice argument; None for NULL with a nonzero length.
+///
+/// # Safety
+/// `data` is NULL or valid for reads of `len` bytes for `'a`.
+unsafe fn bytes<'a>(data: *const c_void, len: usize) -> Option<&'a [u8]> {
+    if len == 0 {
+        Some(&[])
+    } else if data.is_null() || len > isize::MAX as usize {
+        None
+    } else {
+        // SAFETY: guaranteed by the caller.
+        Some(unsafe { std::slice::from_raw_parts(data.cast(), len) })
+    }
+}
+
+/// A writable byte slice argument; None for NULL with a nonzero length.
+///
+/// # Safety
+/// `data` is NULL or valid for writes of `len` bytes for `'a`.
+unsafe fn bytes_mut<'a>(data: *mut c_void, len: usize) -> Option<&'a mut [u8]> {
+    if len == 0 {
+        Some(&mut [])
+    } else if data.is_null() || len > isize::MAX as usize {
+        None
+    } else {
+        // SAFETY: guaranteed by the caller.
+        Some(unsafe { std::slice::from_raw_parts_mut(data.cast(), len) })
+    }
+}
+
+/// An array of iovecs; None for NULL with a positive count or a negative count.
+///
+/// # Safety
+/// `vec` is NULL or valid for `n` iovecs for `'a`.
+unsafe fn iovecs<'a>(vec: *mut evbuffer_iovec, n: c_int) -> Option<&'a mut [evbuffer_iovec]> {
+    let n = usize::try_from(n).ok()?;
+    if n == 0 {
+        Some(&mut [])
+    } else if vec.is_null() {
+        None
+    } else {
+        // SAFETY: guaranteed by the caller.
+        Some(unsafe { std::slice::from_raw_parts_mut(vec, n) })
+    }
+}
+
+fn status<E>(r: Result<(), E>) -> c_int {
+    if r.is_ok() {
+        0
+    } else {
+        -1
+    }
+}
+
+// ----- creation and configuration ------------------------------------------------------
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_new() -> *mut evbuffer {
+    ffi_boundary!("evbuffer_new", { Box::into_raw(Evbuffer::new()) })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_free(buf: *mut evbuffer) {
+    ffi_boundary!("evbuffer_free", {
+        if let Some(ptr) = NonNull::new(buf) {
+            // SAFETY: a live buffer whose handle the program gives up.
+            unsafe { Evbuffer::free(ptr) };
+        }
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_set_max_read(buf: *mut evbuffer, max: usize) -> c_int {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_set_max_read", unsafe {
+        with(buf, -1, |b| status(b.set_max_read(max)))
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_get_max_read(buf: *mut evbuffer) -> usize {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_get_max_read", unsafe {
+        with(buf, 0, |b| b.max_read())
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_enable_locking(buf: *mut evbuffer, lock: *mut c_void) -> c_int {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_enable_locking", unsafe {
+        with(buf, -1, |b| {
+            let lock = if lock.is_null() {
+                None
+            } else {
+                match Lock::borrowed(lock as usize) {
+                    Some(l) => Some(Arc::new(l)),
+                    None => return -1,
+                }
+            };
+            status(b.enable_locking(lock))
+        })
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_lock(buf: *mut evbuffer) {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_lock", unsafe { with(buf, (), Evbuffer::lock) })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_unlock(buf: *mut evbuffer) {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_unlock", unsafe {
+        with(buf, (), Evbuffer::unlock)
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_set_flags(buf: *mut evbuffer, flags: u64) -> c_int {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_set_flags", unsafe {
+        with(buf, -1, |b| {
+            b.set_flags(flags & u64::from(u32::MAX));
+            0
+        })
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_clear_flags(buf: *mut evbuffer, flags: u64) -> c_int {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_clear_flags", unsafe {
+        with(buf, -1, |b| {
+            b.clear_flags(flags & u64::from(u32::MAX));
+            0
+        })
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_freeze(buf: *mut evbuffer, at_front: c_int) -> c_int {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_freeze", unsafe {
+        with(buf, -1, |b| {
+            b.freeze(at_front != 0);
+            0
+        })
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_unfreeze(buf: *mut evbuffer, at_front: c_int) -> c_int {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_unfreeze", unsafe {
+        with(buf, -1, |b| {
+            b.unfreeze(at_front != 0);
+            0
+        })
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_defer_callbacks(
+    buf: *mut evbuffer,
+    base: *mut event_base,
+) -> c_int {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_defer_callbacks", unsafe {
+        let Some(base) = borrow(base) else { return -1 };
+        with(buf, -1, |b| {
+            b.defer_callbacks(base);
+            0
+        })
+    })
+}
+
+// ----- size ----------------------------------------------------------------------------
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_get_length(buf: *const evbuffer) -> usize {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_get_length", unsafe {
+        with(buf, 0, Evbuffer::len)
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_get_contiguous_space(buf: *const evbuffer) -> usize {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_get_contiguous_space", unsafe {
+        with(buf, 0, Evbuffer::contiguous_len)
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_expand(buf: *mut evbuffer, datlen: usize) -> c_int {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_expand", unsafe {
+        with(buf, -1, |b| status(b.expand(datlen)))
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_reserve_space(
+    buf: *mut evbuffer,
+    size: isize,
+    vec: *mut evbuffer_iovec,
+    n_vec: c_int,
+) -> c_int {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_reserve_space", unsafe {
+        let (Ok(size), Some(vec)) = (usize::try_from(size), iovecs(vec, n_vec)) else {
+            return -1;
+        };
+        with(buf, -1, |b| b.reserve(size, vec).map_or(-1, |n| n as c_int))
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_commit_space(
+    buf: *mut evbuffer,
+    vec: *mut evbuffer_iovec,
+    n_vecs: c_int,
+) -> c_int {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_commit_space", unsafe {
+        let Some(vec) = iovecs(vec, n_vecs) else {
+            return -1;
+        };
+        with(buf, -1, |b| status(b.commit(vec)))
+    })
+}
+
+// ----- adding --------------------------------------------------------------------------
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_add(
+    buf: *mut evbuffer,
+    data: *const c_void,
+    datlen: usize,
+) -> c_int {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_add", unsafe {
+        let Some(data) = bytes(data, datlen) else {
+            return -1;
+        };
+        with(buf, -1, |b| status(b.add(data)))
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_prepend(
+    buf: *mut evbuffer,
+    data: *const c_void,
+    size: usize,
+) -> c_int {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_prepend", unsafe {
+        let Some(data) = bytes(data, size) else {
+            return -1;
+        };
+        with(buf, -1, |b| status(b.prepend(data)))
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_add_iovec(
+    buf: *mut evbuffer,
+    vec: *mut evbuffer_iovec,
+    n_vec: c_int,
+) -> usize {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_add_iovec", unsafe {
+        let Some(vec) = iovecs(vec, n_vec) else {
+            return 0;
+        };
+        let mut parts = Vec::with_capacity(vec.len());
+        for v in vec.iter() {
+            match bytes(v.iov_base, v.iov_len) {
+                Some(p) => parts.push(p),
+                None => break,
+            }
+        }
+        with(buf, 0, |b| b.add_slices(&parts))
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_add_buffer(outbuf: *mut evbuffer, inbuf: *mut evbuffer) -> c_int {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_add_buffer", unsafe {
+        with_pair(outbuf, inbuf, -1, |out, inp| status(out.add_buffer(inp)))
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_prepend_buffer(dst: *mut evbuffer, src: *mut evbuffer) -> c_int {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_prepend_buffer", unsafe {
+        with_pair(dst, src, -1, |d, s| status(d.prepend_buffer(s)))
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_add_buffer_reference(
+    outbuf: *mut evbuffer,
+    inbuf: *mut evbuffer,
+) -> c_int {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_add_buffer_reference", unsafe {
+        with_pair(outbuf, inbuf, -1, |out, inp| {
+            status(out.add_buffer_reference(inp))
+        })
+    })
+}
+
+/// Program memory lent with `evbuffer_add_reference`; dropping it calls the cleanup.
+struct LentMemory {
+    data: *const u8,
+    len: usize,
+    cleanup: evbuffer_ref_cleanup_cb,
+    extra: *mut c_void,
+}
+
+// SAFETY: the program promises the memory stays valid and unchanged until the cleanup
+// call, whichever thread makes it (as with libevent).
+unsafe impl Send for LentMemory {}
+// SAFETY: only read.
+unsafe impl Sync for LentMemory {}
+
+impl Backing for LentMemory {
+    fn bytes(&self) -> &[u8] {
+        if self.len == 0 {
+            return &[];
+        }
+        // SAFETY: valid for `len` bytes until the cleanup call (checked non-NULL).
+        unsafe { std::slice::from_raw_parts(self.data, self.len) }
+    }
+}
+
+impl Drop for LentMemory {
+    fn drop(&mut self) {
+        if let Some(f) = self.cleanup {
+            // SAFETY: the program's cleanup function, called once.
+            unsafe { f(self.data.cast(), self.len, self.extra) };
+        }
+    }
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_add_reference(
+    outbuf: *mut evbuffer,
+    data: *const c_void,
+    datlen: usize,
+    cleanupfn: evbuffer_ref_cleanup_cb,
+    cleanupfn_arg: *mut c_void,
+) -> c_int {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_add_reference", unsafe {
+        if bytes(data, datlen).is_none() {
+            return -1;
+        }
+        with(outbuf, -1, |b| {
+            status(b.add_shared(0, datlen, || {
+                Some(Arc::new(LentMemory {
+                    data: data.cast(),
+                    len: datlen,
+                    cleanup: cleanupfn,
+                    extra: cleanupfn_arg,
+                }) as Arc<dyn Backing>)
+            }))
+        })
+    })
+}
+
+// ----- files ---------------------------------------------------------------------------
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_file_segment_new(
+    fd: c_int,
+    offset: i64,
+    length: i64,
+    flags: c_uint,
+) -> *mut evbuffer_file_segment {
+    ffi_boundary!("evbuffer_file_segment_new", {
+        match FileSegment::new(fd, offset, length, flags) {
+            Some(seg) => Arc::into_raw(Arc::new(seg)).cast_mut(),
+            None => ptr::null_mut(),
+        }
+    })
+}
+
+/// The program's handle to a segment, as an `Arc` it still owns.
+///
+/// # Safety
+/// `seg` is a live handle from `evbuffer_file_segment_new`.
+unsafe fn segment_handle(
+    seg: *const evbuffer_file_segment,
+) -> std::mem::ManuallyDrop<Arc<FileSegment>> {
+    // SAFETY: the handle is a counted reference from `Arc::into_raw`; ManuallyDrop
+    // keeps the count unchanged.
+    std::mem::ManuallyDrop::new(unsafe { Arc::from_raw(seg) })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_file_segment_free(seg: *mut evbuffer_file_segment) {
+    ffi_boundary!("evbuffer_file_segment_free", {
+        if !seg.is_null() {
+            // SAFETY: the program gives up its counted reference.
+            drop(unsafe { Arc::from_raw(seg.cast_const()) });
+        }
+    })
+}
+
+/// A C argument carried into a cleanup closure.
+struct CArg(*mut c_void);
+// SAFETY: the program chose to receive this pointer in whichever thread frees the
+// segment, as in libevent.
+unsafe impl Send for CArg {}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_file_segment_add_cleanup_cb(
+    seg: *mut evbuffer_file_segment,
+    cb: evbuffer_file_segment_cleanup_cb,
+    arg: *mut c_void,
+) {
+    ffi_boundary!("evbuffer_file_segment_add_cleanup_cb", {
+        if seg.is_null() {
+            return;
+        }
+        // SAFETY: a live handle (crate contract).
+        let handle = unsafe { segment_handle(seg) };
+        let arg = CArg(arg);
+        handle.set_cleanup(cb.map(|f| -> evrs::buffer::SegmentCleanup {
+            Box::new(move |s: &FileSegment, flags: u32| {
+                let arg = arg;
+                // SAFETY: the program's cleanup function, called once.
+                unsafe { f(s, flags as c_int, arg.0) }
+            })
+        }));
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_add_file_segment(
+    buf: *mut evbuffer,
+    seg: *mut evbuffer_file_segment,
+    offset: i64,
+    length: i64,
+) -> c_int {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_add_file_segment", unsafe {
+        if seg.is_null() {
+            return -1;
+        }
+        let handle = segment_handle(seg);
+        let result = with(buf, -1, |b| {
+            status(b.add_file_segment(&handle, offset, length))
+        });
+        if result != 0 {
+            // As in libevent, a refused segment loses the reference the call was given
+            // (evbuffer_add_file relies on this to release a fresh segment).
+            drop(std::mem::ManuallyDrop::into_inner(handle));
+        }
+        result
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_add_file(
+    buf: *mut evbuffer,
+    fd: c_int,
+    offset: i64,
+    length: i64,
+) -> c_int {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_add_file", unsafe {
+        if buf.is_null() {
+            return -1;
+        }
+        let Some(seg) = FileSegment::new(fd, offset, length, fs_flag::CLOSE_ON_FREE) else {
+            return -1;
+        };
+        let seg = Arc::new(seg);
+        // The buffer keeps its own reference; this one goes at the end of the call
+        // (closing the descriptor at once if the buffer refused the segment).
+        with(buf, -1, |b| status(b.add_file_segment(&seg, 0, length)))
+    })
+}
+
+// ----- removing ------------------------------------------------------------------------
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_drain(buf: *mut evbuffer, len: usize) -> c_int {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_drain", unsafe {
+        with(buf, -1, |b| status(b.drain(len)))
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_remove(
+    buf: *mut evbuffer,
+    data: *mut c_void,
+    datlen: usize,
+) -> c_int {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_remove", unsafe {
+        // The program's buffer holds `datlen` bytes; no slice may exceed isize::MAX.
+        let Some(out) = bytes_mut(data, datlen.min(isize::MAX as usize)) else {
+            return -1;
+        };
+        with(buf, -1, |b| b.remove(out).map_or(-1, |n| n as c_int))
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_copyout(
+    buf: *mut evbuffer,
+    data_out: *mut c_void,
+    datlen: usize,
+) -> isize {
+    // SAFETY: the same contract.
+    unsafe { evbuffer_copyout_from(buf, ptr::null(), data_out, datlen) }
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_copyout_from(
+    buf: *mut evbuffer,
+    pos: *const evbuffer_ptr,
+    data_out: *mut c_void,
+    datlen: usize,
+) -> isize {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_copyout_from", unsafe {
+        with(buf, -1, |b| {
+            let pos = borrow(pos);
+            if let Some(p) = pos {
+                if p.pos >= 0 && datlen > (isize::MAX - p.pos) as usize {
+                    return -1;
+                }
+            }
+            let Some(out) = bytes_mut(data_out, datlen.min(isize::MAX as usize)) else {
+                return -1;
+            };
+            b.copy_out(pos, out).map_or(-1, |n| n as isize)
+        })
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_remove_buffer(
+    src: *mut evbuffer,
+    dst: *mut evbuffer,
+    datlen: usize,
+) -> c_int {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_remove_buffer", unsafe {
+        with_pair(src, dst, -1, |s, d| {
+            s.remove_buffer(d, datlen).map_or(-1, |n| n as c_int)
+        })
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_pullup(buf: *mut evbuffer, size: isize) -> *mut u8 {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_pullup", unsafe {
+        with(buf, ptr::null_mut(), |b| {
+            b.pullup(usize::try_from(size).ok())
+                .map_or(ptr::null_mut(), NonNull::as_ptr)
+        })
+    })
+}
+
+/// `readln` with a line allocated for the program (freed with `free()`, or the
+/// program's own free function after `event_set_mem_functions`).
+///
+/// # Safety
+/// As for [`with`]; `n_read_out` is NULL or writable.
+unsafe fn readln(
+    buf: *mut evbuffer,
+    n_read_out: *mut usize,
+    style: Option<EolStyle>,
+) -> *mut c_char {
+    let mut line: *mut u8 = ptr::null_mut();
+    // SAFETY: crate contract.
+    let n = unsafe {
+        with(buf, None, |b| {
+            b.readln(style?, |size| {
+                line = crate::mem::malloc(size).cast();
+                // SAFETY: a fresh allocation of `size` bytes.
+                (!line.is_null()).then(|| std::slice::from_raw_parts_mut(line, size))
+            })
+        })
+    };
+    // SAFETY: NULL or writable (contract).
+    unsafe { write_out(n_read_out, n.unwrap_or(0)) };
+    match n {
+        Some(_) => line.cast(),
+        None => ptr::null_mut(),
+    }
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_readln(
+    buffer: *mut evbuffer,
+    n_read_out: *mut usize,
+    eol_style: evbuffer_eol_style,
+) -> *mut c_char {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_readln", unsafe {
+        readln(buffer, n_read_out, EolStyle::from_raw(eol_style))
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_readline(buffer: *mut evbuffer) -> *mut c_char {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_readline", unsafe {
+        readln(buffer, ptr::null_mut(), Some(EolStyle::Any))
+    })
+}
+
+// ----- descriptors ---------------------------------------------------------------------
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_read(buffer: *mut evbuffer, fd: c_int, howmuch: c_int) -> c_int {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_read", unsafe {
+        with(buffer, -1, |b| {
+            match b.read_from(fd, usize::try_from(howmuch).ok()) {
+                Ok(n) => n as c_int,
+                Err(_) => -1,
+            }
+        })
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_write_atmost(
+    buffer: *mut evbuffer,
+    fd: c_int,
+    howmuch: isize,
+) -> c_int {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_write_atmost", unsafe {
+        with(buffer, -1, |b| {
+            match b.write_to(fd, usize::try_from(howmuch).ok()) {
+                Some(Ok(n)) => n as c_int,
+                Some(Err(_)) | None => -1,
+            }
+        })
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_write(buffer: *mut evbuffer, fd: c_int) -> c_int {
+    // SAFETY: the same contract.
+    unsafe { evbuffer_write_atmost(buffer, fd, -1) }
+}
+
+// ----- positions and searching ---------------------------------------------------------
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_ptr_set(
+    buffer: *mut evbuffer,
+    ptr: *mut evbuffer_ptr,
+    position: usize,
+    how: evbuffer_ptr_how,
+) -> c_int {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_ptr_set", unsafe {
+        let Some(p) = borrow_mut(ptr) else { return -1 };
+        let add = match how {
+            EVBUFFER_PTR_SET => false,
+            EVBUFFER_PTR_ADD => true,
+            _ => return -1,
+        };
+        with(buffer, -1, |b| status(b.ptr_set(p, position, add)))
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_search(
+    buffer: *mut evbuffer,
+    what: *const c_char,
+    len: usize,
+    start: *const evbuffer_ptr,
+) -> evbuffer_ptr {
+    // SAFETY: the same contract.
+    unsafe { evbuffer_search_range(buffer, what, len, start, ptr::null()) }
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_search_range(
+    buffer: *mut evbuffer,
+    what: *const c_char,
+    len: usize,
+    start: *const evbuffer_ptr,
+    end: *const evbuffer_ptr,
+) -> evbuffer_ptr {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_search_range", unsafe {
+        let needle = if len > isize::MAX as usize {
+            Some(&[][..])
+        } else {
+            bytes(what.cast(), len)
+        };
+        let Some(needle) = needle else {
+            return BufferPtr::NOT_FOUND;
+        };
+        with(buffer, BufferPtr::NOT_FOUND, |b| {
+            b.search(needle, borrow(start), borrow(end))
+        })
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_search_eol(
+    buffer: *mut evbuffer,
+    start: *mut evbuffer_ptr,
+    eol_len_out: *mut usize,
+    eol_style: evbuffer_eol_style,
+) -> evbuffer_ptr {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_search_eol", unsafe {
+        let (found, eol_len) = match EolStyle::from_raw(eol_style) {
+            Some(style) => with(buffer, (BufferPtr::NOT_FOUND, 0), |b| {
+                b.search_eol(borrow(start), style)
+            }),
+            None => (BufferPtr::NOT_FOUND, 0),
+        };
+        write_out(eol_len_out, eol_len);
+        found
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_peek(
+    buffer: *mut evbuffer,
+    len: isize,
+    start_at: *mut evbuffer_ptr,
+    vec_out: *mut evbuffer_iovec,
+    n_vec: c_int,
+) -> c_int {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_peek", unsafe {
+        let out = iovecs(vec_out, n_vec.max(0)).unwrap_or(&mut []);
+        with(buffer, -1, |b| {
+            b.peek(usize::try_from(len).ok(), borrow(start_at), out) as c_int
+        })
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_find(
+    buffer: *mut evbuffer,
+    what: *const u8,
+    len: usize,
+) -> *mut u8 {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_find", unsafe {
+        let Some(needle) = bytes(what.cast(), len) else {
+            return ptr::null_mut();
+        };
+        with(buffer, ptr::null_mut(), |b| {
+            let found = b.search(needle, None, None);
+            let Ok(at) = usize::try_from(found.pos) else {
+                return ptr::null_mut();
+            };
+            match b.pullup(Some(at + needle.len())) {
+                Some(p) => p.as_ptr().add(at),
+                None => ptr::null_mut(),
+            }
+        })
+    })
+}
+
+// ----- callbacks -----------------------------------------------------------------------
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_add_cb(
+    buffer: *mut evbuffer,
+    cb: evbuffer_cb_func,
+    cbarg: *mut c_void,
+) -> *mut evbuffer_cb_entry {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_add_cb", unsafe {
+        with(buffer, ptr::null_mut(), |b| {
+            b.add_callback(cb, cbarg).as_ptr()
+        })
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_remove_cb_entry(
+    buffer: *mut evbuffer,
+    ent: *mut evbuffer_cb_entry,
+) -> c_int {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_remove_cb_entry", unsafe {
+        let Some(ent) = NonNull::new(ent) else {
+            return -1;
+        };
+        with(buffer, -1, |b| {
+            if b.remove_callback_entry(ent) {
+                0
+            } else {
+                -1
+            }
+        })
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_remove_cb(
+    buffer: *mut evbuffer,
+    cb: evbuffer_cb_func,
+    cbarg: *mut c_void,
+) -> c_int {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_remove_cb", unsafe {
+        with(buffer, -1, |b| {
+            if b.remove_callback(cb, cbarg) {
+                0
+            } else {
+                -1
+            }
+        })
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_cb_set_flags(
+    buffer: *mut evbuffer,
+    cb: *mut evbuffer_cb_entry,
+    flags: u32,
+) -> c_int {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_cb_set_flags", unsafe {
+        let Some(cb) = NonNull::new(cb) else {
+            return -1;
+        };
+        with(buffer, -1, |b| {
+            if b.update_callback_flags(cb, flags, 0) {
+                0
+            } else {
+                -1
+            }
+        })
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_cb_clear_flags(
+    buffer: *mut evbuffer,
+    cb: *mut evbuffer_cb_entry,
+    flags: u32,
+) -> c_int {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_cb_clear_flags", unsafe {
+        let Some(cb) = NonNull::new(cb) else {
+            return -1;
+        };
+        with(buffer, -1, |b| {
+            if b.update_callback_flags(cb, 0, flags) {
+                0
+            } else {
+                -1
+            }
+        })
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn evbuffer_setcb(
+    buffer: *mut evbuffer,
+    cb: evbuffer_cb,
+    cbarg: *mut c_void,
+) -> c_int {
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_setcb", unsafe {
+        with(buffer, -1, |b| {
+            b.set_legacy_callback(cb, cbarg);
+            0
+        })
+    })
+}

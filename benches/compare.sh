@@ -2,23 +2,26 @@
 # Whole-library benchmarks: evrs (build/lib, from `make`) against the system's
 # libevent 2.1 (Debian's libevent-dev).
 #
-#   bash benches/compare.sh               wall-clock medians (about 10 s)
-#   bash benches/compare.sh --callgrind   also user-space instructions per event/timer
-#                                         (or CALLGRIND=1; about 10 s more)
+#   bash benches/compare.sh               wall-clock medians (about 2 minutes)
+#   bash benches/compare.sh --callgrind   also user-space instruction counts
+#                                         (or CALLGRIND=1; about 2 minutes more)
 #
 # Each C benchmark in benches/c is built twice with -O2, into target/bench/evrs and
 # target/bench/libevent-2.1. The two builds are run alternately in the same invocation
 # (ROUNDS rounds, default 5, the order swapped every round) and the median of their
 # medians is reported. The table on standard output is Markdown; progress and
-# warnings go to standard error. A build that fails to compile, link or run is shown
-# as n/a; its logs are in target/bench/<build>/.
+# warnings go to standard error. A build that fails to compile, link or run, or whose
+# program finds a wrong count or checksum, is shown as n/a; its logs are in
+# target/bench/<build>/. The ratio column always reads "above 1 means evrs is
+# better": libevent-2.1 / evrs for times, instructions and bytes, evrs / libevent-2.1
+# for rates (MiB/s, connections/s).
 #
 # Environment: CC (default cc), ROUNDS (default 5), CALLGRIND=1, TIMEOUT (seconds per
 # benchmark process, default 120; 900 under valgrind).
 set -euo pipefail
 
 usage() {
-    sed -n '2,17s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+    sed -n '2,20s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 callgrind=0
@@ -65,7 +68,8 @@ if ! [[ $rounds =~ ^[1-9][0-9]*$ ]]; then
 fi
 
 builds=(libevent-2.1 evrs)
-benches=(chain timers)
+benches=(chain timers buffer_bulk buffer_small buffer_readln buffer_search bev_echo
+    bev_connrate bev_idle_mem)
 
 note() { echo "compare.sh: $*" >&2; }
 
@@ -117,7 +121,7 @@ median() {
         else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-# ratio OLD NEW: OLD / NEW, or n/a.
+# ratio OLD NEW: OLD / NEW, or n/a (call it as ratio NEW OLD for higher-is-better).
 ratio() {
     if [[ $1 == n/a || $2 == n/a ]]; then
         echo n/a
@@ -127,8 +131,11 @@ ratio() {
 }
 
 rows=()
-row() { # bench metric old new
+row() { # bench metric old new: lower is better (times, instructions, bytes)
     rows+=("| $1 | $2 | $3 | $4 | $(ratio "$3" "$4") |")
+}
+row_rate() { # bench metric old new: higher is better (MiB/s, connections/s)
+    rows+=("| $1 | $2 | $3 | $4 | $(ratio "$4" "$3") |")
 }
 
 declare -A versions=() # [build] = the '#' line a benchmark printed
@@ -164,6 +171,13 @@ done
 
 chain_configs=("-n 1000 -a 100 -w 1000" "-n 100 -a 10 -w 100" "-n 1000 -a 100 -w 1000 -K")
 timers_config="-n 100000"
+bulk_configs=("-m 256" "-m 256 -c")
+small_config="-n 1000000"
+readln_config="-l 1000000"
+search_config="-m 64"
+echo_config="-m 128 -c 8"
+connrate_config="-n 5000 -o 32"
+idle_config="-n 10000"
 
 # alternate BENCH "ARGS" FIELD...: runs both builds ROUNDS times, alternating, and sets
 # result[build/field] to the median over the rounds of each field.
@@ -205,6 +219,52 @@ for phase in add readd fire; do
         "${result[evrs/${phase}_ns]}"
 done
 
+for args in "${bulk_configs[@]}"; do
+    note "buffer_bulk $args ($rounds rounds)"
+    alternate buffer_bulk "$args" mib_per_s
+    row_rate "buffer_bulk $args" "MiB/s" "${result[libevent-2.1/mib_per_s]}" \
+        "${result[evrs/mib_per_s]}"
+done
+
+note "buffer_small $small_config ($rounds rounds)"
+alternate buffer_small "$small_config" steady_ns empty_ns
+for phase in steady empty; do
+    row "buffer_small $small_config" "$phase ns/op" "${result[libevent-2.1/${phase}_ns]}" \
+        "${result[evrs/${phase}_ns]}"
+done
+
+note "buffer_readln $readln_config ($rounds rounds)"
+alternate buffer_readln "$readln_config" fill_ns crlf_ns lf_ns
+for phase in fill crlf lf; do
+    row "buffer_readln $readln_config" "$phase ns/line" "${result[libevent-2.1/${phase}_ns]}" \
+        "${result[evrs/${phase}_ns]}"
+done
+
+note "buffer_search $search_config ($rounds rounds)"
+alternate buffer_search "$search_config" end_ns_per_mib count_ns_per_mib \
+    eol_crlf_ns_per_mib eol_lf_ns_per_mib
+for phase in end count eol_crlf eol_lf; do
+    row "buffer_search $search_config" "$phase ns/MiB" \
+        "${result[libevent-2.1/${phase}_ns_per_mib]}" "${result[evrs/${phase}_ns_per_mib]}"
+done
+
+note "bev_echo $echo_config ($rounds rounds)"
+alternate bev_echo "$echo_config" mib_per_s
+row_rate "bev_echo $echo_config" "MiB/s echoed" "${result[libevent-2.1/mib_per_s]}" \
+    "${result[evrs/mib_per_s]}"
+
+note "bev_connrate $connrate_config ($rounds rounds)"
+alternate bev_connrate "$connrate_config" conns_per_s
+row_rate "bev_connrate $connrate_config" "connections/s" \
+    "${result[libevent-2.1/conns_per_s]}" "${result[evrs/conns_per_s]}"
+
+note "bev_idle_mem $idle_config ($rounds rounds)"
+alternate bev_idle_mem "$idle_config" bytes_per_bev setup_ns
+row "bev_idle_mem $idle_config" "heap bytes/bufferevent" \
+    "${result[libevent-2.1/bytes_per_bev]}" "${result[evrs/bytes_per_bev]}"
+row "bev_idle_mem $idle_config" "setup ns/bufferevent" \
+    "${result[libevent-2.1/setup_ns]}" "${result[evrs/setup_ns]}"
+
 # --- callgrind -------------------------------------------------------------------------
 
 # callgrind_per BUILD BENCH TOGGLE COUNT_FIELD ARGS...: instructions counted inside
@@ -237,6 +297,10 @@ callgrind_per() {
 if ((callgrind)); then
     cg_chain_runs=3
     cg_timers="-n 100000 -r 1"
+    cg_bulk="-m 64 -r 1"
+    cg_small="-n 200000 -r 1"
+    cg_readln="-l 200000 -r 1"
+    cg_search="-m 16 -r 1"
     for args in "${chain_configs[@]}"; do
         note "callgrind: chain $args -r $cg_chain_runs"
         read -ra argv <<< "$args -r $cg_chain_runs"
@@ -250,6 +314,32 @@ if ((callgrind)); then
         old=$(callgrind_per libevent-2.1 timers "bench_$phase" timers_total "${argv[@]}")
         new=$(callgrind_per evrs timers "bench_$phase" timers_total "${argv[@]}")
         row "timers ${cg_timers% -r 1}" "$phase instructions/timer" "$old" "$new"
+    done
+    note "callgrind: buffer_bulk $cg_bulk"
+    read -ra argv <<< "$cg_bulk"
+    old=$(callgrind_per libevent-2.1 buffer_bulk bench_run chunks_total "${argv[@]}")
+    new=$(callgrind_per evrs buffer_bulk bench_run chunks_total "${argv[@]}")
+    row "buffer_bulk ${cg_bulk% -r 1}" "instructions/16 KiB" "$old" "$new"
+    read -ra argv <<< "$cg_small"
+    for phase in steady empty; do
+        note "callgrind: buffer_small $cg_small, $phase"
+        old=$(callgrind_per libevent-2.1 buffer_small "bench_$phase" ops_total "${argv[@]}")
+        new=$(callgrind_per evrs buffer_small "bench_$phase" ops_total "${argv[@]}")
+        row "buffer_small ${cg_small% -r 1}" "$phase instructions/op" "$old" "$new"
+    done
+    read -ra argv <<< "$cg_readln"
+    for phase in fill crlf lf; do
+        note "callgrind: buffer_readln $cg_readln, $phase"
+        old=$(callgrind_per libevent-2.1 buffer_readln "bench_$phase" lines_total "${argv[@]}")
+        new=$(callgrind_per evrs buffer_readln "bench_$phase" lines_total "${argv[@]}")
+        row "buffer_readln ${cg_readln% -r 1}" "$phase instructions/line" "$old" "$new"
+    done
+    read -ra argv <<< "$cg_search"
+    for phase in count eol_crlf eol_lf; do
+        note "callgrind: buffer_search $cg_search, $phase"
+        old=$(callgrind_per libevent-2.1 buffer_search "bench_$phase" mib_total "${argv[@]}")
+        new=$(callgrind_per evrs buffer_search "bench_$phase" mib_total "${argv[@]}")
+        row "buffer_search ${cg_search% -r 1}" "$phase instructions/MiB" "$old" "$new"
     done
 fi
 
@@ -265,4 +355,5 @@ echo "| benchmark | metric | libevent-2.1 | evrs | ratio |"
 echo "|---|---|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"
 echo
-echo "Ratio = libevent-2.1 / evrs: above 1 means evrs is faster (or executes fewer instructions)."
+echo "Ratio: above 1 means evrs is better. It is libevent-2.1 / evrs for times, instructions" \
+    "and bytes, and evrs / libevent-2.1 for rates (MiB/s, connections/s)."

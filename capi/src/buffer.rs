@@ -118,6 +118,19 @@ unsafe fn bytes_mut<'a>(data: *mut c_void, len: usize) -> Option<&'a mut [u8]> {
     }
 }
 
+/// The destination of a copy: `len` bytes (at most isize::MAX), or nothing for NULL,
+/// so that copying from an empty buffer into NULL returns 0 as in libevent.
+///
+/// # Safety
+/// `data` is NULL or valid for writes of `len` bytes for `'a`.
+unsafe fn out_bytes<'a>(data: *mut c_void, len: usize) -> Option<&'a mut [u8]> {
+    if data.is_null() {
+        return Some(&mut []);
+    }
+    // SAFETY: guaranteed by the caller.
+    unsafe { bytes_mut(data, len.min(isize::MAX as usize)) }
+}
+
 /// An array of iovecs; None for NULL with a positive count or a negative count.
 ///
 /// # Safety
@@ -661,7 +674,7 @@ pub unsafe extern "C" fn evbuffer_remove(
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_remove", unsafe {
         // The program's buffer holds `datlen` bytes; no slice may exceed isize::MAX.
-        let Some(out) = bytes_mut(data, datlen.min(isize::MAX as usize)) else {
+        let Some(out) = out_bytes(data, datlen) else {
             return -1;
         };
         with(buf, -1, |b| b.remove(out).map_or(-1, |n| n as c_int))
@@ -698,7 +711,7 @@ pub unsafe extern "C" fn evbuffer_copyout_from(
                     return -1;
                 }
             }
-            let Some(out) = bytes_mut(data_out, datlen.min(isize::MAX as usize)) else {
+            let Some(out) = out_bytes(data_out, datlen) else {
                 return -1;
             };
             b.copy_out(pos, out).map_or(-1, |n| n as isize)

@@ -271,19 +271,19 @@ impl Evbuffer {
             // SAFETY: the lock is held.
             let inner = unsafe { buf.inner() };
             inner.freed = true;
-            let callbacks = std::mem::take(&mut inner.callbacks);
-            let deferred = inner.deferred.take();
-            if let Some(mut d) = deferred {
-                // SAFETY: the base outlives buffers deferring to it (as in libevent);
-                // the callback is live inside `d`.
-                if unsafe {
-                    d.base
-                        .as_ref()
-                        .cancel_callback(NonNull::from(&mut d.callback))
-                } {
-                    buf.refs.fetch_sub(1, Ordering::Relaxed);
-                }
-            }
+            // A deferred run already queued still happens, as in libevent: it holds
+            // its own reference and the buffer goes after it. Otherwise callbacks
+            // stop now.
+            let queued = inner
+                .deferred
+                .as_ref()
+                .is_some_and(|d| d.callback.flags & (list::ACTIVE | list::ACTIVE_LATER) != 0);
+            let callbacks = if queued {
+                Vec::new()
+            } else {
+                inner.deferred = None;
+                std::mem::take(&mut inner.callbacks)
+            };
             drop(callbacks);
         }
         // SAFETY: the handle is given up here.
@@ -471,6 +471,9 @@ impl Evbuffer {
     /// `evbuffer_prepend`.
     pub fn prepend(&self, data: &[u8]) -> BufferResult<()> {
         self.change(|inner| {
+            if data.is_empty() {
+                return Ok(());
+            }
             if inner.freeze_start {
                 return Err(BufferError::Frozen);
             }

@@ -6,7 +6,7 @@ use std::ptr::{self, NonNull};
 use std::sync::Arc;
 
 use evrs::buffer::{
-    fs_flag, Backing, BufferPtr, CallbackEntry, CallbackInfo, EolStyle, Evbuffer, FileSegment,
+    Backing, BufferPtr, CallbackEntry, CallbackInfo, EolStyle, Evbuffer, FileSegment,
 };
 use evrs::thread::Lock;
 
@@ -638,16 +638,7 @@ pub unsafe extern "C" fn evbuffer_add_file(
 ) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_add_file", unsafe {
-        if buf.is_null() {
-            return -1;
-        }
-        let Some(seg) = FileSegment::new(fd, offset, length, fs_flag::CLOSE_ON_FREE) else {
-            return -1;
-        };
-        let seg = Arc::new(seg);
-        // The buffer keeps its own reference; this one goes at the end of the call
-        // (closing the descriptor at once if the buffer refused the segment).
-        with(buf, -1, |b| status(b.add_file_segment(&seg, 0, length)))
+        with(buf, -1, |b| status(b.add_file(fd, offset, length)))
     })
 }
 
@@ -962,14 +953,8 @@ pub unsafe extern "C" fn evbuffer_find(
             return ptr::null_mut();
         };
         with(buffer, ptr::null_mut(), |b| {
-            let found = b.search(needle, None, None);
-            let Ok(at) = usize::try_from(found.pos) else {
-                return ptr::null_mut();
-            };
-            match b.pullup(Some(at + needle.len())) {
-                Some(p) => p.as_ptr().add(at),
-                None => ptr::null_mut(),
-            }
+            b.find_contiguous(needle)
+                .map_or(ptr::null_mut(), NonNull::as_ptr)
         })
     })
 }

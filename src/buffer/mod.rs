@@ -448,24 +448,25 @@ impl Evbuffer {
     /// `evbuffer_add_iovec`: appends each region in turn; returns the bytes added
     /// (stopping at the first failure).
     pub fn add_slices(&self, parts: &[&[u8]]) -> usize {
-        let _held = self.held();
-        let total = parts.iter().try_fold(0usize, |t, p| t.checked_add(p.len()));
-        let mut added = 0;
-        if let Some(total) = total {
+        self.change(|inner| {
+            if inner.freeze_end {
+                return 0;
+            }
             // One allocation up front where possible (a failure here is not fatal).
-            // SAFETY: the lock is held; the borrow ends here.
-            let inner = unsafe { self.inner() };
-            if !inner.freeze_end && total > 0 {
+            let total = parts.iter().try_fold(0usize, |t, p| t.checked_add(p.len()));
+            if let Some(total) = total.filter(|&t| t > 0) {
                 let _ = inner.queue.expand_spread(total, 2);
             }
-        }
-        for part in parts {
-            if self.add(part).is_err() {
-                break;
+            let mut added = 0;
+            for part in parts {
+                if inner.queue.append(part).is_err() {
+                    break;
+                }
+                added += part.len();
             }
-            added += part.len();
-        }
-        added
+            inner.n_added += added;
+            added
+        })
     }
 
     /// `evbuffer_prepend`.
@@ -540,6 +541,15 @@ impl Evbuffer {
             inner.n_added += end - start;
             Ok(())
         })
+    }
+
+    /// `evbuffer_add_file`: appends `length` bytes (-1: to the end of the file) of
+    /// `fd` from `offset`; the buffer closes `fd` when done with it (at once if the
+    /// segment is refused after it was made).
+    pub fn add_file(&self, fd: RawFd, offset: i64, length: i64) -> BufferResult<()> {
+        let segment = FileSegment::new(fd, offset, length, fs_flag::CLOSE_ON_FREE)
+            .ok_or(BufferError::Invalid)?;
+        self.add_file_segment(&Arc::new(segment), 0, length)
     }
 
     /// `evbuffer_add_buffer`: moves everything from `src` to the end of `self`.
@@ -711,6 +721,20 @@ impl Evbuffer {
                 return None;
             }
             inner.queue.pullup(size).ok().and_then(NonNull::new)
+        })
+    }
+
+    /// `evbuffer_find`: makes the buffer contiguous up to the end of the first
+    /// occurrence of `needle` and points at it; None when there is none.
+    pub fn find_contiguous(&self, needle: &[u8]) -> Option<NonNull<u8>> {
+        self.change(|inner| {
+            let q = &mut inner.queue;
+            if needle.is_empty() {
+                return None;
+            }
+            let at = q.find(q.start_pos(), needle)?.abs;
+            let start = q.pullup(at + needle.len()).ok()?;
+            NonNull::new(start.wrapping_add(at))
         })
     }
 
@@ -1175,7 +1199,7 @@ impl Evbuffer {
     }
 
     fn run_callbacks(&self, running_deferred: bool) {
-        let (info, new_size) = {
+        let (info, new_size, mask, wanted) = {
             // SAFETY: the lock is held; the borrow ends in this block.
             let inner = unsafe { self.inner() };
             if inner.callbacks.is_empty() {
@@ -1186,6 +1210,13 @@ impl Evbuffer {
             if inner.n_added == 0 && inner.n_deleted == 0 {
                 return;
             }
+            let (mask, wanted) = if running_deferred {
+                (CB_NODEFER | CB_ENABLED, CB_ENABLED)
+            } else if inner.deferred.is_some() {
+                (CB_NODEFER | CB_ENABLED, CB_NODEFER | CB_ENABLED)
+            } else {
+                (CB_ENABLED, CB_ENABLED)
+            };
             let new_size = inner.queue.len;
             let info = CallbackInfo {
                 orig_size: new_size + inner.n_deleted - inner.n_added,
@@ -1197,14 +1228,7 @@ impl Evbuffer {
                 inner.n_added = 0;
                 inner.n_deleted = 0;
             }
-            (info, new_size)
-        };
-        let (mask, wanted) = if running_deferred {
-            (CB_NODEFER | CB_ENABLED, CB_ENABLED)
-        } else if unsafe { self.inner() }.deferred.is_some() {
-            (CB_NODEFER | CB_ENABLED, CB_NODEFER | CB_ENABLED)
-        } else {
-            (CB_ENABLED, CB_ENABLED)
+            (info, new_size, mask, wanted)
         };
         // Callbacks may free the buffer; the memory stays until `reap`.
         self.refs.fetch_add(1, Ordering::Relaxed);

@@ -5,6 +5,7 @@
 //! See `docs/ARCHITECTURE.md` for the map.
 
 pub mod buffer;
+pub mod bufferevent;
 pub mod event;
 pub mod log;
 pub mod thread;

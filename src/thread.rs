@@ -29,6 +29,11 @@ pub trait LockApi: Send + Sync {
     /// False when the lock function reported failure.
     fn lock(&self, handle: usize) -> bool;
     fn unlock(&self, handle: usize) -> bool;
+    /// Takes the lock only if that needs no waiting (`EVTHREAD_TRY`); false when it
+    /// is busy or the function failed.
+    fn try_lock(&self, handle: usize) -> bool {
+        self.lock(handle)
+    }
 }
 
 /// The condition-variable functions a program installed.
@@ -314,6 +319,29 @@ pub struct Lock {
     owned: bool,
 }
 
+/// A lock that may be absent (objects made without `BEV_OPT_THREADSAFE` or
+/// `evbuffer_enable_locking` have none), held until the guard drops.
+pub struct MaybeHeld<'a>(Option<&'a Lock>);
+
+impl<'a> MaybeHeld<'a> {
+    #[inline]
+    pub fn new(lock: Option<&'a Lock>) -> MaybeHeld<'a> {
+        if let Some(l) = lock {
+            l.lock();
+        }
+        MaybeHeld(lock)
+    }
+}
+
+impl Drop for MaybeHeld<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(lock) = self.0 {
+            lock.unlock();
+        }
+    }
+}
+
 impl Lock {
     /// None when no lock functions are installed (and lock debugging is off) or the
     /// allocation failed.
@@ -350,6 +378,19 @@ impl Lock {
         if let Some(debug) = &self.debug {
             self.mark_locked(debug);
         }
+    }
+
+    /// Takes the lock if no other thread holds it; true when taken.
+    pub fn try_lock(&self) -> bool {
+        if let Some(api) = &self.api {
+            if !api.try_lock(self.handle) {
+                return false;
+            }
+        }
+        if let Some(debug) = &self.debug {
+            self.mark_locked(debug);
+        }
+        true
     }
 
     /// Releases the lock; a failing unlock function is reported as lock misuse.

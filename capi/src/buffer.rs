@@ -10,6 +10,7 @@ use evrs::buffer::{
 };
 use evrs::thread::Lock;
 
+use crate::bufferevent::bufferevent;
 use crate::event::event_base;
 use crate::ffi::{borrow, borrow_mut, write_out};
 
@@ -1078,6 +1079,32 @@ pub unsafe extern "C" fn evbuffer_setcb(
         with(buffer, -1, |b| {
             b.set_legacy_callback(cb, cbarg);
             0
+        })
+    })
+}
+
+// ----- a bufferevent's buffers (listed under buffer.h) ----------------------------------
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn bufferevent_get_input(bufev: *mut bufferevent) -> *mut evbuffer {
+    // SAFETY: crate contract.
+    ffi_boundary!("bufferevent_get_input", unsafe {
+        borrow(bufev).map_or(ptr::null_mut(), |b| {
+            (b.input() as *const Evbuffer).cast_mut()
+        })
+    })
+}
+
+/// # Safety
+/// Pointer arguments are NULL or valid as the header documents (crate contract).
+#[no_mangle]
+pub unsafe extern "C" fn bufferevent_get_output(bufev: *mut bufferevent) -> *mut evbuffer {
+    // SAFETY: crate contract.
+    ffi_boundary!("bufferevent_get_output", unsafe {
+        borrow(bufev).map_or(ptr::null_mut(), |b| {
+            (b.output() as *const Evbuffer).cast_mut()
         })
     })
 }

@@ -50,7 +50,7 @@ fn self_cbarg() -> *mut c_void {
 ///
 /// # Safety
 /// `base` is NULL or a live base from this library.
-unsafe fn base_or_current<'a>(base: *const event_base) -> Option<&'a Base> {
+pub(crate) unsafe fn base_or_current<'a>(base: *const event_base) -> Option<&'a Base> {
     let base = if base.is_null() {
         CURRENT_BASE.load(Ordering::Acquire).cast_const()
     } else {

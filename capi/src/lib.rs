@@ -21,6 +21,7 @@ mod ffi;
 pub mod mem;
 
 pub mod buffer;
+pub mod bufferevent;
 pub mod event;
 pub mod thread;
 pub mod util;

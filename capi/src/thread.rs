@@ -14,9 +14,11 @@ use crate::ffi::borrow;
 
 /// `EVTHREAD_LOCKTYPE_RECURSIVE`.
 const LOCKTYPE_RECURSIVE: c_uint = 1;
-/// The lock mode the core uses: a plain, blocking, exclusive lock (no `EVTHREAD_READ`,
-/// `EVTHREAD_WRITE` or `EVTHREAD_TRY`).
+/// The lock mode the core uses: a plain, blocking, exclusive lock (no `EVTHREAD_READ`
+/// or `EVTHREAD_WRITE`).
 const MODE_PLAIN: c_uint = 0;
+/// `EVTHREAD_TRY`: fail instead of waiting.
+const MODE_TRY: c_uint = 0x10;
 
 type LockAllocFn = unsafe extern "C" fn(c_uint) -> *mut c_void;
 type LockFreeFn = unsafe extern "C" fn(*mut c_void, c_uint);
@@ -83,6 +85,10 @@ impl LockApi for CLocks {
     fn unlock(&self, handle: usize) -> bool {
         // SAFETY: `handle` came from `alloc` and is held by this thread.
         unsafe { (self.unlock)(MODE_PLAIN, handle as *mut c_void) == 0 }
+    }
+    fn try_lock(&self, handle: usize) -> bool {
+        // SAFETY: `handle` came from `alloc`.
+        unsafe { (self.lock)(MODE_TRY, handle as *mut c_void) == 0 }
     }
 }
 

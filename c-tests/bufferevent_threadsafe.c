@@ -2,7 +2,7 @@
  * bufferevent while the loop runs, bufferevent_lock really excludes other threads, the
  * lock is held while callbacks run, and BEV_OPT_UNLOCK_CALLBACKS (with
  * BEV_OPT_DEFER_CALLBACKS) runs them without it. */
-// test: link event event_pthreads
+// test: link event_core event_pthreads
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>

@@ -1,0 +1,1148 @@
+//! Bufferevents: an input and an output [`Evbuffer`] kept moving by the loop, with
+//! watermarks, timeouts, deferred callbacks, optional locking and rate limits
+//! (event2/bufferevent.h, bufferevent_struct.h, bufferevent_compat.h).
+//!
+//! A [`Bufferevent`] starts with `struct bufferevent`'s public layout ([`RawBufferevent`],
+//! whose fields hold the live values) and keeps its private state in cells after it.
+//! Every field is reached through short accesses, so no borrow is live while program
+//! code runs; the program may call anything from a callback, freeing included.
+//!
+//! Lifetime follows libevent: the program's handle and every operation in progress hold
+//! a reference. When the last one goes, the kind is unlinked and the two events are
+//! finalized on the base; the memory (and, with `BEV_OPT_CLOSE_ON_FREE`, the socket or
+//! the underlying bufferevent) is released from the loop, or by `event_base_free`.
+
+mod filter;
+mod pair;
+pub mod ratelim;
+pub mod raw;
+mod socket;
+
+use std::cell::{Cell, UnsafeCell};
+use std::ffi::{c_int, c_short, c_void};
+use std::os::fd::RawFd;
+use std::ptr::{addr_of_mut, NonNull};
+use std::sync::Arc;
+
+pub use filter::{FilterFn, FreeContextFn};
+pub use raw::{DataCallbackFn, EventCallbackFn};
+use raw::{KindTag, RawBufferevent, Watermark};
+pub use socket::SocketAddress;
+
+use crate::buffer::{CallbackEntry, CallbackInfo, Evbuffer, CB_ENABLED, CB_NODEFER};
+use crate::event::raw::{
+    ev, list, CallbackFn as RawCallbackFn, Closure, Event, EventCallback, Link,
+};
+use crate::event::{self, Base, DelMode, Tv};
+use crate::log;
+use crate::thread::{Lock, MaybeHeld};
+
+/// `BEV_OPT_*`.
+pub mod options {
+    pub const CLOSE_ON_FREE: u32 = 1 << 0;
+    pub const THREADSAFE: u32 = 1 << 1;
+    pub const DEFER_CALLBACKS: u32 = 1 << 2;
+    pub const UNLOCK_CALLBACKS: u32 = 1 << 3;
+}
+
+/// `BEV_EVENT_*`.
+pub mod what {
+    use std::ffi::c_short;
+    pub const READING: c_short = 0x01;
+    pub const WRITING: c_short = 0x02;
+    pub const EOF: c_short = 0x10;
+    pub const ERROR: c_short = 0x20;
+    pub const TIMEOUT: c_short = 0x40;
+    pub const CONNECTED: c_short = 0x80;
+}
+
+/// `BEV_TRIG_IGNORE_WATERMARKS`.
+pub const TRIG_IGNORE_WATERMARKS: u32 = 1 << 16;
+/// `BEV_TRIG_DEFER_CALLBACKS`.
+pub const TRIG_DEFER_CALLBACKS: u32 = options::DEFER_CALLBACKS;
+const TRIG_ALL: u32 = TRIG_IGNORE_WATERMARKS | TRIG_DEFER_CALLBACKS;
+
+/// The default and the reset value of the per-call read and write sizes.
+pub const MAX_SINGLE_DEFAULT: usize = 16384;
+
+/// Why a direction is suspended (independently of whether the program enabled it).
+mod suspend {
+    /// The input reached the read high-watermark.
+    pub const WATERMARK: u16 = 0x01;
+    /// The bufferevent's own rate limit is used up.
+    pub const BANDWIDTH: u16 = 0x02;
+    /// Its rate-limit group's limit is used up.
+    pub const GROUP: u16 = 0x04;
+    /// A host name is being resolved.
+    pub const LOOKUP: u16 = 0x08;
+    /// A filter on top does not want input now.
+    pub const FILTER_READ: u16 = 0x10;
+}
+
+/// `enum bufferevent_flush_mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlushMode {
+    Normal = 0,
+    Flush = 1,
+    Finished = 2,
+}
+
+impl FlushMode {
+    pub fn from_raw(mode: c_int) -> Option<FlushMode> {
+        match mode {
+            0 => Some(FlushMode::Normal),
+            1 => Some(FlushMode::Flush),
+            2 => Some(FlushMode::Finished),
+            _ => None,
+        }
+    }
+}
+
+/// A refused bufferevent operation; -1 to C.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BevError;
+
+pub type BevResult<T = ()> = Result<T, BevError>;
+
+/// What a bufferevent is built on.
+enum Kind {
+    Socket(socket::SocketPart),
+    Pair(pair::PairPart),
+    Filter(filter::FilterPart),
+}
+
+/// `struct bufferevent` and everything behind it.
+#[repr(C)]
+pub struct Bufferevent {
+    /// First, so that a pointer to the bufferevent is a pointer to the public fields.
+    raw: UnsafeCell<RawBufferevent>,
+    /// Set at creation, or once by a filter that shares its lock before any sharing.
+    lock: UnsafeCell<Option<Arc<Lock>>>,
+    options: Cell<u32>,
+    refs: Cell<usize>,
+    read_suspended: Cell<u16>,
+    write_suspended: Cell<u16>,
+    /// An outgoing connection is in progress.
+    connecting: Cell<bool>,
+    readcb_pending: Cell<bool>,
+    writecb_pending: Cell<bool>,
+    eventcb_pending: Cell<c_short>,
+    errno_pending: Cell<c_int>,
+    max_single_read: Cell<usize>,
+    max_single_write: Cell<usize>,
+    /// The input callback that applies the read high-watermark, once one was set.
+    input_watermark_entry: Cell<Option<NonNull<CallbackEntry>>>,
+    /// Queued on the base to run deferred callbacks.
+    deferred: UnsafeCell<EventCallback>,
+    rate: UnsafeCell<Option<Box<ratelim::Limiter>>>,
+    kind: Kind,
+}
+
+// SAFETY: the state is only reached under the bufferevent's lock when it has one; one
+// without a lock is, as in libevent, used by one thread at a time.
+unsafe impl Send for Bufferevent {}
+// SAFETY: as above.
+unsafe impl Sync for Bufferevent {}
+
+/// A reference and the lock, held for a scope (`bufferevent_incref_and_lock_`).
+struct Hold<'a>(&'a Bufferevent);
+
+impl Drop for Hold<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.0.decref_and_unlock();
+    }
+}
+
+/// The thread's `errno`.
+fn errno() -> c_int {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+fn set_errno(code: c_int) {
+    // SAFETY: __errno_location returns this thread's errno.
+    unsafe { *libc::__errno_location() = code };
+}
+
+fn timeout_of(tv: &libc::timeval) -> Option<Tv> {
+    (tv.tv_sec != 0 || tv.tv_usec != 0).then_some(Tv {
+        sec: tv.tv_sec,
+        usec: tv.tv_usec,
+    })
+}
+
+fn to_timeval(tv: Option<Tv>) -> libc::timeval {
+    let tv = tv.unwrap_or(Tv::ZERO);
+    libc::timeval {
+        tv_sec: tv.sec,
+        tv_usec: tv.usec,
+    }
+}
+
+impl Bufferevent {
+    // ----- creation and lifetime -------------------------------------------------------
+
+    /// The part every kind shares (`bufferevent_init_common_`). The events are assigned
+    /// by the kind afterwards.
+    fn new_common(
+        base: &Base,
+        kind: Kind,
+        tag: &'static KindTag,
+        options: u32,
+        lock: Option<Arc<Lock>>,
+    ) -> Option<NonNull<Bufferevent>> {
+        if options & (options::DEFER_CALLBACKS | options::UNLOCK_CALLBACKS)
+            == options::UNLOCK_CALLBACKS
+        {
+            log::warn(format_args!("UNLOCK_CALLBACKS requires DEFER_CALLBACKS"));
+            return None;
+        }
+        let lock = match lock {
+            Some(lock) => Some(lock),
+            None if options & options::THREADSAFE != 0 => Some(Arc::new(Lock::new(true)?)),
+            None => None,
+        };
+        let input = NonNull::from(Box::leak(Evbuffer::new()));
+        let output = NonNull::from(Box::leak(Evbuffer::new()));
+        let raw = RawBufferevent {
+            ev_base: base,
+            be_ops: tag,
+            ev_read: event::zeroed_event(),
+            ev_write: event::zeroed_event(),
+            input: input.as_ptr(),
+            output: output.as_ptr(),
+            wm_read: Watermark::default(),
+            wm_write: Watermark::default(),
+            readcb: None,
+            writecb: None,
+            errorcb: None,
+            cbarg: std::ptr::null_mut(),
+            timeout_read: to_timeval(None),
+            timeout_write: to_timeval(None),
+            enabled: ev::WRITE,
+        };
+        let run: unsafe extern "C" fn(*mut EventCallback, *mut c_void) =
+            if options & options::UNLOCK_CALLBACKS != 0 {
+                run_deferred_unlocked
+            } else {
+                run_deferred_locked
+            };
+        let bev = NonNull::from(Box::leak(Box::new(Bufferevent {
+            raw: UnsafeCell::new(raw),
+            lock: UnsafeCell::new(None),
+            options: Cell::new(options),
+            refs: Cell::new(1),
+            read_suspended: Cell::new(0),
+            write_suspended: Cell::new(0),
+            connecting: Cell::new(false),
+            readcb_pending: Cell::new(false),
+            writecb_pending: Cell::new(false),
+            eventcb_pending: Cell::new(0),
+            errno_pending: Cell::new(0),
+            max_single_read: Cell::new(MAX_SINGLE_DEFAULT),
+            max_single_write: Cell::new(MAX_SINGLE_DEFAULT),
+            input_watermark_entry: Cell::new(None),
+            deferred: UnsafeCell::new(EventCallback {
+                active_link: Link::UNLINKED,
+                flags: list::INIT | list::INTERNAL,
+                priority: (base.priorities() / 2) as u8,
+                closure: Closure::SelfCallback as u8,
+                function: RawCallbackFn { self_cb: Some(run) },
+                arg: std::ptr::null_mut(),
+            }),
+            rate: UnsafeCell::new(None),
+            kind,
+        })));
+        // SAFETY: just made; nothing else sees it yet.
+        let this = unsafe { bev.as_ref() };
+        // SAFETY: as above.
+        unsafe { (*this.deferred.get()).arg = bev.as_ptr().cast() };
+        let _ = this.input().set_max_read(MAX_SINGLE_DEFAULT);
+        if let Some(lock) = lock {
+            this.install_lock(lock);
+        }
+        Some(bev)
+    }
+
+    /// Makes `lock` the bufferevent's and its buffers' lock (`bufferevent_enable_locking_`).
+    fn install_lock(&self, lock: Arc<Lock>) {
+        let _ = self.input().enable_locking(Some(Arc::clone(&lock)));
+        let _ = self.output().enable_locking(Some(Arc::clone(&lock)));
+        // SAFETY: done before the bufferevent is shared with another thread.
+        unsafe { *self.lock.get() = Some(lock) };
+    }
+
+    fn lock_handle(&self) -> Option<Arc<Lock>> {
+        // SAFETY: as in `lock_ref`.
+        unsafe { &*self.lock.get() }.clone()
+    }
+
+    #[inline]
+    fn lock_ref(&self) -> Option<&Lock> {
+        // SAFETY: the slot only changes before the bufferevent is shared.
+        unsafe { &*self.lock.get() }.as_deref()
+    }
+
+    #[inline]
+    fn held(&self) -> MaybeHeld<'_> {
+        MaybeHeld::new(self.lock_ref())
+    }
+
+    #[inline]
+    fn hold(&self) -> Hold<'_> {
+        self.incref_and_lock();
+        Hold(self)
+    }
+
+    fn incref_and_lock(&self) {
+        if let Some(l) = self.lock_ref() {
+            l.lock();
+        }
+        self.refs.set(self.refs.get() + 1);
+    }
+
+    /// Drops a reference and the lock; the last reference starts the teardown.
+    /// Returns whether it was the last.
+    fn decref_and_unlock(&self) -> bool {
+        let refs = self.refs.get();
+        let last = refs == 1;
+        if refs == 0 {
+            log::warn(format_args!(
+                "bufferevent_decref: bufferevent has no references left"
+            ));
+        } else {
+            self.refs.set(refs - 1);
+            if last {
+                self.start_teardown();
+            }
+        }
+        if let Some(l) = self.lock_ref() {
+            l.unlock();
+        }
+        last
+    }
+
+    /// `bufferevent_incref`.
+    pub fn incref(&self) {
+        let _held = self.held();
+        self.refs.set(self.refs.get() + 1);
+    }
+
+    /// `bufferevent_decref`: true when that was the last reference.
+    pub fn decref(&self) -> bool {
+        if let Some(l) = self.lock_ref() {
+            l.lock();
+        }
+        self.decref_and_unlock()
+    }
+
+    /// `bufferevent_lock`: the lock and a reference, until [`Bufferevent::unlock`].
+    pub fn lock(&self) {
+        self.incref_and_lock();
+    }
+
+    /// `bufferevent_unlock`.
+    pub fn unlock(&self) {
+        self.decref_and_unlock();
+    }
+
+    /// `bufferevent_free`: callbacks stop now; the rest goes with the last reference.
+    pub fn free(&self) {
+        if let Some(l) = self.lock_ref() {
+            l.lock();
+        }
+        self.set_callbacks(None, None, None, std::ptr::null_mut());
+        self.decref_and_unlock();
+    }
+
+    /// Out of references: unlink from companions and finalize the events; the memory
+    /// goes in [`finalize_bufferevent`], run by the loop.
+    fn start_teardown(&self) {
+        self.kind_unlink();
+        // SAFETY: the events live in this bufferevent, which stays until the finalizer.
+        unsafe {
+            if let Some(refill) = ratelim::refill_event(self) {
+                let _ = event::finalize(refill, None, false);
+            }
+            let _ = event::finalize(self.ev_write(), None, false);
+            let _ = event::finalize(self.ev_read(), Some(finalize_bufferevent), false);
+        }
+    }
+
+    /// The end of a bufferevent, from its read event's finalizer.
+    ///
+    /// # Safety
+    /// `this` came from `new_common`, has no references left and is not used again.
+    unsafe fn destroy(this: NonNull<Bufferevent>) {
+        // SAFETY: live until the end of this function.
+        let bev = unsafe { this.as_ref() };
+        let underlying = {
+            let _held = bev.held();
+            // Finalizations queued with this one but not run yet must not outlive it.
+            // SAFETY: the events live in this bufferevent until the end of the function.
+            unsafe {
+                let base = bev.base();
+                base.cancel_callback(Event::as_callback(bev.ev_write()));
+                if let Some(refill) = ratelim::refill_event(bev) {
+                    base.cancel_callback(Event::as_callback(refill));
+                }
+            }
+            let underlying = bev.kind_destruct();
+            ratelim::leave_group(bev, false);
+            // SAFETY: the buffers belong to the bufferevent and are given up once.
+            unsafe {
+                Evbuffer::free(NonNull::new_unchecked(bev.raw_ref().input));
+                Evbuffer::free(NonNull::new_unchecked(bev.raw_ref().output));
+            }
+            underlying
+        };
+        // SAFETY: from Box::leak in `new_common`; nothing refers to it any more.
+        drop(unsafe { Box::from_raw(this.as_ptr()) });
+        if let Some(u) = underlying {
+            // SAFETY: the filter held a reference on it until now.
+            unsafe { u.as_ref() }.decref();
+        }
+    }
+
+    // ----- field access ---------------------------------------------------------------
+
+    /// The address C knows the bufferevent by.
+    #[inline]
+    pub fn as_ptr(&self) -> *mut Bufferevent {
+        (self as *const Bufferevent).cast_mut()
+    }
+
+    #[inline]
+    fn as_arg(&self) -> *mut c_void {
+        self.as_ptr().cast()
+    }
+
+    /// The public fields, read-only.
+    #[inline]
+    fn raw_ref(&self) -> &RawBufferevent {
+        // SAFETY: the fields are written only through `raw_mut` in short statements
+        // that no reference returned here overlaps (every use copies a field out).
+        unsafe { &*self.raw.get() }
+    }
+
+    /// The public fields, for one write.
+    #[inline]
+    #[allow(clippy::mut_from_ref)]
+    fn raw_mut(&self) -> &mut RawBufferevent {
+        // SAFETY: called with the lock held (or by the only thread using an unlocked
+        // bufferevent), for a single statement.
+        unsafe { &mut *self.raw.get() }
+    }
+
+    #[inline]
+    fn ev_read(&self) -> NonNull<Event> {
+        // SAFETY: a field of a live bufferevent.
+        unsafe { NonNull::new_unchecked(addr_of_mut!((*self.raw.get()).ev_read)) }
+    }
+
+    #[inline]
+    fn ev_write(&self) -> NonNull<Event> {
+        // SAFETY: a field of a live bufferevent.
+        unsafe { NonNull::new_unchecked(addr_of_mut!((*self.raw.get()).ev_write)) }
+    }
+
+    /// `bufferevent_get_base`.
+    pub fn base(&self) -> &Base {
+        // SAFETY: the base outlives its bufferevents (libevent's contract).
+        unsafe { &*self.raw_ref().ev_base }
+    }
+
+    /// `bufferevent_get_input`.
+    #[inline]
+    pub fn input(&self) -> &Evbuffer {
+        // SAFETY: the bufferevent owns its buffers until `destroy`.
+        unsafe { &*self.raw_ref().input }
+    }
+
+    /// `bufferevent_get_output`.
+    #[inline]
+    pub fn output(&self) -> &Evbuffer {
+        // SAFETY: as above.
+        unsafe { &*self.raw_ref().output }
+    }
+
+    #[inline]
+    fn enabled_bits(&self) -> c_short {
+        self.raw_ref().enabled
+    }
+
+    /// `bufferevent_get_enabled`.
+    pub fn enabled(&self) -> c_short {
+        let _held = self.held();
+        self.enabled_bits()
+    }
+
+    fn timeout_read(&self) -> Option<Tv> {
+        timeout_of(&self.raw_ref().timeout_read)
+    }
+
+    fn timeout_write(&self) -> Option<Tv> {
+        timeout_of(&self.raw_ref().timeout_write)
+    }
+
+    /// `bufferevent_setcb`.
+    pub fn set_callbacks(
+        &self,
+        readcb: Option<DataCallbackFn>,
+        writecb: Option<DataCallbackFn>,
+        eventcb: Option<EventCallbackFn>,
+        arg: *mut c_void,
+    ) {
+        let _held = self.held();
+        let raw = self.raw_mut();
+        raw.readcb = readcb;
+        raw.writecb = writecb;
+        raw.errorcb = eventcb;
+        raw.cbarg = arg;
+    }
+
+    /// `bufferevent_getcb`.
+    pub fn callbacks(
+        &self,
+    ) -> (
+        Option<DataCallbackFn>,
+        Option<DataCallbackFn>,
+        Option<EventCallbackFn>,
+        *mut c_void,
+    ) {
+        let _held = self.held();
+        let raw = self.raw_ref();
+        (raw.readcb, raw.writecb, raw.errorcb, raw.cbarg)
+    }
+
+    // ----- data -----------------------------------------------------------------------
+
+    /// `bufferevent_write`.
+    pub fn write(&self, data: &[u8]) -> BevResult {
+        self.output().add(data).map_err(|_| BevError)
+    }
+
+    /// `bufferevent_write_buffer`.
+    pub fn write_buffer(&self, buf: &Evbuffer) -> BevResult {
+        self.output().add_buffer(buf).map_err(|_| BevError)
+    }
+
+    /// `bufferevent_read`: the number of bytes removed.
+    pub fn read(&self, out: &mut [u8]) -> usize {
+        self.input().remove(out).unwrap_or(0)
+    }
+
+    /// `bufferevent_read_buffer`.
+    pub fn read_buffer(&self, buf: &Evbuffer) -> BevResult {
+        buf.add_buffer(self.input()).map_err(|_| BevError)
+    }
+
+    // ----- enabling, suspending, watermarks and timeouts --------------------------------
+
+    /// `bufferevent_enable`.
+    pub fn enable(&self, events: c_short) -> BevResult {
+        let _hold = self.hold();
+        let mut wanted = events;
+        if self.read_suspended.get() != 0 {
+            wanted &= !ev::READ;
+        }
+        if self.write_suspended.get() != 0 {
+            wanted &= !ev::WRITE;
+        }
+        self.raw_mut().enabled |= events;
+        if wanted != 0 {
+            self.kind_enable(wanted)?;
+        }
+        Ok(())
+    }
+
+    /// `bufferevent_disable`.
+    pub fn disable(&self, events: c_short) -> BevResult {
+        let _held = self.held();
+        self.raw_mut().enabled &= !events;
+        self.kind_disable(events)
+    }
+
+    fn suspend_read(&self, reason: u16) {
+        let _held = self.held();
+        if self.read_suspended.get() == 0 {
+            let _ = self.kind_disable(ev::READ);
+        }
+        self.read_suspended.set(self.read_suspended.get() | reason);
+    }
+
+    fn unsuspend_read(&self, reason: u16) {
+        let _held = self.held();
+        self.read_suspended.set(self.read_suspended.get() & !reason);
+        if self.read_suspended.get() == 0 && self.enabled_bits() & ev::READ != 0 {
+            let _ = self.kind_enable(ev::READ);
+        }
+    }
+
+    fn suspend_write(&self, reason: u16) {
+        let _held = self.held();
+        if self.write_suspended.get() == 0 {
+            let _ = self.kind_disable(ev::WRITE);
+        }
+        self.write_suspended
+            .set(self.write_suspended.get() | reason);
+    }
+
+    fn unsuspend_write(&self, reason: u16) {
+        let _held = self.held();
+        self.write_suspended
+            .set(self.write_suspended.get() & !reason);
+        if self.write_suspended.get() == 0 && self.enabled_bits() & ev::WRITE != 0 {
+            let _ = self.kind_enable(ev::WRITE);
+        }
+    }
+
+    /// `bufferevent_setwatermark`.
+    pub fn set_watermark(&self, events: c_short, low: usize, high: usize) {
+        let _held = self.held();
+        if events & ev::WRITE != 0 {
+            self.raw_mut().wm_write = Watermark { low, high };
+        }
+        if events & ev::READ == 0 {
+            return;
+        }
+        self.raw_mut().wm_read = Watermark { low, high };
+        let input = self.input();
+        if high != 0 {
+            let entry = match self.input_watermark_entry.get() {
+                Some(entry) => entry,
+                None => {
+                    let entry = input.add_callback(Some(input_watermark_cb), self.as_arg());
+                    self.input_watermark_entry.set(Some(entry));
+                    entry
+                }
+            };
+            input.update_callback_flags(entry, CB_ENABLED | CB_NODEFER, 0);
+            if input.len() >= high {
+                self.suspend_read(suspend::WATERMARK);
+            } else {
+                self.unsuspend_read(suspend::WATERMARK);
+            }
+        } else {
+            if let Some(entry) = self.input_watermark_entry.get() {
+                input.update_callback_flags(entry, 0, CB_ENABLED);
+            }
+            self.unsuspend_read(suspend::WATERMARK);
+        }
+    }
+
+    /// `bufferevent_getwatermark`: `events` must be exactly `EV_READ` or `EV_WRITE`.
+    pub fn watermark(&self, events: c_short) -> Option<(usize, usize)> {
+        let _held = self.held();
+        let wm = match events {
+            ev::READ => self.raw_ref().wm_read,
+            ev::WRITE => self.raw_ref().wm_write,
+            _ => return None,
+        };
+        Some((wm.low, wm.high))
+    }
+
+    /// `bufferevent_set_timeouts`: None (or zero) clears a timeout.
+    pub fn set_timeouts(&self, read: Option<Tv>, write: Option<Tv>) -> BevResult {
+        let _held = self.held();
+        self.raw_mut().timeout_read = to_timeval(read);
+        self.raw_mut().timeout_write = to_timeval(write);
+        match self.kind {
+            Kind::Socket(_) => self.adjust_existing_timeouts(),
+            Kind::Pair(_) | Kind::Filter(_) => self.adjust_generic_timeouts(),
+        }
+    }
+
+    /// Re-arms the pending events with the current timeouts (socket bufferevents).
+    fn adjust_existing_timeouts(&self) -> BevResult {
+        let mut result = Ok(());
+        for (event, what, timeout) in [
+            (self.ev_read(), ev::READ, self.timeout_read()),
+            (self.ev_write(), ev::WRITE, self.timeout_write()),
+        ] {
+            // SAFETY: the bufferevent's own assigned events.
+            unsafe {
+                if event::pending(event, what).0 == 0 {
+                    continue;
+                }
+                let r = match timeout {
+                    Some(tv) => event::add(event, Some(tv)),
+                    None => event::remove_timer(event),
+                };
+                if r.is_err() {
+                    result = Err(BevError);
+                }
+            }
+        }
+        result
+    }
+
+    /// Arms or clears the timeout-only events of pairs and filters.
+    fn adjust_generic_timeouts(&self) -> BevResult {
+        let enabled = self.enabled_bits();
+        let read = (enabled & ev::READ != 0 && self.read_suspended.get() == 0)
+            .then(|| self.timeout_read())
+            .flatten();
+        let write = (enabled & ev::WRITE != 0
+            && self.write_suspended.get() == 0
+            && !self.output().is_empty())
+        .then(|| self.timeout_write())
+        .flatten();
+        let r1 = self.set_generic_timeout(self.ev_read(), read);
+        let r2 = self.set_generic_timeout(self.ev_write(), write);
+        r1.and(r2)
+    }
+
+    fn set_generic_timeout(&self, event: NonNull<Event>, timeout: Option<Tv>) -> BevResult {
+        // SAFETY: the bufferevent's own assigned timer events.
+        let r = unsafe {
+            match timeout {
+                Some(tv) => event::add(event, Some(tv)),
+                None => event::del(event, DelMode::Auto),
+            }
+        };
+        r.map_err(|_| BevError)
+    }
+
+    /// Restarts the read timeout of a pair or filter, if one is set.
+    fn reset_generic_read_timeout(&self) {
+        if let Some(tv) = self.timeout_read() {
+            // SAFETY: the bufferevent's own assigned timer event.
+            let _ = unsafe { event::add(self.ev_read(), Some(tv)) };
+        }
+    }
+
+    fn reset_generic_write_timeout(&self) {
+        if let Some(tv) = self.timeout_write() {
+            // SAFETY: as above.
+            let _ = unsafe { event::add(self.ev_write(), Some(tv)) };
+        }
+    }
+
+    fn del_generic_timeout(&self, event: NonNull<Event>) {
+        // SAFETY: the bufferevent's own assigned timer event.
+        let _ = unsafe { event::del(event, DelMode::Auto) };
+    }
+
+    /// Assigns the timeout-only events of pairs and filters.
+    fn assign_generic_timeouts(&self) {
+        let base = Some(self.base());
+        // SAFETY: the bufferevent's own event fields.
+        unsafe {
+            let _ = event::assign(
+                self.ev_read(),
+                base,
+                -1,
+                ev::FINALIZE,
+                Some(generic_read_timeout),
+                self.as_arg(),
+            );
+            let _ = event::assign(
+                self.ev_write(),
+                base,
+                -1,
+                ev::FINALIZE,
+                Some(generic_write_timeout),
+                self.as_arg(),
+            );
+        }
+    }
+
+    // ----- callbacks ------------------------------------------------------------------
+
+    fn defers(&self, options: u32) -> bool {
+        (self.options.get() | options) & options::DEFER_CALLBACKS != 0
+    }
+
+    fn schedule_deferred(&self) {
+        // SAFETY: the callback lives in the bufferevent, which a queued run keeps alive
+        // with the reference taken here.
+        if unsafe {
+            self.base()
+                .schedule_callback(NonNull::new_unchecked(self.deferred.get()))
+        } {
+            self.refs.set(self.refs.get() + 1);
+        }
+    }
+
+    /// `bufferevent_run_readcb_`: the caller holds the lock and a reference.
+    fn run_readcb(&self, options: u32) {
+        let raw = self.raw_ref();
+        let (Some(cb), arg) = (raw.readcb, raw.cbarg) else {
+            return;
+        };
+        if self.defers(options) {
+            self.readcb_pending.set(true);
+            self.schedule_deferred();
+        } else {
+            // SAFETY: the program's callback with its argument.
+            unsafe { cb(self.as_ptr(), arg) };
+            self.input_watermark_check();
+        }
+    }
+
+    fn run_writecb(&self, options: u32) {
+        let raw = self.raw_ref();
+        let (Some(cb), arg) = (raw.writecb, raw.cbarg) else {
+            return;
+        };
+        if self.defers(options) {
+            self.writecb_pending.set(true);
+            self.schedule_deferred();
+        } else {
+            // SAFETY: the program's callback with its argument.
+            unsafe { cb(self.as_ptr(), arg) };
+        }
+    }
+
+    /// `bufferevent_run_eventcb_`; `error` is the `errno` the callback sees.
+    fn run_eventcb(&self, events: c_short, options: u32, error: c_int) {
+        let raw = self.raw_ref();
+        let (Some(cb), arg) = (raw.errorcb, raw.cbarg) else {
+            return;
+        };
+        if self.defers(options) {
+            self.eventcb_pending
+                .set(self.eventcb_pending.get() | events);
+            self.errno_pending.set(error);
+            self.schedule_deferred();
+        } else {
+            set_errno(error);
+            // SAFETY: the program's callback with its argument.
+            unsafe { cb(self.as_ptr(), events, arg) };
+        }
+    }
+
+    /// After the read callback: data still at the high-watermark would never wake
+    /// reading again, so the callback is scheduled once more.
+    fn input_watermark_check(&self) {
+        let high = self.raw_ref().wm_read.high;
+        if high == 0 || self.enabled_bits() & ev::READ == 0 || self.input().len() < high {
+            return;
+        }
+        self.trigger(ev::READ, options::DEFER_CALLBACKS);
+    }
+
+    /// `bufferevent_trigger_nolock_`.
+    fn trigger_nolock(&self, iotype: c_short, options: u32) {
+        let ignore = options & TRIG_IGNORE_WATERMARKS != 0;
+        if iotype & ev::READ != 0 && (ignore || self.input().len() >= self.raw_ref().wm_read.low) {
+            self.run_readcb(options);
+        }
+        if iotype & ev::WRITE != 0 && (ignore || self.output().len() <= self.raw_ref().wm_write.low)
+        {
+            self.run_writecb(options);
+        }
+    }
+
+    /// `bufferevent_trigger`.
+    pub fn trigger(&self, iotype: c_short, options: u32) {
+        let _hold = self.hold();
+        self.trigger_nolock(iotype, options & TRIG_ALL);
+    }
+
+    /// `bufferevent_trigger_event`.
+    pub fn trigger_event(&self, events: c_short, options: u32) {
+        let error = errno();
+        let _hold = self.hold();
+        self.run_eventcb(events, options & TRIG_ALL, error);
+    }
+
+    /// Runs what was deferred, in libevent's order: a completed connect, then the read
+    /// and write callbacks, then the other events merged into one call.
+    fn run_deferred(&self, unlock_around: bool) {
+        if let Some(l) = self.lock_ref() {
+            l.lock();
+        }
+        let call = |f: &dyn Fn()| {
+            if unlock_around {
+                if let Some(l) = self.lock_ref() {
+                    l.unlock();
+                }
+                f();
+                if let Some(l) = self.lock_ref() {
+                    l.lock();
+                }
+            } else {
+                f();
+            }
+        };
+        let me = self.as_ptr();
+        let pending = self.eventcb_pending.get();
+        if let (true, Some(cb)) = (pending & what::CONNECTED != 0, self.raw_ref().errorcb) {
+            let arg = self.raw_ref().cbarg;
+            self.eventcb_pending.set(pending & !what::CONNECTED);
+            // SAFETY: the program's callback with its argument.
+            call(&|| unsafe { cb(me, what::CONNECTED, arg) });
+        }
+        if let (true, Some(cb)) = (self.readcb_pending.get(), self.raw_ref().readcb) {
+            let arg = self.raw_ref().cbarg;
+            self.readcb_pending.set(false);
+            // SAFETY: as above.
+            call(&|| unsafe { cb(me, arg) });
+            self.input_watermark_check();
+        }
+        if let (true, Some(cb)) = (self.writecb_pending.get(), self.raw_ref().writecb) {
+            let arg = self.raw_ref().cbarg;
+            self.writecb_pending.set(false);
+            // SAFETY: as above.
+            call(&|| unsafe { cb(me, arg) });
+        }
+        let pending = self.eventcb_pending.get();
+        if let (true, Some(cb)) = (pending != 0, self.raw_ref().errorcb) {
+            let arg = self.raw_ref().cbarg;
+            let error = self.errno_pending.get();
+            self.eventcb_pending.set(0);
+            self.errno_pending.set(0);
+            call(&|| {
+                set_errno(error);
+                // SAFETY: as above.
+                unsafe { cb(me, pending, arg) }
+            });
+        }
+        self.decref_and_unlock();
+    }
+
+    // ----- per-kind operations ----------------------------------------------------------
+
+    fn kind_enable(&self, events: c_short) -> BevResult {
+        match &self.kind {
+            Kind::Socket(_) => socket::enable(self, events),
+            Kind::Pair(p) => pair::enable(self, p, events),
+            Kind::Filter(f) => filter::enable(self, f, events),
+        }
+    }
+
+    fn kind_disable(&self, events: c_short) -> BevResult {
+        match &self.kind {
+            Kind::Socket(_) => socket::disable(self, events),
+            Kind::Pair(_) => {
+                pair::disable(self, events);
+                Ok(())
+            }
+            Kind::Filter(f) => {
+                filter::disable(self, f, events);
+                Ok(())
+            }
+        }
+    }
+
+    fn kind_unlink(&self) {
+        match &self.kind {
+            Kind::Socket(_) => {}
+            Kind::Pair(p) => pair::unlink(p),
+            Kind::Filter(f) => filter::unlink(self, f),
+        }
+    }
+
+    /// Releases what the kind holds; returns a bufferevent to drop a reference on
+    /// once this one is gone.
+    fn kind_destruct(&self) -> Option<NonNull<Bufferevent>> {
+        match &self.kind {
+            Kind::Socket(_) => {
+                socket::destruct(self);
+                None
+            }
+            Kind::Pair(_) => None,
+            Kind::Filter(f) => {
+                filter::destruct(self, f);
+                Some(f.underlying)
+            }
+        }
+    }
+
+    /// `bufferevent_flush`: 0 when nothing was flushed, 1 when something was, -1 on
+    /// failure.
+    pub fn flush(&self, iotype: c_short, mode: FlushMode) -> c_int {
+        let _held = self.held();
+        match &self.kind {
+            Kind::Socket(_) => 0,
+            Kind::Pair(p) => pair::flush(self, p, iotype, mode),
+            Kind::Filter(f) => filter::flush(self, f, iotype, mode),
+        }
+    }
+
+    /// `bufferevent_getfd`: -1 when the kind has none.
+    pub fn fd(&self) -> RawFd {
+        let _held = self.held();
+        match &self.kind {
+            Kind::Socket(_) => self.raw_ref().ev_read.fd,
+            Kind::Pair(_) => -1,
+            // SAFETY: the filter holds a reference on its underlying bufferevent.
+            Kind::Filter(f) => unsafe { f.underlying.as_ref() }.fd(),
+        }
+    }
+
+    /// `bufferevent_setfd`.
+    pub fn set_fd(&self, fd: RawFd) -> BevResult {
+        let _held = self.held();
+        match &self.kind {
+            Kind::Socket(_) => {
+                socket::set_fd(self, fd);
+                Ok(())
+            }
+            Kind::Pair(_) => Err(BevError),
+            // SAFETY: as above.
+            Kind::Filter(f) => unsafe { f.underlying.as_ref() }.set_fd(fd),
+        }
+    }
+
+    /// `bufferevent_replacefd`: closes the current socket (if any) and takes `fd`.
+    pub fn replace_fd(&self, fd: RawFd) -> BevResult {
+        let _held = self.held();
+        if matches!(self.kind, Kind::Pair(_)) {
+            return Err(BevError);
+        }
+        let old = self.fd();
+        if old >= 0 && crate::util::socket::close(old).is_err() {
+            return Err(BevError);
+        }
+        self.set_fd(fd)
+    }
+
+    /// `bufferevent_get_underlying`.
+    pub fn underlying(&self) -> Option<NonNull<Bufferevent>> {
+        let _held = self.held();
+        match &self.kind {
+            Kind::Filter(f) => Some(f.underlying),
+            _ => None,
+        }
+    }
+
+    /// `bufferevent_pair_get_partner`: None for other kinds or after the partner went.
+    pub fn partner(&self) -> Option<NonNull<Bufferevent>> {
+        let _held = self.held();
+        match &self.kind {
+            Kind::Pair(p) => p.partner.get(),
+            _ => None,
+        }
+    }
+
+    /// `bufferevent_get_priority`.
+    pub fn priority(&self) -> c_int {
+        let _held = self.held();
+        let read = &self.raw_ref().ev_read;
+        if read.callback.flags & list::INIT != 0 {
+            c_int::from(read.callback.priority)
+        } else {
+            (self.base().priorities() / 2) as c_int
+        }
+    }
+
+    /// `bufferevent_priority_set`: socket bufferevents only.
+    pub fn set_priority(&self, priority: c_int) -> BevResult {
+        let _held = self.held();
+        let Kind::Socket(_) = self.kind else {
+            return Err(BevError);
+        };
+        // SAFETY: the bufferevent's own assigned events.
+        unsafe {
+            event::set_priority(self.ev_read(), priority).map_err(|_| BevError)?;
+            event::set_priority(self.ev_write(), priority).map_err(|_| BevError)?;
+            (*self.deferred.get()).priority = priority as u8;
+        }
+        Ok(())
+    }
+
+    /// `bufferevent_base_set`: socket bufferevents only, while not pending.
+    pub fn set_base(&self, base: &Base) -> BevResult {
+        let _held = self.held();
+        let Kind::Socket(_) = self.kind else {
+            return Err(BevError);
+        };
+        self.raw_mut().ev_base = base;
+        // SAFETY: the bufferevent's own assigned events.
+        unsafe {
+            event::set_base(self.ev_read(), base).map_err(|_| BevError)?;
+            event::set_base(self.ev_write(), base).map_err(|_| BevError)
+        }
+    }
+
+    // ----- per-call sizes ---------------------------------------------------------------
+
+    /// `bufferevent_set_max_single_read`: 0 (or too large) restores the default.
+    pub fn set_max_single_read(&self, size: usize) -> BevResult {
+        let _held = self.held();
+        let size = if size == 0 || size > isize::MAX as usize {
+            MAX_SINGLE_DEFAULT
+        } else {
+            size
+        };
+        self.max_single_read.set(size);
+        self.input().set_max_read(size).map_err(|_| BevError)
+    }
+
+    /// `bufferevent_set_max_single_write`.
+    pub fn set_max_single_write(&self, size: usize) {
+        let _held = self.held();
+        let size = if size == 0 || size > isize::MAX as usize {
+            MAX_SINGLE_DEFAULT
+        } else {
+            size
+        };
+        self.max_single_write.set(size);
+    }
+
+    /// `bufferevent_get_max_single_read`.
+    pub fn max_single_read(&self) -> usize {
+        let _held = self.held();
+        self.max_single_read.get()
+    }
+
+    /// `bufferevent_get_max_single_write`.
+    pub fn max_single_write(&self) -> usize {
+        let _held = self.held();
+        self.max_single_write.get()
+    }
+}
+
+/// The input callback that applies the read high-watermark.
+unsafe extern "C" fn input_watermark_cb(
+    buf: *mut Evbuffer,
+    _info: *const CallbackInfo,
+    arg: *mut c_void,
+) {
+    // SAFETY: registered with a live bufferevent, which removes it before going.
+    let bev = unsafe { &*(arg as *const Bufferevent) };
+    // SAFETY: the buffer running its callbacks.
+    let len = unsafe { &*buf }.len();
+    if len >= bev.raw_ref().wm_read.high {
+        bev.suspend_read(suspend::WATERMARK);
+    } else {
+        bev.unsuspend_read(suspend::WATERMARK);
+    }
+}
+
+unsafe extern "C" fn run_deferred_locked(_cb: *mut EventCallback, arg: *mut c_void) {
+    // SAFETY: queued by `schedule_deferred`, which took a reference.
+    unsafe { &*(arg as *const Bufferevent) }.run_deferred(false);
+}
+
+unsafe extern "C" fn run_deferred_unlocked(_cb: *mut EventCallback, arg: *mut c_void) {
+    // SAFETY: as above.
+    unsafe { &*(arg as *const Bufferevent) }.run_deferred(true);
+}
+
+unsafe extern "C" fn generic_read_timeout(_fd: RawFd, _what: c_short, arg: *mut c_void) {
+    // SAFETY: the event's argument is its live bufferevent.
+    let bev = unsafe { &*(arg as *const Bufferevent) };
+    let _hold = bev.hold();
+    let _ = bev.disable(ev::READ);
+    bev.run_eventcb(what::TIMEOUT | what::READING, 0, errno());
+}
+
+unsafe extern "C" fn generic_write_timeout(_fd: RawFd, _what: c_short, arg: *mut c_void) {
+    // SAFETY: as above.
+    let bev = unsafe { &*(arg as *const Bufferevent) };
+    let _hold = bev.hold();
+    let _ = bev.disable(ev::WRITE);
+    bev.run_eventcb(what::TIMEOUT | what::WRITING, 0, errno());
+}
+
+/// The read event's finalizer: the last step of a bufferevent.
+unsafe extern "C" fn finalize_bufferevent(_event: *mut Event, arg: *mut c_void) {
+    if let Some(bev) = NonNull::new(arg.cast::<Bufferevent>()) {
+        // SAFETY: finalized by `start_teardown` with no references left.
+        unsafe { Bufferevent::destroy(bev) };
+    }
+}

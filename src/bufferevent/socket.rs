@@ -1,0 +1,500 @@
+//! Socket bufferevents: the input is filled with `readv` when the socket is readable,
+//! the output drained with `writev` (or `sendfile`) when it is writable, and outgoing
+//! connections are made and reported (`BEV_EVENT_CONNECTED`).
+
+use std::cell::Cell;
+use std::ffi::{c_int, c_short, c_void, CStr, CString};
+use std::io;
+use std::mem::size_of;
+use std::net::SocketAddr;
+use std::os::fd::RawFd;
+
+use super::raw::KindTag;
+use super::{errno, options, suspend, what, BevError, BevResult, Bufferevent, Kind};
+use crate::buffer::{CallbackInfo, Evbuffer, FLAG_DRAINS_TO_FD};
+use crate::event::raw::ev;
+use crate::event::{self, Base, DelMode};
+use crate::util::addr::{to_sockaddr_in, to_sockaddr_in6};
+use crate::util::resolve::{self, Hints};
+
+static SOCKET_TAG: KindTag = KindTag { name: c"socket" };
+
+/// A socket address as the program passed it (`struct sockaddr` and its length).
+#[derive(Clone, Copy)]
+pub struct SocketAddress {
+    storage: libc::sockaddr_storage,
+    len: libc::socklen_t,
+}
+
+impl SocketAddress {
+    /// From the bytes of a `struct sockaddr`; None when too short or too long.
+    pub fn from_bytes(bytes: &[u8]) -> Option<SocketAddress> {
+        if bytes.len() < size_of::<libc::sa_family_t>()
+            || bytes.len() > size_of::<libc::sockaddr_storage>()
+        {
+            return None;
+        }
+        // SAFETY: all-zero is a valid sockaddr_storage.
+        let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+        // SAFETY: `bytes` fits in `storage`, checked above.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                bytes.as_ptr(),
+                (&mut storage as *mut libc::sockaddr_storage).cast::<u8>(),
+                bytes.len(),
+            )
+        };
+        Some(SocketAddress {
+            storage,
+            len: bytes.len() as libc::socklen_t,
+        })
+    }
+
+    fn from_socket_addr(addr: &SocketAddr) -> SocketAddress {
+        fn bytes_of<T>(value: &T) -> &[u8] {
+            // SAFETY: a plain C struct, read as the bytes it is made of.
+            unsafe { std::slice::from_raw_parts((value as *const T).cast(), size_of::<T>()) }
+        }
+        match addr {
+            SocketAddr::V4(a) => Self::from_bytes(bytes_of(&to_sockaddr_in(a))),
+            SocketAddr::V6(a) => Self::from_bytes(bytes_of(&to_sockaddr_in6(a))),
+        }
+        .expect("fits in sockaddr_storage")
+    }
+
+    fn family(&self) -> c_int {
+        c_int::from(self.storage.ss_family)
+    }
+
+    fn as_raw(&self) -> *const libc::sockaddr {
+        (&self.storage as *const libc::sockaddr_storage).cast()
+    }
+}
+
+/// What a socket bufferevent keeps besides the common state.
+pub(super) struct SocketPart {
+    /// A connect refused before the write event could report it.
+    connection_refused: Cell<bool>,
+    /// The `EVUTIL_EAI_*` code of the last host-name lookup.
+    dns_error: Cell<c_int>,
+}
+
+impl Bufferevent {
+    /// `bufferevent_socket_new`: `fd` may be -1 (set later, or made by connect).
+    pub fn socket_new(
+        base: &Base,
+        fd: RawFd,
+        options: u32,
+    ) -> Option<std::ptr::NonNull<Bufferevent>> {
+        let part = SocketPart {
+            connection_refused: Cell::new(false),
+            dns_error: Cell::new(0),
+        };
+        let ptr = Bufferevent::new_common(base, Kind::Socket(part), &SOCKET_TAG, options, None)?;
+        // SAFETY: just made.
+        let bev = unsafe { ptr.as_ref() };
+        bev.output().set_flags(FLAG_DRAINS_TO_FD);
+        assign_events(bev, fd);
+        bev.output().add_callback(Some(output_cb), bev.as_arg());
+        bev.input().freeze(false);
+        bev.output().freeze(true);
+        Some(ptr)
+    }
+
+    fn socket_part(&self) -> Option<&SocketPart> {
+        match &self.kind {
+            Kind::Socket(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// `bufferevent_socket_connect`: connects the socket (made here when the
+    /// bufferevent has none) to `addr`, or, with None, waits for a connect the program
+    /// started itself.
+    pub fn connect(&self, addr: Option<&SocketAddress>) -> BevResult {
+        let _hold = self.hold();
+        let Some(part) = self.socket_part() else {
+            return Err(BevError);
+        };
+        let mut fd = self.raw_ref().ev_read.fd;
+        let mut made = false;
+        if fd < 0 {
+            let Some(addr) = addr else {
+                return Err(BevError);
+            };
+            // SAFETY: plain socket creation.
+            fd = unsafe { libc::socket(addr.family(), libc::SOCK_STREAM | libc::SOCK_NONBLOCK, 0) };
+            if fd < 0 {
+                return Err(BevError);
+            }
+            made = true;
+        }
+        let mut outcome = Connect::InProgress;
+        if let Some(addr) = addr {
+            outcome = match start_connect(fd, addr) {
+                Ok(outcome) => outcome,
+                Err(_) => {
+                    if made {
+                        let _ = crate::util::socket::close(fd);
+                    }
+                    return Err(BevError);
+                }
+            };
+        }
+        set_fd(self, fd);
+        match outcome {
+            Connect::InProgress => {
+                enable(self, ev::WRITE)?;
+                self.connecting.set(true);
+            }
+            Connect::Done => {
+                self.connecting.set(true);
+                self.trigger_nolock(ev::WRITE, options::DEFER_CALLBACKS);
+            }
+            Connect::Refused => {
+                part.connection_refused.set(false);
+                self.run_eventcb(what::ERROR, options::DEFER_CALLBACKS, libc::ECONNREFUSED);
+                let _ = self.disable(ev::WRITE | ev::READ);
+            }
+        }
+        Ok(())
+    }
+
+    /// `bufferevent_socket_connect_hostname(_hints)`: resolves `host` (blocking, with
+    /// the C library's resolver) and connects to the first answer. A failed lookup is
+    /// reported through the event callback (`BEV_EVENT_ERROR`, with the code in
+    /// [`Bufferevent::dns_error`]); the call itself succeeds.
+    pub fn connect_hostname(&self, hints: &Hints, host: &CStr, port: c_int) -> BevResult {
+        if ![libc::AF_INET, libc::AF_INET6, libc::AF_UNSPEC].contains(&hints.family)
+            || !(1..=65535).contains(&port)
+        {
+            return Err(BevError);
+        }
+        let _hold = self.hold();
+        let Some(part) = self.socket_part() else {
+            return Err(BevError);
+        };
+        part.dns_error.set(0);
+        self.suspend_write(suspend::LOOKUP);
+        self.suspend_read(suspend::LOOKUP);
+        let service = CString::new(port.to_string()).expect("digits");
+        let answer = resolve::getaddrinfo(Some(host), Some(&service), hints);
+        self.unsuspend_write(suspend::LOOKUP);
+        self.unsuspend_read(suspend::LOOKUP);
+        match answer {
+            Err(e) => {
+                part.dns_error.set(e.0);
+                self.run_eventcb(what::ERROR, 0, errno());
+            }
+            Ok(answers) => {
+                let connected = answers.first().is_some_and(|first| {
+                    self.connect(Some(&SocketAddress::from_socket_addr(&first.addr)))
+                        .is_ok()
+                });
+                if !connected {
+                    self.run_eventcb(what::ERROR, 0, errno());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `bufferevent_socket_get_dns_error`.
+    pub fn dns_error(&self) -> c_int {
+        let _held = self.held();
+        self.socket_part().map_or(0, |p| p.dns_error.get())
+    }
+}
+
+enum Connect {
+    InProgress,
+    Done,
+    Refused,
+}
+
+fn start_connect(fd: RawFd, addr: &SocketAddress) -> io::Result<Connect> {
+    // SAFETY: `addr` holds `len` initialised bytes of a socket address.
+    if unsafe { libc::connect(fd, addr.as_raw(), addr.len) } == 0 {
+        return Ok(Connect::Done);
+    }
+    let e = io::Error::last_os_error();
+    match e.raw_os_error() {
+        Some(libc::EINTR | libc::EINPROGRESS) => Ok(Connect::InProgress),
+        Some(libc::ECONNREFUSED) => Ok(Connect::Refused),
+        _ => Err(e),
+    }
+}
+
+/// Whether a connect in progress finished: Ok(true) when connected, Ok(false) when
+/// still going, Err with the socket error when it failed.
+fn finished_connecting(fd: RawFd) -> Result<bool, c_int> {
+    let mut error: c_int = 0;
+    let mut len = size_of::<c_int>() as libc::socklen_t;
+    // SAFETY: `error` and `len` are live and sized for SO_ERROR.
+    let status = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_ERROR,
+            (&mut error as *mut c_int).cast(),
+            &mut len,
+        )
+    };
+    if status < 0 {
+        return Err(errno());
+    }
+    match error {
+        0 => Ok(true),
+        libc::EINTR | libc::EINPROGRESS => Ok(false),
+        e => Err(e),
+    }
+}
+
+fn assign_events(bev: &Bufferevent, fd: RawFd) {
+    let base = Some(bev.base());
+    // SAFETY: the bufferevent's own event fields.
+    unsafe {
+        let _ = event::assign(
+            bev.ev_read(),
+            base,
+            fd,
+            ev::READ | ev::PERSIST | ev::FINALIZE,
+            Some(on_readable),
+            bev.as_arg(),
+        );
+        let _ = event::assign(
+            bev.ev_write(),
+            base,
+            fd,
+            ev::WRITE | ev::PERSIST | ev::FINALIZE,
+            Some(on_writable),
+            bev.as_arg(),
+        );
+    }
+}
+
+/// Adds an event with the bufferevent's timeout for it (none when zero).
+fn add_event(event: std::ptr::NonNull<event::raw::Event>, timeout: Option<event::Tv>) -> BevResult {
+    // SAFETY: one of the bufferevent's own assigned events.
+    unsafe { event::add(event, timeout) }.map_err(|_| BevError)
+}
+
+pub(super) fn enable(bev: &Bufferevent, events: c_short) -> BevResult {
+    if events & ev::READ != 0 {
+        add_event(bev.ev_read(), bev.timeout_read())?;
+    }
+    if events & ev::WRITE != 0 {
+        add_event(bev.ev_write(), bev.timeout_write())?;
+    }
+    Ok(())
+}
+
+pub(super) fn disable(bev: &Bufferevent, events: c_short) -> BevResult {
+    // SAFETY: the bufferevent's own assigned events.
+    unsafe {
+        if events & ev::READ != 0 {
+            event::del(bev.ev_read(), DelMode::Auto).map_err(|_| BevError)?;
+        }
+        // A connect in progress is reported through the write event.
+        if events & ev::WRITE != 0 && !bev.connecting.get() {
+            event::del(bev.ev_write(), DelMode::Auto).map_err(|_| BevError)?;
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn destruct(bev: &Bufferevent) {
+    let fd = bev.raw_ref().ev_read.fd;
+    if bev.options.get() & options::CLOSE_ON_FREE != 0 && fd >= 0 {
+        let _ = crate::util::socket::close(fd);
+    }
+}
+
+/// `bufferevent_setfd` on a socket bufferevent. As in libevent, the buffers are left
+/// unfrozen afterwards.
+pub(super) fn set_fd(bev: &Bufferevent, fd: RawFd) {
+    let _held = bev.held();
+    // SAFETY: the bufferevent's own assigned events.
+    unsafe {
+        let _ = event::del(bev.ev_read(), DelMode::Auto);
+        let _ = event::del(bev.ev_write(), DelMode::Auto);
+    }
+    bev.input().unfreeze(false);
+    bev.output().unfreeze(true);
+    assign_events(bev, fd);
+    if fd >= 0 {
+        let _ = bev.enable(bev.enabled_bits());
+    }
+}
+
+/// Data added to the output starts the write event.
+unsafe extern "C" fn output_cb(_buf: *mut Evbuffer, info: *const CallbackInfo, arg: *mut c_void) {
+    // SAFETY: registered with its live bufferevent; `info` is the buffer's report.
+    let (bev, info) = unsafe { (&*(arg as *const Bufferevent), &*info) };
+    // SAFETY: the bufferevent's own assigned event.
+    if info.n_added > 0
+        && bev.enabled_bits() & ev::WRITE != 0
+        && unsafe { event::pending(bev.ev_write(), ev::WRITE) }.0 == 0
+        && bev.write_suspended.get() == 0
+    {
+        let _ = add_event(bev.ev_write(), bev.timeout_write());
+    }
+}
+
+fn is_retriable(code: c_int) -> bool {
+    code == libc::EINTR || code == libc::EAGAIN || code == libc::EWOULDBLOCK
+}
+
+unsafe extern "C" fn on_readable(fd: RawFd, events: c_short, arg: *mut c_void) {
+    // SAFETY: the event's argument is its live bufferevent.
+    let bev = unsafe { &*(arg as *const Bufferevent) };
+    let _hold = bev.hold();
+    let mut report = what::READING;
+    let error;
+    'read: {
+        if events == ev::TIMEOUT {
+            report |= what::TIMEOUT;
+            error = errno();
+            break 'read;
+        }
+        let input = bev.input();
+        let mut howmuch = super::ratelim::max_to_read(bev);
+        let high = bev.raw_ref().wm_read.high;
+        if high != 0 {
+            let room = high.saturating_sub(input.len());
+            if room == 0 {
+                bev.suspend_read(suspend::WATERMARK);
+                return;
+            }
+            howmuch = howmuch.min(room);
+        }
+        if bev.read_suspended.get() != 0 {
+            return;
+        }
+        input.unfreeze(false);
+        let result = input.read_from(fd, Some(howmuch));
+        input.freeze(false);
+        match result {
+            Ok(0) => {
+                report |= what::EOF;
+                error = errno();
+            }
+            Ok(n) => {
+                super::ratelim::consumed_read(bev, n);
+                bev.trigger_nolock(ev::READ, 0);
+                return;
+            }
+            Err(e) => {
+                let code = e.raw_os_error().unwrap_or(0);
+                if is_retriable(code) {
+                    return;
+                }
+                if code == libc::ECONNREFUSED {
+                    if let Some(part) = bev.socket_part() {
+                        part.connection_refused.set(true);
+                    }
+                    return;
+                }
+                report |= what::ERROR;
+                error = code;
+            }
+        }
+    }
+    let _ = bev.disable(ev::READ);
+    bev.run_eventcb(report, 0, error);
+}
+
+unsafe extern "C" fn on_writable(fd: RawFd, events: c_short, arg: *mut c_void) {
+    // SAFETY: the event's argument is its live bufferevent.
+    let bev = unsafe { &*(arg as *const Bufferevent) };
+    let _hold = bev.hold();
+    let mut report = what::WRITING;
+    let error;
+    let mut connected = false;
+    'write: {
+        if events == ev::TIMEOUT {
+            report |= what::TIMEOUT;
+            error = errno();
+            break 'write;
+        }
+        if bev.connecting.get() {
+            let mut status = finished_connecting(fd);
+            if let Some(part) = bev.socket_part() {
+                if part.connection_refused.replace(false) {
+                    status = Err(libc::ECONNREFUSED);
+                }
+            }
+            match status {
+                Ok(false) => return,
+                Err(code) => {
+                    bev.connecting.set(false);
+                    // SAFETY: the bufferevent's own assigned events.
+                    unsafe {
+                        let _ = event::del(bev.ev_write(), DelMode::Auto);
+                        let _ = event::del(bev.ev_read(), DelMode::Auto);
+                    }
+                    bev.run_eventcb(what::ERROR, 0, code);
+                    return;
+                }
+                Ok(true) => {
+                    bev.connecting.set(false);
+                    connected = true;
+                    bev.run_eventcb(what::CONNECTED, 0, 0);
+                    if bev.enabled_bits() & ev::WRITE == 0 || bev.write_suspended.get() != 0 {
+                        // SAFETY: as above.
+                        let _ = unsafe { event::del(bev.ev_write(), DelMode::Auto) };
+                        return;
+                    }
+                }
+            }
+        }
+        let atmost = super::ratelim::max_to_write(bev);
+        if bev.write_suspended.get() != 0 {
+            return;
+        }
+        let output = bev.output();
+        let mut written = 0;
+        if !output.is_empty() {
+            output.unfreeze(true);
+            let result = output.write_to(fd, Some(atmost));
+            output.freeze(true);
+            match result {
+                Some(Ok(0)) => {
+                    report |= what::EOF;
+                    error = errno();
+                    break 'write;
+                }
+                Some(Ok(n)) => {
+                    written = n;
+                    super::ratelim::consumed_write(bev, n);
+                }
+                Some(Err(e)) => {
+                    let code = e.raw_os_error().unwrap_or(0);
+                    if is_retriable(code) {
+                        if output.is_empty() {
+                            // SAFETY: as above.
+                            let _ = unsafe { event::del(bev.ev_write(), DelMode::Auto) };
+                        }
+                        return;
+                    }
+                    report |= what::ERROR;
+                    error = code;
+                    break 'write;
+                }
+                None => {}
+            }
+        }
+        if output.is_empty() {
+            // SAFETY: as above.
+            let _ = unsafe { event::del(bev.ev_write(), DelMode::Auto) };
+        }
+        // The write callback runs after data went out, or for a writable socket that
+        // was not connecting (so enabling EV_WRITE on an empty output calls it once).
+        if written > 0 || !connected {
+            bev.trigger_nolock(ev::WRITE, 0);
+        }
+        return;
+    }
+    let _ = bev.disable(ev::WRITE);
+    bev.run_eventcb(report, 0, error);
+}

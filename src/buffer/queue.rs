@@ -316,6 +316,9 @@ impl Queue {
     /// memory besides itself).
     pub(super) fn trim(&mut self) {
         self.drop_trailing_empty();
+        if self.chunks.is_empty() {
+            self.chunks = VecDeque::new();
+        }
     }
 
     /// Copies bytes starting at chunk `index`, offset `offset`, into `out`; returns

@@ -66,7 +66,7 @@ impl Bufferevent {
         let shared_down = lock.is_some() && underlying.lock_ref().is_none();
         let ptr = Bufferevent::new_common(
             underlying.base(),
-            Kind::Filter(part),
+            Kind::Filter(Box::new(part)),
             &FILTER_TAG,
             options & !options::THREADSAFE,
             lock,

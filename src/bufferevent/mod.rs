@@ -108,7 +108,7 @@ pub type BevResult<T = ()> = Result<T, BevError>;
 enum Kind {
     Socket(socket::SocketPart),
     Pair(pair::PairPart),
-    Filter(filter::FilterPart),
+    Filter(Box<filter::FilterPart>),
 }
 
 /// `struct bufferevent` and everything behind it.
@@ -132,8 +132,9 @@ pub struct Bufferevent {
     max_single_write: Cell<usize>,
     /// The input callback that applies the read high-watermark, once one was set.
     input_watermark_entry: Cell<Option<NonNull<CallbackEntry>>>,
-    /// Queued on the base to run deferred callbacks.
-    deferred: UnsafeCell<EventCallback>,
+    /// Queued on the base to run deferred callbacks; made on first use, since most
+    /// socket bufferevents never defer.
+    deferred: UnsafeCell<Option<Box<EventCallback>>>,
     rate: UnsafeCell<Option<Box<ratelim::Limiter>>>,
     kind: Kind,
 }
@@ -221,12 +222,6 @@ impl Bufferevent {
             timeout_write: to_timeval(None),
             enabled: ev::WRITE,
         };
-        let run: unsafe extern "C" fn(*mut EventCallback, *mut c_void) =
-            if options & options::UNLOCK_CALLBACKS != 0 {
-                run_deferred_unlocked
-            } else {
-                run_deferred_locked
-            };
         let bev = NonNull::from(Box::leak(Box::new(Bufferevent {
             raw: UnsafeCell::new(raw),
             lock: UnsafeCell::new(None),
@@ -242,21 +237,12 @@ impl Bufferevent {
             max_single_read: Cell::new(MAX_SINGLE_DEFAULT),
             max_single_write: Cell::new(MAX_SINGLE_DEFAULT),
             input_watermark_entry: Cell::new(None),
-            deferred: UnsafeCell::new(EventCallback {
-                active_link: Link::UNLINKED,
-                flags: list::INIT | list::INTERNAL,
-                priority: (base.priorities() / 2) as u8,
-                closure: Closure::SelfCallback as u8,
-                function: RawCallbackFn { self_cb: Some(run) },
-                arg: std::ptr::null_mut(),
-            }),
+            deferred: UnsafeCell::new(None),
             rate: UnsafeCell::new(None),
             kind,
         })));
         // SAFETY: just made; nothing else sees it yet.
         let this = unsafe { bev.as_ref() };
-        // SAFETY: as above.
-        unsafe { (*this.deferred.get()).arg = bev.as_ptr().cast() };
         let _ = this.input().set_max_read(MAX_SINGLE_DEFAULT);
         if let Some(lock) = lock {
             this.install_lock(lock);
@@ -755,11 +741,33 @@ impl Bufferevent {
     }
 
     fn schedule_deferred(&self) {
-        // SAFETY: the callback lives in the bufferevent, which a queued run keeps alive
-        // with the reference taken here.
+        // SAFETY: under the lock; the box lives as long as the bufferevent.
+        let slot = unsafe { &mut *self.deferred.get() };
+        let callback = slot.get_or_insert_with(|| {
+            let run: unsafe extern "C" fn(*mut EventCallback, *mut c_void) =
+                if self.options.get() & options::UNLOCK_CALLBACKS != 0 {
+                    run_deferred_unlocked
+                } else {
+                    run_deferred_locked
+                };
+            Box::new(EventCallback {
+                active_link: Link::UNLINKED,
+                flags: list::INIT | list::INTERNAL,
+                // The read event carries the bufferevent's priority.
+                priority: self.raw_ref().ev_read.callback.priority,
+                closure: Closure::SelfCallback as u8,
+                function: RawCallbackFn { self_cb: Some(run) },
+                arg: self.as_arg(),
+            })
+        });
+        // Not queued yet: it takes the bufferevent's current priority.
+        if callback.flags & (list::ACTIVE | list::ACTIVE_LATER) == 0 {
+            callback.priority = self.raw_ref().ev_read.callback.priority;
+        }
+        // SAFETY: a queued run holds the reference taken here, which keeps the box.
         if unsafe {
             self.base()
-                .schedule_callback(NonNull::new_unchecked(self.deferred.get()))
+                .schedule_callback(NonNull::from(&mut **callback))
         } {
             self.refs.set(self.refs.get() + 1);
         }
@@ -880,6 +888,9 @@ impl Bufferevent {
             self.readcb_pending.set(false);
             // SAFETY: as above.
             call(&|| unsafe { cb(me, arg) });
+            if self.input().is_empty() {
+                self.input().shrink();
+            }
             self.input_watermark_check();
         }
         if let (true, Some(cb)) = (self.writecb_pending.get(), self.raw_ref().writecb) {
@@ -1039,7 +1050,6 @@ impl Bufferevent {
         unsafe {
             event::set_priority(self.ev_read(), priority).map_err(|_| BevError)?;
             event::set_priority(self.ev_write(), priority).map_err(|_| BevError)?;
-            (*self.deferred.get()).priority = priority as u8;
         }
         Ok(())
     }

@@ -382,6 +382,10 @@ unsafe extern "C" fn on_readable(fd: RawFd, events: c_short, arg: *mut c_void) {
             Ok(n) => {
                 super::ratelim::consumed_read(bev, n);
                 bev.trigger_nolock(ev::READ, 0);
+                // An idle connection keeps no buffer memory.
+                if input.is_empty() {
+                    input.shrink();
+                }
                 return;
             }
             Err(e) => {
@@ -487,6 +491,7 @@ unsafe extern "C" fn on_writable(fd: RawFd, events: c_short, arg: *mut c_void) {
         if output.is_empty() {
             // SAFETY: as above.
             let _ = unsafe { event::del(bev.ev_write(), DelMode::Auto) };
+            output.shrink();
         }
         // The write callback runs after data went out, or for a writable socket that
         // was not connecting (so enabling EV_WRITE on an empty output calls it once).

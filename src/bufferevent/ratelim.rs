@@ -843,3 +843,64 @@ unsafe extern "C" fn refill_group(_fd: RawFd, _what: c_short, arg: *mut c_void) 
     // SAFETY: the event's argument is its live group.
     unsafe { &*(arg as *const RateLimitGroup) }.on_tick();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configuration_is_checked() {
+        assert!(TokenBucketCfg::new(0, 10, 1, 1, None).is_none());
+        assert!(TokenBucketCfg::new(11, 10, 1, 1, None).is_none());
+        assert!(TokenBucketCfg::new(1, 1, 2, 1, None).is_none());
+        assert!(TokenBucketCfg::new(1, RATE_LIMIT_MAX + 1, 1, 1, None).is_none());
+        let cfg = TokenBucketCfg::new(10, 100, 20, 200, None).unwrap();
+        assert_eq!(cfg.msec_per_tick, 1000);
+        let cfg = TokenBucketCfg::new(
+            1,
+            1,
+            1,
+            1,
+            Some(Tv {
+                sec: 0,
+                usec: 250_000,
+            }),
+        )
+        .unwrap();
+        assert_eq!(cfg.msec_per_tick, 250);
+        assert_eq!(
+            cfg.tick_of(Tv {
+                sec: 1,
+                usec: 600_000
+            }),
+            6
+        );
+    }
+
+    #[test]
+    fn buckets_start_at_the_rate_and_refill_up_to_the_burst() {
+        let cfg = TokenBucketCfg::new(10, 25, 100, 150, None).unwrap();
+        let mut bucket = Bucket::new(&cfg, 7);
+        assert_eq!((bucket.read_limit, bucket.write_limit), (10, 100));
+        bucket.read_limit -= 30;
+        bucket.update(&cfg, 8);
+        assert_eq!((bucket.read_limit, bucket.write_limit), (-10, 150));
+        bucket.update(&cfg, 8);
+        assert_eq!(bucket.read_limit, -10);
+        bucket.update(&cfg, 1_000_000);
+        assert_eq!(bucket.read_limit, 25);
+        // A tick from before the last update (the clock went back) adds nothing.
+        bucket.update(&cfg, 5);
+        assert_eq!(bucket.read_limit, 25);
+    }
+
+    #[test]
+    fn a_new_configuration_clamps_a_bucket_in_use() {
+        let big = TokenBucketCfg::new(100, 1000, 100, 1000, None).unwrap();
+        let small = TokenBucketCfg::new(10, 50, 10, 500, None).unwrap();
+        let mut bucket = Bucket::new(&big, 0);
+        bucket.update(&big, 20);
+        bucket.clamp(&small);
+        assert_eq!((bucket.read_limit, bucket.write_limit), (50, 500));
+    }
+}

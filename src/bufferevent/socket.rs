@@ -113,9 +113,9 @@ impl Bufferevent {
     /// started itself.
     pub fn connect(&self, addr: Option<&SocketAddress>) -> BevResult {
         let _hold = self.hold();
-        let Some(part) = self.socket_part() else {
+        if self.socket_part().is_none() {
             return Err(BevError);
-        };
+        }
         let mut fd = self.raw_ref().ev_read.fd;
         let mut made = false;
         if fd < 0 {
@@ -152,7 +152,6 @@ impl Bufferevent {
                 self.trigger_nolock(ev::WRITE, options::DEFER_CALLBACKS);
             }
             Connect::Refused => {
-                part.connection_refused.set(false);
                 self.run_eventcb(what::ERROR, options::DEFER_CALLBACKS, libc::ECONNREFUSED);
                 let _ = self.disable(ev::WRITE | ev::READ);
             }
@@ -368,7 +367,7 @@ unsafe extern "C" fn on_readable(fd: RawFd, events: c_short, arg: *mut c_void) {
             }
             howmuch = howmuch.min(room);
         }
-        if bev.read_suspended.get() != 0 {
+        if bev.read_suspended.get() != 0 || howmuch == 0 {
             return;
         }
         input.unfreeze(false);

@@ -7,6 +7,7 @@
 pub mod buffer;
 pub mod bufferevent;
 pub mod event;
+pub mod listener;
 pub mod log;
 pub mod thread;
 pub mod util;

@@ -23,6 +23,7 @@ pub mod mem;
 pub mod buffer;
 pub mod bufferevent;
 pub mod event;
+pub mod listener;
 pub mod thread;
 pub mod util;
 pub mod watch;

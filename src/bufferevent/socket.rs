@@ -62,12 +62,16 @@ impl SocketAddress {
         .expect("fits in sockaddr_storage")
     }
 
-    fn family(&self) -> c_int {
+    pub(crate) fn family(&self) -> c_int {
         c_int::from(self.storage.ss_family)
     }
 
-    fn as_raw(&self) -> *const libc::sockaddr {
+    pub(crate) fn as_raw(&self) -> *const libc::sockaddr {
         (&self.storage as *const libc::sockaddr_storage).cast()
+    }
+
+    pub(crate) fn len(&self) -> libc::socklen_t {
+        self.len
     }
 }
 

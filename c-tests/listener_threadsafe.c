@@ -1,7 +1,7 @@
 /* LEV_OPT_THREADSAFE listeners with evthread_use_pthreads: another thread disables and
  * enables the listener, swaps its callback and connects clients while the loop runs in
  * the main thread; every connection is accepted exactly once. */
-// test: link event event_pthreads
+// test: link event_core event_pthreads
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/thread.h>

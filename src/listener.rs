@@ -1,0 +1,397 @@
+//! Connection listeners (event2/listener.h): a listening socket whose read event
+//! accepts every waiting connection and hands each to the program's callback.
+//!
+//! The program's handle and a callback in progress each hold a reference, so the
+//! program may free the listener from inside its own callback; the memory goes with
+//! the last reference.
+
+use std::cell::{Cell, UnsafeCell};
+use std::ffi::{c_int, c_short, c_void};
+use std::io;
+use std::mem::size_of;
+use std::os::fd::RawFd;
+use std::ptr::NonNull;
+
+use crate::bufferevent::SocketAddress;
+use crate::event::raw::{ev, Event};
+use crate::event::{self, Base, DelMode, EventError};
+use crate::log;
+use crate::thread::{Lock, MaybeHeld};
+use crate::util::socket as sock;
+
+/// `LEV_OPT_*`.
+pub mod flags {
+    pub const LEAVE_SOCKETS_BLOCKING: u32 = 1 << 0;
+    pub const CLOSE_ON_FREE: u32 = 1 << 1;
+    pub const CLOSE_ON_EXEC: u32 = 1 << 2;
+    pub const REUSEABLE: u32 = 1 << 3;
+    pub const THREADSAFE: u32 = 1 << 4;
+    pub const DISABLED: u32 = 1 << 5;
+    pub const DEFERRED_ACCEPT: u32 = 1 << 6;
+    pub const REUSEABLE_PORT: u32 = 1 << 7;
+    pub const BIND_IPV6ONLY: u32 = 1 << 8;
+    pub const BIND_IPV4_AND_IPV6: u32 = 1 << 9;
+}
+
+/// `evconnlistener_cb`: the listener, the new socket, the peer's address and its
+/// length, and the program's argument.
+pub type AcceptFn =
+    unsafe extern "C" fn(*mut Listener, RawFd, *mut libc::sockaddr, c_int, *mut c_void);
+/// `evconnlistener_errorcb`.
+pub type ErrorFn = unsafe extern "C" fn(*mut Listener, *mut c_void);
+
+/// The backlog `listen` gets when the program asks for the default (a negative one).
+const DEFAULT_BACKLOG: c_int = 128;
+
+/// `struct evconnlistener`.
+pub struct Listener {
+    lock: Option<Lock>,
+    /// The listening socket's read event.
+    event: UnsafeCell<Event>,
+    refs: Cell<usize>,
+    enabled: Cell<bool>,
+    callback: Cell<Option<AcceptFn>>,
+    error_callback: Cell<Option<ErrorFn>>,
+    arg: Cell<*mut c_void>,
+    flags: u32,
+    /// `accept4` flags for the accepted sockets.
+    accept_flags: c_int,
+}
+
+// SAFETY: the cells are reached only under the listener's lock when it has one
+// (`LEV_OPT_THREADSAFE`); without one the listener is used by one thread.
+unsafe impl Send for Listener {}
+// SAFETY: as above.
+unsafe impl Sync for Listener {}
+
+impl Listener {
+    /// `evconnlistener_new`: listens on `fd` (already bound; `backlog` 0 means it
+    /// already listens, a negative one asks for the default) and, unless
+    /// `LEV_OPT_DISABLED`, starts accepting.
+    pub fn new(
+        base: &Base,
+        callback: Option<AcceptFn>,
+        arg: *mut c_void,
+        flags: u32,
+        backlog: c_int,
+        fd: RawFd,
+    ) -> Option<NonNull<Listener>> {
+        if backlog != 0 {
+            let backlog = if backlog < 0 {
+                DEFAULT_BACKLOG
+            } else {
+                backlog
+            };
+            // SAFETY: plain system call on the program's socket.
+            if unsafe { libc::listen(fd, backlog) } < 0 {
+                return None;
+            }
+        }
+        let mut accept_flags = 0;
+        if flags & flags::LEAVE_SOCKETS_BLOCKING == 0 {
+            accept_flags |= libc::SOCK_NONBLOCK;
+        }
+        if flags & flags::CLOSE_ON_EXEC != 0 {
+            accept_flags |= libc::SOCK_CLOEXEC;
+        }
+        let lock = if flags & flags::THREADSAFE != 0 {
+            Lock::new(true)
+        } else {
+            None
+        };
+        let listener = NonNull::from(Box::leak(Box::new(Listener {
+            lock,
+            event: UnsafeCell::new(event::zeroed_event()),
+            refs: Cell::new(1),
+            enabled: Cell::new(false),
+            callback: Cell::new(callback),
+            error_callback: Cell::new(None),
+            arg: Cell::new(arg),
+            flags,
+            accept_flags,
+        })));
+        // SAFETY: just made.
+        let lev = unsafe { listener.as_ref() };
+        // SAFETY: the listener's own event field.
+        let _ = unsafe {
+            event::assign(
+                lev.event_ptr(),
+                Some(base),
+                fd,
+                ev::READ | ev::PERSIST,
+                Some(on_readable),
+                listener.as_ptr().cast(),
+            )
+        };
+        if flags & flags::DISABLED == 0 {
+            let _ = lev.enable();
+        }
+        Some(listener)
+    }
+
+    /// `evconnlistener_new_bind`: makes a socket with the options the flags ask for,
+    /// binds it to `addr` (if given) and listens. The listener owns the socket.
+    pub fn new_bind(
+        base: &Base,
+        callback: Option<AcceptFn>,
+        arg: *mut c_void,
+        flags: u32,
+        backlog: c_int,
+        addr: Option<&SocketAddress>,
+    ) -> Option<NonNull<Listener>> {
+        if backlog == 0 {
+            return None;
+        }
+        let family = addr.map_or(libc::AF_UNSPEC, SocketAddress::family);
+        let mut kind = libc::SOCK_STREAM | libc::SOCK_NONBLOCK;
+        if flags & flags::CLOSE_ON_EXEC != 0 {
+            kind |= libc::SOCK_CLOEXEC;
+        }
+        // SAFETY: plain socket creation.
+        let fd = unsafe { libc::socket(family, kind, 0) };
+        if fd < 0 {
+            return None;
+        }
+        let prepared = prepare_bound_socket(fd, flags, addr);
+        let listener = prepared
+            .ok()
+            .and_then(|()| Listener::new(base, callback, arg, flags, backlog, fd));
+        if listener.is_none() {
+            let error = io::Error::last_os_error();
+            let _ = sock::close(fd);
+            if let Some(code) = error.raw_os_error().filter(|&c| c != 0) {
+                // SAFETY: __errno_location returns this thread's errno.
+                unsafe { *libc::__errno_location() = code };
+            }
+        }
+        listener
+    }
+
+    fn event_ptr(&self) -> NonNull<Event> {
+        // SAFETY: a field of a live listener.
+        unsafe { NonNull::new_unchecked(self.event.get()) }
+    }
+
+    fn held(&self) -> MaybeHeld<'_> {
+        MaybeHeld::new(self.lock.as_ref())
+    }
+
+    /// `evconnlistener_free`: no more callbacks; the memory goes now, or when a
+    /// callback in progress returns.
+    ///
+    /// # Safety
+    /// `this` came from [`Listener::new`] and the program's handle was not freed.
+    pub unsafe fn free(this: NonNull<Listener>) {
+        // SAFETY: live, as the caller guarantees.
+        let lev = unsafe { this.as_ref() };
+        if let Some(l) = &lev.lock {
+            l.lock();
+        }
+        lev.callback.set(None);
+        lev.error_callback.set(None);
+        // SAFETY: the program gives up its reference; the lock is held.
+        unsafe { Self::release_and_unlock(this) };
+    }
+
+    /// Drops a reference and the lock; the last reference frees the listener.
+    /// Returns whether it did.
+    ///
+    /// # Safety
+    /// `this` is live, the caller holds its lock and owns one reference.
+    unsafe fn release_and_unlock(this: NonNull<Listener>) -> bool {
+        // SAFETY: live, as the caller guarantees.
+        let lev = unsafe { this.as_ref() };
+        let refs = lev.refs.get() - 1;
+        lev.refs.set(refs);
+        if refs > 0 {
+            if let Some(l) = &lev.lock {
+                l.unlock();
+            }
+            return false;
+        }
+        let event = lev.event_ptr();
+        // SAFETY: the listener's own assigned event.
+        unsafe {
+            let _ = event::del(event, DelMode::Auto);
+            event::debug_unassign(event);
+        }
+        let fd = lev.fd();
+        if lev.flags & flags::CLOSE_ON_FREE != 0 && fd >= 0 {
+            let _ = sock::close(fd);
+        }
+        if let Some(l) = &lev.lock {
+            l.unlock();
+        }
+        // SAFETY: from Box::leak in `new`; no reference is left.
+        drop(unsafe { Box::from_raw(this.as_ptr()) });
+        true
+    }
+
+    /// `evconnlistener_enable`. Without an accept callback the listener only records
+    /// that it is wanted; `evconnlistener_set_cb` starts it.
+    pub fn enable(&self) -> Result<(), EventError> {
+        let _held = self.held();
+        self.enabled.set(true);
+        if self.callback.get().is_none() {
+            return Ok(());
+        }
+        // SAFETY: the listener's own assigned event.
+        unsafe { event::add(self.event_ptr(), None) }
+    }
+
+    /// `evconnlistener_disable`.
+    pub fn disable(&self) -> Result<(), EventError> {
+        let _held = self.held();
+        self.enabled.set(false);
+        // SAFETY: the listener's own assigned event.
+        unsafe { event::del(self.event_ptr(), DelMode::Auto) }
+    }
+
+    /// `evconnlistener_get_fd`.
+    pub fn fd(&self) -> RawFd {
+        // SAFETY: the event's fd never changes after `new`.
+        unsafe { (*self.event.get()).fd }
+    }
+
+    /// `evconnlistener_get_base`.
+    pub fn base(&self) -> &Base {
+        // SAFETY: assigned to a base that outlives the listener (libevent's contract).
+        unsafe { &*(*self.event.get()).base }
+    }
+
+    /// `evconnlistener_set_cb`: a first callback on an enabled listener starts it.
+    pub fn set_callback(&self, callback: Option<AcceptFn>, arg: *mut c_void) {
+        let _held = self.held();
+        let start = self.enabled.get() && self.callback.get().is_none();
+        self.callback.set(callback);
+        self.arg.set(arg);
+        if start {
+            let _ = self.enable();
+        }
+    }
+
+    /// `evconnlistener_set_error_cb`.
+    pub fn set_error_callback(&self, callback: Option<ErrorFn>) {
+        let _held = self.held();
+        self.error_callback.set(callback);
+    }
+}
+
+fn prepare_bound_socket(fd: RawFd, flags: u32, addr: Option<&SocketAddress>) -> io::Result<()> {
+    let on: c_int = 1;
+    // SAFETY: `on` is a live int and the length is its size.
+    let status = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_KEEPALIVE,
+            (&on as *const c_int).cast(),
+            size_of::<c_int>() as libc::socklen_t,
+        )
+    };
+    if status < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if flags & flags::REUSEABLE != 0 {
+        sock::make_listen_reuseable(fd)?;
+    }
+    if flags & flags::REUSEABLE_PORT != 0 {
+        sock::make_listen_reuseable_port(fd)?;
+    }
+    if flags & flags::DEFERRED_ACCEPT != 0 {
+        sock::make_tcp_listen_deferred(fd)?;
+    }
+    if flags & flags::BIND_IPV6ONLY != 0 {
+        sock::set_ipv6_only(fd, true)?;
+    }
+    if flags & flags::BIND_IPV4_AND_IPV6 != 0 {
+        sock::set_ipv6_only(fd, false)?;
+    }
+    if let Some(addr) = addr {
+        // SAFETY: `addr` holds `len` initialised bytes of a socket address.
+        if unsafe { libc::bind(fd, addr.as_raw(), addr.len()) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+fn is_accept_retriable(code: c_int) -> bool {
+    matches!(code, libc::EINTR | libc::EAGAIN | libc::ECONNABORTED) || code == libc::EWOULDBLOCK
+}
+
+/// The listening socket is readable: accept everything waiting.
+unsafe extern "C" fn on_readable(fd: RawFd, _events: c_short, arg: *mut c_void) {
+    let Some(this) = NonNull::new(arg.cast::<Listener>()) else {
+        return;
+    };
+    // SAFETY: the event's argument is its live listener.
+    let lev = unsafe { this.as_ref() };
+    if let Some(l) = &lev.lock {
+        l.lock();
+    }
+    let error = loop {
+        // SAFETY: all-zero is a valid sockaddr_storage.
+        let mut peer: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+        let mut len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        let peer_ptr = (&mut peer as *mut libc::sockaddr_storage).cast::<libc::sockaddr>();
+        // SAFETY: `peer` and `len` are live and sized for any address.
+        let new_fd = unsafe { libc::accept4(fd, peer_ptr, &mut len, lev.accept_flags) };
+        if new_fd < 0 {
+            break io::Error::last_os_error().raw_os_error().unwrap_or(0);
+        }
+        if len == 0 {
+            let _ = sock::close(new_fd);
+            continue;
+        }
+        let Some(callback) = lev.callback.get() else {
+            let _ = sock::close(new_fd);
+            if let Some(l) = &lev.lock {
+                l.unlock();
+            }
+            return;
+        };
+        lev.refs.set(lev.refs.get() + 1);
+        // SAFETY: the program's callback; the listener stays alive through it.
+        unsafe { callback(this.as_ptr(), new_fd, peer_ptr, len as c_int, lev.arg.get()) };
+        if lev.refs.get() == 1 {
+            // Freed from inside the callback: this was the last reference.
+            // SAFETY: the reference taken above; the lock is held.
+            unsafe { Listener::release_and_unlock(this) };
+            return;
+        }
+        lev.refs.set(lev.refs.get() - 1);
+        if !lev.enabled.get() {
+            if let Some(l) = &lev.lock {
+                l.unlock();
+            }
+            return;
+        }
+    };
+    if is_accept_retriable(error) {
+        if let Some(l) = &lev.lock {
+            l.unlock();
+        }
+        return;
+    }
+    match lev.error_callback.get() {
+        Some(callback) => {
+            lev.refs.set(lev.refs.get() + 1);
+            // SAFETY: the program's error callback, with `errno` still the accept error.
+            unsafe {
+                *libc::__errno_location() = error;
+                callback(this.as_ptr(), lev.arg.get());
+                Listener::release_and_unlock(this);
+            }
+        }
+        None => {
+            log::warn(format_args!(
+                "Error from accept() call on fd {fd}: {}",
+                crate::util::os_error_text(error)
+            ));
+            if let Some(l) = &lev.lock {
+                l.unlock();
+            }
+        }
+    }
+}

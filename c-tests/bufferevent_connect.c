@@ -167,6 +167,41 @@ static void connect_and_talk(struct event_base *base, evutil_socket_t lfd,
 	evutil_closesocket(server);
 }
 
+/* Reading and writing may be enabled while the bufferevent has no socket yet (its
+ * events wait on fd -1); they apply to the socket that connect makes. */
+static void test_enable_before_socket(void)
+{
+	struct event_base *base = new_base();
+	struct sockaddr_storage ss;
+	ev_socklen_t len;
+	evutil_socket_t lfd = bound_socket(AF_INET, 1, &ss, &len);
+	struct bufferevent *bev;
+	struct state s;
+	evutil_socket_t server;
+	char buf[8];
+
+	REQUIRE(lfd >= 0);
+	memset(&s, 0, sizeof(s));
+	bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	REQUIRE(bev != NULL);
+	bufferevent_setcb(bev, read_cb, write_cb, event_cb, &s);
+	CHECK_INT_EQ(bufferevent_enable(bev, EV_READ | EV_WRITE), 0);
+	CHECK_INT_EQ(bufferevent_get_enabled(bev), EV_READ | EV_WRITE);
+	CHECK_INT_EQ(bufferevent_getfd(bev), -1);
+	CHECK_INT_EQ(bufferevent_socket_connect(bev, (struct sockaddr *)&ss, (int)len), 0);
+	REQUIRE(run_until(base, &s.connected, 5000));
+	server = accept_one(lfd);
+	REQUIRE(server >= 0);
+	CHECK_INT_EQ(write(server, "hi", 2), 2);
+	CHECK(run_until(base, &s.reads, 2000));
+	CHECK_UINT_EQ(bufferevent_read(bev, buf, sizeof(buf)), 2);
+	CHECK_INT_EQ(s.errors, 0);
+	bufferevent_free(bev);
+	evutil_closesocket(server);
+	evutil_closesocket(lfd);
+	event_base_free(base);
+}
+
 static void test_connect_ipv4(void)
 {
 	struct event_base *base = new_base();
@@ -344,6 +379,7 @@ static void test_connect_socket_not_closed(void)
 int main(void)
 {
 	test_connect_ipv4();
+	test_enable_before_socket();
 	test_connect_ipv6();
 	test_connect_unix();
 	test_refused(AF_INET);

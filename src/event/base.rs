@@ -707,9 +707,10 @@ impl Base {
     unsafe fn io_insert(&self, st: &mut State, event: NonNull<Event>) -> Result<(), EventError> {
         // SAFETY: guaranteed by the caller.
         let e = unsafe { &mut *event.as_ptr() };
+        // As in libevent, an event on fd -1 is pending but watches nothing (a socket
+        // bufferevent is enabled before it has a socket).
         let Ok(fd) = usize::try_from(e.fd) else {
-            log::warn(format_args!("event_add: invalid fd {}", e.fd));
-            return Err(EventError::Invalid);
+            return Ok(());
         };
         let edge = e.events & ev::ET != 0;
         if edge && !self.features.contains(Features::ET) {
@@ -793,7 +794,9 @@ impl Base {
     unsafe fn io_remove(&self, st: &mut State, event: NonNull<Event>) -> Result<(), EventError> {
         // SAFETY: guaranteed by the caller.
         let e = unsafe { &mut *event.as_ptr() };
-        let fd = e.fd as usize;
+        let Ok(fd) = usize::try_from(e.fd) else {
+            return Ok(());
+        };
         let entry = &mut st.fds[fd];
         // SAFETY: the event is in this fd's list.
         unsafe { entry.events.remove(event) };

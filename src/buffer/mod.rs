@@ -435,6 +435,23 @@ impl Evbuffer {
     /// `evbuffer_add`.
     #[inline]
     pub fn add(&self, data: &[u8]) -> BufferResult<()> {
+        // Without a lock or callbacks, a small append that fits has nothing to report.
+        if self.lock_ref().is_none() {
+            // SAFETY: a buffer without a lock is used by one thread; the borrow ends here.
+            let inner = unsafe { self.inner() };
+            if !inner.freeze_end
+                && inner.callbacks.is_empty()
+                && inner.queue.released.is_empty()
+                && inner.queue.append_in_place(data)
+            {
+                return Ok(());
+            }
+        }
+        self.add_reported(data)
+    }
+
+    #[inline(never)]
+    fn add_reported(&self, data: &[u8]) -> BufferResult<()> {
         self.change(|inner| {
             if inner.freeze_end {
                 return Err(BufferError::Frozen);
@@ -655,8 +672,8 @@ impl Evbuffer {
             if inner.freeze_start {
                 return Err(BufferError::Frozen);
             }
-            let n = inner.queue.copy_from(0, 0, &mut out[..n]);
-            inner.n_deleted += inner.queue.drain(n);
+            let n = inner.queue.take_front(&mut out[..n]);
+            inner.n_deleted += n;
             Ok(n)
         })
     }
@@ -846,6 +863,16 @@ impl Evbuffer {
     pub fn ptr_set(&self, ptr: &mut BufferPtr, position: usize, add: bool) -> BufferResult<()> {
         self.read(|inner| {
             let q = &inner.queue;
+            // A step that stays inside the chunk of a current position.
+            if add {
+                if let Some((data, offset)) = q.hinted_chunk(ptr) {
+                    if position < data.len() - offset && (ptr.pos as usize) < q.len {
+                        ptr.pos += position as isize;
+                        ptr.pos_in_chain = offset + position;
+                        return Ok(());
+                    }
+                }
+            }
             let target = if add {
                 if ptr.pos < 0 {
                     return Err(BufferError::Invalid);
@@ -920,6 +947,22 @@ impl Evbuffer {
     pub fn search_eol(&self, start: Option<&BufferPtr>, style: EolStyle) -> (BufferPtr, usize) {
         self.read(|inner| {
             let q = &inner.queue;
+            // A line that ends in the chunk the search starts in, found with one scan.
+            if let (Some(p), EolStyle::Lf | EolStyle::Crlf) = (start, style) {
+                if let Some((data, offset)) = q.hinted_chunk(p) {
+                    if let Some(i) = search::find_byte(b'\n', &data[offset..]) {
+                        let at = offset + i;
+                        let crlf = style == EolStyle::Crlf && i > 0 && data[at - 1] == b'\r';
+                        let back = usize::from(crlf);
+                        let found = BufferPtr {
+                            pos: p.pos + (i - back) as isize,
+                            chain: p.chain,
+                            pos_in_chain: at - back,
+                        };
+                        return (found, 1 + back);
+                    }
+                }
+            }
             let from = match start {
                 Some(p) => match q.resolve(p) {
                     Some(pos) => pos,

@@ -126,7 +126,16 @@ impl Queue {
     /// Copies bytes onto the end.
     #[inline]
     pub(super) fn append(&mut self, bytes: &[u8]) -> Result<(), QueueError> {
-        // The common case: the bytes fit after the data of the last chunk.
+        if self.append_in_place(bytes) {
+            return Ok(());
+        }
+        self.append_slow(bytes)
+    }
+
+    /// The common case of [`Queue::append`]: the bytes fit after the data of the last
+    /// chunk. False (and nothing done) otherwise.
+    #[inline]
+    pub(super) fn append_in_place(&mut self, bytes: &[u8]) -> bool {
         if self.filled > 0 {
             if let Some(last) = self.chunks.get_mut(self.filled - 1) {
                 if let Store::Owned(block) = &last.store {
@@ -141,14 +150,16 @@ impl Queue {
                         };
                         last.end += bytes.len();
                         self.len += bytes.len();
-                        return Ok(());
+                        return true;
                     }
                 }
             }
         }
-        self.append_slow(bytes)
+        false
     }
 
+    #[cold]
+    #[inline(never)]
     fn append_slow(&mut self, mut bytes: &[u8]) -> Result<(), QueueError> {
         self.check_growth(bytes.len())?;
         if bytes.is_empty() {
@@ -255,6 +266,26 @@ impl Queue {
 
     // ----- removing -------------------------------------------------------------------
 
+    /// Moves the first `out.len()` bytes (at most `len`) into `out` and removes them;
+    /// returns how many. One pass when they all come from the first chunk.
+    #[inline]
+    pub(super) fn take_front(&mut self, out: &mut [u8]) -> usize {
+        let n = out.len().min(self.len);
+        if self.filled > 0 {
+            if let Some(first) = self.chunks.front_mut() {
+                if n < first.len() {
+                    out[..n].copy_from_slice(&first.data()[..n]);
+                    first.start += n;
+                    self.len -= n;
+                    self.moved();
+                    return n;
+                }
+            }
+        }
+        let n = self.copy_from(0, 0, &mut out[..n]);
+        self.drain(n)
+    }
+
     /// Removes up to `n` bytes from the front; returns how many were removed.
     #[inline]
     pub(super) fn drain(&mut self, n: usize) -> usize {
@@ -281,6 +312,8 @@ impl Queue {
         n
     }
 
+    #[cold]
+    #[inline(never)]
     fn drain_chunks(&mut self, mut left: usize) {
         while left > 0 {
             let only = self.filled == 1 && self.chunks.len() == 1;

@@ -161,6 +161,19 @@ impl Queue {
         self.locate(abs)
     }
 
+    /// The data of the chunk a caller's position points into, and the offset in it,
+    /// when its hint is current (the common case of a position this buffer returned
+    /// and nothing changed since). None means: resolve it the long way.
+    #[inline]
+    pub(super) fn hinted_chunk(&self, ptr: &BufferPtr) -> Option<(&[u8], usize)> {
+        let (generation, chunk) = decode_hint(ptr.chain)?;
+        if generation != self.generation || chunk >= self.filled || ptr.pos < 0 {
+            return None;
+        }
+        let data = self.chunks[chunk].data();
+        (ptr.pos_in_chain < data.len()).then_some((data, ptr.pos_in_chain))
+    }
+
     pub(super) fn encode(&self, pos: Pos) -> BufferPtr {
         BufferPtr {
             pos: pos.abs as isize,
@@ -365,7 +378,7 @@ fn find_inside<'n>(
 /// The C library's memchr: on x86-64 glibc picks an AVX-512 or AVX2 version at load
 /// time, which beats a portable one on the short scans line searches do.
 #[inline]
-fn find_byte(byte: u8, hay: &[u8]) -> Option<usize> {
+pub(super) fn find_byte(byte: u8, hay: &[u8]) -> Option<usize> {
     if hay.is_empty() {
         return None;
     }

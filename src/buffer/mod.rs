@@ -142,12 +142,26 @@ unsafe impl Sync for Evbuffer {}
 struct Held<'a>(Option<&'a Lock>);
 
 impl Drop for Held<'_> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         if let Some(lock) = self.0 {
-            lock.unlock();
+            unlock_out_of_line(lock);
         }
     }
+}
+
+// Taking and releasing a lock stay out of line, so that the lock-free path of every
+// operation inlines into its entry point.
+#[cold]
+#[inline(never)]
+fn lock_out_of_line(lock: &Lock) {
+    lock.lock();
+}
+
+#[cold]
+#[inline(never)]
+fn unlock_out_of_line(lock: &Lock) {
+    lock.unlock();
 }
 
 impl Evbuffer {
@@ -183,11 +197,11 @@ impl Evbuffer {
         unsafe { &*self.lock.get() }.as_deref()
     }
 
-    #[inline]
+    #[inline(always)]
     fn held(&self) -> Held<'_> {
         let lock = self.lock_ref();
         if let Some(l) = lock {
-            l.lock();
+            lock_out_of_line(l);
         }
         Held(lock)
     }
@@ -860,6 +874,7 @@ impl Evbuffer {
 
     /// `evbuffer_ptr_set`: `add` moves `ptr` forward by `position`, else sets it to
     /// `position`. A position past the end fails and marks `ptr` not found.
+    #[inline]
     pub fn ptr_set(&self, ptr: &mut BufferPtr, position: usize, add: bool) -> BufferResult<()> {
         self.read(|inner| {
             let q = &inner.queue;
@@ -944,6 +959,7 @@ impl Evbuffer {
 
     /// `evbuffer_search_eol`: where the first line ending at or after `start`
     /// begins, and its length (0 when none is found).
+    #[inline]
     pub fn search_eol(&self, start: Option<&BufferPtr>, style: EolStyle) -> (BufferPtr, usize) {
         self.read(|inner| {
             let q = &inner.queue;

@@ -218,23 +218,23 @@ impl Queue {
             (from.chunk..).zip(self.chunks.range(from.chunk.min(self.filled)..self.filled))
         {
             let data = c.data().get(offset..).unwrap_or_default();
-            if let Some(i) = find_inside(data, needle, &mut finder) {
-                return Some(Pos {
-                    abs: abs + i,
-                    chunk,
-                    offset: offset + i,
-                });
-            }
-            // A match may start in the tail of this chunk and run into the next ones.
-            let mut i = data.len().saturating_sub(needle.len() - 1);
-            while let Some(j) = find_byte(needle[0], &data[i..]) {
-                let candidate = Pos {
-                    abs: abs + i + j,
-                    chunk,
-                    offset: offset + i + j,
+            let at = |i: usize| Pos {
+                abs: abs + i,
+                chunk,
+                offset: offset + i,
+            };
+            // Complete matches inside the chunk first, then candidates in its tail,
+            // which run into the next chunks.
+            let mut i = match find_inside(data, needle, &mut finder) {
+                Inside::Match(i) => return Some(at(i)),
+                Inside::TailFrom(i) => i,
+            };
+            while i < data.len() {
+                let Some(j) = find_byte(needle[0], &data[i..]) else {
+                    break;
                 };
-                if self.matches_at(candidate, needle) {
-                    return Some(candidate);
+                if self.matches_at(at(i + j), needle) {
+                    return Some(at(i + j));
                 }
                 i += j + 1;
             }
@@ -335,44 +335,55 @@ impl Queue {
     }
 }
 
-/// The first complete occurrence of `needle` (at least 2 bytes) inside `hay`.
+/// What a scan of one chunk found.
+enum Inside {
+    /// A complete occurrence at this offset.
+    Match(usize),
+    /// None complete; candidates that run past the end start at or after this offset.
+    TailFrom(usize),
+}
+
+/// The first complete occurrence of `needle` (at least 2 bytes) inside `hay`, or where
+/// the candidates that could only complete in the next chunks start.
 ///
 /// Looks for the first byte and compares, as that is fastest when the first byte is
-/// rare; once false candidates turn out frequent, a substring searcher (built once
-/// per search) takes over.
+/// rare (one scan then covers the tail too); once false candidates turn out frequent,
+/// a substring searcher (built once per search) takes over.
 fn find_inside<'n>(
     hay: &[u8],
     needle: &'n [u8],
     finder: &mut Option<memmem::Finder<'n>>,
-) -> Option<usize> {
+) -> Inside {
     if hay.len() < needle.len() {
-        return None;
+        return Inside::TailFrom(0);
     }
     let last_start = hay.len() - needle.len();
+    let mut i = 0;
     if finder.is_none() {
-        let mut i = 0;
         let mut misses = 0usize;
-        while let Some(j) = find_byte(needle[0], &hay[i..=last_start]) {
+        while let Some(j) = find_byte(needle[0], &hay[i..]) {
             let at = i + j;
+            if at > last_start {
+                return Inside::TailFrom(at);
+            }
             if &hay[at..at + needle.len()] == needle {
-                return Some(at);
+                return Inside::Match(at);
             }
             i = at + 1;
             misses += 1;
-            if i > last_start {
-                return None;
-            }
             if misses >= 16 && misses * 32 > i {
                 *finder = Some(memmem::Finder::new(needle));
                 break;
             }
         }
         if finder.is_none() {
-            return None;
+            return Inside::TailFrom(hay.len());
         }
-        return finder.as_ref()?.find(&hay[i..]).map(|k| k + i);
     }
-    finder.as_ref()?.find(hay)
+    match finder.as_ref().and_then(|f| f.find(&hay[i..])) {
+        Some(k) => Inside::Match(i + k),
+        None => Inside::TailFrom(i.max(last_start + 1)),
+    }
 }
 
 /// The C library's memchr: on x86-64 glibc picks an AVX-512 or AVX2 version at load

@@ -75,8 +75,10 @@ static void test_one_region(void)
 	CHECK_INT_EQ(evbuffer_commit_space(buf, &saved, 1), 0);
 	CHECK(holds(buf, "hello, world!?", 14));
 
-	/* Committing no regions at all succeeds and changes nothing. */
+	/* Committing no regions at all succeeds and changes nothing; so does a negative
+	 * count, as libevent treats it. */
 	CHECK_INT_EQ(evbuffer_commit_space(buf, v, 0), 0);
+	CHECK_INT_EQ(evbuffer_commit_space(buf, v, -1), 0);
 	CHECK(holds(buf, "hello, world!?", 14));
 
 	/* Data reserved and committed reads back through every interface. */

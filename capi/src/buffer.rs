@@ -364,7 +364,8 @@ pub unsafe extern "C" fn evbuffer_commit_space(
 ) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_commit_space", unsafe {
-        let Some(vec) = iovecs(vec, n_vecs) else {
+        // A negative count commits nothing, as in libevent.
+        let Some(vec) = iovecs(vec, n_vecs.max(0)) else {
             return -1;
         };
         with(buf, -1, |b| status(b.commit(vec)))

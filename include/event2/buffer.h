@@ -708,7 +708,9 @@ struct evbuffer_ptr evbuffer_search_eol(struct evbuffer *buffer,
     @param vec_out array receiving the regions; may be NULL when n_vec is 0
     @param n_vec the number of entries in vec_out; 0 only counts regions
     @return how many regions are needed for the requested bytes; this can
-       be larger than n_vec
+       be larger than n_vec.  Only regions holding data are counted, so an
+       empty buffer needs none (libevent may also count empty space it
+       allocated, such as after evbuffer_expand()).
  */
 EVENT2_EXPORT_SYMBOL
 int evbuffer_peek(struct evbuffer *buffer, ev_ssize_t len,

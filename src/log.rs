@@ -5,6 +5,7 @@
 //! is on (`event_enable_debug_logging`). A fatal error calls the handler installed with
 //! `event_set_fatal_callback` and then ends the process, as libevent does.
 
+use std::ffi::CStr;
 use std::fmt;
 use std::io::Write;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -33,7 +34,8 @@ impl Severity {
 /// The error code libevent uses for assertion-like failures; fatal errors with it abort.
 pub const ERR_ABORT: i32 = 0xdeaddead_u32 as i32;
 
-pub type LogHandler = Box<dyn Fn(Severity, &str) + Send + Sync>;
+/// Receives each message as a C string (at most [`MAX_MESSAGE`] bytes).
+pub type LogHandler = Box<dyn Fn(Severity, &CStr) + Send + Sync>;
 pub type FatalHandler = Box<dyn Fn(i32) + Send + Sync>;
 
 static LOG_HANDLER: RwLock<Option<LogHandler>> = RwLock::new(None);
@@ -59,19 +61,52 @@ pub fn debug_mask() -> u32 {
     DEBUG_MASK.load(Ordering::Relaxed)
 }
 
+/// The longest message passed on, in bytes (as libevent's 1024-byte buffer).
+pub const MAX_MESSAGE: usize = 1023;
+
+/// A message formatted on the stack: logging allocates nothing, so it works when the
+/// program's allocator is failing (which is often what is being reported).
+struct MessageBuffer {
+    bytes: [u8; MAX_MESSAGE + 1],
+    len: usize,
+}
+
+impl fmt::Write for MessageBuffer {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for &b in s.as_bytes() {
+            if self.len == MAX_MESSAGE {
+                break;
+            }
+            // A C string cannot hold NUL.
+            self.bytes[self.len] = if b == 0 { b' ' } else { b };
+            self.len += 1;
+        }
+        Ok(())
+    }
+}
+
 /// Writes one message.
 pub fn emit(severity: Severity, message: fmt::Arguments<'_>) {
     if severity == Severity::Debug && debug_mask() == 0 {
         return;
     }
-    let text = message.to_string();
+    let mut text = MessageBuffer {
+        bytes: [0; MAX_MESSAGE + 1],
+        len: 0,
+    };
+    let _ = fmt::Write::write_fmt(&mut text, message);
+    let c_text = CStr::from_bytes_until_nul(&text.bytes[..=text.len]).unwrap_or_default();
     let handler = LOG_HANDLER.read().unwrap_or_else(|e| e.into_inner());
     match handler.as_ref() {
-        Some(handler) => handler(severity, &text),
+        Some(handler) => handler(severity, c_text),
         None => {
-            let line = format!("[{}] {}\n", severity.label(), text);
             // A failed write to stderr leaves nothing better to report to.
-            let _ = std::io::stderr().lock().write_all(line.as_bytes());
+            let mut err = std::io::stderr().lock();
+            let _ = err.write_all(b"[");
+            let _ = err.write_all(severity.label().as_bytes());
+            let _ = err.write_all(b"] ");
+            let _ = err.write_all(&text.bytes[..text.len]);
+            let _ = err.write_all(b"\n");
         }
     }
 }

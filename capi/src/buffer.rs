@@ -974,7 +974,8 @@ pub unsafe extern "C" fn evbuffer_add_cb(
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_add_cb", unsafe {
         with(buffer, ptr::null_mut(), |b| {
-            b.add_callback(cb, cbarg).as_ptr()
+            b.add_callback(cb, cbarg)
+                .map_or(ptr::null_mut(), NonNull::as_ptr)
         })
     })
 }
@@ -1078,8 +1079,11 @@ pub unsafe extern "C" fn evbuffer_setcb(
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_setcb", unsafe {
         with(buffer, -1, |b| {
-            b.set_legacy_callback(cb, cbarg);
-            0
+            if b.set_legacy_callback(cb, cbarg) {
+                0
+            } else {
+                -1
+            }
         })
     })
 }

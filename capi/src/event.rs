@@ -1065,9 +1065,8 @@ pub extern "C" fn event_set_log_callback(callback: event_log_cb) {
     ffi_boundary!("event_set_log_callback", {
         log::set_handler(callback.map(|f| -> log::LogHandler {
             Box::new(move |severity, message| {
-                let text = CString::new(message.replace('\0', " ")).unwrap_or_default();
                 // SAFETY: calling the program's log callback with a valid C string.
-                unsafe { f(severity as c_int, text.as_ptr()) };
+                unsafe { f(severity as c_int, message.as_ptr()) };
             })
         }));
     })

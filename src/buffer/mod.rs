@@ -150,6 +150,25 @@ impl Drop for Held<'_> {
     }
 }
 
+/// `Box::new` that reports a failed allocation instead of ending the process.
+fn try_box<T>(value: T) -> Option<Box<T>> {
+    let layout = std::alloc::Layout::new::<T>();
+    if layout.size() == 0 {
+        return Some(Box::new(value));
+    }
+    // SAFETY: the layout is not zero-sized.
+    let p = unsafe { std::alloc::alloc(layout) }.cast::<T>();
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: a fresh allocation with `T`'s layout, owned by the box from here on, as
+    // `Box::new` would have made it.
+    unsafe {
+        p.write(value);
+        Some(Box::from_raw(p))
+    }
+}
+
 // Taking and releasing a lock stay out of line, so that the lock-free path of every
 // operation inlines into its entry point.
 #[cold]
@@ -1074,38 +1093,48 @@ impl Evbuffer {
 
     // ----- callbacks ------------------------------------------------------------------
 
-    fn push_callback(&self, function: Function, arg: *mut c_void) -> NonNull<CallbackEntry> {
+    /// Registers a callback; None when memory runs out (as `evbuffer_add_cb`'s NULL).
+    fn push_callback(
+        &self,
+        function: Function,
+        arg: *mut c_void,
+    ) -> Option<NonNull<CallbackEntry>> {
         let _held = self.held();
         // SAFETY: the lock is held.
         let inner = unsafe { self.inner() };
-        let id = inner.next_callback_id;
-        inner.next_callback_id += 1;
-        let mut entry = Box::new(CallbackEntry {
-            id,
+        inner.callbacks.try_reserve(1).ok()?;
+        let mut entry = try_box(CallbackEntry {
+            id: inner.next_callback_id,
             function,
             arg,
             flags: CB_ENABLED,
-        });
+        })?;
+        inner.next_callback_id += 1;
         let ptr = NonNull::from(&mut *entry);
         inner.callbacks.push(entry);
-        ptr
+        Some(ptr)
     }
 
     /// `evbuffer_add_cb`.
-    pub fn add_callback(&self, f: Option<CallbackFn>, arg: *mut c_void) -> NonNull<CallbackEntry> {
+    pub fn add_callback(
+        &self,
+        f: Option<CallbackFn>,
+        arg: *mut c_void,
+    ) -> Option<NonNull<CallbackEntry>> {
         self.push_callback(Function::Current(f), arg)
     }
 
     /// `evbuffer_setcb`: removes every callback, then adds `f` (if any).
-    pub fn set_legacy_callback(&self, f: Option<LegacyCallbackFn>, arg: *mut c_void) {
+    pub fn set_legacy_callback(&self, f: Option<LegacyCallbackFn>, arg: *mut c_void) -> bool {
         let removed = {
             let _held = self.held();
             // SAFETY: the lock is held.
             std::mem::take(&mut unsafe { self.inner() }.callbacks)
         };
         drop(removed);
-        if let Some(f) = f {
-            self.push_callback(Function::Legacy(f), arg);
+        match f {
+            Some(f) => self.push_callback(Function::Legacy(f), arg).is_some(),
+            None => true,
         }
     }
 

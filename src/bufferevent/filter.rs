@@ -88,12 +88,18 @@ impl Bufferevent {
             unreachable!("made as a filter")
         };
         let input_entry = bev.input().add_callback(Some(input_cb), bev.as_arg());
-        bev.input()
-            .update_callback_flags(input_entry, 0, CB_ENABLED);
-        part.input_entry.set(Some(input_entry));
-        part.output_entry.set(Some(
-            bev.output().add_callback(Some(output_cb), bev.as_arg()),
-        ));
+        if let Some(entry) = input_entry {
+            bev.input().update_callback_flags(entry, 0, CB_ENABLED);
+        }
+        part.input_entry.set(input_entry);
+        part.output_entry
+            .set(bev.output().add_callback(Some(output_cb), bev.as_arg()));
+        if part.input_entry.get().is_none() || part.output_entry.get().is_none() {
+            log::warn(format_args!(
+                "bufferevent_filter_new: out of memory; data moves only when the \
+                 underlying bufferevent calls back"
+            ));
+        }
         bev.assign_generic_timeouts();
         underlying.incref();
         let _ = underlying.enable(ev::READ | ev::WRITE);

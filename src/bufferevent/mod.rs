@@ -597,11 +597,19 @@ impl Bufferevent {
         if high != 0 {
             let entry = match self.input_watermark_entry.get() {
                 Some(entry) => entry,
-                None => {
-                    let entry = input.add_callback(Some(input_watermark_cb), self.as_arg());
-                    self.input_watermark_entry.set(Some(entry));
-                    entry
-                }
+                None => match input.add_callback(Some(input_watermark_cb), self.as_arg()) {
+                    Some(entry) => {
+                        self.input_watermark_entry.set(Some(entry));
+                        entry
+                    }
+                    None => {
+                        log::warn(format_args!(
+                            "bufferevent_setwatermark: out of memory; the read \
+                             high-watermark is not applied"
+                        ));
+                        return;
+                    }
+                },
             };
             input.update_callback_flags(entry, CB_ENABLED | CB_NODEFER, 0);
             if input.len() >= high {

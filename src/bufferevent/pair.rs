@@ -54,8 +54,15 @@ fn new_end(
     let ptr = Bufferevent::new_common(base, Kind::Pair(part), &PAIR_TAG, options, lock)?;
     // SAFETY: just made.
     let bev = unsafe { ptr.as_ref() };
-    bev.output().add_callback(Some(output_cb), bev.as_arg());
     bev.assign_generic_timeouts();
+    if bev
+        .output()
+        .add_callback(Some(output_cb), bev.as_arg())
+        .is_none()
+    {
+        bev.free();
+        return None;
+    }
     Some(ptr)
 }
 

@@ -99,7 +99,14 @@ impl Bufferevent {
         let bev = unsafe { ptr.as_ref() };
         bev.output().set_flags(FLAG_DRAINS_TO_FD);
         assign_events(bev, fd);
-        bev.output().add_callback(Some(output_cb), bev.as_arg());
+        if bev
+            .output()
+            .add_callback(Some(output_cb), bev.as_arg())
+            .is_none()
+        {
+            bev.free();
+            return None;
+        }
         bev.input().freeze(false);
         bev.output().freeze(true);
         Some(ptr)

@@ -1,0 +1,66 @@
+/* Running out of memory is reported, never fatal: with a malloc that fails,
+ * evbuffer_readln returns NULL and leaves the line in place, evbuffer_add_cb returns
+ * NULL and evbuffer_setcb -1; once malloc works again everything goes on. */
+#include <event2/buffer.h>
+#include <event2/buffer_compat.h>
+#include <event2/event.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+
+static void *failing_malloc(size_t n)
+{
+	(void)n;
+	errno = ENOMEM;
+	return NULL;
+}
+
+static void count_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	(void)buf;
+	(void)info;
+	++*(int *)arg;
+}
+
+static void legacy_cb(struct evbuffer *buf, size_t old_len, size_t new_len, void *arg)
+{
+	(void)buf;
+	(void)old_len;
+	(void)new_len;
+	++*(int *)arg;
+}
+
+int main(void)
+{
+	struct evbuffer *buf = evbuffer_new();
+	size_t n = 99;
+	char *line;
+	int calls = 0;
+
+	REQUIRE(buf != NULL);
+	CHECK_INT_EQ(evbuffer_add(buf, "one\ntwo\n", 8), 0);
+
+	event_set_mem_functions(failing_malloc, realloc, free);
+	CHECK(evbuffer_readln(buf, &n, EVBUFFER_EOL_LF) == NULL);
+	CHECK(evbuffer_add_cb(buf, count_cb, &calls) == NULL);
+	CHECK_INT_EQ(evbuffer_setcb(buf, legacy_cb, &calls), -1);
+	event_set_mem_functions(malloc, realloc, free);
+
+	/* Nothing was lost or registered. */
+	CHECK_UINT_EQ(evbuffer_get_length(buf), 8);
+	line = evbuffer_readln(buf, &n, EVBUFFER_EOL_LF);
+	REQUIRE(line != NULL);
+	CHECK_STR_EQ(line, "one");
+	CHECK_UINT_EQ(n, 3);
+	free(line);
+	CHECK_INT_EQ(calls, 0);
+
+	CHECK(evbuffer_add_cb(buf, count_cb, &calls) != NULL);
+	CHECK_INT_EQ(evbuffer_drain(buf, 1), 0);
+	CHECK_INT_EQ(calls, 1);
+	evbuffer_free(buf);
+	return check_report();
+}

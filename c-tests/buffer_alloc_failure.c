@@ -1,8 +1,11 @@
 /* Running out of memory is reported, never fatal: with a malloc that fails,
- * evbuffer_readln returns NULL and leaves the line in place, evbuffer_add_cb returns
- * NULL and evbuffer_setcb -1; once malloc works again everything goes on. */
+ * evbuffer_new and bufferevent_socket_new return NULL, bufferevent_pair_new -1, an
+ * evbuffer_add that needs a new block -1 (adding nothing), evbuffer_readln NULL
+ * (leaving the line in place), evbuffer_add_cb NULL and evbuffer_setcb -1; once
+ * malloc works again everything goes on. */
 #include <event2/buffer.h>
 #include <event2/buffer_compat.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include <errno.h>
@@ -39,11 +42,20 @@ int main(void)
 	size_t n = 99;
 	char *line;
 	int calls = 0;
+	static char big[100000];
+	struct event_base *base = event_base_new();
+	struct bufferevent *pair[2];
 
 	REQUIRE(buf != NULL);
+	REQUIRE(base != NULL);
 	CHECK_INT_EQ(evbuffer_add(buf, "one\ntwo\n", 8), 0);
 
 	event_set_mem_functions(failing_malloc, realloc, free);
+	CHECK(evbuffer_new() == NULL);
+	CHECK(bufferevent_socket_new(base, -1, 0) == NULL);
+	CHECK_INT_EQ(bufferevent_pair_new(base, 0, pair), -1);
+	CHECK_INT_EQ(evbuffer_add(buf, big, sizeof(big)), -1);
+	CHECK_UINT_EQ(evbuffer_get_length(buf), 8);
 	CHECK(evbuffer_readln(buf, &n, EVBUFFER_EOL_LF) == NULL);
 	CHECK(evbuffer_add_cb(buf, count_cb, &calls) == NULL);
 	CHECK_INT_EQ(evbuffer_setcb(buf, legacy_cb, &calls), -1);
@@ -62,5 +74,6 @@ int main(void)
 	CHECK_INT_EQ(evbuffer_drain(buf, 1), 0);
 	CHECK_INT_EQ(calls, 1);
 	evbuffer_free(buf);
+	event_base_free(base);
 	return check_report();
 }

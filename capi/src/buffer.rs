@@ -162,7 +162,9 @@ fn status<E>(r: Result<(), E>) -> c_int {
 /// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_new() -> *mut evbuffer {
-    ffi_boundary!("evbuffer_new", { Box::into_raw(Evbuffer::new()) })
+    ffi_boundary!("evbuffer_new", {
+        Evbuffer::try_new().map_or(ptr::null_mut(), Box::into_raw)
+    })
 }
 
 /// # Safety

@@ -150,25 +150,6 @@ impl Drop for Held<'_> {
     }
 }
 
-/// `Box::new` that reports a failed allocation instead of ending the process.
-fn try_box<T>(value: T) -> Option<Box<T>> {
-    let layout = std::alloc::Layout::new::<T>();
-    if layout.size() == 0 {
-        return Some(Box::new(value));
-    }
-    // SAFETY: the layout is not zero-sized.
-    let p = unsafe { std::alloc::alloc(layout) }.cast::<T>();
-    if p.is_null() {
-        return None;
-    }
-    // SAFETY: a fresh allocation with `T`'s layout, owned by the box from here on, as
-    // `Box::new` would have made it.
-    unsafe {
-        p.write(value);
-        Some(Box::from_raw(p))
-    }
-}
-
 // Taking and releasing a lock stay out of line, so that the lock-free path of every
 // operation inlines into its entry point.
 #[cold]
@@ -186,7 +167,12 @@ fn unlock_out_of_line(lock: &Lock) {
 impl Evbuffer {
     /// `evbuffer_new`.
     pub fn new() -> Box<Evbuffer> {
-        Box::new(Evbuffer {
+        Self::try_new().expect("out of memory")
+    }
+
+    /// `evbuffer_new`: None when memory runs out.
+    pub fn try_new() -> Option<Box<Evbuffer>> {
+        crate::util::try_box(Evbuffer {
             lock: UnsafeCell::new(None),
             refs: AtomicUsize::new(1),
             inner: UnsafeCell::new(Inner {
@@ -1103,7 +1089,7 @@ impl Evbuffer {
         // SAFETY: the lock is held.
         let inner = unsafe { self.inner() };
         inner.callbacks.try_reserve(1).ok()?;
-        let mut entry = try_box(CallbackEntry {
+        let mut entry = crate::util::try_box(CallbackEntry {
             id: inner.next_callback_id,
             function,
             arg,

@@ -83,6 +83,11 @@ impl Queue {
         }
     }
 
+    /// Makes room for `n` more chunks, so that the pushes that follow cannot fail.
+    fn reserve_chunks(&mut self, n: usize) -> Result<(), QueueError> {
+        self.chunks.try_reserve(n).map_err(|_| QueueError::NoMemory)
+    }
+
     /// Puts a data chunk after the current data.
     fn insert_data(&mut self, chunk: Chunk) {
         debug_assert!(chunk.len() > 0);
@@ -162,6 +167,7 @@ impl Queue {
     #[inline(never)]
     fn append_slow(&mut self, mut bytes: &[u8]) -> Result<(), QueueError> {
         self.check_growth(bytes.len())?;
+        self.reserve_chunks(1)?;
         if bytes.is_empty() {
             return Ok(());
         }
@@ -209,6 +215,7 @@ impl Queue {
     /// Copies bytes onto the front.
     pub(super) fn prepend(&mut self, mut bytes: &[u8]) -> Result<(), QueueError> {
         self.check_growth(bytes.len())?;
+        self.reserve_chunks(1)?;
         if bytes.is_empty() {
             return Ok(());
         }
@@ -255,6 +262,10 @@ impl Queue {
     ) -> Result<(), QueueError> {
         let len = end - start;
         self.check_growth(len)?;
+        self.reserve_chunks(1)?;
+        self.released
+            .try_reserve(1)
+            .map_err(|_| QueueError::NoMemory)?;
         if len == 0 {
             self.released.push(backing);
             return Ok(());
@@ -383,6 +394,7 @@ impl Queue {
         if self.chunks[0].len() >= size {
             return Ok(self.chunks[0].data_ptr());
         }
+        self.reserve_chunks(1)?;
         self.moved();
         let first = &self.chunks[0];
         let fits_in_first = first
@@ -427,6 +439,7 @@ impl Queue {
     /// Moves all data of `other` to the end of this queue.
     pub(super) fn append_queue(&mut self, other: &mut Queue) -> Result<(), QueueError> {
         self.check_growth(other.len)?;
+        self.reserve_chunks(other.filled)?;
         if other.len == 0 {
             return Ok(());
         }
@@ -454,6 +467,7 @@ impl Queue {
     /// Moves all data of `other` to the front of this queue.
     pub(super) fn prepend_queue(&mut self, other: &mut Queue) -> Result<(), QueueError> {
         self.check_growth(other.len)?;
+        self.reserve_chunks(other.filled)?;
         if other.len == 0 {
             return Ok(());
         }
@@ -477,6 +491,16 @@ impl Queue {
             return Ok(0);
         }
         dst.check_growth(n)?;
+        let mut whole = 0;
+        let mut covered = 0;
+        for c in self.data_chunks() {
+            if covered + c.len() > n {
+                break;
+            }
+            covered += c.len();
+            whole += 1;
+        }
+        dst.reserve_chunks(whole + 1)?;
         if n == self.len {
             dst.append_queue(self)?;
             return Ok(n);
@@ -506,6 +530,7 @@ impl Queue {
     /// data, which becomes read-only for it.
     pub(super) fn share_from(&mut self, source: &mut Queue) -> Result<(), QueueError> {
         self.check_growth(source.len)?;
+        self.reserve_chunks(source.filled)?;
         let shareable = source.data_chunks().all(|c| {
             c.kind & (kind::MULTICAST | kind::SENDFILE) == 0
                 && !matches!(&c.store, Store::Shared(s) if s.is_file())
@@ -538,6 +563,7 @@ impl Queue {
     /// Makes sure one chunk has `size` contiguous free bytes; returns its index.
     pub(super) fn expand_contiguous(&mut self, size: usize) -> Result<usize, QueueError> {
         self.check_growth(size)?;
+        self.reserve_chunks(1)?;
         if self.filled > 0 {
             let last = &mut self.chunks[self.filled - 1];
             if let Some(b) = last.block() {
@@ -580,6 +606,7 @@ impl Queue {
         max_chunks: usize,
     ) -> Result<(), QueueError> {
         self.check_growth(size)?;
+        self.reserve_chunks(1)?;
         let mut avail = 0;
         let mut used = 0;
         for c in self.chunks.range(self.first_with_space()..) {

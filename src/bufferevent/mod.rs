@@ -203,8 +203,13 @@ impl Bufferevent {
             None if options & options::THREADSAFE != 0 => Some(Arc::new(Lock::new(true)?)),
             None => None,
         };
-        let input = NonNull::from(Box::leak(Evbuffer::new()));
-        let output = NonNull::from(Box::leak(Evbuffer::new()));
+        let input = NonNull::from(Box::leak(Evbuffer::try_new()?));
+        let Some(output) = Evbuffer::try_new() else {
+            // SAFETY: just made, never shared.
+            unsafe { Evbuffer::free(input) };
+            return None;
+        };
+        let output = NonNull::from(Box::leak(output));
         let raw = RawBufferevent {
             ev_base: base,
             be_ops: tag,
@@ -222,7 +227,7 @@ impl Bufferevent {
             timeout_write: to_timeval(None),
             enabled: ev::WRITE,
         };
-        let bev = NonNull::from(Box::leak(Box::new(Bufferevent {
+        let made = crate::util::try_box(Bufferevent {
             raw: UnsafeCell::new(raw),
             lock: UnsafeCell::new(None),
             options: Cell::new(options),
@@ -240,7 +245,16 @@ impl Bufferevent {
             deferred: UnsafeCell::new(None),
             rate: UnsafeCell::new(None),
             kind,
-        })));
+        });
+        let Some(made) = made else {
+            // SAFETY: both buffers were just made and never shared.
+            unsafe {
+                Evbuffer::free(input);
+                Evbuffer::free(output);
+            }
+            return None;
+        };
+        let bev = NonNull::from(Box::leak(made));
         // SAFETY: just made; nothing else sees it yet.
         let this = unsafe { bev.as_ref() };
         let _ = this.input().set_max_read(MAX_SINGLE_DEFAULT);

@@ -32,6 +32,26 @@ pub fn os_error_text(code: i32) -> String {
     }
 }
 
+/// `Box::new` that reports a failed allocation instead of ending the process, for
+/// objects whose C constructor answers NULL when memory runs out.
+pub fn try_box<T>(value: T) -> Option<Box<T>> {
+    let layout = std::alloc::Layout::new::<T>();
+    if layout.size() == 0 {
+        return Some(Box::new(value));
+    }
+    // SAFETY: the layout is not zero-sized.
+    let p = unsafe { std::alloc::alloc(layout) }.cast::<T>();
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: a fresh allocation with `T`'s layout, owned by the box from here on, as
+    // `Box::new` would have made it.
+    unsafe {
+        p.write(value);
+        Some(Box::from_raw(p))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -99,7 +99,7 @@ impl Listener {
         } else {
             None
         };
-        let listener = NonNull::from(Box::leak(Box::new(Listener {
+        let listener = NonNull::from(Box::leak(crate::util::try_box(Listener {
             lock,
             event: UnsafeCell::new(event::zeroed_event()),
             refs: Cell::new(1),
@@ -109,7 +109,7 @@ impl Listener {
             arg: Cell::new(arg),
             flags,
             accept_flags,
-        })));
+        })?));
         // SAFETY: just made.
         let lev = unsafe { listener.as_ref() };
         // SAFETY: the listener's own event field.

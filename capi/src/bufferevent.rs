@@ -873,7 +873,9 @@ pub unsafe extern "C" fn bufferevent_rate_limit_group_new(
     ffi_boundary!("bufferevent_rate_limit_group_new", {
         // SAFETY: crate contract.
         match (unsafe { borrow(base) }, unsafe { borrow(cfg) }) {
-            (Some(base), Some(cfg)) => Box::into_raw(RateLimitGroup::new(base, cfg)),
+            (Some(base), Some(cfg)) => {
+                RateLimitGroup::new(base, cfg).map_or(ptr::null_mut(), Box::into_raw)
+            }
             _ => ptr::null_mut(),
         }
     })

@@ -572,10 +572,11 @@ unsafe impl Sync for RateLimitGroup {}
 
 impl RateLimitGroup {
     /// `bufferevent_rate_limit_group_new`.
-    pub fn new(base: &Base, cfg: &TokenBucketCfg) -> Box<RateLimitGroup> {
+    /// None when memory runs out.
+    pub fn new(base: &Base, cfg: &TokenBucketCfg) -> Option<Box<RateLimitGroup>> {
         let now = base.gettimeofday_cached();
         let tick = cfg.tick_of(now);
-        let mut group = Box::new(RateLimitGroup {
+        let mut group = crate::util::try_box(RateLimitGroup {
             lock: Lock::new(true),
             state: UnsafeCell::new(GroupState {
                 cfg: cfg.clone(),
@@ -593,7 +594,7 @@ impl RateLimitGroup {
             }),
             refill: UnsafeCell::new(event::zeroed_event()),
             base: NonNull::from(base),
-        });
+        })?;
         let arg = (&*group as *const RateLimitGroup)
             .cast_mut()
             .cast::<c_void>();
@@ -613,7 +614,7 @@ impl RateLimitGroup {
             let _ = event::add(refill, Some(cfg.tick));
         }
         let _ = group.set_min_share(64);
-        group
+        Some(group)
     }
 
     /// Runs `f` on the state under the group's lock.

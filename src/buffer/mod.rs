@@ -842,35 +842,11 @@ impl Evbuffer {
     }
 
     /// `evbuffer_ptr_set`: `add` moves `ptr` forward by `position`, else sets it to
-    /// `position`. A position past the end fails and marks `ptr` not found.
+    /// `position`. A position past the end fails and marks `ptr` not found; a `ptr`
+    /// that cannot be moved (negative, or overflowing) fails untouched.
+    #[inline]
     pub fn ptr_set(&self, ptr: &mut BufferPtr, position: usize, add: bool) -> BufferResult<()> {
-        self.read(|inner| {
-            let q = &inner.queue;
-            let target = if add {
-                if ptr.pos < 0 {
-                    return Err(BufferError::Invalid);
-                }
-                let Some(t) = (ptr.pos as usize).checked_add(position) else {
-                    return Err(BufferError::Invalid);
-                };
-                match q.resolve(ptr) {
-                    Some(from) => q.advance(from, position),
-                    None => q.locate(t),
-                }
-            } else {
-                q.locate(position)
-            };
-            match target.filter(|t| t.abs <= isize::MAX as usize) {
-                Some(t) => {
-                    *ptr = q.encode(t);
-                    Ok(())
-                }
-                None => {
-                    *ptr = BufferPtr::NOT_FOUND;
-                    Err(BufferError::NotFound)
-                }
-            }
-        })
+        self.read(|inner| inner.queue.set_ptr(ptr, position, add))
     }
 
     /// `evbuffer_search_range`: the first place at or after `start` where `needle`
@@ -917,21 +893,9 @@ impl Evbuffer {
 
     /// `evbuffer_search_eol`: where the first line ending at or after `start`
     /// begins, and its length (0 when none is found).
+    #[inline]
     pub fn search_eol(&self, start: Option<&BufferPtr>, style: EolStyle) -> (BufferPtr, usize) {
-        self.read(|inner| {
-            let q = &inner.queue;
-            let from = match start {
-                Some(p) => match q.resolve(p) {
-                    Some(pos) => pos,
-                    None => return (BufferPtr::NOT_FOUND, 0),
-                },
-                None => q.start_pos(),
-            };
-            match q.find_eol(from, style) {
-                Some((at, eol_len)) => (q.encode(at), eol_len),
-                None => (BufferPtr::NOT_FOUND, 0),
-            }
-        })
+        self.read(|inner| inner.queue.search_eol(start, style))
     }
 
     /// `evbuffer_readln`: removes the first line and its ending. `alloc` is asked

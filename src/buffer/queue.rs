@@ -33,7 +33,7 @@ pub(super) struct Queue {
     pub(super) filled: usize,
     pub(super) len: usize,
     /// Changes whenever chunk indexes or data offsets of existing data may have moved;
-    /// positions remembered with an older generation are looked up again.
+    /// positions remembered with an older generation are looked up again. Always odd.
     pub(super) generation: u32,
     /// Shared storage no longer used, dropped by the owner of the queue once no
     /// borrow is live (dropping may call back into the program).
@@ -46,14 +46,14 @@ impl Queue {
             chunks: VecDeque::new(),
             filled: 0,
             len: 0,
-            generation: 0,
+            generation: 1,
             released: Vec::new(),
         }
     }
 
     #[inline]
     fn moved(&mut self) {
-        self.generation = self.generation.wrapping_add(1);
+        self.generation = self.generation.wrapping_add(2);
     }
 
     /// Bytes available from the first chunk without copying.

@@ -655,8 +655,8 @@ impl Evbuffer {
             if inner.freeze_start {
                 return Err(BufferError::Frozen);
             }
-            let n = inner.queue.copy_from(0, 0, &mut out[..n]);
-            inner.n_deleted += inner.queue.drain(n);
+            let n = inner.queue.remove(&mut out[..n]);
+            inner.n_deleted += n;
             Ok(n)
         })
     }
@@ -926,9 +926,8 @@ impl Evbuffer {
         {
             // SAFETY: the lock is held; the borrow ends in this block.
             let inner = unsafe { self.inner() };
-            inner.queue.copy_from(0, 0, &mut out[..n]);
+            inner.n_deleted += inner.queue.remove(&mut out[..n]);
             out[n] = 0;
-            inner.n_deleted += inner.queue.drain(n);
         }
         self.changed();
         if eol_len > 0 {
@@ -1114,12 +1113,12 @@ impl Evbuffer {
         }
         // SAFETY: as above (the previous borrow is not used any more).
         let inner = unsafe { self.inner() };
-        if inner.n_added == 0 && inner.n_deleted == 0 {
-            return;
-        }
         if inner.callbacks.is_empty() {
             inner.n_added = 0;
             inner.n_deleted = 0;
+            return;
+        }
+        if inner.n_added == 0 && inner.n_deleted == 0 {
             return;
         }
         self.invoke_callbacks();

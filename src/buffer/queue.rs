@@ -126,23 +126,24 @@ impl Queue {
     /// Copies bytes onto the end.
     #[inline]
     pub(super) fn append(&mut self, bytes: &[u8]) -> Result<(), QueueError> {
-        // The common case: the bytes fit after the data of the last chunk.
-        if self.filled > 0 {
-            if let Some(last) = self.chunks.get_mut(self.filled - 1) {
-                if let Store::Owned(block) = &last.store {
-                    if block.capacity() - last.end >= bytes.len() {
-                        // SAFETY: `bytes.len()` bytes of free space follow `end`.
-                        unsafe {
-                            std::ptr::copy_nonoverlapping(
-                                bytes.as_ptr(),
-                                block.as_ptr().add(last.end),
-                                bytes.len(),
-                            )
-                        };
-                        last.end += bytes.len();
-                        self.len += bytes.len();
-                        return Ok(());
-                    }
+        // The common case: the bytes fit after the data of the last chunk, or in the
+        // block an empty buffer kept.
+        let index = self.filled.saturating_sub(1);
+        if let Some(last) = self.chunks.get_mut(index) {
+            if let Store::Owned(block) = &last.store {
+                if block.capacity() - last.end >= bytes.len() && !bytes.is_empty() {
+                    // SAFETY: `bytes.len()` bytes of free space follow `end`.
+                    unsafe {
+                        std::ptr::copy_nonoverlapping(
+                            bytes.as_ptr(),
+                            block.as_ptr().add(last.end),
+                            bytes.len(),
+                        )
+                    };
+                    last.end += bytes.len();
+                    self.len += bytes.len();
+                    self.filled = index + 1;
+                    return Ok(());
                 }
             }
         }
@@ -316,6 +317,39 @@ impl Queue {
     /// memory besides itself).
     pub(super) fn trim(&mut self) {
         self.drop_trailing_empty();
+    }
+
+    /// Moves the first `out.len()` bytes (at most the length) into `out`; returns how
+    /// many were moved.
+    #[inline]
+    pub(super) fn remove(&mut self, out: &mut [u8]) -> usize {
+        // The common case: fewer bytes than the first chunk holds, taken in one pass.
+        // (An empty block kept at the front has no data and never qualifies.)
+        if let Some(first) = self.chunks.front_mut() {
+            let data = first.data();
+            if out.len() < data.len() {
+                out.copy_from_slice(&data[..out.len()]);
+                first.start += out.len();
+                self.len -= out.len();
+                self.moved();
+                return out.len();
+            }
+        }
+        self.remove_slow(out)
+    }
+
+    #[inline(never)]
+    fn remove_slow(&mut self, out: &mut [u8]) -> usize {
+        let n = out.len().min(self.len);
+        let copied = match self.chunks.front() {
+            // All of the first chunk (as when the buffer is emptied).
+            Some(first) if first.len() == n => {
+                out[..n].copy_from_slice(first.data());
+                n
+            }
+            _ => self.copy_from(0, 0, &mut out[..n]),
+        };
+        self.drain(copied)
     }
 
     /// Copies bytes starting at chunk `index`, offset `offset`, into `out`; returns

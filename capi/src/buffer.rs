@@ -59,6 +59,20 @@ unsafe fn with<R>(buf: *const evbuffer, missing: R, f: impl FnOnce(&Evbuffer) ->
     result
 }
 
+/// [`with`] for calls that only look at the buffer: they run no callbacks, so nothing
+/// can free it during the call and there is nothing to reap.
+///
+/// # Safety
+/// As for [`with`].
+#[inline]
+unsafe fn with_ref<R>(buf: *const evbuffer, missing: R, f: impl FnOnce(&Evbuffer) -> R) -> R {
+    // SAFETY: a live buffer (crate contract).
+    match unsafe { borrow(buf) } {
+        Some(b) => f(b),
+        None => missing,
+    }
+}
+
 /// [`with`] for two buffers.
 ///
 /// # Safety
@@ -192,7 +206,7 @@ pub unsafe extern "C" fn evbuffer_set_max_read(buf: *mut evbuffer, max: usize) -
 pub unsafe extern "C" fn evbuffer_get_max_read(buf: *mut evbuffer) -> usize {
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_get_max_read", unsafe {
-        with(buf, 0, |b| b.max_read())
+        with_ref(buf, 0, |b| b.max_read())
     })
 }
 
@@ -311,7 +325,7 @@ pub unsafe extern "C" fn evbuffer_defer_callbacks(
 pub unsafe extern "C" fn evbuffer_get_length(buf: *const evbuffer) -> usize {
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_get_length", unsafe {
-        with(buf, 0, Evbuffer::len)
+        with_ref(buf, 0, Evbuffer::len)
     })
 }
 
@@ -321,7 +335,7 @@ pub unsafe extern "C" fn evbuffer_get_length(buf: *const evbuffer) -> usize {
 pub unsafe extern "C" fn evbuffer_get_contiguous_space(buf: *const evbuffer) -> usize {
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_get_contiguous_space", unsafe {
-        with(buf, 0, Evbuffer::contiguous_len)
+        with_ref(buf, 0, Evbuffer::contiguous_len)
     })
 }
 
@@ -695,7 +709,7 @@ pub unsafe extern "C" fn evbuffer_copyout_from(
 ) -> isize {
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_copyout_from", unsafe {
-        with(buf, -1, |b| {
+        with_ref(buf, -1, |b| {
             let pos = borrow(pos);
             if let Some(p) = pos {
                 if p.pos >= 0 && datlen > (isize::MAX - p.pos) as usize {
@@ -855,7 +869,7 @@ pub unsafe extern "C" fn evbuffer_ptr_set(
             EVBUFFER_PTR_ADD => true,
             _ => return -1,
         };
-        with(buffer, -1, |b| status(b.ptr_set(p, position, add)))
+        with_ref(buffer, -1, |b| status(b.ptr_set(p, position, add)))
     })
 }
 
@@ -892,7 +906,7 @@ pub unsafe extern "C" fn evbuffer_search_range(
         let Some(needle) = needle else {
             return BufferPtr::NOT_FOUND;
         };
-        with(buffer, BufferPtr::NOT_FOUND, |b| {
+        with_ref(buffer, BufferPtr::NOT_FOUND, |b| {
             b.search(needle, borrow(start), borrow(end))
         })
     })
@@ -910,7 +924,7 @@ pub unsafe extern "C" fn evbuffer_search_eol(
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_search_eol", unsafe {
         let (found, eol_len) = match EolStyle::from_raw(eol_style) {
-            Some(style) => with(buffer, (BufferPtr::NOT_FOUND, 0), |b| {
+            Some(style) => with_ref(buffer, (BufferPtr::NOT_FOUND, 0), |b| {
                 b.search_eol(borrow(start), style)
             }),
             None => (BufferPtr::NOT_FOUND, 0),
@@ -933,7 +947,7 @@ pub unsafe extern "C" fn evbuffer_peek(
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_peek", unsafe {
         let out = iovecs(vec_out, n_vec.max(0)).unwrap_or(&mut []);
-        with(buffer, -1, |b| {
+        with_ref(buffer, -1, |b| {
             b.peek(usize::try_from(len).ok(), borrow(start_at), out) as c_int
         })
     })

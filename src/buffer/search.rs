@@ -29,19 +29,20 @@ impl BufferPtr {
     };
 }
 
-/// `enum evbuffer_eol_style`.
+/// `enum evbuffer_eol_style`, with its C values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum EolStyle {
     /// Any run of CR and LF bytes.
-    Any,
+    Any = 0,
     /// LF, or CR LF.
-    Crlf,
+    Crlf = 1,
     /// CR LF only.
-    CrlfStrict,
+    CrlfStrict = 2,
     /// LF only.
-    Lf,
+    Lf = 3,
     /// A NUL byte.
-    Nul,
+    Nul = 4,
 }
 
 impl EolStyle {
@@ -60,12 +61,15 @@ impl EolStyle {
     /// CR just before it belongs to the line end.
     #[inline]
     fn single_byte(self) -> Option<(u8, bool)> {
-        match self {
-            EolStyle::Lf => Some((b'\n', false)),
-            EolStyle::Crlf => Some((b'\n', true)),
-            EolStyle::Nul => Some((0, false)),
-            EolStyle::Any | EolStyle::CrlfStrict => None,
-        }
+        // A table rather than a match: this sits on the path of every line search.
+        const BY_STYLE: [Option<(u8, bool)>; 5] = [
+            None,                 // Any
+            Some((b'\n', true)),  // Crlf
+            None,                 // CrlfStrict
+            Some((b'\n', false)), // Lf
+            Some((0, false)),     // Nul
+        ];
+        BY_STYLE[self as usize]
     }
 }
 
@@ -188,13 +192,24 @@ impl Queue {
             let to = from.checked_add(n).ok_or(BufferError::Invalid)?;
             match self.hinted(ptr) {
                 Some((from, c)) => {
-                    if n < c.len() - from.offset && to <= isize::MAX as usize {
+                    let left = c.len() - from.offset;
+                    if n < left && to <= isize::MAX as usize {
                         // Still inside the same chunk: the hint stays as it is.
                         ptr.pos = to as isize;
                         ptr.pos_in_chain = from.offset + n;
                         return Ok(());
                     }
-                    self.advance(from, n)
+                    if n == left {
+                        // The start of the next chunk, or the end.
+                        let next = Pos {
+                            abs: to,
+                            chunk: from.chunk + 1,
+                            offset: 0,
+                        };
+                        Some(next).filter(|_| next.chunk < self.filled || to == self.len)
+                    } else {
+                        self.advance(from, n)
+                    }
                 }
                 None => self.locate(to),
             }
@@ -236,8 +251,7 @@ impl Queue {
     ///
     /// Looks for the first byte and compares, as libevent does, which is fastest when
     /// the first byte is rare; once false candidates turn out frequent, a substring
-    /// searcher (built once per search) takes over, and only the last bytes of each
-    /// chunk, where a match can run into the next one, are still checked one by one.
+    /// searcher takes over.
     pub(super) fn find(&self, from: Pos, needle: &[u8]) -> Option<Pos> {
         debug_assert!(!needle.is_empty());
         if needle.len() == 1 {
@@ -245,29 +259,24 @@ impl Queue {
                 .find_with(from, |d| find_byte(needle[0], d))
                 .map(|(at, _)| at);
         }
-        let mut finder: Option<memmem::Finder<'_>> = None;
+        match self.find_by_first_byte(from, needle) {
+            Scan::Found(at) => Some(at),
+            Scan::Missing => None,
+            Scan::Crowded(rest) => self.find_by_finder(rest, needle),
+        }
+    }
+
+    /// [`Queue::find`] by the first byte, until false candidates average one in 32
+    /// bytes.
+    fn find_by_first_byte(&self, from: Pos, needle: &[u8]) -> Scan {
         let mut misses = 0usize;
         let mut chunk_abs = from.abs - from.offset;
-        let mut offset = from.offset;
+        let mut i = from.offset;
         for (chunk, c) in
             (from.chunk..).zip(self.chunks.range(from.chunk.min(self.filled)..self.filled))
         {
             let data = c.data();
-            let mut i = offset;
-            loop {
-                if let Some(f) = &finder {
-                    if let Some(k) = f.find(&data[i..]) {
-                        return Some(Pos {
-                            abs: chunk_abs + i + k,
-                            chunk,
-                            offset: i + k,
-                        });
-                    }
-                    i = i.max(data.len().saturating_sub(needle.len() - 1));
-                }
-                let Some(j) = find_byte(needle[0], &data[i..]) else {
-                    break;
-                };
+            while let Some(j) = find_byte(needle[0], &data[i..]) {
                 let at = Pos {
                     abs: chunk_abs + i + j,
                     chunk,
@@ -278,16 +287,52 @@ impl Queue {
                     None => self.matches_at(at, needle),
                 };
                 if hit {
-                    return Some(at);
+                    return Scan::Found(at);
                 }
                 i = at.offset + 1;
                 misses += 1;
-                if finder.is_none() && misses >= 16 && misses * 32 > at.abs - from.abs {
-                    finder = Some(memmem::Finder::new(needle));
+                if misses >= 16 && misses * 32 > at.abs - from.abs {
+                    let rest = Pos {
+                        abs: at.abs + 1,
+                        chunk,
+                        offset: i,
+                    };
+                    return Scan::Crowded(rest);
                 }
             }
             chunk_abs += data.len();
-            offset = 0;
+            i = 0;
+        }
+        Scan::Missing
+    }
+
+    /// [`Queue::find`] with a substring searcher, from `from` (whose offset may be
+    /// the end of its chunk). A match that runs into the next chunk starts in the
+    /// last bytes of one; those are checked one by one.
+    #[inline(never)]
+    fn find_by_finder(&self, from: Pos, needle: &[u8]) -> Option<Pos> {
+        let finder = memmem::Finder::new(needle);
+        let mut chunk_abs = from.abs - from.offset;
+        let mut i = from.offset;
+        for (chunk, c) in (from.chunk..).zip(self.chunks.range(from.chunk..self.filled)) {
+            let data = c.data();
+            let at = |offset| Pos {
+                abs: chunk_abs + offset,
+                chunk,
+                offset,
+            };
+            if let Some(k) = finder.find(&data[i..]) {
+                return Some(at(i + k));
+            }
+            i = i.max(data.len().saturating_sub(needle.len() - 1));
+            while let Some(j) = find_byte(needle[0], &data[i..]) {
+                if self.matches_at(at(i + j), needle) {
+                    return Some(at(i + j));
+                }
+                i += j + 1;
+            }
+            chunk_abs += data.len();
+            i = 0;
         }
         None
     }
@@ -487,6 +532,14 @@ impl Queue {
             None => (BufferPtr::NOT_FOUND, 0),
         }
     }
+}
+
+/// How [`Queue::find_by_first_byte`] ended.
+enum Scan {
+    Found(Pos),
+    Missing,
+    /// False candidates are frequent; the search goes on from here.
+    Crowded(Pos),
 }
 
 /// Where the first line end of a single-byte style (`byte`, with a CR before it

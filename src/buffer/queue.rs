@@ -1,7 +1,7 @@
 //! The byte queue itself: a deque of chunks with the data at the front and, at the
 //! back, empty blocks handed out by `reserve` and not yet committed.
 
-use std::collections::VecDeque;
+use std::slice::SliceIndex;
 use std::sync::Arc;
 
 use super::chunk::{kind, next_block_size, round_block_size, Backing, Block, Chunk, Store};
@@ -27,8 +27,165 @@ const KEEP_WHEN_EMPTY: usize = 4096;
 /// Data copied into a bigger block by `reserve` is limited to this.
 const MAX_TO_COPY_IN_EXPAND: usize = 4096;
 
+/// The chunks of a queue, front first. A vector whose first `head` slots are left
+/// over from chunks taken off the front (they hold empty placeholders), so that taking
+/// the front chunk moves nothing; the slots are reclaimed once they are half of the
+/// vector. Unlike a ring buffer, the chunks are always one slice, which makes indexing
+/// cheap on the paths every call takes.
+pub(super) struct Chunks {
+    slots: Vec<Chunk>,
+    head: usize,
+}
+
+impl Chunks {
+    const fn new() -> Chunks {
+        Chunks {
+            slots: Vec::new(),
+            head: 0,
+        }
+    }
+
+    #[inline]
+    pub(super) fn as_slice(&self) -> &[Chunk] {
+        &self.slots[self.head..]
+    }
+
+    #[inline]
+    pub(super) fn as_mut_slice(&mut self) -> &mut [Chunk] {
+        &mut self.slots[self.head..]
+    }
+
+    #[inline]
+    pub(super) fn len(&self) -> usize {
+        self.slots.len() - self.head
+    }
+
+    #[inline]
+    pub(super) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    #[inline]
+    pub(super) fn get(&self, i: usize) -> Option<&Chunk> {
+        self.as_slice().get(i)
+    }
+
+    #[inline]
+    pub(super) fn get_mut(&mut self, i: usize) -> Option<&mut Chunk> {
+        self.as_mut_slice().get_mut(i)
+    }
+
+    /// Where chunk `i` sits in the vector. Slots change only when chunks are taken
+    /// off or put on the front, which is when positions must be looked up again anyway.
+    #[inline]
+    pub(super) fn slot(&self, i: usize) -> usize {
+        self.head + i
+    }
+
+    /// The chunk in `slot` (a placeholder holds no data), and its index.
+    #[inline]
+    pub(super) fn by_slot(&self, slot: usize) -> Option<(usize, &Chunk)> {
+        let chunk = self.slots.get(slot)?;
+        Some((slot.wrapping_sub(self.head), chunk))
+    }
+
+    #[inline]
+    pub(super) fn front(&self) -> Option<&Chunk> {
+        self.slots.get(self.head)
+    }
+
+    #[inline]
+    pub(super) fn front_mut(&mut self) -> Option<&mut Chunk> {
+        self.slots.get_mut(self.head)
+    }
+
+    pub(super) fn back(&self) -> Option<&Chunk> {
+        self.as_slice().last()
+    }
+
+    /// The chunks in `range` (of indexes counted from the front).
+    #[inline]
+    pub(super) fn range<R: SliceIndex<[Chunk], Output = [Chunk]>>(
+        &self,
+        range: R,
+    ) -> std::slice::Iter<'_, Chunk> {
+        self.as_slice()[range].iter()
+    }
+
+    pub(super) fn iter(&self) -> std::slice::Iter<'_, Chunk> {
+        self.as_slice().iter()
+    }
+
+    pub(super) fn push_back(&mut self, chunk: Chunk) {
+        self.slots.push(chunk);
+    }
+
+    pub(super) fn pop_back(&mut self) -> Option<Chunk> {
+        if self.is_empty() {
+            return None;
+        }
+        self.slots.pop()
+    }
+
+    pub(super) fn insert(&mut self, i: usize, chunk: Chunk) {
+        self.slots.insert(self.head + i, chunk);
+    }
+
+    pub(super) fn remove(&mut self, i: usize) -> Option<Chunk> {
+        (i < self.len()).then(|| self.slots.remove(self.head + i))
+    }
+
+    pub(super) fn pop_front(&mut self) -> Option<Chunk> {
+        let slot = self.slots.get_mut(self.head)?;
+        let chunk = std::mem::replace(slot, Chunk::owned(Block::none()));
+        self.head += 1;
+        if self.head == self.slots.len() {
+            self.slots.clear();
+            self.head = 0;
+        } else if self.head >= 16 && self.head * 2 >= self.slots.len() {
+            self.slots.drain(..self.head);
+            self.head = 0;
+        }
+        Some(chunk)
+    }
+
+    pub(super) fn push_front(&mut self, chunk: Chunk) {
+        if self.head == 0 {
+            // Room for as many more as there are chunks, so that prepending chunk by
+            // chunk stays linear.
+            let room = self.slots.len().max(4);
+            let spare = std::iter::repeat_with(|| Chunk::owned(Block::none())).take(room);
+            self.slots.splice(0..0, spare);
+            self.head = room;
+        }
+        self.head -= 1;
+        self.slots[self.head] = chunk;
+    }
+
+    /// Takes the first `n` chunks out.
+    pub(super) fn drain_front(&mut self, n: usize) -> std::vec::Drain<'_, Chunk> {
+        self.slots.drain(self.head..self.head + n)
+    }
+}
+
+impl std::ops::Index<usize> for Chunks {
+    type Output = Chunk;
+
+    #[inline]
+    fn index(&self, i: usize) -> &Chunk {
+        &self.as_slice()[i]
+    }
+}
+
+impl std::ops::IndexMut<usize> for Chunks {
+    #[inline]
+    fn index_mut(&mut self, i: usize) -> &mut Chunk {
+        &mut self.as_mut_slice()[i]
+    }
+}
+
 pub(super) struct Queue {
-    pub(super) chunks: VecDeque<Chunk>,
+    pub(super) chunks: Chunks,
     /// `chunks[..filled]` hold data; `chunks[filled..]` are empty owned blocks.
     pub(super) filled: usize,
     pub(super) len: usize,
@@ -43,7 +200,7 @@ pub(super) struct Queue {
 impl Queue {
     pub(super) const fn new() -> Queue {
         Queue {
-            chunks: VecDeque::new(),
+            chunks: Chunks::new(),
             filled: 0,
             len: 0,
             generation: 1,
@@ -434,7 +591,7 @@ impl Queue {
             self.filled = other.filled;
             other.filled = 0;
         } else {
-            for chunk in other.chunks.drain(..other.filled) {
+            for chunk in other.chunks.drain_front(other.filled) {
                 if self.filled == self.chunks.len() {
                     self.chunks.push_back(chunk);
                 } else {
@@ -457,7 +614,7 @@ impl Queue {
         }
         self.moved();
         other.moved();
-        for chunk in other.chunks.drain(..other.filled).rev() {
+        for chunk in other.chunks.drain_front(other.filled).rev() {
             self.chunks.push_front(chunk);
             self.filled += 1;
         }

@@ -9,9 +9,9 @@ use super::{BufferError, BufferResult};
 /// `struct evbuffer_ptr` (24 bytes on LP64): an offset from the start of the buffer,
 /// then two words the library may use to find that offset again quickly.
 ///
-/// Here the words are only a hint, checked before use: the chunk index (plus one)
-/// tagged with the buffer's layout generation, and the offset in that chunk. A stale
-/// or forged hint costs a walk from the front, never a wrong access.
+/// Here the words are only a hint, checked before use: the chunk's slot in the
+/// queue tagged with the buffer's layout generation, and the offset in that chunk. A
+/// stale or forged hint costs a walk from the front, never a wrong access.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BufferPtr {
@@ -146,12 +146,12 @@ impl Queue {
 
     /// The position a caller's hint names, with its chunk, when the hint was made for
     /// the current layout and names a byte of the data. The end of the buffer is never
-    /// hinted (appends move what lies there), and the blocks after the data are empty,
-    /// so the offset check also keeps the chunk index among the data chunks.
+    /// hinted (appends move what lies there); the blocks after the data and the slots
+    /// before it are empty, so the offset check also keeps the chunk among the data.
     #[inline]
     fn hinted(&self, ptr: &BufferPtr) -> Option<(Pos, &Chunk)> {
-        let chunk = decode_hint(ptr.chain, self.generation)?;
-        let c = self.chunks.get(chunk)?;
+        let slot = decode_hint(ptr.chain, self.generation)?;
+        let (chunk, c) = self.chunks.by_slot(slot)?;
         // A negative position turns into one past any length.
         let abs = ptr.pos as usize;
         let offset = ptr.pos_in_chain;
@@ -173,7 +173,7 @@ impl Queue {
         BufferPtr {
             pos: pos.abs as isize,
             chain: if pos.chunk < self.filled {
-                encode_hint(self.generation, pos.chunk)
+                encode_hint(self.generation, self.chunks.slot(pos.chunk))
             } else {
                 0
             },
@@ -567,14 +567,14 @@ fn find_byte(byte: u8, hay: &[u8]) -> Option<usize> {
     (!p.is_null()).then(|| p as usize - hay.as_ptr() as usize)
 }
 
-// The hint: the layout generation in the upper half, the chunk index in the lower.
+// The hint: the layout generation in the upper half, the chunk's slot in the lower.
 // Generations are odd, so a zeroed `chain` (a fresh or "not found" position) never
 // matches.
 #[cfg(target_pointer_width = "64")]
 #[inline]
-fn encode_hint(generation: u32, chunk: usize) -> usize {
-    match u32::try_from(chunk) {
-        Ok(chunk) => ((generation as usize) << 32) | chunk as usize,
+fn encode_hint(generation: u32, slot: usize) -> usize {
+    match u32::try_from(slot) {
+        Ok(slot) => ((generation as usize) << 32) | slot as usize,
         Err(_) => 0,
     }
 }
@@ -587,7 +587,7 @@ fn decode_hint(chain: usize, generation: u32) -> Option<usize> {
 
 // Without room for a generation tag, positions are always looked up again.
 #[cfg(not(target_pointer_width = "64"))]
-fn encode_hint(_generation: u32, _chunk: usize) -> usize {
+fn encode_hint(_generation: u32, _slot: usize) -> usize {
     0
 }
 
@@ -623,10 +623,12 @@ mod tests {
         }
     }
 
-    /// A buffer holding `text` in chunks that end exactly at `cuts`.
+    /// A buffer holding `text` in chunks that end exactly at `cuts`, after two chunks
+    /// that were taken off the front (so that chunks do not start at slot 0).
     fn chunked(text: &[u8], cuts: &[usize]) -> Box<Evbuffer> {
         let b = Evbuffer::new();
         let mut start = 0;
+        let gone = [b"\n\r\0".as_slice(), b"ab"];
         for &end in cuts.iter().chain(std::iter::once(&text.len())) {
             if end > start {
                 let piece: Arc<dyn Backing> = Arc::new(Piece(text[start..end].to_vec()));
@@ -634,6 +636,10 @@ mod tests {
                 start = end;
             }
         }
+        for part in gone.iter().rev() {
+            b.prepend(part).unwrap();
+        }
+        b.drain(5).unwrap();
         b
     }
 

@@ -152,8 +152,7 @@ impl Queue {
     fn hinted(&self, ptr: &BufferPtr) -> Option<(Pos, &Chunk)> {
         let slot = decode_hint(ptr.chain, self.generation)?;
         let (chunk, c) = self.chunks.by_slot(slot)?;
-        // A negative position turns into one past any length.
-        let abs = ptr.pos as usize;
+        let abs = usize::try_from(ptr.pos).ok()?;
         let offset = ptr.pos_in_chain;
         (offset < c.len() && abs < self.len).then_some((Pos { abs, chunk, offset }, c))
     }
@@ -186,31 +185,45 @@ impl Queue {
     /// alone.
     #[inline]
     pub(super) fn set_ptr(&self, ptr: &mut BufferPtr, n: usize, add: bool) -> BufferResult<()> {
-        let target = if add {
-            // Refused before anything is looked at, as in libevent.
-            let from = usize::try_from(ptr.pos).map_err(|_| BufferError::Invalid)?;
-            let to = from.checked_add(n).ok_or(BufferError::Invalid)?;
-            match self.hinted(ptr) {
-                Some((from, c)) => {
-                    let left = c.len() - from.offset;
-                    if n < left && to <= isize::MAX as usize {
+        if add {
+            if let Some((from, c)) = self.hinted(ptr) {
+                let left = c.len() - from.offset;
+                let to = from
+                    .abs
+                    .checked_add(n)
+                    .filter(|&to| to <= isize::MAX as usize);
+                match to {
+                    Some(to) if n < left => {
                         // Still inside the same chunk: the hint stays as it is.
                         ptr.pos = to as isize;
                         ptr.pos_in_chain = from.offset + n;
                         return Ok(());
                     }
-                    if n == left {
-                        // The start of the next chunk, or the end.
+                    Some(to) if n == left && from.chunk + 1 < self.filled => {
                         let next = Pos {
                             abs: to,
                             chunk: from.chunk + 1,
                             offset: 0,
                         };
-                        Some(next).filter(|_| next.chunk < self.filled || to == self.len)
-                    } else {
-                        self.advance(from, n)
+                        *ptr = self.encode(next);
+                        return Ok(());
                     }
+                    _ => {}
                 }
+            }
+        }
+        self.set_ptr_slow(ptr, n, add)
+    }
+
+    /// [`Queue::set_ptr`] for any position and step.
+    #[inline(never)]
+    fn set_ptr_slow(&self, ptr: &mut BufferPtr, n: usize, add: bool) -> BufferResult<()> {
+        let target = if add {
+            // Refused before anything is looked at, as in libevent.
+            let from = usize::try_from(ptr.pos).map_err(|_| BufferError::Invalid)?;
+            let to = from.checked_add(n).ok_or(BufferError::Invalid)?;
+            match self.hinted(ptr) {
+                Some((from, _)) => self.advance(from, n),
                 None => self.locate(to),
             }
         } else {
@@ -490,39 +503,57 @@ impl Queue {
 
     /// `evbuffer_search_eol`: where the first line ending at or after `start` (the
     /// front for None) begins, and its length; not found and 0 when there is none.
-    #[inline]
+    // Always inlined: the common path is short, and a call would cost a good part of it.
+    #[inline(always)]
     pub(super) fn search_eol(
         &self,
         start: Option<&BufferPtr>,
         style: EolStyle,
     ) -> (BufferPtr, usize) {
-        let found = match start {
-            Some(p) => match self.hinted(p) {
-                Some((from, c)) => {
-                    let data = c.data();
-                    let Some((byte, crlf)) = style.single_byte() else {
-                        return self.encode_eol(self.find_eol_multi(from, style));
+        // The common case: a hinted start, and a line end of one byte in its chunk.
+        if let (Some(p), Some((byte, crlf))) = (start, style.single_byte()) {
+            if let Some((from, c)) = self.hinted(p) {
+                let data = c.data();
+                if let Some((offset, len)) = line_end_in(data, from.offset, byte, crlf) {
+                    // In the same chunk, so the hint carries over.
+                    let at = BufferPtr {
+                        pos: p.pos + (offset - from.offset) as isize,
+                        chain: p.chain,
+                        pos_in_chain: offset,
                     };
-                    if let Some((offset, len)) = line_end_in(data, from.offset, byte, crlf) {
-                        // In the same chunk, so the hint carries over.
-                        let at = BufferPtr {
-                            pos: p.pos + (offset - from.offset) as isize,
-                            chain: p.chain,
-                            pos_in_chain: offset,
-                        };
-                        return (at, len);
-                    }
-                    let next = from.abs - from.offset + data.len();
-                    self.find_eol_after(from.chunk + 1, next, byte, crlf)
+                    return (at, len);
                 }
-                None => match usize::try_from(p.pos).ok().and_then(|abs| self.locate(abs)) {
-                    Some(from) => self.find_eol(from, style),
-                    None => None,
-                },
+                return self.search_eol_after_chunk(p, style);
+            }
+        }
+        self.search_eol_slow(start, style)
+    }
+
+    /// [`Queue::search_eol`] from a hinted start whose chunk holds no line end of a
+    /// single-byte style after it (worked out again from the arguments, which keeps
+    /// the common path short).
+    #[inline(never)]
+    fn search_eol_after_chunk(&self, start: &BufferPtr, style: EolStyle) -> (BufferPtr, usize) {
+        match (self.hinted(start), style.single_byte()) {
+            (Some((from, c)), Some((byte, crlf))) => {
+                let next = from.abs - from.offset + c.len();
+                self.encode_eol(self.find_eol_after(from.chunk + 1, next, byte, crlf))
+            }
+            _ => self.search_eol_slow(Some(start), style),
+        }
+    }
+
+    /// [`Queue::search_eol`] for any start and style.
+    #[inline(never)]
+    fn search_eol_slow(&self, start: Option<&BufferPtr>, style: EolStyle) -> (BufferPtr, usize) {
+        let from = match start {
+            Some(p) => match self.resolve(p) {
+                Some(from) => from,
+                None => return (BufferPtr::NOT_FOUND, 0),
             },
-            None => self.find_eol(self.start_pos(), style),
+            None => self.start_pos(),
         };
-        self.encode_eol(found)
+        self.encode_eol(self.find_eol(from, style))
     }
 
     #[inline]

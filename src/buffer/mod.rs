@@ -145,9 +145,21 @@ impl Drop for Held<'_> {
     #[inline]
     fn drop(&mut self) {
         if let Some(lock) = self.0 {
-            lock.unlock();
+            release(lock);
         }
     }
+}
+
+// Out of line, so that the paths every call takes stay short for the buffers (most of
+// them) that have no lock.
+#[inline(never)]
+fn acquire(lock: &Lock) {
+    lock.lock();
+}
+
+#[inline(never)]
+fn release(lock: &Lock) {
+    lock.unlock();
 }
 
 impl Evbuffer {
@@ -187,7 +199,7 @@ impl Evbuffer {
     fn held(&self) -> Held<'_> {
         let lock = self.lock_ref();
         if let Some(l) = lock {
-            l.lock();
+            acquire(l);
         }
         Held(lock)
     }
@@ -217,9 +229,21 @@ impl Evbuffer {
         unsafe { &mut *self.inner.get() }
     }
 
-    /// Runs `f` on the state under the lock, then reports the change.
+    /// Runs `f` on the state under the lock, then reports the change. A buffer
+    /// without a lock takes a path of its own, with no lock calls in it.
     #[inline]
     fn change<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
+        if self.lock_ref().is_some() {
+            return self.change_locked(f);
+        }
+        // SAFETY: the buffer has no lock; the borrow ends with `f`.
+        let result = f(unsafe { self.inner() });
+        self.changed();
+        result
+    }
+
+    #[inline(never)]
+    fn change_locked<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
         let _held = self.held();
         // SAFETY: the lock is held; the borrow ends with `f`.
         let result = f(unsafe { self.inner() });

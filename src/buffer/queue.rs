@@ -51,11 +51,6 @@ impl Chunks {
     }
 
     #[inline]
-    pub(super) fn as_mut_slice(&mut self) -> &mut [Chunk] {
-        &mut self.slots[self.head..]
-    }
-
-    #[inline]
     pub(super) fn len(&self) -> usize {
         self.slots.len() - self.head
     }
@@ -65,14 +60,15 @@ impl Chunks {
         self.len() == 0
     }
 
+    // Indexing goes to the vector directly: one bounds check instead of two.
     #[inline]
     pub(super) fn get(&self, i: usize) -> Option<&Chunk> {
-        self.as_slice().get(i)
+        self.slots.get(self.head + i)
     }
 
     #[inline]
     pub(super) fn get_mut(&mut self, i: usize) -> Option<&mut Chunk> {
-        self.as_mut_slice().get_mut(i)
+        self.slots.get_mut(self.head + i)
     }
 
     /// Where chunk `i` sits in the vector. Slots change only when chunks are taken
@@ -173,14 +169,14 @@ impl std::ops::Index<usize> for Chunks {
 
     #[inline]
     fn index(&self, i: usize) -> &Chunk {
-        &self.as_slice()[i]
+        &self.slots[self.head + i]
     }
 }
 
 impl std::ops::IndexMut<usize> for Chunks {
     #[inline]
     fn index_mut(&mut self, i: usize) -> &mut Chunk {
-        &mut self.as_mut_slice()[i]
+        &mut self.slots[self.head + i]
     }
 }
 
@@ -289,17 +285,19 @@ impl Queue {
         if let Some(last) = self.chunks.get_mut(index) {
             if let Store::Owned(block) = &last.store {
                 if block.capacity() - last.end >= bytes.len() && !bytes.is_empty() {
+                    // The bookkeeping first, so that little has to outlive the copy.
+                    let end = last.end;
+                    last.end += bytes.len();
+                    self.len += bytes.len();
+                    self.filled = index + 1;
                     // SAFETY: `bytes.len()` bytes of free space follow `end`.
                     unsafe {
                         std::ptr::copy_nonoverlapping(
                             bytes.as_ptr(),
-                            block.as_ptr().add(last.end),
+                            block.as_ptr().add(end),
                             bytes.len(),
                         )
                     };
-                    last.end += bytes.len();
-                    self.len += bytes.len();
-                    self.filled = index + 1;
                     return Ok(());
                 }
             }

@@ -106,14 +106,16 @@ unsafe fn with_pair<R>(
 ///
 /// # Safety
 /// `data` is NULL or valid for reads of `len` bytes for `'a`.
+#[inline]
 unsafe fn bytes<'a>(data: *const c_void, len: usize) -> Option<&'a [u8]> {
-    if len == 0 {
-        Some(&[])
-    } else if data.is_null() || len > isize::MAX as usize {
-        None
-    } else {
+    // The common case (a pointer and a sane length) is tested first.
+    if !data.is_null() && len <= isize::MAX as usize {
         // SAFETY: guaranteed by the caller.
         Some(unsafe { std::slice::from_raw_parts(data.cast(), len) })
+    } else if len == 0 {
+        Some(&[])
+    } else {
+        None
     }
 }
 
@@ -121,14 +123,16 @@ unsafe fn bytes<'a>(data: *const c_void, len: usize) -> Option<&'a [u8]> {
 ///
 /// # Safety
 /// `data` is NULL or valid for writes of `len` bytes for `'a`.
+#[inline]
 unsafe fn bytes_mut<'a>(data: *mut c_void, len: usize) -> Option<&'a mut [u8]> {
-    if len == 0 {
-        Some(&mut [])
-    } else if data.is_null() || len > isize::MAX as usize {
-        None
-    } else {
+    // As in `bytes`.
+    if !data.is_null() && len <= isize::MAX as usize {
         // SAFETY: guaranteed by the caller.
         Some(unsafe { std::slice::from_raw_parts_mut(data.cast(), len) })
+    } else if len == 0 {
+        Some(&mut [])
+    } else {
+        None
     }
 }
 

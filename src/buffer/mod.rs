@@ -259,6 +259,23 @@ impl Evbuffer {
         f(unsafe { self.inner() })
     }
 
+    /// [`Evbuffer::read`] with a path of its own for a buffer without a lock, as in
+    /// [`Evbuffer::change`]: for short reads, where saving the lock's bookkeeping
+    /// matters more than having `f` once.
+    #[inline]
+    fn read_short<R>(&self, f: impl FnOnce(&Inner) -> R) -> R {
+        if self.lock_ref().is_some() {
+            return self.read_locked(f);
+        }
+        // SAFETY: the buffer has no lock; the borrow ends with `f`.
+        f(unsafe { self.inner() })
+    }
+
+    #[inline(never)]
+    fn read_locked<R>(&self, f: impl FnOnce(&Inner) -> R) -> R {
+        self.read(f)
+    }
+
     // ----- lifetime -------------------------------------------------------------------
 
     /// Adds an internal reference, which keeps the memory alive after
@@ -459,7 +476,7 @@ impl Evbuffer {
     /// `evbuffer_add`.
     #[inline]
     pub fn add(&self, data: &[u8]) -> BufferResult<()> {
-        self.change(|inner| {
+        self.change(move |inner| {
             if inner.freeze_end {
                 return Err(BufferError::Frozen);
             }
@@ -656,7 +673,7 @@ impl Evbuffer {
     /// `evbuffer_drain`: removes up to `n` bytes from the front.
     #[inline]
     pub fn drain(&self, n: usize) -> BufferResult<()> {
-        self.change(|inner| {
+        self.change(move |inner| {
             if inner.queue.len == 0 {
                 return Ok(());
             }
@@ -671,7 +688,7 @@ impl Evbuffer {
     /// `evbuffer_remove`: moves up to `out.len()` bytes into `out`.
     #[inline]
     pub fn remove(&self, out: &mut [u8]) -> BufferResult<usize> {
-        self.change(|inner| {
+        self.change(move |inner| {
             let n = out.len().min(inner.queue.len);
             if n == 0 {
                 return Ok(0);
@@ -870,7 +887,7 @@ impl Evbuffer {
     /// that cannot be moved (negative, or overflowing) fails untouched.
     #[inline]
     pub fn ptr_set(&self, ptr: &mut BufferPtr, position: usize, add: bool) -> BufferResult<()> {
-        self.read(|inner| inner.queue.set_ptr(ptr, position, add))
+        self.read_short(move |inner| inner.queue.set_ptr(ptr, position, add))
     }
 
     /// `evbuffer_search_range`: the first place at or after `start` where `needle`

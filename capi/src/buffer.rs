@@ -60,6 +60,20 @@ unsafe fn with<R>(buf: *const evbuffer, missing: R, f: impl FnOnce(&Evbuffer) ->
     result
 }
 
+/// [`with`] for calls that only look at the buffer: they run no callbacks, so nothing
+/// can free it during the call and there is nothing to reap.
+///
+/// # Safety
+/// As for [`with`].
+#[inline]
+unsafe fn with_ref<R>(buf: *const evbuffer, missing: R, f: impl FnOnce(&Evbuffer) -> R) -> R {
+    // SAFETY: a live buffer (crate contract).
+    match unsafe { borrow(buf) } {
+        Some(b) => f(b),
+        None => missing,
+    }
+}
+
 /// [`with`] for two buffers.
 ///
 /// # Safety
@@ -93,14 +107,16 @@ unsafe fn with_pair<R>(
 ///
 /// # Safety
 /// `data` is NULL or valid for reads of `len` bytes for `'a`.
+#[inline]
 unsafe fn bytes<'a>(data: *const c_void, len: usize) -> Option<&'a [u8]> {
-    if len == 0 {
-        Some(&[])
-    } else if data.is_null() || len > isize::MAX as usize {
-        None
-    } else {
+    // The common case (a pointer and a sane length) is tested first.
+    if !data.is_null() && len <= isize::MAX as usize {
         // SAFETY: guaranteed by the caller.
         Some(unsafe { std::slice::from_raw_parts(data.cast(), len) })
+    } else if len == 0 {
+        Some(&[])
+    } else {
+        None
     }
 }
 
@@ -108,14 +124,16 @@ unsafe fn bytes<'a>(data: *const c_void, len: usize) -> Option<&'a [u8]> {
 ///
 /// # Safety
 /// `data` is NULL or valid for writes of `len` bytes for `'a`.
+#[inline]
 unsafe fn bytes_mut<'a>(data: *mut c_void, len: usize) -> Option<&'a mut [u8]> {
-    if len == 0 {
-        Some(&mut [])
-    } else if data.is_null() || len > isize::MAX as usize {
-        None
-    } else {
+    // As in `bytes`.
+    if !data.is_null() && len <= isize::MAX as usize {
         // SAFETY: guaranteed by the caller.
         Some(unsafe { std::slice::from_raw_parts_mut(data.cast(), len) })
+    } else if len == 0 {
+        Some(&mut [])
+    } else {
+        None
     }
 }
 
@@ -195,7 +213,7 @@ pub unsafe extern "C" fn evbuffer_set_max_read(buf: *mut evbuffer, max: usize) -
 pub unsafe extern "C" fn evbuffer_get_max_read(buf: *mut evbuffer) -> usize {
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_get_max_read", unsafe {
-        with(buf, 0, |b| b.max_read())
+        with_ref(buf, 0, |b| b.max_read())
     })
 }
 
@@ -314,7 +332,7 @@ pub unsafe extern "C" fn evbuffer_defer_callbacks(
 pub unsafe extern "C" fn evbuffer_get_length(buf: *const evbuffer) -> usize {
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_get_length", unsafe {
-        with(buf, 0, Evbuffer::len)
+        with_ref(buf, 0, Evbuffer::len)
     })
 }
 
@@ -324,7 +342,7 @@ pub unsafe extern "C" fn evbuffer_get_length(buf: *const evbuffer) -> usize {
 pub unsafe extern "C" fn evbuffer_get_contiguous_space(buf: *const evbuffer) -> usize {
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_get_contiguous_space", unsafe {
-        with(buf, 0, Evbuffer::contiguous_len)
+        with_ref(buf, 0, Evbuffer::contiguous_len)
     })
 }
 
@@ -699,7 +717,7 @@ pub unsafe extern "C" fn evbuffer_copyout_from(
 ) -> isize {
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_copyout_from", unsafe {
-        with(buf, -1, |b| {
+        with_ref(buf, -1, |b| {
             let pos = borrow(pos);
             if let Some(p) = pos {
                 if p.pos >= 0 && datlen > (isize::MAX - p.pos) as usize {
@@ -859,7 +877,7 @@ pub unsafe extern "C" fn evbuffer_ptr_set(
             EVBUFFER_PTR_ADD => true,
             _ => return -1,
         };
-        with(buffer, -1, |b| status(b.ptr_set(p, position, add)))
+        with_ref(buffer, -1, |b| status(b.ptr_set(p, position, add)))
     })
 }
 
@@ -896,7 +914,7 @@ pub unsafe extern "C" fn evbuffer_search_range(
         let Some(needle) = needle else {
             return BufferPtr::NOT_FOUND;
         };
-        with(buffer, BufferPtr::NOT_FOUND, |b| {
+        with_ref(buffer, BufferPtr::NOT_FOUND, |b| {
             b.search(needle, borrow(start), borrow(end))
         })
     })
@@ -914,7 +932,7 @@ pub unsafe extern "C" fn evbuffer_search_eol(
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_search_eol", unsafe {
         let (found, eol_len) = match EolStyle::from_raw(eol_style) {
-            Some(style) => with(buffer, (BufferPtr::NOT_FOUND, 0), |b| {
+            Some(style) => with_ref(buffer, (BufferPtr::NOT_FOUND, 0), |b| {
                 b.search_eol(borrow(start), style)
             }),
             None => (BufferPtr::NOT_FOUND, 0),
@@ -937,7 +955,7 @@ pub unsafe extern "C" fn evbuffer_peek(
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_peek", unsafe {
         let out = iovecs(vec_out, n_vec.max(0)).unwrap_or(&mut []);
-        with(buffer, -1, |b| {
+        with_ref(buffer, -1, |b| {
             b.peek(usize::try_from(len).ok(), borrow(start_at), out) as c_int
         })
     })

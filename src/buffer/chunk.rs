@@ -45,6 +45,14 @@ impl Block {
         Some(Block { ptr, cap })
     }
 
+    /// A block of no memory: what a chunk slot holds once its chunk was taken out.
+    pub(super) const fn none() -> Block {
+        Block {
+            ptr: NonNull::dangling(),
+            cap: 0,
+        }
+    }
+
     pub(super) fn capacity(&self) -> usize {
         self.cap
     }
@@ -56,6 +64,9 @@ impl Block {
 
 impl Drop for Block {
     fn drop(&mut self) {
+        if self.cap == 0 {
+            return;
+        }
         // SAFETY: allocated in `new` with this layout.
         unsafe { alloc::dealloc(self.ptr.as_ptr(), Layout::array::<u8>(self.cap).unwrap()) };
     }

@@ -145,22 +145,20 @@ impl Drop for Held<'_> {
     #[inline(always)]
     fn drop(&mut self) {
         if let Some(lock) = self.0 {
-            unlock_out_of_line(lock);
+            release(lock);
         }
     }
 }
 
-// Taking and releasing a lock stay out of line, so that the lock-free path of every
-// operation inlines into its entry point.
-#[cold]
+// Out of line, so that the paths every call takes stay short for the buffers (most of
+// them) that have no lock.
 #[inline(never)]
-fn lock_out_of_line(lock: &Lock) {
+fn acquire(lock: &Lock) {
     lock.lock();
 }
 
-#[cold]
 #[inline(never)]
-fn unlock_out_of_line(lock: &Lock) {
+fn release(lock: &Lock) {
     lock.unlock();
 }
 
@@ -206,7 +204,7 @@ impl Evbuffer {
     fn held(&self) -> Held<'_> {
         let lock = self.lock_ref();
         if let Some(l) = lock {
-            lock_out_of_line(l);
+            acquire(l);
         }
         Held(lock)
     }
@@ -236,9 +234,21 @@ impl Evbuffer {
         unsafe { &mut *self.inner.get() }
     }
 
-    /// Runs `f` on the state under the lock, then reports the change.
+    /// Runs `f` on the state under the lock, then reports the change. A buffer
+    /// without a lock takes a path of its own, with no lock calls in it.
     #[inline]
     fn change<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
+        if self.lock_ref().is_some() {
+            return self.change_locked(f);
+        }
+        // SAFETY: the buffer has no lock; the borrow ends with `f`.
+        let result = f(unsafe { self.inner() });
+        self.changed();
+        result
+    }
+
+    #[inline(never)]
+    fn change_locked<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
         let _held = self.held();
         // SAFETY: the lock is held; the borrow ends with `f`.
         let result = f(unsafe { self.inner() });
@@ -252,6 +262,23 @@ impl Evbuffer {
         let _held = self.held();
         // SAFETY: the lock is held; the borrow ends with `f`.
         f(unsafe { self.inner() })
+    }
+
+    /// [`Evbuffer::read`] with a path of its own for a buffer without a lock, as in
+    /// [`Evbuffer::change`]: for short reads, where saving the lock's bookkeeping
+    /// matters more than having `f` once.
+    #[inline]
+    fn read_short<R>(&self, f: impl FnOnce(&Inner) -> R) -> R {
+        if self.lock_ref().is_some() {
+            return self.read_locked(f);
+        }
+        // SAFETY: the buffer has no lock; the borrow ends with `f`.
+        f(unsafe { self.inner() })
+    }
+
+    #[inline(never)]
+    fn read_locked<R>(&self, f: impl FnOnce(&Inner) -> R) -> R {
+        self.read(f)
     }
 
     // ----- lifetime -------------------------------------------------------------------
@@ -454,24 +481,7 @@ impl Evbuffer {
     /// `evbuffer_add`.
     #[inline]
     pub fn add(&self, data: &[u8]) -> BufferResult<()> {
-        // Without a lock or callbacks, a small append that fits has nothing to report.
-        if self.lock_ref().is_none() {
-            // SAFETY: a buffer without a lock is used by one thread; the borrow ends here.
-            let inner = unsafe { self.inner() };
-            if !inner.freeze_end
-                && inner.callbacks.is_empty()
-                && inner.queue.released.is_empty()
-                && inner.queue.append_in_place(data)
-            {
-                return Ok(());
-            }
-        }
-        self.add_reported(data)
-    }
-
-    #[inline(never)]
-    fn add_reported(&self, data: &[u8]) -> BufferResult<()> {
-        self.change(|inner| {
+        self.change(move |inner| {
             if inner.freeze_end {
                 return Err(BufferError::Frozen);
             }
@@ -668,7 +678,7 @@ impl Evbuffer {
     /// `evbuffer_drain`: removes up to `n` bytes from the front.
     #[inline]
     pub fn drain(&self, n: usize) -> BufferResult<()> {
-        self.change(|inner| {
+        self.change(move |inner| {
             if inner.queue.len == 0 {
                 return Ok(());
             }
@@ -683,7 +693,7 @@ impl Evbuffer {
     /// `evbuffer_remove`: moves up to `out.len()` bytes into `out`.
     #[inline]
     pub fn remove(&self, out: &mut [u8]) -> BufferResult<usize> {
-        self.change(|inner| {
+        self.change(move |inner| {
             let n = out.len().min(inner.queue.len);
             if n == 0 {
                 return Ok(0);
@@ -691,7 +701,7 @@ impl Evbuffer {
             if inner.freeze_start {
                 return Err(BufferError::Frozen);
             }
-            let n = inner.queue.take_front(&mut out[..n]);
+            let n = inner.queue.remove(&mut out[..n]);
             inner.n_deleted += n;
             Ok(n)
         })
@@ -878,46 +888,11 @@ impl Evbuffer {
     }
 
     /// `evbuffer_ptr_set`: `add` moves `ptr` forward by `position`, else sets it to
-    /// `position`. A position past the end fails and marks `ptr` not found.
+    /// `position`. A position past the end fails and marks `ptr` not found; a `ptr`
+    /// that cannot be moved (negative, or overflowing) fails untouched.
     #[inline]
     pub fn ptr_set(&self, ptr: &mut BufferPtr, position: usize, add: bool) -> BufferResult<()> {
-        self.read(|inner| {
-            let q = &inner.queue;
-            // A step that stays inside the chunk of a current position.
-            if add {
-                if let Some((data, offset)) = q.hinted_chunk(ptr) {
-                    if position < data.len() - offset && (ptr.pos as usize) < q.len {
-                        ptr.pos += position as isize;
-                        ptr.pos_in_chain = offset + position;
-                        return Ok(());
-                    }
-                }
-            }
-            let target = if add {
-                if ptr.pos < 0 {
-                    return Err(BufferError::Invalid);
-                }
-                let Some(t) = (ptr.pos as usize).checked_add(position) else {
-                    return Err(BufferError::Invalid);
-                };
-                match q.resolve(ptr) {
-                    Some(from) => q.advance(from, position),
-                    None => q.locate(t),
-                }
-            } else {
-                q.locate(position)
-            };
-            match target.filter(|t| t.abs <= isize::MAX as usize) {
-                Some(t) => {
-                    *ptr = q.encode(t);
-                    Ok(())
-                }
-                None => {
-                    *ptr = BufferPtr::NOT_FOUND;
-                    Err(BufferError::NotFound)
-                }
-            }
-        })
+        self.read_short(move |inner| inner.queue.set_ptr(ptr, position, add))
     }
 
     /// `evbuffer_search_range`: the first place at or after `start` where `needle`
@@ -966,36 +941,7 @@ impl Evbuffer {
     /// begins, and its length (0 when none is found).
     #[inline]
     pub fn search_eol(&self, start: Option<&BufferPtr>, style: EolStyle) -> (BufferPtr, usize) {
-        self.read(|inner| {
-            let q = &inner.queue;
-            // A line that ends in the chunk the search starts in, found with one scan.
-            if let (Some(p), EolStyle::Lf | EolStyle::Crlf) = (start, style) {
-                if let Some((data, offset)) = q.hinted_chunk(p) {
-                    if let Some(i) = search::find_byte(b'\n', &data[offset..]) {
-                        let at = offset + i;
-                        let crlf = style == EolStyle::Crlf && i > 0 && data[at - 1] == b'\r';
-                        let back = usize::from(crlf);
-                        let found = BufferPtr {
-                            pos: p.pos + (i - back) as isize,
-                            chain: p.chain,
-                            pos_in_chain: at - back,
-                        };
-                        return (found, 1 + back);
-                    }
-                }
-            }
-            let from = match start {
-                Some(p) => match q.resolve(p) {
-                    Some(pos) => pos,
-                    None => return (BufferPtr::NOT_FOUND, 0),
-                },
-                None => q.start_pos(),
-            };
-            match q.find_eol(from, style) {
-                Some((at, eol_len)) => (q.encode(at), eol_len),
-                None => (BufferPtr::NOT_FOUND, 0),
-            }
-        })
+        self.read(|inner| inner.queue.search_eol(start, style))
     }
 
     /// `evbuffer_readln`: removes the first line and its ending. `alloc` is asked
@@ -1026,9 +972,8 @@ impl Evbuffer {
         {
             // SAFETY: the lock is held; the borrow ends in this block.
             let inner = unsafe { self.inner() };
-            inner.queue.copy_from(0, 0, &mut out[..n]);
+            inner.n_deleted += inner.queue.remove(&mut out[..n]);
             out[n] = 0;
-            inner.n_deleted += inner.queue.drain(n);
         }
         self.changed();
         if eol_len > 0 {
@@ -1224,12 +1169,12 @@ impl Evbuffer {
         }
         // SAFETY: as above (the previous borrow is not used any more).
         let inner = unsafe { self.inner() };
-        if inner.n_added == 0 && inner.n_deleted == 0 {
-            return;
-        }
         if inner.callbacks.is_empty() {
             inner.n_added = 0;
             inner.n_deleted = 0;
+            return;
+        }
+        if inner.n_added == 0 && inner.n_deleted == 0 {
             return;
         }
         self.invoke_callbacks();

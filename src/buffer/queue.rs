@@ -1,7 +1,7 @@
 //! The byte queue itself: a deque of chunks with the data at the front and, at the
 //! back, empty blocks handed out by `reserve` and not yet committed.
 
-use std::collections::VecDeque;
+use std::slice::SliceIndex;
 use std::sync::Arc;
 
 use super::chunk::{kind, next_block_size, round_block_size, Backing, Block, Chunk, Store};
@@ -27,13 +27,175 @@ const KEEP_WHEN_EMPTY: usize = 4096;
 /// Data copied into a bigger block by `reserve` is limited to this.
 const MAX_TO_COPY_IN_EXPAND: usize = 4096;
 
+/// The chunks of a queue, front first. A vector whose first `head` slots are left
+/// over from chunks taken off the front (they hold empty placeholders), so that taking
+/// the front chunk moves nothing; the slots are reclaimed once they are half of the
+/// vector. Unlike a ring buffer, the chunks are always one slice, which makes indexing
+/// cheap on the paths every call takes.
+pub(super) struct Chunks {
+    slots: Vec<Chunk>,
+    head: usize,
+}
+
+impl Chunks {
+    const fn new() -> Chunks {
+        Chunks {
+            slots: Vec::new(),
+            head: 0,
+        }
+    }
+
+    #[inline]
+    pub(super) fn as_slice(&self) -> &[Chunk] {
+        &self.slots[self.head..]
+    }
+
+    #[inline]
+    pub(super) fn len(&self) -> usize {
+        self.slots.len() - self.head
+    }
+
+    #[inline]
+    pub(super) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    // Indexing goes to the vector directly: one bounds check instead of two.
+    #[inline]
+    pub(super) fn get(&self, i: usize) -> Option<&Chunk> {
+        self.slots.get(self.head + i)
+    }
+
+    #[inline]
+    pub(super) fn get_mut(&mut self, i: usize) -> Option<&mut Chunk> {
+        self.slots.get_mut(self.head + i)
+    }
+
+    /// Where chunk `i` sits in the vector. Slots change only when chunks are taken
+    /// off or put on the front, which is when positions must be looked up again anyway.
+    #[inline]
+    pub(super) fn slot(&self, i: usize) -> usize {
+        self.head + i
+    }
+
+    /// The chunk in `slot` (a placeholder holds no data), and its index.
+    #[inline]
+    pub(super) fn by_slot(&self, slot: usize) -> Option<(usize, &Chunk)> {
+        let chunk = self.slots.get(slot)?;
+        Some((slot.wrapping_sub(self.head), chunk))
+    }
+
+    #[inline]
+    pub(super) fn front(&self) -> Option<&Chunk> {
+        self.slots.get(self.head)
+    }
+
+    #[inline]
+    pub(super) fn front_mut(&mut self) -> Option<&mut Chunk> {
+        self.slots.get_mut(self.head)
+    }
+
+    pub(super) fn back(&self) -> Option<&Chunk> {
+        self.as_slice().last()
+    }
+
+    /// The chunks in `range` (of indexes counted from the front).
+    #[inline]
+    pub(super) fn range<R: SliceIndex<[Chunk], Output = [Chunk]>>(
+        &self,
+        range: R,
+    ) -> std::slice::Iter<'_, Chunk> {
+        self.as_slice()[range].iter()
+    }
+
+    pub(super) fn iter(&self) -> std::slice::Iter<'_, Chunk> {
+        self.as_slice().iter()
+    }
+
+    pub(super) fn push_back(&mut self, chunk: Chunk) {
+        self.slots.push(chunk);
+    }
+
+    /// Makes room for `n` more chunks, at the back or (after reclaiming the slots left
+    /// at the front) anywhere.
+    pub(super) fn try_reserve(
+        &mut self,
+        n: usize,
+    ) -> Result<(), std::collections::TryReserveError> {
+        self.slots.try_reserve(n)
+    }
+
+    pub(super) fn pop_back(&mut self) -> Option<Chunk> {
+        if self.is_empty() {
+            return None;
+        }
+        self.slots.pop()
+    }
+
+    pub(super) fn insert(&mut self, i: usize, chunk: Chunk) {
+        self.slots.insert(self.head + i, chunk);
+    }
+
+    pub(super) fn remove(&mut self, i: usize) -> Option<Chunk> {
+        (i < self.len()).then(|| self.slots.remove(self.head + i))
+    }
+
+    pub(super) fn pop_front(&mut self) -> Option<Chunk> {
+        let slot = self.slots.get_mut(self.head)?;
+        let chunk = std::mem::replace(slot, Chunk::owned(Block::none()));
+        self.head += 1;
+        if self.head == self.slots.len() {
+            self.slots.clear();
+            self.head = 0;
+        } else if self.head >= 16 && self.head * 2 >= self.slots.len() {
+            self.slots.drain(..self.head);
+            self.head = 0;
+        }
+        Some(chunk)
+    }
+
+    pub(super) fn push_front(&mut self, chunk: Chunk) {
+        if self.head == 0 {
+            // Room for as many more as there are chunks, so that prepending chunk by
+            // chunk stays linear.
+            let room = self.slots.len().max(4);
+            let spare = std::iter::repeat_with(|| Chunk::owned(Block::none())).take(room);
+            self.slots.splice(0..0, spare);
+            self.head = room;
+        }
+        self.head -= 1;
+        self.slots[self.head] = chunk;
+    }
+
+    /// Takes the first `n` chunks out.
+    pub(super) fn drain_front(&mut self, n: usize) -> std::vec::Drain<'_, Chunk> {
+        self.slots.drain(self.head..self.head + n)
+    }
+}
+
+impl std::ops::Index<usize> for Chunks {
+    type Output = Chunk;
+
+    #[inline]
+    fn index(&self, i: usize) -> &Chunk {
+        &self.slots[self.head + i]
+    }
+}
+
+impl std::ops::IndexMut<usize> for Chunks {
+    #[inline]
+    fn index_mut(&mut self, i: usize) -> &mut Chunk {
+        &mut self.slots[self.head + i]
+    }
+}
+
 pub(super) struct Queue {
-    pub(super) chunks: VecDeque<Chunk>,
+    pub(super) chunks: Chunks,
     /// `chunks[..filled]` hold data; `chunks[filled..]` are empty owned blocks.
     pub(super) filled: usize,
     pub(super) len: usize,
     /// Changes whenever chunk indexes or data offsets of existing data may have moved;
-    /// positions remembered with an older generation are looked up again.
+    /// positions remembered with an older generation are looked up again. Always odd.
     pub(super) generation: u32,
     /// Shared storage no longer used, dropped by the owner of the queue once no
     /// borrow is live (dropping may call back into the program).
@@ -43,17 +205,17 @@ pub(super) struct Queue {
 impl Queue {
     pub(super) const fn new() -> Queue {
         Queue {
-            chunks: VecDeque::new(),
+            chunks: Chunks::new(),
             filled: 0,
             len: 0,
-            generation: 0,
+            generation: 1,
             released: Vec::new(),
         }
     }
 
     #[inline]
     fn moved(&mut self) {
-        self.generation = self.generation.wrapping_add(1);
+        self.generation = self.generation.wrapping_add(2);
     }
 
     /// Bytes available from the first chunk without copying.
@@ -131,36 +293,30 @@ impl Queue {
     /// Copies bytes onto the end.
     #[inline]
     pub(super) fn append(&mut self, bytes: &[u8]) -> Result<(), QueueError> {
-        if self.append_in_place(bytes) {
-            return Ok(());
-        }
-        self.append_slow(bytes)
-    }
-
-    /// The common case of [`Queue::append`]: the bytes fit after the data of the last
-    /// chunk. False (and nothing done) otherwise.
-    #[inline]
-    pub(super) fn append_in_place(&mut self, bytes: &[u8]) -> bool {
-        if self.filled > 0 {
-            if let Some(last) = self.chunks.get_mut(self.filled - 1) {
-                if let Store::Owned(block) = &last.store {
-                    if block.capacity() - last.end >= bytes.len() {
-                        // SAFETY: `bytes.len()` bytes of free space follow `end`.
-                        unsafe {
-                            std::ptr::copy_nonoverlapping(
-                                bytes.as_ptr(),
-                                block.as_ptr().add(last.end),
-                                bytes.len(),
-                            )
-                        };
-                        last.end += bytes.len();
-                        self.len += bytes.len();
-                        return true;
-                    }
+        // The common case: the bytes fit after the data of the last chunk, or in the
+        // block an empty buffer kept.
+        let index = self.filled.saturating_sub(1);
+        if let Some(last) = self.chunks.get_mut(index) {
+            if let Store::Owned(block) = &last.store {
+                if block.capacity() - last.end >= bytes.len() && !bytes.is_empty() {
+                    // The bookkeeping first, so that little has to outlive the copy.
+                    let end = last.end;
+                    last.end += bytes.len();
+                    self.len += bytes.len();
+                    self.filled = index + 1;
+                    // SAFETY: `bytes.len()` bytes of free space follow `end`.
+                    unsafe {
+                        std::ptr::copy_nonoverlapping(
+                            bytes.as_ptr(),
+                            block.as_ptr().add(end),
+                            bytes.len(),
+                        )
+                    };
+                    return Ok(());
                 }
             }
         }
-        false
+        self.append_slow(bytes)
     }
 
     #[cold]
@@ -277,26 +433,6 @@ impl Queue {
 
     // ----- removing -------------------------------------------------------------------
 
-    /// Moves the first `out.len()` bytes (at most `len`) into `out` and removes them;
-    /// returns how many. One pass when they all come from the first chunk.
-    #[inline]
-    pub(super) fn take_front(&mut self, out: &mut [u8]) -> usize {
-        let n = out.len().min(self.len);
-        if self.filled > 0 {
-            if let Some(first) = self.chunks.front_mut() {
-                if n < first.len() {
-                    out[..n].copy_from_slice(&first.data()[..n]);
-                    first.start += n;
-                    self.len -= n;
-                    self.moved();
-                    return n;
-                }
-            }
-        }
-        let n = self.copy_from(0, 0, &mut out[..n]);
-        self.drain(n)
-    }
-
     /// Removes up to `n` bytes from the front; returns how many were removed.
     #[inline]
     pub(super) fn drain(&mut self, n: usize) -> usize {
@@ -361,8 +497,41 @@ impl Queue {
     pub(super) fn trim(&mut self) {
         self.drop_trailing_empty();
         if self.chunks.is_empty() {
-            self.chunks = VecDeque::new();
+            self.chunks = Chunks::new();
         }
+    }
+
+    /// Moves the first `out.len()` bytes (at most the length) into `out`; returns how
+    /// many were moved.
+    #[inline]
+    pub(super) fn remove(&mut self, out: &mut [u8]) -> usize {
+        // The common case: fewer bytes than the first chunk holds, taken in one pass.
+        // (An empty block kept at the front has no data and never qualifies.)
+        if let Some(first) = self.chunks.front_mut() {
+            let data = first.data();
+            if out.len() < data.len() {
+                out.copy_from_slice(&data[..out.len()]);
+                first.start += out.len();
+                self.len -= out.len();
+                self.moved();
+                return out.len();
+            }
+        }
+        self.remove_slow(out)
+    }
+
+    #[inline(never)]
+    fn remove_slow(&mut self, out: &mut [u8]) -> usize {
+        let n = out.len().min(self.len);
+        let copied = match self.chunks.front() {
+            // All of the first chunk (as when the buffer is emptied).
+            Some(first) if first.len() == n => {
+                out[..n].copy_from_slice(first.data());
+                n
+            }
+            _ => self.copy_from(0, 0, &mut out[..n]),
+        };
+        self.drain(copied)
     }
 
     /// Copies bytes starting at chunk `index`, offset `offset`, into `out`; returns
@@ -449,7 +618,7 @@ impl Queue {
             self.filled = other.filled;
             other.filled = 0;
         } else {
-            for chunk in other.chunks.drain(..other.filled) {
+            for chunk in other.chunks.drain_front(other.filled) {
                 if self.filled == self.chunks.len() {
                     self.chunks.push_back(chunk);
                 } else {
@@ -473,7 +642,7 @@ impl Queue {
         }
         self.moved();
         other.moved();
-        for chunk in other.chunks.drain(..other.filled).rev() {
+        for chunk in other.chunks.drain_front(other.filled).rev() {
             self.chunks.push_front(chunk);
             self.filled += 1;
         }

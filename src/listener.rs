@@ -130,7 +130,8 @@ impl Listener {
     }
 
     /// `evconnlistener_new_bind`: makes a socket with the options the flags ask for,
-    /// binds it to `addr` (if given) and listens. The listener owns the socket.
+    /// binds it to `addr` (if given) and listens. As in libevent, the socket is closed
+    /// with the listener only under `LEV_OPT_CLOSE_ON_FREE`.
     pub fn new_bind(
         base: &Base,
         callback: Option<AcceptFn>,
@@ -209,6 +210,13 @@ impl Listener {
             }
             return false;
         }
+        lev.enabled.set(false);
+        // Unlocked first: a run starting in the loop's thread takes the lock, finds
+        // the listener disabled and returns, and `event_del` waits for that (it does
+        // not wait when called from the listener's own callback).
+        if let Some(l) = &lev.lock {
+            l.unlock();
+        }
         let event = lev.event_ptr();
         // SAFETY: the listener's own assigned event.
         unsafe {
@@ -218,9 +226,6 @@ impl Listener {
         let fd = lev.fd();
         if lev.flags & flags::CLOSE_ON_FREE != 0 && fd >= 0 {
             let _ = sock::close(fd);
-        }
-        if let Some(l) = &lev.lock {
-            l.unlock();
         }
         // SAFETY: from Box::leak in `new`; no reference is left.
         drop(unsafe { Box::from_raw(this.as_ptr()) });
@@ -243,8 +248,10 @@ impl Listener {
     pub fn disable(&self) -> Result<(), EventError> {
         let _held = self.held();
         self.enabled.set(false);
+        // Without waiting: a run in progress in the loop's thread may be waiting for
+        // this lock; it finds the listener disabled and stops.
         // SAFETY: the listener's own assigned event.
-        unsafe { event::del(self.event_ptr(), DelMode::Auto) }
+        unsafe { event::del(self.event_ptr(), DelMode::NoBlock) }
     }
 
     /// `evconnlistener_get_fd`.
@@ -330,6 +337,13 @@ unsafe extern "C" fn on_readable(fd: RawFd, _events: c_short, arg: *mut c_void) 
     if let Some(l) = &lev.lock {
         l.lock();
     }
+    // Disabled or freed by another thread after the wake-up.
+    if !lev.enabled.get() {
+        if let Some(l) = &lev.lock {
+            l.unlock();
+        }
+        return;
+    }
     let error = loop {
         // SAFETY: all-zero is a valid sockaddr_storage.
         let mut peer: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
@@ -385,8 +399,9 @@ unsafe extern "C" fn on_readable(fd: RawFd, _events: c_short, arg: *mut c_void) 
             }
         }
         None => {
+            // libevent's wording, which programs match in their log callbacks.
             log::warn(format_args!(
-                "Error from accept() call on fd {fd}: {}",
+                "Error from accept() call: {}",
                 crate::util::os_error_text(error)
             ));
             if let Some(l) = &lev.lock {

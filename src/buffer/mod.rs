@@ -1149,6 +1149,19 @@ impl Evbuffer {
     fn changed(&self) {
         // SAFETY: called with the lock held and no borrow live.
         let inner = unsafe { self.inner() };
+        // One test for the common case: nothing released, no callbacks.
+        if (inner.queue.released.len() | inner.callbacks.len()) == 0 {
+            inner.n_added = 0;
+            inner.n_deleted = 0;
+            return;
+        }
+        self.report();
+    }
+
+    #[inline(never)]
+    fn report(&self) {
+        // SAFETY: called with the lock held and no borrow live.
+        let inner = unsafe { self.inner() };
         if !inner.queue.released.is_empty() {
             self.drop_released();
         }

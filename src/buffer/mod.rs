@@ -259,23 +259,6 @@ impl Evbuffer {
         f(unsafe { self.inner() })
     }
 
-    /// [`Evbuffer::read`] with a path of its own for a buffer without a lock, as in
-    /// [`Evbuffer::change`]: for short reads, where saving the lock's bookkeeping
-    /// matters more than having `f` once.
-    #[inline]
-    fn read_short<R>(&self, f: impl FnOnce(&Inner) -> R) -> R {
-        if self.lock_ref().is_some() {
-            return self.read_locked(f);
-        }
-        // SAFETY: the buffer has no lock; the borrow ends with `f`.
-        f(unsafe { self.inner() })
-    }
-
-    #[inline(never)]
-    fn read_locked<R>(&self, f: impl FnOnce(&Inner) -> R) -> R {
-        self.read(f)
-    }
-
     // ----- lifetime -------------------------------------------------------------------
 
     /// Adds an internal reference, which keeps the memory alive after
@@ -887,7 +870,18 @@ impl Evbuffer {
     /// that cannot be moved (negative, or overflowing) fails untouched.
     #[inline]
     pub fn ptr_set(&self, ptr: &mut BufferPtr, position: usize, add: bool) -> BufferResult<()> {
-        self.read_short(move |inner| inner.queue.set_ptr(ptr, position, add))
+        if self.lock_ref().is_some() {
+            return self.ptr_set_locked(ptr, position, add);
+        }
+        // SAFETY: the buffer has no lock; the borrow ends with the call.
+        unsafe { self.inner() }.queue.set_ptr(ptr, position, add)
+    }
+
+    /// [`Evbuffer::ptr_set`] with the lock (apart, so that the common path above
+    /// holds no lock bookkeeping).
+    #[inline(never)]
+    fn ptr_set_locked(&self, ptr: &mut BufferPtr, position: usize, add: bool) -> BufferResult<()> {
+        self.read(|inner| inner.queue.set_ptr(ptr, position, add))
     }
 
     /// `evbuffer_search_range`: the first place at or after `start` where `needle`

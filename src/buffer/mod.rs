@@ -930,6 +930,16 @@ impl Evbuffer {
     /// begins, and its length (0 when none is found).
     #[inline]
     pub fn search_eol(&self, start: Option<&BufferPtr>, style: EolStyle) -> (BufferPtr, usize) {
+        if self.lock_ref().is_some() {
+            return self.search_eol_locked(start, style);
+        }
+        // SAFETY: the buffer has no lock; the borrow ends with the call.
+        unsafe { self.inner() }.queue.search_eol(start, style)
+    }
+
+    /// [`Evbuffer::search_eol`] with the lock (apart, as for `ptr_set`).
+    #[inline(never)]
+    fn search_eol_locked(&self, start: Option<&BufferPtr>, style: EolStyle) -> (BufferPtr, usize) {
         self.read(|inner| inner.queue.search_eol(start, style))
     }
 

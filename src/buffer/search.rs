@@ -188,27 +188,26 @@ impl Queue {
         if add {
             if let Some((from, c)) = self.hinted(ptr) {
                 let left = c.len() - from.offset;
-                let to = from
-                    .abs
-                    .checked_add(n)
-                    .filter(|&to| to <= isize::MAX as usize);
-                match to {
-                    Some(to) if n < left => {
-                        // Still inside the same chunk: the hint stays as it is.
-                        ptr.pos = to as isize;
-                        ptr.pos_in_chain = from.offset + n;
-                        return Ok(());
+                // `n <= left` fits in an isize (a chunk is memory), and `pos` is not
+                // negative, so only the sum can overflow.
+                if n <= left {
+                    if let Some(to) = ptr.pos.checked_add(n as isize) {
+                        if n < left {
+                            // Still inside the same chunk: the hint stays as it is.
+                            ptr.pos = to;
+                            ptr.pos_in_chain = from.offset + n;
+                            return Ok(());
+                        }
+                        if from.chunk + 1 < self.filled {
+                            let next = Pos {
+                                abs: to as usize,
+                                chunk: from.chunk + 1,
+                                offset: 0,
+                            };
+                            *ptr = self.encode(next);
+                            return Ok(());
+                        }
                     }
-                    Some(to) if n == left && from.chunk + 1 < self.filled => {
-                        let next = Pos {
-                            abs: to,
-                            chunk: from.chunk + 1,
-                            offset: 0,
-                        };
-                        *ptr = self.encode(next);
-                        return Ok(());
-                    }
-                    _ => {}
                 }
             }
         }

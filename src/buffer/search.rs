@@ -281,14 +281,15 @@ impl Queue {
     /// [`Queue::find`] by the first byte, until false candidates average one in 32
     /// bytes.
     fn find_by_first_byte(&self, from: Pos, needle: &[u8]) -> Scan {
+        let first = |d: &[u8]| find_byte(needle[0], d);
+        let data_chunks = &self.chunks.as_slice()[..self.filled];
         let mut misses = 0usize;
-        let mut chunk_abs = from.abs - from.offset;
-        let mut i = from.offset;
-        for (chunk, c) in
-            (from.chunk..).zip(self.chunks.range(from.chunk.min(self.filled)..self.filled))
-        {
+        let (mut chunk, mut chunk_abs, mut i) = (from.chunk, from.abs - from.offset, from.offset);
+        while let Some(c) = data_chunks.get(chunk) {
             let data = c.data();
-            while let Some(j) = find_byte(needle[0], &data[i..]) {
+            let mut seen = false;
+            while let Some(j) = first(&data[i..]) {
+                seen = true;
                 let at = Pos {
                     abs: chunk_abs + i + j,
                     chunk,
@@ -313,7 +314,16 @@ impl Queue {
                 }
             }
             chunk_abs += data.len();
+            chunk += 1;
             i = 0;
+            if !seen {
+                // Chunks without the first byte tend to come in runs: pass over them in
+                // a loop that does nothing else.
+                let Some((at, _)) = self.find_with_from(chunk, chunk_abs, first) else {
+                    return Scan::Missing;
+                };
+                (chunk, chunk_abs, i) = (at.chunk, at.abs - at.offset, at.offset);
+            }
         }
         Scan::Missing
     }

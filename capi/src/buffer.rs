@@ -872,11 +872,12 @@ pub unsafe extern "C" fn evbuffer_ptr_set(
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_ptr_set", unsafe {
         let Some(p) = borrow_mut(ptr) else { return -1 };
-        let add = match how {
-            EVBUFFER_PTR_SET => false,
-            EVBUFFER_PTR_ADD => true,
-            _ => return -1,
-        };
+        // Set and add are 0 and 1: one comparison rejects anything else.
+        const _: () = assert!(EVBUFFER_PTR_SET == 0 && EVBUFFER_PTR_ADD == 1);
+        if how > EVBUFFER_PTR_ADD {
+            return -1;
+        }
+        let add = how == EVBUFFER_PTR_ADD;
         with_ref(buffer, -1, |b| status(b.ptr_set(p, position, add)))
     })
 }

@@ -264,23 +264,6 @@ impl Evbuffer {
         f(unsafe { self.inner() })
     }
 
-    /// [`Evbuffer::read`] with a path of its own for a buffer without a lock, as in
-    /// [`Evbuffer::change`]: for short reads, where saving the lock's bookkeeping
-    /// matters more than having `f` once.
-    #[inline]
-    fn read_short<R>(&self, f: impl FnOnce(&Inner) -> R) -> R {
-        if self.lock_ref().is_some() {
-            return self.read_locked(f);
-        }
-        // SAFETY: the buffer has no lock; the borrow ends with `f`.
-        f(unsafe { self.inner() })
-    }
-
-    #[inline(never)]
-    fn read_locked<R>(&self, f: impl FnOnce(&Inner) -> R) -> R {
-        self.read(f)
-    }
-
     // ----- lifetime -------------------------------------------------------------------
 
     /// Adds an internal reference, which keeps the memory alive after
@@ -892,7 +875,18 @@ impl Evbuffer {
     /// that cannot be moved (negative, or overflowing) fails untouched.
     #[inline]
     pub fn ptr_set(&self, ptr: &mut BufferPtr, position: usize, add: bool) -> BufferResult<()> {
-        self.read_short(move |inner| inner.queue.set_ptr(ptr, position, add))
+        if self.lock_ref().is_some() {
+            return self.ptr_set_locked(ptr, position, add);
+        }
+        // SAFETY: the buffer has no lock; the borrow ends with the call.
+        unsafe { self.inner() }.queue.set_ptr(ptr, position, add)
+    }
+
+    /// [`Evbuffer::ptr_set`] with the lock (apart, so that the common path above
+    /// holds no lock bookkeeping).
+    #[inline(never)]
+    fn ptr_set_locked(&self, ptr: &mut BufferPtr, position: usize, add: bool) -> BufferResult<()> {
+        self.read(|inner| inner.queue.set_ptr(ptr, position, add))
     }
 
     /// `evbuffer_search_range`: the first place at or after `start` where `needle`
@@ -941,6 +935,16 @@ impl Evbuffer {
     /// begins, and its length (0 when none is found).
     #[inline]
     pub fn search_eol(&self, start: Option<&BufferPtr>, style: EolStyle) -> (BufferPtr, usize) {
+        if self.lock_ref().is_some() {
+            return self.search_eol_locked(start, style);
+        }
+        // SAFETY: the buffer has no lock; the borrow ends with the call.
+        unsafe { self.inner() }.queue.search_eol(start, style)
+    }
+
+    /// [`Evbuffer::search_eol`] with the lock (apart, as for `ptr_set`).
+    #[inline(never)]
+    fn search_eol_locked(&self, start: Option<&BufferPtr>, style: EolStyle) -> (BufferPtr, usize) {
         self.read(|inner| inner.queue.search_eol(start, style))
     }
 
@@ -1162,6 +1166,19 @@ impl Evbuffer {
     /// After a change: drops released shared memory and runs the callbacks.
     #[inline]
     fn changed(&self) {
+        // SAFETY: called with the lock held and no borrow live.
+        let inner = unsafe { self.inner() };
+        // One test for the common case: nothing released, no callbacks.
+        if (inner.queue.released.len() | inner.callbacks.len()) == 0 {
+            inner.n_added = 0;
+            inner.n_deleted = 0;
+            return;
+        }
+        self.report();
+    }
+
+    #[inline(never)]
+    fn report(&self) {
         // SAFETY: called with the lock held and no borrow live.
         let inner = unsafe { self.inner() };
         if !inner.queue.released.is_empty() {

@@ -322,6 +322,17 @@ impl Queue {
     #[cold]
     #[inline(never)]
     fn append_slow(&mut self, mut bytes: &[u8]) -> Result<(), QueueError> {
+        // Realigning the last chunk makes room: how a small buffer that is drained as
+        // it fills keeps to one block. (The fast path found too little space after it.)
+        if let Some(last) = self.filled.checked_sub(1).map(|i| &mut self.chunks[i]) {
+            if !bytes.is_empty() && Self::should_realign(last, bytes.len()) {
+                last.realign();
+                let n = last.push(bytes);
+                debug_assert_eq!(n, bytes.len());
+                self.len += n;
+                return Ok(());
+            }
+        }
         self.check_growth(bytes.len())?;
         self.reserve_chunks(1)?;
         if bytes.is_empty() {
@@ -333,9 +344,6 @@ impl Queue {
             let last = &mut self.chunks[self.filled - 1];
             if let Some(b) = last.block() {
                 previous_cap = b.capacity();
-                if last.space() < bytes.len() && Self::should_realign(last, bytes.len()) {
-                    last.realign();
-                }
                 let n = last.push(bytes);
                 bytes = &bytes[n..];
             }

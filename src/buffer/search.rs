@@ -188,27 +188,26 @@ impl Queue {
         if add {
             if let Some((from, c)) = self.hinted(ptr) {
                 let left = c.len() - from.offset;
-                let to = from
-                    .abs
-                    .checked_add(n)
-                    .filter(|&to| to <= isize::MAX as usize);
-                match to {
-                    Some(to) if n < left => {
-                        // Still inside the same chunk: the hint stays as it is.
-                        ptr.pos = to as isize;
-                        ptr.pos_in_chain = from.offset + n;
-                        return Ok(());
+                // `n <= left` fits in an isize (a chunk is memory), and `pos` is not
+                // negative, so only the sum can overflow.
+                if n <= left {
+                    if let Some(to) = ptr.pos.checked_add(n as isize) {
+                        if n < left {
+                            // Still inside the same chunk: the hint stays as it is.
+                            ptr.pos = to;
+                            ptr.pos_in_chain = from.offset + n;
+                            return Ok(());
+                        }
+                        if from.chunk + 1 < self.filled {
+                            let next = Pos {
+                                abs: to as usize,
+                                chunk: from.chunk + 1,
+                                offset: 0,
+                            };
+                            *ptr = self.encode(next);
+                            return Ok(());
+                        }
                     }
-                    Some(to) if n == left && from.chunk + 1 < self.filled => {
-                        let next = Pos {
-                            abs: to,
-                            chunk: from.chunk + 1,
-                            offset: 0,
-                        };
-                        *ptr = self.encode(next);
-                        return Ok(());
-                    }
-                    _ => {}
                 }
             }
         }
@@ -282,14 +281,15 @@ impl Queue {
     /// [`Queue::find`] by the first byte, until false candidates average one in 32
     /// bytes.
     fn find_by_first_byte(&self, from: Pos, needle: &[u8]) -> Scan {
+        let first = |d: &[u8]| find_byte(needle[0], d);
+        let data_chunks = &self.chunks.as_slice()[..self.filled];
         let mut misses = 0usize;
-        let mut chunk_abs = from.abs - from.offset;
-        let mut i = from.offset;
-        for (chunk, c) in
-            (from.chunk..).zip(self.chunks.range(from.chunk.min(self.filled)..self.filled))
-        {
+        let (mut chunk, mut chunk_abs, mut i) = (from.chunk, from.abs - from.offset, from.offset);
+        while let Some(c) = data_chunks.get(chunk) {
             let data = c.data();
-            while let Some(j) = find_byte(needle[0], &data[i..]) {
+            let mut seen = false;
+            while let Some(j) = first(&data[i..]) {
+                seen = true;
                 let at = Pos {
                     abs: chunk_abs + i + j,
                     chunk,
@@ -314,7 +314,16 @@ impl Queue {
                 }
             }
             chunk_abs += data.len();
+            chunk += 1;
             i = 0;
+            if !seen {
+                // Chunks without the first byte tend to come in runs: pass over them in
+                // a loop that does nothing else.
+                let Some((at, _)) = self.find_with_from(chunk, chunk_abs, first) else {
+                    return Scan::Missing;
+                };
+                (chunk, chunk_abs, i) = (at.chunk, at.abs - at.offset, at.offset);
+            }
         }
         Scan::Missing
     }

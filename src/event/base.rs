@@ -17,9 +17,10 @@ use std::time::Duration;
 use evrs_backends::{AnyPoller, Features, Interest, Options, Readiness};
 
 use super::config::{flag, Config, DispatchLimits};
+use super::handler::{EventHandler, Handler};
 use super::heap::TimerHeap;
 use super::lists::{CallbackQueue, EventList, TimeoutQueue};
-use super::raw::{ev, list, CallbackFn, Closure, Event, EventCallback, EventCallbackFn};
+use super::raw::{ev, list, CallbackFn, Closure, Event, EventCallback, EventCallbackFn, Target};
 use super::signal::{SignalMethod, SignalReceiver};
 use super::time::{common, Tv};
 use super::{debug, notify::Notifier, watch::Watchers};
@@ -54,6 +55,17 @@ pub mod count {
     pub const ACTIVE: u32 = 1;
     pub const VIRTUAL: u32 = 2;
     pub const ADDED: u32 = 4;
+}
+
+/// What runs when a finalized event leaves its base.
+#[derive(Clone, Copy)]
+pub enum Finalizer {
+    /// `event_finalize`.
+    Program(Option<super::raw::EventFinalizeFn>),
+    /// `event_free_finalize`: the program's finalizer, then the event is freed.
+    ProgramThenFree(Option<super::raw::EventFinalizeFn>),
+    /// One of the core's handlers.
+    Handler(Handler),
 }
 
 /// How `event_del` treats a callback of the event running in another thread.
@@ -122,8 +134,8 @@ struct CommonTimeout {
 /// A heap-allocated one-shot event of `event_base_once`.
 struct OnceEvent {
     event: Event,
-    callback: Option<EventCallbackFn>,
-    arg: *mut c_void,
+    /// What runs when the event fires: the program's callback, or the loop exit.
+    action: Target,
     base: *const Base,
 }
 
@@ -386,11 +398,6 @@ impl Base {
         }
     }
 
-    /// The base's pointer as stored in events.
-    fn as_ptr(&self) -> *const Base {
-        self
-    }
-
     // ----- time -----------------------------------------------------------------
 
     fn read_clock(&self, st: &mut State) -> Tv {
@@ -573,7 +580,12 @@ impl Base {
             return Ok(());
         }
         let notifier = Notifier::new()?;
-        let mut event = new_internal_event(self, notifier.fd(), ev::READ | ev::PERSIST, on_notify);
+        let mut event = new_internal_event(
+            self,
+            notifier.fd(),
+            ev::READ | ev::PERSIST,
+            Handler::new::<DrainNotifier>(NonNull::from(self)),
+        );
         let raw = NonNull::from(&mut *event);
         // SAFETY: the boxed event lives in the state until the base is dropped.
         unsafe { self.add_nolock(st, raw, None, false) }
@@ -833,8 +845,12 @@ impl Base {
                     log::warn(format_args!("event_add: cannot receive signals: {err}"));
                     EventError::Os(err.raw_os_error().unwrap_or(0))
                 })?;
-            let mut internal =
-                new_internal_event(self, receiver.fd(), ev::READ | ev::PERSIST, on_signal_fd);
+            let mut internal = new_internal_event(
+                self,
+                receiver.fd(),
+                ev::READ | ev::PERSIST,
+                Handler::new::<DrainSignals>(NonNull::from(self)),
+            );
             internal.callback.priority = 0;
             let raw = NonNull::from(&mut *internal);
             st.signal_receiver = Some(receiver);
@@ -1211,35 +1227,40 @@ impl Base {
     }
 
     /// `event_finalize` / `event_free_finalize`: deletes the event without waiting and
-    /// queues `finalizer` to run in the loop; with `free_after`, the event (from
-    /// `event_new`) is freed after it.
+    /// queues `finalizer` to run in the loop (see [`Finalizer`]).
     ///
     /// # Safety
     /// `event` points to a live event of this base.
-    pub unsafe fn finalize(
+    pub unsafe fn finalize_with(
         &self,
         event: NonNull<Event>,
-        finalizer: Option<super::raw::EventFinalizeFn>,
-        free_after: bool,
+        finalizer: Finalizer,
     ) -> Result<(), EventError> {
         let _held = self.held();
         // SAFETY: the lock is held; the event is live.
         let st = unsafe { self.state() };
         // SAFETY: as above.
         unsafe { self.remove_everywhere(st, event) }?;
-        // SAFETY: the event is live.
-        let e = unsafe { &mut *event.as_ptr() };
-        e.callback.closure = if free_after {
-            Closure::EventFinalizeFree
-        } else {
-            Closure::EventFinalize
-        } as u8;
-        e.callback.function = CallbackFn {
-            event_finalize: finalizer,
+        let (closure, function) = match finalizer {
+            Finalizer::Program(f) => (Closure::EventFinalize, Some(f)),
+            Finalizer::ProgramThenFree(f) => (Closure::EventFinalizeFree, Some(f)),
+            Finalizer::Handler(_) => (Closure::EventFinalize, None),
         };
+        // SAFETY: the event is live; no other reference to its callback is in use.
+        let c = unsafe { &mut (*event.as_ptr()).callback };
+        c.closure = closure as u8;
+        match (finalizer, function) {
+            (Finalizer::Handler(h), _) => c.set_handler(h),
+            (_, Some(f)) => {
+                c.function = CallbackFn { event_finalize: f };
+                c.flags &= !list::HANDLER;
+            }
+            _ => {}
+        }
         // SAFETY: the event is live; the lock is held.
         unsafe { self.activate_nolock(st, event, ev::FINALIZE, 1) };
-        e.callback.flags |= list::FINALIZING;
+        // SAFETY: as above.
+        unsafe { (*event.as_ptr()).callback.flags |= list::FINALIZING };
         Ok(())
     }
 
@@ -1502,12 +1523,19 @@ impl Base {
             }
             .to_timeval_raw(),
             events: TimeoutQueue::default(),
-            // SAFETY: placeholder replaced right below, before any use.
-            timer: new_internal_event(self, -1, 0, on_common_timeout),
+            // The handler's target is set right below, once the queue has its address.
+            timer: new_internal_event(
+                self,
+                -1,
+                0,
+                Handler::new::<ExpireCommonTimeouts>(NonNull::dangling()),
+            ),
         });
-        let queue_ptr: *mut CommonTimeout = &mut *queue;
-        queue.timer.callback.arg = queue_ptr.cast();
-        queue.timer.callback.priority = 0;
+        let queue_ptr = NonNull::from(&mut *queue);
+        queue
+            .timer
+            .callback
+            .set_handler(Handler::new::<ExpireCommonTimeouts>(queue_ptr));
         st.common_timeouts.push(queue);
         st.common_timeouts
             .last()
@@ -1589,33 +1617,45 @@ impl Base {
         arg: *mut c_void,
         timeout: Option<Tv>,
     ) -> Result<(), EventError> {
+        let action = Target::Program(CallbackFn { event: callback }, arg);
+        self.once_target(fd, events, action, timeout)
+    }
+
+    fn once_target(
+        &self,
+        fd: RawFd,
+        events: c_short,
+        action: Target,
+        timeout: Option<Tv>,
+    ) -> Result<(), EventError> {
         if events & (ev::SIGNAL | ev::PERSIST) != 0 {
             return Err(EventError::Invalid);
         }
-        let mut once = Box::new(OnceEvent {
-            // SAFETY: replaced by `assign` right below.
-            event: zeroed_event(),
-            callback,
-            arg,
-            base: self,
-        });
-        let once_ptr: *mut OnceEvent = &mut *once;
         let io = events & (ev::READ | ev::WRITE | ev::CLOSED);
-        let kind = if io != 0 { io } else { 0 };
-        assign(
-            &mut once.event,
-            Some(self),
-            fd,
-            kind,
-            Some(on_once),
-            once_ptr.cast(),
-        )?;
+        let raw = Box::into_raw(Box::new(OnceEvent {
+            event: zeroed_event(),
+            action,
+            base: self,
+        }));
+        // SAFETY: `raw` is a live box until `RunOnce` or base teardown frees it; the
+        // event is its own field.
+        let (event, once) = unsafe {
+            (
+                NonNull::from(&mut (*raw).event),
+                NonNull::new_unchecked(raw),
+            )
+        };
+        // SAFETY: the event's memory is live and not added.
+        if let Err(e) =
+            unsafe { super::assign_handler(event, self, fd, io, Handler::new::<RunOnce>(once)) }
+        {
+            // SAFETY: `raw` came from Box::into_raw and was not queued.
+            drop(unsafe { Box::from_raw(raw) });
+            return Err(e);
+        }
         let _held = self.held();
         // SAFETY: the lock is held.
         let st = unsafe { self.state() };
-        let raw = Box::into_raw(once);
-        // SAFETY: `raw` is a live box until `on_once` or base teardown frees it.
-        let event = unsafe { NonNull::from(&mut (*raw).event) };
         let immediate = io == 0 && timeout.is_none_or(|t| t == Tv::ZERO);
         let result = if immediate {
             // SAFETY: the event is live; the lock is held.
@@ -1641,13 +1681,8 @@ impl Base {
     /// `event_base_loopexit`: ends the loop after `timeout` (after the current round of
     /// callbacks when None).
     pub fn loopexit(&self, timeout: Option<Tv>) -> Result<(), EventError> {
-        self.once(
-            -1,
-            ev::TIMEOUT,
-            Some(on_loopexit),
-            self.as_ptr() as *mut c_void,
-            timeout,
-        )
+        let exit = Target::Handler(Handler::new::<ExitLoop>(NonNull::from(self)));
+        self.once_target(-1, ev::TIMEOUT, exit, timeout)
     }
 
     /// `event_base_loopbreak`.
@@ -1884,15 +1919,11 @@ impl Base {
             // SAFETY: the event is live and single-threaded.
             let _ = unsafe { self.remove_everywhere(st, event) };
         }
-        // SAFETY: event closures store an event callback.
-        let (function, arg) = (unsafe { e.callback.function.event }, e.callback.arg);
+        let target = e.callback.target();
         st.current = event.as_ptr().cast();
         st.ran_directly = true;
-        if let Some(f) = function {
-            // SAFETY: calling the program's callback as libevent does; no borrow of
-            // the state or the event is used after it.
-            unsafe { f(fd, res, arg) };
-        }
+        // No borrow of the state or the event is used after this.
+        run_event_target(target, fd, res);
         // SAFETY: single-threaded base; the callback's borrows ended.
         let st = unsafe { self.state() };
         st.current = ptr::null_mut();
@@ -1998,23 +2029,12 @@ impl Base {
                     let interval = unsafe { e.kind.extra.persist_timeout };
                     let rearm = closure == Closure::Persist
                         && (interval.tv_sec != 0 || interval.tv_usec != 0);
-                    // SAFETY: event closures store an event callback.
-                    let (function, fd, res, arg) = (
-                        unsafe { e.callback.function.event },
-                        e.fd,
-                        e.res,
-                        e.callback.arg,
-                    );
+                    let (target, fd, res) = (e.callback.target(), e.fd, e.res);
                     if rearm {
                         // SAFETY: the event is live; the lock is held.
                         unsafe { self.rearm_persist_timeout(st, event) };
                     }
-                    self.unlocked(|| {
-                        if let Some(f) = function {
-                            // SAFETY: calling the program's callback as libevent does.
-                            unsafe { f(fd, res, arg) };
-                        }
-                    });
+                    self.unlocked(|| run_event_target(target, fd, res));
                     false
                 }
                 // SAFETY: the callback is live (it was queued) and the lock is held.
@@ -2067,23 +2087,16 @@ impl Base {
                     // SAFETY: the event is live; the lock is held.
                     unsafe { self.rearm_persist_timeout(st, event) };
                 }
-                let (fd, res) = (e.fd, e.res);
-                // SAFETY: event closures store an event callback.
-                let function = unsafe { c.function.event };
-                self.unlocked(|| {
-                    if let Some(f) = function {
-                        // SAFETY: calling the program's callback as libevent does.
-                        unsafe { f(fd, res, arg) };
-                    }
-                });
+                let (fd, res, target) = (e.fd, e.res, c.target());
+                self.unlocked(|| run_event_target(target, fd, res));
                 false
             }
             Closure::Signal => {
                 // SAFETY: signal closures belong to events.
                 let e = unsafe { &*event.as_ptr() };
-                let (fd, res) = (e.fd, e.res);
-                // SAFETY: signal events store an event callback and their call count.
-                let (function, initial) = unsafe { (c.function.event, e.kind.extra.signal.ncalls) };
+                let (fd, res, target) = (e.fd, e.res, c.target());
+                // SAFETY: signal events keep their call count in this member.
+                let initial = unsafe { e.kind.extra.signal.ncalls };
                 // The remaining count lives here; the event points at it (`pncalls`) so
                 // that `event_del` can set it to 0. It is only accessed through `counter`.
                 let mut remaining = initial;
@@ -2105,12 +2118,7 @@ impl Base {
                         calls.ncalls = left;
                         calls.pncalls = if left > 0 { counter } else { ptr::null_mut() };
                     }
-                    self.unlocked(|| {
-                        if let Some(f) = function {
-                            // SAFETY: calling the program's callback as libevent does.
-                            unsafe { f(fd, res, arg) };
-                        }
-                    });
+                    self.unlocked(|| run_event_target(target, fd, res));
                     // SAFETY: the lock is held again.
                     if unsafe { self.state() }.got_break {
                         return true;
@@ -2119,13 +2127,16 @@ impl Base {
                 false
             }
             Closure::SelfCallback => {
-                // SAFETY: self closures store a self callback.
-                let function = unsafe { c.function.self_cb };
-                self.unlocked(|| {
-                    if let Some(f) = function {
-                        // SAFETY: calling the registered function as libevent does.
-                        unsafe { f(cb.as_ptr(), arg) };
+                let target = c.target();
+                self.unlocked(|| match target {
+                    // SAFETY: self closures store a self callback.
+                    Target::Program(f, arg) => {
+                        if let Some(f) = unsafe { f.self_cb } {
+                            // SAFETY: calling the registered function as libevent does.
+                            unsafe { f(cb.as_ptr(), arg) };
+                        }
                     }
+                    Target::Handler(h) => h.call(-1, 0),
                 });
                 false
             }
@@ -2142,13 +2153,18 @@ impl Base {
                 false
             }
             Closure::EventFinalize | Closure::EventFinalizeFree => {
-                // SAFETY: event finalizers store an event finalizer.
-                let function = unsafe { c.function.event_finalize };
+                let target = c.target();
                 debug::note_teardown(event);
                 self.unlocked(|| {
-                    if let Some(f) = function {
-                        // SAFETY: calling the program's finalizer.
-                        unsafe { f(event.as_ptr(), arg) };
+                    match target {
+                        // SAFETY: event finalizers store an event finalizer.
+                        Target::Program(f, arg) => {
+                            if let Some(f) = unsafe { f.event_finalize } {
+                                // SAFETY: calling the program's finalizer.
+                                unsafe { f(event.as_ptr(), arg) };
+                            }
+                        }
+                        Target::Handler(h) => h.call(-1, ev::FINALIZE),
                     }
                     if closure == Closure::EventFinalizeFree {
                         // SAFETY: finalize-free events were allocated by `event_new`.
@@ -2408,6 +2424,21 @@ impl Tv {
     }
 }
 
+/// Calls what an event runs: the program's callback, or a core handler.
+#[inline(always)]
+fn run_event_target(target: Target, fd: RawFd, res: c_short) {
+    match target {
+        // SAFETY: event closures store an event callback.
+        Target::Program(f, arg) => {
+            if let Some(f) = unsafe { f.event } {
+                // SAFETY: calling the program's callback as libevent does.
+                unsafe { f(fd, res, arg) };
+            }
+        }
+        Target::Handler(h) => h.call(fd, res),
+    }
+}
+
 /// `EV_READ`, `EV_WRITE` and `EV_CLOSED` for what a poller reported (the same bits).
 #[inline]
 fn readiness_to_events(readiness: Readiness) -> c_short {
@@ -2479,21 +2510,10 @@ pub fn assign(
 }
 
 /// A boxed internal event of `base` (not counted, not visible to the program).
-fn new_internal_event(
-    base: &Base,
-    fd: RawFd,
-    events: c_short,
-    callback: EventCallbackFn,
-) -> Box<Event> {
+fn new_internal_event(base: &Base, fd: RawFd, events: c_short, handler: Handler) -> Box<Event> {
     let mut event = Box::new(zeroed_event());
-    let _ = assign(
-        &mut event,
-        None,
-        fd,
-        events,
-        Some(callback),
-        base as *const Base as *mut c_void,
-    );
+    let _ = assign(&mut event, None, fd, events, None, ptr::null_mut());
+    event.callback.set_handler(handler);
     event.base = base;
     event.callback.flags |= list::INTERNAL;
     event.callback.priority = 0;
@@ -2514,77 +2534,93 @@ pub fn new_event() -> NonNull<Event> {
     NonNull::from(Box::leak(Box::new(zeroed_event())))
 }
 
-/// Recovers the base from an internal callback's argument.
-///
-/// # Safety
-/// `arg` is the base pointer stored by `new_internal_event`, and the base is alive.
-unsafe fn base_from_arg<'a>(arg: *mut c_void) -> &'a Base {
-    // SAFETY: guaranteed by the caller.
-    unsafe { &*(arg as *const Base) }
-}
+/// The wake-up event: consumes the wake-ups.
+struct DrainNotifier;
 
-unsafe extern "C" fn on_notify(_fd: RawFd, _what: c_short, arg: *mut c_void) {
-    // SAFETY: internal events carry their base, which outlives them.
-    let base = unsafe { base_from_arg(arg) };
-    let _held = base.held();
-    // SAFETY: the lock is held.
-    let st = unsafe { base.state() };
-    if let Some(n) = &st.notifier {
-        n.drain();
-    }
-    st.notify_pending = false;
-}
-
-unsafe extern "C" fn on_signal_fd(_fd: RawFd, _what: c_short, arg: *mut c_void) {
-    // SAFETY: internal events carry their base, which outlives them.
-    let base = unsafe { base_from_arg(arg) };
-    let _held = base.held();
-    // SAFETY: the lock is held.
-    let st = unsafe { base.state() };
-    let mut arrived: Vec<(i32, u32)> = Vec::new();
-    if let Some(receiver) = st.signal_receiver.as_mut() {
-        receiver.drain(|signo, count| arrived.push((signo, count)));
-    }
-    for (signo, count) in arrived {
-        // SAFETY: the lock is held.
-        unsafe { base.activate_signal_nolock(st, signo, count) };
-    }
-}
-
-unsafe extern "C" fn on_common_timeout(_fd: RawFd, _what: c_short, arg: *mut c_void) {
-    // SAFETY: the queue's timer carries its queue, which lives with the base; the
-    // timer's event records the base.
-    let queue = arg as *mut CommonTimeout;
-    // SAFETY: as above.
-    let base = unsafe { &*(*queue).timer.base };
-    base.expire_common_timeouts(queue);
-}
-
-unsafe extern "C" fn on_once(fd: RawFd, what: c_short, arg: *mut c_void) {
-    let once = arg as *mut OnceEvent;
-    // SAFETY: `arg` is the OnceEvent box made by `Base::once`, freed only here or at
-    // base teardown (which cannot run while its loop runs this callback).
-    let (callback, user_arg, base) = unsafe { ((*once).callback, (*once).arg, &*(*once).base) };
-    {
+impl EventHandler for DrainNotifier {
+    type Target = Base;
+    fn run(base: NonNull<Base>, _fd: RawFd, _what: c_short) {
+        // SAFETY: internal events live inside their base, so the base is alive.
+        let base = unsafe { base.as_ref() };
         let _held = base.held();
         // SAFETY: the lock is held.
         let st = unsafe { base.state() };
-        st.once_events.retain(|&o| o != once);
-    }
-    // SAFETY: removed from the base's list, so this is the only owner now.
-    drop(unsafe { Box::from_raw(once) });
-    if let Some(f) = callback {
-        // SAFETY: calling the program's callback as libevent does.
-        unsafe { f(fd, what, user_arg) };
+        if let Some(n) = &st.notifier {
+            n.drain();
+        }
+        st.notify_pending = false;
     }
 }
 
-unsafe extern "C" fn on_loopexit(_fd: RawFd, _what: c_short, arg: *mut c_void) {
-    // SAFETY: loopexit passes the base, which outlives its events.
-    let base = unsafe { base_from_arg(arg) };
-    let _held = base.held();
-    // SAFETY: the lock is held.
-    unsafe { base.state() }.got_exit = true;
+/// The signal source's event: activates the events of the signals that arrived.
+struct DrainSignals;
+
+impl EventHandler for DrainSignals {
+    type Target = Base;
+    fn run(base: NonNull<Base>, _fd: RawFd, _what: c_short) {
+        // SAFETY: internal events live inside their base, so the base is alive.
+        let base = unsafe { base.as_ref() };
+        let _held = base.held();
+        // SAFETY: the lock is held.
+        let st = unsafe { base.state() };
+        let mut arrived: Vec<(i32, u32)> = Vec::new();
+        if let Some(receiver) = st.signal_receiver.as_mut() {
+            receiver.drain(|signo, count| arrived.push((signo, count)));
+        }
+        for (signo, count) in arrived {
+            // SAFETY: the lock is held.
+            unsafe { base.activate_signal_nolock(st, signo, count) };
+        }
+    }
+}
+
+/// A common-timeout queue's timer: expires the queue's due events.
+struct ExpireCommonTimeouts;
+
+impl EventHandler for ExpireCommonTimeouts {
+    type Target = CommonTimeout;
+    fn run(queue: NonNull<CommonTimeout>, _fd: RawFd, _what: c_short) {
+        // SAFETY: the queue lives with the base, as long as its timer; the timer's
+        // event records the base.
+        let base = unsafe { &*(*queue.as_ptr()).timer.base };
+        base.expire_common_timeouts(queue.as_ptr());
+    }
+}
+
+/// An `event_base_once` event: releases itself, then runs what it was made for.
+struct RunOnce;
+
+impl EventHandler for RunOnce {
+    type Target = OnceEvent;
+    fn run(once: NonNull<OnceEvent>, fd: RawFd, what: c_short) {
+        let once = once.as_ptr();
+        // SAFETY: `once` is the box made by `Base::once`, freed only here or at base
+        // teardown (which cannot run while its loop runs this handler).
+        let (action, base) = unsafe { ((*once).action, &*(*once).base) };
+        {
+            let _held = base.held();
+            // SAFETY: the lock is held.
+            let st = unsafe { base.state() };
+            st.once_events.retain(|&o| o != once);
+        }
+        // SAFETY: removed from the base's list, so this is the only owner now.
+        drop(unsafe { Box::from_raw(once) });
+        run_event_target(action, fd, what);
+    }
+}
+
+/// `event_base_loopexit`'s timer.
+struct ExitLoop;
+
+impl EventHandler for ExitLoop {
+    type Target = Base;
+    fn run(base: NonNull<Base>, _fd: RawFd, _what: c_short) {
+        // SAFETY: the base outlives its events.
+        let base = unsafe { base.as_ref() };
+        let _held = base.held();
+        // SAFETY: the lock is held.
+        unsafe { base.state() }.got_exit = true;
+    }
 }
 
 // Pollers report readiness with libevent's own bit values.

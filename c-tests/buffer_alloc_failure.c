@@ -1,9 +1,14 @@
 /* Running out of memory is reported, never fatal: with a malloc that fails,
- * evbuffer_new, bufferevent_socket_new, evconnlistener_new and
- * bufferevent_rate_limit_group_new return NULL, bufferevent_pair_new -1, an
- * evbuffer_add that needs a new block -1 (adding nothing), evbuffer_readln NULL
- * (leaving the line in place), evbuffer_add_cb NULL and evbuffer_setcb -1; once
- * malloc works again everything goes on. */
+ * evbuffer_new, bufferevent_socket_new, evconnlistener_new,
+ * bufferevent_rate_limit_group_new, ev_token_bucket_cfg_new and
+ * evbuffer_file_segment_new return NULL, bufferevent_pair_new -1, an evbuffer_add
+ * that needs a new block -1 (adding nothing), evbuffer_readln NULL (leaving the line
+ * in place), evbuffer_add_cb NULL, evbuffer_setcb -1, evbuffer_add_reference and
+ * evbuffer_add_file -1 (the memory's cleanup is not called, the descriptor stays
+ * open) and evbuffer_add_file_segment -1 (giving up the caller's reference, as
+ * libevent does on any failure); evbuffer_add_buffer_reference adds nothing, and
+ * evbuffer_defer_callbacks needs no memory. Once malloc works again everything goes
+ * on. */
 #include <event2/buffer.h>
 #include <event2/buffer_compat.h>
 #include <event2/bufferevent.h>
@@ -15,6 +20,7 @@
 #include <event2/event.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +46,136 @@ static void legacy_cb(struct evbuffer *buf, size_t old_len, size_t new_len, void
 	(void)old_len;
 	(void)new_len;
 	++*(int *)arg;
+}
+
+static void count_cleanup(const void *data, size_t len, void *arg)
+{
+	(void)data;
+	(void)len;
+	++*(int *)arg;
+}
+
+static void count_segment_cleanup(struct evbuffer_file_segment const *seg, int flags,
+    void *arg)
+{
+	(void)seg;
+	(void)flags;
+	++*(int *)arg;
+}
+
+static void failing_mem(void)
+{
+	event_set_mem_functions(failing_malloc, realloc, free);
+}
+
+static void working_mem(void)
+{
+	event_set_mem_functions(malloc, realloc, free);
+}
+
+static void test_references(void)
+{
+	struct evbuffer *src = evbuffer_new(), *dst = evbuffer_new();
+	static const char lent[] = "lent memory";
+	char out[64];
+	int cleanups = 0, r;
+
+	REQUIRE(src != NULL && dst != NULL);
+	CHECK_INT_EQ(evbuffer_add(src, "shared", 6), 0);
+	CHECK_INT_EQ(evbuffer_add(dst, "dst:", 4), 0);
+
+	failing_mem();
+	CHECK_INT_EQ(evbuffer_add_reference(dst, lent, sizeof(lent) - 1, count_cleanup,
+	    &cleanups), -1);
+	r = evbuffer_add_buffer_reference(dst, src);
+	working_mem();
+	/* libevent only logs that it cannot make the view and answers 0; evrs says -1. */
+#if LIBEVENT_VERSION_NUMBER >= 0x02020000
+	CHECK_INT_EQ(r, -1);
+#else
+	CHECK_INT_EQ(r, 0);
+#endif
+	CHECK_INT_EQ(cleanups, 0);
+	CHECK_UINT_EQ(evbuffer_get_length(dst), 4);
+	CHECK_UINT_EQ(evbuffer_get_length(src), 6);
+
+	/* Both buffers go on as before: the source still takes appends. */
+	CHECK_INT_EQ(evbuffer_add(src, "!", 1), 0);
+	CHECK_INT_EQ(evbuffer_add_buffer_reference(dst, src), 0);
+	CHECK_INT_EQ(evbuffer_add_reference(dst, lent, sizeof(lent) - 1, count_cleanup,
+	    &cleanups), 0);
+	CHECK_INT_EQ(evbuffer_remove(dst, out, sizeof(out)), 4 + 7 + 11);
+	CHECK_MEM_EQ(out, "dst:shared!lent memory", 22);
+	CHECK_INT_EQ(cleanups, 1);
+	CHECK_INT_EQ(evbuffer_remove(src, out, sizeof(out)), 7);
+	CHECK_MEM_EQ(out, "shared!", 7);
+	evbuffer_free(src);
+	evbuffer_free(dst);
+}
+
+/* A new descriptor on an unlinked temporary file holding "file data". */
+static int make_file(void)
+{
+	char name[] = "/tmp/evrs_alloc_failure_XXXXXX";
+	int fd = mkstemp(name);
+
+	REQUIRE(fd >= 0);
+	unlink(name);
+	REQUIRE(write(fd, "file data", 9) == 9);
+	return fd;
+}
+
+static void test_file_segments(void)
+{
+	struct evbuffer *buf = evbuffer_new();
+	struct evbuffer_file_segment *seg;
+	int fd = make_file(), cleanups = 0;
+	char out[32];
+
+	REQUIRE(buf != NULL);
+	failing_mem();
+	CHECK(evbuffer_file_segment_new(fd, 0, -1, EVBUF_FS_CLOSE_ON_FREE) == NULL);
+	CHECK_INT_EQ(evbuffer_add_file(buf, fd, 0, -1), -1);
+	working_mem();
+	/* Nothing took the descriptor. */
+	CHECK(fcntl(fd, F_GETFD) != -1);
+	CHECK_UINT_EQ(evbuffer_get_length(buf), 0);
+
+	seg = evbuffer_file_segment_new(fd, 0, -1, EVBUF_FS_CLOSE_ON_FREE);
+	REQUIRE(seg != NULL);
+	evbuffer_file_segment_add_cleanup_cb(seg, count_segment_cleanup, &cleanups);
+	CHECK_INT_EQ(evbuffer_add_file_segment(buf, seg, 0, 4), 0);
+	failing_mem();
+	/* Refused: the buffer is unchanged and the call took the caller's reference. */
+	CHECK_INT_EQ(evbuffer_add_file_segment(buf, seg, 4, 5), -1);
+	working_mem();
+	CHECK_UINT_EQ(evbuffer_get_length(buf), 4);
+	CHECK_INT_EQ(cleanups, 0);
+	CHECK_INT_EQ(evbuffer_remove(buf, out, sizeof(out)), 4);
+	CHECK_MEM_EQ(out, "file", 4);
+	/* The buffer held the last reference. */
+	CHECK_INT_EQ(cleanups, 1);
+	CHECK(fcntl(fd, F_GETFD) == -1);
+	evbuffer_free(buf);
+}
+
+static void test_deferred_callbacks(void)
+{
+	struct event_base *base = event_base_new();
+	struct evbuffer *buf = evbuffer_new();
+	int calls = 0;
+
+	REQUIRE(base != NULL && buf != NULL);
+	REQUIRE(evbuffer_add_cb(buf, count_cb, &calls) != NULL);
+	failing_mem();
+	CHECK_INT_EQ(evbuffer_defer_callbacks(buf, base), 0);
+	working_mem();
+	CHECK_INT_EQ(evbuffer_add(buf, "x", 1), 0);
+	CHECK_INT_EQ(calls, 0);
+	CHECK(event_base_loop(base, EVLOOP_NONBLOCK) >= 0);
+	CHECK_INT_EQ(calls, 1);
+	evbuffer_free(buf);
+	event_base_free(base);
 }
 
 int main(void)
@@ -72,6 +208,7 @@ int main(void)
 	CHECK_INT_EQ(bufferevent_pair_new(base, 0, pair), -1);
 	CHECK(evconnlistener_new(base, NULL, NULL, 0, -1, lfd) == NULL);
 	CHECK(bufferevent_rate_limit_group_new(base, cfg) == NULL);
+	CHECK(ev_token_bucket_cfg_new(10, 10, 10, 10, NULL) == NULL);
 	CHECK_INT_EQ(evbuffer_add(buf, big, sizeof(big)), -1);
 	CHECK_UINT_EQ(evbuffer_get_length(buf), 8);
 	CHECK(evbuffer_readln(buf, &n, EVBUFFER_EOL_LF) == NULL);
@@ -95,5 +232,9 @@ int main(void)
 	ev_token_bucket_cfg_free(cfg);
 	close(lfd);
 	event_base_free(base);
+
+	test_references();
+	test_file_segments();
+	test_deferred_callbacks();
 	return check_report();
 }

@@ -6,9 +6,10 @@ use std::ptr::{self, NonNull};
 use std::sync::Arc;
 
 use evrs::buffer::{
-    Backing, BufferPtr, CallbackEntry, CallbackInfo, EolStyle, Evbuffer, FileSegment,
+    share_backing, Backing, BufferPtr, CallbackEntry, CallbackInfo, EolStyle, Evbuffer, FileSegment,
 };
 use evrs::thread::Lock;
+use evrs::util::shared::Shared;
 
 use crate::bufferevent::bufferevent;
 use crate::event::event_base;
@@ -537,12 +538,18 @@ pub unsafe extern "C" fn evbuffer_add_reference(
         }
         with(outbuf, -1, |b| {
             status(b.add_shared(0, datlen, || {
-                Some(Arc::new(LentMemory {
+                let lent = LentMemory {
                     data: data.cast(),
                     len: datlen,
                     cleanup: cleanupfn,
                     extra: cleanupfn_arg,
-                }) as Arc<dyn Backing>)
+                };
+                share_backing(lent)
+                    .map_err(|mut refused| {
+                        // A failed call does not run the cleanup, as in libevent.
+                        refused.cleanup = None;
+                    })
+                    .ok()
             }))
         })
     })
@@ -560,23 +567,21 @@ pub unsafe extern "C" fn evbuffer_file_segment_new(
     flags: c_uint,
 ) -> *mut evbuffer_file_segment {
     ffi_boundary!("evbuffer_file_segment_new", {
-        match FileSegment::new(fd, offset, length, flags) {
-            Some(seg) => Arc::into_raw(Arc::new(seg)).cast_mut(),
-            None => ptr::null_mut(),
-        }
+        FileSegment::new(fd, offset, length, flags)
+            .map_or(ptr::null_mut(), |seg| Shared::into_raw(seg).cast_mut())
     })
 }
 
-/// The program's handle to a segment, as an `Arc` it still owns.
+/// The program's handle to a segment, as a reference it still owns.
 ///
 /// # Safety
 /// `seg` is a live handle from `evbuffer_file_segment_new`.
 unsafe fn segment_handle(
     seg: *const evbuffer_file_segment,
-) -> std::mem::ManuallyDrop<Arc<FileSegment>> {
-    // SAFETY: the handle is a counted reference from `Arc::into_raw`; ManuallyDrop
+) -> std::mem::ManuallyDrop<Shared<FileSegment>> {
+    // SAFETY: the handle is a counted reference from `Shared::into_raw`; ManuallyDrop
     // keeps the count unchanged.
-    std::mem::ManuallyDrop::new(unsafe { Arc::from_raw(seg) })
+    std::mem::ManuallyDrop::new(unsafe { Shared::from_raw(seg) })
 }
 
 /// # Safety
@@ -586,7 +591,7 @@ pub unsafe extern "C" fn evbuffer_file_segment_free(seg: *mut evbuffer_file_segm
     ffi_boundary!("evbuffer_file_segment_free", {
         if !seg.is_null() {
             // SAFETY: the program gives up its counted reference.
-            drop(unsafe { Arc::from_raw(seg.cast_const()) });
+            drop(unsafe { Shared::from_raw(seg.cast_const()) });
         }
     })
 }

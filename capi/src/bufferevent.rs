@@ -4,7 +4,6 @@
 
 use std::ffi::{c_char, c_int, c_short, c_void};
 use std::ptr::{self, NonNull};
-use std::sync::Arc;
 
 use evrs::bufferevent::ratelim::{RateLimitGroup, TokenBucketCfg};
 use evrs::bufferevent::{
@@ -12,6 +11,7 @@ use evrs::bufferevent::{
 };
 use evrs::event::Tv;
 use evrs::util::resolve::Hints;
+use evrs::util::shared::Shared;
 
 use crate::buffer::evbuffer;
 use crate::event::{base_or_current, event_base};
@@ -736,9 +736,8 @@ pub unsafe extern "C" fn ev_token_bucket_cfg_new(
             usec: tv.tv_usec,
         });
         TokenBucketCfg::new(read_rate, read_burst, write_rate, write_burst, tick)
-            .map_or(ptr::null_mut(), |cfg| {
-                Arc::into_raw(Arc::new(cfg)).cast_mut()
-            })
+            .and_then(|cfg| Shared::try_new(cfg).ok())
+            .map_or(ptr::null_mut(), |cfg| Shared::into_raw(cfg).cast_mut())
     })
 }
 
@@ -746,15 +745,14 @@ pub unsafe extern "C" fn ev_token_bucket_cfg_new(
 ///
 /// # Safety
 /// `cfg` is NULL or came from `ev_token_bucket_cfg_new` and was not freed.
-unsafe fn shared_cfg(cfg: *const ev_token_bucket_cfg) -> Option<Arc<TokenBucketCfg>> {
+unsafe fn shared_cfg(cfg: *const ev_token_bucket_cfg) -> Option<Shared<TokenBucketCfg>> {
     if cfg.is_null() {
         return None;
     }
-    // SAFETY: from Arc::into_raw in `ev_token_bucket_cfg_new`, still counted.
-    unsafe {
-        Arc::increment_strong_count(cfg);
-        Some(Arc::from_raw(cfg))
-    }
+    // SAFETY: from Shared::into_raw in `ev_token_bucket_cfg_new`, still counted by the
+    // program's handle, which ManuallyDrop leaves alone.
+    let handle = std::mem::ManuallyDrop::new(unsafe { Shared::from_raw(cfg) });
+    Some(Shared::clone(&handle))
 }
 
 /// # Safety
@@ -765,7 +763,7 @@ pub unsafe extern "C" fn ev_token_bucket_cfg_free(cfg: *mut ev_token_bucket_cfg)
     ffi_boundary!("ev_token_bucket_cfg_free", {
         if !cfg.is_null() {
             // SAFETY: the program's handle from `ev_token_bucket_cfg_new`, given up here.
-            drop(unsafe { Arc::from_raw(cfg.cast_const()) });
+            drop(unsafe { Shared::from_raw(cfg.cast_const()) });
         }
     })
 }
@@ -793,7 +791,7 @@ pub unsafe extern "C" fn bufferevent_get_token_bucket_cfg(
     ffi_boundary!("bufferevent_get_token_bucket_cfg", unsafe {
         live(bev)
             .and_then(Bufferevent::token_bucket_cfg)
-            .map_or(ptr::null(), |cfg| Arc::as_ptr(&cfg))
+            .map_or(ptr::null(), |cfg| Shared::as_ptr(&cfg))
     })
 }
 

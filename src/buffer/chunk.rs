@@ -4,11 +4,12 @@
 use std::alloc::{self, Layout};
 use std::os::fd::RawFd;
 use std::ptr::NonNull;
-use std::sync::Arc;
+
+use crate::util::shared::{Counted, Shared};
 
 /// Memory an evbuffer reads from but never writes to or frees itself.
 ///
-/// Dropping the last `Arc` of a backing is when its owner is told the memory is no
+/// Dropping the last [`Shared`] reference to a backing is when its owner is told the memory is no
 /// longer used (the cleanup callback of `evbuffer_add_reference`, for example).
 pub trait Backing: Send + Sync {
     /// All the bytes; chunks refer to a range of them.
@@ -22,6 +23,13 @@ pub trait Backing: Send + Sync {
     fn sendfile_source(&self) -> Option<(RawFd, u64)> {
         None
     }
+}
+
+/// `backing` counted as shared memory that buffers can hold, or `backing` back when
+/// memory runs out (the caller decides whether its owner is told).
+pub fn share_backing<B: Backing + 'static>(backing: B) -> Result<Shared<dyn Backing>, B> {
+    let block: Box<Counted<dyn Backing>> = Counted::try_boxed(backing)?;
+    Ok(Shared::from_box(block))
 }
 
 /// An owned, uninitialised-at-birth block of memory.
@@ -90,7 +98,7 @@ impl Backing for SharedBlock {
 
 pub(super) enum Store {
     Owned(Block),
-    Shared(Arc<dyn Backing>),
+    Shared(Shared<dyn Backing>),
 }
 
 /// Chunk flags.
@@ -120,7 +128,12 @@ impl Chunk {
         }
     }
 
-    pub(super) fn shared(backing: Arc<dyn Backing>, start: usize, end: usize, kind: u8) -> Chunk {
+    pub(super) fn shared(
+        backing: Shared<dyn Backing>,
+        start: usize,
+        end: usize,
+        kind: u8,
+    ) -> Chunk {
         Chunk {
             store: Store::Shared(backing),
             start,
@@ -220,34 +233,27 @@ impl Chunk {
         self.end = 0;
     }
 
-    /// Turns an owned block into shared storage so that another buffer can refer to it;
-    /// returns the shared store.
-    pub(super) fn share(&mut self) -> Arc<dyn Backing> {
-        match &mut self.store {
-            Store::Shared(s) => Arc::clone(s),
-            Store::Owned(_) => {
-                let Store::Owned(block) =
-                    std::mem::replace(&mut self.store, Store::Shared(Arc::new(EmptyBacking)))
-                else {
-                    unreachable!()
-                };
-                let shared: Arc<dyn Backing> = Arc::new(SharedBlock {
-                    block,
-                    written: self.end,
-                });
-                self.store = Store::Shared(Arc::clone(&shared));
-                shared
+    /// Turns an owned block into shared storage so that other buffers can refer to it;
+    /// false (and the chunk unchanged) when memory runs out.
+    pub(super) fn share(&mut self) -> bool {
+        if matches!(self.store, Store::Shared(_)) {
+            return true;
+        }
+        let Store::Owned(block) = std::mem::replace(&mut self.store, Store::Owned(Block::none()))
+        else {
+            unreachable!()
+        };
+        let written = self.end;
+        match share_backing(SharedBlock { block, written }) {
+            Ok(shared) => {
+                self.store = Store::Shared(shared);
+                true
+            }
+            Err(unshared) => {
+                self.store = Store::Owned(unshared.block);
+                false
             }
         }
-    }
-}
-
-/// A placeholder while a store is being replaced.
-struct EmptyBacking;
-
-impl Backing for EmptyBacking {
-    fn bytes(&self) -> &[u8] {
-        &[]
     }
 }
 

@@ -5,8 +5,9 @@ use std::os::fd::RawFd;
 use std::ptr::NonNull;
 use std::sync::{Mutex, OnceLock};
 
-use super::chunk::Backing;
+use super::chunk::{share_backing, Backing};
 use crate::log;
+use crate::util::shared::Shared;
 
 /// `EVBUF_FS_*` flags.
 pub mod fs_flag {
@@ -63,7 +64,8 @@ impl Drop for Contents {
 pub type SegmentCleanup = Box<dyn FnOnce(&FileSegment, u32) + Send>;
 
 /// A range of a file. Shared between the program's handle and the buffers holding
-/// it through `Arc`; the last one to let go unmaps, closes and calls the cleanup.
+/// it (each through a [`SegmentView`]); the last one to let go unmaps, closes and calls
+/// the cleanup.
 pub struct FileSegment {
     fd: RawFd,
     offset: u64,
@@ -76,8 +78,9 @@ pub struct FileSegment {
 
 impl FileSegment {
     /// `evbuffer_file_segment_new`: `length` -1 means up to the end of the file.
-    /// None for a negative or oversized range, or when the data cannot be read.
-    pub fn new(fd: RawFd, offset: i64, length: i64, flags: u32) -> Option<FileSegment> {
+    /// None for a negative or oversized range, when the data cannot be read, or when
+    /// memory runs out; the descriptor is then left open, as libevent leaves it.
+    pub fn new(fd: RawFd, offset: i64, length: i64, flags: u32) -> Option<Shared<FileSegment>> {
         let length = if length == -1 {
             // SAFETY: `st` is a plain struct fstat fills in.
             let mut st: libc::stat = unsafe { std::mem::zeroed() };
@@ -105,10 +108,16 @@ impl FileSegment {
             contents: OnceLock::new(),
             cleanup: Mutex::new(None),
         };
-        if !segment.can_sendfile {
-            segment.materialize()?;
+        if !segment.can_sendfile && segment.materialize().is_none() {
+            segment.abandon();
+            return None;
         }
-        Some(segment)
+        Shared::try_new(segment).map_err(FileSegment::abandon).ok()
+    }
+
+    /// Drops a segment that was never handed out, leaving its descriptor open.
+    fn abandon(mut self) {
+        self.flags &= !fs_flag::CLOSE_ON_FREE;
     }
 
     pub fn len(&self) -> usize {
@@ -227,6 +236,31 @@ impl Backing for FileSegment {
 
     fn sendfile_source(&self) -> Option<(RawFd, u64)> {
         self.can_sendfile.then_some((self.fd, self.offset))
+    }
+}
+
+/// What a buffer holds of a segment: one more reference to it, in a block of its own
+/// so that it can be counted as any other shared memory (`Shared<dyn Backing>`).
+pub(super) struct SegmentView(Shared<FileSegment>);
+
+impl SegmentView {
+    /// None when memory runs out.
+    pub(super) fn try_new(segment: &Shared<FileSegment>) -> Option<Shared<dyn Backing>> {
+        share_backing(SegmentView(segment.clone())).ok()
+    }
+}
+
+impl Backing for SegmentView {
+    fn bytes(&self) -> &[u8] {
+        self.0.bytes()
+    }
+
+    fn is_file(&self) -> bool {
+        true
+    }
+
+    fn sendfile_source(&self) -> Option<(RawFd, u64)> {
+        self.0.sendfile_source()
     }
 }
 

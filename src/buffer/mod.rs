@@ -19,7 +19,7 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-pub use chunk::Backing;
+pub use chunk::{share_backing, Backing};
 pub use file::{fs_flag, FileSegment, SegmentCleanup};
 use queue::{Queue, QueueError};
 pub use search::{BufferPtr, EolStyle};
@@ -27,6 +27,7 @@ pub use search::{BufferPtr, EolStyle};
 use crate::event::raw::{list, CallbackFn as RawCallbackFn, Closure, EventCallback, Link};
 use crate::event::Base;
 use crate::thread::Lock;
+use crate::util::shared::Shared;
 
 /// `EVBUFFER_FLAG_DRAINS_TO_FD`.
 pub const FLAG_DRAINS_TO_FD: u64 = 1;
@@ -99,7 +100,10 @@ impl From<QueueError> for BufferError {
 
 pub type BufferResult<T> = Result<T, BufferError>;
 
-/// What `evbuffer_defer_callbacks` sets up: a callback queued on a base.
+/// What `evbuffer_defer_callbacks` sets up: a callback queued on a base. It is kept in
+/// the buffer itself, as libevent keeps it, so that setting it up allocates nothing and
+/// cannot fail; a buffer does not move once made (its address is the callback's
+/// argument, too).
 struct Deferred {
     callback: EventCallback,
     base: NonNull<Base>,
@@ -118,7 +122,7 @@ struct Inner {
     next_callback_id: u64,
     n_added: usize,
     n_deleted: usize,
-    deferred: Option<Box<Deferred>>,
+    deferred: Option<Deferred>,
     /// `evbuffer_free` was called; the memory goes when the last reference does.
     freed: bool,
 }
@@ -513,24 +517,23 @@ impl Evbuffer {
         })
     }
 
-    /// `evbuffer_add_reference` and `evbuffer_add_file_segment`: appends `start..end`
-    /// of shared memory without copying. `make` builds the backing only once the
-    /// buffer accepted, so that a refused call never releases the program's memory.
+    /// `evbuffer_add_reference`: appends `start..end` of shared memory without copying.
+    /// `make` builds the backing only once the buffer accepted and has room for it, so
+    /// that a refused call never releases the program's memory; None from `make` means
+    /// it could not be allocated.
     pub fn add_shared(
         &self,
         start: usize,
         end: usize,
-        make: impl FnOnce() -> Option<Arc<dyn Backing>>,
+        make: impl FnOnce() -> Option<Shared<dyn Backing>>,
     ) -> BufferResult<()> {
         self.change(|inner| {
             if inner.freeze_end {
                 return Err(BufferError::Frozen);
             }
-            if end - start > usize::MAX - inner.queue.len {
-                return Err(BufferError::TooLarge);
-            }
+            inner.queue.prepare_shared(end - start)?;
             let backing = make().ok_or(BufferError::NoMemory)?;
-            inner.queue.push_shared(backing, start, end, 0)?;
+            inner.queue.push_shared(backing, start, end, 0);
             inner.n_added += end - start;
             Ok(())
         })
@@ -539,7 +542,7 @@ impl Evbuffer {
     /// `evbuffer_add_file_segment`: `length` -1 means to the end of the segment.
     pub fn add_file_segment(
         &self,
-        segment: &Arc<FileSegment>,
+        segment: &Shared<FileSegment>,
         offset: i64,
         length: i64,
     ) -> BufferResult<()> {
@@ -564,9 +567,10 @@ impl Evbuffer {
                 return Err(BufferError::Invalid);
             }
             let (start, end) = (offset as usize, (offset + length) as usize);
-            let backing: Arc<dyn Backing> = Arc::clone(segment) as Arc<dyn Backing>;
+            inner.queue.prepare_shared(end - start)?;
+            let view = file::SegmentView::try_new(segment).ok_or(BufferError::NoMemory)?;
             let kind = if sendfile { chunk::kind::SENDFILE } else { 0 };
-            inner.queue.push_shared(backing, start, end, kind)?;
+            inner.queue.push_shared(view, start, end, kind);
             inner.n_added += end - start;
             Ok(())
         })
@@ -574,11 +578,11 @@ impl Evbuffer {
 
     /// `evbuffer_add_file`: appends `length` bytes (-1: to the end of the file) of
     /// `fd` from `offset`; the buffer closes `fd` when done with it (at once if the
-    /// segment is refused after it was made).
+    /// segment is refused after it was made; not at all when it cannot be made).
     pub fn add_file(&self, fd: RawFd, offset: i64, length: i64) -> BufferResult<()> {
         let segment = FileSegment::new(fd, offset, length, fs_flag::CLOSE_ON_FREE)
             .ok_or(BufferError::Invalid)?;
-        self.add_file_segment(&Arc::new(segment), 0, length)
+        self.add_file_segment(&segment, 0, length)
     }
 
     /// `evbuffer_add_buffer`: moves everything from `src` to the end of `self`.
@@ -1136,9 +1140,9 @@ impl Evbuffer {
         let _held = self.held();
         // SAFETY: the lock is held.
         let inner = unsafe { self.inner() };
-        if let Some(mut old) = inner.deferred.take() {
-            // SAFETY: the old base is live (libevent's contract); the callback is
-            // inside `old`.
+        if let Some(old) = &mut inner.deferred {
+            // SAFETY: the old base is live (libevent's contract); the callback is in
+            // place until it is overwritten below, after it left the base's queue.
             if unsafe {
                 old.base
                     .as_ref()
@@ -1148,7 +1152,7 @@ impl Evbuffer {
             }
         }
         let priorities = base.priorities();
-        inner.deferred = Some(Box::new(Deferred {
+        inner.deferred = Some(Deferred {
             callback: EventCallback {
                 active_link: Link::UNLINKED,
                 flags: list::INIT | list::INTERNAL,
@@ -1160,7 +1164,7 @@ impl Evbuffer {
                 arg: self.as_ptr().cast(),
             },
             base: NonNull::from(base),
-        }));
+        });
     }
 
     /// After a change: drops released shared memory and runs the callbacks.
@@ -1222,7 +1226,7 @@ impl Evbuffer {
         let inner = unsafe { self.inner() };
         if let Some(d) = &mut inner.deferred {
             // SAFETY: the base outlives the buffer (libevent's contract); the callback
-            // lives in the box until it is cancelled.
+            // stays in place until it is cancelled.
             if unsafe {
                 d.base
                     .as_ref()

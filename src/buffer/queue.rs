@@ -2,9 +2,9 @@
 //! back, empty blocks handed out by `reserve` and not yet committed.
 
 use std::slice::SliceIndex;
-use std::sync::Arc;
 
 use super::chunk::{kind, next_block_size, round_block_size, Backing, Block, Chunk, Store};
+use crate::util::shared::Shared;
 
 /// Why an operation on the queue was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,7 +199,7 @@ pub(super) struct Queue {
     pub(super) generation: u32,
     /// Shared storage no longer used, dropped by the owner of the queue once no
     /// borrow is live (dropping may call back into the program).
-    pub(super) released: Vec<Arc<dyn Backing>>,
+    pub(super) released: Vec<Shared<dyn Backing>>,
 }
 
 impl Queue {
@@ -416,27 +416,31 @@ impl Queue {
         Ok(())
     }
 
-    /// Appends a view of shared memory.
-    pub(super) fn push_shared(
-        &mut self,
-        backing: Arc<dyn Backing>,
-        start: usize,
-        end: usize,
-        chunk_kind: u8,
-    ) -> Result<(), QueueError> {
-        let len = end - start;
+    /// Makes room for a view of `len` bytes of shared memory, so that the
+    /// [`Queue::push_shared`] that follows cannot fail.
+    pub(super) fn prepare_shared(&mut self, len: usize) -> Result<(), QueueError> {
         self.check_growth(len)?;
         self.reserve_chunks(1)?;
         self.released
             .try_reserve(1)
-            .map_err(|_| QueueError::NoMemory)?;
+            .map_err(|_| QueueError::NoMemory)
+    }
+
+    /// Appends a view of shared memory, after [`Queue::prepare_shared`].
+    pub(super) fn push_shared(
+        &mut self,
+        backing: Shared<dyn Backing>,
+        start: usize,
+        end: usize,
+        chunk_kind: u8,
+    ) {
+        let len = end - start;
         if len == 0 {
             self.released.push(backing);
-            return Ok(());
+            return;
         }
         self.insert_data(Chunk::shared(backing, start, end, chunk_kind));
         self.len += len;
-        Ok(())
     }
 
     // ----- removing -------------------------------------------------------------------
@@ -704,7 +708,8 @@ impl Queue {
     }
 
     /// Adds views of all data of `source` to the end of this queue; `source` keeps its
-    /// data, which becomes read-only for it.
+    /// data, which becomes read-only for it. On failure nothing is added (chunks of
+    /// `source` already made shared stay so, which changes none of its bytes).
     pub(super) fn share_from(&mut self, source: &mut Queue) -> Result<(), QueueError> {
         self.check_growth(source.len)?;
         self.reserve_chunks(source.filled)?;
@@ -716,10 +721,16 @@ impl Queue {
             return Err(QueueError::NotShareable);
         }
         for i in 0..source.filled {
-            let chunk = &mut source.chunks[i];
-            let backing = chunk.share();
-            let (start, end) = (chunk.start, chunk.end);
-            self.insert_data(Chunk::shared(backing, start, end, kind::MULTICAST));
+            if !source.chunks[i].share() {
+                return Err(QueueError::NoMemory);
+            }
+        }
+        for chunk in source.data_chunks() {
+            let Store::Shared(backing) = &chunk.store else {
+                unreachable!("shared just above")
+            };
+            let view = Chunk::shared(backing.clone(), chunk.start, chunk.end, kind::MULTICAST);
+            self.insert_data(view);
         }
         self.len += source.len;
         Ok(())

@@ -638,9 +638,7 @@ fn decode_hint(_chain: usize, _generation: u32) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
-    use super::super::{Backing, Evbuffer};
+    use super::super::{share_backing, Backing, Evbuffer};
     use super::{BufferPtr, EolStyle};
 
     struct Piece(Vec<u8>);
@@ -671,8 +669,9 @@ mod tests {
         let gone = [b"\n\r\0".as_slice(), b"ab"];
         for &end in cuts.iter().chain(std::iter::once(&text.len())) {
             if end > start {
-                let piece: Arc<dyn Backing> = Arc::new(Piece(text[start..end].to_vec()));
-                b.add_shared(0, end - start, || Some(piece)).unwrap();
+                let piece = Piece(text[start..end].to_vec());
+                b.add_shared(0, end - start, || share_backing(piece).ok())
+                    .unwrap();
                 start = end;
             }
         }

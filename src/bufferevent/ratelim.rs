@@ -7,13 +7,13 @@ use std::cell::UnsafeCell;
 use std::ffi::{c_short, c_void};
 use std::os::fd::RawFd;
 use std::ptr::NonNull;
-use std::sync::Arc;
 
 use super::{suspend, BevError, BevResult, Bufferevent};
 use crate::event::raw::{ev, Event};
 use crate::event::{self, Base, DelMode, Tv};
 use crate::log;
 use crate::thread::Lock;
+use crate::util::shared::Shared;
 
 /// `EV_RATE_LIMIT_MAX`.
 const RATE_LIMIT_MAX: usize = isize::MAX as usize;
@@ -110,7 +110,7 @@ impl Bucket {
 
 /// A bufferevent's rate-limit state, made by its first limit or group.
 pub(super) struct Limiter {
-    cfg: Option<Arc<TokenBucketCfg>>,
+    cfg: Option<Shared<TokenBucketCfg>>,
     bucket: Bucket,
     group: Option<NonNull<RateLimitGroup>>,
     /// Wakes the bufferevent when its own bucket has tokens again.
@@ -364,7 +364,7 @@ pub(super) fn leave_group(bev: &Bufferevent, unsuspend: bool) {
 
 impl Bufferevent {
     /// `bufferevent_set_rate_limit`: None removes the bufferevent's own limit.
-    pub fn set_rate_limit(&self, cfg: Option<Arc<TokenBucketCfg>>) -> BevResult {
+    pub fn set_rate_limit(&self, cfg: Option<Shared<TokenBucketCfg>>) -> BevResult {
         let _held = self.held();
         let Some(cfg) = cfg else {
             if let Some(lim) = limiter(self) {
@@ -377,7 +377,9 @@ impl Bufferevent {
             }
             return Ok(());
         };
-        if limiter(self).is_some_and(|lim| lim.cfg.as_ref().is_some_and(|c| Arc::ptr_eq(c, &cfg))) {
+        if limiter(self)
+            .is_some_and(|lim| lim.cfg.as_ref().is_some_and(|c| Shared::ptr_eq(c, &cfg)))
+        {
             return Ok(());
         }
         let tick = current_tick(self.base(), &cfg);
@@ -408,7 +410,7 @@ impl Bufferevent {
     }
 
     /// `bufferevent_get_token_bucket_cfg`.
-    pub fn token_bucket_cfg(&self) -> Option<Arc<TokenBucketCfg>> {
+    pub fn token_bucket_cfg(&self) -> Option<Shared<TokenBucketCfg>> {
         let _held = self.held();
         limiter(self).and_then(|lim| lim.cfg.clone())
     }

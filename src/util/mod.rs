@@ -8,11 +8,13 @@
 //! - [`socket`]: socket options and descriptor flags;
 //! - [`resolve`]: blocking name resolution (`getaddrinfo`);
 //! - [`rng`]: the secure random number generator;
-//! - [`time`]: monotonic clocks and RFC 1123 dates.
+//! - [`time`]: monotonic clocks and RFC 1123 dates;
+//! - [`shared`]: `Arc`-like sharing whose creation can fail, for objects C makes.
 
 pub mod addr;
 pub mod resolve;
 pub mod rng;
+pub mod shared;
 pub mod socket;
 pub mod text;
 pub mod time;
@@ -35,20 +37,26 @@ pub fn os_error_text(code: i32) -> String {
 /// `Box::new` that reports a failed allocation instead of ending the process, for
 /// objects whose C constructor answers NULL when memory runs out.
 pub fn try_box<T>(value: T) -> Option<Box<T>> {
+    try_box_or_return(value).ok()
+}
+
+/// [`try_box`] that hands `value` back when memory runs out, for callers that must
+/// undo or disarm it (it may own a descriptor or call the program when dropped).
+pub fn try_box_or_return<T>(value: T) -> Result<Box<T>, T> {
     let layout = std::alloc::Layout::new::<T>();
     if layout.size() == 0 {
-        return Some(Box::new(value));
+        return Ok(Box::new(value));
     }
     // SAFETY: the layout is not zero-sized.
     let p = unsafe { std::alloc::alloc(layout) }.cast::<T>();
     if p.is_null() {
-        return None;
+        return Err(value);
     }
     // SAFETY: a fresh allocation with `T`'s layout, owned by the box from here on, as
     // `Box::new` would have made it.
     unsafe {
         p.write(value);
-        Some(Box::from_raw(p))
+        Ok(Box::from_raw(p))
     }
 }
 

@@ -2,9 +2,7 @@
 // every result against a plain byte-vector model. Shared by tests/buffer_model.rs
 // (seeded random sequences) and fuzz/fuzz_targets/evbuffer_ops.rs (cargo fuzz).
 
-use std::sync::Arc;
-
-use evrs::buffer::{Backing, BufferPtr, EolStyle, Evbuffer};
+use evrs::buffer::{share_backing, Backing, BufferPtr, EolStyle, Evbuffer};
 
 struct Bytes<'a>(&'a [u8]);
 
@@ -243,8 +241,8 @@ pub fn run_ops(data: &[u8]) {
             11 => {
                 let Some(n) = input.size() else { break };
                 let bytes = fill(n, seed);
-                let backing: Arc<dyn Backing> = Arc::new(StaticBytes(bytes.clone()));
-                let r = b.add_shared(0, n, || Some(backing));
+                let backing = StaticBytes(bytes.clone());
+                let r = b.add_shared(0, n, || share_backing(backing).ok());
                 if frozen[which][1] {
                     assert!(r.is_err());
                 } else {

@@ -12,3 +12,60 @@ pub mod log;
 pub mod thread;
 pub mod util;
 pub mod version;
+
+/// The core's objects are neither `Send` nor `Sync` ("Threads" in
+/// docs/ARCHITECTURE.md). The types exist:
+///
+/// ```
+/// fn check<T>() {}
+/// check::<evrs::event::Base>();
+/// check::<evrs::buffer::Evbuffer>();
+/// check::<evrs::bufferevent::Bufferevent>();
+/// check::<evrs::bufferevent::ratelim::RateLimitGroup>();
+/// check::<evrs::listener::Listener>();
+/// ```
+///
+/// and each of these must fail to compile:
+///
+/// ```compile_fail
+/// fn check<T: Sync>() {}
+/// check::<evrs::event::Base>();
+/// ```
+/// ```compile_fail
+/// fn check<T: Send>() {}
+/// check::<evrs::event::Base>();
+/// ```
+/// ```compile_fail
+/// fn check<T: Sync>() {}
+/// check::<evrs::buffer::Evbuffer>();
+/// ```
+/// ```compile_fail
+/// fn check<T: Send>() {}
+/// check::<evrs::buffer::Evbuffer>();
+/// ```
+/// ```compile_fail
+/// fn check<T: Sync>() {}
+/// check::<evrs::bufferevent::Bufferevent>();
+/// ```
+/// ```compile_fail
+/// fn check<T: Send>() {}
+/// check::<evrs::bufferevent::Bufferevent>();
+/// ```
+/// ```compile_fail
+/// fn check<T: Sync>() {}
+/// check::<evrs::bufferevent::ratelim::RateLimitGroup>();
+/// ```
+/// ```compile_fail
+/// fn check<T: Send>() {}
+/// check::<evrs::bufferevent::ratelim::RateLimitGroup>();
+/// ```
+/// ```compile_fail
+/// fn check<T: Sync>() {}
+/// check::<evrs::listener::Listener>();
+/// ```
+/// ```compile_fail
+/// fn check<T: Send>() {}
+/// check::<evrs::listener::Listener>();
+/// ```
+#[cfg(doctest)]
+pub struct NotSharedBetweenThreads;

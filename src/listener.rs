@@ -58,11 +58,9 @@ pub struct Listener {
     accept_flags: c_int,
 }
 
-// SAFETY: the cells are reached only under the listener's lock when it has one
-// (`LEV_OPT_THREADSAFE`); without one the listener is used by one thread.
-unsafe impl Send for Listener {}
-// SAFETY: as above.
-unsafe impl Sync for Listener {}
+// Neither `Send` nor `Sync`: without `LEV_OPT_THREADSAFE` a listener is used by one
+// thread, so other threads reach it only through its address, under libevent's rules
+// (docs/ARCHITECTURE.md, "Threads").
 
 impl Listener {
     /// `evconnlistener_new`: listens on `fd` (already bound; `backlog` 0 means it

@@ -136,11 +136,9 @@ pub struct Evbuffer {
     inner: UnsafeCell<Inner>,
 }
 
-// SAFETY: the state is only reached under the buffer's lock when it has one; a buffer
-// without a lock is, as in libevent, used by one thread at a time.
-unsafe impl Send for Evbuffer {}
-// SAFETY: as above.
-unsafe impl Sync for Evbuffer {}
+// Neither `Send` nor `Sync`: a buffer without a lock, or bound to a base, is used by
+// one thread at a time, so other threads reach it only through its address, under
+// libevent's rules (docs/ARCHITECTURE.md, "Threads").
 
 /// The buffer's lock, held for a scope.
 struct Held<'a>(Option<&'a Lock>);

@@ -139,11 +139,9 @@ pub struct Bufferevent {
     kind: Kind,
 }
 
-// SAFETY: the state is only reached under the bufferevent's lock when it has one; one
-// without a lock is, as in libevent, used by one thread at a time.
-unsafe impl Send for Bufferevent {}
-// SAFETY: as above.
-unsafe impl Sync for Bufferevent {}
+// Neither `Send` nor `Sync`: without `BEV_OPT_THREADSAFE` (and a thread-safe base) a
+// bufferevent is used by one thread at a time, so other threads reach it only through
+// its address, under libevent's rules (docs/ARCHITECTURE.md, "Threads").
 
 /// A reference and the lock, held for a scope (`bufferevent_incref_and_lock_`).
 struct Hold<'a>(&'a Bufferevent);

@@ -566,11 +566,9 @@ pub struct RateLimitGroup {
     base: NonNull<Base>,
 }
 
-// SAFETY: the state is reached only under the group's lock when it has one (a program
-// without lock functions uses one thread).
-unsafe impl Send for RateLimitGroup {}
-// SAFETY: as above.
-unsafe impl Sync for RateLimitGroup {}
+// Neither `Send` nor `Sync`: without lock functions a group is used by one thread, so
+// other threads reach it only through its address, under libevent's rules
+// (docs/ARCHITECTURE.md, "Threads").
 
 impl RateLimitGroup {
     /// `bufferevent_rate_limit_group_new`.

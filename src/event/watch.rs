@@ -34,8 +34,11 @@ pub struct Watcher {
     removed: AtomicBool,
 }
 
-// SAFETY: the raw pointers are the program's callback argument and the base, both only
-// passed back, never dereferenced here except the base, which is Sync.
+// SAFETY: nothing in a watcher changes after it is made except `removed`, an atomic,
+// so no `&self` method mutates unsynchronised state; the raw pointers are the
+// program's callback argument and the base, only handed back (dereferencing the base
+// is up to the caller, unsafely). The base's list and a running loop's snapshot of it
+// share watchers through `Arc`s.
 unsafe impl Send for Watcher {}
 // SAFETY: as above.
 unsafe impl Sync for Watcher {}

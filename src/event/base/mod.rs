@@ -169,12 +169,9 @@ pub struct Base {
     direct_capable: bool,
 }
 
-// SAFETY: the state is reached only under `lock` when the base is shared between
-// threads (the program installed lock callbacks); without them libevent's contract is
-// that a base is used from one thread at a time.
-unsafe impl Send for Base {}
-// SAFETY: as above.
-unsafe impl Sync for Base {}
+// Neither `Send` nor `Sync`: whether another thread may call in depends on lock
+// callbacks the compiler cannot see, so other threads reach a base only through its
+// address, under libevent's rules (docs/ARCHITECTURE.md, "Threads").
 
 /// Holds the base lock (if any) for a scope.
 pub(super) struct Held<'a>(&'a Base);

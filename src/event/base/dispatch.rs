@@ -190,10 +190,12 @@ impl Base {
             unsafe { self.activate_io(st, fd, what) };
             return false;
         };
-        // SAFETY: list members are live.
-        let e = unsafe { &mut *event.as_ptr() };
+        let e = event.as_ptr();
+        // SAFETY: list members are live; fields are read in place, no reference kept.
+        let (events, flags, closure) =
+            unsafe { ((*e).events, (*e).callback.flags, (*e).callback.closure) };
         // `what` holds only EV_READ, EV_WRITE and EV_CLOSED, so EV_ET cannot match.
-        let res = e.events & what;
+        let res = events & what;
         if res == 0 {
             return false;
         }
@@ -204,23 +206,24 @@ impl Base {
             | list::FINALIZING
             | list::INTERNAL
             | list::PERSIST_TIMEOUT;
-        let closure = e.callback.closure;
         // Closure::Event (0) or Closure::Persist (2), not Closure::Signal (1) or others.
         let plain = closure | Closure::Persist as u8 == Closure::Persist as u8;
-        if e.callback.flags & queued != 0 || !plain {
+        if flags & queued != 0 || !plain {
             // SAFETY: single-threaded base.
             unsafe { self.activate_io(st, fd, what) };
             return false;
         }
-        e.res = res;
+        // SAFETY: as above.
+        unsafe { (*e).res = res };
         if closure == Closure::Event as u8 {
             // SAFETY: the event is live and single-threaded.
             let _ = unsafe { self.remove_everywhere(st, event) };
         }
-        let target = e.callback.target();
-        st.current = event.as_ptr().cast();
+        // SAFETY: as above; the target is copied out.
+        let target = unsafe { (*e).callback.target() };
+        st.current = e.cast();
         st.ran_directly = true;
-        // No borrow of the state or the event is used after this.
+        // Neither `st` nor the event is touched again until the callback returns.
         run_event_target(target, fd, res);
         // SAFETY: single-threaded base; the callback's borrows ended.
         let st = unsafe { self.state() };
@@ -278,10 +281,9 @@ impl Base {
                 break;
             };
             let Some(cb) = queue.first() else { break };
-            // SAFETY: queued callbacks are live.
-            let c = unsafe { &mut *cb.as_ptr() };
-            let closure = Closure::from_raw(c.closure);
-            let internal = c.flags & list::INTERNAL != 0;
+            let c = cb.as_ptr();
+            // SAFETY: queued callbacks are live; fields are read in place.
+            let (closure, flags) = unsafe { (Closure::from_raw((*c).closure), (*c).flags) };
             let event: NonNull<Event> = cb.cast();
             if closure == Closure::Event {
                 // Not persistent: deleted before its callback runs.
@@ -289,35 +291,43 @@ impl Base {
                 let _ = unsafe { self.remove_everywhere(st, event) };
             } else {
                 // Everything else only leaves the queue, whose head it is.
-                c.flags &= !list::ACTIVE;
-                Self::count_active(st, c.flags, -1);
+                // SAFETY: as above.
+                unsafe { (*c).flags = flags & !list::ACTIVE };
+                Self::count_active(st, flags, -1);
                 // SAFETY: queued callbacks are live.
                 unsafe { st.active[priority].pop_front() };
             }
-            if !internal {
+            if flags & list::INTERNAL == 0 {
                 count += 1;
             }
-            st.current = cb.as_ptr();
+            st.current = c;
             st.current_waiters = 0;
             let stop = match closure {
                 // The common case, kept inline: a plain or persistent event.
                 Closure::Event | Closure::Persist => {
-                    // SAFETY: event closures belong to live events.
-                    let e = unsafe { &*event.as_ptr() };
-                    // SAFETY: persistent events keep their interval in this member.
-                    let interval = unsafe { e.kind.extra.persist_timeout };
-                    let rearm = closure == Closure::Persist
-                        && (interval.tv_sec != 0 || interval.tv_usec != 0);
-                    let (target, fd, res) = (e.callback.target(), e.fd, e.res);
-                    if rearm {
+                    let e = event.as_ptr();
+                    // SAFETY: event closures belong to live events; persistent ones keep
+                    // their interval in this member. Everything is copied out.
+                    let (target, fd, res, interval) = unsafe {
+                        (
+                            (*c).target(),
+                            (*e).fd,
+                            (*e).res,
+                            (*e).kind.extra.persist_timeout,
+                        )
+                    };
+                    if closure == Closure::Persist
+                        && (interval.tv_sec != 0 || interval.tv_usec != 0)
+                    {
                         // SAFETY: the event is live; the lock is held.
                         unsafe { self.rearm_persist_timeout(st, event) };
                     }
+                    // `st` is not used again: the callback may take the state itself.
                     self.unlocked(|| run_event_target(target, fd, res));
                     false
                 }
                 // SAFETY: the callback is live (it was queued) and the lock is held.
-                _ => unsafe { self.invoke(st, cb, closure) },
+                _ => unsafe { self.invoke(cb, closure) },
             };
             // SAFETY: the lock is held again; earlier borrows ended.
             let st = unsafe { self.state() };
@@ -350,37 +360,31 @@ impl Base {
     /// must stop running callbacks (a break happened inside a signal's call series).
     ///
     /// # Safety
-    /// `cb` is live and was just taken off its queue; the lock is held and `st` is the
-    /// only borrow of the state, which ends here.
+    /// `cb` is live and was just taken off its queue; the lock is held and no borrow of
+    /// the state is alive.
     #[inline(never)]
-    pub(super) unsafe fn invoke(
-        &self,
-        st: &mut State,
-        cb: NonNull<EventCallback>,
-        closure: Closure,
-    ) -> bool {
-        // SAFETY: guaranteed by the caller.
-        let c = unsafe { &mut *cb.as_ptr() };
-        let arg = c.arg;
+    pub(super) unsafe fn invoke(&self, cb: NonNull<EventCallback>, closure: Closure) -> bool {
         let event = cb.cast::<Event>();
+        let e = event.as_ptr();
+        // SAFETY: guaranteed by the caller; copied out, no reference kept.
+        let target = unsafe { (*cb.as_ptr()).target() };
         match closure {
             Closure::Event | Closure::Persist => {
-                // SAFETY: event closures belong to events.
-                let e = unsafe { &mut *event.as_ptr() };
                 if closure == Closure::Persist {
-                    // SAFETY: the event is live; the lock is held.
-                    unsafe { self.rearm_persist_timeout(st, event) };
+                    // SAFETY: the event is live; the lock is held; this borrow of the
+                    // state ends before the callback runs.
+                    unsafe { self.rearm_persist_timeout(self.state(), event) };
                 }
-                let (fd, res, target) = (e.fd, e.res, c.target());
+                // SAFETY: event closures belong to live events.
+                let (fd, res) = unsafe { ((*e).fd, (*e).res) };
                 self.unlocked(|| run_event_target(target, fd, res));
                 false
             }
             Closure::Signal => {
-                // SAFETY: signal closures belong to events.
-                let e = unsafe { &*event.as_ptr() };
-                let (fd, res, target) = (e.fd, e.res, c.target());
-                // SAFETY: signal events keep their call count in this member.
-                let initial = unsafe { e.kind.extra.signal.ncalls };
+                // SAFETY: signal closures belong to live events, which keep their call
+                // count in this member.
+                let (fd, res, initial) =
+                    unsafe { ((*e).fd, (*e).res, (*e).kind.extra.signal.ncalls) };
                 // The remaining count lives here; the event points at it (`pncalls`) so
                 // that `event_del` can set it to 0. It is only accessed through `counter`.
                 let mut remaining = initial;
@@ -398,9 +402,10 @@ impl Base {
                     // deleted (deleting zeroes the count).
                     unsafe {
                         counter.write(left);
-                        let calls = &mut (*event.as_ptr()).kind.extra.signal;
-                        calls.ncalls = left;
-                        calls.pncalls = if left > 0 { counter } else { ptr::null_mut() };
+                        (*e).kind.extra.signal = SignalCalls {
+                            ncalls: left,
+                            pncalls: if left > 0 { counter } else { ptr::null_mut() },
+                        };
                     }
                     self.unlocked(|| run_event_target(target, fd, res));
                     // SAFETY: the lock is held again.
@@ -411,7 +416,6 @@ impl Base {
                 false
             }
             Closure::SelfCallback => {
-                let target = c.target();
                 self.unlocked(|| match target {
                     // SAFETY: self closures store a self callback.
                     Target::Program(f, arg) => {
@@ -425,19 +429,21 @@ impl Base {
                 false
             }
             Closure::CallbackFinalize => {
-                // SAFETY: finalize closures store a callback finalizer.
-                let function = unsafe { c.function.callback_finalize };
-                c.flags &= !list::FINALIZING;
-                self.unlocked(|| {
-                    if let Some(f) = function {
-                        // SAFETY: calling the program's finalizer.
-                        unsafe { f(cb.as_ptr(), arg) };
+                // SAFETY: the callback is live.
+                unsafe { (*cb.as_ptr()).flags &= !list::FINALIZING };
+                self.unlocked(|| match target {
+                    // SAFETY: finalize closures store a callback finalizer.
+                    Target::Program(f, arg) => {
+                        if let Some(f) = unsafe { f.callback_finalize } {
+                            // SAFETY: calling the program's finalizer.
+                            unsafe { f(cb.as_ptr(), arg) };
+                        }
                     }
+                    Target::Handler(h) => h.call(-1, 0),
                 });
                 false
             }
             Closure::EventFinalize | Closure::EventFinalizeFree => {
-                let target = c.target();
                 debug::note_teardown(event);
                 self.unlocked(|| {
                     match target {
@@ -445,7 +451,7 @@ impl Base {
                         Target::Program(f, arg) => {
                             if let Some(f) = unsafe { f.event_finalize } {
                                 // SAFETY: calling the program's finalizer.
-                                unsafe { f(event.as_ptr(), arg) };
+                                unsafe { f(e, arg) };
                             }
                         }
                         Target::Handler(h) => h.call(-1, ev::FINALIZE),

@@ -58,13 +58,13 @@ impl Base {
         event: NonNull<Event>,
     ) -> Result<(), EventError> {
         // SAFETY: guaranteed by the caller.
-        let e = unsafe { &mut *event.as_ptr() };
+        let e = unsafe { EventFields::new(event) };
         // As in libevent, an event on fd -1 is pending but watches nothing (a socket
         // bufferevent is enabled before it has a socket).
-        let Ok(fd) = usize::try_from(e.fd) else {
+        let Ok(fd) = usize::try_from(e.fd()) else {
             return Ok(());
         };
-        let edge = e.events & ev::ET != 0;
+        let edge = e.events() & ev::ET != 0;
         if edge && !self.features.contains(Features::ET) {
             log::warn(format_args!(
                 "event_add: the {} backend has no edge-triggered mode",
@@ -86,14 +86,14 @@ impl Base {
             return Err(EventError::Invalid);
         }
         entry.edge = edge;
-        entry.count(e.events, 1);
+        entry.count(e.events(), 1);
         let (old, wanted) = (entry.interest, entry.wanted());
         if wanted != old {
-            if let Err(err) = self.poller_change(st, e.fd, old, wanted) {
+            if let Err(err) = self.poller_change(st, e.fd(), old, wanted) {
                 if let Some(entry) = st.fds.get_mut(fd) {
-                    entry.count(e.events, -1);
+                    entry.count(e.events(), -1);
                 }
-                log::warn(format_args!("event_add: cannot watch fd {}: {err}", e.fd));
+                log::warn(format_args!("event_add: cannot watch fd {}: {err}", e.fd()));
                 return Err(EventError::Os(err.raw_os_error().unwrap_or(0)));
             }
         }
@@ -149,20 +149,23 @@ impl Base {
         event: NonNull<Event>,
     ) -> Result<(), EventError> {
         // SAFETY: guaranteed by the caller.
-        let e = unsafe { &mut *event.as_ptr() };
-        let Ok(fd) = usize::try_from(e.fd) else {
+        let e = unsafe { EventFields::new(event) };
+        let Ok(fd) = usize::try_from(e.fd()) else {
             return Ok(());
         };
         let entry = &mut st.fds[fd];
         // SAFETY: the event is in this fd's list.
         unsafe { entry.events.remove(event) };
-        entry.count(e.events, -1);
+        entry.count(e.events(), -1);
         let wanted = entry.wanted();
         if wanted != entry.interest {
             let old = entry.interest;
             entry.interest = wanted;
-            if let Err(err) = self.poller_change(st, e.fd, old, wanted) {
-                log::warn(format_args!("event_del: cannot change fd {}: {err}", e.fd));
+            if let Err(err) = self.poller_change(st, e.fd(), old, wanted) {
+                log::warn(format_args!(
+                    "event_del: cannot change fd {}: {err}",
+                    e.fd()
+                ));
                 return Err(EventError::Os(err.raw_os_error().unwrap_or(0)));
             }
         }
@@ -180,7 +183,7 @@ impl Base {
             return;
         }
         let mut due: Vec<NonNull<Event>> = st.timers.iter().collect();
-        for queue in &st.common_timeouts {
+        for queue in st.common_timeouts.iter().map(Owned::get) {
             due.extend(queue.events.to_vec());
         }
         for event in due {

@@ -11,22 +11,22 @@ impl Base {
         // SAFETY: the lock is held.
         let st = unsafe { self.state() };
         // SAFETY: the event is live.
-        let e = unsafe { &*event.as_ptr() };
+        let e = unsafe { EventFields::new(event) };
         let mut flags = 0;
-        if e.callback.flags & list::INSERTED != 0 {
-            flags |= e.events & (ev::READ | ev::WRITE | ev::CLOSED | ev::SIGNAL);
+        if e.flags() & list::INSERTED != 0 {
+            flags |= e.events() & (ev::READ | ev::WRITE | ev::CLOSED | ev::SIGNAL);
         }
-        if e.callback.flags & (list::ACTIVE | list::ACTIVE_LATER) != 0 {
-            flags |= e.res;
+        if e.flags() & (list::ACTIVE | list::ACTIVE_LATER) != 0 {
+            flags |= e.res();
         }
-        if e.callback.flags & list::TIMEOUT != 0 {
+        if e.flags() & list::TIMEOUT != 0 {
             flags |= ev::TIMEOUT;
         }
         let flags = flags & (what & (ev::TIMEOUT | ev::READ | ev::WRITE | ev::CLOSED | ev::SIGNAL));
         let when = (flags & ev::TIMEOUT != 0).then(|| {
             let mono = Tv::normalized(
-                e.timeout.tv_sec,
-                e.timeout.tv_usec & common::MICROSECONDS_MASK,
+                e.timeout().tv_sec,
+                e.timeout().tv_usec & common::MICROSECONDS_MASK,
             );
             self.read_clock(st);
             mono.plus(st.wall_minus_mono)
@@ -69,7 +69,7 @@ impl Base {
             unsafe { e.as_ref() }.callback.flags & list::INSERTED == 0
         };
         inserted.extend(st.timers.iter().filter(visible).filter(not_inserted));
-        for queue in &st.common_timeouts {
+        for queue in st.common_timeouts.iter().map(Owned::get) {
             inserted.extend(
                 queue
                     .events
@@ -127,13 +127,13 @@ impl Base {
         let mut out = String::from("Inserted events:\n");
         for event in inserted {
             // SAFETY: the base's events are live.
-            let e = unsafe { event.as_ref() };
-            let kind = if e.events & ev::SIGNAL != 0 {
+            let e = unsafe { EventFields::new(event) };
+            let kind = if e.events() & ev::SIGNAL != 0 {
                 "sig"
             } else {
                 "fd "
             };
-            let _ = write!(out, "  {:p} [{kind} {}]", event.as_ptr(), e.fd);
+            let _ = write!(out, "  {:p} [{kind} {}]", event.as_ptr(), e.fd());
             for (bit, name) in [
                 (ev::READ, " Read"),
                 (ev::WRITE, " Write"),
@@ -142,14 +142,14 @@ impl Base {
                 (ev::PERSIST, " Persist"),
                 (ev::ET, " ET"),
             ] {
-                if e.events & bit != 0 {
+                if e.events() & bit != 0 {
                     out.push_str(name);
                 }
             }
-            if e.callback.flags & list::TIMEOUT != 0 {
+            if e.flags() & list::TIMEOUT != 0 {
                 let mono = Tv::normalized(
-                    e.timeout.tv_sec,
-                    e.timeout.tv_usec & common::MICROSECONDS_MASK,
+                    e.timeout().tv_sec,
+                    e.timeout().tv_usec & common::MICROSECONDS_MASK,
                 );
                 let wall = mono.plus(st.wall_minus_mono);
                 let _ = write!(out, " Timeout={}.{:06}", wall.sec, wall.usec);
@@ -159,8 +159,8 @@ impl Base {
         out.push_str("Active events:\n");
         for event in active {
             // SAFETY: the base's events are live.
-            let e = unsafe { event.as_ref() };
-            let kind = if e.events & ev::SIGNAL != 0 {
+            let e = unsafe { EventFields::new(event) };
+            let kind = if e.events() & ev::SIGNAL != 0 {
                 "sig"
             } else {
                 "fd "
@@ -169,8 +169,8 @@ impl Base {
                 out,
                 "  {:p} [{kind} {}, priority={}]",
                 event.as_ptr(),
-                e.fd,
-                e.callback.priority
+                e.fd(),
+                e.priority()
             );
             for (bit, name) in [
                 (ev::READ, " Read"),
@@ -179,11 +179,11 @@ impl Base {
                 (ev::SIGNAL, " Signal"),
                 (ev::TIMEOUT, " Timeout"),
             ] {
-                if e.res & bit != 0 {
+                if e.res() & bit != 0 {
                     out.push_str(name);
                 }
             }
-            let later = if e.callback.flags & list::ACTIVE_LATER != 0 {
+            let later = if e.flags() & list::ACTIVE_LATER != 0 {
                 " [NextTime]"
             } else {
                 ""

@@ -21,54 +21,22 @@ impl Base {
         // SAFETY: the lock is held and no loop runs during reinit.
         *unsafe { self.poller() } = poller;
         if let (Some(receiver), Some(event)) =
-            (st.signal_receiver.as_mut(), st.signal_event.as_mut())
+            (st.signal_receiver.as_mut(), st.signal_event.as_ref())
         {
             let fd = receiver
                 .reinit_after_fork()
                 .map_err(|e| EventError::Os(e.raw_os_error().unwrap_or(0)))?;
-            event.fd = fd;
+            let event = event.ptr();
+            // SAFETY: the internal event lives in the state.
+            unsafe { move_to_fd(st, event, fd) };
         }
-        if let (Some(notifier), Some(event)) = (st.notifier.as_mut(), st.notify_event.as_mut()) {
+        if let (Some(notifier), Some(event)) = (st.notifier.as_mut(), st.notify_event.as_ref()) {
             let fd = notifier
                 .reinit()
                 .map_err(|e| EventError::Os(e.raw_os_error().unwrap_or(0)))?;
-            // The internal event's fd entry moves to the new descriptor.
-            let old_fd = event.fd;
-            let raw = NonNull::from(&mut **event);
-            if let Some(entry) = st.fds.get_mut(old_fd as usize) {
-                // SAFETY: the internal event is inserted on its old fd.
-                unsafe { entry.events.remove(raw) };
-                entry.count(event.events, -1);
-            }
-            event.fd = fd;
-            let fd_index = fd as usize;
-            if fd_index >= st.fds.len() {
-                st.fds.resize_with(fd_index + 1, FdEntry::default);
-            }
-            let entry = &mut st.fds[fd_index];
-            entry.count(event.events, 1);
-            // SAFETY: the internal event is live and now in no list.
-            unsafe { entry.events.push_front(raw) };
-        }
-        // The signal event's fd changed too: move its entry the same way.
-        if let Some(event) = st.signal_event.as_mut() {
-            let raw = NonNull::from(&mut **event);
-            for (i, entry) in st.fds.iter_mut().enumerate() {
-                if entry.events.to_vec().contains(&raw) && i as RawFd != event.fd {
-                    // SAFETY: the internal event is in this list.
-                    unsafe { entry.events.remove(raw) };
-                    entry.count(event.events, -1);
-                    let fd_index = event.fd as usize;
-                    if fd_index >= st.fds.len() {
-                        st.fds.resize_with(fd_index + 1, FdEntry::default);
-                    }
-                    let new_entry = &mut st.fds[fd_index];
-                    new_entry.count(event.events, 1);
-                    // SAFETY: the internal event is live and now in no list.
-                    unsafe { new_entry.events.push_front(raw) };
-                    break;
-                }
-            }
+            let event = event.ptr();
+            // SAFETY: as above.
+            unsafe { move_to_fd(st, event, fd) };
         }
         let mut failed = false;
         for (fd, entry) in st.fds.iter_mut().enumerate() {
@@ -121,7 +89,7 @@ impl Base {
             if run_finalizers {
                 let _held = self.held();
                 // SAFETY: the lock is held; the callback is live.
-                unsafe { self.invoke(self.state(), cb, closure) };
+                unsafe { self.invoke(cb, closure) };
             }
         }
         let _held = self.held();
@@ -165,4 +133,33 @@ impl Base {
         drop(_held);
         drop(self);
     }
+}
+
+/// After fork: an internal event's descriptor was replaced; its fd entry moves along.
+///
+/// # Safety
+/// `event` is a live internal event of this state, inserted on its current fd.
+unsafe fn move_to_fd(st: &mut State, event: NonNull<Event>, fd: RawFd) {
+    // SAFETY: guaranteed by the caller.
+    let e = unsafe { EventFields::new(event) };
+    let (old_fd, events) = (e.fd(), e.events());
+    if old_fd == fd {
+        return;
+    }
+    if let Some(entry) = usize::try_from(old_fd).ok().and_then(|i| st.fds.get_mut(i)) {
+        // SAFETY: the event is inserted on its old fd.
+        unsafe { entry.events.remove(event) };
+        entry.count(events, -1);
+    }
+    e.set_fd(fd);
+    let Ok(index) = usize::try_from(fd) else {
+        return;
+    };
+    if index >= st.fds.len() {
+        st.fds.resize_with(index + 1, FdEntry::default);
+    }
+    let entry = &mut st.fds[index];
+    entry.count(events, 1);
+    // SAFETY: the event is live and now in no fd list.
+    unsafe { entry.events.push_front(event) };
 }

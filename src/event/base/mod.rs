@@ -41,7 +41,8 @@ use super::signal::{SignalMethod, SignalReceiver};
 use super::time::{common, Tv};
 use super::{debug, notify::Notifier, watch::Watchers};
 use crate::event::raw::{
-    ev, list, CallbackFn, Closure, Event, EventCallback, EventCallbackFn, Target,
+    ev, list, CallbackFn, Closure, Event, EventCallback, EventCallbackFn, EventFields, SignalCalls,
+    Target,
 };
 use crate::log;
 use crate::thread::{self, Condition, Lock};
@@ -108,11 +109,11 @@ pub(super) struct State {
     fds: Vec<FdEntry>,
     signals: Vec<EventList>,
     signal_receiver: Option<SignalReceiver>,
-    signal_event: Option<Box<Event>>,
+    signal_event: Option<Owned<Event>>,
     timers: TimerHeap,
     /// Boxed: the program keeps pointers to each queue's duration.
     #[allow(clippy::vec_box)]
-    common_timeouts: Vec<Box<CommonTimeout>>,
+    common_timeouts: Vec<Owned<CommonTimeout>>,
     active: Vec<CallbackQueue>,
     active_later: CallbackQueue,
     once_events: Vec<*mut OnceEvent>,
@@ -142,7 +143,7 @@ pub(super) struct State {
     last_clock_sync: i64,
 
     notifier: Option<Notifier>,
-    notify_event: Option<Box<Event>>,
+    notify_event: Option<Owned<Event>>,
     notify_pending: bool,
 
     watchers: Watchers,
@@ -414,14 +415,48 @@ pub fn assign(
 }
 
 /// A boxed internal event of `base` (not counted, not visible to the program).
-fn new_internal_event(base: &Base, fd: RawFd, events: c_short, handler: Handler) -> Box<Event> {
-    let mut event = Box::new(zeroed_event());
+fn new_internal_event(base: &Base, fd: RawFd, events: c_short, handler: Handler) -> Owned<Event> {
+    let mut event = zeroed_event();
     let _ = assign(&mut event, None, fd, events, None, ptr::null_mut());
     event.callback.set_handler(handler);
     event.base = base;
     event.callback.flags |= list::INTERNAL;
     event.callback.priority = 0;
-    event
+    Owned::new(event)
+}
+
+/// A heap value of the base that the loop links by pointer (internal events, common
+/// timeout queues). It is reached only through its pointer, never through a `Box`,
+/// so moving the owner cannot invalidate the pointers in lists, queues and handlers.
+pub(super) struct Owned<T>(NonNull<T>);
+
+impl<T> Owned<T> {
+    pub(super) fn new(value: T) -> Owned<T> {
+        Owned(NonNull::from(Box::leak(Box::new(value))))
+    }
+
+    pub(super) fn ptr(&self) -> NonNull<T> {
+        self.0
+    }
+
+    /// A short borrow, for code that hands out no pointer meanwhile.
+    pub(super) fn get(&self) -> &T {
+        // SAFETY: owned and live until drop; borrows follow `&self`.
+        unsafe { self.0.as_ref() }
+    }
+
+    /// A short exclusive borrow, for code that hands out no pointer meanwhile.
+    pub(super) fn get_mut(&mut self) -> &mut T {
+        // SAFETY: owned and live until drop; borrows follow `&mut self`.
+        unsafe { self.0.as_mut() }
+    }
+}
+
+impl<T> Drop for Owned<T> {
+    fn drop(&mut self) {
+        // SAFETY: leaked from a Box in `new` and dropped once, here.
+        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
+    }
 }
 
 /// Frees an event allocated by [`new_event`].

@@ -184,27 +184,27 @@ impl Base {
         ncalls: c_short,
     ) {
         // SAFETY: guaranteed by the caller.
-        let e = unsafe { &mut *event.as_ptr() };
-        let flags = e.callback.flags;
+        let e = unsafe { EventFields::new(event) };
+        let flags = e.flags();
         if flags & list::FINALIZING != 0 {
             return;
         }
         if flags & (list::ACTIVE | list::ACTIVE_LATER) != 0 {
-            e.res |= res;
+            e.set_res(e.res() | res);
             return;
         }
-        e.res = res;
+        e.set_res(res);
         if st
             .running_priority
-            .is_some_and(|p| usize::from(e.callback.priority) < p)
+            .is_some_and(|p| usize::from(e.priority()) < p)
         {
             st.continue_now = true;
         }
-        if e.events & ev::SIGNAL != 0 {
-            e.kind.extra.signal = crate::event::raw::SignalCalls {
+        if e.events() & ev::SIGNAL != 0 {
+            e.set_signal_calls(SignalCalls {
                 ncalls,
                 pncalls: ptr::null_mut(),
-            };
+            });
         }
         // SAFETY: the event is live and in no queue.
         unsafe { self.active_insert(st, Event::as_callback(event)) };

@@ -26,9 +26,8 @@ impl EventHandler for DrainSignals {
 ///
 /// # Safety
 /// `pncalls`, when set, points at the loop's live counter for this event.
-pub(super) unsafe fn stop_signal_calls(e: &mut Event) {
-    // SAFETY: signal events keep their call counter in this member.
-    let pncalls = unsafe { e.kind.extra.signal.pncalls };
+pub(super) unsafe fn stop_signal_calls(e: EventFields) {
+    let pncalls = e.signal_calls().pncalls;
     if !pncalls.is_null() {
         // SAFETY: guaranteed by the caller.
         unsafe { *pncalls = 0 };
@@ -64,8 +63,8 @@ impl Base {
         event: NonNull<Event>,
     ) -> Result<(), EventError> {
         // SAFETY: guaranteed by the caller.
-        let e = unsafe { &mut *event.as_ptr() };
-        let signo = e.fd;
+        let e = unsafe { EventFields::new(event) };
+        let signo = e.fd();
         let Ok(index) = usize::try_from(signo) else {
             return Err(EventError::Invalid);
         };
@@ -76,17 +75,16 @@ impl Base {
                     log::warn(format_args!("event_add: cannot receive signals: {err}"));
                     EventError::Os(err.raw_os_error().unwrap_or(0))
                 })?;
-            let mut internal = new_internal_event(
+            let internal = new_internal_event(
                 self,
                 receiver.fd(),
                 ev::READ | ev::PERSIST,
                 Handler::new::<DrainSignals>(NonNull::from(self)),
             );
-            internal.callback.priority = 0;
-            let raw = NonNull::from(&mut *internal);
+            let raw = internal.ptr();
             st.signal_receiver = Some(receiver);
             st.signal_event = Some(internal);
-            // SAFETY: the boxed internal event lives in the state.
+            // SAFETY: the internal event lives in the state.
             unsafe { self.add_nolock(st, raw, None, false) }?;
         }
         if index >= st.signals.len() {

@@ -6,7 +6,18 @@ pub(super) struct CommonTimeout {
     pub(super) duration: libc::timeval,
     pub(super) events: TimeoutQueue,
     /// Internal timer that fires when the first queued event is due.
-    pub(super) timer: Box<Event>,
+    pub(super) timer: Owned<Event>,
+    /// The queue's place in the base's list (and in its durations' tag).
+    pub(super) index: usize,
+}
+
+impl CommonTimeout {
+    /// The tagged duration, as the program keeps it: made from the queue's own pointer,
+    /// so later borrows of the queue leave it valid.
+    fn duration_ptr(queue: &Owned<CommonTimeout>) -> *const libc::timeval {
+        // SAFETY: the queue is live; no reference is made.
+        unsafe { ptr::addr_of!((*queue.ptr().as_ptr()).duration) }
+    }
 }
 
 /// A common-timeout queue's timer: expires the queue's due events.
@@ -16,9 +27,13 @@ impl EventHandler for ExpireCommonTimeouts {
     type Target = CommonTimeout;
     fn run(queue: NonNull<CommonTimeout>, _fd: RawFd, _what: c_short) {
         // SAFETY: the queue lives with the base, as long as its timer; the timer's
-        // event records the base.
-        let base = unsafe { &*(*queue.as_ptr()).timer.base };
-        base.expire_common_timeouts(queue.as_ptr());
+        // event records the base. Fields are read in place.
+        let (base, index) = unsafe {
+            let q = queue.as_ptr();
+            ((*(*q).timer.ptr().as_ptr()).base, (*q).index)
+        };
+        // SAFETY: internal events' base outlives them.
+        unsafe { &*base }.expire_common_timeouts(index);
     }
 }
 
@@ -27,18 +42,18 @@ impl Base {
     /// The event is live and in one of this base's timeout structures.
     pub(super) unsafe fn timeout_remove(&self, st: &mut State, event: NonNull<Event>) {
         // SAFETY: guaranteed by the caller.
-        let e = unsafe { &mut *event.as_ptr() };
-        e.callback.flags &= !list::TIMEOUT;
-        Self::count_inserted(st, e.callback.flags, -1);
-        match common::queue_index(e.timeout.tv_usec).filter(|&i| i < st.common_timeouts.len()) {
+        let e = unsafe { EventFields::new(event) };
+        e.remove_flags(list::TIMEOUT);
+        Self::count_inserted(st, e.flags(), -1);
+        match common::queue_index(e.timeout().tv_usec).filter(|&i| i < st.common_timeouts.len()) {
             Some(index) => {
                 // SAFETY: the event is in that queue (its tag says so).
-                unsafe { st.common_timeouts[index].events.remove(event) };
+                unsafe { st.common_timeouts[index].get_mut().events.remove(event) };
             }
             None => {
                 // SAFETY: the event is in the heap at its recorded index.
-                unsafe { st.timers.remove(e.timeout_pos.heap_index) };
-                e.timeout_pos.heap_index = usize::MAX;
+                unsafe { st.timers.remove(e.heap_index()) };
+                e.set_heap_index(usize::MAX);
             }
         }
     }
@@ -52,11 +67,11 @@ impl Base {
         // SAFETY: the lock is held.
         let st = unsafe { self.state() };
         // SAFETY: the event is live.
-        let e = unsafe { &mut *event.as_ptr() };
-        if e.callback.flags & list::TIMEOUT != 0 {
+        let e = unsafe { EventFields::new(event) };
+        if e.flags() & list::TIMEOUT != 0 {
             // SAFETY: the event is in a timeout structure.
             unsafe { self.timeout_remove(st, event) };
-            e.timeout = Tv::ZERO.to_timeval_raw();
+            e.set_timeout(Tv::ZERO.to_timeval_raw());
         }
         Ok(())
     }
@@ -71,16 +86,16 @@ impl Base {
             return st
                 .common_timeouts
                 .get(index)
-                .map(|q| &q.duration as *const libc::timeval);
+                .map(CommonTimeout::duration_ptr);
         }
         let duration = Tv::normalized(duration.sec, duration.usec);
         for queue in &st.common_timeouts {
             let known = Tv::normalized(
-                queue.duration.tv_sec,
-                queue.duration.tv_usec & common::MICROSECONDS_MASK,
+                queue.get().duration.tv_sec,
+                queue.get().duration.tv_usec & common::MICROSECONDS_MASK,
             );
             if known == duration {
-                return Some(&queue.duration);
+                return Some(CommonTimeout::duration_ptr(queue));
             }
         }
         let index = st.common_timeouts.len();
@@ -91,7 +106,7 @@ impl Base {
             ));
             return None;
         }
-        let mut queue = Box::new(CommonTimeout {
+        let queue = Owned::new(CommonTimeout {
             duration: Tv {
                 sec: duration.sec,
                 usec: common::encode(index, duration.usec),
@@ -105,35 +120,36 @@ impl Base {
                 0,
                 Handler::new::<ExpireCommonTimeouts>(NonNull::dangling()),
             ),
+            index,
         });
-        let queue_ptr = NonNull::from(&mut *queue);
-        queue
-            .timer
-            .callback
-            .set_handler(Handler::new::<ExpireCommonTimeouts>(queue_ptr));
+        let handler = Handler::new::<ExpireCommonTimeouts>(queue.ptr());
+        let timer = queue.get().timer.ptr();
+        // SAFETY: the timer is live and not added; no reference to it is alive.
+        unsafe { (*timer.as_ptr()).callback.set_handler(handler) };
+        let duration = CommonTimeout::duration_ptr(&queue);
         st.common_timeouts.push(queue);
-        st.common_timeouts
-            .last()
-            .map(|q| &q.duration as *const libc::timeval)
+        Some(duration)
     }
 
     /// Runs when a common-timeout queue's first event is due.
-    pub(super) fn expire_common_timeouts(&self, queue: *mut CommonTimeout) {
+    pub(super) fn expire_common_timeouts(&self, index: usize) {
         let _held = self.held();
         // SAFETY: the lock is held.
         let st = unsafe { self.state() };
         let now = self.now(st);
-        // SAFETY: the queue is one of this base's boxed queues, alive with the base.
-        let queue = unsafe { &mut *queue };
-        while let Some(event) = queue.events.first() {
+        loop {
+            let queue = st.common_timeouts[index].get();
+            let Some(event) = queue.events.first() else {
+                break;
+            };
             // SAFETY: queued events are live.
-            let e = unsafe { &mut *event.as_ptr() };
+            let e = unsafe { EventFields::new(event) };
             let due = Tv::normalized(
-                e.timeout.tv_sec,
-                e.timeout.tv_usec & common::MICROSECONDS_MASK,
+                e.timeout().tv_sec,
+                e.timeout().tv_usec & common::MICROSECONDS_MASK,
             );
             if due > now {
-                let timer = NonNull::from(&mut *queue.timer);
+                let timer = queue.timer.ptr();
                 // SAFETY: the queue's timer lives with the base.
                 let _ = unsafe { self.add_nolock(st, timer, Some(due), true) };
                 break;
@@ -150,12 +166,12 @@ impl Base {
     /// The event is live and in a timeout structure; the lock is held.
     pub(super) unsafe fn expire(&self, st: &mut State, event: NonNull<Event>) {
         // SAFETY: guaranteed by the caller.
-        let e = unsafe { &mut *event.as_ptr() };
-        if e.callback.closure == Closure::Persist as u8 {
+        let e = unsafe { EventFields::new(event) };
+        if e.closure() == Closure::Persist as u8 {
             // SAFETY: the event is in a timeout structure / its active queue.
             unsafe {
                 self.timeout_remove(st, event);
-                if e.callback.flags & list::ACTIVE != 0 {
+                if e.flags() & list::ACTIVE != 0 {
                     self.active_remove(st, event);
                 }
             }
@@ -193,9 +209,9 @@ impl Base {
     /// The event is live; the lock is held.
     pub(super) unsafe fn rearm_persist_timeout(&self, st: &mut State, event: NonNull<Event>) {
         // SAFETY: guaranteed by the caller.
-        let e = unsafe { &mut *event.as_ptr() };
+        let e = unsafe { EventFields::new(event) };
         // SAFETY: persistent events keep their interval in this member.
-        let interval = unsafe { e.kind.extra.persist_timeout };
+        let interval = e.persist_timeout();
         if interval.tv_sec == 0 && interval.tv_usec == 0 {
             return;
         }
@@ -203,11 +219,11 @@ impl Base {
             interval.tv_sec,
             interval.tv_usec & common::MICROSECONDS_MASK,
         );
-        let start = if e.res & ev::TIMEOUT != 0 {
+        let start = if e.res() & ev::TIMEOUT != 0 {
             // Counting from the previous deadline keeps periodic timers from drifting.
             Tv::normalized(
-                e.timeout.tv_sec,
-                e.timeout.tv_usec & common::MICROSECONDS_MASK,
+                e.timeout().tv_sec,
+                e.timeout().tv_usec & common::MICROSECONDS_MASK,
             )
         } else {
             self.now(st)

@@ -28,14 +28,14 @@ impl Base {
             return Ok(());
         }
         let notifier = Notifier::new()?;
-        let mut event = new_internal_event(
+        let event = new_internal_event(
             self,
             notifier.fd(),
             ev::READ | ev::PERSIST,
             Handler::new::<DrainNotifier>(NonNull::from(self)),
         );
-        let raw = NonNull::from(&mut *event);
-        // SAFETY: the boxed event lives in the state until the base is dropped.
+        let raw = event.ptr();
+        // SAFETY: the internal event lives in the state until the base is dropped.
         unsafe { self.add_nolock(st, raw, None, false) }
             .map_err(|_| io::Error::other("cannot watch the notification fd"))?;
         st.notifier = Some(notifier);

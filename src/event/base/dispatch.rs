@@ -1,5 +1,25 @@
 use super::*;
 
+/// The loop's flags and what it is running.
+#[derive(Default)]
+pub(super) struct LoopState {
+    pub(super) running: bool,
+    pub(super) owner_thread: u64,
+    pub(super) got_exit: bool,
+    pub(super) got_break: bool,
+    pub(super) continue_now: bool,
+    /// Set by loopbreak and loopcontinue: stop running ready callbacks directly.
+    pub(super) stop_dispatch: bool,
+    /// Whether the last wait ran callbacks directly (see `Base::dispatch_directly`).
+    pub(super) ran_directly: bool,
+    /// Priority of the queue being run, so that activating a more urgent event can
+    /// end the run early (libevent's behaviour).
+    pub(super) running_priority: Option<usize>,
+    /// The callback running now (null when none), and how many threads wait for it.
+    pub(super) current: *mut EventCallback,
+    pub(super) current_waiters: usize,
+}
+
 /// Calls what an event runs: the program's callback, or a core handler.
 #[inline(always)]
 pub(super) fn run_event_target(target: Target, fd: RawFd, res: c_short) {
@@ -21,39 +41,39 @@ impl Base {
         let held = self.held();
         // SAFETY: the lock is held.
         let st = unsafe { self.state() };
-        if st.running_loop {
+        if st.run.running {
             log::warn(format_args!(
                 "event_base_loop: reentrant invocation.  Only one event_base_loop can run on each event_base at once."
             ));
             return -1;
         }
-        st.running_loop = true;
-        st.owner_thread = thread::current_thread_id();
-        st.got_exit = false;
-        st.got_break = false;
-        st.cached_now = None;
+        st.run.running = true;
+        st.run.owner_thread = thread::current_thread_id();
+        st.run.got_exit = false;
+        st.run.got_break = false;
+        st.clock.cached_now = None;
         let mut result = 0;
         loop {
             // SAFETY: the lock is held; earlier borrows ended.
             let st = unsafe { self.state() };
-            st.continue_now = false;
-            st.stop_dispatch = false;
-            if st.got_exit || st.got_break {
+            st.run.continue_now = false;
+            st.run.stop_dispatch = false;
+            if st.run.got_exit || st.run.got_break {
                 break;
             }
-            let has_work = st.event_count > 0 || st.virtual_count > 0 || st.active_count > 0;
+            let has_work = st.counts.added > 0 || st.counts.virtual_ > 0 || st.counts.active > 0;
             if flags & loop_flag::NO_EXIT_ON_EMPTY == 0 && !has_work {
                 result = 1;
                 break;
             }
             // SAFETY: the lock is held.
             unsafe { self.activate_later_events(st) };
-            let timeout = if st.active_count > 0 || flags & loop_flag::NONBLOCK != 0 {
+            let timeout = if st.counts.active > 0 || flags & loop_flag::NONBLOCK != 0 {
                 Some(Duration::ZERO)
             } else {
                 self.next_timeout(st)
             };
-            st.cached_now = None;
+            st.clock.cached_now = None;
             if !st.watchers.is_empty() {
                 self.run_prepare_watchers(timeout);
             }
@@ -70,17 +90,17 @@ impl Base {
             }
             // SAFETY: the lock is held; earlier borrows ended.
             let st = unsafe { self.state() };
-            let ran_directly = std::mem::take(&mut st.ran_directly);
-            if st.continue_now || st.got_break {
+            let ran_directly = std::mem::take(&mut st.run.ran_directly);
+            if st.run.continue_now || st.run.got_break {
                 // A callback run during the wait asked for a new poll or a stop.
                 continue;
             }
             self.process_timeouts(st);
-            if st.active_count > 0 {
+            if st.counts.active > 0 {
                 let ran = self.process_active() + usize::from(ran_directly);
                 // SAFETY: the lock is held; earlier borrows ended.
                 let st = unsafe { self.state() };
-                if flags & loop_flag::ONCE != 0 && st.active_count == 0 && ran != 0 {
+                if flags & loop_flag::ONCE != 0 && st.counts.active == 0 && ran != 0 {
                     break;
                 }
             } else if (flags & loop_flag::ONCE != 0 && ran_directly)
@@ -91,9 +111,9 @@ impl Base {
         }
         // SAFETY: the lock is held; earlier borrows ended.
         let st = unsafe { self.state() };
-        st.cached_now = None;
-        st.running_loop = false;
-        st.owner_thread = 0;
+        st.clock.cached_now = None;
+        st.run.running = false;
+        st.run.owner_thread = 0;
         drop(held);
         result
     }
@@ -103,7 +123,7 @@ impl Base {
     pub(super) fn wait(&self, timeout: Option<Duration>) -> io::Result<()> {
         // SAFETY: the lock is held.
         let st = unsafe { self.state() };
-        st.notify_pending = false;
+        st.wakeup.pending = false;
         let direct = self.may_dispatch_directly(st);
         // SAFETY: only the running loop uses this list, and a base runs one loop at a
         // time; callbacks cannot reach it.
@@ -112,7 +132,7 @@ impl Base {
         // The poller only fills `ready`; everything it reported is acted on after the
         // wait, when callbacks may change the poller's registrations again. While
         // busy, other threads queue their changes instead of touching the poller.
-        st.poller_busy = true;
+        st.io.poller_busy = true;
         let outcome = match &self.lock {
             Some(lock) => {
                 lock.unlock();
@@ -126,17 +146,17 @@ impl Base {
         };
         // SAFETY: the lock is held again; earlier borrows ended.
         let st = unsafe { self.state() };
-        st.poller_busy = false;
+        st.io.poller_busy = false;
         // Callbacks and timeouts of this round see the time of this poll.
         self.update_cached_time(st);
-        if !st.pending_changes.is_empty() {
+        if !st.io.pending_changes.is_empty() {
             self.apply_pending_changes(st);
         }
         if direct {
             // libevent would have all of them active at once: count them that way.
             let reported = ready.len();
-            st.active_count_max = st.active_count_max.max(st.active_count + reported);
-            st.event_count_max = st.event_count_max.max(st.event_count + reported);
+            st.counts.active_max = st.counts.active_max.max(st.counts.active + reported);
+            st.counts.added_max = st.counts.added_max.max(st.counts.added + reported);
             let mut rest = ready.iter();
             for &(fd, readiness) in rest.by_ref() {
                 if self.dispatch_directly(fd, readiness_to_events(readiness)) {
@@ -166,8 +186,8 @@ impl Base {
     #[inline]
     pub(super) fn may_dispatch_directly(&self, st: &State) -> bool {
         self.direct_capable
-            && st.active_count == 0
-            && st.active.len() == 1
+            && st.counts.active == 0
+            && st.queues.active.len() == 1
             && st.watchers.is_empty()
     }
 
@@ -181,7 +201,7 @@ impl Base {
         let st = unsafe { self.state() };
         let single = usize::try_from(fd)
             .ok()
-            .and_then(|i| st.fds.get(i))
+            .and_then(|i| st.io.fds.get(i))
             .and_then(|entry| entry.events.first())
             // SAFETY: list members are live.
             .filter(|&event| unsafe { EventList::next(event) }.is_none());
@@ -221,14 +241,14 @@ impl Base {
         }
         // SAFETY: as above; the target is copied out.
         let target = unsafe { (*e).callback.target() };
-        st.current = e.cast();
-        st.ran_directly = true;
+        st.run.current = e.cast();
+        st.run.ran_directly = true;
         // Neither `st` nor the event is touched again until the callback returns.
         run_event_target(target, fd, res);
         // SAFETY: single-threaded base; the callback's borrows ended.
         let st = unsafe { self.state() };
-        st.current = ptr::null_mut();
-        st.stop_dispatch
+        st.run.current = ptr::null_mut();
+        st.run.stop_dispatch
     }
 
     /// Runs the callbacks of the most urgent non-empty priority. Returns how many
@@ -239,7 +259,7 @@ impl Base {
             // SAFETY: the lock is held; each round takes a fresh borrow, since
             // `run_queue` releases the lock around callbacks.
             let st = unsafe { self.state() };
-            let Some(queue) = st.active.get(priority) else {
+            let Some(queue) = st.queues.active.get(priority) else {
                 return 0;
             };
             if queue.is_empty() {
@@ -255,12 +275,12 @@ impl Base {
                     .map(|d| self.read_clock(st).plus(Tv::from_duration(d)));
                 (self.limits.max_callbacks, deadline)
             };
-            st.running_priority = Some(priority);
+            st.run.running_priority = Some(priority);
             let ran = self.run_queue(priority, max_callbacks, deadline);
             // SAFETY: the lock is held; earlier borrows ended.
             let st = unsafe { self.state() };
-            st.running_priority = None;
-            if ran > 0 || st.got_break {
+            st.run.running_priority = None;
+            if ran > 0 || st.run.got_break {
                 return ran;
             }
             priority += 1;
@@ -277,7 +297,7 @@ impl Base {
         loop {
             // SAFETY: the lock is held; earlier borrows ended.
             let st = unsafe { self.state() };
-            let Some(queue) = st.active.get(priority) else {
+            let Some(queue) = st.queues.active.get(priority) else {
                 break;
             };
             let Some(cb) = queue.first() else { break };
@@ -293,15 +313,15 @@ impl Base {
                 // Everything else only leaves the queue, whose head it is.
                 // SAFETY: as above.
                 unsafe { (*c).flags = flags & !list::ACTIVE };
-                Self::count_active(st, flags, -1);
+                st.counts.activated(flags, -1);
                 // SAFETY: queued callbacks are live.
-                unsafe { st.active[priority].pop_front() };
+                unsafe { st.queues.active[priority].pop_front() };
             }
             if flags & list::INTERNAL == 0 {
                 count += 1;
             }
-            st.current = c;
-            st.current_waiters = 0;
+            st.run.current = c;
+            st.run.current_waiters = 0;
             let stop = match closure {
                 // The common case, kept inline: a plain or persistent event.
                 Closure::Event | Closure::Persist => {
@@ -331,14 +351,14 @@ impl Base {
             };
             // SAFETY: the lock is held again; earlier borrows ended.
             let st = unsafe { self.state() };
-            st.current = ptr::null_mut();
-            if st.current_waiters > 0 {
-                st.current_waiters = 0;
+            st.run.current = ptr::null_mut();
+            if st.run.current_waiters > 0 {
+                st.run.current_waiters = 0;
                 if let Some(cond) = &self.wait_for_callback {
                     cond.signal(true);
                 }
             }
-            if stop || st.got_break {
+            if stop || st.run.got_break {
                 break;
             }
             if count >= max_callbacks {
@@ -349,7 +369,7 @@ impl Base {
                     break;
                 }
             }
-            if st.continue_now {
+            if st.run.continue_now {
                 break;
             }
         }
@@ -409,7 +429,7 @@ impl Base {
                     }
                     self.unlocked(|| run_event_target(target, fd, res));
                     // SAFETY: the lock is held again.
-                    if unsafe { self.state() }.got_break {
+                    if unsafe { self.state() }.run.got_break {
                         return true;
                     }
                 }
@@ -506,8 +526,8 @@ impl Base {
         let _held = self.held();
         // SAFETY: the lock is held.
         let st = unsafe { self.state() };
-        st.got_break = true;
-        st.stop_dispatch = true;
+        st.run.got_break = true;
+        st.run.stop_dispatch = true;
         self.notify_if_needed(st);
     }
 
@@ -516,19 +536,19 @@ impl Base {
         let _held = self.held();
         // SAFETY: the lock is held.
         let st = unsafe { self.state() };
-        st.continue_now = true;
-        st.stop_dispatch = true;
+        st.run.continue_now = true;
+        st.run.stop_dispatch = true;
     }
 
     pub fn got_exit(&self) -> bool {
         let _held = self.held();
         // SAFETY: the lock is held.
-        unsafe { self.state() }.got_exit
+        unsafe { self.state() }.run.got_exit
     }
 
     pub fn got_break(&self) -> bool {
         let _held = self.held();
         // SAFETY: the lock is held.
-        unsafe { self.state() }.got_break
+        unsafe { self.state() }.run.got_break
     }
 }

@@ -37,11 +37,11 @@ impl Base {
                 unsafe { self.io_insert(st, event) }?;
             }
             e.add_flags(list::INSERTED);
-            Self::count_inserted(st, e.flags(), 1);
+            st.counts.inserted(e.flags(), 1);
         }
 
         if let Some(tv) = timeout {
-            let tag = common::queue_index(tv.usec).filter(|&i| i < st.common_timeouts.len());
+            let tag = common::queue_index(tv.usec).filter(|&i| i < st.timeouts.common.len());
             let span = Tv::normalized(tv.sec, tv.usec & common::MICROSECONDS_MASK);
             if e.closure() == Closure::Persist as u8 && !absolute {
                 e.set_persist_timeout(tv.to_timeval_raw());
@@ -77,8 +77,8 @@ impl Base {
                         .to_timeval_raw(),
                     );
                     e.add_flags(list::TIMEOUT);
-                    Self::count_inserted(st, e.flags(), 1);
-                    let queue = st.common_timeouts[index].get_mut();
+                    st.counts.inserted(e.flags(), 1);
+                    let queue = st.timeouts.common[index].get_mut();
                     // SAFETY: the event is live and in no timeout structure now.
                     unsafe { queue.events.push_back(event) };
                     if queue.events.first() == Some(event) {
@@ -90,9 +90,9 @@ impl Base {
                 None => {
                     e.set_timeout(deadline.to_timeval_raw());
                     e.add_flags(list::TIMEOUT);
-                    Self::count_inserted(st, e.flags(), 1);
+                    st.counts.inserted(e.flags(), 1);
                     // SAFETY: the event is live and in no timeout structure now.
-                    unsafe { st.timers.push(deadline, event) };
+                    unsafe { st.timeouts.heap.push(deadline, event) };
                 }
             }
         }
@@ -128,7 +128,8 @@ impl Base {
             DelMode::Block => true,
             DelMode::Auto => events & ev::FINALIZE == 0,
         };
-        if wait && st.current == Event::as_callback(event).as_ptr() && !self.in_loop_thread(st) {
+        if wait && st.run.current == Event::as_callback(event).as_ptr() && !self.in_loop_thread(st)
+        {
             self.wait_for_current(event.cast());
         }
         // SAFETY: the lock is held; waiting ended every earlier borrow.
@@ -145,10 +146,10 @@ impl Base {
         loop {
             // SAFETY: the lock is held; the borrow ends before waiting.
             let st = unsafe { self.state() };
-            if st.current != cb.as_ptr() {
+            if st.run.current != cb.as_ptr() {
                 return;
             }
-            st.current_waiters += 1;
+            st.run.current_waiters += 1;
             cond.wait(lock, None);
         }
     }
@@ -186,7 +187,7 @@ impl Base {
         let mut result = Ok(());
         if e.flags() & list::INSERTED != 0 {
             e.remove_flags(list::INSERTED);
-            Self::count_inserted(st, e.flags(), -1);
+            st.counts.inserted(e.flags(), -1);
             if e.events() & ev::SIGNAL != 0 {
                 // SAFETY: the event is in its signal's list.
                 unsafe { self.signal_remove(st, event) };
@@ -256,7 +257,7 @@ impl Base {
             return Err(EventError::Invalid);
         }
         match u8::try_from(priority) {
-            Ok(p) if usize::from(p) < st.active.len() => {
+            Ok(p) if usize::from(p) < st.queues.active.len() => {
                 e.set_priority(p);
                 Ok(())
             }

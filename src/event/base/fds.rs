@@ -1,5 +1,15 @@
 use super::*;
 
+/// The fd table and the poller's bookkeeping.
+#[derive(Default)]
+pub(super) struct FdTable {
+    /// Set while the loop waits on the poller with the lock released; changes made
+    /// meanwhile (by other threads) wait in `pending_changes`.
+    pub(super) poller_busy: bool,
+    pub(super) pending_changes: Vec<(RawFd, Interest, Interest)>,
+    pub(super) fds: Vec<FdEntry>,
+}
+
 /// The base's state per fd: its events and what the poller is asked to watch.
 #[derive(Default)]
 pub(super) struct FdEntry {
@@ -75,7 +85,7 @@ impl Base {
         // An fd beyond the table gets an entry only once the poller accepted it, so a
         // bogus huge fd costs nothing.
         let mut fresh = FdEntry::default();
-        let entry = match st.fds.get_mut(fd) {
+        let entry = match st.io.fds.get_mut(fd) {
             Some(entry) => entry,
             None => &mut fresh,
         };
@@ -90,20 +100,20 @@ impl Base {
         let (old, wanted) = (entry.interest, entry.wanted());
         if wanted != old {
             if let Err(err) = self.poller_change(st, e.fd(), old, wanted) {
-                if let Some(entry) = st.fds.get_mut(fd) {
+                if let Some(entry) = st.io.fds.get_mut(fd) {
                     entry.count(e.events(), -1);
                 }
                 log::warn(format_args!("event_add: cannot watch fd {}: {err}", e.fd()));
                 return Err(EventError::Os(err.raw_os_error().unwrap_or(0)));
             }
         }
-        if fd >= st.fds.len() {
-            st.fds.resize_with(fd + 1, FdEntry::default);
-            st.fds[fd] = fresh;
+        if fd >= st.io.fds.len() {
+            st.io.fds.resize_with(fd + 1, FdEntry::default);
+            st.io.fds[fd] = fresh;
         }
-        st.fds[fd].interest = wanted;
+        st.io.fds[fd].interest = wanted;
         // SAFETY: the event is live and in no fd list.
-        unsafe { st.fds[fd].events.push_front(event) };
+        unsafe { st.io.fds[fd].events.push_front(event) };
         Ok(())
     }
 
@@ -117,8 +127,8 @@ impl Base {
         old: Interest,
         new: Interest,
     ) -> io::Result<()> {
-        if st.poller_busy {
-            st.pending_changes.push((fd, old, new));
+        if st.io.poller_busy {
+            st.io.pending_changes.push((fd, old, new));
             Ok(())
         } else {
             // SAFETY: the lock is held and the loop is not waiting on the poller.
@@ -128,13 +138,13 @@ impl Base {
 
     /// Applies the changes queued while the poller was busy.
     pub(super) fn apply_pending_changes(&self, st: &mut State) {
-        for (fd, old, new) in std::mem::take(&mut st.pending_changes) {
+        for (fd, old, new) in std::mem::take(&mut st.io.pending_changes) {
             // SAFETY: the lock is held and the loop is not waiting on the poller.
             if let Err(err) = unsafe { self.poller() }.change(fd, old, new) {
                 log::warn(format_args!(
                     "cannot change what fd {fd} is watched for: {err}"
                 ));
-                if let Some(entry) = usize::try_from(fd).ok().and_then(|i| st.fds.get_mut(i)) {
+                if let Some(entry) = usize::try_from(fd).ok().and_then(|i| st.io.fds.get_mut(i)) {
                     entry.interest = old;
                 }
             }
@@ -153,7 +163,7 @@ impl Base {
         let Ok(fd) = usize::try_from(e.fd()) else {
             return Ok(());
         };
-        let entry = &mut st.fds[fd];
+        let entry = &mut st.io.fds[fd];
         // SAFETY: the event is in this fd's list.
         unsafe { entry.events.remove(event) };
         entry.count(e.events(), -1);
@@ -182,8 +192,8 @@ impl Base {
             unsafe { self.activate_io(st, fd, events & (ev::READ | ev::WRITE | ev::CLOSED)) };
             return;
         }
-        let mut due: Vec<NonNull<Event>> = st.timers.iter().collect();
-        for queue in st.common_timeouts.iter().map(Owned::get) {
+        let mut due: Vec<NonNull<Event>> = st.timeouts.heap.iter().collect();
+        for queue in st.timeouts.common.iter().map(Owned::get) {
             due.extend(queue.events.to_vec());
         }
         for event in due {
@@ -201,7 +211,7 @@ impl Base {
     /// The lock is held.
     #[inline]
     pub(super) unsafe fn activate_io(&self, st: &mut State, fd: RawFd, what: c_short) {
-        let Some(entry) = usize::try_from(fd).ok().and_then(|i| st.fds.get(i)) else {
+        let Some(entry) = usize::try_from(fd).ok().and_then(|i| st.io.fds.get(i)) else {
             return;
         };
         let mut cursor = entry.events.first();

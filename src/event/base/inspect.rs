@@ -29,7 +29,7 @@ impl Base {
                 e.timeout().tv_usec & common::MICROSECONDS_MASK,
             );
             self.read_clock(st);
-            mono.plus(st.wall_minus_mono)
+            mono.plus(st.clock.wall_minus_mono)
         });
         (flags, when)
     }
@@ -40,10 +40,10 @@ impl Base {
         let _held = self.held();
         // SAFETY: the lock is held.
         let st = unsafe { self.state() };
-        if !st.running_loop || st.owner_thread != thread::current_thread_id() {
+        if !st.run.running || st.run.owner_thread != thread::current_thread_id() {
             return None;
         }
-        let cb = NonNull::new(st.current)?;
+        let cb = NonNull::new(st.run.current)?;
         // SAFETY: the running callback is live until it returns.
         let closure = Closure::from_raw(unsafe { cb.as_ref() }.closure);
         matches!(closure, Closure::Event | Closure::Signal | Closure::Persist).then(|| cb.cast())
@@ -58,18 +58,18 @@ impl Base {
             unsafe { e.as_ref() }.callback.flags & list::INTERNAL == 0
         };
         let mut inserted = Vec::new();
-        for entry in &st.fds {
+        for entry in &st.io.fds {
             inserted.extend(entry.events.to_vec().into_iter().filter(visible));
         }
-        for list in &st.signals {
+        for list in &st.sig.lists {
             inserted.extend(list.to_vec().into_iter().filter(visible));
         }
         let not_inserted = |e: &NonNull<Event>| {
             // SAFETY: as above.
             unsafe { e.as_ref() }.callback.flags & list::INSERTED == 0
         };
-        inserted.extend(st.timers.iter().filter(visible).filter(not_inserted));
-        for queue in st.common_timeouts.iter().map(Owned::get) {
+        inserted.extend(st.timeouts.heap.iter().filter(visible).filter(not_inserted));
+        for queue in st.timeouts.common.iter().map(Owned::get) {
             inserted.extend(
                 queue
                     .events
@@ -80,7 +80,12 @@ impl Base {
             );
         }
         let mut active = Vec::new();
-        for queue in st.active.iter().chain(std::iter::once(&st.active_later)) {
+        for queue in st
+            .queues
+            .active
+            .iter()
+            .chain(std::iter::once(&st.queues.later))
+        {
             for cb in queue.to_vec() {
                 // SAFETY: queued callbacks are live.
                 let c = unsafe { cb.as_ref() };
@@ -151,7 +156,7 @@ impl Base {
                     e.timeout().tv_sec,
                     e.timeout().tv_usec & common::MICROSECONDS_MASK,
                 );
-                let wall = mono.plus(st.wall_minus_mono);
+                let wall = mono.plus(st.clock.wall_minus_mono);
                 let _ = write!(out, " Timeout={}.{:06}", wall.sec, wall.usec);
             }
             out.push('\n');

@@ -20,9 +20,7 @@ impl Base {
         })?;
         // SAFETY: the lock is held and no loop runs during reinit.
         *unsafe { self.poller() } = poller;
-        if let (Some(receiver), Some(event)) =
-            (st.signal_receiver.as_mut(), st.signal_event.as_ref())
-        {
+        if let (Some(receiver), Some(event)) = (st.sig.receiver.as_mut(), st.sig.event.as_ref()) {
             let fd = receiver
                 .reinit_after_fork()
                 .map_err(|e| EventError::Os(e.raw_os_error().unwrap_or(0)))?;
@@ -30,7 +28,9 @@ impl Base {
             // SAFETY: the internal event lives in the state.
             unsafe { move_to_fd(st, event, fd) };
         }
-        if let (Some(notifier), Some(event)) = (st.notifier.as_mut(), st.notify_event.as_ref()) {
+        if let (Some(notifier), Some(event)) =
+            (st.wakeup.notifier.as_mut(), st.wakeup.event.as_ref())
+        {
             let fd = notifier
                 .reinit()
                 .map_err(|e| EventError::Os(e.raw_os_error().unwrap_or(0)))?;
@@ -39,7 +39,7 @@ impl Base {
             unsafe { move_to_fd(st, event, fd) };
         }
         let mut failed = false;
-        for (fd, entry) in st.fds.iter_mut().enumerate() {
+        for (fd, entry) in st.io.fds.iter_mut().enumerate() {
             entry.interest = Interest::NONE;
             let wanted = entry.wanted();
             if !wanted.is_empty() {
@@ -66,15 +66,15 @@ impl Base {
                 // SAFETY: the lock is held.
                 let st = unsafe { self.state() };
                 let mut found = None;
-                for priority in 0..st.active.len() {
-                    for cb in st.active[priority].to_vec() {
+                for priority in 0..st.queues.active.len() {
+                    for cb in st.queues.active[priority].to_vec() {
                         // SAFETY: queued callbacks are live.
                         let c = unsafe { &mut *cb.as_ptr() };
                         if c.flags & list::FINALIZING != 0 && c.flags & list::INTERNAL == 0 {
                             c.flags &= !list::ACTIVE;
-                            Self::count_active(st, c.flags, -1);
+                            st.counts.activated(c.flags, -1);
                             // SAFETY: the callback is in this queue.
-                            unsafe { st.active[priority].remove(cb) };
+                            unsafe { st.queues.active[priority].remove(cb) };
                             found = Some((cb, Closure::from_raw(c.closure)));
                             break;
                         }
@@ -109,6 +109,7 @@ impl Base {
             }
         }
         for cb in st
+            .queues
             .active
             .iter()
             .flat_map(|q| q.to_vec())
@@ -117,9 +118,9 @@ impl Base {
             // SAFETY: queued callbacks are live.
             let c = unsafe { &mut *cb.as_ptr() };
             c.flags &= !list::ACTIVE;
-            let priority = usize::from(c.priority).min(st.active.len() - 1);
+            let priority = usize::from(c.priority).min(st.queues.active.len() - 1);
             // SAFETY: the callback is in that queue.
-            unsafe { st.active[priority].remove(cb) };
+            unsafe { st.queues.active[priority].remove(cb) };
         }
         if remaining > 0 {
             log::debug(format_args!(
@@ -146,7 +147,10 @@ unsafe fn move_to_fd(st: &mut State, event: NonNull<Event>, fd: RawFd) {
     if old_fd == fd {
         return;
     }
-    if let Some(entry) = usize::try_from(old_fd).ok().and_then(|i| st.fds.get_mut(i)) {
+    if let Some(entry) = usize::try_from(old_fd)
+        .ok()
+        .and_then(|i| st.io.fds.get_mut(i))
+    {
         // SAFETY: the event is inserted on its old fd.
         unsafe { entry.events.remove(event) };
         entry.count(events, -1);
@@ -155,10 +159,10 @@ unsafe fn move_to_fd(st: &mut State, event: NonNull<Event>, fd: RawFd) {
     let Ok(index) = usize::try_from(fd) else {
         return;
     };
-    if index >= st.fds.len() {
-        st.fds.resize_with(index + 1, FdEntry::default);
+    if index >= st.io.fds.len() {
+        st.io.fds.resize_with(index + 1, FdEntry::default);
     }
-    let entry = &mut st.fds[index];
+    let entry = &mut st.io.fds[index];
     entry.count(events, 1);
     // SAFETY: the event is live and now in no fd list.
     unsafe { entry.events.push_front(event) };

@@ -32,7 +32,6 @@ use self::dispatch::run_event_target;
 use self::fds::{readiness_to_events, FdEntry};
 use self::once::OnceEvent;
 use self::signals::stop_signal_calls;
-use self::timers::CommonTimeout;
 use super::config::{flag, Config, DispatchLimits};
 use super::handler::{EventHandler, Handler};
 use super::heap::TimerHeap;
@@ -99,53 +98,18 @@ pub enum DelMode {
     NoBlock,
 }
 
+/// The base's mutable state, one part per concern; each part's own operations are
+/// methods of its type, in the file of that concern.
 pub(super) struct State {
-    /// Set while the loop waits on the poller with the lock released; changes made
-    /// meanwhile (by other threads) wait in `pending_changes`.
-    poller_busy: bool,
-    pending_changes: Vec<(RawFd, Interest, Interest)>,
-    /// Whether the last wait ran callbacks directly (see `Base::dispatch_directly`).
-    ran_directly: bool,
-    fds: Vec<FdEntry>,
-    signals: Vec<EventList>,
-    signal_receiver: Option<SignalReceiver>,
-    signal_event: Option<Owned<Event>>,
-    timers: TimerHeap,
-    /// Boxed: the program keeps pointers to each queue's duration.
-    #[allow(clippy::vec_box)]
-    common_timeouts: Vec<Owned<CommonTimeout>>,
-    active: Vec<CallbackQueue>,
-    active_later: CallbackQueue,
+    io: fds::FdTable,
+    sig: signals::SignalTable,
+    timeouts: timers::Timeouts,
+    queues: queue::ActiveQueues,
+    counts: queue::Counters,
+    run: dispatch::LoopState,
+    clock: clock::CachedClock,
+    wakeup: wakeup::Wakeup,
     once_events: Vec<*mut OnceEvent>,
-
-    event_count: usize,
-    event_count_max: usize,
-    active_count: usize,
-    active_count_max: usize,
-    virtual_count: usize,
-    virtual_count_max: usize,
-
-    running_loop: bool,
-    owner_thread: u64,
-    got_exit: bool,
-    got_break: bool,
-    continue_now: bool,
-    /// Set by loopbreak and loopcontinue: stop running ready callbacks directly.
-    stop_dispatch: bool,
-    /// Priority of the queue being run, so that activating a more urgent event can
-    /// end the run early (libevent's behaviour).
-    running_priority: Option<usize>,
-    current: *mut EventCallback,
-    current_waiters: usize,
-
-    cached_now: Option<Tv>,
-    wall_minus_mono: Tv,
-    last_clock_sync: i64,
-
-    notifier: Option<Notifier>,
-    notify_event: Option<Owned<Event>>,
-    notify_pending: bool,
-
     watchers: Watchers,
 }
 
@@ -252,39 +216,15 @@ impl Base {
             poller: UnsafeCell::new(poller),
             ready: UnsafeCell::new(Vec::new()),
             state: UnsafeCell::new(State {
-                poller_busy: false,
-                pending_changes: Vec::new(),
-                ran_directly: false,
-                fds: Vec::new(),
-                signals: Vec::new(),
-                signal_receiver: None,
-                signal_event: None,
-                timers: TimerHeap::default(),
-                common_timeouts: Vec::new(),
-                active: (0..1).map(|_| CallbackQueue::default()).collect(),
-                active_later: CallbackQueue::default(),
+                io: fds::FdTable::default(),
+                sig: signals::SignalTable::default(),
+                timeouts: timers::Timeouts::default(),
+                queues: queue::ActiveQueues::default(),
+                counts: queue::Counters::default(),
+                run: dispatch::LoopState::default(),
+                clock: clock::CachedClock::default(),
+                wakeup: wakeup::Wakeup::default(),
                 once_events: Vec::new(),
-                event_count: 0,
-                event_count_max: 0,
-                active_count: 0,
-                active_count_max: 0,
-                virtual_count: 0,
-                virtual_count_max: 0,
-                running_loop: false,
-                owner_thread: 0,
-                got_exit: false,
-                got_break: false,
-                continue_now: false,
-                stop_dispatch: false,
-                running_priority: None,
-                current: ptr::null_mut(),
-                current_waiters: 0,
-                cached_now: None,
-                wall_minus_mono: Tv::ZERO,
-                last_clock_sync: i64::MIN,
-                notifier: None,
-                notify_event: None,
-                notify_pending: false,
                 watchers: Watchers::default(),
             }),
         });

@@ -40,7 +40,7 @@ impl EventHandler for ExitLoop {
         let base = unsafe { base.as_ref() };
         let _held = base.held();
         // SAFETY: the lock is held.
-        unsafe { base.state() }.got_exit = true;
+        unsafe { base.state() }.run.got_exit = true;
     }
 }
 

@@ -1,28 +1,56 @@
 use super::*;
 
-impl Base {
-    /// Counts a non-internal callback entering (+1) or leaving (-1) one of the base's
+/// Callbacks waiting to run: one queue per priority, and those for the next round.
+pub(super) struct ActiveQueues {
+    pub(super) active: Vec<CallbackQueue>,
+    pub(super) later: CallbackQueue,
+}
+
+impl Default for ActiveQueues {
+    fn default() -> Self {
+        ActiveQueues {
+            active: vec![CallbackQueue::default()],
+            later: CallbackQueue::default(),
+        }
+    }
+}
+
+/// What `event_base_get_num_events` and `event_base_get_max_events` report.
+#[derive(Default)]
+pub(super) struct Counters {
+    pub(super) added: usize,
+    pub(super) added_max: usize,
+    pub(super) active: usize,
+    pub(super) active_max: usize,
+    pub(super) virtual_: usize,
+    pub(super) virtual_max: usize,
+}
+
+impl Counters {
+    /// A non-internal callback entering (+1) or leaving (-1) one of the base's
     /// structures (fd/signal lists, timeouts, active queues), as libevent counts "added".
     #[inline]
-    pub(super) fn count_inserted(st: &mut State, flags: u16, delta: isize) {
+    pub(super) fn inserted(&mut self, flags: u16, delta: isize) {
         if flags & list::INTERNAL == 0 {
-            st.event_count = st.event_count.wrapping_add_signed(delta);
+            self.added = self.added.wrapping_add_signed(delta);
             if delta > 0 {
-                st.event_count_max = st.event_count_max.max(st.event_count);
+                self.added_max = self.added_max.max(self.added);
             }
         }
     }
 
-    /// Counts any callback entering or leaving the active queues.
+    /// Any callback entering or leaving the active queues.
     #[inline]
-    pub(super) fn count_active(st: &mut State, flags: u16, delta: isize) {
-        Self::count_inserted(st, flags, delta);
-        st.active_count = st.active_count.wrapping_add_signed(delta);
+    pub(super) fn activated(&mut self, flags: u16, delta: isize) {
+        self.inserted(flags, delta);
+        self.active = self.active.wrapping_add_signed(delta);
         if delta > 0 {
-            st.active_count_max = st.active_count_max.max(st.active_count);
+            self.active_max = self.active_max.max(self.active);
         }
     }
+}
 
+impl Base {
     /// `event_base_get_num_events`.
     pub fn num_events(&self, which: u32) -> usize {
         let _held = self.held();
@@ -30,13 +58,13 @@ impl Base {
         let st = unsafe { self.state() };
         let mut n = 0;
         if which & count::ACTIVE != 0 {
-            n += st.active_count;
+            n += st.counts.active;
         }
         if which & count::VIRTUAL != 0 {
-            n += st.virtual_count;
+            n += st.counts.virtual_;
         }
         if which & count::ADDED != 0 {
-            n += st.event_count;
+            n += st.counts.added;
         }
         n
     }
@@ -48,21 +76,21 @@ impl Base {
         let st = unsafe { self.state() };
         let mut n = 0;
         if which & count::ACTIVE != 0 {
-            n += st.active_count_max;
+            n += st.counts.active_max;
             if clear {
-                st.active_count_max = 0;
+                st.counts.active_max = 0;
             }
         }
         if which & count::VIRTUAL != 0 {
-            n += st.virtual_count_max;
+            n += st.counts.virtual_max;
             if clear {
-                st.virtual_count_max = 0;
+                st.counts.virtual_max = 0;
             }
         }
         if which & count::ADDED != 0 {
-            n += st.event_count_max;
+            n += st.counts.added_max;
             if clear {
-                st.event_count_max = 0;
+                st.counts.added_max = 0;
             }
         }
         n
@@ -73,16 +101,16 @@ impl Base {
         let _held = self.held();
         // SAFETY: the lock is held for this scope.
         let st = unsafe { self.state() };
-        st.virtual_count += 1;
-        st.virtual_count_max = st.virtual_count_max.max(st.virtual_count);
+        st.counts.virtual_ += 1;
+        st.counts.virtual_max = st.counts.virtual_max.max(st.counts.virtual_);
     }
 
     pub fn del_virtual(&self) {
         let _held = self.held();
         // SAFETY: the lock is held for this scope.
         let st = unsafe { self.state() };
-        st.virtual_count = st.virtual_count.saturating_sub(1);
-        if st.virtual_count == 0 {
+        st.counts.virtual_ = st.counts.virtual_.saturating_sub(1);
+        if st.counts.virtual_ == 0 {
             self.notify_if_needed(st);
         }
     }
@@ -95,11 +123,11 @@ impl Base {
         let Ok(n) = usize::try_from(n) else {
             return Err(EventError::Invalid);
         };
-        if st.active_count > 0 || !(1..MAX_PRIORITIES).contains(&n) {
+        if st.counts.active > 0 || !(1..MAX_PRIORITIES).contains(&n) {
             return Err(EventError::Invalid);
         }
-        if n != st.active.len() {
-            st.active = (0..n).map(|_| CallbackQueue::default()).collect();
+        if n != st.queues.active.len() {
+            st.queues.active = (0..n).map(|_| CallbackQueue::default()).collect();
         }
         Ok(())
     }
@@ -107,7 +135,7 @@ impl Base {
     pub fn priorities(&self) -> usize {
         let _held = self.held();
         // SAFETY: the lock is held for this scope.
-        unsafe { self.state() }.active.len()
+        unsafe { self.state() }.queues.active.len()
     }
 
     /// The priority events get when assigned to this base.
@@ -149,10 +177,10 @@ impl Base {
         let c = unsafe { &mut *cb.as_ptr() };
         if c.flags & list::ACTIVE != 0 {
             c.flags &= !list::ACTIVE;
-            Self::count_active(st, c.flags, -1);
-            let priority = usize::from(c.priority).min(st.active.len() - 1);
+            st.counts.activated(c.flags, -1);
+            let priority = usize::from(c.priority).min(st.queues.active.len() - 1);
             // SAFETY: the callback is in that queue.
-            unsafe { st.active[priority].remove(cb) };
+            unsafe { st.queues.active[priority].remove(cb) };
             true
         } else if c.flags & list::ACTIVE_LATER != 0 {
             // SAFETY: the callback is in the active-later queue.
@@ -195,10 +223,11 @@ impl Base {
         }
         e.set_res(res);
         if st
+            .run
             .running_priority
             .is_some_and(|p| usize::from(e.priority()) < p)
         {
-            st.continue_now = true;
+            st.run.continue_now = true;
         }
         if e.events() & ev::SIGNAL != 0 {
             e.set_signal_calls(SignalCalls {
@@ -218,10 +247,10 @@ impl Base {
         // SAFETY: guaranteed by the caller.
         let c = unsafe { &mut *cb.as_ptr() };
         c.flags |= list::ACTIVE;
-        Self::count_active(st, c.flags, 1);
-        let priority = usize::from(c.priority).min(st.active.len() - 1);
+        st.counts.activated(c.flags, 1);
+        let priority = usize::from(c.priority).min(st.queues.active.len() - 1);
         // SAFETY: `cb` is live and in no queue.
-        unsafe { st.active[priority].push_back(cb) };
+        unsafe { st.queues.active[priority].push_back(cb) };
     }
 
     /// # Safety
@@ -232,10 +261,10 @@ impl Base {
         // SAFETY: guaranteed by the caller.
         let c = unsafe { &mut *cb.as_ptr() };
         c.flags &= !list::ACTIVE;
-        Self::count_active(st, c.flags, -1);
-        let priority = usize::from(c.priority).min(st.active.len() - 1);
+        st.counts.activated(c.flags, -1);
+        let priority = usize::from(c.priority).min(st.queues.active.len() - 1);
         // SAFETY: the callback is in that queue.
-        unsafe { st.active[priority].remove(cb) };
+        unsafe { st.queues.active[priority].remove(cb) };
     }
 
     /// # Safety
@@ -244,9 +273,9 @@ impl Base {
         // SAFETY: guaranteed by the caller.
         let c = unsafe { &mut *cb.as_ptr() };
         c.flags &= !list::ACTIVE_LATER;
-        Self::count_active(st, c.flags, -1);
+        st.counts.activated(c.flags, -1);
         // SAFETY: the callback is in that queue.
-        unsafe { st.active_later.remove(cb) };
+        unsafe { st.queues.later.remove(cb) };
     }
 
     /// Moves callbacks queued for "next round" into their active queues.
@@ -254,15 +283,15 @@ impl Base {
     /// # Safety
     /// The lock is held.
     pub(super) unsafe fn activate_later_events(&self, st: &mut State) {
-        while let Some(cb) = st.active_later.first() {
+        while let Some(cb) = st.queues.later.first() {
             // SAFETY: queued callbacks are live.
             unsafe {
-                st.active_later.remove(cb);
+                st.queues.later.remove(cb);
                 let c = &mut *cb.as_ptr();
                 c.flags &= !list::ACTIVE_LATER;
                 c.flags |= list::ACTIVE;
-                let priority = usize::from(c.priority).min(st.active.len() - 1);
-                st.active[priority].push_back(cb);
+                let priority = usize::from(c.priority).min(st.queues.active.len() - 1);
+                st.queues.active[priority].push_back(cb);
             }
         }
     }

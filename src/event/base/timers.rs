@@ -1,5 +1,13 @@
 use super::*;
 
+/// Timeouts: a heap of deadlines, and the queues of common timeouts.
+#[derive(Default)]
+pub(super) struct Timeouts {
+    pub(super) heap: TimerHeap,
+    /// The program keeps pointers to each queue's duration.
+    pub(super) common: Vec<Owned<CommonTimeout>>,
+}
+
 /// A queue of events sharing one common timeout duration.
 pub(super) struct CommonTimeout {
     /// The tagged duration handed to the program (`event_base_init_common_timeout`).
@@ -44,15 +52,15 @@ impl Base {
         // SAFETY: guaranteed by the caller.
         let e = unsafe { EventFields::new(event) };
         e.remove_flags(list::TIMEOUT);
-        Self::count_inserted(st, e.flags(), -1);
-        match common::queue_index(e.timeout().tv_usec).filter(|&i| i < st.common_timeouts.len()) {
+        st.counts.inserted(e.flags(), -1);
+        match common::queue_index(e.timeout().tv_usec).filter(|&i| i < st.timeouts.common.len()) {
             Some(index) => {
                 // SAFETY: the event is in that queue (its tag says so).
-                unsafe { st.common_timeouts[index].get_mut().events.remove(event) };
+                unsafe { st.timeouts.common[index].get_mut().events.remove(event) };
             }
             None => {
                 // SAFETY: the event is in the heap at its recorded index.
-                unsafe { st.timers.remove(e.heap_index()) };
+                unsafe { st.timeouts.heap.remove(e.heap_index()) };
                 e.set_heap_index(usize::MAX);
             }
         }
@@ -84,12 +92,13 @@ impl Base {
         let st = unsafe { self.state() };
         if let Some(index) = common::queue_index(duration.usec) {
             return st
-                .common_timeouts
+                .timeouts
+                .common
                 .get(index)
                 .map(CommonTimeout::duration_ptr);
         }
         let duration = Tv::normalized(duration.sec, duration.usec);
-        for queue in &st.common_timeouts {
+        for queue in &st.timeouts.common {
             let known = Tv::normalized(
                 queue.get().duration.tv_sec,
                 queue.get().duration.tv_usec & common::MICROSECONDS_MASK,
@@ -98,7 +107,7 @@ impl Base {
                 return Some(CommonTimeout::duration_ptr(queue));
             }
         }
-        let index = st.common_timeouts.len();
+        let index = st.timeouts.common.len();
         if index >= common::MAX_QUEUES {
             log::warn(format_args!(
                 "event_base_init_common_timeout: Too many common timeouts already in use; we only support {}",
@@ -127,7 +136,7 @@ impl Base {
         // SAFETY: the timer is live and not added; no reference to it is alive.
         unsafe { (*timer.as_ptr()).callback.set_handler(handler) };
         let duration = CommonTimeout::duration_ptr(&queue);
-        st.common_timeouts.push(queue);
+        st.timeouts.common.push(queue);
         Some(duration)
     }
 
@@ -138,7 +147,7 @@ impl Base {
         let st = unsafe { self.state() };
         let now = self.now(st);
         loop {
-            let queue = st.common_timeouts[index].get();
+            let queue = st.timeouts.common[index].get();
             let Some(event) = queue.events.first() else {
                 break;
             };
@@ -184,11 +193,11 @@ impl Base {
     }
 
     pub(super) fn process_timeouts(&self, st: &mut State) {
-        if st.timers.is_empty() {
+        if st.timeouts.heap.is_empty() {
             return;
         }
         let now = self.now(st);
-        while let Some((deadline, event)) = st.timers.peek() {
+        while let Some((deadline, event)) = st.timeouts.heap.peek() {
             if deadline > now {
                 break;
             }
@@ -198,7 +207,7 @@ impl Base {
     }
 
     pub(super) fn next_timeout(&self, st: &mut State) -> Option<Duration> {
-        let (deadline, _) = st.timers.peek()?;
+        let (deadline, _) = st.timeouts.heap.peek()?;
         let now = self.now(st);
         Some(deadline.minus(now).to_duration())
     }

@@ -17,28 +17,32 @@ impl Default for CachedClock {
     }
 }
 
-impl Base {
-    pub(super) fn read_clock(&self, st: &mut State) -> Tv {
-        let (sec, usec) = self.clock.now_micros();
+impl CachedClock {
+    /// The monotonic time now; refreshes the wall-clock offset now and then.
+    pub(super) fn read(&mut self, clock: &MonotonicClock) -> Tv {
+        let (sec, usec) = clock.now_micros();
         let now = Tv { sec, usec };
-        if now.sec >= st.clock.last_sync.saturating_add(CLOCK_SYNC_INTERVAL_SECS) {
-            st.clock.wall_minus_mono = wall_clock().minus(now);
-            st.clock.last_sync = now.sec;
+        if now.sec >= self.last_sync.saturating_add(CLOCK_SYNC_INTERVAL_SECS) {
+            self.wall_minus_mono = wall_clock().minus(now);
+            self.last_sync = now.sec;
         }
         now
     }
 
-    pub(super) fn now(&self, st: &mut State) -> Tv {
-        match st.clock.cached_now {
+    /// The cached time while the loop has one, else the time now.
+    pub(super) fn now(&mut self, clock: &MonotonicClock) -> Tv {
+        match self.cached_now {
             Some(t) => t,
-            None => self.read_clock(st),
+            None => self.read(clock),
         }
     }
+}
 
+impl Base {
     pub(super) fn update_cached_time(&self, st: &mut State) {
         st.clock.cached_now = None;
         if self.flags & flag::NO_CACHE_TIME == 0 {
-            st.clock.cached_now = Some(self.read_clock(st));
+            st.clock.cached_now = Some(st.clock.read(&self.clock));
         }
     }
 

@@ -67,7 +67,7 @@ impl Base {
                 break;
             }
             // SAFETY: the lock is held.
-            unsafe { self.activate_later_events(st) };
+            st.queues.promote_later();
             let timeout = if st.counts.active > 0 || flags & loop_flag::NONBLOCK != 0 {
                 Some(Duration::ZERO)
             } else {
@@ -272,7 +272,7 @@ impl Base {
                 let deadline = self
                     .limits
                     .max_interval
-                    .map(|d| self.read_clock(st).plus(Tv::from_duration(d)));
+                    .map(|d| st.clock.read(&self.clock).plus(Tv::from_duration(d)));
                 (self.limits.max_callbacks, deadline)
             };
             st.run.running_priority = Some(priority);
@@ -365,7 +365,7 @@ impl Base {
                 break;
             }
             if let Some(deadline) = deadline {
-                if self.read_clock(st) >= deadline {
+                if st.clock.read(&self.clock) >= deadline {
                     break;
                 }
             }

@@ -60,12 +60,12 @@ impl Base {
                     unsafe { stop_signal_calls(e) };
                 }
                 // SAFETY: the event is in its priority's queue.
-                unsafe { self.active_remove(st, event) };
+                unsafe { st.queues.remove(&mut st.counts, Event::as_callback(event)) };
             }
             let deadline = if absolute {
                 span
             } else {
-                self.now(st).plus(span)
+                st.clock.now(&self.clock).plus(span)
             };
             match tag {
                 Some(index) => {
@@ -179,10 +179,13 @@ impl Base {
         }
         if e.flags() & list::ACTIVE != 0 {
             // SAFETY: the event is in its priority's queue.
-            unsafe { self.active_remove(st, event) };
+            unsafe { st.queues.remove(&mut st.counts, Event::as_callback(event)) };
         } else if e.flags() & list::ACTIVE_LATER != 0 {
             // SAFETY: the event is in the active-later queue.
-            unsafe { self.active_later_remove(st, Event::as_callback(event)) };
+            unsafe {
+                st.queues
+                    .remove_later(&mut st.counts, Event::as_callback(event))
+            };
         }
         let mut result = Ok(());
         if e.flags() & list::INSERTED != 0 {

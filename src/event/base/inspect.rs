@@ -24,11 +24,8 @@ impl Base {
         }
         let flags = flags & (what & (ev::TIMEOUT | ev::READ | ev::WRITE | ev::CLOSED | ev::SIGNAL));
         let when = (flags & ev::TIMEOUT != 0).then(|| {
-            let mono = Tv::normalized(
-                e.timeout().tv_sec,
-                e.timeout().tv_usec & common::MICROSECONDS_MASK,
-            );
-            self.read_clock(st);
+            let mono = deadline_of(e);
+            st.clock.read(&self.clock);
             mono.plus(st.clock.wall_minus_mono)
         });
         (flags, when)
@@ -128,35 +125,14 @@ impl Base {
         // SAFETY: the lock is held.
         let st = unsafe { self.state() };
         let (inserted, active) = self.visible_events(st);
-        self.read_clock(st);
+        st.clock.read(&self.clock);
         let mut out = String::from("Inserted events:\n");
         for event in inserted {
             // SAFETY: the base's events are live.
             let e = unsafe { EventFields::new(event) };
-            let kind = if e.events() & ev::SIGNAL != 0 {
-                "sig"
-            } else {
-                "fd "
-            };
-            let _ = write!(out, "  {:p} [{kind} {}]", event.as_ptr(), e.fd());
-            for (bit, name) in [
-                (ev::READ, " Read"),
-                (ev::WRITE, " Write"),
-                (ev::CLOSED, " EOF"),
-                (ev::SIGNAL, " Signal"),
-                (ev::PERSIST, " Persist"),
-                (ev::ET, " ET"),
-            ] {
-                if e.events() & bit != 0 {
-                    out.push_str(name);
-                }
-            }
+            describe(&mut out, e, "]", e.events(), INSERTED_NAMES);
             if e.flags() & list::TIMEOUT != 0 {
-                let mono = Tv::normalized(
-                    e.timeout().tv_sec,
-                    e.timeout().tv_usec & common::MICROSECONDS_MASK,
-                );
-                let wall = mono.plus(st.clock.wall_minus_mono);
+                let wall = deadline_of(e).plus(st.clock.wall_minus_mono);
                 let _ = write!(out, " Timeout={}.{:06}", wall.sec, wall.usec);
             }
             out.push('\n');
@@ -165,29 +141,8 @@ impl Base {
         for event in active {
             // SAFETY: the base's events are live.
             let e = unsafe { EventFields::new(event) };
-            let kind = if e.events() & ev::SIGNAL != 0 {
-                "sig"
-            } else {
-                "fd "
-            };
-            let _ = write!(
-                out,
-                "  {:p} [{kind} {}, priority={}]",
-                event.as_ptr(),
-                e.fd(),
-                e.priority()
-            );
-            for (bit, name) in [
-                (ev::READ, " Read"),
-                (ev::WRITE, " Write"),
-                (ev::CLOSED, " EOF"),
-                (ev::SIGNAL, " Signal"),
-                (ev::TIMEOUT, " Timeout"),
-            ] {
-                if e.res() & bit != 0 {
-                    out.push_str(name);
-                }
-            }
+            let priority = format!(", priority={}]", e.priority());
+            describe(&mut out, e, &priority, e.res(), ACTIVE_NAMES);
             let later = if e.flags() & list::ACTIVE_LATER != 0 {
                 " [NextTime]"
             } else {
@@ -196,5 +151,46 @@ impl Base {
             let _ = writeln!(out, " active{later}");
         }
         out
+    }
+}
+
+/// How `event_base_dump_events` names what an inserted event waits for.
+const INSERTED_NAMES: &[(c_short, &str)] = &[
+    (ev::READ, " Read"),
+    (ev::WRITE, " Write"),
+    (ev::CLOSED, " EOF"),
+    (ev::SIGNAL, " Signal"),
+    (ev::PERSIST, " Persist"),
+    (ev::ET, " ET"),
+];
+
+/// How it names what an active event was activated with.
+const ACTIVE_NAMES: &[(c_short, &str)] = &[
+    (ev::READ, " Read"),
+    (ev::WRITE, " Write"),
+    (ev::CLOSED, " EOF"),
+    (ev::SIGNAL, " Signal"),
+    (ev::TIMEOUT, " Timeout"),
+];
+
+/// One dump line's start: address, kind and fd, `close`, then the names of `bits`.
+fn describe(
+    out: &mut String,
+    e: EventFields,
+    close: &str,
+    bits: c_short,
+    names: &[(c_short, &str)],
+) {
+    use std::fmt::Write;
+    let kind = if e.events() & ev::SIGNAL != 0 {
+        "sig"
+    } else {
+        "fd "
+    };
+    let _ = write!(out, "  {:p} [{kind} {}{close}", e.ptr().as_ptr(), e.fd());
+    for &(bit, name) in names {
+        if bits & bit != 0 {
+            out.push_str(name);
+        }
     }
 }

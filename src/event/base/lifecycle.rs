@@ -58,24 +58,30 @@ impl Base {
     }
 
     /// `event_base_free` (with `run_finalizers`) and `event_base_free_nofinalize`.
-    pub fn free(self: Box<Self>, run_finalizers: bool) {
+    ///
+    /// # Safety
+    /// `base` came from `Box::into_raw` of [`Base::new`]'s box and is not used again.
+    /// It is taken as a pointer, not a `Box`, so that the finalizers run here may reach
+    /// the base through the pointers their events keep.
+    pub unsafe fn free(base: NonNull<Base>, run_finalizers: bool) {
+        // SAFETY: guaranteed by the caller; released at the end.
+        let this = unsafe { base.as_ref() };
         // Pending finalizers run first, as libevent runs them, without the lock.
         loop {
             let next = {
-                let _held = self.held();
+                let _held = this.held();
                 // SAFETY: the lock is held.
-                let st = unsafe { self.state() };
+                let st = unsafe { this.state() };
                 let mut found = None;
                 for priority in 0..st.queues.active.len() {
                     for cb in st.queues.active[priority].to_vec() {
                         // SAFETY: queued callbacks are live.
-                        let c = unsafe { &mut *cb.as_ptr() };
-                        if c.flags & list::FINALIZING != 0 && c.flags & list::INTERNAL == 0 {
-                            c.flags &= !list::ACTIVE;
-                            st.counts.activated(c.flags, -1);
-                            // SAFETY: the callback is in this queue.
-                            unsafe { st.queues.active[priority].remove(cb) };
-                            found = Some((cb, Closure::from_raw(c.closure)));
+                        let (flags, closure) =
+                            unsafe { ((*cb.as_ptr()).flags, (*cb.as_ptr()).closure) };
+                        if flags & list::FINALIZING != 0 && flags & list::INTERNAL == 0 {
+                            // SAFETY: the callback is in its priority's queue.
+                            unsafe { st.queues.remove(&mut st.counts, cb) };
+                            found = Some((cb, Closure::from_raw(closure)));
                             break;
                         }
                     }
@@ -87,24 +93,24 @@ impl Base {
             };
             let Some((cb, closure)) = next else { break };
             if run_finalizers {
-                let _held = self.held();
+                let _held = this.held();
                 // SAFETY: the lock is held; the callback is live.
-                unsafe { self.invoke(cb, closure) };
+                unsafe { this.invoke(cb, closure) };
             }
         }
-        let _held = self.held();
+        let _held = this.held();
         // SAFETY: the lock is held.
-        let st = unsafe { self.state() };
-        let (inserted, active) = self.visible_events(st);
+        let st = unsafe { this.state() };
+        let (inserted, active) = this.visible_events(st);
         let mut remaining = 0;
         for event in inserted.into_iter().chain(active) {
             // SAFETY: the base's events are live.
-            if unsafe { event.as_ref() }.callback.flags
+            if unsafe { (*event.as_ptr()).callback.flags }
                 & (list::INSERTED | list::TIMEOUT | list::ACTIVE | list::ACTIVE_LATER)
                 != 0
             {
                 // SAFETY: as above; the lock is held.
-                let _ = unsafe { self.remove_everywhere(st, event) };
+                let _ = unsafe { this.remove_everywhere(st, event) };
                 remaining += 1;
             }
         }
@@ -115,12 +121,8 @@ impl Base {
             .flat_map(|q| q.to_vec())
             .collect::<Vec<_>>()
         {
-            // SAFETY: queued callbacks are live.
-            let c = unsafe { &mut *cb.as_ptr() };
-            c.flags &= !list::ACTIVE;
-            let priority = usize::from(c.priority).min(st.queues.active.len() - 1);
-            // SAFETY: the callback is in that queue.
-            unsafe { st.queues.active[priority].remove(cb) };
+            // SAFETY: queued callbacks are live and in their priority's queue.
+            unsafe { st.queues.remove(&mut st.counts, cb) };
         }
         if remaining > 0 {
             log::debug(format_args!(
@@ -132,7 +134,8 @@ impl Base {
             drop(unsafe { Box::from_raw(once) });
         }
         drop(_held);
-        drop(self);
+        // SAFETY: from `Box::into_raw` (the caller's guarantee); nothing uses it now.
+        drop(unsafe { Box::from_raw(base.as_ptr()) });
     }
 }
 

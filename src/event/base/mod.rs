@@ -32,6 +32,7 @@ use self::dispatch::run_event_target;
 use self::fds::{readiness_to_events, FdEntry};
 use self::once::OnceEvent;
 use self::signals::stop_signal_calls;
+use self::timers::deadline_of;
 use super::config::{flag, Config, DispatchLimits};
 use super::handler::{EventHandler, Handler};
 use super::heap::TimerHeap;

@@ -15,6 +15,86 @@ impl Default for ActiveQueues {
     }
 }
 
+impl ActiveQueues {
+    /// The queue of `priority`, or the least urgent one for a value beyond the range
+    /// (priorities can shrink after an event was given one).
+    #[inline]
+    fn index(&self, priority: u8) -> usize {
+        usize::from(priority).min(self.active.len() - 1)
+    }
+
+    /// Queues `cb` behind the callbacks of its priority.
+    ///
+    /// # Safety
+    /// `cb` is live and in no queue; it stays live until taken off.
+    #[inline]
+    pub(super) unsafe fn push(&mut self, counts: &mut Counters, cb: NonNull<EventCallback>) {
+        let c = cb.as_ptr();
+        // SAFETY: guaranteed by the caller; fields are accessed in place.
+        let (flags, priority) = unsafe {
+            (*c).flags |= list::ACTIVE;
+            ((*c).flags, (*c).priority)
+        };
+        counts.activated(flags, 1);
+        let index = self.index(priority);
+        // SAFETY: `cb` is live and in no queue.
+        unsafe { self.active[index].push_back(cb) };
+    }
+
+    /// Takes `cb` off its priority's queue.
+    ///
+    /// # Safety
+    /// `cb` is live and in its priority's queue.
+    #[inline]
+    pub(super) unsafe fn remove(&mut self, counts: &mut Counters, cb: NonNull<EventCallback>) {
+        let c = cb.as_ptr();
+        // SAFETY: guaranteed by the caller; fields are accessed in place.
+        let (flags, priority) = unsafe {
+            (*c).flags &= !list::ACTIVE;
+            ((*c).flags, (*c).priority)
+        };
+        counts.activated(flags, -1);
+        let index = self.index(priority);
+        // SAFETY: the callback is in that queue.
+        unsafe { self.active[index].remove(cb) };
+    }
+
+    /// Takes `cb` off the next round's queue.
+    ///
+    /// # Safety
+    /// `cb` is live and in that queue.
+    pub(super) unsafe fn remove_later(
+        &mut self,
+        counts: &mut Counters,
+        cb: NonNull<EventCallback>,
+    ) {
+        // SAFETY: guaranteed by the caller; the flags are updated in place.
+        let flags = unsafe {
+            (*cb.as_ptr()).flags &= !list::ACTIVE_LATER;
+            (*cb.as_ptr()).flags
+        };
+        counts.activated(flags, -1);
+        // SAFETY: the callback is in that queue.
+        unsafe { self.later.remove(cb) };
+    }
+
+    /// Moves the callbacks queued for the next round into their priorities' queues.
+    pub(super) fn promote_later(&mut self) {
+        while let Some(cb) = self.later.first() {
+            let c = cb.as_ptr();
+            // SAFETY: queued callbacks are live; fields are accessed in place.
+            let priority = unsafe {
+                self.later.remove(cb);
+                (*c).flags = ((*c).flags & !list::ACTIVE_LATER) | list::ACTIVE;
+                (*c).priority
+            };
+            let index = self.index(priority);
+            // SAFETY: live, and in no queue since its removal above.
+            unsafe { self.active[index].push_back(cb) };
+        }
+    }
+}
+
 /// What `event_base_get_num_events` and `event_base_get_max_events` report.
 #[derive(Default)]
 pub(super) struct Counters {
@@ -152,14 +232,16 @@ impl Base {
         let _held = self.held();
         // SAFETY: the lock is held.
         let st = unsafe { self.state() };
-        // SAFETY: guaranteed by the caller.
-        let c = unsafe { &mut *cb.as_ptr() };
-        if c.flags & (list::ACTIVE | list::ACTIVE_LATER) != 0 {
-            return false;
+        let c = cb.as_ptr();
+        // SAFETY: guaranteed by the caller; the flags are accessed in place.
+        unsafe {
+            if (*c).flags & (list::ACTIVE | list::ACTIVE_LATER) != 0 {
+                return false;
+            }
+            (*c).flags |= list::INTERNAL | list::INIT;
         }
-        c.flags |= list::INTERNAL | list::INIT;
         // SAFETY: live, and in no queue as just checked.
-        unsafe { self.active_insert(st, cb) };
+        unsafe { st.queues.push(&mut st.counts, cb) };
         self.notify_if_needed(st);
         true
     }
@@ -174,17 +256,14 @@ impl Base {
         // SAFETY: the lock is held.
         let st = unsafe { self.state() };
         // SAFETY: guaranteed by the caller.
-        let c = unsafe { &mut *cb.as_ptr() };
-        if c.flags & list::ACTIVE != 0 {
-            c.flags &= !list::ACTIVE;
-            st.counts.activated(c.flags, -1);
-            let priority = usize::from(c.priority).min(st.queues.active.len() - 1);
-            // SAFETY: the callback is in that queue.
-            unsafe { st.queues.active[priority].remove(cb) };
+        let flags = unsafe { (*cb.as_ptr()).flags };
+        if flags & list::ACTIVE != 0 {
+            // SAFETY: the callback is in its priority's queue.
+            unsafe { st.queues.remove(&mut st.counts, cb) };
             true
-        } else if c.flags & list::ACTIVE_LATER != 0 {
+        } else if flags & list::ACTIVE_LATER != 0 {
             // SAFETY: the callback is in the active-later queue.
-            unsafe { self.active_later_remove(st, cb) };
+            unsafe { st.queues.remove_later(&mut st.counts, cb) };
             true
         } else {
             false
@@ -236,63 +315,7 @@ impl Base {
             });
         }
         // SAFETY: the event is live and in no queue.
-        unsafe { self.active_insert(st, Event::as_callback(event)) };
+        unsafe { st.queues.push(&mut st.counts, Event::as_callback(event)) };
         self.notify_if_needed(st);
-    }
-
-    /// # Safety
-    /// `cb` is live and in no queue.
-    #[inline]
-    pub(super) unsafe fn active_insert(&self, st: &mut State, cb: NonNull<EventCallback>) {
-        // SAFETY: guaranteed by the caller.
-        let c = unsafe { &mut *cb.as_ptr() };
-        c.flags |= list::ACTIVE;
-        st.counts.activated(c.flags, 1);
-        let priority = usize::from(c.priority).min(st.queues.active.len() - 1);
-        // SAFETY: `cb` is live and in no queue.
-        unsafe { st.queues.active[priority].push_back(cb) };
-    }
-
-    /// # Safety
-    /// The event is live and in its priority's active queue.
-    #[inline]
-    pub(super) unsafe fn active_remove(&self, st: &mut State, event: NonNull<Event>) {
-        let cb = Event::as_callback(event);
-        // SAFETY: guaranteed by the caller.
-        let c = unsafe { &mut *cb.as_ptr() };
-        c.flags &= !list::ACTIVE;
-        st.counts.activated(c.flags, -1);
-        let priority = usize::from(c.priority).min(st.queues.active.len() - 1);
-        // SAFETY: the callback is in that queue.
-        unsafe { st.queues.active[priority].remove(cb) };
-    }
-
-    /// # Safety
-    /// `cb` is live and in the active-later queue.
-    pub(super) unsafe fn active_later_remove(&self, st: &mut State, cb: NonNull<EventCallback>) {
-        // SAFETY: guaranteed by the caller.
-        let c = unsafe { &mut *cb.as_ptr() };
-        c.flags &= !list::ACTIVE_LATER;
-        st.counts.activated(c.flags, -1);
-        // SAFETY: the callback is in that queue.
-        unsafe { st.queues.later.remove(cb) };
-    }
-
-    /// Moves callbacks queued for "next round" into their active queues.
-    ///
-    /// # Safety
-    /// The lock is held.
-    pub(super) unsafe fn activate_later_events(&self, st: &mut State) {
-        while let Some(cb) = st.queues.later.first() {
-            // SAFETY: queued callbacks are live.
-            unsafe {
-                st.queues.later.remove(cb);
-                let c = &mut *cb.as_ptr();
-                c.flags &= !list::ACTIVE_LATER;
-                c.flags |= list::ACTIVE;
-                let priority = usize::from(c.priority).min(st.queues.active.len() - 1);
-                st.queues.active[priority].push_back(cb);
-            }
-        }
     }
 }

@@ -19,6 +19,13 @@ pub(super) struct CommonTimeout {
     pub(super) index: usize,
 }
 
+/// When an event's timeout fires, on the base's monotonic clock (the common-timeout
+/// tag taken off).
+pub(super) fn deadline_of(e: EventFields) -> Tv {
+    let t = e.timeout();
+    Tv::normalized(t.tv_sec, t.tv_usec & common::MICROSECONDS_MASK)
+}
+
 impl CommonTimeout {
     /// The tagged duration, as the program keeps it: made from the queue's own pointer,
     /// so later borrows of the queue leave it valid.
@@ -145,7 +152,7 @@ impl Base {
         let _held = self.held();
         // SAFETY: the lock is held.
         let st = unsafe { self.state() };
-        let now = self.now(st);
+        let now = st.clock.now(&self.clock);
         loop {
             let queue = st.timeouts.common[index].get();
             let Some(event) = queue.events.first() else {
@@ -153,10 +160,7 @@ impl Base {
             };
             // SAFETY: queued events are live.
             let e = unsafe { EventFields::new(event) };
-            let due = Tv::normalized(
-                e.timeout().tv_sec,
-                e.timeout().tv_usec & common::MICROSECONDS_MASK,
-            );
+            let due = deadline_of(e);
             if due > now {
                 let timer = queue.timer.ptr();
                 // SAFETY: the queue's timer lives with the base.
@@ -181,7 +185,7 @@ impl Base {
             unsafe {
                 self.timeout_remove(st, event);
                 if e.flags() & list::ACTIVE != 0 {
-                    self.active_remove(st, event);
+                    st.queues.remove(&mut st.counts, Event::as_callback(event));
                 }
             }
         } else {
@@ -196,7 +200,7 @@ impl Base {
         if st.timeouts.heap.is_empty() {
             return;
         }
-        let now = self.now(st);
+        let now = st.clock.now(&self.clock);
         while let Some((deadline, event)) = st.timeouts.heap.peek() {
             if deadline > now {
                 break;
@@ -208,7 +212,7 @@ impl Base {
 
     pub(super) fn next_timeout(&self, st: &mut State) -> Option<Duration> {
         let (deadline, _) = st.timeouts.heap.peek()?;
-        let now = self.now(st);
+        let now = st.clock.now(&self.clock);
         Some(deadline.minus(now).to_duration())
     }
 
@@ -230,12 +234,9 @@ impl Base {
         );
         let start = if e.res() & ev::TIMEOUT != 0 {
             // Counting from the previous deadline keeps periodic timers from drifting.
-            Tv::normalized(
-                e.timeout().tv_sec,
-                e.timeout().tv_usec & common::MICROSECONDS_MASK,
-            )
+            deadline_of(e)
         } else {
-            self.now(st)
+            st.clock.now(&self.clock)
         };
         let mut run_at = start.plus(span);
         if let Some(index) = common::queue_index(interval.tv_usec) {

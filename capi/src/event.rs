@@ -870,9 +870,8 @@ pub unsafe extern "C" fn event_get_events(ev: *const event) -> c_short {
 #[no_mangle]
 pub unsafe extern "C" fn event_get_callback(ev: *const event) -> event_callback_fn {
     ffi_boundary!("event_get_callback", {
-        // SAFETY: crate contract; an assigned event stores an event callback.
-        unsafe { fields(ev, "event_get_callback") }
-            .and_then(|e| unsafe { e.callback.function.event })
+        // SAFETY: crate contract.
+        unsafe { fields(ev, "event_get_callback") }.and_then(|e| e.callback.program_event_fn())
     })
 }
 
@@ -912,12 +911,12 @@ pub unsafe extern "C" fn event_get_assignment(
         let Some(e) = (unsafe { fields(ev, "event_get_assignment") }) else {
             return;
         };
-        // SAFETY: crate contract for each out-pointer; the event stores an event callback.
+        // SAFETY: crate contract for each out-pointer.
         unsafe {
             write_out(base_out, e.base.cast_mut());
             write_out(fd_out, e.fd);
             write_out(events_out, e.events);
-            write_out(callback_out, e.callback.function.event);
+            write_out(callback_out, e.callback.program_event_fn());
             write_out(arg_out, e.callback.arg);
         }
     })

@@ -9,6 +9,7 @@
 mod base;
 pub mod config;
 pub mod debug;
+pub mod handler;
 mod heap;
 mod lists;
 mod notify;
@@ -69,6 +70,25 @@ pub unsafe fn assign(
         arg,
     )?;
     debug::note_setup(event);
+    Ok(())
+}
+
+/// Assigns an internal event of the core: like [`assign`], but the event runs
+/// `handler` instead of a C callback.
+///
+/// # Safety
+/// As [`assign`]; the handler's target outlives every run of the event.
+pub unsafe fn assign_handler(
+    event: NonNull<Event>,
+    base: &Base,
+    fd: RawFd,
+    events: c_short,
+    handler: handler::Handler,
+) -> Result<(), EventError> {
+    // SAFETY: guaranteed by the caller.
+    unsafe { assign(event, Some(base), fd, events, None, std::ptr::null_mut())? };
+    // SAFETY: just assigned, so live and not added.
+    unsafe { (*event.as_ptr()).callback.set_handler(handler) };
     Ok(())
 }
 
@@ -211,7 +231,28 @@ pub unsafe fn finalize(
 ) -> Result<(), EventError> {
     debug::assert_is_setup(event, "event_finalize");
     // SAFETY: module contract.
-    unsafe { base_of(event, "event_finalize")?.finalize(event, finalizer, free_after) }
+    let finalizer = if free_after {
+        base::Finalizer::ProgramThenFree(finalizer)
+    } else {
+        base::Finalizer::Program(finalizer)
+    };
+    // SAFETY: module contract.
+    unsafe { base_of(event, "event_finalize")?.finalize_with(event, finalizer) }
+}
+
+/// [`finalize`] with one of the core's handlers as the finalizer.
+///
+/// # Safety
+/// See the module contract; the handler's target outlives the finalizer's run.
+pub unsafe fn finalize_with_handler(
+    event: NonNull<Event>,
+    handler: handler::Handler,
+) -> Result<(), EventError> {
+    debug::assert_is_setup(event, "event_finalize");
+    // SAFETY: module contract.
+    unsafe {
+        base_of(event, "event_finalize")?.finalize_with(event, base::Finalizer::Handler(handler))
+    }
 }
 
 /// `event_base_set`: moves a not-pending event to another base.

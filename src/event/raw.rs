@@ -9,6 +9,8 @@ use std::ffi::{c_short, c_void};
 use std::os::fd::RawFd;
 use std::ptr::{self, NonNull};
 
+use super::handler::{Handler, HandlerFn};
+
 /// `void (*)(evutil_socket_t, short, void *)`: an event's callback.
 pub type EventCallbackFn = unsafe extern "C" fn(RawFd, c_short, *mut c_void);
 /// `void (*)(struct event_callback *, void *)`: a bare callback's function.
@@ -29,6 +31,8 @@ pub mod list {
     /// Not libevent's: a persistent event whose timeout is re-armed after each run
     /// (above the public `EVLIST_ALL` bits).
     pub const PERSIST_TIMEOUT: u16 = 0x100;
+    /// Not libevent's: the callback is one of the core's [`Handler`]s, not a C function.
+    pub const HANDLER: u16 = 0x200;
 }
 
 /// Event kinds and results (`EV_*`).
@@ -77,6 +81,14 @@ impl Closure {
     }
 }
 
+/// What a queued callback runs: the program's C function or one of the core's handlers.
+#[derive(Clone, Copy)]
+pub enum Target {
+    /// The C function stored for the callback's closure, and its argument.
+    Program(CallbackFn, *mut c_void),
+    Handler(Handler),
+}
+
 /// A link of a doubly linked list threaded through the linked structs themselves.
 #[repr(C)]
 #[derive(Debug)]
@@ -101,7 +113,8 @@ impl<T> Link<T> {
     };
 }
 
-/// The function of a callback; which member is live follows from its [`Closure`].
+/// The function of a callback; which member is live follows from its [`Closure`], or
+/// is `handler` when the flags have [`list::HANDLER`].
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub union CallbackFn {
@@ -109,6 +122,7 @@ pub union CallbackFn {
     pub self_cb: Option<SelfCallbackFn>,
     pub event_finalize: Option<EventFinalizeFn>,
     pub callback_finalize: Option<SelfCallbackFn>,
+    pub handler: HandlerFn,
 }
 
 /// `struct event_callback` (40 bytes on LP64).
@@ -120,6 +134,53 @@ pub struct EventCallback {
     pub closure: u8,
     pub function: CallbackFn,
     pub arg: *mut c_void,
+}
+
+impl EventCallback {
+    /// A bare callback (`Closure::SelfCallback`) that runs `handler`.
+    pub fn with_handler(priority: u8, handler: Handler) -> EventCallback {
+        EventCallback {
+            active_link: Link::UNLINKED,
+            flags: list::INIT | list::INTERNAL | list::HANDLER,
+            priority,
+            closure: Closure::SelfCallback as u8,
+            function: CallbackFn {
+                handler: handler.function(),
+            },
+            arg: handler.target(),
+        }
+    }
+
+    /// Stores `handler` as what this callback runs.
+    pub fn set_handler(&mut self, handler: Handler) {
+        self.function = CallbackFn {
+            handler: handler.function(),
+        };
+        self.arg = handler.target();
+        self.flags |= list::HANDLER;
+    }
+
+    /// What the callback runs.
+    #[inline]
+    pub fn target(&self) -> Target {
+        if self.flags & list::HANDLER != 0 {
+            // SAFETY: the flag says the handler member is the live one.
+            if let Some(h) = Handler::from_parts(unsafe { self.function.handler }, self.arg) {
+                return Target::Handler(h);
+            }
+        }
+        Target::Program(self.function, self.arg)
+    }
+
+    /// The program's event callback, or None for a core handler (which has no C
+    /// function to hand out).
+    pub fn program_event_fn(&self) -> Option<EventCallbackFn> {
+        match self.target() {
+            // SAFETY: event closures keep an event callback in this member.
+            Target::Program(f, _) => unsafe { f.event },
+            Target::Handler(_) => None,
+        }
+    }
 }
 
 /// Where an event sits among timeouts: its index in the timer heap, or its link in a

@@ -18,6 +18,8 @@ pub(super) struct LoopState {
     /// The callback running now (null when none), and how many threads wait for it.
     pub(super) current: *mut EventCallback,
     pub(super) current_waiters: usize,
+    /// Callback runs finished so far: a waiter waits for the run it saw to end.
+    pub(super) finished: u64,
 }
 
 /// Calls what an event runs: the program's callback, or a core handler.
@@ -159,7 +161,7 @@ impl Base {
             st.counts.added_max = st.counts.added_max.max(st.counts.added + reported);
             let mut rest = ready.iter();
             for &(fd, readiness) in rest.by_ref() {
-                if self.dispatch_directly(fd, readiness_to_events(readiness)) {
+                if self.dispatch_directly(fd, readiness_to_events(readiness, self.edge_bit)) {
                     break;
                 }
             }
@@ -168,12 +170,12 @@ impl Base {
             let st = unsafe { self.state() };
             for &(fd, readiness) in rest {
                 // SAFETY: single-threaded base.
-                unsafe { self.activate_io(st, fd, readiness_to_events(readiness)) };
+                unsafe { self.activate_io(st, fd, readiness_to_events(readiness, self.edge_bit)) };
             }
         } else {
             for &(fd, readiness) in ready.iter() {
                 // SAFETY: the lock is held.
-                unsafe { self.activate_io(st, fd, readiness_to_events(readiness)) };
+                unsafe { self.activate_io(st, fd, readiness_to_events(readiness, self.edge_bit)) };
             }
         }
         outcome
@@ -214,11 +216,11 @@ impl Base {
         // SAFETY: list members are live; fields are read in place, no reference kept.
         let (events, flags, closure) =
             unsafe { ((*e).events, (*e).callback.flags, (*e).callback.closure) };
-        // `what` holds only EV_READ, EV_WRITE and EV_CLOSED, so EV_ET cannot match.
-        let res = events & what;
-        if res == 0 {
+        // `what` holds EV_READ, EV_WRITE and EV_CLOSED, and EV_ET that only passes on.
+        if events & what & !ev::ET == 0 {
             return false;
         }
+        let res = events & what;
         // Events that are queued, special, or have a persistent timeout to re-arm go
         // through the queue.
         let queued = list::ACTIVE
@@ -321,7 +323,6 @@ impl Base {
                 count += 1;
             }
             st.run.current = c;
-            st.run.current_waiters = 0;
             let stop = match closure {
                 // The common case, kept inline: a plain or persistent event.
                 Closure::Event | Closure::Persist => {
@@ -352,12 +353,12 @@ impl Base {
             // SAFETY: the lock is held again; earlier borrows ended.
             let st = unsafe { self.state() };
             st.run.current = ptr::null_mut();
+            st.run.finished = st.run.finished.wrapping_add(1);
             if st.run.current_waiters > 0 {
-                st.run.current_waiters = 0;
-                if let Some(cond) = &self.wait_for_callback {
-                    cond.signal(true);
-                }
+                self.let_waiters_in();
             }
+            // SAFETY: the lock is held; earlier borrows ended.
+            let st = unsafe { self.state() };
             if stop || st.run.got_break {
                 break;
             }
@@ -483,6 +484,21 @@ impl Base {
                 });
                 false
             }
+        }
+    }
+
+    /// After a callback that other threads wait for (a blocking `event_del`): wakes
+    /// them and waits until each has taken the lock, so they act before the loop runs
+    /// another callback. Called and returns with the lock held.
+    #[cold]
+    fn let_waiters_in(&self) {
+        let (Some(lock), Some(cond)) = (&self.lock, &self.wait_for_callback) else {
+            return;
+        };
+        cond.signal(true);
+        // SAFETY: the lock is held; each borrow ends before waiting.
+        while unsafe { self.state() }.run.current_waiters > 0 {
+            cond.wait(lock, None);
         }
     }
 

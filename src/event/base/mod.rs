@@ -133,6 +133,8 @@ pub struct Base {
     limits: DispatchLimits,
     /// No lock and no dispatch limits: the fixed half of `may_dispatch_directly`.
     direct_capable: bool,
+    /// `EV_ET` when the backend triggers on edges (added to what it reports), else 0.
+    edge_bit: c_short,
 }
 
 // SAFETY: the state is reached only under `lock` when the base is shared between
@@ -213,6 +215,11 @@ impl Base {
             flags,
             limits: config.limits,
             direct_capable: lock.is_none() && config.limits == DispatchLimits::default(),
+            edge_bit: if features.contains(Features::ET) {
+                ev::ET
+            } else {
+                0
+            },
             clock: MonotonicClock::new(flags & flag::PRECISE_TIMER != 0),
             lock,
             wait_for_callback,

@@ -515,19 +515,23 @@ impl Base {
     }
 
     pub(super) fn run_prepare_watchers(&self, timeout: Option<Duration>) {
-        // SAFETY: the lock is held.
-        let watchers = unsafe { self.state() }.watchers.prepare_snapshot();
-        for w in watchers {
-            self.unlocked(|| w.run_prepare(timeout));
-        }
+        self.run_watchers(WatchKind::Prepare, &WatchInfo { timeout });
     }
 
     pub(super) fn run_check_watchers(&self) {
-        // SAFETY: the lock is held.
-        let watchers = unsafe { self.state() }.watchers.check_snapshot();
-        for w in watchers {
-            self.unlocked(|| w.run_check());
-        }
+        self.run_watchers(WatchKind::Check, &WatchInfo { timeout: None });
+    }
+
+    /// The watcher registry, for the watch module, with the lock already held.
+    pub(in crate::event) fn with_watchers_held<R>(&self, f: impl FnOnce(&mut Watchers) -> R) -> R {
+        // SAFETY: the caller holds the lock; the borrow ends with `f`, which runs no
+        // program code.
+        f(&mut unsafe { self.state() }.watchers)
+    }
+
+    /// Runs `f` (program code) with the base lock released.
+    pub(in crate::event) fn run_unlocked(&self, f: impl FnOnce()) {
+        self.unlocked(f);
     }
 
     /// The watcher registry, for the watch module.

@@ -39,7 +39,8 @@ use super::heap::TimerHeap;
 use super::lists::{CallbackQueue, EventList, TimeoutQueue};
 use super::signal::{SignalMethod, SignalReceiver};
 use super::time::{common, Tv};
-use super::{debug, notify::Notifier, watch::Watchers};
+use super::watch::{WatchInfo, WatchKind, Watchers};
+use super::{debug, notify::Notifier};
 use crate::event::raw::{
     ev, list, CallbackFn, Closure, Event, EventCallback, EventCallbackFn, EventFields, SignalCalls,
     Target,

@@ -23,6 +23,7 @@ pub mod version;
 /// check::<evrs::bufferevent::Bufferevent>();
 /// check::<evrs::bufferevent::ratelim::RateLimitGroup>();
 /// check::<evrs::listener::Listener>();
+/// check::<evrs::event::watch::Watcher>();
 /// ```
 ///
 /// and each of these must fail to compile:
@@ -66,6 +67,14 @@ pub mod version;
 /// ```compile_fail
 /// fn check<T: Send>() {}
 /// check::<evrs::listener::Listener>();
+/// ```
+/// ```compile_fail
+/// fn check<T: Sync>() {}
+/// check::<evrs::event::watch::Watcher>();
+/// ```
+/// ```compile_fail
+/// fn check<T: Send>() {}
+/// check::<evrs::event::watch::Watcher>();
 /// ```
 #[cfg(doctest)]
 pub struct NotSharedBetweenThreads;

@@ -1,7 +1,7 @@
 //! `event2/watch.h`: callbacks around each poll of the loop.
 
 use std::ffi::{c_int, c_void};
-use std::ptr;
+use std::ptr::{self, NonNull};
 
 use evrs::event::watch::{WatchInfo, WatchKind, Watcher};
 use evrs::event::Tv;
@@ -35,6 +35,7 @@ unsafe fn new_watcher(
         return ptr::null_mut();
     };
     base.new_watcher(kind, callback, arg)
+        .map_or(ptr::null_mut(), NonNull::as_ptr)
 }
 
 /// # Safety
@@ -81,13 +82,13 @@ pub unsafe extern "C" fn evwatch_base(watcher: *mut evwatch) -> *mut event_base 
 pub unsafe extern "C" fn evwatch_free(watcher: *mut evwatch) {
     ffi_boundary!("evwatch_free", {
         // SAFETY: crate contract.
-        let Some(w) = (unsafe { borrow(watcher) }) else {
+        let (Some(w), Some(handle)) = (unsafe { borrow(watcher) }, NonNull::new(watcher)) else {
             return;
         };
         // SAFETY: a watcher's base outlives it.
         let base = unsafe { &*w.base() };
         // SAFETY: the handle came from this base.
-        unsafe { base.free_watcher(watcher) };
+        unsafe { base.free_watcher(handle) };
     })
 }
 

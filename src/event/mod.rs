@@ -152,13 +152,9 @@ pub unsafe fn debug_unassign(event: NonNull<Event>) {
 /// # Safety
 /// See the module contract.
 pub unsafe fn add(event: NonNull<Event>, timeout: Option<Tv>) -> Result<(), EventError> {
+    // A negative timeout is a deadline already passed: it fires at once, as in
+    // libevent (a bufferevent timeout computed from a past deadline relies on that).
     debug::assert_is_setup(event, "event_add");
-    if let Some(tv) = timeout {
-        if tv.sec < 0 || tv.usec < 0 {
-            log::warn(format_args!("event_add: negative timeout"));
-            return Err(EventError::Invalid);
-        }
-    }
     // SAFETY: module contract.
     unsafe { base_of(event, "event_add")?.add(event, timeout) }
 }

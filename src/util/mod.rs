@@ -12,6 +12,7 @@
 //! - [`shared`]: `Arc`-like sharing whose creation can fail, for objects C makes.
 
 pub mod addr;
+pub use evrs_backends::errno;
 pub mod resolve;
 pub mod rng;
 pub mod shared;

@@ -1,5 +1,27 @@
 use super::*;
 
+/// The loop's flags and what it is running.
+#[derive(Default)]
+pub(super) struct LoopState {
+    pub(super) running: bool,
+    pub(super) owner_thread: u64,
+    pub(super) got_exit: bool,
+    pub(super) got_break: bool,
+    pub(super) continue_now: bool,
+    /// Set by loopbreak and loopcontinue: stop running ready callbacks directly.
+    pub(super) stop_dispatch: bool,
+    /// Whether the last wait ran callbacks directly (see `Base::dispatch_directly`).
+    pub(super) ran_directly: bool,
+    /// Priority of the queue being run, so that activating a more urgent event can
+    /// end the run early (libevent's behaviour).
+    pub(super) running_priority: Option<usize>,
+    /// The callback running now (null when none), and how many threads wait for it.
+    pub(super) current: *mut EventCallback,
+    pub(super) current_waiters: usize,
+    /// Callback runs finished so far: a waiter waits for the run it saw to end.
+    pub(super) finished: u64,
+}
+
 /// Calls what an event runs: the program's callback, or a core handler.
 #[inline(always)]
 pub(super) fn run_event_target(target: Target, fd: RawFd, res: c_short) {
@@ -21,39 +43,39 @@ impl Base {
         let held = self.held();
         // SAFETY: the lock is held.
         let st = unsafe { self.state() };
-        if st.running_loop {
+        if st.run.running {
             log::warn(format_args!(
                 "event_base_loop: reentrant invocation.  Only one event_base_loop can run on each event_base at once."
             ));
             return -1;
         }
-        st.running_loop = true;
-        st.owner_thread = thread::current_thread_id();
-        st.got_exit = false;
-        st.got_break = false;
-        st.cached_now = None;
+        st.run.running = true;
+        st.run.owner_thread = thread::current_thread_id();
+        st.run.got_exit = false;
+        st.run.got_break = false;
+        st.clock.cached_now = None;
         let mut result = 0;
         loop {
             // SAFETY: the lock is held; earlier borrows ended.
             let st = unsafe { self.state() };
-            st.continue_now = false;
-            st.stop_dispatch = false;
-            if st.got_exit || st.got_break {
+            st.run.continue_now = false;
+            st.run.stop_dispatch = false;
+            if st.run.got_exit || st.run.got_break {
                 break;
             }
-            let has_work = st.event_count > 0 || st.virtual_count > 0 || st.active_count > 0;
+            let has_work = st.counts.added > 0 || st.counts.virtual_ > 0 || st.counts.active > 0;
             if flags & loop_flag::NO_EXIT_ON_EMPTY == 0 && !has_work {
                 result = 1;
                 break;
             }
             // SAFETY: the lock is held.
-            unsafe { self.activate_later_events(st) };
-            let timeout = if st.active_count > 0 || flags & loop_flag::NONBLOCK != 0 {
+            st.queues.promote_later();
+            let timeout = if st.counts.active > 0 || flags & loop_flag::NONBLOCK != 0 {
                 Some(Duration::ZERO)
             } else {
                 self.next_timeout(st)
             };
-            st.cached_now = None;
+            st.clock.cached_now = None;
             if !st.watchers.is_empty() {
                 self.run_prepare_watchers(timeout);
             }
@@ -70,17 +92,17 @@ impl Base {
             }
             // SAFETY: the lock is held; earlier borrows ended.
             let st = unsafe { self.state() };
-            let ran_directly = std::mem::take(&mut st.ran_directly);
-            if st.continue_now || st.got_break {
+            let ran_directly = std::mem::take(&mut st.run.ran_directly);
+            if st.run.continue_now || st.run.got_break {
                 // A callback run during the wait asked for a new poll or a stop.
                 continue;
             }
             self.process_timeouts(st);
-            if st.active_count > 0 {
+            if st.counts.active > 0 {
                 let ran = self.process_active() + usize::from(ran_directly);
                 // SAFETY: the lock is held; earlier borrows ended.
                 let st = unsafe { self.state() };
-                if flags & loop_flag::ONCE != 0 && st.active_count == 0 && ran != 0 {
+                if flags & loop_flag::ONCE != 0 && st.counts.active == 0 && ran != 0 {
                     break;
                 }
             } else if (flags & loop_flag::ONCE != 0 && ran_directly)
@@ -91,9 +113,9 @@ impl Base {
         }
         // SAFETY: the lock is held; earlier borrows ended.
         let st = unsafe { self.state() };
-        st.cached_now = None;
-        st.running_loop = false;
-        st.owner_thread = 0;
+        st.clock.cached_now = None;
+        st.run.running = false;
+        st.run.owner_thread = 0;
         drop(held);
         result
     }
@@ -103,7 +125,7 @@ impl Base {
     pub(super) fn wait(&self, timeout: Option<Duration>) -> io::Result<()> {
         // SAFETY: the lock is held.
         let st = unsafe { self.state() };
-        st.notify_pending = false;
+        st.wakeup.pending = false;
         let direct = self.may_dispatch_directly(st);
         // SAFETY: only the running loop uses this list, and a base runs one loop at a
         // time; callbacks cannot reach it.
@@ -112,7 +134,7 @@ impl Base {
         // The poller only fills `ready`; everything it reported is acted on after the
         // wait, when callbacks may change the poller's registrations again. While
         // busy, other threads queue their changes instead of touching the poller.
-        st.poller_busy = true;
+        st.io.poller_busy = true;
         let outcome = match &self.lock {
             Some(lock) => {
                 lock.unlock();
@@ -126,20 +148,20 @@ impl Base {
         };
         // SAFETY: the lock is held again; earlier borrows ended.
         let st = unsafe { self.state() };
-        st.poller_busy = false;
+        st.io.poller_busy = false;
         // Callbacks and timeouts of this round see the time of this poll.
         self.update_cached_time(st);
-        if !st.pending_changes.is_empty() {
+        if !st.io.pending_changes.is_empty() {
             self.apply_pending_changes(st);
         }
         if direct {
             // libevent would have all of them active at once: count them that way.
             let reported = ready.len();
-            st.active_count_max = st.active_count_max.max(st.active_count + reported);
-            st.event_count_max = st.event_count_max.max(st.event_count + reported);
+            st.counts.active_max = st.counts.active_max.max(st.counts.active + reported);
+            st.counts.added_max = st.counts.added_max.max(st.counts.added + reported);
             let mut rest = ready.iter();
             for &(fd, readiness) in rest.by_ref() {
-                if self.dispatch_directly(fd, readiness_to_events(readiness)) {
+                if self.dispatch_directly(fd, readiness_to_events(readiness, self.edge_bit)) {
                     break;
                 }
             }
@@ -148,12 +170,12 @@ impl Base {
             let st = unsafe { self.state() };
             for &(fd, readiness) in rest {
                 // SAFETY: single-threaded base.
-                unsafe { self.activate_io(st, fd, readiness_to_events(readiness)) };
+                unsafe { self.activate_io(st, fd, readiness_to_events(readiness, self.edge_bit)) };
             }
         } else {
             for &(fd, readiness) in ready.iter() {
                 // SAFETY: the lock is held.
-                unsafe { self.activate_io(st, fd, readiness_to_events(readiness)) };
+                unsafe { self.activate_io(st, fd, readiness_to_events(readiness, self.edge_bit)) };
             }
         }
         outcome
@@ -166,8 +188,8 @@ impl Base {
     #[inline]
     pub(super) fn may_dispatch_directly(&self, st: &State) -> bool {
         self.direct_capable
-            && st.active_count == 0
-            && st.active.len() == 1
+            && st.counts.active == 0
+            && st.queues.active.len() == 1
             && st.watchers.is_empty()
     }
 
@@ -181,7 +203,7 @@ impl Base {
         let st = unsafe { self.state() };
         let single = usize::try_from(fd)
             .ok()
-            .and_then(|i| st.fds.get(i))
+            .and_then(|i| st.io.fds.get(i))
             .and_then(|entry| entry.events.first())
             // SAFETY: list members are live.
             .filter(|&event| unsafe { EventList::next(event) }.is_none());
@@ -190,13 +212,15 @@ impl Base {
             unsafe { self.activate_io(st, fd, what) };
             return false;
         };
-        // SAFETY: list members are live.
-        let e = unsafe { &mut *event.as_ptr() };
-        // `what` holds only EV_READ, EV_WRITE and EV_CLOSED, so EV_ET cannot match.
-        let res = e.events & what;
-        if res == 0 {
+        let e = event.as_ptr();
+        // SAFETY: list members are live; fields are read in place, no reference kept.
+        let (events, flags, closure) =
+            unsafe { ((*e).events, (*e).callback.flags, (*e).callback.closure) };
+        // `what` holds EV_READ, EV_WRITE and EV_CLOSED, and EV_ET that only passes on.
+        if events & what & !ev::ET == 0 {
             return false;
         }
+        let res = events & what;
         // Events that are queued, special, or have a persistent timeout to re-arm go
         // through the queue.
         let queued = list::ACTIVE
@@ -204,28 +228,29 @@ impl Base {
             | list::FINALIZING
             | list::INTERNAL
             | list::PERSIST_TIMEOUT;
-        let closure = e.callback.closure;
         // Closure::Event (0) or Closure::Persist (2), not Closure::Signal (1) or others.
         let plain = closure | Closure::Persist as u8 == Closure::Persist as u8;
-        if e.callback.flags & queued != 0 || !plain {
+        if flags & queued != 0 || !plain {
             // SAFETY: single-threaded base.
             unsafe { self.activate_io(st, fd, what) };
             return false;
         }
-        e.res = res;
+        // SAFETY: as above.
+        unsafe { (*e).res = res };
         if closure == Closure::Event as u8 {
             // SAFETY: the event is live and single-threaded.
             let _ = unsafe { self.remove_everywhere(st, event) };
         }
-        let target = e.callback.target();
-        st.current = event.as_ptr().cast();
-        st.ran_directly = true;
-        // No borrow of the state or the event is used after this.
+        // SAFETY: as above; the target is copied out.
+        let target = unsafe { (*e).callback.target() };
+        st.run.current = e.cast();
+        st.run.ran_directly = true;
+        // Neither `st` nor the event is touched again until the callback returns.
         run_event_target(target, fd, res);
         // SAFETY: single-threaded base; the callback's borrows ended.
         let st = unsafe { self.state() };
-        st.current = ptr::null_mut();
-        st.stop_dispatch
+        st.run.current = ptr::null_mut();
+        st.run.stop_dispatch
     }
 
     /// Runs the callbacks of the most urgent non-empty priority. Returns how many
@@ -236,7 +261,7 @@ impl Base {
             // SAFETY: the lock is held; each round takes a fresh borrow, since
             // `run_queue` releases the lock around callbacks.
             let st = unsafe { self.state() };
-            let Some(queue) = st.active.get(priority) else {
+            let Some(queue) = st.queues.active.get(priority) else {
                 return 0;
             };
             if queue.is_empty() {
@@ -249,15 +274,15 @@ impl Base {
                 let deadline = self
                     .limits
                     .max_interval
-                    .map(|d| self.read_clock(st).plus(Tv::from_duration(d)));
+                    .map(|d| st.clock.read(&self.clock).plus(Tv::from_duration(d)));
                 (self.limits.max_callbacks, deadline)
             };
-            st.running_priority = Some(priority);
+            st.run.running_priority = Some(priority);
             let ran = self.run_queue(priority, max_callbacks, deadline);
             // SAFETY: the lock is held; earlier borrows ended.
             let st = unsafe { self.state() };
-            st.running_priority = None;
-            if ran > 0 || st.got_break {
+            st.run.running_priority = None;
+            if ran > 0 || st.run.got_break {
                 return ran;
             }
             priority += 1;
@@ -274,14 +299,13 @@ impl Base {
         loop {
             // SAFETY: the lock is held; earlier borrows ended.
             let st = unsafe { self.state() };
-            let Some(queue) = st.active.get(priority) else {
+            let Some(queue) = st.queues.active.get(priority) else {
                 break;
             };
             let Some(cb) = queue.first() else { break };
-            // SAFETY: queued callbacks are live.
-            let c = unsafe { &mut *cb.as_ptr() };
-            let closure = Closure::from_raw(c.closure);
-            let internal = c.flags & list::INTERNAL != 0;
+            let c = cb.as_ptr();
+            // SAFETY: queued callbacks are live; fields are read in place.
+            let (closure, flags) = unsafe { (Closure::from_raw((*c).closure), (*c).flags) };
             let event: NonNull<Event> = cb.cast();
             if closure == Closure::Event {
                 // Not persistent: deleted before its callback runs.
@@ -289,57 +313,64 @@ impl Base {
                 let _ = unsafe { self.remove_everywhere(st, event) };
             } else {
                 // Everything else only leaves the queue, whose head it is.
-                c.flags &= !list::ACTIVE;
-                Self::count_active(st, c.flags, -1);
+                // SAFETY: as above.
+                unsafe { (*c).flags = flags & !list::ACTIVE };
+                st.counts.activated(flags, -1);
                 // SAFETY: queued callbacks are live.
-                unsafe { st.active[priority].pop_front() };
+                unsafe { st.queues.active[priority].pop_front() };
             }
-            if !internal {
+            if flags & list::INTERNAL == 0 {
                 count += 1;
             }
-            st.current = cb.as_ptr();
-            st.current_waiters = 0;
+            st.run.current = c;
             let stop = match closure {
                 // The common case, kept inline: a plain or persistent event.
                 Closure::Event | Closure::Persist => {
-                    // SAFETY: event closures belong to live events.
-                    let e = unsafe { &*event.as_ptr() };
-                    // SAFETY: persistent events keep their interval in this member.
-                    let interval = unsafe { e.kind.extra.persist_timeout };
-                    let rearm = closure == Closure::Persist
-                        && (interval.tv_sec != 0 || interval.tv_usec != 0);
-                    let (target, fd, res) = (e.callback.target(), e.fd, e.res);
-                    if rearm {
+                    let e = event.as_ptr();
+                    // SAFETY: event closures belong to live events; persistent ones keep
+                    // their interval in this member. Everything is copied out.
+                    let (target, fd, res, interval) = unsafe {
+                        (
+                            (*c).target(),
+                            (*e).fd,
+                            (*e).res,
+                            (*e).kind.extra.persist_timeout,
+                        )
+                    };
+                    if closure == Closure::Persist
+                        && (interval.tv_sec != 0 || interval.tv_usec != 0)
+                    {
                         // SAFETY: the event is live; the lock is held.
                         unsafe { self.rearm_persist_timeout(st, event) };
                     }
+                    // `st` is not used again: the callback may take the state itself.
                     self.unlocked(|| run_event_target(target, fd, res));
                     false
                 }
                 // SAFETY: the callback is live (it was queued) and the lock is held.
-                _ => unsafe { self.invoke(st, cb, closure) },
+                _ => unsafe { self.invoke(cb, closure) },
             };
             // SAFETY: the lock is held again; earlier borrows ended.
             let st = unsafe { self.state() };
-            st.current = ptr::null_mut();
-            if st.current_waiters > 0 {
-                st.current_waiters = 0;
-                if let Some(cond) = &self.wait_for_callback {
-                    cond.signal(true);
-                }
+            st.run.current = ptr::null_mut();
+            st.run.finished = st.run.finished.wrapping_add(1);
+            if st.run.current_waiters > 0 {
+                self.let_waiters_in();
             }
-            if stop || st.got_break {
+            // SAFETY: the lock is held; earlier borrows ended.
+            let st = unsafe { self.state() };
+            if stop || st.run.got_break {
                 break;
             }
             if count >= max_callbacks {
                 break;
             }
             if let Some(deadline) = deadline {
-                if self.read_clock(st) >= deadline {
+                if st.clock.read(&self.clock) >= deadline {
                     break;
                 }
             }
-            if st.continue_now {
+            if st.run.continue_now {
                 break;
             }
         }
@@ -350,37 +381,31 @@ impl Base {
     /// must stop running callbacks (a break happened inside a signal's call series).
     ///
     /// # Safety
-    /// `cb` is live and was just taken off its queue; the lock is held and `st` is the
-    /// only borrow of the state, which ends here.
+    /// `cb` is live and was just taken off its queue; the lock is held and no borrow of
+    /// the state is alive.
     #[inline(never)]
-    pub(super) unsafe fn invoke(
-        &self,
-        st: &mut State,
-        cb: NonNull<EventCallback>,
-        closure: Closure,
-    ) -> bool {
-        // SAFETY: guaranteed by the caller.
-        let c = unsafe { &mut *cb.as_ptr() };
-        let arg = c.arg;
+    pub(super) unsafe fn invoke(&self, cb: NonNull<EventCallback>, closure: Closure) -> bool {
         let event = cb.cast::<Event>();
+        let e = event.as_ptr();
+        // SAFETY: guaranteed by the caller; copied out, no reference kept.
+        let target = unsafe { (*cb.as_ptr()).target() };
         match closure {
             Closure::Event | Closure::Persist => {
-                // SAFETY: event closures belong to events.
-                let e = unsafe { &mut *event.as_ptr() };
                 if closure == Closure::Persist {
-                    // SAFETY: the event is live; the lock is held.
-                    unsafe { self.rearm_persist_timeout(st, event) };
+                    // SAFETY: the event is live; the lock is held; this borrow of the
+                    // state ends before the callback runs.
+                    unsafe { self.rearm_persist_timeout(self.state(), event) };
                 }
-                let (fd, res, target) = (e.fd, e.res, c.target());
+                // SAFETY: event closures belong to live events.
+                let (fd, res) = unsafe { ((*e).fd, (*e).res) };
                 self.unlocked(|| run_event_target(target, fd, res));
                 false
             }
             Closure::Signal => {
-                // SAFETY: signal closures belong to events.
-                let e = unsafe { &*event.as_ptr() };
-                let (fd, res, target) = (e.fd, e.res, c.target());
-                // SAFETY: signal events keep their call count in this member.
-                let initial = unsafe { e.kind.extra.signal.ncalls };
+                // SAFETY: signal closures belong to live events, which keep their call
+                // count in this member.
+                let (fd, res, initial) =
+                    unsafe { ((*e).fd, (*e).res, (*e).kind.extra.signal.ncalls) };
                 // The remaining count lives here; the event points at it (`pncalls`) so
                 // that `event_del` can set it to 0. It is only accessed through `counter`.
                 let mut remaining = initial;
@@ -398,20 +423,20 @@ impl Base {
                     // deleted (deleting zeroes the count).
                     unsafe {
                         counter.write(left);
-                        let calls = &mut (*event.as_ptr()).kind.extra.signal;
-                        calls.ncalls = left;
-                        calls.pncalls = if left > 0 { counter } else { ptr::null_mut() };
+                        (*e).kind.extra.signal = SignalCalls {
+                            ncalls: left,
+                            pncalls: if left > 0 { counter } else { ptr::null_mut() },
+                        };
                     }
                     self.unlocked(|| run_event_target(target, fd, res));
                     // SAFETY: the lock is held again.
-                    if unsafe { self.state() }.got_break {
+                    if unsafe { self.state() }.run.got_break {
                         return true;
                     }
                 }
                 false
             }
             Closure::SelfCallback => {
-                let target = c.target();
                 self.unlocked(|| match target {
                     // SAFETY: self closures store a self callback.
                     Target::Program(f, arg) => {
@@ -425,19 +450,21 @@ impl Base {
                 false
             }
             Closure::CallbackFinalize => {
-                // SAFETY: finalize closures store a callback finalizer.
-                let function = unsafe { c.function.callback_finalize };
-                c.flags &= !list::FINALIZING;
-                self.unlocked(|| {
-                    if let Some(f) = function {
-                        // SAFETY: calling the program's finalizer.
-                        unsafe { f(cb.as_ptr(), arg) };
+                // SAFETY: the callback is live.
+                unsafe { (*cb.as_ptr()).flags &= !list::FINALIZING };
+                self.unlocked(|| match target {
+                    // SAFETY: finalize closures store a callback finalizer.
+                    Target::Program(f, arg) => {
+                        if let Some(f) = unsafe { f.callback_finalize } {
+                            // SAFETY: calling the program's finalizer.
+                            unsafe { f(cb.as_ptr(), arg) };
+                        }
                     }
+                    Target::Handler(h) => h.call(-1, 0),
                 });
                 false
             }
             Closure::EventFinalize | Closure::EventFinalizeFree => {
-                let target = c.target();
                 debug::note_teardown(event);
                 self.unlocked(|| {
                     match target {
@@ -445,7 +472,7 @@ impl Base {
                         Target::Program(f, arg) => {
                             if let Some(f) = unsafe { f.event_finalize } {
                                 // SAFETY: calling the program's finalizer.
-                                unsafe { f(event.as_ptr(), arg) };
+                                unsafe { f(e, arg) };
                             }
                         }
                         Target::Handler(h) => h.call(-1, ev::FINALIZE),
@@ -457,6 +484,21 @@ impl Base {
                 });
                 false
             }
+        }
+    }
+
+    /// After a callback that other threads wait for (a blocking `event_del`): wakes
+    /// them and waits until each has taken the lock, so they act before the loop runs
+    /// another callback. Called and returns with the lock held.
+    #[cold]
+    fn let_waiters_in(&self) {
+        let (Some(lock), Some(cond)) = (&self.lock, &self.wait_for_callback) else {
+            return;
+        };
+        cond.signal(true);
+        // SAFETY: the lock is held; each borrow ends before waiting.
+        while unsafe { self.state() }.run.current_waiters > 0 {
+            cond.wait(lock, None);
         }
     }
 
@@ -473,19 +515,23 @@ impl Base {
     }
 
     pub(super) fn run_prepare_watchers(&self, timeout: Option<Duration>) {
-        // SAFETY: the lock is held.
-        let watchers = unsafe { self.state() }.watchers.prepare_snapshot();
-        for w in watchers {
-            self.unlocked(|| w.run_prepare(timeout));
-        }
+        self.run_watchers(WatchKind::Prepare, &WatchInfo { timeout });
     }
 
     pub(super) fn run_check_watchers(&self) {
-        // SAFETY: the lock is held.
-        let watchers = unsafe { self.state() }.watchers.check_snapshot();
-        for w in watchers {
-            self.unlocked(|| w.run_check());
-        }
+        self.run_watchers(WatchKind::Check, &WatchInfo { timeout: None });
+    }
+
+    /// The watcher registry, for the watch module, with the lock already held.
+    pub(in crate::event) fn with_watchers_held<R>(&self, f: impl FnOnce(&mut Watchers) -> R) -> R {
+        // SAFETY: the caller holds the lock; the borrow ends with `f`, which runs no
+        // program code.
+        f(&mut unsafe { self.state() }.watchers)
+    }
+
+    /// Runs `f` (program code) with the base lock released.
+    pub(in crate::event) fn run_unlocked(&self, f: impl FnOnce()) {
+        self.unlocked(f);
     }
 
     /// The watcher registry, for the watch module.
@@ -500,8 +546,8 @@ impl Base {
         let _held = self.held();
         // SAFETY: the lock is held.
         let st = unsafe { self.state() };
-        st.got_break = true;
-        st.stop_dispatch = true;
+        st.run.got_break = true;
+        st.run.stop_dispatch = true;
         self.notify_if_needed(st);
     }
 
@@ -510,19 +556,19 @@ impl Base {
         let _held = self.held();
         // SAFETY: the lock is held.
         let st = unsafe { self.state() };
-        st.continue_now = true;
-        st.stop_dispatch = true;
+        st.run.continue_now = true;
+        st.run.stop_dispatch = true;
     }
 
     pub fn got_exit(&self) -> bool {
         let _held = self.held();
         // SAFETY: the lock is held.
-        unsafe { self.state() }.got_exit
+        unsafe { self.state() }.run.got_exit
     }
 
     pub fn got_break(&self) -> bool {
         let _held = self.held();
         // SAFETY: the lock is held.
-        unsafe { self.state() }.got_break
+        unsafe { self.state() }.run.got_break
     }
 }

@@ -22,75 +22,90 @@ impl Base {
         absolute: bool,
     ) -> Result<(), EventError> {
         // SAFETY: the event is live and we hold the state.
-        let e = unsafe { &mut *event.as_ptr() };
-        if e.callback.flags & list::FINALIZING != 0 {
+        let e = unsafe { EventFields::new(event) };
+        if e.flags() & list::FINALIZING != 0 {
             return Err(EventError::Finalizing);
         }
-        let kinds = e.events & (ev::READ | ev::WRITE | ev::CLOSED | ev::SIGNAL);
-        let placed = e.callback.flags & (list::INSERTED | list::ACTIVE | list::ACTIVE_LATER);
+        let kinds = e.events() & (ev::READ | ev::WRITE | ev::CLOSED | ev::SIGNAL);
+        let placed = e.flags() & (list::INSERTED | list::ACTIVE | list::ACTIVE_LATER);
         if kinds != 0 && placed == 0 {
-            if e.events & ev::SIGNAL != 0 {
+            if e.events() & ev::SIGNAL != 0 {
                 // SAFETY: the event is live until deleted.
                 unsafe { self.signal_insert(st, event) }?;
             } else {
                 // SAFETY: as above.
                 unsafe { self.io_insert(st, event) }?;
             }
-            e.callback.flags |= list::INSERTED;
-            Self::count_inserted(st, e.callback.flags, 1);
+            e.add_flags(list::INSERTED);
+            st.counts.inserted(e.flags(), 1);
         }
 
         if let Some(tv) = timeout {
-            let tag = common::queue_index(tv.usec).filter(|&i| i < st.common_timeouts.len());
-            let span = Tv::normalized(tv.sec, tv.usec & common::MICROSECONDS_MASK);
-            if e.callback.closure == Closure::Persist as u8 && !absolute {
-                e.kind.extra.persist_timeout = tv.to_timeval_raw();
+            let tag = st.timeouts.common_index(tv.usec);
+            // Only a real common timeout's microseconds carry a tag to take off.
+            let span = match tag {
+                Some(_) => Tv::normalized(tv.sec, tv.usec & common::MICROSECONDS_MASK),
+                None => Tv::normalized(tv.sec, tv.usec),
+            };
+            if e.closure() == Closure::Persist as u8 && !absolute {
+                e.set_persist_timeout(tv.to_timeval_raw());
                 if tv != Tv::ZERO {
-                    e.callback.flags |= list::PERSIST_TIMEOUT;
+                    e.add_flags(list::PERSIST_TIMEOUT);
                 }
             }
-            if e.callback.flags & list::TIMEOUT != 0 {
+            // An event moving within the heap is rescheduled in place.
+            let in_heap = e.flags() & list::TIMEOUT != 0
+                && st.timeouts.common_index(e.timeout().tv_usec).is_none();
+            let reschedule = in_heap && tag.is_none();
+            if e.flags() & list::TIMEOUT != 0 && !reschedule {
                 // SAFETY: the event is in a timeout structure of this base.
                 unsafe { self.timeout_remove(st, event) };
             }
             // Re-adding an event whose timeout already fired: it is not due any more.
-            if e.callback.flags & list::ACTIVE != 0 && e.res & ev::TIMEOUT != 0 {
-                if e.events & ev::SIGNAL != 0 {
+            if e.flags() & list::ACTIVE != 0 && e.res() & ev::TIMEOUT != 0 {
+                if e.events() & ev::SIGNAL != 0 {
                     // SAFETY: pncalls, when set, points at the running loop's counter.
                     unsafe { stop_signal_calls(e) };
                 }
                 // SAFETY: the event is in its priority's queue.
-                unsafe { self.active_remove(st, event) };
+                unsafe { st.queues.remove(&mut st.counts, Event::as_callback(event)) };
             }
             let deadline = if absolute {
                 span
             } else {
-                self.now(st).plus(span)
+                st.clock.now(&self.clock).plus(span)
             };
             match tag {
                 Some(index) => {
-                    e.timeout = Tv {
-                        sec: deadline.sec,
-                        usec: common::encode(index, deadline.usec),
-                    }
-                    .to_timeval_raw();
-                    e.callback.flags |= list::TIMEOUT;
-                    Self::count_inserted(st, e.callback.flags, 1);
-                    let queue = &mut st.common_timeouts[index];
+                    e.set_timeout(
+                        Tv {
+                            sec: deadline.sec,
+                            usec: common::encode(index, deadline.usec),
+                        }
+                        .to_timeval_raw(),
+                    );
+                    e.add_flags(list::TIMEOUT);
+                    st.counts.inserted(e.flags(), 1);
+                    let queue = st.timeouts.common[index].get_mut();
                     // SAFETY: the event is live and in no timeout structure now.
                     unsafe { queue.events.push_back(event) };
                     if queue.events.first() == Some(event) {
-                        let timer = NonNull::from(&mut *queue.timer);
+                        let timer = queue.timer.ptr();
                         // SAFETY: the queue's timer lives as long as the base.
                         unsafe { self.add_nolock(st, timer, Some(deadline), true) }?;
                     }
                 }
+                None if reschedule => {
+                    e.set_timeout(deadline.to_timeval_raw());
+                    // SAFETY: the event is live and at its recorded place in the heap.
+                    unsafe { st.timeouts.heap.reschedule(e.heap_index(), deadline) };
+                }
                 None => {
-                    e.timeout = deadline.to_timeval_raw();
-                    e.callback.flags |= list::TIMEOUT;
-                    Self::count_inserted(st, e.callback.flags, 1);
+                    e.set_timeout(deadline.to_timeval_raw());
+                    e.add_flags(list::TIMEOUT);
+                    st.counts.inserted(e.flags(), 1);
                     // SAFETY: the event is live and in no timeout structure now.
-                    unsafe { st.timers.push(deadline, event) };
+                    unsafe { st.timeouts.heap.push(deadline, event) };
                 }
             }
         }
@@ -126,7 +141,8 @@ impl Base {
             DelMode::Block => true,
             DelMode::Auto => events & ev::FINALIZE == 0,
         };
-        if wait && st.current == Event::as_callback(event).as_ptr() && !self.in_loop_thread(st) {
+        if wait && st.run.current == Event::as_callback(event).as_ptr() && !self.in_loop_thread(st)
+        {
             self.wait_for_current(event.cast());
         }
         // SAFETY: the lock is held; waiting ended every earlier borrow.
@@ -135,18 +151,28 @@ impl Base {
         unsafe { self.remove_everywhere(st, event) }
     }
 
-    /// Waits, with the lock held, until the callback of `cb` is no longer running.
+    /// Waits, with the lock held, until the run of `cb`'s callback that is going on now
+    /// has returned. The loop lets the waiting threads in before it runs anything else,
+    /// so a waiting `event_del` gets in before the event can run again.
     pub(super) fn wait_for_current(&self, cb: NonNull<EventCallback>) {
         let (Some(lock), Some(cond)) = (&self.lock, &self.wait_for_callback) else {
             return;
         };
+        // SAFETY: the lock is held; the borrow ends before waiting.
+        let st = unsafe { self.state() };
+        let run = st.run.finished;
+        st.run.current_waiters += 1;
         loop {
             // SAFETY: the lock is held; the borrow ends before waiting.
             let st = unsafe { self.state() };
-            if st.current != cb.as_ptr() {
+            if st.run.current != cb.as_ptr() || st.run.finished != run {
+                st.run.current_waiters -= 1;
+                if st.run.current_waiters == 0 {
+                    // The loop waits for the last waiter to get in.
+                    cond.signal(true);
+                }
                 return;
             }
-            st.current_waiters += 1;
             cond.wait(lock, None);
         }
     }
@@ -161,31 +187,34 @@ impl Base {
         event: NonNull<Event>,
     ) -> Result<(), EventError> {
         // SAFETY: guaranteed by the caller.
-        let e = unsafe { &mut *event.as_ptr() };
-        if e.base.is_null() {
+        let e = unsafe { EventFields::new(event) };
+        if e.base().is_null() {
             log::warn(format_args!("event_del: event has no event_base set."));
             return Err(EventError::NoBase);
         }
-        if e.events & ev::SIGNAL != 0 {
+        if e.events() & ev::SIGNAL != 0 {
             // SAFETY: pncalls, when set, points at the running loop's counter.
             unsafe { stop_signal_calls(e) };
         }
-        if e.callback.flags & list::TIMEOUT != 0 {
+        if e.flags() & list::TIMEOUT != 0 {
             // SAFETY: the event is in a timeout structure.
             unsafe { self.timeout_remove(st, event) };
         }
-        if e.callback.flags & list::ACTIVE != 0 {
+        if e.flags() & list::ACTIVE != 0 {
             // SAFETY: the event is in its priority's queue.
-            unsafe { self.active_remove(st, event) };
-        } else if e.callback.flags & list::ACTIVE_LATER != 0 {
+            unsafe { st.queues.remove(&mut st.counts, Event::as_callback(event)) };
+        } else if e.flags() & list::ACTIVE_LATER != 0 {
             // SAFETY: the event is in the active-later queue.
-            unsafe { self.active_later_remove(st, Event::as_callback(event)) };
+            unsafe {
+                st.queues
+                    .remove_later(&mut st.counts, Event::as_callback(event))
+            };
         }
         let mut result = Ok(());
-        if e.callback.flags & list::INSERTED != 0 {
-            e.callback.flags &= !list::INSERTED;
-            Self::count_inserted(st, e.callback.flags, -1);
-            if e.events & ev::SIGNAL != 0 {
+        if e.flags() & list::INSERTED != 0 {
+            e.remove_flags(list::INSERTED);
+            st.counts.inserted(e.flags(), -1);
+            if e.events() & ev::SIGNAL != 0 {
                 // SAFETY: the event is in its signal's list.
                 unsafe { self.signal_remove(st, event) };
             } else {
@@ -249,13 +278,13 @@ impl Base {
         // SAFETY: the lock is held.
         let st = unsafe { self.state() };
         // SAFETY: the event is live.
-        let e = unsafe { &mut *event.as_ptr() };
-        if e.callback.flags & list::ACTIVE != 0 {
+        let e = unsafe { EventFields::new(event) };
+        if e.flags() & list::ACTIVE != 0 {
             return Err(EventError::Invalid);
         }
         match u8::try_from(priority) {
-            Ok(p) if usize::from(p) < st.active.len() => {
-                e.callback.priority = p;
+            Ok(p) if usize::from(p) < st.queues.active.len() => {
+                e.set_priority(p);
                 Ok(())
             }
             _ => Err(EventError::Invalid),

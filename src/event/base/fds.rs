@@ -1,5 +1,15 @@
 use super::*;
 
+/// The fd table and the poller's bookkeeping.
+#[derive(Default)]
+pub(super) struct FdTable {
+    /// Set while the loop waits on the poller with the lock released; changes made
+    /// meanwhile (by other threads) wait in `pending_changes`.
+    pub(super) poller_busy: bool,
+    pub(super) pending_changes: Vec<(RawFd, Interest, Interest)>,
+    pub(super) fds: Vec<FdEntry>,
+}
+
 /// The base's state per fd: its events and what the poller is asked to watch.
 #[derive(Default)]
 pub(super) struct FdEntry {
@@ -43,10 +53,12 @@ impl FdEntry {
     }
 }
 
-/// `EV_READ`, `EV_WRITE` and `EV_CLOSED` for what a poller reported (the same bits).
+/// `EV_READ`, `EV_WRITE` and `EV_CLOSED` for what a poller reported (the same bits);
+/// `edge` is `EV_ET` for a backend with edge triggering, which libevent reports to the
+/// events that asked for it.
 #[inline]
-pub(super) fn readiness_to_events(readiness: Readiness) -> c_short {
-    c_short::from(readiness.bits())
+pub(super) fn readiness_to_events(readiness: Readiness, edge: c_short) -> c_short {
+    c_short::from(readiness.bits()) | edge
 }
 
 impl Base {
@@ -58,24 +70,19 @@ impl Base {
         event: NonNull<Event>,
     ) -> Result<(), EventError> {
         // SAFETY: guaranteed by the caller.
-        let e = unsafe { &mut *event.as_ptr() };
+        let e = unsafe { EventFields::new(event) };
         // As in libevent, an event on fd -1 is pending but watches nothing (a socket
         // bufferevent is enabled before it has a socket).
-        let Ok(fd) = usize::try_from(e.fd) else {
+        let Ok(fd) = usize::try_from(e.fd()) else {
             return Ok(());
         };
-        let edge = e.events & ev::ET != 0;
-        if edge && !self.features.contains(Features::ET) {
-            log::warn(format_args!(
-                "event_add: the {} backend has no edge-triggered mode",
-                self.method
-            ));
-            return Err(EventError::Invalid);
-        }
+        // Without edge triggering in the backend, EV_ET falls back to level-triggered
+        // reports, as libevent documents.
+        let edge = e.events() & ev::ET != 0 && self.features.contains(Features::ET);
         // An fd beyond the table gets an entry only once the poller accepted it, so a
         // bogus huge fd costs nothing.
         let mut fresh = FdEntry::default();
-        let entry = match st.fds.get_mut(fd) {
+        let entry = match st.io.fds.get_mut(fd) {
             Some(entry) => entry,
             None => &mut fresh,
         };
@@ -86,24 +93,24 @@ impl Base {
             return Err(EventError::Invalid);
         }
         entry.edge = edge;
-        entry.count(e.events, 1);
+        entry.count(e.events(), 1);
         let (old, wanted) = (entry.interest, entry.wanted());
         if wanted != old {
-            if let Err(err) = self.poller_change(st, e.fd, old, wanted) {
-                if let Some(entry) = st.fds.get_mut(fd) {
-                    entry.count(e.events, -1);
+            if let Err(err) = self.poller_change(st, e.fd(), old, wanted) {
+                if let Some(entry) = st.io.fds.get_mut(fd) {
+                    entry.count(e.events(), -1);
                 }
-                log::warn(format_args!("event_add: cannot watch fd {}: {err}", e.fd));
+                log::warn(format_args!("event_add: cannot watch fd {}: {err}", e.fd()));
                 return Err(EventError::Os(err.raw_os_error().unwrap_or(0)));
             }
         }
-        if fd >= st.fds.len() {
-            st.fds.resize_with(fd + 1, FdEntry::default);
-            st.fds[fd] = fresh;
+        if fd >= st.io.fds.len() {
+            st.io.fds.resize_with(fd + 1, FdEntry::default);
+            st.io.fds[fd] = fresh;
         }
-        st.fds[fd].interest = wanted;
+        st.io.fds[fd].interest = wanted;
         // SAFETY: the event is live and in no fd list.
-        unsafe { st.fds[fd].events.push_front(event) };
+        unsafe { st.io.fds[fd].events.push_front(event) };
         Ok(())
     }
 
@@ -117,8 +124,8 @@ impl Base {
         old: Interest,
         new: Interest,
     ) -> io::Result<()> {
-        if st.poller_busy {
-            st.pending_changes.push((fd, old, new));
+        if st.io.poller_busy {
+            st.io.pending_changes.push((fd, old, new));
             Ok(())
         } else {
             // SAFETY: the lock is held and the loop is not waiting on the poller.
@@ -128,13 +135,13 @@ impl Base {
 
     /// Applies the changes queued while the poller was busy.
     pub(super) fn apply_pending_changes(&self, st: &mut State) {
-        for (fd, old, new) in std::mem::take(&mut st.pending_changes) {
+        for (fd, old, new) in std::mem::take(&mut st.io.pending_changes) {
             // SAFETY: the lock is held and the loop is not waiting on the poller.
             if let Err(err) = unsafe { self.poller() }.change(fd, old, new) {
                 log::warn(format_args!(
                     "cannot change what fd {fd} is watched for: {err}"
                 ));
-                if let Some(entry) = usize::try_from(fd).ok().and_then(|i| st.fds.get_mut(i)) {
+                if let Some(entry) = usize::try_from(fd).ok().and_then(|i| st.io.fds.get_mut(i)) {
                     entry.interest = old;
                 }
             }
@@ -149,20 +156,23 @@ impl Base {
         event: NonNull<Event>,
     ) -> Result<(), EventError> {
         // SAFETY: guaranteed by the caller.
-        let e = unsafe { &mut *event.as_ptr() };
-        let Ok(fd) = usize::try_from(e.fd) else {
+        let e = unsafe { EventFields::new(event) };
+        let Ok(fd) = usize::try_from(e.fd()) else {
             return Ok(());
         };
-        let entry = &mut st.fds[fd];
+        let entry = &mut st.io.fds[fd];
         // SAFETY: the event is in this fd's list.
         unsafe { entry.events.remove(event) };
-        entry.count(e.events, -1);
+        entry.count(e.events(), -1);
         let wanted = entry.wanted();
         if wanted != entry.interest {
             let old = entry.interest;
             entry.interest = wanted;
-            if let Err(err) = self.poller_change(st, e.fd, old, wanted) {
-                log::warn(format_args!("event_del: cannot change fd {}: {err}", e.fd));
+            if let Err(err) = self.poller_change(st, e.fd(), old, wanted) {
+                log::warn(format_args!(
+                    "event_del: cannot change fd {}: {err}",
+                    e.fd()
+                ));
                 return Err(EventError::Os(err.raw_os_error().unwrap_or(0)));
             }
         }
@@ -179,8 +189,8 @@ impl Base {
             unsafe { self.activate_io(st, fd, events & (ev::READ | ev::WRITE | ev::CLOSED)) };
             return;
         }
-        let mut due: Vec<NonNull<Event>> = st.timers.iter().collect();
-        for queue in &st.common_timeouts {
+        let mut due: Vec<NonNull<Event>> = st.timeouts.heap.iter().collect();
+        for queue in st.timeouts.common.iter().map(Owned::get) {
             due.extend(queue.events.to_vec());
         }
         for event in due {
@@ -198,7 +208,7 @@ impl Base {
     /// The lock is held.
     #[inline]
     pub(super) unsafe fn activate_io(&self, st: &mut State, fd: RawFd, what: c_short) {
-        let Some(entry) = usize::try_from(fd).ok().and_then(|i| st.fds.get(i)) else {
+        let Some(entry) = usize::try_from(fd).ok().and_then(|i| st.io.fds.get(i)) else {
             return;
         };
         let mut cursor = entry.events.first();

@@ -11,25 +11,22 @@ impl Base {
         // SAFETY: the lock is held.
         let st = unsafe { self.state() };
         // SAFETY: the event is live.
-        let e = unsafe { &*event.as_ptr() };
+        let e = unsafe { EventFields::new(event) };
         let mut flags = 0;
-        if e.callback.flags & list::INSERTED != 0 {
-            flags |= e.events & (ev::READ | ev::WRITE | ev::CLOSED | ev::SIGNAL);
+        if e.flags() & list::INSERTED != 0 {
+            flags |= e.events() & (ev::READ | ev::WRITE | ev::CLOSED | ev::SIGNAL);
         }
-        if e.callback.flags & (list::ACTIVE | list::ACTIVE_LATER) != 0 {
-            flags |= e.res;
+        if e.flags() & (list::ACTIVE | list::ACTIVE_LATER) != 0 {
+            flags |= e.res();
         }
-        if e.callback.flags & list::TIMEOUT != 0 {
+        if e.flags() & list::TIMEOUT != 0 {
             flags |= ev::TIMEOUT;
         }
         let flags = flags & (what & (ev::TIMEOUT | ev::READ | ev::WRITE | ev::CLOSED | ev::SIGNAL));
         let when = (flags & ev::TIMEOUT != 0).then(|| {
-            let mono = Tv::normalized(
-                e.timeout.tv_sec,
-                e.timeout.tv_usec & common::MICROSECONDS_MASK,
-            );
-            self.read_clock(st);
-            mono.plus(st.wall_minus_mono)
+            let mono = deadline_of(e);
+            st.clock.read(&self.clock);
+            mono.plus(st.clock.wall_minus_mono)
         });
         (flags, when)
     }
@@ -40,10 +37,10 @@ impl Base {
         let _held = self.held();
         // SAFETY: the lock is held.
         let st = unsafe { self.state() };
-        if !st.running_loop || st.owner_thread != thread::current_thread_id() {
+        if !st.run.running || st.run.owner_thread != thread::current_thread_id() {
             return None;
         }
-        let cb = NonNull::new(st.current)?;
+        let cb = NonNull::new(st.run.current)?;
         // SAFETY: the running callback is live until it returns.
         let closure = Closure::from_raw(unsafe { cb.as_ref() }.closure);
         matches!(closure, Closure::Event | Closure::Signal | Closure::Persist).then(|| cb.cast())
@@ -58,18 +55,18 @@ impl Base {
             unsafe { e.as_ref() }.callback.flags & list::INTERNAL == 0
         };
         let mut inserted = Vec::new();
-        for entry in &st.fds {
+        for entry in &st.io.fds {
             inserted.extend(entry.events.to_vec().into_iter().filter(visible));
         }
-        for list in &st.signals {
+        for list in &st.sig.lists {
             inserted.extend(list.to_vec().into_iter().filter(visible));
         }
         let not_inserted = |e: &NonNull<Event>| {
             // SAFETY: as above.
             unsafe { e.as_ref() }.callback.flags & list::INSERTED == 0
         };
-        inserted.extend(st.timers.iter().filter(visible).filter(not_inserted));
-        for queue in &st.common_timeouts {
+        inserted.extend(st.timeouts.heap.iter().filter(visible).filter(not_inserted));
+        for queue in st.timeouts.common.iter().map(Owned::get) {
             inserted.extend(
                 queue
                     .events
@@ -80,7 +77,12 @@ impl Base {
             );
         }
         let mut active = Vec::new();
-        for queue in st.active.iter().chain(std::iter::once(&st.active_later)) {
+        for queue in st
+            .queues
+            .active
+            .iter()
+            .chain(std::iter::once(&st.queues.later))
+        {
             for cb in queue.to_vec() {
                 // SAFETY: queued callbacks are live.
                 let c = unsafe { cb.as_ref() };
@@ -123,35 +125,14 @@ impl Base {
         // SAFETY: the lock is held.
         let st = unsafe { self.state() };
         let (inserted, active) = self.visible_events(st);
-        self.read_clock(st);
+        st.clock.read(&self.clock);
         let mut out = String::from("Inserted events:\n");
         for event in inserted {
             // SAFETY: the base's events are live.
-            let e = unsafe { event.as_ref() };
-            let kind = if e.events & ev::SIGNAL != 0 {
-                "sig"
-            } else {
-                "fd "
-            };
-            let _ = write!(out, "  {:p} [{kind} {}]", event.as_ptr(), e.fd);
-            for (bit, name) in [
-                (ev::READ, " Read"),
-                (ev::WRITE, " Write"),
-                (ev::CLOSED, " EOF"),
-                (ev::SIGNAL, " Signal"),
-                (ev::PERSIST, " Persist"),
-                (ev::ET, " ET"),
-            ] {
-                if e.events & bit != 0 {
-                    out.push_str(name);
-                }
-            }
-            if e.callback.flags & list::TIMEOUT != 0 {
-                let mono = Tv::normalized(
-                    e.timeout.tv_sec,
-                    e.timeout.tv_usec & common::MICROSECONDS_MASK,
-                );
-                let wall = mono.plus(st.wall_minus_mono);
+            let e = unsafe { EventFields::new(event) };
+            describe(&mut out, e, "]", e.events(), INSERTED_NAMES);
+            if e.flags() & list::TIMEOUT != 0 {
+                let wall = deadline_of(e).plus(st.clock.wall_minus_mono);
                 let _ = write!(out, " Timeout={}.{:06}", wall.sec, wall.usec);
             }
             out.push('\n');
@@ -159,31 +140,10 @@ impl Base {
         out.push_str("Active events:\n");
         for event in active {
             // SAFETY: the base's events are live.
-            let e = unsafe { event.as_ref() };
-            let kind = if e.events & ev::SIGNAL != 0 {
-                "sig"
-            } else {
-                "fd "
-            };
-            let _ = write!(
-                out,
-                "  {:p} [{kind} {}, priority={}]",
-                event.as_ptr(),
-                e.fd,
-                e.callback.priority
-            );
-            for (bit, name) in [
-                (ev::READ, " Read"),
-                (ev::WRITE, " Write"),
-                (ev::CLOSED, " EOF"),
-                (ev::SIGNAL, " Signal"),
-                (ev::TIMEOUT, " Timeout"),
-            ] {
-                if e.res & bit != 0 {
-                    out.push_str(name);
-                }
-            }
-            let later = if e.callback.flags & list::ACTIVE_LATER != 0 {
+            let e = unsafe { EventFields::new(event) };
+            let priority = format!(", priority={}]", e.priority());
+            describe(&mut out, e, &priority, e.res(), ACTIVE_NAMES);
+            let later = if e.flags() & list::ACTIVE_LATER != 0 {
                 " [NextTime]"
             } else {
                 ""
@@ -191,5 +151,46 @@ impl Base {
             let _ = writeln!(out, " active{later}");
         }
         out
+    }
+}
+
+/// How `event_base_dump_events` names what an inserted event waits for.
+const INSERTED_NAMES: &[(c_short, &str)] = &[
+    (ev::READ, " Read"),
+    (ev::WRITE, " Write"),
+    (ev::CLOSED, " EOF"),
+    (ev::SIGNAL, " Signal"),
+    (ev::PERSIST, " Persist"),
+    (ev::ET, " ET"),
+];
+
+/// How it names what an active event was activated with.
+const ACTIVE_NAMES: &[(c_short, &str)] = &[
+    (ev::READ, " Read"),
+    (ev::WRITE, " Write"),
+    (ev::CLOSED, " EOF"),
+    (ev::SIGNAL, " Signal"),
+    (ev::TIMEOUT, " Timeout"),
+];
+
+/// One dump line's start: address, kind and fd, `close`, then the names of `bits`.
+fn describe(
+    out: &mut String,
+    e: EventFields,
+    close: &str,
+    bits: c_short,
+    names: &[(c_short, &str)],
+) {
+    use std::fmt::Write;
+    let kind = if e.events() & ev::SIGNAL != 0 {
+        "sig"
+    } else {
+        "fd "
+    };
+    let _ = write!(out, "  {:p} [{kind} {}{close}", e.ptr().as_ptr(), e.fd());
+    for &(bit, name) in names {
+        if bits & bit != 0 {
+            out.push_str(name);
+        }
     }
 }

@@ -20,58 +20,26 @@ impl Base {
         })?;
         // SAFETY: the lock is held and no loop runs during reinit.
         *unsafe { self.poller() } = poller;
-        if let (Some(receiver), Some(event)) =
-            (st.signal_receiver.as_mut(), st.signal_event.as_mut())
-        {
+        if let (Some(receiver), Some(event)) = (st.sig.receiver.as_mut(), st.sig.event.as_ref()) {
             let fd = receiver
                 .reinit_after_fork()
                 .map_err(|e| EventError::Os(e.raw_os_error().unwrap_or(0)))?;
-            event.fd = fd;
+            let event = event.ptr();
+            // SAFETY: the internal event lives in the state.
+            unsafe { move_to_fd(st, event, fd) };
         }
-        if let (Some(notifier), Some(event)) = (st.notifier.as_mut(), st.notify_event.as_mut()) {
+        if let (Some(notifier), Some(event)) =
+            (st.wakeup.notifier.as_mut(), st.wakeup.event.as_ref())
+        {
             let fd = notifier
                 .reinit()
                 .map_err(|e| EventError::Os(e.raw_os_error().unwrap_or(0)))?;
-            // The internal event's fd entry moves to the new descriptor.
-            let old_fd = event.fd;
-            let raw = NonNull::from(&mut **event);
-            if let Some(entry) = st.fds.get_mut(old_fd as usize) {
-                // SAFETY: the internal event is inserted on its old fd.
-                unsafe { entry.events.remove(raw) };
-                entry.count(event.events, -1);
-            }
-            event.fd = fd;
-            let fd_index = fd as usize;
-            if fd_index >= st.fds.len() {
-                st.fds.resize_with(fd_index + 1, FdEntry::default);
-            }
-            let entry = &mut st.fds[fd_index];
-            entry.count(event.events, 1);
-            // SAFETY: the internal event is live and now in no list.
-            unsafe { entry.events.push_front(raw) };
-        }
-        // The signal event's fd changed too: move its entry the same way.
-        if let Some(event) = st.signal_event.as_mut() {
-            let raw = NonNull::from(&mut **event);
-            for (i, entry) in st.fds.iter_mut().enumerate() {
-                if entry.events.to_vec().contains(&raw) && i as RawFd != event.fd {
-                    // SAFETY: the internal event is in this list.
-                    unsafe { entry.events.remove(raw) };
-                    entry.count(event.events, -1);
-                    let fd_index = event.fd as usize;
-                    if fd_index >= st.fds.len() {
-                        st.fds.resize_with(fd_index + 1, FdEntry::default);
-                    }
-                    let new_entry = &mut st.fds[fd_index];
-                    new_entry.count(event.events, 1);
-                    // SAFETY: the internal event is live and now in no list.
-                    unsafe { new_entry.events.push_front(raw) };
-                    break;
-                }
-            }
+            let event = event.ptr();
+            // SAFETY: as above.
+            unsafe { move_to_fd(st, event, fd) };
         }
         let mut failed = false;
-        for (fd, entry) in st.fds.iter_mut().enumerate() {
+        for (fd, entry) in st.io.fds.iter_mut().enumerate() {
             entry.interest = Interest::NONE;
             let wanted = entry.wanted();
             if !wanted.is_empty() {
@@ -90,24 +58,30 @@ impl Base {
     }
 
     /// `event_base_free` (with `run_finalizers`) and `event_base_free_nofinalize`.
-    pub fn free(self: Box<Self>, run_finalizers: bool) {
+    ///
+    /// # Safety
+    /// `base` came from `Box::into_raw` of [`Base::new`]'s box and is not used again.
+    /// It is taken as a pointer, not a `Box`, so that the finalizers run here may reach
+    /// the base through the pointers their events keep.
+    pub unsafe fn free(base: NonNull<Base>, run_finalizers: bool) {
+        // SAFETY: guaranteed by the caller; released at the end.
+        let this = unsafe { base.as_ref() };
         // Pending finalizers run first, as libevent runs them, without the lock.
         loop {
             let next = {
-                let _held = self.held();
+                let _held = this.held();
                 // SAFETY: the lock is held.
-                let st = unsafe { self.state() };
+                let st = unsafe { this.state() };
                 let mut found = None;
-                for priority in 0..st.active.len() {
-                    for cb in st.active[priority].to_vec() {
+                for priority in 0..st.queues.active.len() {
+                    for cb in st.queues.active[priority].to_vec() {
                         // SAFETY: queued callbacks are live.
-                        let c = unsafe { &mut *cb.as_ptr() };
-                        if c.flags & list::FINALIZING != 0 && c.flags & list::INTERNAL == 0 {
-                            c.flags &= !list::ACTIVE;
-                            Self::count_active(st, c.flags, -1);
-                            // SAFETY: the callback is in this queue.
-                            unsafe { st.active[priority].remove(cb) };
-                            found = Some((cb, Closure::from_raw(c.closure)));
+                        let (flags, closure) =
+                            unsafe { ((*cb.as_ptr()).flags, (*cb.as_ptr()).closure) };
+                        if flags & list::FINALIZING != 0 && flags & list::INTERNAL == 0 {
+                            // SAFETY: the callback is in its priority's queue.
+                            unsafe { st.queues.remove(&mut st.counts, cb) };
+                            found = Some((cb, Closure::from_raw(closure)));
                             break;
                         }
                     }
@@ -119,39 +93,36 @@ impl Base {
             };
             let Some((cb, closure)) = next else { break };
             if run_finalizers {
-                let _held = self.held();
+                let _held = this.held();
                 // SAFETY: the lock is held; the callback is live.
-                unsafe { self.invoke(self.state(), cb, closure) };
+                unsafe { this.invoke(cb, closure) };
             }
         }
-        let _held = self.held();
+        let _held = this.held();
         // SAFETY: the lock is held.
-        let st = unsafe { self.state() };
-        let (inserted, active) = self.visible_events(st);
+        let st = unsafe { this.state() };
+        let (inserted, active) = this.visible_events(st);
         let mut remaining = 0;
         for event in inserted.into_iter().chain(active) {
             // SAFETY: the base's events are live.
-            if unsafe { event.as_ref() }.callback.flags
+            if unsafe { (*event.as_ptr()).callback.flags }
                 & (list::INSERTED | list::TIMEOUT | list::ACTIVE | list::ACTIVE_LATER)
                 != 0
             {
                 // SAFETY: as above; the lock is held.
-                let _ = unsafe { self.remove_everywhere(st, event) };
+                let _ = unsafe { this.remove_everywhere(st, event) };
                 remaining += 1;
             }
         }
         for cb in st
+            .queues
             .active
             .iter()
             .flat_map(|q| q.to_vec())
             .collect::<Vec<_>>()
         {
-            // SAFETY: queued callbacks are live.
-            let c = unsafe { &mut *cb.as_ptr() };
-            c.flags &= !list::ACTIVE;
-            let priority = usize::from(c.priority).min(st.active.len() - 1);
-            // SAFETY: the callback is in that queue.
-            unsafe { st.active[priority].remove(cb) };
+            // SAFETY: queued callbacks are live and in their priority's queue.
+            unsafe { st.queues.remove(&mut st.counts, cb) };
         }
         if remaining > 0 {
             log::debug(format_args!(
@@ -163,6 +134,39 @@ impl Base {
             drop(unsafe { Box::from_raw(once) });
         }
         drop(_held);
-        drop(self);
+        // SAFETY: from `Box::into_raw` (the caller's guarantee); nothing uses it now.
+        drop(unsafe { Box::from_raw(base.as_ptr()) });
     }
+}
+
+/// After fork: an internal event's descriptor was replaced; its fd entry moves along.
+///
+/// # Safety
+/// `event` is a live internal event of this state, inserted on its current fd.
+unsafe fn move_to_fd(st: &mut State, event: NonNull<Event>, fd: RawFd) {
+    // SAFETY: guaranteed by the caller.
+    let e = unsafe { EventFields::new(event) };
+    let (old_fd, events) = (e.fd(), e.events());
+    if old_fd == fd {
+        return;
+    }
+    if let Some(entry) = usize::try_from(old_fd)
+        .ok()
+        .and_then(|i| st.io.fds.get_mut(i))
+    {
+        // SAFETY: the event is inserted on its old fd.
+        unsafe { entry.events.remove(event) };
+        entry.count(events, -1);
+    }
+    e.set_fd(fd);
+    let Ok(index) = usize::try_from(fd) else {
+        return;
+    };
+    if index >= st.io.fds.len() {
+        st.io.fds.resize_with(index + 1, FdEntry::default);
+    }
+    let entry = &mut st.io.fds[index];
+    entry.count(events, 1);
+    // SAFETY: the event is live and now in no fd list.
+    unsafe { entry.events.push_front(event) };
 }

@@ -32,16 +32,18 @@ use self::dispatch::run_event_target;
 use self::fds::{readiness_to_events, FdEntry};
 use self::once::OnceEvent;
 use self::signals::stop_signal_calls;
-use self::timers::CommonTimeout;
+use self::timers::deadline_of;
 use super::config::{flag, Config, DispatchLimits};
 use super::handler::{EventHandler, Handler};
 use super::heap::TimerHeap;
 use super::lists::{CallbackQueue, EventList, TimeoutQueue};
 use super::signal::{SignalMethod, SignalReceiver};
 use super::time::{common, Tv};
-use super::{debug, notify::Notifier, watch::Watchers};
+use super::watch::{WatchInfo, WatchKind, Watchers};
+use super::{debug, notify::Notifier};
 use crate::event::raw::{
-    ev, list, CallbackFn, Closure, Event, EventCallback, EventCallbackFn, Target,
+    ev, list, CallbackFn, Closure, Event, EventCallback, EventCallbackFn, EventFields, SignalCalls,
+    Target,
 };
 use crate::log;
 use crate::thread::{self, Condition, Lock};
@@ -98,53 +100,18 @@ pub enum DelMode {
     NoBlock,
 }
 
+/// The base's mutable state, one part per concern; each part's own operations are
+/// methods of its type, in the file of that concern.
 pub(super) struct State {
-    /// Set while the loop waits on the poller with the lock released; changes made
-    /// meanwhile (by other threads) wait in `pending_changes`.
-    poller_busy: bool,
-    pending_changes: Vec<(RawFd, Interest, Interest)>,
-    /// Whether the last wait ran callbacks directly (see `Base::dispatch_directly`).
-    ran_directly: bool,
-    fds: Vec<FdEntry>,
-    signals: Vec<EventList>,
-    signal_receiver: Option<SignalReceiver>,
-    signal_event: Option<Box<Event>>,
-    timers: TimerHeap,
-    /// Boxed: the program keeps pointers to each queue's duration.
-    #[allow(clippy::vec_box)]
-    common_timeouts: Vec<Box<CommonTimeout>>,
-    active: Vec<CallbackQueue>,
-    active_later: CallbackQueue,
+    io: fds::FdTable,
+    sig: signals::SignalTable,
+    timeouts: timers::Timeouts,
+    queues: queue::ActiveQueues,
+    counts: queue::Counters,
+    run: dispatch::LoopState,
+    clock: clock::CachedClock,
+    wakeup: wakeup::Wakeup,
     once_events: Vec<*mut OnceEvent>,
-
-    event_count: usize,
-    event_count_max: usize,
-    active_count: usize,
-    active_count_max: usize,
-    virtual_count: usize,
-    virtual_count_max: usize,
-
-    running_loop: bool,
-    owner_thread: u64,
-    got_exit: bool,
-    got_break: bool,
-    continue_now: bool,
-    /// Set by loopbreak and loopcontinue: stop running ready callbacks directly.
-    stop_dispatch: bool,
-    /// Priority of the queue being run, so that activating a more urgent event can
-    /// end the run early (libevent's behaviour).
-    running_priority: Option<usize>,
-    current: *mut EventCallback,
-    current_waiters: usize,
-
-    cached_now: Option<Tv>,
-    wall_minus_mono: Tv,
-    last_clock_sync: i64,
-
-    notifier: Option<Notifier>,
-    notify_event: Option<Box<Event>>,
-    notify_pending: bool,
-
     watchers: Watchers,
 }
 
@@ -167,6 +134,8 @@ pub struct Base {
     limits: DispatchLimits,
     /// No lock and no dispatch limits: the fixed half of `may_dispatch_directly`.
     direct_capable: bool,
+    /// `EV_ET` when the backend triggers on edges (added to what it reports), else 0.
+    edge_bit: c_short,
 }
 
 // Neither `Send` nor `Sync`: whether another thread may call in depends on lock
@@ -177,6 +146,8 @@ pub struct Base {
 pub(super) struct Held<'a>(&'a Base);
 
 impl Drop for Held<'_> {
+    // Always inline: out of line, the test for a lock cost a call on every operation.
+    #[inline(always)]
     fn drop(&mut self) {
         if let Some(lock) = &self.0.lock {
             lock.unlock();
@@ -242,45 +213,26 @@ impl Base {
             flags,
             limits: config.limits,
             direct_capable: lock.is_none() && config.limits == DispatchLimits::default(),
+            edge_bit: if features.contains(Features::ET) {
+                ev::ET
+            } else {
+                0
+            },
             clock: MonotonicClock::new(flags & flag::PRECISE_TIMER != 0),
             lock,
             wait_for_callback,
             poller: UnsafeCell::new(poller),
             ready: UnsafeCell::new(Vec::new()),
             state: UnsafeCell::new(State {
-                poller_busy: false,
-                pending_changes: Vec::new(),
-                ran_directly: false,
-                fds: Vec::new(),
-                signals: Vec::new(),
-                signal_receiver: None,
-                signal_event: None,
-                timers: TimerHeap::default(),
-                common_timeouts: Vec::new(),
-                active: (0..1).map(|_| CallbackQueue::default()).collect(),
-                active_later: CallbackQueue::default(),
+                io: fds::FdTable::default(),
+                sig: signals::SignalTable::default(),
+                timeouts: timers::Timeouts::default(),
+                queues: queue::ActiveQueues::default(),
+                counts: queue::Counters::default(),
+                run: dispatch::LoopState::default(),
+                clock: clock::CachedClock::default(),
+                wakeup: wakeup::Wakeup::default(),
                 once_events: Vec::new(),
-                event_count: 0,
-                event_count_max: 0,
-                active_count: 0,
-                active_count_max: 0,
-                virtual_count: 0,
-                virtual_count_max: 0,
-                running_loop: false,
-                owner_thread: 0,
-                got_exit: false,
-                got_break: false,
-                continue_now: false,
-                stop_dispatch: false,
-                running_priority: None,
-                current: ptr::null_mut(),
-                current_waiters: 0,
-                cached_now: None,
-                wall_minus_mono: Tv::ZERO,
-                last_clock_sync: i64::MIN,
-                notifier: None,
-                notify_event: None,
-                notify_pending: false,
                 watchers: Watchers::default(),
             }),
         });
@@ -294,6 +246,7 @@ impl Base {
         Some(base)
     }
 
+    #[inline(always)]
     fn held(&self) -> Held<'_> {
         if let Some(lock) = &self.lock {
             lock.lock();
@@ -411,14 +364,48 @@ pub fn assign(
 }
 
 /// A boxed internal event of `base` (not counted, not visible to the program).
-fn new_internal_event(base: &Base, fd: RawFd, events: c_short, handler: Handler) -> Box<Event> {
-    let mut event = Box::new(zeroed_event());
+fn new_internal_event(base: &Base, fd: RawFd, events: c_short, handler: Handler) -> Owned<Event> {
+    let mut event = zeroed_event();
     let _ = assign(&mut event, None, fd, events, None, ptr::null_mut());
     event.callback.set_handler(handler);
     event.base = base;
     event.callback.flags |= list::INTERNAL;
     event.callback.priority = 0;
-    event
+    Owned::new(event)
+}
+
+/// A heap value of the base that the loop links by pointer (internal events, common
+/// timeout queues). It is reached only through its pointer, never through a `Box`,
+/// so moving the owner cannot invalidate the pointers in lists, queues and handlers.
+pub(super) struct Owned<T>(NonNull<T>);
+
+impl<T> Owned<T> {
+    pub(super) fn new(value: T) -> Owned<T> {
+        Owned(NonNull::from(Box::leak(Box::new(value))))
+    }
+
+    pub(super) fn ptr(&self) -> NonNull<T> {
+        self.0
+    }
+
+    /// A short borrow, for code that hands out no pointer meanwhile.
+    pub(super) fn get(&self) -> &T {
+        // SAFETY: owned and live until drop; borrows follow `&self`.
+        unsafe { self.0.as_ref() }
+    }
+
+    /// A short exclusive borrow, for code that hands out no pointer meanwhile.
+    pub(super) fn get_mut(&mut self) -> &mut T {
+        // SAFETY: owned and live until drop; borrows follow `&mut self`.
+        unsafe { self.0.as_mut() }
+    }
+}
+
+impl<T> Drop for Owned<T> {
+    fn drop(&mut self) {
+        // SAFETY: leaked from a Box in `new` and dropped once, here.
+        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
+    }
 }
 
 /// Frees an event allocated by [`new_event`].

@@ -1,28 +1,136 @@
 use super::*;
 
-impl Base {
-    /// Counts a non-internal callback entering (+1) or leaving (-1) one of the base's
+/// Callbacks waiting to run: one queue per priority, and those for the next round.
+pub(super) struct ActiveQueues {
+    pub(super) active: Vec<CallbackQueue>,
+    pub(super) later: CallbackQueue,
+}
+
+impl Default for ActiveQueues {
+    fn default() -> Self {
+        ActiveQueues {
+            active: vec![CallbackQueue::default()],
+            later: CallbackQueue::default(),
+        }
+    }
+}
+
+impl ActiveQueues {
+    /// The queue of `priority`, or the least urgent one for a value beyond the range
+    /// (priorities can shrink after an event was given one).
+    #[inline]
+    fn index(&self, priority: u8) -> usize {
+        usize::from(priority).min(self.active.len() - 1)
+    }
+
+    /// Queues `cb` behind the callbacks of its priority.
+    ///
+    /// # Safety
+    /// `cb` is live and in no queue; it stays live until taken off.
+    #[inline]
+    pub(super) unsafe fn push(&mut self, counts: &mut Counters, cb: NonNull<EventCallback>) {
+        let c = cb.as_ptr();
+        // SAFETY: guaranteed by the caller; fields are accessed in place.
+        let (flags, priority) = unsafe {
+            (*c).flags |= list::ACTIVE;
+            ((*c).flags, (*c).priority)
+        };
+        counts.activated(flags, 1);
+        let index = self.index(priority);
+        // SAFETY: `cb` is live and in no queue.
+        unsafe { self.active[index].push_back(cb) };
+    }
+
+    /// Takes `cb` off its priority's queue.
+    ///
+    /// # Safety
+    /// `cb` is live and in its priority's queue.
+    #[inline]
+    pub(super) unsafe fn remove(&mut self, counts: &mut Counters, cb: NonNull<EventCallback>) {
+        let c = cb.as_ptr();
+        // SAFETY: guaranteed by the caller; fields are accessed in place.
+        let (flags, priority) = unsafe {
+            (*c).flags &= !list::ACTIVE;
+            ((*c).flags, (*c).priority)
+        };
+        counts.activated(flags, -1);
+        let index = self.index(priority);
+        // SAFETY: the callback is in that queue.
+        unsafe { self.active[index].remove(cb) };
+    }
+
+    /// Takes `cb` off the next round's queue.
+    ///
+    /// # Safety
+    /// `cb` is live and in that queue.
+    pub(super) unsafe fn remove_later(
+        &mut self,
+        counts: &mut Counters,
+        cb: NonNull<EventCallback>,
+    ) {
+        // SAFETY: guaranteed by the caller; the flags are updated in place.
+        let flags = unsafe {
+            (*cb.as_ptr()).flags &= !list::ACTIVE_LATER;
+            (*cb.as_ptr()).flags
+        };
+        counts.activated(flags, -1);
+        // SAFETY: the callback is in that queue.
+        unsafe { self.later.remove(cb) };
+    }
+
+    /// Moves the callbacks queued for the next round into their priorities' queues.
+    pub(super) fn promote_later(&mut self) {
+        while let Some(cb) = self.later.first() {
+            let c = cb.as_ptr();
+            // SAFETY: queued callbacks are live; fields are accessed in place.
+            let priority = unsafe {
+                self.later.remove(cb);
+                (*c).flags = ((*c).flags & !list::ACTIVE_LATER) | list::ACTIVE;
+                (*c).priority
+            };
+            let index = self.index(priority);
+            // SAFETY: live, and in no queue since its removal above.
+            unsafe { self.active[index].push_back(cb) };
+        }
+    }
+}
+
+/// What `event_base_get_num_events` and `event_base_get_max_events` report.
+#[derive(Default)]
+pub(super) struct Counters {
+    pub(super) added: usize,
+    pub(super) added_max: usize,
+    pub(super) active: usize,
+    pub(super) active_max: usize,
+    pub(super) virtual_: usize,
+    pub(super) virtual_max: usize,
+}
+
+impl Counters {
+    /// A non-internal callback entering (+1) or leaving (-1) one of the base's
     /// structures (fd/signal lists, timeouts, active queues), as libevent counts "added".
     #[inline]
-    pub(super) fn count_inserted(st: &mut State, flags: u16, delta: isize) {
+    pub(super) fn inserted(&mut self, flags: u16, delta: isize) {
         if flags & list::INTERNAL == 0 {
-            st.event_count = st.event_count.wrapping_add_signed(delta);
+            self.added = self.added.wrapping_add_signed(delta);
             if delta > 0 {
-                st.event_count_max = st.event_count_max.max(st.event_count);
+                self.added_max = self.added_max.max(self.added);
             }
         }
     }
 
-    /// Counts any callback entering or leaving the active queues.
+    /// Any callback entering or leaving the active queues.
     #[inline]
-    pub(super) fn count_active(st: &mut State, flags: u16, delta: isize) {
-        Self::count_inserted(st, flags, delta);
-        st.active_count = st.active_count.wrapping_add_signed(delta);
+    pub(super) fn activated(&mut self, flags: u16, delta: isize) {
+        self.inserted(flags, delta);
+        self.active = self.active.wrapping_add_signed(delta);
         if delta > 0 {
-            st.active_count_max = st.active_count_max.max(st.active_count);
+            self.active_max = self.active_max.max(self.active);
         }
     }
+}
 
+impl Base {
     /// `event_base_get_num_events`.
     pub fn num_events(&self, which: u32) -> usize {
         let _held = self.held();
@@ -30,13 +138,13 @@ impl Base {
         let st = unsafe { self.state() };
         let mut n = 0;
         if which & count::ACTIVE != 0 {
-            n += st.active_count;
+            n += st.counts.active;
         }
         if which & count::VIRTUAL != 0 {
-            n += st.virtual_count;
+            n += st.counts.virtual_;
         }
         if which & count::ADDED != 0 {
-            n += st.event_count;
+            n += st.counts.added;
         }
         n
     }
@@ -48,21 +156,21 @@ impl Base {
         let st = unsafe { self.state() };
         let mut n = 0;
         if which & count::ACTIVE != 0 {
-            n += st.active_count_max;
+            n += st.counts.active_max;
             if clear {
-                st.active_count_max = 0;
+                st.counts.active_max = 0;
             }
         }
         if which & count::VIRTUAL != 0 {
-            n += st.virtual_count_max;
+            n += st.counts.virtual_max;
             if clear {
-                st.virtual_count_max = 0;
+                st.counts.virtual_max = 0;
             }
         }
         if which & count::ADDED != 0 {
-            n += st.event_count_max;
+            n += st.counts.added_max;
             if clear {
-                st.event_count_max = 0;
+                st.counts.added_max = 0;
             }
         }
         n
@@ -73,16 +181,16 @@ impl Base {
         let _held = self.held();
         // SAFETY: the lock is held for this scope.
         let st = unsafe { self.state() };
-        st.virtual_count += 1;
-        st.virtual_count_max = st.virtual_count_max.max(st.virtual_count);
+        st.counts.virtual_ += 1;
+        st.counts.virtual_max = st.counts.virtual_max.max(st.counts.virtual_);
     }
 
     pub fn del_virtual(&self) {
         let _held = self.held();
         // SAFETY: the lock is held for this scope.
         let st = unsafe { self.state() };
-        st.virtual_count = st.virtual_count.saturating_sub(1);
-        if st.virtual_count == 0 {
+        st.counts.virtual_ = st.counts.virtual_.saturating_sub(1);
+        if st.counts.virtual_ == 0 {
             self.notify_if_needed(st);
         }
     }
@@ -95,11 +203,11 @@ impl Base {
         let Ok(n) = usize::try_from(n) else {
             return Err(EventError::Invalid);
         };
-        if st.active_count > 0 || !(1..MAX_PRIORITIES).contains(&n) {
+        if st.counts.active > 0 || !(1..MAX_PRIORITIES).contains(&n) {
             return Err(EventError::Invalid);
         }
-        if n != st.active.len() {
-            st.active = (0..n).map(|_| CallbackQueue::default()).collect();
+        if n != st.queues.active.len() {
+            st.queues.active = (0..n).map(|_| CallbackQueue::default()).collect();
         }
         Ok(())
     }
@@ -107,7 +215,7 @@ impl Base {
     pub fn priorities(&self) -> usize {
         let _held = self.held();
         // SAFETY: the lock is held for this scope.
-        unsafe { self.state() }.active.len()
+        unsafe { self.state() }.queues.active.len()
     }
 
     /// The priority events get when assigned to this base.
@@ -124,14 +232,16 @@ impl Base {
         let _held = self.held();
         // SAFETY: the lock is held.
         let st = unsafe { self.state() };
-        // SAFETY: guaranteed by the caller.
-        let c = unsafe { &mut *cb.as_ptr() };
-        if c.flags & (list::ACTIVE | list::ACTIVE_LATER) != 0 {
-            return false;
+        let c = cb.as_ptr();
+        // SAFETY: guaranteed by the caller; the flags are accessed in place.
+        unsafe {
+            if (*c).flags & (list::ACTIVE | list::ACTIVE_LATER) != 0 {
+                return false;
+            }
+            (*c).flags |= list::INTERNAL | list::INIT;
         }
-        c.flags |= list::INTERNAL | list::INIT;
         // SAFETY: live, and in no queue as just checked.
-        unsafe { self.active_insert(st, cb) };
+        unsafe { st.queues.push(&mut st.counts, cb) };
         self.notify_if_needed(st);
         true
     }
@@ -146,17 +256,14 @@ impl Base {
         // SAFETY: the lock is held.
         let st = unsafe { self.state() };
         // SAFETY: guaranteed by the caller.
-        let c = unsafe { &mut *cb.as_ptr() };
-        if c.flags & list::ACTIVE != 0 {
-            c.flags &= !list::ACTIVE;
-            Self::count_active(st, c.flags, -1);
-            let priority = usize::from(c.priority).min(st.active.len() - 1);
-            // SAFETY: the callback is in that queue.
-            unsafe { st.active[priority].remove(cb) };
+        let flags = unsafe { (*cb.as_ptr()).flags };
+        if flags & list::ACTIVE != 0 {
+            // SAFETY: the callback is in its priority's queue.
+            unsafe { st.queues.remove(&mut st.counts, cb) };
             true
-        } else if c.flags & list::ACTIVE_LATER != 0 {
+        } else if flags & list::ACTIVE_LATER != 0 {
             // SAFETY: the callback is in the active-later queue.
-            unsafe { self.active_later_remove(st, cb) };
+            unsafe { st.queues.remove_later(&mut st.counts, cb) };
             true
         } else {
             false
@@ -184,86 +291,31 @@ impl Base {
         ncalls: c_short,
     ) {
         // SAFETY: guaranteed by the caller.
-        let e = unsafe { &mut *event.as_ptr() };
-        let flags = e.callback.flags;
+        let e = unsafe { EventFields::new(event) };
+        let flags = e.flags();
         if flags & list::FINALIZING != 0 {
             return;
         }
         if flags & (list::ACTIVE | list::ACTIVE_LATER) != 0 {
-            e.res |= res;
+            e.set_res(e.res() | res);
             return;
         }
-        e.res = res;
+        e.set_res(res);
         if st
+            .run
             .running_priority
-            .is_some_and(|p| usize::from(e.callback.priority) < p)
+            .is_some_and(|p| usize::from(e.priority()) < p)
         {
-            st.continue_now = true;
+            st.run.continue_now = true;
         }
-        if e.events & ev::SIGNAL != 0 {
-            e.kind.extra.signal = crate::event::raw::SignalCalls {
+        if e.events() & ev::SIGNAL != 0 {
+            e.set_signal_calls(SignalCalls {
                 ncalls,
                 pncalls: ptr::null_mut(),
-            };
+            });
         }
         // SAFETY: the event is live and in no queue.
-        unsafe { self.active_insert(st, Event::as_callback(event)) };
+        unsafe { st.queues.push(&mut st.counts, Event::as_callback(event)) };
         self.notify_if_needed(st);
-    }
-
-    /// # Safety
-    /// `cb` is live and in no queue.
-    #[inline]
-    pub(super) unsafe fn active_insert(&self, st: &mut State, cb: NonNull<EventCallback>) {
-        // SAFETY: guaranteed by the caller.
-        let c = unsafe { &mut *cb.as_ptr() };
-        c.flags |= list::ACTIVE;
-        Self::count_active(st, c.flags, 1);
-        let priority = usize::from(c.priority).min(st.active.len() - 1);
-        // SAFETY: `cb` is live and in no queue.
-        unsafe { st.active[priority].push_back(cb) };
-    }
-
-    /// # Safety
-    /// The event is live and in its priority's active queue.
-    #[inline]
-    pub(super) unsafe fn active_remove(&self, st: &mut State, event: NonNull<Event>) {
-        let cb = Event::as_callback(event);
-        // SAFETY: guaranteed by the caller.
-        let c = unsafe { &mut *cb.as_ptr() };
-        c.flags &= !list::ACTIVE;
-        Self::count_active(st, c.flags, -1);
-        let priority = usize::from(c.priority).min(st.active.len() - 1);
-        // SAFETY: the callback is in that queue.
-        unsafe { st.active[priority].remove(cb) };
-    }
-
-    /// # Safety
-    /// `cb` is live and in the active-later queue.
-    pub(super) unsafe fn active_later_remove(&self, st: &mut State, cb: NonNull<EventCallback>) {
-        // SAFETY: guaranteed by the caller.
-        let c = unsafe { &mut *cb.as_ptr() };
-        c.flags &= !list::ACTIVE_LATER;
-        Self::count_active(st, c.flags, -1);
-        // SAFETY: the callback is in that queue.
-        unsafe { st.active_later.remove(cb) };
-    }
-
-    /// Moves callbacks queued for "next round" into their active queues.
-    ///
-    /// # Safety
-    /// The lock is held.
-    pub(super) unsafe fn activate_later_events(&self, st: &mut State) {
-        while let Some(cb) = st.active_later.first() {
-            // SAFETY: queued callbacks are live.
-            unsafe {
-                st.active_later.remove(cb);
-                let c = &mut *cb.as_ptr();
-                c.flags &= !list::ACTIVE_LATER;
-                c.flags |= list::ACTIVE;
-                let priority = usize::from(c.priority).min(st.active.len() - 1);
-                st.active[priority].push_back(cb);
-            }
-        }
     }
 }

@@ -1,5 +1,14 @@
 use super::*;
 
+/// Signal events per signal number, and the signal source that reports them.
+#[derive(Default)]
+pub(super) struct SignalTable {
+    pub(super) lists: Vec<EventList>,
+    pub(super) receiver: Option<SignalReceiver>,
+    /// The internal event watching the receiver's descriptor.
+    pub(super) event: Option<Owned<Event>>,
+}
+
 /// The signal source's event: activates the events of the signals that arrived.
 pub(super) struct DrainSignals;
 
@@ -12,7 +21,7 @@ impl EventHandler for DrainSignals {
         // SAFETY: the lock is held.
         let st = unsafe { base.state() };
         let mut arrived: Vec<(i32, u32)> = Vec::new();
-        if let Some(receiver) = st.signal_receiver.as_mut() {
+        if let Some(receiver) = st.sig.receiver.as_mut() {
             receiver.drain(|signo, count| arrived.push((signo, count)));
         }
         for (signo, count) in arrived {
@@ -26,9 +35,8 @@ impl EventHandler for DrainSignals {
 ///
 /// # Safety
 /// `pncalls`, when set, points at the loop's live counter for this event.
-pub(super) unsafe fn stop_signal_calls(e: &mut Event) {
-    // SAFETY: signal events keep their call counter in this member.
-    let pncalls = unsafe { e.kind.extra.signal.pncalls };
+pub(super) unsafe fn stop_signal_calls(e: EventFields) {
+    let pncalls = e.signal_calls().pncalls;
     if !pncalls.is_null() {
         // SAFETY: guaranteed by the caller.
         unsafe { *pncalls = 0 };
@@ -40,7 +48,7 @@ impl Base {
         let _held = self.held();
         // SAFETY: the lock is held for this scope.
         let st = unsafe { self.state() };
-        match &st.signal_receiver {
+        match &st.sig.receiver {
             Some(r) => r.method().name(),
             None => self.preferred_signal_method().name(),
         }
@@ -64,36 +72,35 @@ impl Base {
         event: NonNull<Event>,
     ) -> Result<(), EventError> {
         // SAFETY: guaranteed by the caller.
-        let e = unsafe { &mut *event.as_ptr() };
-        let signo = e.fd;
+        let e = unsafe { EventFields::new(event) };
+        let signo = e.fd();
         let Ok(index) = usize::try_from(signo) else {
             return Err(EventError::Invalid);
         };
-        if st.signal_receiver.is_none() {
+        if st.sig.receiver.is_none() {
             let receiver = SignalReceiver::new(self.preferred_signal_method())
                 .or_else(|_| SignalReceiver::new(SignalMethod::Sigaction))
                 .map_err(|err| {
                     log::warn(format_args!("event_add: cannot receive signals: {err}"));
                     EventError::Os(err.raw_os_error().unwrap_or(0))
                 })?;
-            let mut internal = new_internal_event(
+            let internal = new_internal_event(
                 self,
                 receiver.fd(),
                 ev::READ | ev::PERSIST,
                 Handler::new::<DrainSignals>(NonNull::from(self)),
             );
-            internal.callback.priority = 0;
-            let raw = NonNull::from(&mut *internal);
-            st.signal_receiver = Some(receiver);
-            st.signal_event = Some(internal);
-            // SAFETY: the boxed internal event lives in the state.
+            let raw = internal.ptr();
+            st.sig.receiver = Some(receiver);
+            st.sig.event = Some(internal);
+            // SAFETY: the internal event lives in the state.
             unsafe { self.add_nolock(st, raw, None, false) }?;
         }
-        if index >= st.signals.len() {
-            st.signals.resize_with(index + 1, EventList::default);
+        if index >= st.sig.lists.len() {
+            st.sig.lists.resize_with(index + 1, EventList::default);
         }
-        if st.signals[index].is_empty() {
-            let receiver = st.signal_receiver.as_mut().expect("created above");
+        if st.sig.lists[index].is_empty() {
+            let receiver = st.sig.receiver.as_mut().expect("created above");
             if let Err(err) = receiver.watch(signo) {
                 log::warn(format_args!(
                     "event_add: cannot watch signal {signo}: {err}"
@@ -102,7 +109,7 @@ impl Base {
             }
         }
         // SAFETY: the event is live and in no signal list.
-        unsafe { st.signals[index].push_front(event) };
+        unsafe { st.sig.lists[index].push_front(event) };
         Ok(())
     }
 
@@ -111,11 +118,11 @@ impl Base {
     pub(super) unsafe fn signal_remove(&self, st: &mut State, event: NonNull<Event>) {
         // SAFETY: guaranteed by the caller.
         let signo = unsafe { (*event.as_ptr()).fd };
-        let list = &mut st.signals[signo as usize];
+        let list = &mut st.sig.lists[signo as usize];
         // SAFETY: the event is in this signal's list.
         unsafe { list.remove(event) };
         if list.is_empty() {
-            if let Some(receiver) = st.signal_receiver.as_mut() {
+            if let Some(receiver) = st.sig.receiver.as_mut() {
                 let _ = receiver.unwatch(signo);
             }
         }
@@ -133,7 +140,10 @@ impl Base {
     /// # Safety
     /// The lock is held.
     pub(super) unsafe fn activate_signal_nolock(&self, st: &mut State, signo: i32, count: u32) {
-        let Some(list) = usize::try_from(signo).ok().and_then(|i| st.signals.get(i)) else {
+        let Some(list) = usize::try_from(signo)
+            .ok()
+            .and_then(|i| st.sig.lists.get(i))
+        else {
             return;
         };
         let ncalls = c_short::try_from(count).unwrap_or(c_short::MAX);

@@ -1,5 +1,15 @@
 use super::*;
 
+/// Cross-thread wake-ups of a waiting loop.
+#[derive(Default)]
+pub(super) struct Wakeup {
+    pub(super) notifier: Option<Notifier>,
+    /// The internal event watching the notifier's descriptor.
+    pub(super) event: Option<Owned<Event>>,
+    /// A wake-up was sent and not consumed yet.
+    pub(super) pending: bool,
+}
+
 /// The wake-up event: consumes the wake-ups.
 pub(super) struct DrainNotifier;
 
@@ -11,10 +21,10 @@ impl EventHandler for DrainNotifier {
         let _held = base.held();
         // SAFETY: the lock is held.
         let st = unsafe { base.state() };
-        if let Some(n) = &st.notifier {
+        if let Some(n) = &st.wakeup.notifier {
             n.drain();
         }
-        st.notify_pending = false;
+        st.wakeup.pending = false;
     }
 }
 
@@ -24,22 +34,22 @@ impl Base {
         let _held = self.held();
         // SAFETY: the lock is held for this scope.
         let st = unsafe { self.state() };
-        if st.notifier.is_some() {
+        if st.wakeup.notifier.is_some() {
             return Ok(());
         }
         let notifier = Notifier::new()?;
-        let mut event = new_internal_event(
+        let event = new_internal_event(
             self,
             notifier.fd(),
             ev::READ | ev::PERSIST,
             Handler::new::<DrainNotifier>(NonNull::from(self)),
         );
-        let raw = NonNull::from(&mut *event);
-        // SAFETY: the boxed event lives in the state until the base is dropped.
+        let raw = event.ptr();
+        // SAFETY: the internal event lives in the state until the base is dropped.
         unsafe { self.add_nolock(st, raw, None, false) }
             .map_err(|_| io::Error::other("cannot watch the notification fd"))?;
-        st.notifier = Some(notifier);
-        st.notify_event = Some(event);
+        st.wakeup.notifier = Some(notifier);
+        st.wakeup.event = Some(event);
         Ok(())
     }
 
@@ -47,18 +57,18 @@ impl Base {
     pub(super) fn notify_if_needed(&self, st: &mut State) {
         // Only a shared (locked) base can be changed from another thread.
         if self.lock.is_some()
-            && st.running_loop
-            && st.owner_thread != thread::current_thread_id()
-            && !st.notify_pending
+            && st.run.running
+            && st.run.owner_thread != thread::current_thread_id()
+            && !st.wakeup.pending
         {
-            if let Some(n) = &st.notifier {
-                st.notify_pending = true;
+            if let Some(n) = &st.wakeup.notifier {
+                st.wakeup.pending = true;
                 n.notify();
             }
         }
     }
 
     pub(super) fn in_loop_thread(&self, st: &State) -> bool {
-        !st.running_loop || st.owner_thread == thread::current_thread_id()
+        !st.run.running || st.run.owner_thread == thread::current_thread_id()
     }
 }

@@ -2398,16 +2398,6 @@ impl Base {
     }
 }
 
-impl Tv {
-    /// To a C timeval without normalising (common-timeout tags stay in `tv_usec`).
-    pub fn to_timeval_raw(self) -> libc::timeval {
-        libc::timeval {
-            tv_sec: self.sec as libc::time_t,
-            tv_usec: self.usec as libc::suseconds_t,
-        }
-    }
-}
-
 /// `EV_READ`, `EV_WRITE` and `EV_CLOSED` for what a poller reported (the same bits).
 #[inline]
 fn readiness_to_events(readiness: Readiness) -> c_short {

@@ -11,8 +11,8 @@ use evrs::event::{self as core, Base, Config, DelMode, Tv};
 use evrs::log;
 
 use crate::ffi::{
-    borrow, cstr, leaked_box_to_mut_ptr, to_box, to_boxed_mut_ptr, to_mut_ptr, try_from, write_out,
-    Status,
+    borrow, cstr, leaked_box_to_mut_ptr, to_box_ptr, to_boxed_mut_ptr, to_mut_ptr, try_from,
+    write_out, Status,
 };
 
 castable! {
@@ -180,7 +180,7 @@ pub unsafe extern "C" fn event_base_new_with_config(cfg: *const event_config) ->
 pub unsafe extern "C" fn event_base_free(base: *mut event_base) {
     // SAFETY: crate contract.
     ffi_boundary!("event_base_free", unsafe {
-        core::free_base(to_box(base), true)
+        core::free_base(to_box_ptr(base), true)
     })
 }
 
@@ -188,7 +188,7 @@ pub unsafe extern "C" fn event_base_free(base: *mut event_base) {
 pub unsafe extern "C" fn event_base_free_nofinalize(base: *mut event_base) {
     // SAFETY: crate contract.
     ffi_boundary!("event_base_free_nofinalize", unsafe {
-        core::free_base(to_box(base), false)
+        core::free_base(to_box_ptr(base), false)
     })
 }
 
@@ -670,9 +670,9 @@ pub unsafe extern "C" fn event_get_events(ev: *const event) -> c_short {
 
 #[no_mangle]
 pub unsafe extern "C" fn event_get_callback(ev: *const event) -> event_callback_fn {
-    // SAFETY: crate contract; an assigned event stores an event callback.
+    // SAFETY: crate contract.
     ffi_boundary!("event_get_callback", unsafe {
-        fields(ev, "event_get_callback").and_then(|e| e.callback.function.event)
+        fields(ev, "event_get_callback").and_then(|e| e.callback.program_event_fn())
     })
 }
 
@@ -701,7 +701,7 @@ pub unsafe extern "C" fn event_get_assignment(
     callback_out: *mut event_callback_fn,
     arg_out: *mut *mut c_void,
 ) {
-    // SAFETY: crate contract; an assigned event stores an event callback.
+    // SAFETY: crate contract.
     ffi_boundary!("event_get_assignment", unsafe {
         let Some(e) = fields(ev, "event_get_assignment") else {
             return;
@@ -709,7 +709,7 @@ pub unsafe extern "C" fn event_get_assignment(
         write_out(base_out, to_mut_ptr(e.base));
         write_out(fd_out, e.fd);
         write_out(events_out, e.events);
-        write_out(callback_out, e.callback.function.event);
+        write_out(callback_out, e.callback.program_event_fn());
         write_out(arg_out, e.callback.arg);
     })
 }

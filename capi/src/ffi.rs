@@ -6,7 +6,8 @@
 //!
 //! - [`OwnershipBox`]: C holds a box given up with [`to_boxed_mut_ptr`] and gives it
 //!   back to be freed ([`to_box`], [`free_box`]). A core type that frees itself in its
-//!   own way takes the box back from [`to_box`] and does the rest.
+//!   own way takes the box back from [`to_box`] (or, as a pointer, [`to_box_ptr`]) and
+//!   does the rest.
 //! - [`OwnershipArc`]: C holds one counted reference of an `Arc`
 //!   ([`to_arc_const_ptr`], [`clone_arc`], [`free_arc`]).
 //! - [`OwnershipRef`]: the core keeps the object and frees it through its own methods;
@@ -190,6 +191,17 @@ where
     Some(unsafe { Box::from_raw(p.as_ptr()) })
 }
 
+/// The box behind a handle that C gives up, still as a pointer (None for NULL): for a
+/// core function that takes the box back itself (`Base::free`, whose finalizers may
+/// reach the base by pointer while it runs).
+#[inline]
+pub(crate) fn to_box_ptr<C>(p: *mut C) -> Option<NonNull<C::RustType>>
+where
+    C: Castable<Ownership = OwnershipBox>,
+{
+    try_nonnull(p)
+}
+
 /// Frees the box behind a handle that C gives up; NULL is ignored.
 ///
 /// # Safety
@@ -291,17 +303,11 @@ pub(crate) fn errno_status(result: io::Result<()>) -> c_int {
         Ok(()) => 0,
         Err(err) => {
             if let Some(code) = err.raw_os_error() {
-                set_errno(code);
+                evrs::util::errno::set(code);
             }
             -1
         }
     }
-}
-
-/// Sets the calling thread's `errno`.
-pub(crate) fn set_errno(code: c_int) {
-    // SAFETY: __errno_location always returns this thread's errno.
-    unsafe { *libc::__errno_location() = code };
 }
 
 // ----- other pointer arguments ----------------------------------------------------------

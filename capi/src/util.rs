@@ -12,11 +12,9 @@ use evrs::event::Tv;
 use evrs::util::addr::{self, SockaddrView};
 use evrs::util::resolve::{self, codes};
 use evrs::util::time::{self, CalendarTime, MonotonicClock};
-use evrs::util::{rng, socket, text};
+use evrs::util::{errno, rng, socket, text};
 
-use crate::ffi::{
-    borrow, borrow_mut, cstr, errno_status, free_box, set_errno, to_boxed_mut_ptr, write_out,
-};
+use crate::ffi::{borrow, borrow_mut, cstr, errno_status, free_box, to_boxed_mut_ptr, write_out};
 use crate::mem;
 
 /// `struct sockaddr`.
@@ -212,7 +210,7 @@ pub unsafe extern "C" fn evutil_strtoll(
         let Some(bytes) = (unsafe { string_bytes(s) }) else {
             // SAFETY: crate contract.
             unsafe { write_out(endptr, s.cast_mut()) };
-            set_errno(libc::EINVAL);
+            errno::set(libc::EINVAL);
             return 0;
         };
         let parsed = u32::try_from(base)
@@ -220,12 +218,12 @@ pub unsafe extern "C" fn evutil_strtoll(
             .and_then(|base| text::parse_c_integer(bytes, base));
         match parsed {
             Err(text::InvalidBase) => {
-                set_errno(libc::EINVAL);
+                errno::set(libc::EINVAL);
                 0
             }
             Ok(parsed) => {
                 if parsed.overflowed {
-                    set_errno(libc::ERANGE);
+                    errno::set(libc::ERANGE);
                 }
                 // SAFETY: `consumed` is within the string; `endptr` per crate contract.
                 unsafe { write_out(endptr, s.add(parsed.consumed).cast_mut()) };
@@ -416,7 +414,7 @@ pub unsafe extern "C" fn evutil_socketpair(
 ) -> c_int {
     ffi_boundary!("evutil_socketpair", {
         if sv.is_null() {
-            set_errno(libc::EINVAL);
+            errno::set(libc::EINVAL);
             return -1;
         }
         match socket::socketpair(d, type_, protocol) {

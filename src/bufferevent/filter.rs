@@ -10,6 +10,7 @@ use super::{options, suspend, BevResult, Bufferevent, FlushMode, Kind};
 use crate::buffer::{CallbackEntry, CallbackInfo, Evbuffer, CB_ENABLED};
 use crate::event::raw::ev;
 use crate::log;
+use crate::util::errno;
 
 static FILTER_TAG: KindTag = KindTag { name: c"filter" };
 
@@ -322,7 +323,7 @@ unsafe extern "C" fn underlying_event_cb(
     events: c_short,
     arg: *mut c_void,
 ) {
-    let error = super::errno();
+    let error = errno::get();
     // SAFETY: as above.
     let bev = unsafe { &*(arg as *const Bufferevent) };
     let _held = bev.held();

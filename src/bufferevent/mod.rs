@@ -36,6 +36,7 @@ use crate::event::raw::{
 use crate::event::{self, Base, DelMode, Tv};
 use crate::log;
 use crate::thread::{Lock, MaybeHeld};
+use crate::util::errno;
 
 /// `BEV_OPT_*`.
 pub mod options {
@@ -153,16 +154,6 @@ impl Drop for Hold<'_> {
     fn drop(&mut self) {
         self.0.decref_and_unlock();
     }
-}
-
-/// The thread's `errno`.
-fn errno() -> c_int {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
-}
-
-fn set_errno(code: c_int) {
-    // SAFETY: __errno_location returns this thread's errno.
-    unsafe { *libc::__errno_location() = code };
 }
 
 fn timeout_of(tv: &libc::timeval) -> Option<Tv> {
@@ -830,7 +821,7 @@ impl Bufferevent {
             self.errno_pending.set(error);
             self.schedule_deferred();
         } else {
-            set_errno(error);
+            errno::set(error);
             // SAFETY: the program's callback with its argument.
             unsafe { cb(self.as_ptr(), events, arg) };
         }
@@ -866,7 +857,7 @@ impl Bufferevent {
 
     /// `bufferevent_trigger_event`.
     pub fn trigger_event(&self, events: c_short, options: u32) {
-        let error = errno();
+        let error = errno::get();
         let _hold = self.hold();
         self.run_eventcb(events, options & TRIG_ALL, error);
     }
@@ -921,7 +912,7 @@ impl Bufferevent {
             self.eventcb_pending.set(0);
             self.errno_pending.set(0);
             call(&|| {
-                set_errno(error);
+                errno::set(error);
                 // SAFETY: as above.
                 unsafe { cb(me, pending, arg) }
             });
@@ -1153,7 +1144,7 @@ unsafe extern "C" fn generic_read_timeout(_fd: RawFd, _what: c_short, arg: *mut 
     let bev = unsafe { &*(arg as *const Bufferevent) };
     let _hold = bev.hold();
     let _ = bev.disable(ev::READ);
-    bev.run_eventcb(what::TIMEOUT | what::READING, 0, errno());
+    bev.run_eventcb(what::TIMEOUT | what::READING, 0, errno::get());
 }
 
 unsafe extern "C" fn generic_write_timeout(_fd: RawFd, _what: c_short, arg: *mut c_void) {
@@ -1161,7 +1152,7 @@ unsafe extern "C" fn generic_write_timeout(_fd: RawFd, _what: c_short, arg: *mut
     let bev = unsafe { &*(arg as *const Bufferevent) };
     let _hold = bev.hold();
     let _ = bev.disable(ev::WRITE);
-    bev.run_eventcb(what::TIMEOUT | what::WRITING, 0, errno());
+    bev.run_eventcb(what::TIMEOUT | what::WRITING, 0, errno::get());
 }
 
 /// The read event's finalizer: the last step of a bufferevent.

@@ -10,11 +10,12 @@ use std::net::SocketAddr;
 use std::os::fd::RawFd;
 
 use super::raw::KindTag;
-use super::{errno, options, suspend, what, BevError, BevResult, Bufferevent, Kind};
+use super::{options, suspend, what, BevError, BevResult, Bufferevent, Kind};
 use crate::buffer::{CallbackInfo, Evbuffer, FLAG_DRAINS_TO_FD};
 use crate::event::raw::ev;
 use crate::event::{self, Base, DelMode};
 use crate::util::addr::{to_sockaddr_in, to_sockaddr_in6};
+use crate::util::errno;
 use crate::util::resolve::{self, Hints};
 
 static SOCKET_TAG: KindTag = KindTag { name: c"socket" };
@@ -194,7 +195,7 @@ impl Bufferevent {
         match answer {
             Err(e) => {
                 part.dns_error.set(e.0);
-                self.run_eventcb(what::ERROR, 0, errno());
+                self.run_eventcb(what::ERROR, 0, errno::get());
             }
             Ok(answers) => {
                 let connected = answers.first().is_some_and(|first| {
@@ -202,7 +203,7 @@ impl Bufferevent {
                         .is_ok()
                 });
                 if !connected {
-                    self.run_eventcb(what::ERROR, 0, errno());
+                    self.run_eventcb(what::ERROR, 0, errno::get());
                 }
             }
         }
@@ -251,7 +252,7 @@ fn finished_connecting(fd: RawFd) -> Result<bool, c_int> {
         )
     };
     if status < 0 {
-        return Err(errno());
+        return Err(errno::get());
     }
     match error {
         0 => Ok(true),
@@ -364,7 +365,7 @@ unsafe extern "C" fn on_readable(fd: RawFd, events: c_short, arg: *mut c_void) {
     'read: {
         if events == ev::TIMEOUT {
             report |= what::TIMEOUT;
-            error = errno();
+            error = errno::get();
             break 'read;
         }
         let input = bev.input();
@@ -387,7 +388,7 @@ unsafe extern "C" fn on_readable(fd: RawFd, events: c_short, arg: *mut c_void) {
         match result {
             Ok(0) => {
                 report |= what::EOF;
-                error = errno();
+                error = errno::get();
             }
             Ok(n) => {
                 super::ratelim::consumed_read(bev, n);
@@ -428,7 +429,7 @@ unsafe extern "C" fn on_writable(fd: RawFd, events: c_short, arg: *mut c_void) {
     'write: {
         if events == ev::TIMEOUT {
             report |= what::TIMEOUT;
-            error = errno();
+            error = errno::get();
             break 'write;
         }
         if bev.connecting.get() {
@@ -475,7 +476,7 @@ unsafe extern "C" fn on_writable(fd: RawFd, events: c_short, arg: *mut c_void) {
             match result {
                 Some(Ok(0)) => {
                     report |= what::EOF;
-                    error = errno();
+                    error = errno::get();
                     break 'write;
                 }
                 Some(Ok(n)) => {

@@ -9,6 +9,7 @@
 mod base;
 pub mod config;
 pub mod debug;
+pub mod handler;
 mod heap;
 mod lists;
 mod notify;
@@ -76,14 +77,13 @@ pub unsafe fn base_or_current(base: Option<&Base>) -> Option<&Base> {
 /// for None; the current base is forgotten when it is the one freed.
 ///
 /// # Safety
-/// The current base is not in use by any other call (libevent's rule for freeing a
-/// base).
-pub unsafe fn free_base(base: Option<Box<Base>>, run_finalizers: bool) {
+/// `base` is as [`Base::free`] takes it; the current base is not in use by any other
+/// call (libevent's rule for freeing a base).
+pub unsafe fn free_base(base: Option<NonNull<Base>>, run_finalizers: bool) {
     let base = match base {
         Some(base) => {
-            let address = ptr::from_ref::<Base>(&base).cast_mut();
             let _ = CURRENT_BASE.compare_exchange(
-                address,
+                base.as_ptr(),
                 ptr::null_mut(),
                 Ordering::AcqRel,
                 Ordering::Acquire,
@@ -92,16 +92,16 @@ pub unsafe fn free_base(base: Option<Box<Base>>, run_finalizers: bool) {
         }
         None => {
             let current = CURRENT_BASE.swap(ptr::null_mut(), Ordering::AcqRel);
-            if current.is_null() {
+            let Some(current) = NonNull::new(current) else {
                 log::warn(format_args!("event_base_free: no base to free"));
                 return;
-            }
-            // SAFETY: from `Box::leak` in `init`, not freed since (freeing it clears
-            // the slot), and unused elsewhere (the caller's guarantee).
-            unsafe { Box::from_raw(current) }
+            };
+            current
         }
     };
-    base.free(run_finalizers);
+    // SAFETY: the caller's base, or the current one: a box `init` gave up, not freed
+    // since (freeing it clears the slot).
+    unsafe { Base::free(base, run_finalizers) };
 }
 
 // ----- events ---------------------------------------------------------------------------
@@ -143,6 +143,25 @@ pub unsafe fn assign(
         arg,
     )?;
     debug::note_setup(event);
+    Ok(())
+}
+
+/// Assigns an internal event of the core: like [`assign`], but the event runs
+/// `handler` instead of a C callback.
+///
+/// # Safety
+/// As [`assign`]; the handler's target outlives every run of the event.
+pub unsafe fn assign_handler(
+    event: NonNull<Event>,
+    base: &Base,
+    fd: RawFd,
+    events: c_short,
+    handler: handler::Handler,
+) -> Result<(), EventError> {
+    // SAFETY: guaranteed by the caller.
+    unsafe { assign(event, Some(base), fd, events, None, std::ptr::null_mut())? };
+    // SAFETY: just assigned, so live and not added.
+    unsafe { (*event.as_ptr()).callback.set_handler(handler) };
     Ok(())
 }
 
@@ -280,7 +299,28 @@ pub unsafe fn finalize(
 ) -> Result<(), EventError> {
     debug::assert_is_setup(event, "event_finalize");
     // SAFETY: module contract.
-    unsafe { base_of(event, "event_finalize")?.finalize(event, finalizer, free_after) }
+    let finalizer = if free_after {
+        base::Finalizer::ProgramThenFree(finalizer)
+    } else {
+        base::Finalizer::Program(finalizer)
+    };
+    // SAFETY: module contract.
+    unsafe { base_of(event, "event_finalize")?.finalize_with(event, finalizer) }
+}
+
+/// [`finalize`] with one of the core's handlers as the finalizer.
+///
+/// # Safety
+/// See the module contract; the handler's target outlives the finalizer's run.
+pub unsafe fn finalize_with_handler(
+    event: NonNull<Event>,
+    handler: handler::Handler,
+) -> Result<(), EventError> {
+    debug::assert_is_setup(event, "event_finalize");
+    // SAFETY: module contract.
+    unsafe {
+        base_of(event, "event_finalize")?.finalize_with(event, base::Finalizer::Handler(handler))
+    }
 }
 
 /// `event_base_set`: moves a not-pending event to another base.

@@ -9,6 +9,8 @@ use std::ffi::{c_short, c_void};
 use std::os::fd::RawFd;
 use std::ptr::{self, NonNull};
 
+use super::handler::{Handler, HandlerFn};
+
 /// `void (*)(evutil_socket_t, short, void *)`: an event's callback.
 pub type EventCallbackFn = unsafe extern "C" fn(RawFd, c_short, *mut c_void);
 /// `void (*)(struct event_callback *, void *)`: a bare callback's function.
@@ -29,6 +31,8 @@ pub mod list {
     /// Not libevent's: a persistent event whose timeout is re-armed after each run
     /// (above the public `EVLIST_ALL` bits).
     pub const PERSIST_TIMEOUT: u16 = 0x100;
+    /// Not libevent's: the callback is one of the core's [`Handler`]s, not a C function.
+    pub const HANDLER: u16 = 0x200;
 }
 
 /// Event kinds and results (`EV_*`).
@@ -77,6 +81,14 @@ impl Closure {
     }
 }
 
+/// What a queued callback runs: the program's C function or one of the core's handlers.
+#[derive(Clone, Copy)]
+pub enum Target {
+    /// The C function stored for the callback's closure, and its argument.
+    Program(CallbackFn, *mut c_void),
+    Handler(Handler),
+}
+
 /// A link of a doubly linked list threaded through the linked structs themselves.
 #[repr(C)]
 #[derive(Debug)]
@@ -101,7 +113,8 @@ impl<T> Link<T> {
     };
 }
 
-/// The function of a callback; which member is live follows from its [`Closure`].
+/// The function of a callback; which member is live follows from its [`Closure`], or
+/// is `handler` when the flags have [`list::HANDLER`].
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub union CallbackFn {
@@ -109,6 +122,7 @@ pub union CallbackFn {
     pub self_cb: Option<SelfCallbackFn>,
     pub event_finalize: Option<EventFinalizeFn>,
     pub callback_finalize: Option<SelfCallbackFn>,
+    pub handler: HandlerFn,
 }
 
 /// `struct event_callback` (40 bytes on LP64).
@@ -120,6 +134,53 @@ pub struct EventCallback {
     pub closure: u8,
     pub function: CallbackFn,
     pub arg: *mut c_void,
+}
+
+impl EventCallback {
+    /// A bare callback (`Closure::SelfCallback`) that runs `handler`.
+    pub fn with_handler(priority: u8, handler: Handler) -> EventCallback {
+        EventCallback {
+            active_link: Link::UNLINKED,
+            flags: list::INIT | list::INTERNAL | list::HANDLER,
+            priority,
+            closure: Closure::SelfCallback as u8,
+            function: CallbackFn {
+                handler: handler.function(),
+            },
+            arg: handler.target(),
+        }
+    }
+
+    /// Stores `handler` as what this callback runs.
+    pub fn set_handler(&mut self, handler: Handler) {
+        self.function = CallbackFn {
+            handler: handler.function(),
+        };
+        self.arg = handler.target();
+        self.flags |= list::HANDLER;
+    }
+
+    /// What the callback runs.
+    #[inline]
+    pub fn target(&self) -> Target {
+        if self.flags & list::HANDLER != 0 {
+            // SAFETY: the flag says the handler member is the live one.
+            if let Some(h) = Handler::from_parts(unsafe { self.function.handler }, self.arg) {
+                return Target::Handler(h);
+            }
+        }
+        Target::Program(self.function, self.arg)
+    }
+
+    /// The program's event callback, or None for a core handler (which has no C
+    /// function to hand out).
+    pub fn program_event_fn(&self) -> Option<EventCallbackFn> {
+        match self.target() {
+            // SAFETY: event closures keep an event callback in this member.
+            Target::Program(f, _) => unsafe { f.event },
+            Target::Handler(_) => None,
+        }
+    }
 }
 
 /// Where an event sits among timeouts: its index in the timer heap, or its link in a
@@ -181,6 +242,116 @@ impl Event {
     #[inline]
     pub fn flags(&self) -> u16 {
         self.callback.flags
+    }
+}
+
+/// The fields of a live event, read and written in place.
+///
+/// The reactor reaches events in the program's memory through this accessor: each
+/// access is one raw read or write, so no reference to the event outlives it, and the
+/// intrusive lists, the timer heap and the queues may write other fields of the same
+/// event in between.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct EventFields(NonNull<Event>);
+
+macro_rules! event_field {
+    ($get:ident, $set:ident, $t:ty, $($field:ident).+) => {
+        #[inline(always)]
+        pub fn $get(self) -> $t {
+            // SAFETY: `EventFields::new`'s contract: the event is live.
+            unsafe { (*self.0.as_ptr()).$($field).+ }
+        }
+        #[inline(always)]
+        pub fn $set(self, value: $t) {
+            // SAFETY: as above.
+            unsafe { (*self.0.as_ptr()).$($field).+ = value }
+        }
+    };
+}
+
+impl EventFields {
+    /// # Safety
+    /// `event` points to a live event for as long as the accessor is used, and no
+    /// reference to it is alive while the accessor is.
+    #[inline(always)]
+    pub unsafe fn new(event: NonNull<Event>) -> EventFields {
+        EventFields(event)
+    }
+
+    #[inline(always)]
+    pub fn ptr(self) -> NonNull<Event> {
+        self.0
+    }
+
+    event_field!(flags, set_flags, u16, callback.flags);
+    event_field!(closure, set_closure, u8, callback.closure);
+    event_field!(priority, set_priority, u8, callback.priority);
+    event_field!(fd, set_fd, RawFd, fd);
+    event_field!(events, set_events, c_short, events);
+    event_field!(res, set_res, c_short, res);
+    event_field!(timeout, set_timeout, libc::timeval, timeout);
+    event_field!(base, set_base, *const super::Base, base);
+
+    #[inline(always)]
+    pub fn add_flags(self, bits: u16) {
+        self.set_flags(self.flags() | bits);
+    }
+
+    #[inline(always)]
+    pub fn remove_flags(self, bits: u16) {
+        self.set_flags(self.flags() & !bits);
+    }
+
+    /// The interval of a persistent event's timeout.
+    #[inline(always)]
+    pub fn persist_timeout(self) -> libc::timeval {
+        // SAFETY: live (see `new`); every bit pattern of the union is a valid timeval.
+        unsafe { (*self.0.as_ptr()).kind.extra.persist_timeout }
+    }
+
+    #[inline(always)]
+    pub fn set_persist_timeout(self, interval: libc::timeval) {
+        // SAFETY: live (see `new`).
+        unsafe { (*self.0.as_ptr()).kind.extra.persist_timeout = interval }
+    }
+
+    /// A signal event's call counter of the running series.
+    #[inline(always)]
+    pub fn signal_calls(self) -> SignalCalls {
+        // SAFETY: live (see `new`); every bit pattern is a valid count and pointer.
+        unsafe { (*self.0.as_ptr()).kind.extra.signal }
+    }
+
+    #[inline(always)]
+    pub fn set_signal_calls(self, calls: SignalCalls) {
+        // SAFETY: live (see `new`).
+        unsafe { (*self.0.as_ptr()).kind.extra.signal = calls }
+    }
+
+    /// The event's index in the timer heap (valid while it is there).
+    #[inline(always)]
+    pub fn heap_index(self) -> usize {
+        // SAFETY: live (see `new`); any bit pattern is a valid usize.
+        unsafe { (*self.0.as_ptr()).timeout_pos.heap_index }
+    }
+
+    #[inline(always)]
+    pub fn set_heap_index(self, index: usize) {
+        // SAFETY: live (see `new`).
+        unsafe { (*self.0.as_ptr()).timeout_pos.heap_index = index }
+    }
+
+    /// What the event runs.
+    #[inline(always)]
+    pub fn target(self) -> Target {
+        // SAFETY: live (see `new`); the shared borrow lasts for this call only.
+        unsafe { (*self.0.as_ptr()).callback.target() }
+    }
+
+    /// The event as the callback queued for it.
+    #[inline(always)]
+    pub fn callback(self) -> NonNull<EventCallback> {
+        Event::as_callback(self.0)
     }
 }
 

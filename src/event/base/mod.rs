@@ -46,7 +46,7 @@ use crate::event::raw::{
     Target,
 };
 use crate::log;
-use crate::thread::{self, Condition, Lock};
+use crate::thread::{self, Condition, Lock, MaybeHeld};
 use crate::util::time::MonotonicClock;
 
 /// libevent's limit on priorities per base.
@@ -143,18 +143,6 @@ pub struct Base {
 // address, under libevent's rules (docs/ARCHITECTURE.md, "Threads").
 
 /// Holds the base lock (if any) for a scope.
-pub(super) struct Held<'a>(&'a Base);
-
-impl Drop for Held<'_> {
-    // Always inline: out of line, the test for a lock cost a call on every operation.
-    #[inline(always)]
-    fn drop(&mut self) {
-        if let Some(lock) = &self.0.lock {
-            lock.unlock();
-        }
-    }
-}
-
 fn env_set(name: &str) -> bool {
     std::env::var_os(name).is_some()
 }
@@ -246,12 +234,11 @@ impl Base {
         Some(base)
     }
 
+    /// The base's lock for a scope (nothing to take without one). Inlined, so a base
+    /// without a lock pays one test.
     #[inline(always)]
-    fn held(&self) -> Held<'_> {
-        if let Some(lock) = &self.lock {
-            lock.lock();
-        }
-        Held(self)
+    fn held(&self) -> MaybeHeld<'_> {
+        MaybeHeld::new(self.lock.as_ref())
     }
 
     /// The state, for the holder of the lock.

@@ -105,9 +105,13 @@ impl Base {
                 if flags & loop_flag::ONCE != 0 && st.counts.active == 0 && ran != 0 {
                     break;
                 }
-            } else if (flags & loop_flag::ONCE != 0 && ran_directly)
-                || flags & loop_flag::NONBLOCK != 0
-            {
+            } else if ran_directly {
+                // As after running queued callbacks: EVLOOP_ONCE stops, EVLOOP_NONBLOCK
+                // polls again until a poll finds nothing (libevent's rule).
+                if flags & loop_flag::ONCE != 0 {
+                    break;
+                }
+            } else if flags & loop_flag::NONBLOCK != 0 {
                 break;
             }
         }

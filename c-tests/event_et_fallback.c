@@ -27,7 +27,8 @@ int main(void)
 {
 	struct event_base *base = event_base_new();
 	int edge = (event_base_get_features(base) & EV_FEATURE_ET) != 0;
-	struct event et, level;
+	struct event et, level, stop;
+	struct timeval soon = {0, 50000};
 	int pair[2];
 
 	CHECK_INT_EQ(evutil_socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
@@ -37,10 +38,15 @@ int main(void)
 	CHECK_INT_EQ(event_base_loop(base, EVLOOP_ONCE), 0);
 	CHECK_INT_EQ(calls, 1);
 	CHECK_INT_EQ(last_what, edge ? EV_READ | EV_ET : EV_READ);
-	/* The byte is still there: only a level-triggered event runs again. */
-	CHECK_INT_EQ(event_base_loop(base, EVLOOP_NONBLOCK), 0);
-	CHECK_INT_EQ(calls, edge ? 1 : 2);
+	/* The byte is still there: only a level-triggered event runs again; an
+	 * edge-triggered one waits for new data, and the timer ends the round. */
+	evtimer_assign(&stop, base, count_cb, NULL);
+	CHECK_INT_EQ(evtimer_add(&stop, &soon), 0);
+	CHECK_INT_EQ(event_base_loop(base, EVLOOP_ONCE), 0);
+	CHECK_INT_EQ(calls, 2);
+	CHECK_INT_EQ(last_what, edge ? EV_TIMEOUT : EV_READ);
 	event_del(&et);
+	event_del(&stop);
 
 	/* A level-triggered event never sees EV_ET. */
 	calls = 0;

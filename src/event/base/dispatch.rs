@@ -105,9 +105,13 @@ impl Base {
                 if flags & loop_flag::ONCE != 0 && st.counts.active == 0 && ran != 0 {
                     break;
                 }
-            } else if (flags & loop_flag::ONCE != 0 && ran_directly)
-                || flags & loop_flag::NONBLOCK != 0
-            {
+            } else if ran_directly {
+                // As after running queued callbacks: EVLOOP_ONCE stops, EVLOOP_NONBLOCK
+                // polls again until a poll finds nothing (libevent's rule).
+                if flags & loop_flag::ONCE != 0 {
+                    break;
+                }
+            } else if flags & loop_flag::NONBLOCK != 0 {
                 break;
             }
         }
@@ -127,9 +131,11 @@ impl Base {
         let st = unsafe { self.state() };
         st.wakeup.pending = false;
         let direct = self.may_dispatch_directly(st);
+        // The list is taken out for the round and put back at the end, so no borrow of
+        // the base's memory is alive while callbacks run; its capacity is kept.
         // SAFETY: only the running loop uses this list, and a base runs one loop at a
-        // time; callbacks cannot reach it.
-        let ready = unsafe { &mut *self.ready.get() };
+        // time.
+        let mut ready = std::mem::take(unsafe { &mut *self.ready.get() });
         ready.clear();
         // The poller only fills `ready`; everything it reported is acted on after the
         // wait, when callbacks may change the poller's registrations again. While
@@ -139,12 +145,12 @@ impl Base {
             Some(lock) => {
                 lock.unlock();
                 // SAFETY: `poller_busy` gives this thread sole use of the poller.
-                let outcome = unsafe { self.poller() }.wait_into(timeout, ready);
+                let outcome = unsafe { self.poller() }.wait_into(timeout, &mut ready);
                 lock.lock();
                 outcome
             }
             // SAFETY: single-threaded: nothing else uses the poller.
-            None => unsafe { self.poller() }.wait_into(timeout, ready),
+            None => unsafe { self.poller() }.wait_into(timeout, &mut ready),
         };
         // SAFETY: the lock is held again; earlier borrows ended.
         let st = unsafe { self.state() };
@@ -178,6 +184,8 @@ impl Base {
                 unsafe { self.activate_io(st, fd, readiness_to_events(readiness, self.edge_bit)) };
             }
         }
+        // SAFETY: as above; no other borrow of the list exists.
+        unsafe { *self.ready.get() = ready };
         outcome
     }
 

@@ -69,8 +69,7 @@ bit_set!(
         READ = 1,
         /// Writable.
         WRITE = 2,
-        /// The peer closed its end. A poller without `Features::EARLY_CLOSE` ignores
-        /// it, as libevent's do.
+        /// The peer closed its end (needs `Features::EARLY_CLOSE`).
         CLOSED = 4,
         /// Report edges, not levels (needs `Features::ET`).
         EDGE = 8,

@@ -142,8 +142,7 @@ impl Poller for Poll {
 
     fn change(&mut self, fd: RawFd, _old: Interest, new: Interest) -> io::Result<()> {
         let slot = usize::try_from(fd).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-        // Without POLLRDHUP, `CLOSED` is ignored (`poll_events`), as by libevent.
-        if new.contains(Interest::EDGE) {
+        if new.contains(Interest::EDGE) || (new.contains(Interest::CLOSED) && !HAVE_RDHUP) {
             return Err(io::Error::from(io::ErrorKind::Unsupported));
         }
         let events = poll_events(new);

@@ -116,11 +116,9 @@ impl Poller for Select {
     fn change(&mut self, fd: RawFd, _old: Interest, new: Interest) -> io::Result<()> {
         let index =
             usize::try_from(fd).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-        if new.contains(Interest::EDGE) {
+        if new.intersects(Interest::EDGE | Interest::CLOSED) {
             return Err(io::Error::from(io::ErrorKind::Unsupported));
         }
-        // `CLOSED` is ignored, as by libevent's select: without early close a closed
-        // peer shows as readable, and a reader then meets the end of the file.
         let watch = new.intersects(Interest::READ | Interest::WRITE);
         let (word, bit) = locate(index);
         if word >= self.read.len() {
@@ -215,24 +213,6 @@ mod tests {
         }
         assert_eq!(select.nfds, low as usize + 1);
         select.change(low, Interest::WRITE, Interest::NONE).unwrap();
-        assert_eq!(select.nfds, 0);
-    }
-
-    #[test]
-    fn closed_is_accepted_and_watches_nothing() {
-        let mut select = Select::default();
-        let file = std::fs::File::open(std::env::current_exe().unwrap()).unwrap();
-        let fd = file.as_raw_fd();
-        select.change(fd, Interest::NONE, Interest::CLOSED).unwrap();
-        assert_eq!(select.nfds, 0);
-        let both = Interest::READ | Interest::CLOSED;
-        select.change(fd, Interest::CLOSED, both).unwrap();
-        let (word, bit) = locate(fd as usize);
-        assert_eq!(
-            (select.read[word] & bit, select.write[word] & bit),
-            (bit, 0)
-        );
-        select.change(fd, both, Interest::CLOSED).unwrap();
         assert_eq!(select.nfds, 0);
     }
 }

@@ -22,7 +22,10 @@ pub(super) struct FdEntry {
 }
 
 impl FdEntry {
-    pub(super) fn wanted(&self) -> Interest {
+    /// What the poller is asked to watch. Without early-close support, `EV_CLOSED` is
+    /// left out, as libevent's backends ignore it: the event is accepted and pending,
+    /// and a closed peer shows as readable.
+    pub(super) fn wanted(&self, features: Features) -> Interest {
         let mut i = Interest::NONE;
         if self.nread > 0 {
             i |= Interest::READ;
@@ -30,7 +33,7 @@ impl FdEntry {
         if self.nwrite > 0 {
             i |= Interest::WRITE;
         }
-        if self.nclose > 0 {
+        if self.nclose > 0 && features.contains(Features::EARLY_CLOSE) {
             i |= Interest::CLOSED;
         }
         if self.edge && !i.is_empty() {
@@ -94,7 +97,7 @@ impl Base {
         }
         entry.edge = edge;
         entry.count(e.events(), 1);
-        let (old, wanted) = (entry.interest, entry.wanted());
+        let (old, wanted) = (entry.interest, entry.wanted(self.features));
         if wanted != old {
             if let Err(err) = self.poller_change(st, e.fd(), old, wanted) {
                 if let Some(entry) = st.io.fds.get_mut(fd) {
@@ -164,7 +167,7 @@ impl Base {
         // SAFETY: the event is in this fd's list.
         unsafe { entry.events.remove(event) };
         entry.count(e.events(), -1);
-        let wanted = entry.wanted();
+        let wanted = entry.wanted(self.features);
         if wanted != entry.interest {
             let old = entry.interest;
             entry.interest = wanted;

@@ -41,7 +41,7 @@ impl Base {
         let mut failed = false;
         for (fd, entry) in st.io.fds.iter_mut().enumerate() {
             entry.interest = Interest::NONE;
-            let wanted = entry.wanted();
+            let wanted = entry.wanted(self.features);
             if !wanted.is_empty() {
                 // SAFETY: as above.
                 match unsafe { self.poller() }.change(fd as RawFd, Interest::NONE, wanted) {

@@ -25,7 +25,8 @@ pub trait ChangeHandler {
     fn run(target: NonNull<Self::Target>, info: &CallbackInfo);
 }
 
-type ChangeFn = fn(NonNull<c_void>, &CallbackInfo);
+/// What a core entry of a buffer's callback list stores in its function slot.
+pub(super) type ChangeFn = fn(NonNull<c_void>, &CallbackInfo);
 
 /// A [`ChangeHandler`] bound to its target: what a core entry of a buffer's callback
 /// list runs.
@@ -42,6 +43,17 @@ impl OnChange {
             run: run_erased::<H>,
             target: target.cast(),
         }
+    }
+
+    /// The two words a callback entry stores: the function and, in its `arg`, the
+    /// target (so a core entry is no larger than a program's).
+    pub(super) fn into_parts(self) -> (ChangeFn, *mut c_void) {
+        (self.run, self.target.as_ptr())
+    }
+
+    /// Rebuilds a handler from the two words an entry stores.
+    pub(super) fn from_parts(run: ChangeFn, target: *mut c_void) -> Option<OnChange> {
+        NonNull::new(target).map(|target| OnChange { run, target })
     }
 
     /// Runs the handler; a panic in it is caught and reported, and the buffer goes
@@ -136,7 +148,10 @@ mod tests {
         };
         OnChange::new::<First>(NonNull::from(&a)).call(&info);
         OnChange::new::<Second>(NonNull::from(&b)).call(&info);
-        OnChange::new::<Second>(NonNull::from(&a)).call(&CallbackInfo::default());
+        let (run, target) = OnChange::new::<Second>(NonNull::from(&a)).into_parts();
+        OnChange::from_parts(run, target)
+            .unwrap()
+            .call(&CallbackInfo::default());
         assert_eq!(
             *a.calls.borrow(),
             [("first", info), ("second", CallbackInfo::default())]

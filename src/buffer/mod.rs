@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 pub use chunk::Backing;
 pub use file::{fs_flag, FileSegment, SegmentCleanup};
+use handler::ChangeFn;
 pub use handler::{ChangeHandler, OnChange};
 use queue::{Queue, QueueError};
 pub use search::{BufferPtr, EolStyle};
@@ -63,8 +64,9 @@ enum Function {
     Current(Option<CallbackFn>),
     /// The program's `evbuffer_setcb` function.
     Legacy(LegacyCallbackFn),
-    /// One of the core's own callbacks (its entry's `arg` is unused).
-    Core(OnChange),
+    /// One of the core's own callbacks, an [`OnChange`] split in two: its entry's
+    /// `arg` is the target.
+    Core(ChangeFn),
 }
 
 /// `struct evbuffer_cb_entry`: one registered callback.
@@ -1070,7 +1072,8 @@ impl Evbuffer {
     /// Registers one of the core's callbacks; None when memory runs out. It runs, is
     /// ordered, flagged and removed by entry like a program's callback.
     pub fn add_handler(&self, handler: OnChange) -> Option<NonNull<CallbackEntry>> {
-        self.push_callback(Function::Core(handler), std::ptr::null_mut())
+        let (run, target) = handler.into_parts();
+        self.push_callback(Function::Core(run), target)
     }
 
     /// `evbuffer_setcb`: removes every callback, then adds `f` (if any).
@@ -1301,7 +1304,11 @@ impl Evbuffer {
                 Function::Current(None) => {}
                 // SAFETY: as above.
                 Function::Legacy(f) => unsafe { f(me, info.orig_size, new_size, arg) },
-                Function::Core(handler) => handler.call(&info),
+                Function::Core(run) => {
+                    if let Some(handler) = OnChange::from_parts(run, arg) {
+                        handler.call(&info);
+                    }
+                }
             }
         }
         self.refs.fetch_sub(1, Ordering::Release);

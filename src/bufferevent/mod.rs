@@ -120,7 +120,8 @@ pub struct Bufferevent {
     /// Set at creation, or once by a filter that shares its lock before any sharing.
     lock: UnsafeCell<Option<Arc<Lock>>>,
     options: Cell<u32>,
-    refs: Cell<usize>,
+    /// An `int` in libevent; 32 bits here fill the gap after `options`.
+    refs: Cell<u32>,
     read_suspended: Cell<u16>,
     write_suspended: Cell<u16>,
     /// An outgoing connection is in progress.

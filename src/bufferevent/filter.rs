@@ -322,7 +322,9 @@ unsafe fn holder<'a>(filter: NonNull<Bufferevent>) -> &'a Bufferevent {
     unsafe { filter.as_ref() }
 }
 
-/// The underlying bufferevent's read callback: it has read data.
+/// The underlying bufferevent's read callback: it has read data. Out of line, like the
+/// other two, so that the common path (a program's callback) stays short.
+#[inline(never)]
 pub(super) fn underlying_read(filter: NonNull<Bufferevent>) {
     // SAFETY: called for the bufferevent's `filter_above`.
     let bev = unsafe { holder(filter) };
@@ -331,6 +333,7 @@ pub(super) fn underlying_read(filter: NonNull<Bufferevent>) {
 }
 
 /// The underlying bufferevent's write callback: its output went down to the mark.
+#[inline(never)]
 pub(super) fn underlying_write(filter: NonNull<Bufferevent>) {
     // SAFETY: as above.
     let bev = unsafe { holder(filter) };
@@ -342,6 +345,7 @@ pub(super) fn underlying_write(filter: NonNull<Bufferevent>) {
 }
 
 /// The underlying bufferevent's event callback: passed on to the filter's program.
+#[inline(never)]
 pub(super) fn underlying_event(filter: NonNull<Bufferevent>, events: c_short, error: c_int) {
     // SAFETY: as above.
     let bev = unsafe { holder(filter) };

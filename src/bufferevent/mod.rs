@@ -810,6 +810,7 @@ impl Bufferevent {
         pick(raw).map(|f| Receiver::Program(f, raw.cbarg))
     }
 
+    #[inline]
     fn deliver_read(&self, to: Receiver<DataCallbackFn>) {
         match to {
             // SAFETY: the program's callback with its argument.
@@ -818,6 +819,7 @@ impl Bufferevent {
         }
     }
 
+    #[inline]
     fn deliver_write(&self, to: Receiver<DataCallbackFn>) {
         match to {
             // SAFETY: the program's callback with its argument.
@@ -827,6 +829,7 @@ impl Bufferevent {
     }
 
     /// Reports `events`; `error` is the `errno` the program's callback sees.
+    #[inline]
     fn deliver_event(&self, to: Receiver<EventCallbackFn>, events: c_short, error: c_int) {
         match to {
             Receiver::Program(cb, arg) => {
@@ -890,6 +893,7 @@ impl Bufferevent {
     }
 
     /// `bufferevent_trigger_nolock_`.
+    #[inline]
     fn trigger_nolock(&self, iotype: c_short, options: u32) {
         let ignore = options & TRIG_IGNORE_WATERMARKS != 0;
         if iotype & ev::READ != 0 && (ignore || self.input().len() >= self.raw_ref().wm_read.low) {

@@ -18,6 +18,7 @@ use crate::event::raw::{ev, Event};
 use crate::event::{self, Base, DelMode, EventError};
 use crate::log;
 use crate::thread::{Lock, MaybeHeld};
+use crate::util::errno;
 use crate::util::socket as sock;
 
 /// `LEV_OPT_*`.
@@ -159,11 +160,10 @@ impl Listener {
             .ok()
             .and_then(|()| Listener::new(base, callback, arg, flags, backlog, fd));
         if listener.is_none() {
-            let error = io::Error::last_os_error();
+            let error = errno::get();
             let _ = sock::close(fd);
-            if let Some(code) = error.raw_os_error().filter(|&c| c != 0) {
-                // SAFETY: __errno_location returns this thread's errno.
-                unsafe { *libc::__errno_location() = code };
+            if error != 0 {
+                errno::set(error);
             }
         }
         listener
@@ -375,7 +375,7 @@ fn accept_waiting(this: NonNull<Listener>, fd: RawFd) {
         // SAFETY: `peer` and `len` are live and sized for any address.
         let new_fd = unsafe { libc::accept4(fd, peer_ptr, &mut len, accept_flags) };
         if new_fd < 0 {
-            break io::Error::last_os_error().raw_os_error().unwrap_or(0);
+            break errno::get();
         }
         if len == 0 {
             let _ = sock::close(new_fd);
@@ -416,10 +416,10 @@ fn accept_waiting(this: NonNull<Listener>, fd: RawFd) {
         Some(callback) => {
             lev.refs.set(lev.refs.get() + 1);
             let arg = lev.arg.get();
+            errno::set(error);
             // SAFETY: the program's error callback, with `errno` still the accept
             // error; then the reference taken is given back, with the lock.
             unsafe {
-                *libc::__errno_location() = error;
                 callback(this.as_ptr(), arg);
                 Listener::release_and_unlock(this);
             }

@@ -1,17 +1,30 @@
-//! OS readiness pollers for evrs.
+//! The OS mechanisms under evrs: readiness pollers, the cross-thread waker, signal
+//! sources and `errno`.
 //!
-//! Each mechanism is one module behind the [`Poller`] trait; [`AnyPoller`] picks one at
+//! Each poller is one module behind the [`Poller`] trait; [`AnyPoller`] picks one at
 //! run time. This crate knows nothing of events, bases or callbacks: the caller says
 //! which file descriptors it wants watched for what ([`Poller::change`]), and asks which
 //! are ready ([`Poller::wait`]). Adding kqueue, devpoll, evport or IOCP is one new module
 //! and one new [`AnyPoller`] variant.
+//!
+//! Everything else a loop needs from the OS arrives as a readable descriptor too: a
+//! [`Waker`] ([`waker`]) wakes a wait from another thread, a [`SignalSource`]
+//! ([`signal`]) turns signals into reads. [`errno`] reads and writes the thread's
+//! `errno` on every system.
 
 use std::io;
 use std::os::fd::RawFd;
 use std::time::Duration;
 
+pub mod errno;
 mod flags;
+pub mod signal;
+mod sys;
+pub mod waker;
+
 pub use flags::{Features, Interest, Readiness};
+pub use signal::{AnySignalSource, SignalMethod, SignalSource};
+pub use waker::{SystemWaker, Waker};
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub mod epoll;

@@ -250,7 +250,7 @@ unsafe fn free_base(base: *mut event_base, run_finalizers: bool) {
     let _ =
         CURRENT_BASE.compare_exchange(base, ptr::null_mut(), Ordering::AcqRel, Ordering::Acquire);
     // SAFETY: a live base from Box::into_raw (crate contract).
-    unsafe { Box::from_raw(base) }.free(run_finalizers);
+    unsafe { Base::free(NonNull::new_unchecked(base), run_finalizers) };
 }
 
 /// # Safety

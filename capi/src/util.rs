@@ -12,7 +12,7 @@ use std::ptr;
 use evrs::util::addr::{self, SockaddrView};
 use evrs::util::resolve::{self, codes};
 use evrs::util::time::{self, CalendarTime, MonotonicClock};
-use evrs::util::{rng, socket, text};
+use evrs::util::{errno, rng, socket, text};
 
 use crate::ffi::{borrow, borrow_mut, cstr, write_out};
 use crate::mem;
@@ -34,18 +34,13 @@ const EV_MONOT_FALLBACK: c_int = 2;
 
 // ----- argument and result helpers ------------------------------------------------------
 
-fn set_errno(code: c_int) {
-    // SAFETY: __errno_location always returns this thread's errno.
-    unsafe { *libc::__errno_location() = code };
-}
-
 /// 0, or -1 with `errno` set to the system's error.
 fn status(result: io::Result<()>) -> c_int {
     match result {
         Ok(()) => 0,
         Err(err) => {
             if let Some(code) = err.raw_os_error() {
-                set_errno(code);
+                errno::set(code);
             }
             -1
         }
@@ -230,7 +225,7 @@ pub unsafe extern "C" fn evutil_strtoll(
         let Some(bytes) = (unsafe { string_bytes(s) }) else {
             // SAFETY: crate contract.
             unsafe { write_out(endptr, s.cast_mut()) };
-            set_errno(libc::EINVAL);
+            errno::set(libc::EINVAL);
             return 0;
         };
         let parsed = u32::try_from(base)
@@ -238,12 +233,12 @@ pub unsafe extern "C" fn evutil_strtoll(
             .and_then(|base| text::parse_c_integer(bytes, base));
         match parsed {
             Err(text::InvalidBase) => {
-                set_errno(libc::EINVAL);
+                errno::set(libc::EINVAL);
                 0
             }
             Ok(parsed) => {
                 if parsed.overflowed {
-                    set_errno(libc::ERANGE);
+                    errno::set(libc::ERANGE);
                 }
                 // SAFETY: `consumed` is within the string; `endptr` per crate contract.
                 unsafe { write_out(endptr, s.add(parsed.consumed).cast_mut()) };
@@ -435,7 +430,7 @@ pub unsafe extern "C" fn evutil_socketpair(
 ) -> c_int {
     ffi_boundary!("evutil_socketpair", {
         if sv.is_null() {
-            set_errno(libc::EINVAL);
+            errno::set(libc::EINVAL);
             return -1;
         }
         match socket::socketpair(d, type_, protocol) {

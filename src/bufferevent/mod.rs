@@ -37,6 +37,7 @@ use crate::event::raw::{ev, list, Event, EventCallback};
 use crate::event::{self, Base, DelMode, Tv};
 use crate::log;
 use crate::thread::{Lock, MaybeHeld};
+use crate::util::errno;
 
 /// `BEV_OPT_*`.
 pub mod options {
@@ -158,16 +159,6 @@ impl Drop for Hold<'_> {
     fn drop(&mut self) {
         self.0.decref_and_unlock();
     }
-}
-
-/// The thread's `errno`.
-fn errno() -> c_int {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
-}
-
-fn set_errno(code: c_int) {
-    // SAFETY: __errno_location returns this thread's errno.
-    unsafe { *libc::__errno_location() = code };
 }
 
 fn timeout_of(tv: &libc::timeval) -> Option<Tv> {
@@ -763,7 +754,7 @@ impl Bufferevent {
     fn generic_timeout(&self, direction: c_short, report: c_short) {
         let _hold = self.hold();
         let _ = self.disable(direction);
-        self.run_eventcb(what::TIMEOUT | report, 0, errno());
+        self.run_eventcb(what::TIMEOUT | report, 0, errno::get());
     }
 
     // ----- callbacks ------------------------------------------------------------------
@@ -833,7 +824,7 @@ impl Bufferevent {
     fn deliver_event(&self, to: Receiver<EventCallbackFn>, events: c_short, error: c_int) {
         match to {
             Receiver::Program(cb, arg) => {
-                set_errno(error);
+                errno::set(error);
                 // SAFETY: the program's callback with its argument.
                 unsafe { cb(self.as_ptr(), events, arg) };
             }
@@ -913,7 +904,7 @@ impl Bufferevent {
 
     /// `bufferevent_trigger_event`.
     pub fn trigger_event(&self, events: c_short, options: u32) {
-        let error = errno();
+        let error = errno::get();
         let _hold = self.hold();
         self.run_eventcb(events, options & TRIG_ALL, error);
     }
@@ -942,7 +933,7 @@ impl Bufferevent {
             if let Some(to) = self.receiver(|raw| raw.errorcb) {
                 self.eventcb_pending.set(pending & !what::CONNECTED);
                 // The connect is reported with `errno` as it is.
-                call(&|| self.deliver_event(to, what::CONNECTED, errno()));
+                call(&|| self.deliver_event(to, what::CONNECTED, errno::get()));
             }
         }
         if self.readcb_pending.get() {

@@ -10,6 +10,7 @@ use super::{options, what, BevResult, Bufferevent, FlushMode, Kind};
 use crate::buffer::{CallbackInfo, ChangeHandler, OnChange};
 use crate::event::raw::ev;
 use crate::event::Base;
+use crate::util::errno;
 
 static PAIR_TAG: KindTag = KindTag { name: c"pair_elt" };
 
@@ -207,7 +208,7 @@ pub(super) fn flush(
         if iotype & ev::WRITE != 0 {
             report |= what::READING;
         }
-        partner.run_eventcb(report, 0, super::errno());
+        partner.run_eventcb(report, 0, errno::get());
     }
     0
 }

@@ -11,12 +11,13 @@ use std::os::fd::RawFd;
 use std::ptr::NonNull;
 
 use super::raw::KindTag;
-use super::{errno, options, suspend, what, BevError, BevResult, Bufferevent, Kind};
+use super::{options, suspend, what, BevError, BevResult, Bufferevent, Kind};
 use crate::buffer::{CallbackInfo, ChangeHandler, OnChange, FLAG_DRAINS_TO_FD};
 use crate::event::handler::{EventHandler, Handler};
 use crate::event::raw::ev;
 use crate::event::{self, Base, DelMode};
 use crate::util::addr::{to_sockaddr_in, to_sockaddr_in6};
+use crate::util::errno;
 use crate::util::resolve::{self, Hints};
 
 static SOCKET_TAG: KindTag = KindTag { name: c"socket" };
@@ -192,7 +193,7 @@ impl Bufferevent {
         match answer {
             Err(e) => {
                 part.dns_error.set(e.0);
-                self.run_eventcb(what::ERROR, 0, errno());
+                self.run_eventcb(what::ERROR, 0, errno::get());
             }
             Ok(answers) => {
                 let connected = answers.first().is_some_and(|first| {
@@ -200,7 +201,7 @@ impl Bufferevent {
                         .is_ok()
                 });
                 if !connected {
-                    self.run_eventcb(what::ERROR, 0, errno());
+                    self.run_eventcb(what::ERROR, 0, errno::get());
                 }
             }
         }
@@ -249,7 +250,7 @@ fn finished_connecting(fd: RawFd) -> Result<bool, c_int> {
         )
     };
     if status < 0 {
-        return Err(errno());
+        return Err(errno::get());
     }
     match error {
         0 => Ok(true),
@@ -385,7 +386,7 @@ fn on_readable(bev: &Bufferevent, fd: RawFd, events: c_short) {
     'read: {
         if events == ev::TIMEOUT {
             report |= what::TIMEOUT;
-            error = errno();
+            error = errno::get();
             break 'read;
         }
         let input = bev.input();
@@ -408,7 +409,7 @@ fn on_readable(bev: &Bufferevent, fd: RawFd, events: c_short) {
         match result {
             Ok(0) => {
                 report |= what::EOF;
-                error = errno();
+                error = errno::get();
             }
             Ok(n) => {
                 super::ratelim::consumed_read(bev, n);
@@ -447,7 +448,7 @@ fn on_writable(bev: &Bufferevent, fd: RawFd, events: c_short) {
     'write: {
         if events == ev::TIMEOUT {
             report |= what::TIMEOUT;
-            error = errno();
+            error = errno::get();
             break 'write;
         }
         if bev.connecting.get() {
@@ -494,7 +495,7 @@ fn on_writable(bev: &Bufferevent, fd: RawFd, events: c_short) {
             match result {
                 Some(Ok(0)) => {
                     report |= what::EOF;
-                    error = errno();
+                    error = errno::get();
                     break 'write;
                 }
                 Some(Ok(n)) => {

@@ -245,6 +245,116 @@ impl Event {
     }
 }
 
+/// The fields of a live event, read and written in place.
+///
+/// The reactor reaches events in the program's memory through this accessor: each
+/// access is one raw read or write, so no reference to the event outlives it, and the
+/// intrusive lists, the timer heap and the queues may write other fields of the same
+/// event in between.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct EventFields(NonNull<Event>);
+
+macro_rules! event_field {
+    ($get:ident, $set:ident, $t:ty, $($field:ident).+) => {
+        #[inline(always)]
+        pub fn $get(self) -> $t {
+            // SAFETY: `EventFields::new`'s contract: the event is live.
+            unsafe { (*self.0.as_ptr()).$($field).+ }
+        }
+        #[inline(always)]
+        pub fn $set(self, value: $t) {
+            // SAFETY: as above.
+            unsafe { (*self.0.as_ptr()).$($field).+ = value }
+        }
+    };
+}
+
+impl EventFields {
+    /// # Safety
+    /// `event` points to a live event for as long as the accessor is used, and no
+    /// reference to it is alive while the accessor is.
+    #[inline(always)]
+    pub unsafe fn new(event: NonNull<Event>) -> EventFields {
+        EventFields(event)
+    }
+
+    #[inline(always)]
+    pub fn ptr(self) -> NonNull<Event> {
+        self.0
+    }
+
+    event_field!(flags, set_flags, u16, callback.flags);
+    event_field!(closure, set_closure, u8, callback.closure);
+    event_field!(priority, set_priority, u8, callback.priority);
+    event_field!(fd, set_fd, RawFd, fd);
+    event_field!(events, set_events, c_short, events);
+    event_field!(res, set_res, c_short, res);
+    event_field!(timeout, set_timeout, libc::timeval, timeout);
+    event_field!(base, set_base, *const super::Base, base);
+
+    #[inline(always)]
+    pub fn add_flags(self, bits: u16) {
+        self.set_flags(self.flags() | bits);
+    }
+
+    #[inline(always)]
+    pub fn remove_flags(self, bits: u16) {
+        self.set_flags(self.flags() & !bits);
+    }
+
+    /// The interval of a persistent event's timeout.
+    #[inline(always)]
+    pub fn persist_timeout(self) -> libc::timeval {
+        // SAFETY: live (see `new`); every bit pattern of the union is a valid timeval.
+        unsafe { (*self.0.as_ptr()).kind.extra.persist_timeout }
+    }
+
+    #[inline(always)]
+    pub fn set_persist_timeout(self, interval: libc::timeval) {
+        // SAFETY: live (see `new`).
+        unsafe { (*self.0.as_ptr()).kind.extra.persist_timeout = interval }
+    }
+
+    /// A signal event's call counter of the running series.
+    #[inline(always)]
+    pub fn signal_calls(self) -> SignalCalls {
+        // SAFETY: live (see `new`); every bit pattern is a valid count and pointer.
+        unsafe { (*self.0.as_ptr()).kind.extra.signal }
+    }
+
+    #[inline(always)]
+    pub fn set_signal_calls(self, calls: SignalCalls) {
+        // SAFETY: live (see `new`).
+        unsafe { (*self.0.as_ptr()).kind.extra.signal = calls }
+    }
+
+    /// The event's index in the timer heap (valid while it is there).
+    #[inline(always)]
+    pub fn heap_index(self) -> usize {
+        // SAFETY: live (see `new`); any bit pattern is a valid usize.
+        unsafe { (*self.0.as_ptr()).timeout_pos.heap_index }
+    }
+
+    #[inline(always)]
+    pub fn set_heap_index(self, index: usize) {
+        // SAFETY: live (see `new`).
+        unsafe { (*self.0.as_ptr()).timeout_pos.heap_index = index }
+    }
+
+    /// What the event runs.
+    #[inline(always)]
+    pub fn target(self) -> Target {
+        // SAFETY: live (see `new`); the shared borrow lasts for this call only.
+        unsafe { (*self.0.as_ptr()).callback.target() }
+    }
+
+    /// The event as the callback queued for it.
+    #[inline(always)]
+    pub fn callback(self) -> NonNull<EventCallback> {
+        Event::as_callback(self.0)
+    }
+}
+
 #[cfg(all(test, target_pointer_width = "64"))]
 mod tests {
     use super::*;

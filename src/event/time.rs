@@ -107,6 +107,16 @@ pub mod common {
     }
 }
 
+impl Tv {
+    /// To a C timeval without normalising (common-timeout tags stay in `tv_usec`).
+    pub fn to_timeval_raw(self) -> libc::timeval {
+        libc::timeval {
+            tv_sec: self.sec as libc::time_t,
+            tv_usec: self.usec as libc::suseconds_t,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,7 @@
 //! - [`time`]: monotonic clocks and RFC 1123 dates.
 
 pub mod addr;
+pub use evrs_backends::errno;
 pub mod resolve;
 pub mod rng;
 pub mod socket;

@@ -48,6 +48,23 @@ impl TimerHeap {
         unsafe { self.sift_up(last) };
     }
 
+    /// Gives the event at `index` (its recorded heap position) a new deadline, moving
+    /// it up or down in place: cheaper than a removal and an insertion.
+    ///
+    /// # Safety
+    /// `index` is the recorded position of a live event in this heap.
+    pub unsafe fn reschedule(&mut self, index: usize, deadline: Tv) {
+        self.slots[index].0 = deadline;
+        // SAFETY: heap events are live.
+        unsafe {
+            if index > 0 && deadline < self.slots[(index - 1) / 2].0 {
+                self.sift_up(index);
+            } else {
+                self.sift_down(index);
+            }
+        }
+    }
+
     /// Removes the event at `index` (its recorded heap position).
     ///
     /// # Safety

@@ -41,15 +41,23 @@ impl Base {
         }
 
         if let Some(tv) = timeout {
-            let tag = common::queue_index(tv.usec).filter(|&i| i < st.timeouts.common.len());
-            let span = Tv::normalized(tv.sec, tv.usec & common::MICROSECONDS_MASK);
+            let tag = st.timeouts.common_index(tv.usec);
+            // Only a real common timeout's microseconds carry a tag to take off.
+            let span = match tag {
+                Some(_) => Tv::normalized(tv.sec, tv.usec & common::MICROSECONDS_MASK),
+                None => Tv::normalized(tv.sec, tv.usec),
+            };
             if e.closure() == Closure::Persist as u8 && !absolute {
                 e.set_persist_timeout(tv.to_timeval_raw());
                 if tv != Tv::ZERO {
                     e.add_flags(list::PERSIST_TIMEOUT);
                 }
             }
-            if e.flags() & list::TIMEOUT != 0 {
+            // An event moving within the heap is rescheduled in place.
+            let in_heap = e.flags() & list::TIMEOUT != 0
+                && st.timeouts.common_index(e.timeout().tv_usec).is_none();
+            let reschedule = in_heap && tag.is_none();
+            if e.flags() & list::TIMEOUT != 0 && !reschedule {
                 // SAFETY: the event is in a timeout structure of this base.
                 unsafe { self.timeout_remove(st, event) };
             }
@@ -86,6 +94,11 @@ impl Base {
                         // SAFETY: the queue's timer lives as long as the base.
                         unsafe { self.add_nolock(st, timer, Some(deadline), true) }?;
                     }
+                }
+                None if reschedule => {
+                    e.set_timeout(deadline.to_timeval_raw());
+                    // SAFETY: the event is live and at its recorded place in the heap.
+                    unsafe { st.timeouts.heap.reschedule(e.heap_index(), deadline) };
                 }
                 None => {
                     e.set_timeout(deadline.to_timeval_raw());

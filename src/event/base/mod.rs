@@ -146,6 +146,8 @@ unsafe impl Sync for Base {}
 pub(super) struct Held<'a>(&'a Base);
 
 impl Drop for Held<'_> {
+    // Always inline: out of line, the test for a lock cost a call on every operation.
+    #[inline(always)]
     fn drop(&mut self) {
         if let Some(lock) = &self.0.lock {
             lock.unlock();
@@ -239,6 +241,7 @@ impl Base {
         Some(base)
     }
 
+    #[inline(always)]
     fn held(&self) -> Held<'_> {
         if let Some(lock) = &self.lock {
             lock.lock();

@@ -19,6 +19,15 @@ pub(super) struct CommonTimeout {
     pub(super) index: usize,
 }
 
+impl Timeouts {
+    /// The common-timeout queue that microseconds value `usec` is tagged with, if it
+    /// names one of this base's queues.
+    #[inline]
+    pub(super) fn common_index(&self, usec: i64) -> Option<usize> {
+        common::queue_index(usec).filter(|&i| i < self.common.len())
+    }
+}
+
 /// When an event's timeout fires, on the base's monotonic clock (the common-timeout
 /// tag taken off).
 pub(super) fn deadline_of(e: EventFields) -> Tv {
@@ -60,7 +69,7 @@ impl Base {
         let e = unsafe { EventFields::new(event) };
         e.remove_flags(list::TIMEOUT);
         st.counts.inserted(e.flags(), -1);
-        match common::queue_index(e.timeout().tv_usec).filter(|&i| i < st.timeouts.common.len()) {
+        match st.timeouts.common_index(e.timeout().tv_usec) {
             Some(index) => {
                 // SAFETY: the event is in that queue (its tag says so).
                 unsafe { st.timeouts.common[index].get_mut().events.remove(event) };
@@ -228,18 +237,26 @@ impl Base {
         if interval.tv_sec == 0 && interval.tv_usec == 0 {
             return;
         }
-        let span = Tv::normalized(
-            interval.tv_sec,
-            interval.tv_usec & common::MICROSECONDS_MASK,
-        );
-        let start = if e.res() & ev::TIMEOUT != 0 {
-            // Counting from the previous deadline keeps periodic timers from drifting.
-            deadline_of(e)
-        } else {
-            st.clock.now(&self.clock)
+        let tag = st.timeouts.common_index(interval.tv_usec);
+        let span = match tag {
+            Some(_) => Tv::normalized(
+                interval.tv_sec,
+                interval.tv_usec & common::MICROSECONDS_MASK,
+            ),
+            None => Tv::normalized(interval.tv_sec, interval.tv_usec),
         };
-        let mut run_at = start.plus(span);
-        if let Some(index) = common::queue_index(interval.tv_usec) {
+        let now = st.clock.now(&self.clock);
+        // Counting from the previous deadline keeps periodic timers from drifting; a
+        // loop that fell behind by more than one interval starts again from now.
+        let mut run_at = if e.res() & ev::TIMEOUT != 0 {
+            deadline_of(e).plus(span)
+        } else {
+            now.plus(span)
+        };
+        if run_at < now {
+            run_at = now.plus(span);
+        }
+        if let Some(index) = tag {
             run_at.usec = common::encode(index, run_at.usec);
         }
         // SAFETY: the event is live; the lock is held.

@@ -1,14 +1,15 @@
 /* Running out of memory is reported, never fatal: with a malloc that fails,
  * evbuffer_new, bufferevent_socket_new, evconnlistener_new,
  * bufferevent_rate_limit_group_new, ev_token_bucket_cfg_new and
- * evbuffer_file_segment_new return NULL, bufferevent_pair_new -1, an evbuffer_add
- * that needs a new block -1 (adding nothing), evbuffer_readln NULL (leaving the line
- * in place), evbuffer_add_cb NULL, evbuffer_setcb -1, evbuffer_add_reference and
- * evbuffer_add_file -1 (the memory's cleanup is not called, the descriptor stays
- * open) and evbuffer_add_file_segment -1 (giving up the caller's reference, as
- * libevent does on any failure); evbuffer_add_buffer_reference adds nothing, and
- * evbuffer_defer_callbacks needs no memory. Once malloc works again everything goes
- * on. */
+ * evbuffer_file_segment_new return NULL, bufferevent_pair_new,
+ * bufferevent_set_rate_limit and bufferevent_add_to_rate_limit_group -1, an
+ * evbuffer_add that needs a new block -1 (adding nothing), evbuffer_readln NULL
+ * (leaving the line in place), evbuffer_add_cb NULL, evbuffer_setcb -1,
+ * evbuffer_add_reference and evbuffer_add_file -1 (the memory's cleanup is not
+ * called, the descriptor stays open) and evbuffer_add_file_segment -1 (giving up
+ * the caller's reference, as libevent does on any failure);
+ * evbuffer_add_buffer_reference adds nothing, and evbuffer_defer_callbacks needs
+ * no memory. Once malloc works again everything goes on. */
 #include <event2/buffer.h>
 #include <event2/buffer_compat.h>
 #include <event2/bufferevent.h>
@@ -178,6 +179,35 @@ static void test_deferred_callbacks(void)
 	event_base_free(base);
 }
 
+static void test_rate_limits(void)
+{
+	struct event_base *base = event_base_new();
+	struct ev_token_bucket_cfg *cfg = ev_token_bucket_cfg_new(100, 100, 100, 100, NULL);
+	struct bufferevent *bev;
+	struct bufferevent_rate_limit_group *group;
+
+	REQUIRE(base != NULL && cfg != NULL);
+	bev = bufferevent_socket_new(base, -1, 0);
+	group = bufferevent_rate_limit_group_new(base, cfg);
+	REQUIRE(bev != NULL && group != NULL);
+
+	failing_mem();
+	CHECK(ev_token_bucket_cfg_new(10, 10, 10, 10, NULL) == NULL);
+	CHECK_INT_EQ(bufferevent_set_rate_limit(bev, cfg), -1);
+	CHECK_INT_EQ(bufferevent_add_to_rate_limit_group(bev, group), -1);
+	working_mem();
+	CHECK(bufferevent_get_token_bucket_cfg(bev) == NULL);
+
+	CHECK_INT_EQ(bufferevent_set_rate_limit(bev, cfg), 0);
+	CHECK(bufferevent_get_token_bucket_cfg(bev) == cfg);
+	CHECK_INT_EQ(bufferevent_add_to_rate_limit_group(bev, group), 0);
+	CHECK_INT_EQ(bufferevent_remove_from_rate_limit_group(bev), 0);
+	bufferevent_free(bev);
+	bufferevent_rate_limit_group_free(group);
+	ev_token_bucket_cfg_free(cfg);
+	event_base_free(base);
+}
+
 int main(void)
 {
 	struct evbuffer *buf = evbuffer_new();
@@ -208,7 +238,6 @@ int main(void)
 	CHECK_INT_EQ(bufferevent_pair_new(base, 0, pair), -1);
 	CHECK(evconnlistener_new(base, NULL, NULL, 0, -1, lfd) == NULL);
 	CHECK(bufferevent_rate_limit_group_new(base, cfg) == NULL);
-	CHECK(ev_token_bucket_cfg_new(10, 10, 10, 10, NULL) == NULL);
 	CHECK_INT_EQ(evbuffer_add(buf, big, sizeof(big)), -1);
 	CHECK_UINT_EQ(evbuffer_get_length(buf), 8);
 	CHECK(evbuffer_readln(buf, &n, EVBUFFER_EOL_LF) == NULL);
@@ -236,5 +265,6 @@ int main(void)
 	test_references();
 	test_file_segments();
 	test_deferred_callbacks();
+	test_rate_limits();
 	return check_report();
 }

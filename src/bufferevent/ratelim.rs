@@ -124,18 +124,20 @@ fn limiter(bev: &Bufferevent) -> Option<&mut Limiter> {
     unsafe { (*bev.rate.get()).as_deref_mut() }
 }
 
+/// The bufferevent's limiter, made on first use; None when memory runs out.
 #[allow(clippy::mut_from_ref)]
-fn limiter_or_new(bev: &Bufferevent) -> &mut Limiter {
+fn limiter_or_new(bev: &Bufferevent) -> Option<&mut Limiter> {
     // SAFETY: as above.
     let slot = unsafe { &mut *bev.rate.get() };
-    let lim = slot.get_or_insert_with(|| {
-        Box::new(Limiter {
+    if slot.is_none() {
+        *slot = Some(crate::util::try_box(Limiter {
             cfg: None,
             bucket: Bucket::default(),
             group: None,
             refill: UnsafeCell::new(event::zeroed_event()),
-        })
-    });
+        })?);
+    }
+    let lim = slot.as_deref_mut()?;
     let refill = NonNull::from(lim.refill.get_mut());
     // SAFETY: the limiter's own event, assigned once while not pending.
     if unsafe { refill.as_ref() }.callback.flags & crate::event::raw::list::INIT == 0 {
@@ -150,7 +152,7 @@ fn limiter_or_new(bev: &Bufferevent) -> &mut Limiter {
             )
         };
     }
-    lim
+    Some(lim)
 }
 
 fn refill_ptr(lim: &Limiter) -> NonNull<Event> {
@@ -391,7 +393,7 @@ impl Bufferevent {
             return Ok(());
         }
         let tick = current_tick(self.base(), &cfg);
-        let lim = limiter_or_new(self);
+        let lim = limiter_or_new(self).ok_or(BevError)?;
         if lim.cfg.is_some() {
             lim.bucket.clamp(&cfg);
             disarm_refill(lim);
@@ -503,10 +505,16 @@ impl Bufferevent {
         if limiter(self).is_some_and(|lim| lim.group == Some(target)) {
             return Ok(());
         }
+        // What may fail comes first, so that a failure changes nothing.
+        if limiter_or_new(self).is_none() || group.with(|g| g.members.try_reserve(1)).is_err() {
+            return Err(BevError);
+        }
         if limiter(self).is_some_and(|lim| lim.group.is_some()) {
             leave_group(self, true);
         }
-        limiter_or_new(self).group = Some(target);
+        if let Some(lim) = limiter(self) {
+            lim.group = Some(target);
+        }
         let (read, write) = group.with(|g| {
             g.members.insert(0, NonNull::from(self));
             (g.read_suspended, g.write_suspended)

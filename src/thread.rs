@@ -319,27 +319,41 @@ pub struct Lock {
     owned: bool,
 }
 
-/// A lock that may be absent (objects made without `BEV_OPT_THREADSAFE` or
-/// `evbuffer_enable_locking` have none), held until the guard drops.
+/// The scope guard of the core's locks: a lock that may be absent (objects made
+/// without `BEV_OPT_THREADSAFE` or `evbuffer_enable_locking` have none), held until
+/// the guard drops.
+///
+/// Taking and releasing are out-of-line calls, so that where the guard inlines, the
+/// path of an object without a lock stays a test and a branch.
 pub struct MaybeHeld<'a>(Option<&'a Lock>);
 
 impl<'a> MaybeHeld<'a> {
-    #[inline]
+    #[inline(always)]
     pub fn new(lock: Option<&'a Lock>) -> MaybeHeld<'a> {
         if let Some(l) = lock {
-            l.lock();
+            acquire(l);
         }
         MaybeHeld(lock)
     }
 }
 
 impl Drop for MaybeHeld<'_> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         if let Some(lock) = self.0 {
-            lock.unlock();
+            release(lock);
         }
     }
+}
+
+#[inline(never)]
+fn acquire(lock: &Lock) {
+    lock.lock();
+}
+
+#[inline(never)]
+fn release(lock: &Lock) {
+    lock.unlock();
 }
 
 impl Lock {

@@ -12,20 +12,31 @@ use evrs::thread::Lock;
 
 use crate::bufferevent::bufferevent;
 use crate::event::event_base;
-use crate::ffi::{borrow, borrow_mut, write_out};
+use crate::ffi::{
+    borrow, borrow_mut, to_arc_const_ptr, to_boxed_mut_ptr, to_const_ptr, to_mut_ptr, try_from,
+    try_nonnull, write_out, Status,
+};
 
-/// `struct evbuffer` (opaque to C).
-pub type evbuffer = Evbuffer;
+castable! {
+    /// `struct evbuffer` (opaque to C). The program's handle from `evbuffer_new` is a
+    /// box; `evbuffer_free` gives it to the core, which frees the memory when nothing
+    /// holds the buffer any more.
+    evbuffer => Evbuffer, OwnershipBox
+}
+castable! {
+    /// `struct evbuffer_cb_entry` (opaque to C; kept by its buffer).
+    evbuffer_cb_entry => CallbackEntry, OwnershipRef
+}
+castable! {
+    /// `struct evbuffer_file_segment` (opaque to C; counted).
+    evbuffer_file_segment => FileSegment, OwnershipArc
+}
 /// `struct evbuffer_ptr`.
 pub type evbuffer_ptr = BufferPtr;
 /// `struct evbuffer_iovec` (the system's `struct iovec`).
 pub type evbuffer_iovec = libc::iovec;
-/// `struct evbuffer_cb_entry` (opaque to C).
-pub type evbuffer_cb_entry = CallbackEntry;
 /// `struct evbuffer_cb_info`.
 pub type evbuffer_cb_info = CallbackInfo;
-/// `struct evbuffer_file_segment` (opaque to C).
-pub type evbuffer_file_segment = FileSegment;
 /// `enum evbuffer_eol_style`.
 pub type evbuffer_eol_style = c_uint;
 /// `enum evbuffer_ptr_how`.
@@ -43,64 +54,36 @@ pub type evbuffer_file_segment_cleanup_cb =
 const EVBUFFER_PTR_SET: c_uint = 0;
 const EVBUFFER_PTR_ADD: c_uint = 1;
 
-/// Runs `f` on a live buffer (`missing` for NULL), then frees the buffer if a
-/// callback run by `f` gave up its last reference.
+/// Runs a call that may run callbacks on a buffer (`missing` for NULL), through the
+/// core's [`Evbuffer::enter`]. Calls that only look at the buffer use
+/// [`try_ref_from_ptr!`] instead.
 ///
 /// # Safety
-/// `buf` is NULL or a live buffer from `evbuffer_new`.
+/// Under the crate contract.
 #[inline]
 unsafe fn with<R>(buf: *const evbuffer, missing: R, f: impl FnOnce(&Evbuffer) -> R) -> R {
-    let Some(ptr) = NonNull::new(buf.cast_mut()) else {
+    let Some(b) = try_nonnull(buf) else {
         return missing;
     };
-    // SAFETY: a live buffer (crate contract); freed only by `reap` below.
-    let result = f(unsafe { ptr.as_ref() });
-    // SAFETY: live at the start of this call.
-    unsafe { Evbuffer::reap(ptr) };
-    result
-}
-
-/// [`with`] for calls that only look at the buffer: they run no callbacks, so nothing
-/// can free it during the call and there is nothing to reap.
-///
-/// # Safety
-/// As for [`with`].
-#[inline]
-unsafe fn with_ref<R>(buf: *const evbuffer, missing: R, f: impl FnOnce(&Evbuffer) -> R) -> R {
     // SAFETY: a live buffer (crate contract).
-    match unsafe { borrow(buf) } {
-        Some(b) => f(b),
-        None => missing,
-    }
+    unsafe { Evbuffer::enter(b, f) }
 }
 
 /// [`with`] for two buffers.
 ///
 /// # Safety
-/// As for [`with`], for both.
+/// Under the crate contract.
 unsafe fn with_pair<R>(
     a: *mut evbuffer,
     b: *mut evbuffer,
     missing: R,
     f: impl FnOnce(&Evbuffer, &Evbuffer) -> R,
 ) -> R {
-    let (Some(pa), Some(pb)) = (NonNull::new(a), NonNull::new(b)) else {
-        return missing;
-    };
-    // SAFETY: live buffers (crate contract); freed only by `reap` below.
-    let result = f(unsafe { pa.as_ref() }, unsafe { pb.as_ref() });
-    // Both are held while either may go, so the second reap sees a live count.
-    // SAFETY: live at the start of this call.
-    unsafe {
-        if pa != pb {
-            (*pa.as_ptr()).retain();
-            Evbuffer::reap(pb);
-            Evbuffer::release(pa);
-        } else {
-            Evbuffer::reap(pa);
-        }
+    match (try_nonnull(a), try_nonnull(b)) {
+        // SAFETY: live buffers (crate contract).
+        (Some(a), Some(b)) => unsafe { Evbuffer::enter_pair(a, b, f) },
+        _ => missing,
     }
-    result
 }
 
 /// A byte slice argument; None for NULL with a nonzero length.
@@ -166,59 +149,41 @@ unsafe fn iovecs<'a>(vec: *mut evbuffer_iovec, n: c_int) -> Option<&'a mut [evbu
     }
 }
 
-fn status<E>(r: Result<(), E>) -> c_int {
-    if r.is_ok() {
-        0
-    } else {
-        -1
-    }
-}
-
 // ----- creation and configuration ------------------------------------------------------
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_new() -> *mut evbuffer {
     ffi_boundary!("evbuffer_new", {
-        Evbuffer::try_new().map_or(ptr::null_mut(), Box::into_raw)
+        Evbuffer::try_new().map_or(ptr::null_mut(), to_boxed_mut_ptr)
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_free(buf: *mut evbuffer) {
-    ffi_boundary!("evbuffer_free", {
-        if let Some(ptr) = NonNull::new(buf) {
-            // SAFETY: a live buffer whose handle the program gives up.
-            unsafe { Evbuffer::free(ptr) };
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_free", unsafe {
+        if let Some(buf) = crate::ffi::to_box(buf) {
+            buf.free_boxed();
         }
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_set_max_read(buf: *mut evbuffer, max: usize) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_set_max_read", unsafe {
-        with(buf, -1, |b| status(b.set_max_read(max)))
+        with(buf, -1, |b| b.set_max_read(max).status())
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_get_max_read(buf: *mut evbuffer) -> usize {
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_get_max_read", unsafe {
-        with_ref(buf, 0, |b| b.max_read())
+        try_ref_from_ptr!(buf).max_read()
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_enable_locking(buf: *mut evbuffer, lock: *mut c_void) -> c_int {
     // SAFETY: crate contract.
@@ -232,21 +197,17 @@ pub unsafe extern "C" fn evbuffer_enable_locking(buf: *mut evbuffer, lock: *mut 
                     None => return -1,
                 }
             };
-            status(b.enable_locking(lock))
+            b.enable_locking(lock).status()
         })
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_lock(buf: *mut evbuffer) {
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_lock", unsafe { with(buf, (), Evbuffer::lock) })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_unlock(buf: *mut evbuffer) {
     // SAFETY: crate contract.
@@ -255,8 +216,6 @@ pub unsafe extern "C" fn evbuffer_unlock(buf: *mut evbuffer) {
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_set_flags(buf: *mut evbuffer, flags: u64) -> c_int {
     // SAFETY: crate contract.
@@ -268,8 +227,6 @@ pub unsafe extern "C" fn evbuffer_set_flags(buf: *mut evbuffer, flags: u64) -> c
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_clear_flags(buf: *mut evbuffer, flags: u64) -> c_int {
     // SAFETY: crate contract.
@@ -281,8 +238,6 @@ pub unsafe extern "C" fn evbuffer_clear_flags(buf: *mut evbuffer, flags: u64) ->
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_freeze(buf: *mut evbuffer, at_front: c_int) -> c_int {
     // SAFETY: crate contract.
@@ -294,8 +249,6 @@ pub unsafe extern "C" fn evbuffer_freeze(buf: *mut evbuffer, at_front: c_int) ->
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_unfreeze(buf: *mut evbuffer, at_front: c_int) -> c_int {
     // SAFETY: crate contract.
@@ -307,8 +260,6 @@ pub unsafe extern "C" fn evbuffer_unfreeze(buf: *mut evbuffer, at_front: c_int) 
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_defer_callbacks(
     buf: *mut evbuffer,
@@ -316,7 +267,7 @@ pub unsafe extern "C" fn evbuffer_defer_callbacks(
 ) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_defer_callbacks", unsafe {
-        let Some(base) = borrow(base) else { return -1 };
+        let base = try_ref_from_ptr!(base);
         with(buf, -1, |b| {
             b.defer_callbacks(base);
             0
@@ -326,38 +277,30 @@ pub unsafe extern "C" fn evbuffer_defer_callbacks(
 
 // ----- size ----------------------------------------------------------------------------
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_get_length(buf: *const evbuffer) -> usize {
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_get_length", unsafe {
-        with_ref(buf, 0, Evbuffer::len)
+        try_ref_from_ptr!(buf).len()
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_get_contiguous_space(buf: *const evbuffer) -> usize {
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_get_contiguous_space", unsafe {
-        with_ref(buf, 0, Evbuffer::contiguous_len)
+        try_ref_from_ptr!(buf).contiguous_len()
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_expand(buf: *mut evbuffer, datlen: usize) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_expand", unsafe {
-        with(buf, -1, |b| status(b.expand(datlen)))
+        with(buf, -1, |b| b.expand(datlen).status())
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_reserve_space(
     buf: *mut evbuffer,
@@ -370,12 +313,10 @@ pub unsafe extern "C" fn evbuffer_reserve_space(
         let (Ok(size), Some(vec)) = (usize::try_from(size), iovecs(vec, n_vec)) else {
             return -1;
         };
-        with(buf, -1, |b| b.reserve(size, vec).map_or(-1, |n| n as c_int))
+        with(buf, -1, |b| b.reserve(size, vec).status())
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_commit_space(
     buf: *mut evbuffer,
@@ -388,14 +329,12 @@ pub unsafe extern "C" fn evbuffer_commit_space(
         let Some(vec) = iovecs(vec, n_vecs.max(0)) else {
             return -1;
         };
-        with(buf, -1, |b| status(b.commit(vec)))
+        with(buf, -1, |b| b.commit(vec).status())
     })
 }
 
 // ----- adding --------------------------------------------------------------------------
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_add(
     buf: *mut evbuffer,
@@ -407,12 +346,10 @@ pub unsafe extern "C" fn evbuffer_add(
         let Some(data) = bytes(data, datlen) else {
             return -1;
         };
-        with(buf, -1, |b| status(b.add(data)))
+        with(buf, -1, |b| b.add(data).status())
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_prepend(
     buf: *mut evbuffer,
@@ -424,12 +361,10 @@ pub unsafe extern "C" fn evbuffer_prepend(
         let Some(data) = bytes(data, size) else {
             return -1;
         };
-        with(buf, -1, |b| status(b.prepend(data)))
+        with(buf, -1, |b| b.prepend(data).status())
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_add_iovec(
     buf: *mut evbuffer,
@@ -452,28 +387,22 @@ pub unsafe extern "C" fn evbuffer_add_iovec(
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_add_buffer(outbuf: *mut evbuffer, inbuf: *mut evbuffer) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_add_buffer", unsafe {
-        with_pair(outbuf, inbuf, -1, |out, inp| status(out.add_buffer(inp)))
+        with_pair(outbuf, inbuf, -1, |out, inp| out.add_buffer(inp).status())
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_prepend_buffer(dst: *mut evbuffer, src: *mut evbuffer) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_prepend_buffer", unsafe {
-        with_pair(dst, src, -1, |d, s| status(d.prepend_buffer(s)))
+        with_pair(dst, src, -1, |d, s| d.prepend_buffer(s).status())
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_add_buffer_reference(
     outbuf: *mut evbuffer,
@@ -482,7 +411,7 @@ pub unsafe extern "C" fn evbuffer_add_buffer_reference(
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_add_buffer_reference", unsafe {
         with_pair(outbuf, inbuf, -1, |out, inp| {
-            status(out.add_buffer_reference(inp))
+            out.add_buffer_reference(inp).status()
         })
     })
 }
@@ -520,8 +449,6 @@ impl Drop for LentMemory {
     }
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_add_reference(
     outbuf: *mut evbuffer,
@@ -536,22 +463,21 @@ pub unsafe extern "C" fn evbuffer_add_reference(
             return -1;
         }
         with(outbuf, -1, |b| {
-            status(b.add_shared(0, datlen, || {
+            b.add_shared(0, datlen, || {
                 Some(Arc::new(LentMemory {
                     data: data.cast(),
                     len: datlen,
                     cleanup: cleanupfn,
                     extra: cleanupfn_arg,
                 }) as Arc<dyn Backing>)
-            }))
+            })
+            .status()
         })
     })
 }
 
 // ----- files ---------------------------------------------------------------------------
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_file_segment_new(
     fd: c_int,
@@ -560,34 +486,17 @@ pub unsafe extern "C" fn evbuffer_file_segment_new(
     flags: c_uint,
 ) -> *mut evbuffer_file_segment {
     ffi_boundary!("evbuffer_file_segment_new", {
-        match FileSegment::new(fd, offset, length, flags) {
-            Some(seg) => Arc::into_raw(Arc::new(seg)).cast_mut(),
-            None => ptr::null_mut(),
-        }
+        FileSegment::new(fd, offset, length, flags).map_or(ptr::null_mut(), |seg| {
+            to_arc_const_ptr::<evbuffer_file_segment>(Arc::new(seg)).cast_mut()
+        })
     })
 }
 
-/// The program's handle to a segment, as an `Arc` it still owns.
-///
-/// # Safety
-/// `seg` is a live handle from `evbuffer_file_segment_new`.
-unsafe fn segment_handle(
-    seg: *const evbuffer_file_segment,
-) -> std::mem::ManuallyDrop<Arc<FileSegment>> {
-    // SAFETY: the handle is a counted reference from `Arc::into_raw`; ManuallyDrop
-    // keeps the count unchanged.
-    std::mem::ManuallyDrop::new(unsafe { Arc::from_raw(seg) })
-}
-
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_file_segment_free(seg: *mut evbuffer_file_segment) {
-    ffi_boundary!("evbuffer_file_segment_free", {
-        if !seg.is_null() {
-            // SAFETY: the program gives up its counted reference.
-            drop(unsafe { Arc::from_raw(seg.cast_const()) });
-        }
+    // SAFETY: crate contract.
+    ffi_boundary!("evbuffer_file_segment_free", unsafe {
+        crate::ffi::free_arc(seg)
     })
 }
 
@@ -597,8 +506,6 @@ struct CArg(*mut c_void);
 // segment, as in libevent.
 unsafe impl Send for CArg {}
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_file_segment_add_cleanup_cb(
     seg: *mut evbuffer_file_segment,
@@ -606,24 +513,21 @@ pub unsafe extern "C" fn evbuffer_file_segment_add_cleanup_cb(
     arg: *mut c_void,
 ) {
     ffi_boundary!("evbuffer_file_segment_add_cleanup_cb", {
-        if seg.is_null() {
+        // SAFETY: crate contract.
+        let Some(seg) = (unsafe { try_from(seg) }) else {
             return;
-        }
-        // SAFETY: a live handle (crate contract).
-        let handle = unsafe { segment_handle(seg) };
+        };
         let arg = CArg(arg);
-        handle.set_cleanup(cb.map(|f| -> evrs::buffer::SegmentCleanup {
+        seg.set_cleanup(cb.map(|f| -> evrs::buffer::SegmentCleanup {
             Box::new(move |s: &FileSegment, flags: u32| {
                 let arg = arg;
                 // SAFETY: the program's cleanup function, called once.
-                unsafe { f(s, flags as c_int, arg.0) }
+                unsafe { f(to_const_ptr(s), flags as c_int, arg.0) }
             })
         }));
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_add_file_segment(
     buf: *mut evbuffer,
@@ -633,24 +537,24 @@ pub unsafe extern "C" fn evbuffer_add_file_segment(
 ) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_add_file_segment", unsafe {
-        if seg.is_null() {
+        // The program's reference, which the core releases if the segment is refused
+        // (a NULL buffer refuses it too).
+        let Some(seg) = crate::ffi::take_arc(seg) else {
             return -1;
-        }
-        let handle = segment_handle(seg);
-        let result = with(buf, -1, |b| {
-            status(b.add_file_segment(&handle, offset, length))
-        });
-        if result != 0 {
-            // As in libevent, a refused segment loses the reference the call was given
-            // (evbuffer_add_file relies on this to release a fresh segment).
-            drop(std::mem::ManuallyDrop::into_inner(handle));
-        }
-        result
+        };
+        with(buf, -1, move |b| {
+            match b.add_file_segment(seg, offset, length) {
+                Ok(seg) => {
+                    // Accepted: the reference goes back to the program's handle.
+                    let _handle = to_arc_const_ptr::<evbuffer_file_segment>(seg);
+                    0
+                }
+                Err(_) => -1,
+            }
+        })
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_add_file(
     buf: *mut evbuffer,
@@ -660,24 +564,20 @@ pub unsafe extern "C" fn evbuffer_add_file(
 ) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_add_file", unsafe {
-        with(buf, -1, |b| status(b.add_file(fd, offset, length)))
+        with(buf, -1, |b| b.add_file(fd, offset, length).status())
     })
 }
 
 // ----- removing ------------------------------------------------------------------------
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_drain(buf: *mut evbuffer, len: usize) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_drain", unsafe {
-        with(buf, -1, |b| status(b.drain(len)))
+        with(buf, -1, |b| b.drain(len).status())
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_remove(
     buf: *mut evbuffer,
@@ -690,12 +590,10 @@ pub unsafe extern "C" fn evbuffer_remove(
         let Some(out) = out_bytes(data, datlen) else {
             return -1;
         };
-        with(buf, -1, |b| b.remove(out).map_or(-1, |n| n as c_int))
+        with(buf, -1, |b| b.remove(out).status())
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_copyout(
     buf: *mut evbuffer,
@@ -706,8 +604,6 @@ pub unsafe extern "C" fn evbuffer_copyout(
     unsafe { evbuffer_copyout_from(buf, ptr::null(), data_out, datlen) }
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_copyout_from(
     buf: *mut evbuffer,
@@ -717,23 +613,20 @@ pub unsafe extern "C" fn evbuffer_copyout_from(
 ) -> isize {
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_copyout_from", unsafe {
-        with_ref(buf, -1, |b| {
-            let pos = borrow(pos);
-            if let Some(p) = pos {
-                if p.pos >= 0 && datlen > (isize::MAX - p.pos) as usize {
-                    return -1;
-                }
-            }
-            let Some(out) = out_bytes(data_out, datlen) else {
+        let b = try_ref_from_ptr!(buf);
+        let pos = borrow(pos);
+        if let Some(p) = pos {
+            if p.pos >= 0 && datlen > (isize::MAX - p.pos) as usize {
                 return -1;
-            };
-            b.copy_out(pos, out).map_or(-1, |n| n as isize)
-        })
+            }
+        }
+        let Some(out) = out_bytes(data_out, datlen) else {
+            return -1;
+        };
+        b.copy_out(pos, out).map_or(-1, |n| n as isize)
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_remove_buffer(
     src: *mut evbuffer,
@@ -742,14 +635,10 @@ pub unsafe extern "C" fn evbuffer_remove_buffer(
 ) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_remove_buffer", unsafe {
-        with_pair(src, dst, -1, |s, d| {
-            s.remove_buffer(d, datlen).map_or(-1, |n| n as c_int)
-        })
+        with_pair(src, dst, -1, |s, d| s.remove_buffer(d, datlen).status())
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_pullup(buf: *mut evbuffer, size: isize) -> *mut u8 {
     // SAFETY: crate contract.
@@ -790,8 +679,6 @@ unsafe fn readln(
     }
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_readln(
     buffer: *mut evbuffer,
@@ -804,8 +691,6 @@ pub unsafe extern "C" fn evbuffer_readln(
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_readline(buffer: *mut evbuffer) -> *mut c_char {
     // SAFETY: crate contract.
@@ -816,23 +701,16 @@ pub unsafe extern "C" fn evbuffer_readline(buffer: *mut evbuffer) -> *mut c_char
 
 // ----- descriptors ---------------------------------------------------------------------
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_read(buffer: *mut evbuffer, fd: c_int, howmuch: c_int) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_read", unsafe {
         with(buffer, -1, |b| {
-            match b.read_from(fd, usize::try_from(howmuch).ok()) {
-                Ok(n) => n as c_int,
-                Err(_) => -1,
-            }
+            b.read_from(fd, usize::try_from(howmuch).ok()).status()
         })
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_write_atmost(
     buffer: *mut evbuffer,
@@ -842,16 +720,13 @@ pub unsafe extern "C" fn evbuffer_write_atmost(
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_write_atmost", unsafe {
         with(buffer, -1, |b| {
-            match b.write_to(fd, usize::try_from(howmuch).ok()) {
-                Some(Ok(n)) => n as c_int,
-                Some(Err(_)) | None => -1,
-            }
+            // Nothing to write is a failure too.
+            b.write_to(fd, usize::try_from(howmuch).ok())
+                .map_or(-1, Status::status)
         })
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_write(buffer: *mut evbuffer, fd: c_int) -> c_int {
     // SAFETY: the same contract.
@@ -860,8 +735,6 @@ pub unsafe extern "C" fn evbuffer_write(buffer: *mut evbuffer, fd: c_int) -> c_i
 
 // ----- positions and searching ---------------------------------------------------------
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_ptr_set(
     buffer: *mut evbuffer,
@@ -878,12 +751,10 @@ pub unsafe extern "C" fn evbuffer_ptr_set(
             return -1;
         }
         let add = how == EVBUFFER_PTR_ADD;
-        with_ref(buffer, -1, |b| status(b.ptr_set(p, position, add)))
+        try_ref_from_ptr!(buffer).ptr_set(p, position, add).status()
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_search(
     buffer: *mut evbuffer,
@@ -895,8 +766,6 @@ pub unsafe extern "C" fn evbuffer_search(
     unsafe { evbuffer_search_range(buffer, what, len, start, ptr::null()) }
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_search_range(
     buffer: *mut evbuffer,
@@ -915,14 +784,10 @@ pub unsafe extern "C" fn evbuffer_search_range(
         let Some(needle) = needle else {
             return BufferPtr::NOT_FOUND;
         };
-        with_ref(buffer, BufferPtr::NOT_FOUND, |b| {
-            b.search(needle, borrow(start), borrow(end))
-        })
+        try_ref_from_ptr!(buffer).search(needle, borrow(start), borrow(end))
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_search_eol(
     buffer: *mut evbuffer,
@@ -933,9 +798,10 @@ pub unsafe extern "C" fn evbuffer_search_eol(
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_search_eol", unsafe {
         let (found, eol_len) = match EolStyle::from_raw(eol_style) {
-            Some(style) => with_ref(buffer, (BufferPtr::NOT_FOUND, 0), |b| {
-                b.search_eol(borrow(start), style)
-            }),
+            Some(style) => match try_from(buffer) {
+                Some(b) => b.search_eol(borrow(start), style),
+                None => (BufferPtr::NOT_FOUND, 0),
+            },
             None => (BufferPtr::NOT_FOUND, 0),
         };
         write_out(eol_len_out, eol_len);
@@ -943,8 +809,6 @@ pub unsafe extern "C" fn evbuffer_search_eol(
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_peek(
     buffer: *mut evbuffer,
@@ -956,14 +820,10 @@ pub unsafe extern "C" fn evbuffer_peek(
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_peek", unsafe {
         let out = iovecs(vec_out, n_vec.max(0)).unwrap_or(&mut []);
-        with_ref(buffer, -1, |b| {
-            b.peek(usize::try_from(len).ok(), borrow(start_at), out) as c_int
-        })
+        try_ref_from_ptr!(buffer).peek(usize::try_from(len).ok(), borrow(start_at), out) as c_int
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_find(
     buffer: *mut evbuffer,
@@ -984,8 +844,6 @@ pub unsafe extern "C" fn evbuffer_find(
 
 // ----- callbacks -----------------------------------------------------------------------
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_add_cb(
     buffer: *mut evbuffer,
@@ -996,13 +854,11 @@ pub unsafe extern "C" fn evbuffer_add_cb(
     ffi_boundary!("evbuffer_add_cb", unsafe {
         with(buffer, ptr::null_mut(), |b| {
             b.add_callback(cb, cbarg)
-                .map_or(ptr::null_mut(), NonNull::as_ptr)
+                .map_or(ptr::null_mut(), |e| to_mut_ptr(e.as_ptr()))
         })
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_remove_cb_entry(
     buffer: *mut evbuffer,
@@ -1010,21 +866,13 @@ pub unsafe extern "C" fn evbuffer_remove_cb_entry(
 ) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_remove_cb_entry", unsafe {
-        let Some(ent) = NonNull::new(ent) else {
+        let Some(ent) = try_nonnull(ent) else {
             return -1;
         };
-        with(buffer, -1, |b| {
-            if b.remove_callback_entry(ent) {
-                0
-            } else {
-                -1
-            }
-        })
+        with(buffer, -1, |b| b.remove_callback_entry(ent).status())
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_remove_cb(
     buffer: *mut evbuffer,
@@ -1033,18 +881,10 @@ pub unsafe extern "C" fn evbuffer_remove_cb(
 ) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_remove_cb", unsafe {
-        with(buffer, -1, |b| {
-            if b.remove_callback(cb, cbarg) {
-                0
-            } else {
-                -1
-            }
-        })
+        with(buffer, -1, |b| b.remove_callback(cb, cbarg).status())
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_cb_set_flags(
     buffer: *mut evbuffer,
@@ -1053,21 +893,15 @@ pub unsafe extern "C" fn evbuffer_cb_set_flags(
 ) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_cb_set_flags", unsafe {
-        let Some(cb) = NonNull::new(cb) else {
+        let Some(cb) = try_nonnull(cb) else {
             return -1;
         };
         with(buffer, -1, |b| {
-            if b.update_callback_flags(cb, flags, 0) {
-                0
-            } else {
-                -1
-            }
+            b.update_callback_flags(cb, flags, 0).status()
         })
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_cb_clear_flags(
     buffer: *mut evbuffer,
@@ -1076,21 +910,15 @@ pub unsafe extern "C" fn evbuffer_cb_clear_flags(
 ) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_cb_clear_flags", unsafe {
-        let Some(cb) = NonNull::new(cb) else {
+        let Some(cb) = try_nonnull(cb) else {
             return -1;
         };
         with(buffer, -1, |b| {
-            if b.update_callback_flags(cb, 0, flags) {
-                0
-            } else {
-                -1
-            }
+            b.update_callback_flags(cb, 0, flags).status()
         })
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_setcb(
     buffer: *mut evbuffer,
@@ -1099,38 +927,24 @@ pub unsafe extern "C" fn evbuffer_setcb(
 ) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_setcb", unsafe {
-        with(buffer, -1, |b| {
-            if b.set_legacy_callback(cb, cbarg) {
-                0
-            } else {
-                -1
-            }
-        })
+        with(buffer, -1, |b| b.set_legacy_callback(cb, cbarg).status())
     })
 }
 
 // ----- a bufferevent's buffers (listed under buffer.h) ----------------------------------
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_get_input(bufev: *mut bufferevent) -> *mut evbuffer {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_get_input", unsafe {
-        borrow(bufev).map_or(ptr::null_mut(), |b| {
-            (b.input() as *const Evbuffer).cast_mut()
-        })
+        to_mut_ptr(try_ref_from_ptr!(bufev).input())
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_get_output(bufev: *mut bufferevent) -> *mut evbuffer {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_get_output", unsafe {
-        borrow(bufev).map_or(ptr::null_mut(), |b| {
-            (b.output() as *const Evbuffer).cast_mut()
-        })
+        to_mut_ptr(try_ref_from_ptr!(bufev).output())
     })
 }

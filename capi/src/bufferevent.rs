@@ -3,9 +3,10 @@
 //! `buffer.rs`, after the header the API lists them under.)
 
 use std::ffi::{c_char, c_int, c_short, c_void};
-use std::ptr::{self, NonNull};
+use std::ptr;
 use std::sync::Arc;
 
+use evrs::buffer::Evbuffer;
 use evrs::bufferevent::ratelim::{RateLimitGroup, TokenBucketCfg};
 use evrs::bufferevent::{
     Bufferevent, DataCallbackFn, EventCallbackFn, FilterFn, FlushMode, SocketAddress,
@@ -15,15 +16,26 @@ use evrs::util::resolve::Hints;
 
 use crate::buffer::evbuffer;
 use crate::event::{base_or_current, event_base};
-use crate::ffi::{borrow, cstr, write_out};
+use crate::ffi::{
+    borrow, clone_arc, cstr, to_arc_const_ptr, to_box, to_boxed_mut_ptr, to_const_ptr, to_mut_ptr,
+    try_from, try_nonnull, write_out, Status,
+};
 use crate::util::{evutil_addrinfo, sockaddr, timeval};
 
-/// `struct bufferevent`.
-pub type bufferevent = Bufferevent;
-/// `struct ev_token_bucket_cfg` (opaque to C).
-pub type ev_token_bucket_cfg = TokenBucketCfg;
-/// `struct bufferevent_rate_limit_group` (opaque to C).
-pub type bufferevent_rate_limit_group = RateLimitGroup;
+castable! {
+    /// `struct bufferevent` (its public layout comes first; the core keeps it and
+    /// frees it when the last reference goes).
+    bufferevent => Bufferevent, OwnershipRef
+}
+castable! {
+    /// `struct ev_token_bucket_cfg` (opaque to C; counted, so that bufferevents keep
+    /// theirs after the program frees it).
+    ev_token_bucket_cfg => TokenBucketCfg, OwnershipArc
+}
+castable! {
+    /// `struct bufferevent_rate_limit_group` (opaque to C).
+    bufferevent_rate_limit_group => RateLimitGroup, OwnershipBox
+}
 /// `struct evdns_base` (opaque; host names are resolved without it for now).
 pub type evdns_base = c_void;
 /// `bufferevent_data_cb`.
@@ -37,24 +49,6 @@ pub type bufferevent_flush_mode = c_int;
 /// `enum bufferevent_filter_result`.
 pub type bufferevent_filter_result = c_int;
 
-fn status<E>(r: Result<(), E>) -> c_int {
-    if r.is_ok() {
-        0
-    } else {
-        -1
-    }
-}
-
-/// A live bufferevent, or None for NULL.
-///
-/// # Safety
-/// `bev` is NULL or a bufferevent of this library that was not freed.
-#[inline]
-unsafe fn live<'a>(bev: *const bufferevent) -> Option<&'a Bufferevent> {
-    // SAFETY: guaranteed by the caller; the memory stays until the loop tears it down.
-    unsafe { borrow(bev) }
-}
-
 /// A timeout argument; NULL (or zero) means none.
 ///
 /// # Safety
@@ -62,10 +56,7 @@ unsafe fn live<'a>(bev: *const bufferevent) -> Option<&'a Bufferevent> {
 unsafe fn timeout(tv: *const timeval) -> Option<Tv> {
     // SAFETY: guaranteed by the caller.
     unsafe { borrow(tv) }
-        .map(|tv| Tv {
-            sec: tv.tv_sec,
-            usec: tv.tv_usec,
-        })
+        .map(Tv::from_timeval_raw)
         .filter(|tv| *tv != Tv::ZERO)
 }
 
@@ -75,8 +66,6 @@ fn options_of(options: c_int) -> u32 {
 
 // ----- socket bufferevents ---------------------------------------------------------------
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_socket_new(
     base: *mut event_base,
@@ -89,12 +78,10 @@ pub unsafe extern "C" fn bufferevent_socket_new(
             return ptr::null_mut();
         };
         Bufferevent::socket_new(base, fd, options_of(options))
-            .map_or(ptr::null_mut(), NonNull::as_ptr)
+            .map_or(ptr::null_mut(), |b| to_mut_ptr(b.as_ptr()))
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_socket_connect(
     bev: *mut bufferevent,
@@ -103,7 +90,7 @@ pub unsafe extern "C" fn bufferevent_socket_connect(
 ) -> c_int {
     ffi_boundary!("bufferevent_socket_connect", {
         // SAFETY: crate contract.
-        let Some(bev) = (unsafe { live(bev) }) else {
+        let Some(bev) = (unsafe { try_from(bev) }) else {
             return -1;
         };
         let address = if addr.is_null() {
@@ -119,12 +106,10 @@ pub unsafe extern "C" fn bufferevent_socket_connect(
                 None => return -1,
             }
         };
-        status(bev.connect(address.as_ref()))
+        bev.connect(address.as_ref()).status()
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_socket_connect_hostname(
     bev: *mut bufferevent,
@@ -135,7 +120,7 @@ pub unsafe extern "C" fn bufferevent_socket_connect_hostname(
 ) -> c_int {
     ffi_boundary!("bufferevent_socket_connect_hostname", {
         // SAFETY: crate contract.
-        let (Some(bev), Some(host)) = (unsafe { live(bev) }, unsafe { cstr(hostname) }) else {
+        let (Some(bev), Some(host)) = (unsafe { try_from(bev) }, unsafe { cstr(hostname) }) else {
             return -1;
         };
         let hints = Hints {
@@ -144,12 +129,10 @@ pub unsafe extern "C" fn bufferevent_socket_connect_hostname(
             socktype: libc::SOCK_STREAM,
             protocol: libc::IPPROTO_TCP,
         };
-        status(bev.connect_hostname(&hints, host, port))
+        bev.connect_hostname(&hints, host, port).status()
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_socket_connect_hostname_hints(
     bev: *mut bufferevent,
@@ -160,11 +143,11 @@ pub unsafe extern "C" fn bufferevent_socket_connect_hostname_hints(
 ) -> c_int {
     ffi_boundary!("bufferevent_socket_connect_hostname_hints", {
         // SAFETY: crate contract.
-        let (Some(bev), Some(host), Some(h)) =
-            (unsafe { live(bev) }, unsafe { cstr(hostname) }, unsafe {
-                borrow(hints_in)
-            })
-        else {
+        let (Some(bev), Some(host), Some(h)) = (
+            unsafe { try_from(bev) },
+            unsafe { cstr(hostname) },
+            unsafe { borrow(hints_in) },
+        ) else {
             return -1;
         };
         let hints = Hints {
@@ -173,22 +156,18 @@ pub unsafe extern "C" fn bufferevent_socket_connect_hostname_hints(
             socktype: h.ai_socktype,
             protocol: h.ai_protocol,
         };
-        status(bev.connect_hostname(&hints, host, port))
+        bev.connect_hostname(&hints, host, port).status()
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_socket_get_dns_error(bev: *mut bufferevent) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_socket_get_dns_error", unsafe {
-        live(bev).map_or(0, Bufferevent::dns_error)
+        try_from(bev).map_or(0, Bufferevent::dns_error)
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_base_set(
     base: *mut event_base,
@@ -196,107 +175,87 @@ pub unsafe extern "C" fn bufferevent_base_set(
 ) -> c_int {
     ffi_boundary!("bufferevent_base_set", {
         // SAFETY: crate contract.
-        let (Some(base), Some(bev)) = (unsafe { borrow(base) }, unsafe { live(bev) }) else {
+        let (Some(base), Some(bev)) = (unsafe { try_from(base) }, unsafe { try_from(bev) }) else {
             return -1;
         };
-        status(bev.set_base(base))
+        bev.set_base(base).status()
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_get_base(bev: *mut bufferevent) -> *mut event_base {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_get_base", unsafe {
-        live(bev).map_or(ptr::null_mut(), |b| {
-            (b.base() as *const event_base).cast_mut()
-        })
+        try_from(bev).map_or(ptr::null_mut(), |b| to_mut_ptr(b.base()))
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_priority_set(bev: *mut bufferevent, priority: c_int) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_priority_set", unsafe {
-        live(bev).map_or(-1, |b| status(b.set_priority(priority)))
+        try_from(bev).map_or(-1, |b| b.set_priority(priority).status())
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_get_priority(bev: *const bufferevent) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_get_priority", unsafe {
-        live(bev).map_or(-1, Bufferevent::priority)
+        try_from(bev).map_or(-1, Bufferevent::priority)
     })
 }
 
 // ----- lifetime, locking and callbacks ---------------------------------------------------
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_free(bev: *mut bufferevent) {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_free", unsafe {
-        if let Some(b) = live(bev) {
+        if let Some(b) = try_from(bev) {
             b.free();
         }
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_incref(bev: *mut bufferevent) {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_incref", unsafe {
-        if let Some(b) = live(bev) {
+        if let Some(b) = try_from(bev) {
             b.incref();
         }
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_decref(bev: *mut bufferevent) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_decref", unsafe {
-        live(bev).map_or(-1, |b| c_int::from(b.decref()))
+        try_from(bev).map_or(-1, |b| c_int::from(b.decref()))
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_lock(bev: *mut bufferevent) {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_lock", unsafe {
-        if let Some(b) = live(bev) {
+        if let Some(b) = try_from(bev) {
             b.lock();
         }
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_unlock(bev: *mut bufferevent) {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_unlock", unsafe {
-        if let Some(b) = live(bev) {
+        if let Some(b) = try_from(bev) {
             b.unlock();
         }
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_setcb(
     bev: *mut bufferevent,
@@ -307,14 +266,12 @@ pub unsafe extern "C" fn bufferevent_setcb(
 ) {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_setcb", unsafe {
-        if let Some(b) = live(bev) {
+        if let Some(b) = try_from(bev) {
             b.set_callbacks(readcb, writecb, eventcb, cbarg);
         }
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_getcb(
     bev: *mut bufferevent,
@@ -325,7 +282,7 @@ pub unsafe extern "C" fn bufferevent_getcb(
 ) {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_getcb", unsafe {
-        if let Some(b) = live(bev) {
+        if let Some(b) = try_from(bev) {
             let (r, w, e, arg) = b.callbacks();
             write_out(readcb_ptr, r);
             write_out(writecb_ptr, w);
@@ -337,52 +294,42 @@ pub unsafe extern "C" fn bufferevent_getcb(
 
 // ----- descriptors and layering ----------------------------------------------------------
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_setfd(bev: *mut bufferevent, fd: c_int) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_setfd", unsafe {
-        live(bev).map_or(-1, |b| status(b.set_fd(fd)))
+        try_from(bev).map_or(-1, |b| b.set_fd(fd).status())
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_replacefd(bev: *mut bufferevent, fd: c_int) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_replacefd", unsafe {
-        live(bev).map_or(-1, |b| status(b.replace_fd(fd)))
+        try_from(bev).map_or(-1, |b| b.replace_fd(fd).status())
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_getfd(bev: *mut bufferevent) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_getfd", unsafe {
-        live(bev).map_or(-1, Bufferevent::fd)
+        try_from(bev).map_or(-1, Bufferevent::fd)
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_get_underlying(bev: *mut bufferevent) -> *mut bufferevent {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_get_underlying", unsafe {
-        live(bev)
+        try_from(bev)
             .and_then(Bufferevent::underlying)
-            .map_or(ptr::null_mut(), NonNull::as_ptr)
+            .map_or(ptr::null_mut(), |b| to_mut_ptr(b.as_ptr()))
     })
 }
 
 // ----- data ------------------------------------------------------------------------------
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_write(
     bev: *mut bufferevent,
@@ -391,38 +338,36 @@ pub unsafe extern "C" fn bufferevent_write(
 ) -> c_int {
     ffi_boundary!("bufferevent_write", {
         // SAFETY: crate contract.
-        let Some(b) = (unsafe { live(bev) }) else {
+        let Some(b) = (unsafe { try_from(bev) }) else {
             return -1;
         };
         if size == 0 {
-            return status(b.write(&[]));
+            return b.write(&[]).status();
         }
         if data.is_null() || size > isize::MAX as usize {
             return -1;
         }
         // SAFETY: the program passes `size` readable bytes at `data`.
-        status(b.write(unsafe { std::slice::from_raw_parts(data.cast(), size) }))
+        b.write(unsafe { std::slice::from_raw_parts(data.cast(), size) })
+            .status()
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_write_buffer(
     bev: *mut bufferevent,
     buf: *mut evbuffer,
 ) -> c_int {
-    ffi_boundary!("bufferevent_write_buffer", {
-        // SAFETY: crate contract.
-        let (Some(b), Some(buf)) = (unsafe { live(bev) }, unsafe { borrow(buf) }) else {
+    // SAFETY: crate contract.
+    ffi_boundary!("bufferevent_write_buffer", unsafe {
+        let (Some(b), Some(buf)) = (try_from(bev), try_nonnull(buf)) else {
             return -1;
         };
-        status(b.write_buffer(buf))
+        // Through the core's entry, which frees `buf` if a callback freed it.
+        Evbuffer::enter(buf, |buf| b.write_buffer(buf)).status()
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_read(
     bev: *mut bufferevent,
@@ -431,7 +376,7 @@ pub unsafe extern "C" fn bufferevent_read(
 ) -> usize {
     ffi_boundary!("bufferevent_read", {
         // SAFETY: crate contract.
-        let Some(b) = (unsafe { live(bev) }) else {
+        let Some(b) = (unsafe { try_from(bev) }) else {
             return 0;
         };
         if size == 0 || data.is_null() || size > isize::MAX as usize {
@@ -442,56 +387,47 @@ pub unsafe extern "C" fn bufferevent_read(
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_read_buffer(
     bev: *mut bufferevent,
     buf: *mut evbuffer,
 ) -> c_int {
-    ffi_boundary!("bufferevent_read_buffer", {
-        // SAFETY: crate contract.
-        let (Some(b), Some(buf)) = (unsafe { live(bev) }, unsafe { borrow(buf) }) else {
+    // SAFETY: crate contract.
+    ffi_boundary!("bufferevent_read_buffer", unsafe {
+        let (Some(b), Some(buf)) = (try_from(bev), try_nonnull(buf)) else {
             return -1;
         };
-        status(b.read_buffer(buf))
+        // Through the core's entry, which frees `buf` if a callback freed it.
+        Evbuffer::enter(buf, |buf| b.read_buffer(buf)).status()
     })
 }
 
 // ----- enabling, timeouts, watermarks, flushing and triggering ---------------------------
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_enable(bev: *mut bufferevent, event: c_short) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_enable", unsafe {
-        live(bev).map_or(-1, |b| status(b.enable(event)))
+        try_from(bev).map_or(-1, |b| b.enable(event).status())
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_disable(bev: *mut bufferevent, event: c_short) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_disable", unsafe {
-        live(bev).map_or(-1, |b| status(b.disable(event)))
+        try_from(bev).map_or(-1, |b| b.disable(event).status())
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_get_enabled(bev: *mut bufferevent) -> c_short {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_get_enabled", unsafe {
-        live(bev).map_or(0, Bufferevent::enabled)
+        try_from(bev).map_or(0, Bufferevent::enabled)
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_set_timeouts(
     bev: *mut bufferevent,
@@ -500,14 +436,13 @@ pub unsafe extern "C" fn bufferevent_set_timeouts(
 ) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_set_timeouts", unsafe {
-        live(bev).map_or(-1, |b| {
-            status(b.set_timeouts(timeout(timeout_read), timeout(timeout_write)))
+        try_from(bev).map_or(-1, |b| {
+            b.set_timeouts(timeout(timeout_read), timeout(timeout_write))
+                .status()
         })
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_setwatermark(
     bev: *mut bufferevent,
@@ -517,14 +452,12 @@ pub unsafe extern "C" fn bufferevent_setwatermark(
 ) {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_setwatermark", unsafe {
-        if let Some(b) = live(bev) {
+        if let Some(b) = try_from(bev) {
             b.set_watermark(events, lowmark, highmark);
         }
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_getwatermark(
     bev: *mut bufferevent,
@@ -534,7 +467,7 @@ pub unsafe extern "C" fn bufferevent_getwatermark(
 ) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_getwatermark", unsafe {
-        match live(bev).and_then(|b| b.watermark(events)) {
+        match try_from(bev).and_then(|b| b.watermark(events)) {
             Some((low, high)) => {
                 write_out(lowmark, low);
                 write_out(highmark, high);
@@ -545,8 +478,6 @@ pub unsafe extern "C" fn bufferevent_getwatermark(
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_flush(
     bev: *mut bufferevent,
@@ -555,15 +486,13 @@ pub unsafe extern "C" fn bufferevent_flush(
 ) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_flush", unsafe {
-        match (live(bev), FlushMode::from_raw(mode)) {
+        match (try_from(bev), FlushMode::from_raw(mode)) {
             (Some(b), Some(mode)) => b.flush(iotype, mode),
             _ => -1,
         }
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_trigger(
     bev: *mut bufferevent,
@@ -572,14 +501,12 @@ pub unsafe extern "C" fn bufferevent_trigger(
 ) {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_trigger", unsafe {
-        if let Some(b) = live(bev) {
+        if let Some(b) = try_from(bev) {
             b.trigger(iotype, options_of(options));
         }
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_trigger_event(
     bev: *mut bufferevent,
@@ -588,7 +515,7 @@ pub unsafe extern "C" fn bufferevent_trigger_event(
 ) {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_trigger_event", unsafe {
-        if let Some(b) = live(bev) {
+        if let Some(b) = try_from(bev) {
             b.trigger_event(what, options_of(options));
         }
     })
@@ -596,8 +523,6 @@ pub unsafe extern "C" fn bufferevent_trigger_event(
 
 // ----- per-call sizes --------------------------------------------------------------------
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_set_max_single_read(
     bev: *mut bufferevent,
@@ -605,12 +530,10 @@ pub unsafe extern "C" fn bufferevent_set_max_single_read(
 ) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_set_max_single_read", unsafe {
-        live(bev).map_or(-1, |b| status(b.set_max_single_read(size)))
+        try_from(bev).map_or(-1, |b| b.set_max_single_read(size).status())
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_set_max_single_write(
     bev: *mut bufferevent,
@@ -618,37 +541,31 @@ pub unsafe extern "C" fn bufferevent_set_max_single_write(
 ) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_set_max_single_write", unsafe {
-        live(bev).map_or(-1, |b| {
+        try_from(bev).map_or(-1, |b| {
             b.set_max_single_write(size);
             0
         })
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_get_max_single_read(bev: *mut bufferevent) -> isize {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_get_max_single_read", unsafe {
-        live(bev).map_or(-1, |b| b.max_single_read() as isize)
+        try_from(bev).map_or(-1, |b| b.max_single_read() as isize)
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_get_max_single_write(bev: *mut bufferevent) -> isize {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_get_max_single_write", unsafe {
-        live(bev).map_or(-1, |b| b.max_single_write() as isize)
+        try_from(bev).map_or(-1, |b| b.max_single_write() as isize)
     })
 }
 
 // ----- pairs and filters -----------------------------------------------------------------
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_pair_new(
     base: *mut event_base,
@@ -667,8 +584,8 @@ pub unsafe extern "C" fn bufferevent_pair_new(
             Some([a, b]) => {
                 // SAFETY: the program passes room for two pointers.
                 unsafe {
-                    pair.write(a.as_ptr());
-                    pair.add(1).write(b.as_ptr());
+                    pair.write(to_mut_ptr(a.as_ptr()));
+                    pair.add(1).write(to_mut_ptr(b.as_ptr()));
                 }
                 0
             }
@@ -677,20 +594,16 @@ pub unsafe extern "C" fn bufferevent_pair_new(
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_pair_get_partner(bev: *mut bufferevent) -> *mut bufferevent {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_pair_get_partner", unsafe {
-        live(bev)
+        try_from(bev)
             .and_then(Bufferevent::partner)
-            .map_or(ptr::null_mut(), NonNull::as_ptr)
+            .map_or(ptr::null_mut(), |b| to_mut_ptr(b.as_ptr()))
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_filter_new(
     underlying: *mut bufferevent,
@@ -702,7 +615,7 @@ pub unsafe extern "C" fn bufferevent_filter_new(
 ) -> *mut bufferevent {
     ffi_boundary!("bufferevent_filter_new", {
         // SAFETY: crate contract.
-        let Some(u) = (unsafe { live(underlying) }) else {
+        let Some(u) = (unsafe { try_from(underlying) }) else {
             return ptr::null_mut();
         };
         Bufferevent::filter_new(
@@ -713,14 +626,12 @@ pub unsafe extern "C" fn bufferevent_filter_new(
             free_context,
             ctx,
         )
-        .map_or(ptr::null_mut(), NonNull::as_ptr)
+        .map_or(ptr::null_mut(), |b| to_mut_ptr(b.as_ptr()))
     })
 }
 
 // ----- rate limits -----------------------------------------------------------------------
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn ev_token_bucket_cfg_new(
     read_rate: usize,
@@ -731,47 +642,23 @@ pub unsafe extern "C" fn ev_token_bucket_cfg_new(
 ) -> *mut ev_token_bucket_cfg {
     ffi_boundary!("ev_token_bucket_cfg_new", {
         // SAFETY: crate contract.
-        let tick = unsafe { borrow(tick_len) }.map(|tv| Tv {
-            sec: tv.tv_sec,
-            usec: tv.tv_usec,
-        });
+        let tick = unsafe { borrow(tick_len) }.map(Tv::from_timeval_raw);
         TokenBucketCfg::new(read_rate, read_burst, write_rate, write_burst, tick)
             .map_or(ptr::null_mut(), |cfg| {
-                Arc::into_raw(Arc::new(cfg)).cast_mut()
+                to_arc_const_ptr::<ev_token_bucket_cfg>(Arc::new(cfg)).cast_mut()
             })
     })
 }
 
-/// The configuration behind a `ev_token_bucket_cfg *`, as a new shared handle.
-///
-/// # Safety
-/// `cfg` is NULL or came from `ev_token_bucket_cfg_new` and was not freed.
-unsafe fn shared_cfg(cfg: *const ev_token_bucket_cfg) -> Option<Arc<TokenBucketCfg>> {
-    if cfg.is_null() {
-        return None;
-    }
-    // SAFETY: from Arc::into_raw in `ev_token_bucket_cfg_new`, still counted.
-    unsafe {
-        Arc::increment_strong_count(cfg);
-        Some(Arc::from_raw(cfg))
-    }
-}
-
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 /// Bufferevents still using the configuration keep their own share of it.
 #[no_mangle]
 pub unsafe extern "C" fn ev_token_bucket_cfg_free(cfg: *mut ev_token_bucket_cfg) {
-    ffi_boundary!("ev_token_bucket_cfg_free", {
-        if !cfg.is_null() {
-            // SAFETY: the program's handle from `ev_token_bucket_cfg_new`, given up here.
-            drop(unsafe { Arc::from_raw(cfg.cast_const()) });
-        }
+    // SAFETY: crate contract.
+    ffi_boundary!("ev_token_bucket_cfg_free", unsafe {
+        crate::ffi::free_arc(cfg)
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_set_rate_limit(
     bev: *mut bufferevent,
@@ -779,66 +666,55 @@ pub unsafe extern "C" fn bufferevent_set_rate_limit(
 ) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_set_rate_limit", unsafe {
-        live(bev).map_or(-1, |b| status(b.set_rate_limit(shared_cfg(cfg))))
+        try_from(bev).map_or(-1, |b| b.set_rate_limit(clone_arc(cfg)).status())
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_get_token_bucket_cfg(
     bev: *const bufferevent,
 ) -> *const ev_token_bucket_cfg {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_get_token_bucket_cfg", unsafe {
-        live(bev)
+        try_from(bev)
             .and_then(Bufferevent::token_bucket_cfg)
-            .map_or(ptr::null(), |cfg| Arc::as_ptr(&cfg))
+            // The bufferevent keeps another reference, so the pointer stays valid.
+            .map_or(ptr::null(), |cfg| to_const_ptr(Arc::as_ptr(&cfg)))
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_get_read_limit(bev: *mut bufferevent) -> isize {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_get_read_limit", unsafe {
-        live(bev).map_or(-1, Bufferevent::read_limit)
+        try_from(bev).map_or(-1, Bufferevent::read_limit)
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_get_write_limit(bev: *mut bufferevent) -> isize {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_get_write_limit", unsafe {
-        live(bev).map_or(-1, Bufferevent::write_limit)
+        try_from(bev).map_or(-1, Bufferevent::write_limit)
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_get_max_to_read(bev: *mut bufferevent) -> isize {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_get_max_to_read", unsafe {
-        live(bev).map_or(-1, Bufferevent::max_to_read)
+        try_from(bev).map_or(-1, Bufferevent::max_to_read)
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_get_max_to_write(bev: *mut bufferevent) -> isize {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_get_max_to_write", unsafe {
-        live(bev).map_or(-1, Bufferevent::max_to_write)
+        try_from(bev).map_or(-1, Bufferevent::max_to_write)
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_decrement_read_limit(
     bev: *mut bufferevent,
@@ -846,12 +722,10 @@ pub unsafe extern "C" fn bufferevent_decrement_read_limit(
 ) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_decrement_read_limit", unsafe {
-        live(bev).map_or(-1, |b| status(b.decrement_read_limit(decr)))
+        try_from(bev).map_or(-1, |b| b.decrement_read_limit(decr).status())
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_decrement_write_limit(
     bev: *mut bufferevent,
@@ -859,12 +733,10 @@ pub unsafe extern "C" fn bufferevent_decrement_write_limit(
 ) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_decrement_write_limit", unsafe {
-        live(bev).map_or(-1, |b| status(b.decrement_write_limit(decr)))
+        try_from(bev).map_or(-1, |b| b.decrement_write_limit(decr).status())
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_rate_limit_group_new(
     base: *mut event_base,
@@ -872,26 +744,15 @@ pub unsafe extern "C" fn bufferevent_rate_limit_group_new(
 ) -> *mut bufferevent_rate_limit_group {
     ffi_boundary!("bufferevent_rate_limit_group_new", {
         // SAFETY: crate contract.
-        match (unsafe { borrow(base) }, unsafe { borrow(cfg) }) {
+        match (unsafe { try_from(base) }, unsafe { try_from(cfg) }) {
             (Some(base), Some(cfg)) => {
-                RateLimitGroup::new(base, cfg).map_or(ptr::null_mut(), Box::into_raw)
+                RateLimitGroup::new(base, cfg).map_or(ptr::null_mut(), to_boxed_mut_ptr)
             }
             _ => ptr::null_mut(),
         }
     })
 }
 
-/// A live group, or None for NULL.
-///
-/// # Safety
-/// `group` is NULL or a group of this library that was not freed.
-unsafe fn group<'a>(group: *const bufferevent_rate_limit_group) -> Option<&'a RateLimitGroup> {
-    // SAFETY: guaranteed by the caller.
-    unsafe { borrow(group) }
-}
-
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_rate_limit_group_set_cfg(
     g: *mut bufferevent_rate_limit_group,
@@ -899,7 +760,7 @@ pub unsafe extern "C" fn bufferevent_rate_limit_group_set_cfg(
 ) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_rate_limit_group_set_cfg", unsafe {
-        match (group(g), borrow(cfg)) {
+        match (try_from(g), try_from(cfg)) {
             (Some(g), Some(cfg)) => {
                 g.set_cfg(cfg);
                 0
@@ -909,8 +770,6 @@ pub unsafe extern "C" fn bufferevent_rate_limit_group_set_cfg(
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_rate_limit_group_set_min_share(
     g: *mut bufferevent_rate_limit_group,
@@ -918,24 +777,20 @@ pub unsafe extern "C" fn bufferevent_rate_limit_group_set_min_share(
 ) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_rate_limit_group_set_min_share", unsafe {
-        group(g).map_or(-1, |g| status(g.set_min_share(share)))
+        try_from(g).map_or(-1, |g| g.set_min_share(share).status())
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_rate_limit_group_free(g: *mut bufferevent_rate_limit_group) {
-    ffi_boundary!("bufferevent_rate_limit_group_free", {
-        if !g.is_null() {
-            // SAFETY: from Box::into_raw in `bufferevent_rate_limit_group_new`.
-            unsafe { Box::from_raw(g) }.free();
+    // SAFETY: crate contract.
+    ffi_boundary!("bufferevent_rate_limit_group_free", unsafe {
+        if let Some(g) = to_box(g) {
+            g.free();
         }
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_add_to_rate_limit_group(
     bev: *mut bufferevent,
@@ -943,49 +798,41 @@ pub unsafe extern "C" fn bufferevent_add_to_rate_limit_group(
 ) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_add_to_rate_limit_group", unsafe {
-        match (live(bev), group(g)) {
-            (Some(b), Some(g)) => status(b.add_to_group(g)),
+        match (try_from(bev), try_from(g)) {
+            (Some(b), Some(g)) => b.add_to_group(g).status(),
             _ => -1,
         }
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_remove_from_rate_limit_group(bev: *mut bufferevent) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_remove_from_rate_limit_group", unsafe {
-        live(bev).map_or(-1, |b| status(b.remove_from_group()))
+        try_from(bev).map_or(-1, |b| b.remove_from_group().status())
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_rate_limit_group_get_read_limit(
     g: *mut bufferevent_rate_limit_group,
 ) -> isize {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_rate_limit_group_get_read_limit", unsafe {
-        group(g).map_or(-1, RateLimitGroup::read_limit)
+        try_from(g).map_or(-1, RateLimitGroup::read_limit)
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_rate_limit_group_get_write_limit(
     g: *mut bufferevent_rate_limit_group,
 ) -> isize {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_rate_limit_group_get_write_limit", unsafe {
-        group(g).map_or(-1, RateLimitGroup::write_limit)
+        try_from(g).map_or(-1, RateLimitGroup::write_limit)
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_rate_limit_group_decrement_read(
     g: *mut bufferevent_rate_limit_group,
@@ -993,15 +840,13 @@ pub unsafe extern "C" fn bufferevent_rate_limit_group_decrement_read(
 ) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_rate_limit_group_decrement_read", unsafe {
-        group(g).map_or(-1, |g| {
+        try_from(g).map_or(-1, |g| {
             g.decrement_read(decr);
             0
         })
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_rate_limit_group_decrement_write(
     g: *mut bufferevent_rate_limit_group,
@@ -1009,15 +854,13 @@ pub unsafe extern "C" fn bufferevent_rate_limit_group_decrement_write(
 ) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_rate_limit_group_decrement_write", unsafe {
-        group(g).map_or(-1, |g| {
+        try_from(g).map_or(-1, |g| {
             g.decrement_write(decr);
             0
         })
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_rate_limit_group_get_totals(
     g: *mut bufferevent_rate_limit_group,
@@ -1026,7 +869,7 @@ pub unsafe extern "C" fn bufferevent_rate_limit_group_get_totals(
 ) {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_rate_limit_group_get_totals", unsafe {
-        if let Some(g) = group(g) {
+        if let Some(g) = try_from(g) {
             let (read, written) = g.totals();
             write_out(total_read_out, read);
             write_out(total_written_out, written);
@@ -1034,15 +877,13 @@ pub unsafe extern "C" fn bufferevent_rate_limit_group_get_totals(
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_rate_limit_group_reset_totals(
     g: *mut bufferevent_rate_limit_group,
 ) {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_rate_limit_group_reset_totals", unsafe {
-        if let Some(g) = group(g) {
+        if let Some(g) = try_from(g) {
             g.reset_totals();
         }
     })
@@ -1050,8 +891,6 @@ pub unsafe extern "C" fn bufferevent_rate_limit_group_reset_totals(
 
 // ----- bufferevent_compat.h --------------------------------------------------------------
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_new(
     fd: c_int,
@@ -1069,15 +908,13 @@ pub unsafe extern "C" fn bufferevent_new(
             Some(bev) => {
                 // SAFETY: just made.
                 unsafe { bev.as_ref() }.set_callbacks(readcb, writecb, eventcb, cbarg);
-                bev.as_ptr()
+                to_mut_ptr(bev.as_ptr())
             }
             None => ptr::null_mut(),
         }
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_settimeout(
     bev: *mut bufferevent,
@@ -1086,7 +923,7 @@ pub unsafe extern "C" fn bufferevent_settimeout(
 ) {
     // SAFETY: crate contract.
     ffi_boundary!("bufferevent_settimeout", unsafe {
-        if let Some(b) = live(bev) {
+        if let Some(b) = try_from(bev) {
             let secs = |s: c_int| {
                 (s != 0).then_some(Tv {
                     sec: i64::from(s),

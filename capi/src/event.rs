@@ -3,21 +3,29 @@
 
 use std::ffi::{c_char, c_int, c_short, c_uint, c_void, CStr, CString};
 use std::ptr::{self, NonNull};
-use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use evrs::event::raw::{list, EventFinalizeFn};
 use evrs::event::Features;
 use evrs::event::{self as core, Base, Config, DelMode, Tv};
 use evrs::log;
 
-use crate::ffi::{borrow, borrow_mut, cstr, write_out};
+use crate::ffi::{
+    borrow, cstr, leaked_box_to_mut_ptr, to_box_ptr, to_boxed_mut_ptr, to_mut_ptr, try_from,
+    write_out, Status,
+};
 
-/// `struct event_base` (opaque to C).
-pub type event_base = Base;
-/// `struct event`, with libevent's public layout.
+castable! {
+    /// `struct event_base` (opaque to C).
+    event_base => Base, OwnershipBox
+}
+castable! {
+    /// `struct event_config` (opaque to C).
+    event_config => Config, OwnershipBox
+}
+/// `struct event`, with libevent's public layout, in the program's memory (or from
+/// `event_new`); the core takes it as `NonNull<event>`.
 pub type event = evrs::event::raw::Event;
-/// `struct event_config` (opaque to C).
-pub type event_config = Config;
 /// `struct timeval`.
 pub type timeval = libc::timeval;
 /// `event_callback_fn`.
@@ -32,32 +40,18 @@ pub type event_fatal_cb = Option<unsafe extern "C" fn(c_int)>;
 pub type event_base_foreach_event_cb =
     Option<unsafe extern "C" fn(*const event_base, *const event, *mut c_void) -> c_int>;
 
-/// The base of the libevent 1.x API (`event_init`), also used by calls given NULL.
-static CURRENT_BASE: AtomicPtr<Base> = AtomicPtr::new(ptr::null_mut());
-
 /// The debug-logging mask, exported under libevent's name for code that reads it.
 #[no_mangle]
 pub static event_debug_logging_mask_: AtomicU32 = AtomicU32::new(0);
 
-/// The address `event_self_cbarg()` returns.
-static SELF_CBARG: u8 = 0;
-
-fn self_cbarg() -> *mut c_void {
-    ptr::addr_of!(SELF_CBARG) as *mut c_void
-}
-
-/// The base a call names, or the current base for NULL.
+/// The base a call names, or libevent 1.x's current base for NULL.
 ///
 /// # Safety
-/// `base` is NULL or a live base from this library.
+/// Under the crate contract.
 pub(crate) unsafe fn base_or_current<'a>(base: *const event_base) -> Option<&'a Base> {
-    let base = if base.is_null() {
-        CURRENT_BASE.load(Ordering::Acquire).cast_const()
-    } else {
-        base
-    };
-    // SAFETY: a live base from this library or NULL (crate contract).
-    unsafe { borrow(base) }
+    // SAFETY: NULL or a live base (crate contract); the current base is live while the
+    // program uses it.
+    unsafe { core::base_or_current(try_from(base)) }
 }
 
 /// A timeout argument as given, without normalising (common timeouts carry a tag).
@@ -66,18 +60,7 @@ pub(crate) unsafe fn base_or_current<'a>(base: *const event_base) -> Option<&'a 
 /// `tv` is NULL or points to a readable timeval.
 unsafe fn timeout_arg(tv: *const timeval) -> Option<Tv> {
     // SAFETY: guaranteed by the caller.
-    unsafe { borrow(tv) }.map(|tv| Tv {
-        sec: tv.tv_sec,
-        usec: tv.tv_usec,
-    })
-}
-
-fn result(r: Result<(), core::EventError>) -> c_int {
-    if r.is_ok() {
-        0
-    } else {
-        -1
-    }
+    unsafe { borrow(tv) }.map(Tv::from_timeval_raw)
 }
 
 static VERSION_C: &CStr = c"2.2.1-alpha";
@@ -100,32 +83,24 @@ pub extern "C" fn event_get_version_number() -> u32 {
 
 #[no_mangle]
 pub extern "C" fn event_config_new() -> *mut event_config {
-    ffi_boundary!("event_config_new", { Box::into_raw(Box::default()) })
+    ffi_boundary!("event_config_new", { to_boxed_mut_ptr(Box::default()) })
 }
 
-/// # Safety
-/// `cfg` is NULL or from `event_config_new`, not used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn event_config_free(cfg: *mut event_config) {
-    ffi_boundary!("event_config_free", {
-        if !cfg.is_null() {
-            // SAFETY: from event_config_new (crate contract).
-            drop(unsafe { Box::from_raw(cfg) });
-        }
-    })
+    // SAFETY: crate contract.
+    ffi_boundary!("event_config_free", unsafe { crate::ffi::free_box(cfg) })
 }
 
-/// # Safety
-/// `cfg` is NULL or a live config; `method` NULL or a C string.
 #[no_mangle]
 pub unsafe extern "C" fn event_config_avoid_method(
     cfg: *mut event_config,
     method: *const c_char,
 ) -> c_int {
-    ffi_boundary!("event_config_avoid_method", {
-        // SAFETY: crate contract.
-        let (Some(cfg), Some(method)) = (unsafe { borrow_mut(cfg) }, unsafe { cstr(method) })
-        else {
+    // SAFETY: crate contract.
+    ffi_boundary!("event_config_avoid_method", unsafe {
+        let cfg = try_mut_from_ptr!(cfg);
+        let Some(method) = cstr(method) else {
             return -1;
         };
         cfg.avoid_method(&method.to_string_lossy());
@@ -133,60 +108,39 @@ pub unsafe extern "C" fn event_config_avoid_method(
     })
 }
 
-/// # Safety
-/// `cfg` is NULL or a live config.
 #[no_mangle]
 pub unsafe extern "C" fn event_config_require_features(
     cfg: *mut event_config,
     features: c_int,
 ) -> c_int {
-    ffi_boundary!("event_config_require_features", {
-        // SAFETY: crate contract.
-        let Some(cfg) = (unsafe { borrow_mut(cfg) }) else {
-            return -1;
-        };
-        cfg.required_features = Features::from_bits(features as u8);
+    // SAFETY: crate contract.
+    ffi_boundary!("event_config_require_features", unsafe {
+        try_mut_from_ptr!(cfg).required_features = Features::from_bits(features as u8);
         0
     })
 }
 
-/// # Safety
-/// `cfg` is NULL or a live config.
 #[no_mangle]
 pub unsafe extern "C" fn event_config_set_flag(cfg: *mut event_config, flag: c_int) -> c_int {
-    ffi_boundary!("event_config_set_flag", {
-        // SAFETY: crate contract.
-        let Some(cfg) = (unsafe { borrow_mut(cfg) }) else {
-            return -1;
-        };
-        if cfg.set_flag(flag as u32).is_ok() {
-            0
-        } else {
-            -1
-        }
+    // SAFETY: crate contract.
+    ffi_boundary!("event_config_set_flag", unsafe {
+        try_mut_from_ptr!(cfg).set_flag(flag as u32).status()
     })
 }
 
-/// # Safety
-/// `cfg` is NULL or a live config.
 #[no_mangle]
 pub unsafe extern "C" fn event_config_set_num_cpus_hint(
     cfg: *mut event_config,
     cpus: c_int,
 ) -> c_int {
-    ffi_boundary!("event_config_set_num_cpus_hint", {
-        // SAFETY: crate contract.
-        let Some(cfg) = (unsafe { borrow_mut(cfg) }) else {
-            return -1;
-        };
+    // SAFETY: crate contract.
+    ffi_boundary!("event_config_set_num_cpus_hint", unsafe {
         // A hint for IOCP thread pools; recorded, and meaningless for the Unix backends.
-        cfg.num_cpus_hint = cpus;
+        try_mut_from_ptr!(cfg).num_cpus_hint = cpus;
         0
     })
 }
 
-/// # Safety
-/// `cfg` is NULL or a live config; `max_interval` NULL or readable.
 #[no_mangle]
 pub unsafe extern "C" fn event_config_set_max_dispatch_interval(
     cfg: *mut event_config,
@@ -194,21 +148,12 @@ pub unsafe extern "C" fn event_config_set_max_dispatch_interval(
     max_callbacks: c_int,
     min_priority: c_int,
 ) -> c_int {
-    ffi_boundary!("event_config_set_max_dispatch_interval", {
-        // SAFETY: crate contract.
-        let Some(cfg) = (unsafe { borrow_mut(cfg) }) else {
-            return -1;
-        };
-        // SAFETY: crate contract.
-        let interval = unsafe { borrow(max_interval) }.map(|tv| Tv::from_timeval(tv).to_duration());
-        if cfg
-            .set_max_dispatch_interval(interval, max_callbacks, min_priority)
-            .is_ok()
-        {
-            0
-        } else {
-            -1
-        }
+    // SAFETY: crate contract.
+    ffi_boundary!("event_config_set_max_dispatch_interval", unsafe {
+        let cfg = try_mut_from_ptr!(cfg);
+        let interval = timeout_arg(max_interval).map(|tv| tv.normalize().to_duration());
+        cfg.set_max_dispatch_interval(interval, max_callbacks, min_priority)
+            .status()
     })
 }
 
@@ -217,93 +162,57 @@ pub unsafe extern "C" fn event_config_set_max_dispatch_interval(
 #[no_mangle]
 pub extern "C" fn event_base_new() -> *mut event_base {
     ffi_boundary!("event_base_new", {
-        Base::new(&Config::default()).map_or(ptr::null_mut(), Box::into_raw)
+        Base::new(&Config::default()).map_or(ptr::null_mut(), to_boxed_mut_ptr)
     })
 }
 
-/// # Safety
-/// `cfg` is NULL or a live config.
 #[no_mangle]
 pub unsafe extern "C" fn event_base_new_with_config(cfg: *const event_config) -> *mut event_base {
-    ffi_boundary!("event_base_new_with_config", {
+    // SAFETY: crate contract.
+    ffi_boundary!("event_base_new_with_config", unsafe {
         let default = Config::default();
-        // SAFETY: crate contract.
-        let cfg = unsafe { borrow(cfg) }.unwrap_or(&default);
-        Base::new(cfg).map_or(ptr::null_mut(), Box::into_raw)
+        let cfg = try_from(cfg).unwrap_or(&default);
+        Base::new(cfg).map_or(ptr::null_mut(), to_boxed_mut_ptr)
     })
 }
 
-/// Frees `base` (or the current base for NULL).
-///
-/// # Safety
-/// `base` is NULL or a live base, not used afterwards.
-unsafe fn free_base(base: *mut event_base, run_finalizers: bool) {
-    let base = if base.is_null() {
-        CURRENT_BASE.load(Ordering::Acquire)
-    } else {
-        base
-    };
-    if base.is_null() {
-        log::warn(format_args!("event_base_free: no base to free"));
-        return;
-    }
-    let _ =
-        CURRENT_BASE.compare_exchange(base, ptr::null_mut(), Ordering::AcqRel, Ordering::Acquire);
-    // SAFETY: a live base from Box::into_raw (crate contract).
-    unsafe { Base::free(NonNull::new_unchecked(base), run_finalizers) };
-}
-
-/// # Safety
-/// `base` is NULL or a live base, not used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn event_base_free(base: *mut event_base) {
     // SAFETY: crate contract.
-    ffi_boundary!("event_base_free", { unsafe { free_base(base, true) } })
+    ffi_boundary!("event_base_free", unsafe {
+        core::free_base(to_box_ptr(base), true)
+    })
 }
 
-/// # Safety
-/// `base` is NULL or a live base, not used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn event_base_free_nofinalize(base: *mut event_base) {
     // SAFETY: crate contract.
-    ffi_boundary!("event_base_free_nofinalize", {
-        unsafe { free_base(base, false) }
+    ffi_boundary!("event_base_free_nofinalize", unsafe {
+        core::free_base(to_box_ptr(base), false)
     })
 }
 
-/// # Safety
-/// `base` is NULL or a live base.
 #[no_mangle]
 pub unsafe extern "C" fn event_reinit(base: *mut event_base) -> c_int {
-    ffi_boundary!("event_reinit", {
-        // SAFETY: crate contract.
-        match unsafe { base_or_current(base) } {
-            Some(base) => result(base.reinit()),
-            None => -1,
-        }
+    // SAFETY: crate contract.
+    ffi_boundary!("event_reinit", unsafe {
+        base_or_current(base).map_or(-1, |b| b.reinit().status())
     })
 }
 
-/// # Safety
-/// `base` is NULL or a live base.
 #[no_mangle]
 pub unsafe extern "C" fn event_base_get_method(base: *const event_base) -> *const c_char {
-    ffi_boundary!("event_base_get_method", {
-        // SAFETY: crate contract.
-        unsafe { borrow(base) }.map_or(ptr::null(), |b| method_name(b.method()))
+    // SAFETY: crate contract.
+    ffi_boundary!("event_base_get_method", unsafe {
+        method_name(try_ref_from_ptr!(base).method())
     })
 }
 
-/// # Safety
-/// `base` is NULL or a live base.
 #[no_mangle]
 pub unsafe extern "C" fn event_base_get_signal_method(base: *const event_base) -> *const c_char {
-    ffi_boundary!("event_base_get_signal_method", {
-        // SAFETY: crate contract.
-        let Some(base) = (unsafe { borrow(base) }) else {
-            return ptr::null();
-        };
-        match base.signal_method() {
+    // SAFETY: crate contract.
+    ffi_boundary!("event_base_get_signal_method", unsafe {
+        match try_ref_from_ptr!(base).signal_method() {
             "signalfd_signal" => c"signalfd_signal".as_ptr(),
             _ => c"signal".as_ptr(),
         }
@@ -336,59 +245,44 @@ fn method_name(name: &str) -> *const c_char {
 pub extern "C" fn event_get_supported_methods() -> *mut *const c_char {
     ffi_boundary!("event_get_supported_methods", {
         // libevent returns the table as `const char **`; callers only read it.
-        SUPPORTED_METHODS.as_ptr() as *mut *const c_char
+        SUPPORTED_METHODS.as_ptr().cast_mut().cast()
     })
 }
 
-/// # Safety
-/// `base` is NULL or a live base.
 #[no_mangle]
 pub unsafe extern "C" fn event_base_get_features(base: *const event_base) -> c_int {
-    ffi_boundary!("event_base_get_features", {
-        // SAFETY: crate contract.
-        unsafe { borrow(base) }.map_or(0, |b| c_int::from(b.features().bits()))
+    // SAFETY: crate contract.
+    ffi_boundary!("event_base_get_features", unsafe {
+        c_int::from(try_ref_from_ptr!(base, 0).features().bits())
     })
 }
 
-/// # Safety
-/// `base` is NULL or a live base; `tp` NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn event_gettime_monotonic(base: *mut event_base, tp: *mut timeval) -> c_int {
-    ffi_boundary!("event_gettime_monotonic", {
-        // SAFETY: crate contract.
-        let Some(base) = (unsafe { borrow(base) }) else {
-            return -1;
-        };
-        // SAFETY: crate contract.
-        if unsafe { write_out(tp, base.monotonic_now().to_timeval()) } {
-            0
-        } else {
-            -1
-        }
+    // SAFETY: crate contract.
+    ffi_boundary!("event_gettime_monotonic", unsafe {
+        let now = try_ref_from_ptr!(base).monotonic_now();
+        write_out(tp, now.to_timeval_raw()).status()
     })
 }
 
-/// # Safety
-/// `base` is NULL or a live base.
 #[no_mangle]
 pub unsafe extern "C" fn event_base_get_num_events(base: *mut event_base, flags: c_uint) -> c_int {
-    ffi_boundary!("event_base_get_num_events", {
-        // SAFETY: crate contract.
-        unsafe { borrow(base) }.map_or(-1, |b| saturate(b.num_events(flags)))
+    // SAFETY: crate contract.
+    ffi_boundary!("event_base_get_num_events", unsafe {
+        saturate(try_ref_from_ptr!(base).num_events(flags))
     })
 }
 
-/// # Safety
-/// `base` is NULL or a live base.
 #[no_mangle]
 pub unsafe extern "C" fn event_base_get_max_events(
     base: *mut event_base,
     flags: c_uint,
     clear: c_int,
 ) -> c_int {
-    ffi_boundary!("event_base_get_max_events", {
-        // SAFETY: crate contract.
-        unsafe { borrow(base) }.map_or(-1, |b| saturate(b.max_events(flags, clear != 0)))
+    // SAFETY: crate contract.
+    ffi_boundary!("event_base_get_max_events", unsafe {
+        saturate(try_ref_from_ptr!(base).max_events(flags, clear != 0))
     })
 }
 
@@ -396,125 +290,87 @@ fn saturate(n: usize) -> c_int {
     c_int::try_from(n).unwrap_or(c_int::MAX)
 }
 
-/// # Safety
-/// `base` is NULL or a live base.
 #[no_mangle]
 pub unsafe extern "C" fn event_base_priority_init(
     base: *mut event_base,
     npriorities: c_int,
 ) -> c_int {
-    ffi_boundary!("event_base_priority_init", {
-        // SAFETY: crate contract.
-        match unsafe { base_or_current(base) } {
-            Some(base) if base.priority_init(npriorities).is_ok() => 0,
-            _ => -1,
-        }
+    // SAFETY: crate contract.
+    ffi_boundary!("event_base_priority_init", unsafe {
+        base_or_current(base).map_or(-1, |b| b.priority_init(npriorities).status())
     })
 }
 
-/// # Safety
-/// `base` is NULL or a live base.
 #[no_mangle]
 pub unsafe extern "C" fn event_base_get_npriorities(base: *mut event_base) -> c_int {
-    ffi_boundary!("event_base_get_npriorities", {
-        // SAFETY: crate contract.
-        unsafe { base_or_current(base) }.map_or(0, |b| saturate(b.priorities()))
+    // SAFETY: crate contract.
+    ffi_boundary!("event_base_get_npriorities", unsafe {
+        base_or_current(base).map_or(0, |b| saturate(b.priorities()))
     })
 }
 
 // ----- the loop -------------------------------------------------------------------------
 
-/// # Safety
-/// `base` is NULL or a live base.
 #[no_mangle]
 pub unsafe extern "C" fn event_base_loop(base: *mut event_base, flags: c_int) -> c_int {
-    ffi_boundary!("event_base_loop", {
-        // SAFETY: crate contract.
-        match unsafe { base_or_current(base) } {
-            Some(base) => base.run(flags),
-            None => -1,
-        }
+    // SAFETY: crate contract.
+    ffi_boundary!("event_base_loop", unsafe {
+        base_or_current(base).map_or(-1, |b| b.run(flags))
     })
 }
 
-/// # Safety
-/// `base` is NULL or a live base.
 #[no_mangle]
 pub unsafe extern "C" fn event_base_dispatch(base: *mut event_base) -> c_int {
     // SAFETY: crate contract.
-    ffi_boundary!("event_base_dispatch", {
-        unsafe { event_base_loop(base, 0) }
-    })
+    ffi_boundary!("event_base_dispatch", unsafe { event_base_loop(base, 0) })
 }
 
-/// # Safety
-/// `base` is NULL or a live base; `tv` NULL or readable.
 #[no_mangle]
 pub unsafe extern "C" fn event_base_loopexit(base: *mut event_base, tv: *const timeval) -> c_int {
-    ffi_boundary!("event_base_loopexit", {
-        // SAFETY: crate contract.
-        match unsafe { base_or_current(base) } {
-            // SAFETY: crate contract.
-            Some(base) => result(base.loopexit(unsafe { timeout_arg(tv) })),
-            None => -1,
-        }
+    // SAFETY: crate contract.
+    ffi_boundary!("event_base_loopexit", unsafe {
+        base_or_current(base).map_or(-1, |b| b.loopexit(timeout_arg(tv)).status())
     })
 }
 
-/// # Safety
-/// `base` is NULL or a live base.
 #[no_mangle]
 pub unsafe extern "C" fn event_base_loopbreak(base: *mut event_base) -> c_int {
-    ffi_boundary!("event_base_loopbreak", {
-        // SAFETY: crate contract.
-        match unsafe { base_or_current(base) } {
-            Some(base) => {
-                base.loopbreak();
-                0
-            }
-            None => -1,
-        }
+    // SAFETY: crate contract.
+    ffi_boundary!("event_base_loopbreak", unsafe {
+        base_or_current(base).map_or(-1, |b| {
+            b.loopbreak();
+            0
+        })
     })
 }
 
-/// # Safety
-/// `base` is NULL or a live base.
 #[no_mangle]
 pub unsafe extern "C" fn event_base_loopcontinue(base: *mut event_base) -> c_int {
-    ffi_boundary!("event_base_loopcontinue", {
-        // SAFETY: crate contract.
-        match unsafe { base_or_current(base) } {
-            Some(base) => {
-                base.loopcontinue();
-                0
-            }
-            None => -1,
-        }
+    // SAFETY: crate contract.
+    ffi_boundary!("event_base_loopcontinue", unsafe {
+        base_or_current(base).map_or(-1, |b| {
+            b.loopcontinue();
+            0
+        })
     })
 }
 
-/// # Safety
-/// `base` is NULL or a live base.
 #[no_mangle]
 pub unsafe extern "C" fn event_base_got_exit(base: *mut event_base) -> c_int {
-    ffi_boundary!("event_base_got_exit", {
-        // SAFETY: crate contract.
-        unsafe { base_or_current(base) }.map_or(0, |b| c_int::from(b.got_exit()))
+    // SAFETY: crate contract.
+    ffi_boundary!("event_base_got_exit", unsafe {
+        base_or_current(base).map_or(0, |b| c_int::from(b.got_exit()))
     })
 }
 
-/// # Safety
-/// `base` is NULL or a live base.
 #[no_mangle]
 pub unsafe extern "C" fn event_base_got_break(base: *mut event_base) -> c_int {
-    ffi_boundary!("event_base_got_break", {
-        // SAFETY: crate contract.
-        unsafe { base_or_current(base) }.map_or(0, |b| c_int::from(b.got_break()))
+    // SAFETY: crate contract.
+    ffi_boundary!("event_base_got_break", unsafe {
+        base_or_current(base).map_or(0, |b| c_int::from(b.got_break()))
     })
 }
 
-/// # Safety
-/// `base` is NULL or a live base; `tv` NULL or readable.
 #[no_mangle]
 pub unsafe extern "C" fn event_base_once(
     base: *mut event_base,
@@ -524,13 +380,11 @@ pub unsafe extern "C" fn event_base_once(
     arg: *mut c_void,
     tv: *const timeval,
 ) -> c_int {
-    ffi_boundary!("event_base_once", {
-        // SAFETY: crate contract.
-        match unsafe { base_or_current(base) } {
-            // SAFETY: crate contract.
-            Some(base) => result(base.once(fd, events, callback, arg, unsafe { timeout_arg(tv) })),
-            None => -1,
-        }
+    // SAFETY: crate contract.
+    ffi_boundary!("event_base_once", unsafe {
+        base_or_current(base).map_or(-1, |b| {
+            b.once(fd, events, callback, arg, timeout_arg(tv)).status()
+        })
     })
 }
 
@@ -538,7 +392,7 @@ pub unsafe extern "C" fn event_base_once(
 
 #[no_mangle]
 pub extern "C" fn event_self_cbarg() -> *mut c_void {
-    ffi_boundary!("event_self_cbarg", { self_cbarg() })
+    ffi_boundary!("event_self_cbarg", { core::self_cbarg() })
 }
 
 #[no_mangle]
@@ -548,8 +402,6 @@ pub extern "C" fn event_get_struct_event_size() -> usize {
     })
 }
 
-/// # Safety
-/// `base` is NULL or a live base.
 #[no_mangle]
 pub unsafe extern "C" fn event_new(
     base: *mut event_base,
@@ -558,18 +410,14 @@ pub unsafe extern "C" fn event_new(
     callback: event_callback_fn,
     arg: *mut c_void,
 ) -> *mut event {
-    ffi_boundary!("event_new", {
-        // SAFETY: crate contract.
-        let Some(base) = (unsafe { base_or_current(base) }) else {
-            return ptr::null_mut();
-        };
-        core::new(base, fd, events, callback, arg, self_cbarg())
+    // SAFETY: crate contract.
+    ffi_boundary!("event_new", unsafe {
+        base_or_current(base)
+            .and_then(|b| core::new(b, fd, events, callback, arg))
             .map_or(ptr::null_mut(), NonNull::as_ptr)
     })
 }
 
-/// # Safety
-/// `ev` is NULL or writable event memory; `base` NULL or a live base.
 #[no_mangle]
 pub unsafe extern "C" fn event_assign(
     ev: *mut event,
@@ -579,24 +427,15 @@ pub unsafe extern "C" fn event_assign(
     callback: event_callback_fn,
     arg: *mut c_void,
 ) -> c_int {
-    ffi_boundary!("event_assign", {
+    // SAFETY: crate contract.
+    ffi_boundary!("event_assign", unsafe {
         let Some(ev) = NonNull::new(ev) else {
             return -1;
         };
-        let arg = if arg == self_cbarg() {
-            ev.as_ptr().cast()
-        } else {
-            arg
-        };
-        // SAFETY: crate contract.
-        let base = unsafe { base_or_current(base) };
-        // SAFETY: the caller provides event memory.
-        result(unsafe { core::assign(ev, base, fd, events, callback, arg) })
+        core::assign(ev, base_or_current(base), fd, events, callback, arg).status()
     })
 }
 
-/// # Safety
-/// `ev` is NULL or writable event memory.
 #[no_mangle]
 pub unsafe extern "C" fn event_set(
     ev: *mut event,
@@ -605,38 +444,36 @@ pub unsafe extern "C" fn event_set(
     callback: event_callback_fn,
     arg: *mut c_void,
 ) {
-    ffi_boundary!("event_set", {
-        // SAFETY: crate contract.
-        unsafe { event_assign(ev, ptr::null_mut(), fd, events, callback, arg) };
+    // SAFETY: crate contract.
+    ffi_boundary!("event_set", unsafe {
+        event_assign(ev, ptr::null_mut(), fd, events, callback, arg);
     })
 }
 
 /// # Safety
-/// `ev` is NULL or an event from `event_new`, not used afterwards.
+/// `ev` came from `event_new`.
 #[no_mangle]
 pub unsafe extern "C" fn event_free(ev: *mut event) {
-    ffi_boundary!("event_free", {
+    // SAFETY: crate contract.
+    ffi_boundary!("event_free", unsafe {
         if let Some(ev) = NonNull::new(ev) {
-            // SAFETY: crate contract.
-            unsafe { core::free(ev) };
+            core::free(ev);
         }
     })
 }
 
-/// # Safety
-/// `ev` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn event_debug_unassign(ev: *mut event) {
-    ffi_boundary!("event_debug_unassign", {
+    // SAFETY: crate contract.
+    ffi_boundary!("event_debug_unassign", unsafe {
         if let Some(ev) = NonNull::new(ev) {
-            // SAFETY: crate contract.
-            unsafe { core::debug_unassign(ev) };
+            core::debug_unassign(ev);
         }
     })
 }
 
 /// # Safety
-/// `ev` is NULL or a live event.
+/// `ev` is NULL or a live event (with `free_after`, one from `event_new`).
 unsafe fn finalize(
     ev: *mut event,
     callback: event_finalize_callback_fn,
@@ -645,12 +482,10 @@ unsafe fn finalize(
     let Some(ev) = NonNull::new(ev) else {
         return -1;
     };
-    // SAFETY: crate contract.
-    result(unsafe { core::finalize(ev, callback, free_after) })
+    // SAFETY: guaranteed by the caller.
+    unsafe { core::finalize(ev, callback, free_after) }.status()
 }
 
-/// # Safety
-/// `ev` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn event_finalize(
     _flags: c_uint,
@@ -658,13 +493,11 @@ pub unsafe extern "C" fn event_finalize(
     callback: event_finalize_callback_fn,
 ) -> c_int {
     // SAFETY: crate contract.
-    ffi_boundary!("event_finalize", {
-        unsafe { finalize(ev, callback, false) }
-    })
+    ffi_boundary!("event_finalize", unsafe { finalize(ev, callback, false) })
 }
 
 /// # Safety
-/// `ev` is NULL or an event from `event_new`.
+/// `ev` came from `event_new`.
 #[no_mangle]
 pub unsafe extern "C" fn event_free_finalize(
     _flags: c_uint,
@@ -672,22 +505,20 @@ pub unsafe extern "C" fn event_free_finalize(
     callback: event_finalize_callback_fn,
 ) -> c_int {
     // SAFETY: crate contract.
-    ffi_boundary!("event_free_finalize", {
-        unsafe { finalize(ev, callback, true) }
+    ffi_boundary!("event_free_finalize", unsafe {
+        finalize(ev, callback, true)
     })
 }
 
-/// # Safety
-/// `ev` is NULL or a live event; `tv` NULL or readable.
 #[no_mangle]
 pub unsafe extern "C" fn event_add(ev: *mut event, tv: *const timeval) -> c_int {
-    ffi_boundary!("event_add", {
+    // SAFETY: crate contract.
+    ffi_boundary!("event_add", unsafe {
         let Some(ev) = NonNull::new(ev) else {
             log::warn(format_args!("event_add: NULL event"));
             return -1;
         };
-        // SAFETY: crate contract.
-        result(unsafe { core::add(ev, timeout_arg(tv)) })
+        core::add(ev, timeout_arg(tv)).status()
     })
 }
 
@@ -697,118 +528,96 @@ unsafe fn del(ev: *mut event, mode: DelMode) -> c_int {
     let Some(ev) = NonNull::new(ev) else {
         return -1;
     };
-    // SAFETY: crate contract.
-    result(unsafe { core::del(ev, mode) })
+    // SAFETY: guaranteed by the caller.
+    unsafe { core::del(ev, mode) }.status()
 }
 
-/// # Safety
-/// `ev` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn event_del(ev: *mut event) -> c_int {
     // SAFETY: crate contract.
-    ffi_boundary!("event_del", { unsafe { del(ev, DelMode::Auto) } })
+    ffi_boundary!("event_del", unsafe { del(ev, DelMode::Auto) })
 }
 
-/// # Safety
-/// `ev` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn event_del_block(ev: *mut event) -> c_int {
     // SAFETY: crate contract.
-    ffi_boundary!("event_del_block", { unsafe { del(ev, DelMode::Block) } })
+    ffi_boundary!("event_del_block", unsafe { del(ev, DelMode::Block) })
 }
 
-/// # Safety
-/// `ev` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn event_del_noblock(ev: *mut event) -> c_int {
     // SAFETY: crate contract.
-    ffi_boundary!("event_del_noblock", {
-        unsafe { del(ev, DelMode::NoBlock) }
-    })
+    ffi_boundary!("event_del_noblock", unsafe { del(ev, DelMode::NoBlock) })
 }
 
-/// # Safety
-/// `ev` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn event_remove_timer(ev: *mut event) -> c_int {
-    ffi_boundary!("event_remove_timer", {
+    // SAFETY: crate contract.
+    ffi_boundary!("event_remove_timer", unsafe {
         let Some(ev) = NonNull::new(ev) else {
             return -1;
         };
-        // SAFETY: crate contract.
-        result(unsafe { core::remove_timer(ev) })
+        core::remove_timer(ev).status()
     })
 }
 
-/// # Safety
-/// `ev` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn event_active(ev: *mut event, res: c_int, ncalls: c_short) {
-    ffi_boundary!("event_active", {
+    // SAFETY: crate contract.
+    ffi_boundary!("event_active", unsafe {
         if let Some(ev) = NonNull::new(ev) {
-            // SAFETY: crate contract.
-            unsafe { core::activate(ev, res as c_short, ncalls) };
+            core::activate(ev, res as c_short, ncalls);
         }
     })
 }
 
-/// # Safety
-/// `ev` is NULL or a live event; `tv` NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn event_pending(
     ev: *const event,
     events: c_short,
     tv: *mut timeval,
 ) -> c_int {
-    ffi_boundary!("event_pending", {
+    // SAFETY: crate contract.
+    ffi_boundary!("event_pending", unsafe {
         let Some(ev) = NonNull::new(ev.cast_mut()) else {
             return 0;
         };
-        // SAFETY: crate contract.
-        let (flags, when) = unsafe { core::pending(ev, events) };
+        let (flags, when) = core::pending(ev, events);
         if let Some(when) = when {
-            // SAFETY: crate contract.
-            unsafe { write_out(tv, when.to_timeval()) };
+            write_out(tv, when.to_timeval_raw());
         }
         c_int::from(flags)
     })
 }
 
-/// # Safety
-/// `base` is NULL or a live base; `ev` NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn event_base_set(base: *mut event_base, ev: *mut event) -> c_int {
-    ffi_boundary!("event_base_set", {
-        // SAFETY: crate contract.
-        let (Some(base), Some(ev)) = (unsafe { borrow(base) }, NonNull::new(ev)) else {
+    // SAFETY: crate contract.
+    ffi_boundary!("event_base_set", unsafe {
+        let (Some(base), Some(ev)) = (try_from(base), NonNull::new(ev)) else {
             return -1;
         };
-        // SAFETY: crate contract.
-        result(unsafe { core::set_base(ev, base) })
+        core::set_base(ev, base).status()
     })
 }
 
-/// # Safety
-/// `ev` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn event_priority_set(ev: *mut event, priority: c_int) -> c_int {
-    ffi_boundary!("event_priority_set", {
+    // SAFETY: crate contract.
+    ffi_boundary!("event_priority_set", unsafe {
         let Some(ev) = NonNull::new(ev) else {
             return -1;
         };
-        // SAFETY: crate contract.
-        result(unsafe { core::set_priority(ev, priority) })
+        core::set_priority(ev, priority).status()
     })
 }
 
-/// # Safety
-/// `base` is NULL or a live base.
 #[no_mangle]
 pub unsafe extern "C" fn event_base_get_running_event(base: *mut event_base) -> *mut event {
-    ffi_boundary!("event_base_get_running_event", {
-        // SAFETY: crate contract.
-        unsafe { borrow(base) }
-            .and_then(Base::running_event)
+    // SAFETY: crate contract.
+    ffi_boundary!("event_base_get_running_event", unsafe {
+        try_ref_from_ptr!(base)
+            .running_event()
             .map_or(ptr::null_mut(), NonNull::as_ptr)
     })
 }
@@ -821,82 +630,68 @@ pub unsafe extern "C" fn event_base_get_running_event(base: *mut event_base) -> 
 unsafe fn fields<'a>(ev: *const event, caller: &str) -> Option<&'a event> {
     let ev = NonNull::new(ev.cast_mut())?;
     evrs::event::debug::assert_is_setup(ev, caller);
-    // SAFETY: crate contract.
+    // SAFETY: guaranteed by the caller.
     Some(unsafe { ev.as_ref() })
 }
 
 /// # Safety
-/// `ev` is NULL or event memory.
+/// `ev` is NULL or readable event memory, set up or not.
 #[no_mangle]
 pub unsafe extern "C" fn event_initialized(ev: *const event) -> c_int {
-    ffi_boundary!("event_initialized", {
-        // SAFETY: crate contract.
-        unsafe { borrow(ev) }.map_or(0, |e| c_int::from(e.flags() & list::INIT != 0))
+    // SAFETY: NULL or readable (as documented above).
+    ffi_boundary!("event_initialized", unsafe {
+        borrow(ev).map_or(0, |e| c_int::from(e.flags() & list::INIT != 0))
     })
 }
 
-/// # Safety
-/// `ev` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn event_get_fd(ev: *const event) -> c_int {
     // SAFETY: crate contract.
-    ffi_boundary!("event_get_fd", {
-        unsafe { fields(ev, "event_get_fd") }.map_or(-1, |e| e.fd)
+    ffi_boundary!("event_get_fd", unsafe {
+        fields(ev, "event_get_fd").map_or(-1, |e| e.fd)
     })
 }
 
-/// # Safety
-/// `ev` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn event_get_base(ev: *const event) -> *mut event_base {
-    ffi_boundary!("event_get_base", {
-        // SAFETY: crate contract.
-        unsafe { fields(ev, "event_get_base") }.map_or(ptr::null_mut(), |e| e.base.cast_mut())
+    // SAFETY: crate contract.
+    ffi_boundary!("event_get_base", unsafe {
+        fields(ev, "event_get_base").map_or(ptr::null_mut(), |e| to_mut_ptr(e.base))
     })
 }
 
-/// # Safety
-/// `ev` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn event_get_events(ev: *const event) -> c_short {
     // SAFETY: crate contract.
-    ffi_boundary!("event_get_events", {
-        unsafe { fields(ev, "event_get_events") }.map_or(0, |e| e.events)
+    ffi_boundary!("event_get_events", unsafe {
+        fields(ev, "event_get_events").map_or(0, |e| e.events)
     })
 }
 
-/// # Safety
-/// `ev` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn event_get_callback(ev: *const event) -> event_callback_fn {
-    ffi_boundary!("event_get_callback", {
-        // SAFETY: crate contract.
-        unsafe { fields(ev, "event_get_callback") }.and_then(|e| e.callback.program_event_fn())
+    // SAFETY: crate contract.
+    ffi_boundary!("event_get_callback", unsafe {
+        fields(ev, "event_get_callback").and_then(|e| e.callback.program_event_fn())
     })
 }
 
-/// # Safety
-/// `ev` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn event_get_callback_arg(ev: *const event) -> *mut c_void {
-    ffi_boundary!("event_get_callback_arg", {
-        // SAFETY: crate contract.
-        unsafe { fields(ev, "event_get_callback_arg") }.map_or(ptr::null_mut(), |e| e.callback.arg)
+    // SAFETY: crate contract.
+    ffi_boundary!("event_get_callback_arg", unsafe {
+        fields(ev, "event_get_callback_arg").map_or(ptr::null_mut(), |e| e.callback.arg)
     })
 }
 
-/// # Safety
-/// `ev` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn event_get_priority(ev: *const event) -> c_int {
-    ffi_boundary!("event_get_priority", {
-        // SAFETY: crate contract.
-        unsafe { fields(ev, "event_get_priority") }.map_or(-1, |e| c_int::from(e.callback.priority))
+    // SAFETY: crate contract.
+    ffi_boundary!("event_get_priority", unsafe {
+        fields(ev, "event_get_priority").map_or(-1, |e| c_int::from(e.callback.priority))
     })
 }
 
-/// # Safety
-/// `ev` is NULL or a live event; each out-pointer NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn event_get_assignment(
     ev: *const event,
@@ -906,36 +701,29 @@ pub unsafe extern "C" fn event_get_assignment(
     callback_out: *mut event_callback_fn,
     arg_out: *mut *mut c_void,
 ) {
-    ffi_boundary!("event_get_assignment", {
-        // SAFETY: crate contract.
-        let Some(e) = (unsafe { fields(ev, "event_get_assignment") }) else {
+    // SAFETY: crate contract.
+    ffi_boundary!("event_get_assignment", unsafe {
+        let Some(e) = fields(ev, "event_get_assignment") else {
             return;
         };
-        // SAFETY: crate contract for each out-pointer.
-        unsafe {
-            write_out(base_out, e.base.cast_mut());
-            write_out(fd_out, e.fd);
-            write_out(events_out, e.events);
-            write_out(callback_out, e.callback.program_event_fn());
-            write_out(arg_out, e.callback.arg);
-        }
+        write_out(base_out, to_mut_ptr(e.base));
+        write_out(fd_out, e.fd);
+        write_out(events_out, e.events);
+        write_out(callback_out, e.callback.program_event_fn());
+        write_out(arg_out, e.callback.arg);
     })
 }
 
 // ----- inspection -----------------------------------------------------------------------
 
-/// # Safety
-/// `base` is NULL or a live base; `duration` NULL or readable.
 #[no_mangle]
 pub unsafe extern "C" fn event_base_init_common_timeout(
     base: *mut event_base,
     duration: *const timeval,
 ) -> *const timeval {
-    ffi_boundary!("event_base_init_common_timeout", {
-        // SAFETY: crate contract.
-        let (Some(base), Some(duration)) =
-            (unsafe { borrow(base) }, unsafe { timeout_arg(duration) })
-        else {
+    // SAFETY: crate contract.
+    ffi_boundary!("event_base_init_common_timeout", unsafe {
+        let (Some(base), Some(duration)) = (try_from(base), timeout_arg(duration)) else {
             return ptr::null();
         };
         base.init_common_timeout(duration).unwrap_or(ptr::null())
@@ -943,104 +731,82 @@ pub unsafe extern "C" fn event_base_init_common_timeout(
 }
 
 /// # Safety
-/// `base` is NULL or a live base; `output` NULL or an open stdio stream.
+/// `output` is NULL or an open stdio stream.
 #[no_mangle]
 pub unsafe extern "C" fn event_base_dump_events(base: *mut event_base, output: *mut libc::FILE) {
-    ffi_boundary!("event_base_dump_events", {
-        // SAFETY: crate contract.
-        let Some(base) = (unsafe { borrow(base) }) else {
-            return;
-        };
+    // SAFETY: crate contract.
+    ffi_boundary!("event_base_dump_events", unsafe {
+        let base = try_ref_from_ptr!(base);
         if output.is_null() {
             return;
         }
         let text = CString::new(base.dump()).unwrap_or_default();
-        // SAFETY: `output` is an open stream (crate contract); `text` is NUL-terminated.
-        unsafe { libc::fputs(text.as_ptr(), output) };
+        // `output` is an open stream (as documented); `text` is NUL-terminated.
+        libc::fputs(text.as_ptr(), output);
     })
 }
 
-/// # Safety
-/// `base` is NULL or a live base.
 #[no_mangle]
 pub unsafe extern "C" fn event_base_active_by_fd(
     base: *mut event_base,
     fd: c_int,
     events: c_short,
 ) {
-    ffi_boundary!("event_base_active_by_fd", {
-        // SAFETY: crate contract.
-        if let Some(base) = unsafe { borrow(base) } {
-            base.activate_fd(fd, events);
-        }
+    // SAFETY: crate contract.
+    ffi_boundary!("event_base_active_by_fd", unsafe {
+        try_ref_from_ptr!(base).activate_fd(fd, events);
     })
 }
 
-/// # Safety
-/// `base` is NULL or a live base.
 #[no_mangle]
 pub unsafe extern "C" fn event_base_active_by_signal(base: *mut event_base, sig: c_int) {
-    ffi_boundary!("event_base_active_by_signal", {
-        // SAFETY: crate contract.
-        if let Some(base) = unsafe { borrow(base) } {
-            base.activate_signal(sig);
-        }
+    // SAFETY: crate contract.
+    ffi_boundary!("event_base_active_by_signal", unsafe {
+        try_ref_from_ptr!(base).activate_signal(sig);
     })
 }
 
 /// # Safety
-/// `base` is NULL or a live base; `callback` must not add or delete events.
+/// `callback` does not add or delete events.
 #[no_mangle]
 pub unsafe extern "C" fn event_base_foreach_event(
     base: *mut event_base,
     callback: event_base_foreach_event_cb,
     arg: *mut c_void,
 ) -> c_int {
-    ffi_boundary!("event_base_foreach_event", {
-        // SAFETY: crate contract.
-        let (Some(base_ref), Some(callback)) = (unsafe { borrow(base) }, callback) else {
+    // SAFETY: crate contract.
+    ffi_boundary!("event_base_foreach_event", unsafe {
+        let (Some(base_ref), Some(callback)) = (try_from(base), callback) else {
             return -1;
         };
-        // SAFETY: calling the program's callback with the base and a live event.
-        base_ref.foreach_event(|ev| unsafe { callback(base, ev.as_ptr(), arg) })
+        // Calling the program's callback with the base and a live event.
+        base_ref.foreach_event(|ev| callback(base, ev.as_ptr(), arg))
     })
 }
 
-/// # Safety
-/// `base` is NULL or a live base; `tv` NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn event_base_gettimeofday_cached(
     base: *mut event_base,
     tv: *mut timeval,
 ) -> c_int {
-    ffi_boundary!("event_base_gettimeofday_cached", {
-        // SAFETY: crate contract.
-        let now = match unsafe { base_or_current(base) } {
+    // SAFETY: crate contract.
+    ffi_boundary!("event_base_gettimeofday_cached", unsafe {
+        let now = match base_or_current(base) {
             Some(base) => base.gettimeofday_cached(),
             None => core::wall_clock(),
         };
-        // SAFETY: crate contract.
-        if unsafe { write_out(tv, now.to_timeval()) } {
-            0
-        } else {
-            -1
-        }
+        write_out(tv, now.to_timeval_raw()).status()
     })
 }
 
-/// # Safety
-/// `base` is NULL or a live base.
 #[no_mangle]
 pub unsafe extern "C" fn event_base_update_cache_time(base: *mut event_base) -> c_int {
-    ffi_boundary!("event_base_update_cache_time", {
-        // SAFETY: crate contract.
-        match unsafe { base_or_current(base) } {
-            Some(base) => {
-                base.update_cache_time();
-                0
-            }
-            None => -1,
-        }
+    // SAFETY: crate contract.
+    ffi_boundary!("event_base_update_cache_time", unsafe {
+        base_or_current(base).map_or(-1, |b| {
+            b.update_cache_time();
+            0
+        })
     })
 }
 
@@ -1104,11 +870,7 @@ pub extern "C" fn libevent_global_shutdown() {
 #[no_mangle]
 pub extern "C" fn event_init() -> *mut event_base {
     ffi_boundary!("event_init", {
-        let base = event_base_new();
-        if !base.is_null() {
-            CURRENT_BASE.store(base, Ordering::Release);
-        }
-        base
+        core::init().map_or(ptr::null_mut(), leaked_box_to_mut_ptr)
     })
 }
 
@@ -1128,8 +890,6 @@ pub extern "C" fn event_loop(flags: c_int) -> c_int {
     })
 }
 
-/// # Safety
-/// `tv` is NULL or readable.
 #[no_mangle]
 pub unsafe extern "C" fn event_loopexit(tv: *const timeval) -> c_int {
     // SAFETY: NULL selects the current base; `tv` per crate contract.
@@ -1146,8 +906,6 @@ pub extern "C" fn event_loopbreak() -> c_int {
     })
 }
 
-/// # Safety
-/// `tv` is NULL or readable.
 #[no_mangle]
 pub unsafe extern "C" fn event_once(
     fd: c_int,

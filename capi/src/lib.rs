@@ -6,17 +6,32 @@
 //!
 //! # Pointer arguments
 //!
-//! Unless an entry point says otherwise, a pointer argument must be NULL or point to a
-//! live object of the documented type that this library created (or, for caller-owned
-//! structs such as `struct event`, that the caller initialised through this library).
+//! Every entry point takes its pointer arguments under one contract, libevent's own,
+//! stated here once; an entry point's documentation adds only what differs.
+//!
+//! - A handle (`struct event_base *`, `struct evbuffer *`, ...) is NULL or a live
+//!   object of that type that this library made and handed out. A function that frees
+//!   it ends its life: the program does not use it afterwards.
+//! - A struct in the program's memory (`struct event`, `struct timeval`,
+//!   `struct evbuffer_ptr`, ...) is NULL or valid for the reads and writes its function
+//!   makes; an event given to anything but `event_assign`/`event_set` was set up by
+//!   this library.
+//! - A data pointer with a length is NULL or valid for that many bytes (or elements),
+//!   a C string is NULL or NUL-terminated, and an out-pointer is NULL or writable.
+//! - Callbacks behave as the header describes.
+//!
 //! NULL gets libevent's documented failure answer; anything else invalid is undefined
-//! behaviour in C and here alike.
+//! behaviour in C and here alike. Handles cross the boundary only through the helpers of
+//! `ffi`, which tie each C type to its core type and to one kind of ownership.
 
 // C names are kept for C types and globals, so that each signature reads like its header.
 #![allow(non_camel_case_types, non_upper_case_globals)]
+// The contract above is every entry point's `# Safety`; the few that add to it say so.
+#![allow(clippy::missing_safety_doc)]
 
 #[macro_use]
 mod boundary;
+#[macro_use]
 mod ffi;
 pub mod mem;
 

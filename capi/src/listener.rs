@@ -1,32 +1,25 @@
 //! `event2/listener.h`: connection listeners.
 
 use std::ffi::{c_int, c_uint, c_void};
-use std::ptr::{self, NonNull};
+use std::ptr;
 
 use evrs::bufferevent::SocketAddress;
 use evrs::listener::{AcceptFn, ErrorFn, Listener};
 
 use crate::event::{base_or_current, event_base};
-use crate::ffi::borrow;
+use crate::ffi::{to_mut_ptr, try_from, try_nonnull, Status};
 use crate::util::sockaddr;
 
-/// `struct evconnlistener` (opaque to C).
-pub type evconnlistener = Listener;
+castable! {
+    /// `struct evconnlistener` (opaque to C; the core keeps it, and frees it once the
+    /// program's handle and any running callback are done with it).
+    evconnlistener => Listener, OwnershipRef
+}
 /// `evconnlistener_cb`.
 pub type evconnlistener_cb = Option<AcceptFn>;
 /// `evconnlistener_errorcb`.
 pub type evconnlistener_errorcb = Option<ErrorFn>;
 
-fn status<E>(r: Result<(), E>) -> c_int {
-    if r.is_ok() {
-        0
-    } else {
-        -1
-    }
-}
-
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evconnlistener_new(
     base: *mut event_base,
@@ -41,12 +34,11 @@ pub unsafe extern "C" fn evconnlistener_new(
         let Some(base) = (unsafe { base_or_current(base) }) else {
             return ptr::null_mut();
         };
-        Listener::new(base, cb, ptr, flags, backlog, fd).map_or(ptr::null_mut(), NonNull::as_ptr)
+        Listener::new(base, cb, ptr, flags, backlog, fd)
+            .map_or(ptr::null_mut(), |l| to_mut_ptr(l.as_ptr()))
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evconnlistener_new_bind(
     base: *mut event_base,
@@ -76,66 +68,52 @@ pub unsafe extern "C" fn evconnlistener_new_bind(
             }
         };
         Listener::new_bind(base, cb, ptr, flags, backlog, addr.as_ref())
-            .map_or(ptr::null_mut(), NonNull::as_ptr)
+            .map_or(ptr::null_mut(), |l| to_mut_ptr(l.as_ptr()))
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evconnlistener_free(lev: *mut evconnlistener) {
     ffi_boundary!("evconnlistener_free", {
-        if let Some(lev) = NonNull::new(lev) {
+        if let Some(lev) = try_nonnull(lev) {
             // SAFETY: a live listener whose handle the program gives up.
             unsafe { Listener::free(lev) };
         }
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evconnlistener_enable(lev: *mut evconnlistener) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("evconnlistener_enable", unsafe {
-        borrow(lev).map_or(-1, |l| status(l.enable()))
+        try_from(lev).map_or(-1, |l| l.enable().status())
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evconnlistener_disable(lev: *mut evconnlistener) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("evconnlistener_disable", unsafe {
-        borrow(lev).map_or(-1, |l| status(l.disable()))
+        try_from(lev).map_or(-1, |l| l.disable().status())
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evconnlistener_get_base(lev: *mut evconnlistener) -> *mut event_base {
     // SAFETY: crate contract.
     ffi_boundary!("evconnlistener_get_base", unsafe {
-        borrow(lev).map_or(ptr::null_mut(), |l| {
-            (l.base() as *const event_base).cast_mut()
-        })
+        to_mut_ptr(try_ref_from_ptr!(lev).base())
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evconnlistener_get_fd(lev: *mut evconnlistener) -> c_int {
     // SAFETY: crate contract.
     ffi_boundary!("evconnlistener_get_fd", unsafe {
-        borrow(lev).map_or(-1, Listener::fd)
+        try_from(lev).map_or(-1, Listener::fd)
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evconnlistener_set_cb(
     lev: *mut evconnlistener,
@@ -144,14 +122,12 @@ pub unsafe extern "C" fn evconnlistener_set_cb(
 ) {
     // SAFETY: crate contract.
     ffi_boundary!("evconnlistener_set_cb", unsafe {
-        if let Some(l) = borrow(lev) {
+        if let Some(l) = try_from(lev) {
             l.set_callback(cb, arg);
         }
     })
 }
 
-/// # Safety
-/// Pointer arguments are NULL or valid as the header documents (crate contract).
 #[no_mangle]
 pub unsafe extern "C" fn evconnlistener_set_error_cb(
     lev: *mut evconnlistener,
@@ -159,7 +135,7 @@ pub unsafe extern "C" fn evconnlistener_set_error_cb(
 ) {
     // SAFETY: crate contract.
     ffi_boundary!("evconnlistener_set_error_cb", unsafe {
-        if let Some(l) = borrow(lev) {
+        if let Some(l) = try_from(lev) {
             l.set_error_callback(errorcb);
         }
     })

@@ -7,10 +7,10 @@ use std::ffi::{c_int, c_uint, c_ulong, c_void};
 use std::time::Duration;
 
 use evrs::event::Tv;
-use evrs::thread::{self, ConditionApi, Functions, Identity, LockApi, SetError, WaitFailed};
+use evrs::thread::{self, ConditionApi, Functions, Identity, LockApi, WaitFailed};
 
 use crate::event::{event_base, timeval};
-use crate::ffi::borrow;
+use crate::ffi::{borrow, Status};
 
 /// `EVTHREAD_LOCKTYPE_RECURSIVE`.
 const LOCKTYPE_RECURSIVE: c_uint = 1;
@@ -120,7 +120,7 @@ impl ConditionApi for CConditions {
         lock: usize,
         timeout: Option<Duration>,
     ) -> Result<bool, WaitFailed> {
-        let tv = timeout.map(|t| Tv::from_duration(t).to_timeval());
+        let tv = timeout.map(|t| Tv::from_duration(t).to_timeval_raw());
         let tv_ptr = tv.as_ref().map_or(std::ptr::null(), std::ptr::from_ref);
         // SAFETY: both handles came from the program's functions; the timeval outlives
         // the call.
@@ -132,26 +132,16 @@ impl ConditionApi for CConditions {
     }
 }
 
-fn status(result: Result<(), SetError>) -> c_int {
-    match result {
-        Ok(()) => 0,
-        Err(_) => -1,
-    }
-}
-
 /// `int evthread_set_lock_callbacks(const struct evthread_lock_callbacks *cbs)`
 ///
 /// NULL removes the installed functions; the same functions again return 0; others
 /// after the first complete set, or a set missing a function, return -1.
-///
-/// # Safety
-/// `cbs` is NULL or a readable callbacks struct whose functions behave as thread.h says.
 #[no_mangle]
 pub unsafe extern "C" fn evthread_set_lock_callbacks(cbs: *const evthread_lock_callbacks) -> c_int {
     ffi_boundary!("evthread_set_lock_callbacks", {
         // SAFETY: crate contract.
         let Some(cbs) = (unsafe { borrow(cbs) }) else {
-            return status(thread::set_lock_api(None));
+            return thread::set_lock_api(None).status();
         };
         let identity: Identity = [
             cbs.lock_api_version as usize,
@@ -171,7 +161,7 @@ pub unsafe extern "C" fn evthread_set_lock_callbacks(cbs: *const evthread_lock_c
                 as Box<dyn LockApi>),
             _ => None,
         };
-        status(thread::set_lock_api(Some(Functions { identity, api })))
+        thread::set_lock_api(Some(Functions { identity, api })).status()
     })
 }
 
@@ -179,9 +169,6 @@ pub unsafe extern "C" fn evthread_set_lock_callbacks(cbs: *const evthread_lock_c
 ///
 /// As `evthread_set_lock_callbacks`, except that a set missing a function returns 0 and
 /// installs nothing (libevent's behaviour).
-///
-/// # Safety
-/// `cbs` is NULL or a readable callbacks struct whose functions behave as thread.h says.
 #[no_mangle]
 pub unsafe extern "C" fn evthread_set_condition_callbacks(
     cbs: *const evthread_condition_callbacks,
@@ -189,7 +176,7 @@ pub unsafe extern "C" fn evthread_set_condition_callbacks(
     ffi_boundary!("evthread_set_condition_callbacks", {
         // SAFETY: crate contract.
         let Some(cbs) = (unsafe { borrow(cbs) }) else {
-            return status(thread::set_condition_api(None));
+            return thread::set_condition_api(None).status();
         };
         let identity: Identity = [
             cbs.condition_api_version as usize,
@@ -214,7 +201,7 @@ pub unsafe extern "C" fn evthread_set_condition_callbacks(
                 as Box<dyn ConditionApi>),
             _ => None,
         };
-        status(thread::set_condition_api(Some(Functions { identity, api })))
+        thread::set_condition_api(Some(Functions { identity, api })).status()
     })
 }
 
@@ -253,15 +240,10 @@ pub extern "C" fn evthread_enable_lock_debuging() {
 // rather than to the lock functions above.
 // ---------------------------------------------------------------------------------------
 
-/// # Safety
-/// `base` is NULL or a live base.
 #[no_mangle]
 pub unsafe extern "C" fn evthread_make_base_notifiable(base: *mut event_base) -> c_int {
-    ffi_boundary!("evthread_make_base_notifiable", {
-        // SAFETY: crate contract.
-        match unsafe { borrow(base) } {
-            Some(base) if base.make_notifiable().is_ok() => 0,
-            _ => -1,
-        }
+    // SAFETY: crate contract.
+    ffi_boundary!("evthread_make_base_notifiable", unsafe {
+        try_ref_from_ptr!(base).make_notifiable().status()
     })
 }

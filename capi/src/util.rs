@@ -3,18 +3,18 @@
 //! C, in `capi/c/printf.c`.
 
 use std::ffi::{c_char, c_int, c_uint, c_void, CStr, OsStr};
-use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::ptr;
 
+use evrs::event::Tv;
 use evrs::util::addr::{self, SockaddrView};
 use evrs::util::resolve::{self, codes};
 use evrs::util::time::{self, CalendarTime, MonotonicClock};
 use evrs::util::{errno, rng, socket, text};
 
-use crate::ffi::{borrow, borrow_mut, cstr, write_out};
+use crate::ffi::{borrow, borrow_mut, cstr, errno_status, free_box, to_boxed_mut_ptr, write_out};
 use crate::mem;
 
 /// `struct sockaddr`.
@@ -26,26 +26,15 @@ pub type tm = libc::tm;
 /// `struct timeval`.
 pub type timeval = libc::timeval;
 
-/// `struct evutil_monotonic_timer` (opaque to C).
-pub type evutil_monotonic_timer = MonotonicClock;
+castable! {
+    /// `struct evutil_monotonic_timer` (opaque to C).
+    evutil_monotonic_timer => MonotonicClock, OwnershipBox
+}
 
 const EV_MONOT_PRECISE: c_int = 1;
 const EV_MONOT_FALLBACK: c_int = 2;
 
 // ----- argument and result helpers ------------------------------------------------------
-
-/// 0, or -1 with `errno` set to the system's error.
-fn status(result: io::Result<()>) -> c_int {
-    match result {
-        Ok(()) => 0,
-        Err(err) => {
-            if let Some(code) = err.raw_os_error() {
-                errno::set(code);
-            }
-            -1
-        }
-    }
-}
 
 /// The bytes of a C string argument (without its NUL), or None for NULL.
 ///
@@ -180,8 +169,6 @@ fn compare_present(
     }
 }
 
-/// # Safety
-/// `str1`, `str2`: NULL or C strings.
 #[no_mangle]
 pub unsafe extern "C" fn evutil_ascii_strcasecmp(
     str1: *const c_char,
@@ -195,7 +182,7 @@ pub unsafe extern "C" fn evutil_ascii_strcasecmp(
 }
 
 /// # Safety
-/// `str1`, `str2`: NULL, or readable up to their NUL or `n` bytes.
+/// `str1`, `str2` are NULL, or readable up to their NUL or `n` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn evutil_ascii_strncasecmp(
     str1: *const c_char,
@@ -212,8 +199,6 @@ pub unsafe extern "C" fn evutil_ascii_strncasecmp(
     })
 }
 
-/// # Safety
-/// `s`: NULL or a C string; `endptr`: NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn evutil_strtoll(
     s: *const c_char,
@@ -251,7 +236,7 @@ pub unsafe extern "C" fn evutil_strtoll(
 // ----- addresses ------------------------------------------------------------------------
 
 /// # Safety
-/// `src`: NULL or an `in_addr`/`in6_addr` as `af` says; `dst`: NULL or writable for `len`.
+/// `src` is NULL or an `in_addr`/`in6_addr` as `af` says.
 #[no_mangle]
 pub unsafe extern "C" fn evutil_inet_ntop(
     af: c_int,
@@ -306,7 +291,7 @@ unsafe fn inet_pton_into(af: c_int, text: &[u8], dst: *mut c_void) -> c_int {
 }
 
 /// # Safety
-/// `src`: NULL or a C string; `dst`: NULL or writable for the address `af` names.
+/// `dst` is NULL or writable for the address `af` names.
 #[no_mangle]
 pub unsafe extern "C" fn evutil_inet_pton(
     af: c_int,
@@ -324,7 +309,7 @@ pub unsafe extern "C" fn evutil_inet_pton(
 }
 
 /// # Safety
-/// As `evutil_inet_pton`; `indexp`: NULL or writable.
+/// As for `evutil_inet_pton`.
 #[no_mangle]
 pub unsafe extern "C" fn evutil_inet_pton_scope(
     af: c_int,
@@ -358,8 +343,7 @@ pub unsafe extern "C" fn evutil_inet_pton_scope(
 }
 
 /// # Safety
-/// `ip_as_string`: NULL or a C string; `out`: NULL or writable for `*outlen` bytes;
-/// `outlen`: NULL or readable and writable.
+/// `out` is NULL or writable for `*outlen` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn evutil_parse_sockaddr_port(
     ip_as_string: *const c_char,
@@ -398,7 +382,7 @@ pub unsafe extern "C" fn evutil_parse_sockaddr_port(
 }
 
 /// # Safety
-/// `sa1`, `sa2`: NULL or socket addresses as large as their families require.
+/// `sa1`, `sa2` are NULL or socket addresses as large as their families require.
 #[no_mangle]
 pub unsafe extern "C" fn evutil_sockaddr_cmp(
     sa1: *const sockaddr,
@@ -418,7 +402,7 @@ pub unsafe extern "C" fn evutil_sockaddr_cmp(
 // ----- sockets --------------------------------------------------------------------------
 
 /// # Safety
-/// `sv`: NULL or writable for two descriptors.
+/// `sv` is NULL or writable for two descriptors.
 ///
 /// cbindgen:ptrs-as-arrays=[[sv;2]]
 #[no_mangle]
@@ -439,7 +423,7 @@ pub unsafe extern "C" fn evutil_socketpair(
                 unsafe { ptr::write_unaligned(sv.cast::<[c_int; 2]>(), pair) };
                 0
             }
-            Err(err) => status(Err(err)),
+            Err(err) => errno_status(Err(err)),
         }
     })
 }
@@ -447,55 +431,55 @@ pub unsafe extern "C" fn evutil_socketpair(
 #[no_mangle]
 pub extern "C" fn evutil_make_socket_nonblocking(sock: c_int) -> c_int {
     ffi_boundary!("evutil_make_socket_nonblocking", {
-        status(socket::make_nonblocking(sock))
+        errno_status(socket::make_nonblocking(sock))
     })
 }
 
 #[no_mangle]
 pub extern "C" fn evutil_make_socket_closeonexec(sock: c_int) -> c_int {
     ffi_boundary!("evutil_make_socket_closeonexec", {
-        status(socket::make_closeonexec(sock))
+        errno_status(socket::make_closeonexec(sock))
     })
 }
 
 #[no_mangle]
 pub extern "C" fn evutil_make_listen_socket_reuseable(sock: c_int) -> c_int {
     ffi_boundary!("evutil_make_listen_socket_reuseable", {
-        status(socket::make_listen_reuseable(sock))
+        errno_status(socket::make_listen_reuseable(sock))
     })
 }
 
 #[no_mangle]
 pub extern "C" fn evutil_make_listen_socket_reuseable_port(sock: c_int) -> c_int {
     ffi_boundary!("evutil_make_listen_socket_reuseable_port", {
-        status(socket::make_listen_reuseable_port(sock))
+        errno_status(socket::make_listen_reuseable_port(sock))
     })
 }
 
 #[no_mangle]
 pub extern "C" fn evutil_make_listen_socket_ipv6only(sock: c_int) -> c_int {
     ffi_boundary!("evutil_make_listen_socket_ipv6only", {
-        status(socket::set_ipv6_only(sock, true))
+        errno_status(socket::set_ipv6_only(sock, true))
     })
 }
 
 #[no_mangle]
 pub extern "C" fn evutil_make_listen_socket_not_ipv6only(sock: c_int) -> c_int {
     ffi_boundary!("evutil_make_listen_socket_not_ipv6only", {
-        status(socket::set_ipv6_only(sock, false))
+        errno_status(socket::set_ipv6_only(sock, false))
     })
 }
 
 #[no_mangle]
 pub extern "C" fn evutil_make_tcp_listen_socket_deferred(sock: c_int) -> c_int {
     ffi_boundary!("evutil_make_tcp_listen_socket_deferred", {
-        status(socket::make_tcp_listen_deferred(sock))
+        errno_status(socket::make_tcp_listen_deferred(sock))
     })
 }
 
 #[no_mangle]
 pub extern "C" fn evutil_closesocket(sock: c_int) -> c_int {
-    ffi_boundary!("evutil_closesocket", { status(socket::close(sock)) })
+    ffi_boundary!("evutil_closesocket", { errno_status(socket::close(sock)) })
 }
 
 // ----- name resolution ------------------------------------------------------------------
@@ -577,9 +561,6 @@ pub(crate) unsafe fn free_addrinfo_list(mut head: *mut evutil_addrinfo) {
     }
 }
 
-/// # Safety
-/// `nodename`, `servname`: NULL or C strings; `hints_in`: NULL or readable; `res`:
-/// NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn evutil_getaddrinfo(
     nodename: *const c_char,
@@ -617,8 +598,6 @@ pub unsafe extern "C" fn evutil_getaddrinfo(
     })
 }
 
-/// # Safety
-/// `ai`: NULL or a list from `evutil_getaddrinfo`, not used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn evutil_freeaddrinfo(ai: *mut evutil_addrinfo) {
     ffi_boundary!("evutil_freeaddrinfo", {
@@ -634,8 +613,6 @@ pub extern "C" fn evutil_gai_strerror(err: c_int) -> *const c_char {
 
 // ----- random bytes ---------------------------------------------------------------------
 
-/// # Safety
-/// `buf`: NULL or writable for `n` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn evutil_secure_rng_get_bytes(buf: *mut c_void, n: usize) {
     ffi_boundary!("evutil_secure_rng_get_bytes", {
@@ -649,11 +626,9 @@ pub unsafe extern "C" fn evutil_secure_rng_get_bytes(buf: *mut c_void, n: usize)
 
 #[no_mangle]
 pub extern "C" fn evutil_secure_rng_init() -> c_int {
-    ffi_boundary!("evutil_secure_rng_init", { status(rng::init()) })
+    ffi_boundary!("evutil_secure_rng_init", { errno_status(rng::init()) })
 }
 
-/// # Safety
-/// `fname`: NULL or a C string.
 #[no_mangle]
 pub unsafe extern "C" fn evutil_secure_rng_set_urandom_device_file(fname: *mut c_char) -> c_int {
     ffi_boundary!("evutil_secure_rng_set_urandom_device_file", {
@@ -666,8 +641,6 @@ pub unsafe extern "C" fn evutil_secure_rng_set_urandom_device_file(fname: *mut c
     })
 }
 
-/// # Safety
-/// `dat`: NULL or readable for `datlen` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn evutil_secure_rng_add_bytes(dat: *const c_char, datlen: usize) {
     ffi_boundary!("evutil_secure_rng_add_bytes", {
@@ -685,35 +658,24 @@ pub unsafe extern "C" fn evutil_secure_rng_add_bytes(dat: *const c_char, datlen:
 pub extern "C" fn evutil_monotonic_timer_new() -> *mut evutil_monotonic_timer {
     ffi_boundary!("evutil_monotonic_timer_new", {
         // Usable before evutil_configure_monotonic_time, reading the precise clock.
-        Box::into_raw(Box::new(MonotonicClock::new(true)))
+        to_boxed_mut_ptr(Box::new(MonotonicClock::new(true)))
     })
 }
 
-/// # Safety
-/// `timer`: NULL or from `evutil_monotonic_timer_new`, not used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn evutil_monotonic_timer_free(timer: *mut evutil_monotonic_timer) {
-    ffi_boundary!("evutil_monotonic_timer_free", {
-        if !timer.is_null() {
-            // SAFETY: from evutil_monotonic_timer_new (crate contract).
-            drop(unsafe { Box::from_raw(timer) });
-        }
-    })
+    // SAFETY: crate contract.
+    ffi_boundary!("evutil_monotonic_timer_free", unsafe { free_box(timer) })
 }
 
-/// # Safety
-/// `timer`: NULL or a live timer.
 #[no_mangle]
 pub unsafe extern "C" fn evutil_configure_monotonic_time(
     timer: *mut evutil_monotonic_timer,
     flags: c_int,
 ) -> c_int {
-    ffi_boundary!("evutil_configure_monotonic_time", {
-        // SAFETY: crate contract.
-        let Some(timer) = (unsafe { borrow_mut(timer) }) else {
-            return -1;
-        };
-        *timer = MonotonicClock::with_options(
+    // SAFETY: crate contract.
+    ffi_boundary!("evutil_configure_monotonic_time", unsafe {
+        *try_mut_from_ptr!(timer) = MonotonicClock::with_options(
             flags & EV_MONOT_PRECISE != 0,
             flags & EV_MONOT_FALLBACK != 0,
         );
@@ -721,27 +683,22 @@ pub unsafe extern "C" fn evutil_configure_monotonic_time(
     })
 }
 
-/// # Safety
-/// `timer`: NULL or a live timer; `tp`: NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn evutil_gettime_monotonic(
     timer: *mut evutil_monotonic_timer,
     tp: *mut timeval,
 ) -> c_int {
-    ffi_boundary!("evutil_gettime_monotonic", {
-        // SAFETY: crate contract.
-        let (Some(timer), Some(tp)) = (unsafe { borrow(timer) }, unsafe { borrow_mut(tp) }) else {
+    // SAFETY: crate contract.
+    ffi_boundary!("evutil_gettime_monotonic", unsafe {
+        let timer = try_ref_from_ptr!(timer);
+        if tp.is_null() {
             return -1;
-        };
-        let now = timer.now();
-        tp.tv_sec = now.as_secs() as libc::time_t;
-        tp.tv_usec = libc::suseconds_t::from(now.subsec_micros());
+        }
+        write_out(tp, Tv::from_duration(timer.now()).to_timeval_raw());
         0
     })
 }
 
-/// # Safety
-/// `date`: NULL or writable for `datelen` bytes; `tm`: NULL or readable.
 #[no_mangle]
 pub unsafe extern "C" fn evutil_date_rfc1123(
     date: *mut c_char,

@@ -3,42 +3,45 @@
 use std::ffi::{c_int, c_void};
 use std::ptr;
 
-use evrs::event::watch::{WatchInfo, WatchKind, Watcher};
+use evrs::event::watch::{WatchFn, WatchInfo, WatchKind, Watcher};
 use evrs::event::Tv;
 
 use crate::event::{event_base, timeval};
-use crate::ffi::{borrow, write_out};
+use crate::ffi::{to_mut_ptr, try_from, try_nonnull, write_out};
 
-/// `struct evwatch` (opaque to C).
-pub type evwatch = Watcher;
-/// `struct evwatch_prepare_cb_info` (opaque to C).
-pub type evwatch_prepare_cb_info = WatchInfo;
-/// `struct evwatch_check_cb_info` (opaque to C).
-pub type evwatch_check_cb_info = WatchInfo;
+castable! {
+    /// `struct evwatch` (opaque to C; kept by its base).
+    evwatch => Watcher, OwnershipRef
+}
+castable! {
+    /// `struct evwatch_prepare_cb_info` (opaque to C).
+    evwatch_prepare_cb_info => WatchInfo, OwnershipRef
+}
+castable! {
+    /// `struct evwatch_check_cb_info` (opaque to C).
+    evwatch_check_cb_info => WatchInfo, OwnershipRef
+}
 /// `evwatch_prepare_cb`.
-pub type evwatch_prepare_cb =
-    Option<unsafe extern "C" fn(*mut evwatch, *const evwatch_prepare_cb_info, *mut c_void)>;
+pub type evwatch_prepare_cb = Option<WatchFn>;
 /// `evwatch_check_cb`.
-pub type evwatch_check_cb =
-    Option<unsafe extern "C" fn(*mut evwatch, *const evwatch_check_cb_info, *mut c_void)>;
+pub type evwatch_check_cb = Option<WatchFn>;
 
 /// # Safety
-/// `base` is NULL or a live base.
+/// Under the crate contract.
 unsafe fn new_watcher(
     base: *mut event_base,
     kind: WatchKind,
-    callback: Option<unsafe extern "C" fn(*mut Watcher, *const WatchInfo, *mut c_void)>,
+    callback: Option<WatchFn>,
     arg: *mut c_void,
 ) -> *mut evwatch {
     // SAFETY: crate contract.
-    let (Some(base), Some(callback)) = (unsafe { borrow(base) }, callback) else {
+    let (Some(base), Some(callback)) = (unsafe { try_from(base) }, callback) else {
         return ptr::null_mut();
     };
     base.new_watcher(kind, callback, arg)
+        .map_or(ptr::null_mut(), |w| to_mut_ptr(w.as_ptr()))
 }
 
-/// # Safety
-/// `base` is NULL or a live base.
 #[no_mangle]
 pub unsafe extern "C" fn evwatch_prepare_new(
     base: *mut event_base,
@@ -51,8 +54,6 @@ pub unsafe extern "C" fn evwatch_prepare_new(
     })
 }
 
-/// # Safety
-/// `base` is NULL or a live base.
 #[no_mangle]
 pub unsafe extern "C" fn evwatch_check_new(
     base: *mut event_base,
@@ -65,44 +66,39 @@ pub unsafe extern "C" fn evwatch_check_new(
     })
 }
 
-/// # Safety
-/// `watcher` is NULL or a live watcher.
 #[no_mangle]
 pub unsafe extern "C" fn evwatch_base(watcher: *mut evwatch) -> *mut event_base {
-    ffi_boundary!("evwatch_base", {
-        // SAFETY: crate contract.
-        unsafe { borrow(watcher) }.map_or(ptr::null_mut(), |w| w.base().cast_mut())
+    // SAFETY: crate contract.
+    ffi_boundary!("evwatch_base", unsafe {
+        to_mut_ptr(try_ref_from_ptr!(watcher).base())
     })
 }
 
 /// # Safety
-/// `watcher` is NULL or a live watcher whose base is alive; not used afterwards.
+/// The watcher's base is still alive.
 #[no_mangle]
 pub unsafe extern "C" fn evwatch_free(watcher: *mut evwatch) {
-    ffi_boundary!("evwatch_free", {
-        // SAFETY: crate contract.
-        let Some(w) = (unsafe { borrow(watcher) }) else {
+    // SAFETY: crate contract; the base is alive (as documented).
+    ffi_boundary!("evwatch_free", unsafe {
+        let Some(w) = try_nonnull(watcher) else {
             return;
         };
-        // SAFETY: a watcher's base outlives it.
-        let base = unsafe { &*w.base() };
-        // SAFETY: the handle came from this base.
-        unsafe { base.free_watcher(watcher) };
+        let base = &*w.as_ref().base();
+        base.free_watcher(w);
     })
 }
 
 /// # Safety
-/// `info` is NULL or the info passed to a prepare callback; `timeout` NULL or writable.
+/// `info` is NULL or the info passed to a prepare callback that is running.
 #[no_mangle]
 pub unsafe extern "C" fn evwatch_prepare_get_timeout(
     info: *const evwatch_prepare_cb_info,
     timeout: *mut timeval,
 ) -> c_int {
-    ffi_boundary!("evwatch_prepare_get_timeout", {
-        // SAFETY: crate contract.
-        match unsafe { borrow(info) }.and_then(|i| i.timeout) {
-            // SAFETY: crate contract.
-            Some(t) if unsafe { write_out(timeout, Tv::from_duration(t).to_timeval()) } => 1,
+    // SAFETY: crate contract.
+    ffi_boundary!("evwatch_prepare_get_timeout", unsafe {
+        match try_from(info).and_then(|i| i.timeout) {
+            Some(t) if write_out(timeout, Tv::from_duration(t).to_timeval_raw()) => 1,
             _ => 0,
         }
     })

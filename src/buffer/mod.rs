@@ -26,7 +26,7 @@ pub use search::{BufferPtr, EolStyle};
 
 use crate::event::raw::{list, CallbackFn as RawCallbackFn, Closure, EventCallback, Link};
 use crate::event::Base;
-use crate::thread::Lock;
+use crate::thread::{Lock, MaybeHeld};
 
 /// `EVBUFFER_FLAG_DRAINS_TO_FD`.
 pub const FLAG_DRAINS_TO_FD: u64 = 1;
@@ -138,30 +138,6 @@ unsafe impl Send for Evbuffer {}
 // SAFETY: as above.
 unsafe impl Sync for Evbuffer {}
 
-/// The buffer's lock, held for a scope.
-struct Held<'a>(Option<&'a Lock>);
-
-impl Drop for Held<'_> {
-    #[inline(always)]
-    fn drop(&mut self) {
-        if let Some(lock) = self.0 {
-            release(lock);
-        }
-    }
-}
-
-// Out of line, so that the paths every call takes stay short for the buffers (most of
-// them) that have no lock.
-#[inline(never)]
-fn acquire(lock: &Lock) {
-    lock.lock();
-}
-
-#[inline(never)]
-fn release(lock: &Lock) {
-    lock.unlock();
-}
-
 impl Evbuffer {
     /// `evbuffer_new`.
     pub fn new() -> Box<Evbuffer> {
@@ -201,18 +177,14 @@ impl Evbuffer {
     }
 
     #[inline(always)]
-    fn held(&self) -> Held<'_> {
-        let lock = self.lock_ref();
-        if let Some(l) = lock {
-            acquire(l);
-        }
-        Held(lock)
+    fn held(&self) -> MaybeHeld<'_> {
+        MaybeHeld::new(self.lock_ref())
     }
 
     /// Locks two buffers in a fixed order (once when they share a lock).
-    fn held_pair<'a>(a: &'a Evbuffer, b: &'a Evbuffer) -> (Held<'a>, Held<'a>) {
+    fn held_pair<'a>(a: &'a Evbuffer, b: &'a Evbuffer) -> (MaybeHeld<'a>, MaybeHeld<'a>) {
         match (a.lock_ref(), b.lock_ref()) {
-            (Some(x), Some(y)) if std::ptr::eq(x, y) => (a.held(), Held(None)),
+            (Some(x), Some(y)) if std::ptr::eq(x, y) => (a.held(), MaybeHeld::new(None)),
             (Some(x), Some(y)) if (x as *const Lock) > (y as *const Lock) => {
                 let second = b.held();
                 (a.held(), second)
@@ -266,9 +238,51 @@ impl Evbuffer {
 
     // ----- lifetime -------------------------------------------------------------------
 
+    /// Runs `f` on the buffer `this` and then, if a callback that `f` ran freed the
+    /// buffer (`evbuffer_free` from inside its own callback), releases the memory, now
+    /// that no borrow of it is left. Every call of the program's that may run callbacks
+    /// comes in through here (or [`Evbuffer::enter_pair`]); calls that only look at the
+    /// buffer may borrow it directly.
+    ///
+    /// # Safety
+    /// `this` is a live buffer.
+    #[inline(always)]
+    pub unsafe fn enter<R>(this: NonNull<Evbuffer>, f: impl FnOnce(&Evbuffer) -> R) -> R {
+        // SAFETY: live (the caller's guarantee); freed only by `reap` below.
+        let result = f(unsafe { this.as_ref() });
+        // SAFETY: live at the start of this call.
+        unsafe { Self::reap(this) };
+        result
+    }
+
+    /// [`Evbuffer::enter`] for a call on two buffers (the same one twice is allowed).
+    ///
+    /// # Safety
+    /// Both are live buffers.
+    pub unsafe fn enter_pair<R>(
+        a: NonNull<Evbuffer>,
+        b: NonNull<Evbuffer>,
+        f: impl FnOnce(&Evbuffer, &Evbuffer) -> R,
+    ) -> R {
+        // SAFETY: live (the caller's guarantee); freed only by `reap` below.
+        let result = f(unsafe { a.as_ref() }, unsafe { b.as_ref() });
+        // SAFETY: live at the start of this call. `a` is held while `b` may go, so
+        // that the second reap still sees a live count.
+        unsafe {
+            if a != b {
+                a.as_ref().retain();
+                Self::reap(b);
+                Self::release(a);
+            } else {
+                Self::reap(a);
+            }
+        }
+        result
+    }
+
     /// Adds an internal reference, which keeps the memory alive after
     /// `evbuffer_free` until [`Evbuffer::release`].
-    pub fn retain(&self) {
+    fn retain(&self) {
         self.refs.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -277,13 +291,19 @@ impl Evbuffer {
     ///
     /// # Safety
     /// `this` is live and the caller owns one reference, which it gives up.
-    pub unsafe fn release(this: NonNull<Evbuffer>) {
+    unsafe fn release(this: NonNull<Evbuffer>) {
         // SAFETY: live, as the caller guarantees.
         unsafe { this.as_ref() }
             .refs
             .fetch_sub(1, Ordering::Release);
         // SAFETY: as above.
         unsafe { Self::reap(this) };
+    }
+
+    /// `evbuffer_free` for the owner of the box from [`Evbuffer::new`].
+    pub fn free_boxed(self: Box<Self>) {
+        // SAFETY: a box from `new`, given up here.
+        unsafe { Self::free(NonNull::from(Box::leak(self))) };
     }
 
     /// `evbuffer_free`: the program gives up its handle. Callbacks stop at once;
@@ -325,7 +345,7 @@ impl Evbuffer {
     /// # Safety
     /// `this` points to a buffer that was live at the start of the call in progress.
     #[inline]
-    pub unsafe fn reap(this: NonNull<Evbuffer>) {
+    unsafe fn reap(this: NonNull<Evbuffer>) {
         // SAFETY: not freed yet: only this function frees, when the count is 0.
         if unsafe { this.as_ref() }.refs.load(Ordering::Acquire) == 0 {
             // SAFETY: as above.
@@ -537,13 +557,17 @@ impl Evbuffer {
     }
 
     /// `evbuffer_add_file_segment`: `length` -1 means to the end of the segment.
+    /// `segment` is a reference that the caller holds (the program's handle). As in
+    /// libevent, a refused segment releases it (`evbuffer_add_file` relies on this to
+    /// close a fresh segment's file); an accepted one hands it back, and the buffer
+    /// keeps references of its own.
     pub fn add_file_segment(
         &self,
-        segment: &Arc<FileSegment>,
+        segment: Arc<FileSegment>,
         offset: i64,
         length: i64,
-    ) -> BufferResult<()> {
-        self.change(|inner| {
+    ) -> Result<Arc<FileSegment>, BufferError> {
+        let added = self.change(|inner| {
             let sendfile = inner.flags & FLAG_DRAINS_TO_FD != 0 && segment.can_sendfile();
             if !sendfile && segment.materialize().is_none() {
                 return Err(BufferError::Invalid);
@@ -564,12 +588,13 @@ impl Evbuffer {
                 return Err(BufferError::Invalid);
             }
             let (start, end) = (offset as usize, (offset + length) as usize);
-            let backing: Arc<dyn Backing> = Arc::clone(segment) as Arc<dyn Backing>;
+            let backing: Arc<dyn Backing> = Arc::clone(&segment) as Arc<dyn Backing>;
             let kind = if sendfile { chunk::kind::SENDFILE } else { 0 };
             inner.queue.push_shared(backing, start, end, kind)?;
             inner.n_added += end - start;
             Ok(())
-        })
+        });
+        added.map(|()| segment)
     }
 
     /// `evbuffer_add_file`: appends `length` bytes (-1: to the end of the file) of
@@ -578,7 +603,8 @@ impl Evbuffer {
     pub fn add_file(&self, fd: RawFd, offset: i64, length: i64) -> BufferResult<()> {
         let segment = FileSegment::new(fd, offset, length, fs_flag::CLOSE_ON_FREE)
             .ok_or(BufferError::Invalid)?;
-        self.add_file_segment(&Arc::new(segment), 0, length)
+        self.add_file_segment(Arc::new(segment), 0, length)
+            .map(drop)
     }
 
     /// `evbuffer_add_buffer`: moves everything from `src` to the end of `self`.
@@ -1322,5 +1348,84 @@ impl Drop for Evbuffer {
         // else refers to the buffer any more.
         let queue = std::mem::replace(&mut inner.queue, Queue::new());
         drop(queue);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    use std::sync::atomic::AtomicBool;
+
+    use super::*;
+
+    static RELEASED: AtomicBool = AtomicBool::new(false);
+
+    /// Shared memory that records when the buffer holding it lets it go.
+    struct Watched;
+
+    impl Backing for Watched {
+        fn bytes(&self) -> &[u8] {
+            b"shared"
+        }
+    }
+
+    impl Drop for Watched {
+        fn drop(&mut self) {
+            RELEASED.store(true, Ordering::SeqCst);
+        }
+    }
+
+    unsafe extern "C" fn free_own_buffer(
+        buf: *mut Evbuffer,
+        _: *const CallbackInfo,
+        _: *mut c_void,
+    ) {
+        // SAFETY: the program's handle, given up from inside its callback.
+        unsafe { Evbuffer::free(NonNull::new(buf).expect("the buffer")) };
+        assert!(!RELEASED.load(Ordering::SeqCst), "freed under the callback");
+    }
+
+    #[test]
+    fn a_buffer_freed_by_its_callback_goes_when_the_call_returns() {
+        let buf = NonNull::from(Box::leak(Evbuffer::new()));
+        // SAFETY: live until the call below frees it.
+        unsafe {
+            let b = buf.as_ref();
+            b.add_shared(0, 6, || Some(Arc::new(Watched) as Arc<dyn Backing>))
+                .unwrap();
+            b.add_callback(Some(free_own_buffer), std::ptr::null_mut())
+                .unwrap();
+            Evbuffer::enter(buf, |b| b.add(b"more").unwrap());
+        }
+        assert!(RELEASED.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn a_refused_file_segment_releases_the_callers_reference() {
+        let path = std::env::temp_dir().join(format!("evrs-segment-{}", std::process::id()));
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .unwrap();
+        file.write_all(b"segment").unwrap();
+        let segment = Arc::new(FileSegment::new(file.as_raw_fd(), 0, -1, 0).unwrap());
+        let b = Evbuffer::new();
+
+        b.freeze(false);
+        let weak = Arc::downgrade(&segment);
+        assert!(b.add_file_segment(segment, 0, -1).is_err());
+        assert!(weak.upgrade().is_none());
+
+        b.unfreeze(false);
+        let segment = Arc::new(FileSegment::new(file.as_raw_fd(), 0, -1, 0).unwrap());
+        let back = b.add_file_segment(segment, 0, -1).unwrap();
+        assert_eq!(Arc::strong_count(&back), 2);
+        assert_eq!(b.len(), 7);
+        drop(b);
+        std::fs::remove_file(path).unwrap();
     }
 }

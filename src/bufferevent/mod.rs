@@ -157,18 +157,11 @@ impl Drop for Hold<'_> {
 }
 
 fn timeout_of(tv: &libc::timeval) -> Option<Tv> {
-    (tv.tv_sec != 0 || tv.tv_usec != 0).then_some(Tv {
-        sec: tv.tv_sec,
-        usec: tv.tv_usec,
-    })
+    Some(Tv::from_timeval_raw(tv)).filter(|tv| *tv != Tv::ZERO)
 }
 
 fn to_timeval(tv: Option<Tv>) -> libc::timeval {
-    let tv = tv.unwrap_or(Tv::ZERO);
-    libc::timeval {
-        tv_sec: tv.sec,
-        tv_usec: tv.usec,
-    }
+    tv.unwrap_or(Tv::ZERO).to_timeval_raw()
 }
 
 impl Bufferevent {

@@ -20,7 +20,8 @@ pub mod watch;
 
 use std::ffi::{c_short, c_void};
 use std::os::fd::RawFd;
-use std::ptr::NonNull;
+use std::ptr::{self, NonNull};
+use std::sync::atomic::{AtomicPtr, Ordering};
 
 pub use base::{
     count, loop_flag, wall_clock, zeroed_event, Base, DelMode, EventError, MAX_PRIORITIES,
@@ -47,7 +48,74 @@ unsafe fn base_of<'a>(event: NonNull<Event>, caller: &str) -> Result<&'a Base, E
     Ok(unsafe { &*base })
 }
 
-/// `event_assign`.
+// ----- libevent 1.x's current base ---------------------------------------------------
+
+/// The base that calls given no base use: the last one [`init`] made, until it is freed.
+static CURRENT_BASE: AtomicPtr<Base> = AtomicPtr::new(ptr::null_mut());
+
+/// `event_init`: a base with the default configuration, which calls given no base use
+/// from now on. It is the program's handle to the base, a box given up as
+/// `Box::into_raw` does (like those of [`Base::new`] handed to C), and is freed with
+/// [`free_base`].
+pub fn init() -> Option<NonNull<Base>> {
+    let base = NonNull::from(Box::leak(Base::new(&Config::default())?));
+    CURRENT_BASE.store(base.as_ptr(), Ordering::Release);
+    Some(base)
+}
+
+/// The base a call names, or the current base for None (None when there is neither).
+///
+/// # Safety
+/// The current base, if any, is not freed while the answer is in use (libevent's
+/// rule: a base is freed only when no call uses it).
+pub unsafe fn base_or_current(base: Option<&Base>) -> Option<&Base> {
+    // SAFETY: the current base is live until `free_base` (and the caller's guarantee).
+    base.or_else(|| unsafe { CURRENT_BASE.load(Ordering::Acquire).as_ref() })
+}
+
+/// `event_base_free` / `event_base_free_nofinalize`: frees `base`, or the current base
+/// for None; the current base is forgotten when it is the one freed.
+///
+/// # Safety
+/// `base` is as [`Base::free`] takes it; the current base is not in use by any other
+/// call (libevent's rule for freeing a base).
+pub unsafe fn free_base(base: Option<NonNull<Base>>, run_finalizers: bool) {
+    let base = match base {
+        Some(base) => {
+            let _ = CURRENT_BASE.compare_exchange(
+                base.as_ptr(),
+                ptr::null_mut(),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
+            base
+        }
+        None => {
+            let current = CURRENT_BASE.swap(ptr::null_mut(), Ordering::AcqRel);
+            let Some(current) = NonNull::new(current) else {
+                log::warn(format_args!("event_base_free: no base to free"));
+                return;
+            };
+            current
+        }
+    };
+    // SAFETY: the caller's base, or the current one: a box `init` gave up, not freed
+    // since (freeing it clears the slot).
+    unsafe { Base::free(base, run_finalizers) };
+}
+
+// ----- events ---------------------------------------------------------------------------
+
+/// The address `event_self_cbarg()` returns: as a callback argument it stands for the
+/// event itself.
+static SELF_CBARG: u8 = 0;
+
+/// `event_self_cbarg`.
+pub fn self_cbarg() -> *mut c_void {
+    ptr::addr_of!(SELF_CBARG).cast_mut().cast()
+}
+
+/// `event_assign`: `arg` [`self_cbarg`] stands for the event itself.
 ///
 /// # Safety
 /// `event` points to writable memory of `size_of::<Event>()` bytes.
@@ -60,6 +128,11 @@ pub unsafe fn assign(
     arg: *mut c_void,
 ) -> Result<(), EventError> {
     debug::assert_not_added(event, "event_assign");
+    let arg = if arg == self_cbarg() {
+        event.as_ptr().cast()
+    } else {
+        arg
+    };
     // SAFETY: the caller provides writable event memory.
     base::assign(
         unsafe { &mut *event.as_ptr() },
@@ -92,22 +165,17 @@ pub unsafe fn assign_handler(
     Ok(())
 }
 
-/// `event_new`: `self_arg` is the address that stands for "the event itself"
-/// (`event_self_cbarg()`).
+/// `event_new` (an event allocated here; `arg` as for [`assign`]).
+// `arg` is the program's callback argument: stored and passed back, never dereferenced.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
 pub fn new(
     base: &Base,
     fd: RawFd,
     events: c_short,
     callback: Option<EventCallbackFn>,
     arg: *mut c_void,
-    self_arg: *mut c_void,
 ) -> Option<NonNull<Event>> {
     let event = base::new_event();
-    let arg = if arg == self_arg {
-        event.as_ptr().cast()
-    } else {
-        arg
-    };
     // SAFETY: `event` is a fresh allocation of the right size.
     match unsafe { assign(event, Some(base), fd, events, callback, arg) } {
         Ok(()) => Some(event),
@@ -152,13 +220,9 @@ pub unsafe fn debug_unassign(event: NonNull<Event>) {
 /// # Safety
 /// See the module contract.
 pub unsafe fn add(event: NonNull<Event>, timeout: Option<Tv>) -> Result<(), EventError> {
+    // A negative timeout is a deadline already passed: it fires at once, as in
+    // libevent (a bufferevent timeout computed from a past deadline relies on that).
     debug::assert_is_setup(event, "event_add");
-    if let Some(tv) = timeout {
-        if tv.sec < 0 || tv.usec < 0 {
-            log::warn(format_args!("event_add: negative timeout"));
-            return Err(EventError::Invalid);
-        }
-    }
     // SAFETY: module contract.
     unsafe { base_of(event, "event_add")?.add(event, timeout) }
 }
@@ -269,4 +333,38 @@ pub unsafe fn set_base(event: NonNull<Event>, base: &Base) -> Result<(), EventEr
     e.base = base;
     e.callback.priority = base.default_priority();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn current_base_is_the_last_init_until_freed() {
+        let handle = init().expect("a base");
+        // SAFETY: the current base is used and freed by this test alone.
+        unsafe {
+            let current = base_or_current(None).expect("current");
+            assert!(ptr::eq(current, handle.as_ptr()));
+            free_base(None, true);
+            assert!(base_or_current(None).is_none());
+        }
+        let other = Base::new(&Config::default()).expect("a base");
+        // SAFETY: a named base is answered as it is.
+        assert!(ptr::eq(
+            unsafe { base_or_current(Some(&other)) }.unwrap(),
+            &*other
+        ));
+    }
+
+    #[test]
+    fn self_cbarg_stands_for_the_event() {
+        let base = Base::new(&Config::default()).expect("a base");
+        let event = new(&base, -1, 0, None, self_cbarg()).expect("an event");
+        // SAFETY: the event was just made and is freed once.
+        unsafe {
+            assert_eq!((*event.as_ptr()).callback.arg, event.as_ptr().cast());
+            free(event);
+        }
+    }
 }

@@ -15,9 +15,29 @@ const USEC_PER_SEC: i64 = 1_000_000;
 impl Tv {
     pub const ZERO: Tv = Tv { sec: 0, usec: 0 };
 
-    /// From a C timeval, normalising microseconds into [0, 1s).
-    pub fn from_timeval(tv: &libc::timeval) -> Tv {
-        Tv::normalized(tv.tv_sec, tv.tv_usec)
+    /// From a C timeval as given: nothing is normalised, so a common-timeout tag in
+    /// `tv_usec` survives. The one place a C timeval becomes a `Tv`.
+    #[inline]
+    pub fn from_timeval_raw(tv: &libc::timeval) -> Tv {
+        Tv {
+            sec: tv.tv_sec,
+            usec: tv.tv_usec,
+        }
+    }
+
+    /// To a C timeval as is (a common-timeout tag stays in `tv_usec`). The one place a
+    /// `Tv` becomes a C timeval.
+    #[inline]
+    pub fn to_timeval_raw(self) -> libc::timeval {
+        libc::timeval {
+            tv_sec: self.sec as libc::time_t,
+            tv_usec: self.usec as libc::suseconds_t,
+        }
+    }
+
+    /// The same time with microseconds in [0, 1s).
+    pub fn normalize(self) -> Tv {
+        Tv::normalized(self.sec, self.usec)
     }
 
     #[inline]
@@ -57,13 +77,6 @@ impl Tv {
             Duration::ZERO
         } else {
             Duration::new(self.sec as u64, (self.usec * 1000) as u32)
-        }
-    }
-
-    pub fn to_timeval(self) -> libc::timeval {
-        libc::timeval {
-            tv_sec: self.sec as libc::time_t,
-            tv_usec: self.usec as libc::suseconds_t,
         }
     }
 
@@ -107,16 +120,6 @@ pub mod common {
     }
 }
 
-impl Tv {
-    /// To a C timeval without normalising (common-timeout tags stay in `tv_usec`).
-    pub fn to_timeval_raw(self) -> libc::timeval {
-        libc::timeval {
-            tv_sec: self.sec as libc::time_t,
-            tv_usec: self.usec as libc::suseconds_t,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +151,25 @@ mod tests {
         );
         assert!(b.minus(a).is_negative());
         assert_eq!(b.minus(a).to_duration(), Duration::ZERO);
+    }
+
+    #[test]
+    fn timevals_convert_as_given() {
+        let tagged = libc::timeval {
+            tv_sec: 3,
+            tv_usec: common::encode(7, 250_000) as libc::suseconds_t,
+        };
+        let tv = Tv::from_timeval_raw(&tagged);
+        assert_eq!(common::queue_index(tv.usec), Some(7));
+        let back = tv.to_timeval_raw();
+        assert_eq!((back.tv_sec, back.tv_usec), (tagged.tv_sec, tagged.tv_usec));
+        assert_eq!(
+            Tv { sec: 1, usec: -1 }.normalize(),
+            Tv {
+                sec: 0,
+                usec: 999_999
+            }
+        );
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub(super) struct LoopState {
     /// The callback running now (null when none), and how many threads wait for it.
     pub(super) current: *mut EventCallback,
     pub(super) current_waiters: usize,
+    /// Callback runs finished so far: a waiter waits for the run it saw to end.
+    pub(super) finished: u64,
 }
 
 /// Calls what an event runs: the program's callback, or a core handler.
@@ -103,9 +105,13 @@ impl Base {
                 if flags & loop_flag::ONCE != 0 && st.counts.active == 0 && ran != 0 {
                     break;
                 }
-            } else if (flags & loop_flag::ONCE != 0 && ran_directly)
-                || flags & loop_flag::NONBLOCK != 0
-            {
+            } else if ran_directly {
+                // As after running queued callbacks: EVLOOP_ONCE stops, EVLOOP_NONBLOCK
+                // polls again until a poll finds nothing (libevent's rule).
+                if flags & loop_flag::ONCE != 0 {
+                    break;
+                }
+            } else if flags & loop_flag::NONBLOCK != 0 {
                 break;
             }
         }
@@ -125,9 +131,11 @@ impl Base {
         let st = unsafe { self.state() };
         st.wakeup.pending = false;
         let direct = self.may_dispatch_directly(st);
+        // The list is taken out for the round and put back at the end, so no borrow of
+        // the base's memory is alive while callbacks run; its capacity is kept.
         // SAFETY: only the running loop uses this list, and a base runs one loop at a
-        // time; callbacks cannot reach it.
-        let ready = unsafe { &mut *self.ready.get() };
+        // time.
+        let mut ready = std::mem::take(unsafe { &mut *self.ready.get() });
         ready.clear();
         // The poller only fills `ready`; everything it reported is acted on after the
         // wait, when callbacks may change the poller's registrations again. While
@@ -137,12 +145,12 @@ impl Base {
             Some(lock) => {
                 lock.unlock();
                 // SAFETY: `poller_busy` gives this thread sole use of the poller.
-                let outcome = unsafe { self.poller() }.wait_into(timeout, ready);
+                let outcome = unsafe { self.poller() }.wait_into(timeout, &mut ready);
                 lock.lock();
                 outcome
             }
             // SAFETY: single-threaded: nothing else uses the poller.
-            None => unsafe { self.poller() }.wait_into(timeout, ready),
+            None => unsafe { self.poller() }.wait_into(timeout, &mut ready),
         };
         // SAFETY: the lock is held again; earlier borrows ended.
         let st = unsafe { self.state() };
@@ -159,7 +167,7 @@ impl Base {
             st.counts.added_max = st.counts.added_max.max(st.counts.added + reported);
             let mut rest = ready.iter();
             for &(fd, readiness) in rest.by_ref() {
-                if self.dispatch_directly(fd, readiness_to_events(readiness)) {
+                if self.dispatch_directly(fd, readiness_to_events(readiness, self.edge_bit)) {
                     break;
                 }
             }
@@ -168,14 +176,16 @@ impl Base {
             let st = unsafe { self.state() };
             for &(fd, readiness) in rest {
                 // SAFETY: single-threaded base.
-                unsafe { self.activate_io(st, fd, readiness_to_events(readiness)) };
+                unsafe { self.activate_io(st, fd, readiness_to_events(readiness, self.edge_bit)) };
             }
         } else {
             for &(fd, readiness) in ready.iter() {
                 // SAFETY: the lock is held.
-                unsafe { self.activate_io(st, fd, readiness_to_events(readiness)) };
+                unsafe { self.activate_io(st, fd, readiness_to_events(readiness, self.edge_bit)) };
             }
         }
+        // SAFETY: as above; no other borrow of the list exists.
+        unsafe { *self.ready.get() = ready };
         outcome
     }
 
@@ -214,11 +224,11 @@ impl Base {
         // SAFETY: list members are live; fields are read in place, no reference kept.
         let (events, flags, closure) =
             unsafe { ((*e).events, (*e).callback.flags, (*e).callback.closure) };
-        // `what` holds only EV_READ, EV_WRITE and EV_CLOSED, so EV_ET cannot match.
-        let res = events & what;
-        if res == 0 {
+        // `what` holds EV_READ, EV_WRITE and EV_CLOSED, and EV_ET that only passes on.
+        if events & what & !ev::ET == 0 {
             return false;
         }
+        let res = events & what;
         // Events that are queued, special, or have a persistent timeout to re-arm go
         // through the queue.
         let queued = list::ACTIVE
@@ -321,7 +331,6 @@ impl Base {
                 count += 1;
             }
             st.run.current = c;
-            st.run.current_waiters = 0;
             let stop = match closure {
                 // The common case, kept inline: a plain or persistent event.
                 Closure::Event | Closure::Persist => {
@@ -352,12 +361,12 @@ impl Base {
             // SAFETY: the lock is held again; earlier borrows ended.
             let st = unsafe { self.state() };
             st.run.current = ptr::null_mut();
+            st.run.finished = st.run.finished.wrapping_add(1);
             if st.run.current_waiters > 0 {
-                st.run.current_waiters = 0;
-                if let Some(cond) = &self.wait_for_callback {
-                    cond.signal(true);
-                }
+                self.let_waiters_in();
             }
+            // SAFETY: the lock is held; earlier borrows ended.
+            let st = unsafe { self.state() };
             if stop || st.run.got_break {
                 break;
             }
@@ -486,6 +495,21 @@ impl Base {
         }
     }
 
+    /// After a callback that other threads wait for (a blocking `event_del`): wakes
+    /// them and waits until each has taken the lock, so they act before the loop runs
+    /// another callback. Called and returns with the lock held.
+    #[cold]
+    fn let_waiters_in(&self) {
+        let (Some(lock), Some(cond)) = (&self.lock, &self.wait_for_callback) else {
+            return;
+        };
+        cond.signal(true);
+        // SAFETY: the lock is held; each borrow ends before waiting.
+        while unsafe { self.state() }.run.current_waiters > 0 {
+            cond.wait(lock, None);
+        }
+    }
+
     /// Runs `f` with the base lock released.
     #[inline]
     pub(super) fn unlocked(&self, f: impl FnOnce()) {
@@ -499,19 +523,23 @@ impl Base {
     }
 
     pub(super) fn run_prepare_watchers(&self, timeout: Option<Duration>) {
-        // SAFETY: the lock is held.
-        let watchers = unsafe { self.state() }.watchers.prepare_snapshot();
-        for w in watchers {
-            self.unlocked(|| w.run_prepare(timeout));
-        }
+        self.run_watchers(WatchKind::Prepare, &WatchInfo { timeout });
     }
 
     pub(super) fn run_check_watchers(&self) {
-        // SAFETY: the lock is held.
-        let watchers = unsafe { self.state() }.watchers.check_snapshot();
-        for w in watchers {
-            self.unlocked(|| w.run_check());
-        }
+        self.run_watchers(WatchKind::Check, &WatchInfo { timeout: None });
+    }
+
+    /// The watcher registry, for the watch module, with the lock already held.
+    pub(in crate::event) fn with_watchers_held<R>(&self, f: impl FnOnce(&mut Watchers) -> R) -> R {
+        // SAFETY: the caller holds the lock; the borrow ends with `f`, which runs no
+        // program code.
+        f(&mut unsafe { self.state() }.watchers)
+    }
+
+    /// Runs `f` (program code) with the base lock released.
+    pub(in crate::event) fn run_unlocked(&self, f: impl FnOnce()) {
+        self.unlocked(f);
     }
 
     /// The watcher registry, for the watch module.

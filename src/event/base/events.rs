@@ -151,18 +151,28 @@ impl Base {
         unsafe { self.remove_everywhere(st, event) }
     }
 
-    /// Waits, with the lock held, until the callback of `cb` is no longer running.
+    /// Waits, with the lock held, until the run of `cb`'s callback that is going on now
+    /// has returned. The loop lets the waiting threads in before it runs anything else,
+    /// so a waiting `event_del` gets in before the event can run again.
     pub(super) fn wait_for_current(&self, cb: NonNull<EventCallback>) {
         let (Some(lock), Some(cond)) = (&self.lock, &self.wait_for_callback) else {
             return;
         };
+        // SAFETY: the lock is held; the borrow ends before waiting.
+        let st = unsafe { self.state() };
+        let run = st.run.finished;
+        st.run.current_waiters += 1;
         loop {
             // SAFETY: the lock is held; the borrow ends before waiting.
             let st = unsafe { self.state() };
-            if st.run.current != cb.as_ptr() {
+            if st.run.current != cb.as_ptr() || st.run.finished != run {
+                st.run.current_waiters -= 1;
+                if st.run.current_waiters == 0 {
+                    // The loop waits for the last waiter to get in.
+                    cond.signal(true);
+                }
                 return;
             }
-            st.run.current_waiters += 1;
             cond.wait(lock, None);
         }
     }

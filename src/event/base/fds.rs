@@ -53,10 +53,12 @@ impl FdEntry {
     }
 }
 
-/// `EV_READ`, `EV_WRITE` and `EV_CLOSED` for what a poller reported (the same bits).
+/// `EV_READ`, `EV_WRITE` and `EV_CLOSED` for what a poller reported (the same bits);
+/// `edge` is `EV_ET` for a backend with edge triggering, which libevent reports to the
+/// events that asked for it.
 #[inline]
-pub(super) fn readiness_to_events(readiness: Readiness) -> c_short {
-    c_short::from(readiness.bits())
+pub(super) fn readiness_to_events(readiness: Readiness, edge: c_short) -> c_short {
+    c_short::from(readiness.bits()) | edge
 }
 
 impl Base {
@@ -74,14 +76,9 @@ impl Base {
         let Ok(fd) = usize::try_from(e.fd()) else {
             return Ok(());
         };
-        let edge = e.events() & ev::ET != 0;
-        if edge && !self.features.contains(Features::ET) {
-            log::warn(format_args!(
-                "event_add: the {} backend has no edge-triggered mode",
-                self.method
-            ));
-            return Err(EventError::Invalid);
-        }
+        // Without edge triggering in the backend, EV_ET falls back to level-triggered
+        // reports, as libevent documents.
+        let edge = e.events() & ev::ET != 0 && self.features.contains(Features::ET);
         // An fd beyond the table gets an entry only once the poller accepted it, so a
         // bogus huge fd costs nothing.
         let mut fresh = FdEntry::default();

@@ -39,13 +39,14 @@ use super::heap::TimerHeap;
 use super::lists::{CallbackQueue, EventList, TimeoutQueue};
 use super::signal::{SignalMethod, SignalReceiver};
 use super::time::{common, Tv};
-use super::{debug, notify::Notifier, watch::Watchers};
+use super::watch::{WatchInfo, WatchKind, Watchers};
+use super::{debug, notify::Notifier};
 use crate::event::raw::{
     ev, list, CallbackFn, Closure, Event, EventCallback, EventCallbackFn, EventFields, SignalCalls,
     Target,
 };
 use crate::log;
-use crate::thread::{self, Condition, Lock};
+use crate::thread::{self, Condition, Lock, MaybeHeld};
 use crate::util::time::MonotonicClock;
 
 /// libevent's limit on priorities per base.
@@ -133,6 +134,8 @@ pub struct Base {
     limits: DispatchLimits,
     /// No lock and no dispatch limits: the fixed half of `may_dispatch_directly`.
     direct_capable: bool,
+    /// `EV_ET` when the backend triggers on edges (added to what it reports), else 0.
+    edge_bit: c_short,
 }
 
 // SAFETY: the state is reached only under `lock` when the base is shared between
@@ -143,18 +146,6 @@ unsafe impl Send for Base {}
 unsafe impl Sync for Base {}
 
 /// Holds the base lock (if any) for a scope.
-pub(super) struct Held<'a>(&'a Base);
-
-impl Drop for Held<'_> {
-    // Always inline: out of line, the test for a lock cost a call on every operation.
-    #[inline(always)]
-    fn drop(&mut self) {
-        if let Some(lock) = &self.0.lock {
-            lock.unlock();
-        }
-    }
-}
-
 fn env_set(name: &str) -> bool {
     std::env::var_os(name).is_some()
 }
@@ -213,6 +204,11 @@ impl Base {
             flags,
             limits: config.limits,
             direct_capable: lock.is_none() && config.limits == DispatchLimits::default(),
+            edge_bit: if features.contains(Features::ET) {
+                ev::ET
+            } else {
+                0
+            },
             clock: MonotonicClock::new(flags & flag::PRECISE_TIMER != 0),
             lock,
             wait_for_callback,
@@ -241,12 +237,11 @@ impl Base {
         Some(base)
     }
 
+    /// The base's lock for a scope (nothing to take without one). Inlined, so a base
+    /// without a lock pays one test.
     #[inline(always)]
-    fn held(&self) -> Held<'_> {
-        if let Some(lock) = &self.lock {
-            lock.lock();
-        }
-        Held(self)
+    fn held(&self) -> MaybeHeld<'_> {
+        MaybeHeld::new(self.lock.as_ref())
     }
 
     /// The state, for the holder of the lock.

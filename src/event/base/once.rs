@@ -65,10 +65,11 @@ impl Base {
         action: Target,
         timeout: Option<Tv>,
     ) -> Result<(), EventError> {
-        if events & (ev::SIGNAL | ev::PERSIST) != 0 {
+        let io = events & (ev::READ | ev::WRITE | ev::CLOSED);
+        // Neither signals nor persistence fire once; and a timer or I/O must be asked for.
+        if events & (ev::SIGNAL | ev::PERSIST) != 0 || (io == 0 && events & ev::TIMEOUT == 0) {
             return Err(EventError::Invalid);
         }
-        let io = events & (ev::READ | ev::WRITE | ev::CLOSED);
         let raw = Box::into_raw(Box::new(OnceEvent {
             event: zeroed_event(),
             action,

@@ -96,6 +96,12 @@ impl Base {
             // SAFETY: the event is in a timeout structure.
             unsafe { self.timeout_remove(st, event) };
             e.set_timeout(Tv::ZERO.to_timeval_raw());
+            // A persistent event loses its interval too, so the timeout does not come
+            // back after the next run (libevent clears it the same way).
+            if e.events() & ev::SIGNAL == 0 {
+                e.set_persist_timeout(Tv::ZERO.to_timeval_raw());
+                e.remove_flags(list::PERSIST_TIMEOUT);
+            }
         }
         Ok(())
     }

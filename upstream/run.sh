@@ -12,7 +12,8 @@
 # WORKDIR scratch space for the build and the logs
 #
 # Environment: UPSTREAM_TIMEOUT seconds per case (60), UPSTREAM_JOBS cases run at once
-# (2), UPSTREAM_CASES a space-separated list of cases to run instead of all.
+# (2), UPSTREAM_CASES a space-separated list of cases to run instead of all,
+# UPSTREAM_VARIANTS the backends and modes to run each case under (see variant_env).
 #
 # Exit status: 0 when every case that ran passed or skipped, 1 when one failed, 2 when
 # the suite could not be built.
@@ -208,12 +209,36 @@ if [ -n "${UPSTREAM_CASES:-}" ]; then
     printf '%s\n' $UPSTREAM_CASES > "$work/cases.txt"
 fi
 
-# One case, in its own process and scratch directory; prints `case outcome`.
+# How libevent's own test.sh runs the suite: once per backend, with the others disabled
+# through the environment, and again in debug mode.
+variant_env() {
+    local backend=${1%+debug} env=""
+    case $backend in
+        epoll) env="EVENT_NOPOLL=1 EVENT_NOSELECT=1" ;;
+        epoll-changelist) env="EVENT_NOPOLL=1 EVENT_NOSELECT=1 EVENT_EPOLL_USE_CHANGELIST=1" ;;
+        epoll-timerfd) env="EVENT_NOPOLL=1 EVENT_NOSELECT=1 EVENT_PRECISE_TIMER=1" ;;
+        poll) env="EVENT_NOEPOLL=1 EVENT_NOSELECT=1" ;;
+        select) env="EVENT_NOEPOLL=1 EVENT_NOPOLL=1" ;;
+        *) return 1 ;;
+    esac
+    [ "$backend" = "$1" ] || env="$env EVENT_DEBUG_MODE=1"
+    echo "$env"
+}
+variants=${UPSTREAM_VARIANTS:-epoll poll select epoll+debug poll+debug select+debug}
+for v in $variants; do
+    variant_env "$v" >/dev/null || die "unknown variant $v (UPSTREAM_VARIANTS)"
+done
+
+# One case under one variant, in its own process and scratch directory; prints
+# `case variant outcome`.
 run_case() {
-    local name=$1 log=$work/logs/${1//\//__}.log dir rc outcome
+    local name=$1 variant=$2 log dir rc outcome
+    log=$work/logs/${name//\//__}.$variant.log
     dir=$(mktemp -d "$work/run.XXXXXX")
     set +e
-    timeout -k 5 "$timeout_s" env -C "$dir" "$work/regress" "$name" > "$log" 2>&1
+    # shellcheck disable=SC2046
+    timeout -k 5 "$timeout_s" env -C "$dir" $(variant_env "$variant") \
+        "$work/regress" "$name" > "$log" 2>&1
     rc=$?
     set -e
     rm -rf "$dir"
@@ -229,31 +254,38 @@ run_case() {
     else
         outcome=failed
     fi
-    echo "$name $outcome"
+    echo "$name $variant $outcome"
 }
-export -f run_case
+export -f run_case variant_env
 export work timeout_s
 
 : > "$work/to-run.txt"
 : > "$work/results.txt"
 while read -r name; do
     group=${name%%/*}/
-    case ${group_state[$group]:-built} in
-        built)
-            reason=$(excluded_reason "$name")
-            if [ -n "$reason" ]; then
-                echo "$name excluded" >> "$work/results.txt"
-            else
-                echo "$name" >> "$work/to-run.txt"
-            fi ;;
-        *) echo "$name unbuilt" >> "$work/results.txt" ;;
-    esac
+    if [ "${group_state[$group]:-built}" != built ]; then
+        echo "$name - unbuilt" >> "$work/results.txt"
+    elif [ -n "$(excluded_reason "$name")" ]; then
+        echo "$name - excluded" >> "$work/results.txt"
+    else
+        for v in $variants; do echo "$name $v"; done >> "$work/to-run.txt"
+    fi
 done < "$work/cases.txt"
 
-echo "upstream: running $(wc -l < "$work/to-run.txt") cases, $jobs at a time, ${timeout_s}s limit each"
+echo "upstream: running $(wc -l < "$work/to-run.txt") case runs (variants: $variants)," \
+    "$jobs at a time, ${timeout_s}s limit each"
 start=$(date +%s)
-xargs -P "$jobs" -I{} bash -c 'run_case "$1"' _ {} < "$work/to-run.txt" >> "$work/results.txt"
+xargs -P "$jobs" -L 1 bash -c 'run_case "$1" "$2"' _ < "$work/to-run.txt" >> "$work/results.txt"
 echo "upstream: ran in $(( $(date +%s) - start ))s; logs in $work/logs"
+
+# One outcome per case: failed if it failed under any variant, not built if a function
+# we lack stopped it, passed if it passed under every other, skipped if skipped under all.
+awk '{ seen[$1] = 1; n[$1 " " $3]++; if (!($1 in order)) { order[$1] = ++k; name[k] = $1 } }
+     END { for (i = 1; i <= k; i++) { c = name[i]
+         if (n[c " failed"]) o = "failed"; else if (n[c " unbuilt"]) o = "unbuilt"
+         else if (n[c " excluded"]) o = "excluded"; else if (n[c " passed"]) o = "passed"
+         else o = "skipped"
+         print c, o } }' "$work/results.txt" > "$work/outcomes.txt"
 
 # Report: per group, then the cases that failed with the start of their output.
 echo
@@ -270,13 +302,13 @@ for group in "${group_order[@]}" $tls_groups; do
     read -r p f s e u < <(awk -v g="$group" '
         index($1, g) == 1 { n[$2]++ }
         END { printf "%d %d %d %d %d\n", n["passed"], n["failed"], n["skipped"], n["excluded"], n["unbuilt"] }' \
-        "$work/results.txt")
+        "$work/outcomes.txt")
     [ $((p + f + s + e + u)) -gt 0 ] || continue
     printf '%-14s %7d %7d %8d %9d %10d\n' "$group" "$p" "$f" "$s" "$e" "$u"
     total_pass=$((total_pass + p)) total_fail=$((total_fail + f)) total_skip=$((total_skip + s + e + u))
 done
 
-if grep -q ' unbuilt$' "$work/results.txt"; then
+if grep -q ' unbuilt$' "$work/outcomes.txt"; then
     needs=$(cat "$work"/logs/*.log 2>/dev/null |
         sed -n 's/^\[upstream\] not provided yet: //p' | sort -u | tr '\n' ' ')
     if [ -n "$needs" ]; then
@@ -285,10 +317,12 @@ if grep -q ' unbuilt$' "$work/results.txt"; then
 fi
 if [ "$total_fail" -gt 0 ]; then
     echo
-    echo "failed cases:"
-    grep ' failed$' "$work/results.txt" | while read -r name _; do
-        echo "--- $name"
-        grep -v '^\s*$' "$work/logs/${name//\//__}.log" | head -n 8 | sed 's/^/    /'
+    echo "failed cases (the variants they failed under, then the first failure's output):"
+    grep ' failed$' "$work/outcomes.txt" | while read -r name _; do
+        failed_under=$(awk -v c="$name" '$1 == c && $3 == "failed" { print $2 }' "$work/results.txt")
+        echo "--- $name [$(echo $failed_under | tr ' ' ',')]"
+        first=$(echo "$failed_under" | head -n 1)
+        grep -v '^\s*$' "$work/logs/${name//\//__}.$first.log" | head -n 8 | sed 's/^/    /'
     done
 fi
 echo

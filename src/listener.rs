@@ -13,6 +13,7 @@ use std::os::fd::RawFd;
 use std::ptr::NonNull;
 
 use crate::bufferevent::SocketAddress;
+use crate::event::handler::{EventHandler, Handler};
 use crate::event::raw::{ev, Event};
 use crate::event::{self, Base, DelMode, EventError};
 use crate::log;
@@ -113,15 +114,15 @@ impl Listener {
         })?));
         // SAFETY: just made.
         let lev = unsafe { listener.as_ref() };
-        // SAFETY: the listener's own event field.
+        // SAFETY: the listener's own event field; the event is deleted before the
+        // listener goes.
         let _ = unsafe {
-            event::assign(
+            event::assign_handler(
                 lev.event_ptr(),
-                Some(base),
+                base,
                 fd,
                 ev::READ | ev::PERSIST,
-                Some(on_readable),
-                listener.as_ptr().cast(),
+                Handler::new::<Accept>(listener),
             )
         };
         if flags & flags::DISABLED == 0 {
@@ -177,6 +178,28 @@ impl Listener {
         MaybeHeld::new(self.lock.as_ref())
     }
 
+    /// The listener for one stretch of code that runs no program code.
+    ///
+    /// # Safety
+    /// `this` is live: its read event is running (it is deleted before the listener
+    /// goes), or the caller holds a reference.
+    unsafe fn at<'a>(this: NonNull<Listener>) -> &'a Listener {
+        // SAFETY: guaranteed by the caller.
+        unsafe { this.as_ref() }
+    }
+
+    fn lock(&self) {
+        if let Some(l) = &self.lock {
+            l.lock();
+        }
+    }
+
+    fn unlock(&self) {
+        if let Some(l) = &self.lock {
+            l.unlock();
+        }
+    }
+
     /// `evconnlistener_free`: no more callbacks; the memory goes now, or when a
     /// callback in progress returns.
     ///
@@ -185,9 +208,7 @@ impl Listener {
     pub unsafe fn free(this: NonNull<Listener>) {
         // SAFETY: live, as the caller guarantees.
         let lev = unsafe { this.as_ref() };
-        if let Some(l) = &lev.lock {
-            l.lock();
-        }
+        lev.lock();
         lev.callback.set(None);
         lev.error_callback.set(None);
         // SAFETY: the program gives up its reference; the lock is held.
@@ -205,18 +226,14 @@ impl Listener {
         let refs = lev.refs.get() - 1;
         lev.refs.set(refs);
         if refs > 0 {
-            if let Some(l) = &lev.lock {
-                l.unlock();
-            }
+            lev.unlock();
             return false;
         }
         lev.enabled.set(false);
         // Unlocked first: a run starting in the loop's thread takes the lock, finds
         // the listener disabled and returns, and `event_del` waits for that (it does
         // not wait when called from the listener's own callback).
-        if let Some(l) = &lev.lock {
-            l.unlock();
-        }
+        lev.unlock();
         let event = lev.event_ptr();
         // SAFETY: the listener's own assigned event.
         unsafe {
@@ -328,29 +345,35 @@ fn is_accept_retriable(code: c_int) -> bool {
 }
 
 /// The listening socket is readable: accept everything waiting.
-unsafe extern "C" fn on_readable(fd: RawFd, _events: c_short, arg: *mut c_void) {
-    let Some(this) = NonNull::new(arg.cast::<Listener>()) else {
-        return;
-    };
-    // SAFETY: the event's argument is its live listener.
-    let lev = unsafe { this.as_ref() };
-    if let Some(l) = &lev.lock {
-        l.lock();
+struct Accept;
+
+impl EventHandler for Accept {
+    type Target = Listener;
+    fn run(this: NonNull<Listener>, fd: RawFd, _what: c_short) {
+        accept_waiting(this, fd);
     }
+}
+
+/// Accepts connections until none waits, handing each to the program. The listener is
+/// reached afresh after each program call, which may have disabled or freed it.
+fn accept_waiting(this: NonNull<Listener>, fd: RawFd) {
+    // SAFETY (each `Listener::at` below): the read event runs while the listener is
+    // live; around the program's calls a reference taken here keeps it.
+    let lev = unsafe { Listener::at(this) };
+    lev.lock();
     // Disabled or freed by another thread after the wake-up.
     if !lev.enabled.get() {
-        if let Some(l) = &lev.lock {
-            l.unlock();
-        }
+        lev.unlock();
         return;
     }
+    let accept_flags = lev.accept_flags;
     let error = loop {
         // SAFETY: all-zero is a valid sockaddr_storage.
         let mut peer: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
         let mut len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
         let peer_ptr = (&mut peer as *mut libc::sockaddr_storage).cast::<libc::sockaddr>();
         // SAFETY: `peer` and `len` are live and sized for any address.
-        let new_fd = unsafe { libc::accept4(fd, peer_ptr, &mut len, lev.accept_flags) };
+        let new_fd = unsafe { libc::accept4(fd, peer_ptr, &mut len, accept_flags) };
         if new_fd < 0 {
             break errno::get();
         }
@@ -358,16 +381,19 @@ unsafe extern "C" fn on_readable(fd: RawFd, _events: c_short, arg: *mut c_void) 
             let _ = sock::close(new_fd);
             continue;
         }
+        // SAFETY: see above.
+        let lev = unsafe { Listener::at(this) };
         let Some(callback) = lev.callback.get() else {
             let _ = sock::close(new_fd);
-            if let Some(l) = &lev.lock {
-                l.unlock();
-            }
+            lev.unlock();
             return;
         };
         lev.refs.set(lev.refs.get() + 1);
-        // SAFETY: the program's callback; the listener stays alive through it.
-        unsafe { callback(this.as_ptr(), new_fd, peer_ptr, len as c_int, lev.arg.get()) };
+        let arg = lev.arg.get();
+        // SAFETY: the program's callback; the reference taken keeps the listener.
+        unsafe { callback(this.as_ptr(), new_fd, peer_ptr, len as c_int, arg) };
+        // SAFETY: see above.
+        let lev = unsafe { Listener::at(this) };
         if lev.refs.get() == 1 {
             // Freed from inside the callback: this was the last reference.
             // SAFETY: the reference taken above; the lock is held.
@@ -376,25 +402,25 @@ unsafe extern "C" fn on_readable(fd: RawFd, _events: c_short, arg: *mut c_void) 
         }
         lev.refs.set(lev.refs.get() - 1);
         if !lev.enabled.get() {
-            if let Some(l) = &lev.lock {
-                l.unlock();
-            }
+            lev.unlock();
             return;
         }
     };
+    // SAFETY: see above.
+    let lev = unsafe { Listener::at(this) };
     if is_accept_retriable(error) {
-        if let Some(l) = &lev.lock {
-            l.unlock();
-        }
+        lev.unlock();
         return;
     }
     match lev.error_callback.get() {
         Some(callback) => {
             lev.refs.set(lev.refs.get() + 1);
+            let arg = lev.arg.get();
             errno::set(error);
-            // SAFETY: the program's error callback, with `errno` still the accept error.
+            // SAFETY: the program's error callback, with `errno` still the accept
+            // error; then the reference taken is given back, with the lock.
             unsafe {
-                callback(this.as_ptr(), lev.arg.get());
+                callback(this.as_ptr(), arg);
                 Listener::release_and_unlock(this);
             }
         }
@@ -404,9 +430,7 @@ unsafe extern "C" fn on_readable(fd: RawFd, _events: c_short, arg: *mut c_void) 
                 "Error from accept() call: {}",
                 crate::util::os_error_text(error)
             ));
-            if let Some(l) = &lev.lock {
-                l.unlock();
-            }
+            lev.unlock();
         }
     }
 }

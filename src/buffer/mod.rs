@@ -8,12 +8,13 @@
 
 mod chunk;
 pub mod file;
+pub mod handler;
 mod io;
 mod queue;
 mod search;
 
 use std::cell::UnsafeCell;
-use std::ffi::c_void;
+use std::ffi::{c_short, c_void};
 use std::os::fd::RawFd;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,10 +22,13 @@ use std::sync::Arc;
 
 pub use chunk::Backing;
 pub use file::{fs_flag, FileSegment, SegmentCleanup};
+use handler::ChangeFn;
+pub use handler::{ChangeHandler, OnChange};
 use queue::{Queue, QueueError};
 pub use search::{BufferPtr, EolStyle};
 
-use crate::event::raw::{list, CallbackFn as RawCallbackFn, Closure, EventCallback, Link};
+use crate::event::handler::{EventHandler, Handler};
+use crate::event::raw::{list, EventCallback};
 use crate::event::Base;
 use crate::thread::{Lock, MaybeHeld};
 
@@ -53,10 +57,16 @@ pub type CallbackFn = unsafe extern "C" fn(*mut Evbuffer, *const CallbackInfo, *
 /// `evbuffer_cb` (the callback of `evbuffer_setcb`): old and new length.
 pub type LegacyCallbackFn = unsafe extern "C" fn(*mut Evbuffer, usize, usize, *mut c_void);
 
+/// What a callback entry runs.
 #[derive(Clone, Copy)]
 enum Function {
+    /// The program's `evbuffer_add_cb` function.
     Current(Option<CallbackFn>),
+    /// The program's `evbuffer_setcb` function.
     Legacy(LegacyCallbackFn),
+    /// One of the core's own callbacks, an [`OnChange`] split in two: its entry's
+    /// `arg` is the target.
+    Core(ChangeFn),
 }
 
 /// `struct evbuffer_cb_entry`: one registered callback.
@@ -1085,6 +1095,13 @@ impl Evbuffer {
         self.push_callback(Function::Current(f), arg)
     }
 
+    /// Registers one of the core's callbacks; None when memory runs out. It runs, is
+    /// ordered, flagged and removed by entry like a program's callback.
+    pub fn add_handler(&self, handler: OnChange) -> Option<NonNull<CallbackEntry>> {
+        let (run, target) = handler.into_parts();
+        self.push_callback(Function::Core(run), target)
+    }
+
     /// `evbuffer_setcb`: removes every callback, then adds `f` (if any).
     pub fn set_legacy_callback(&self, f: Option<LegacyCallbackFn>, arg: *mut c_void) -> bool {
         let removed = {
@@ -1173,18 +1190,12 @@ impl Evbuffer {
                 self.refs.fetch_sub(1, Ordering::Relaxed);
             }
         }
-        let priorities = base.priorities();
+        let priority = (base.priorities() / 2) as u8;
         inner.deferred = Some(Box::new(Deferred {
-            callback: EventCallback {
-                active_link: Link::UNLINKED,
-                flags: list::INIT | list::INTERNAL,
-                priority: (priorities / 2) as u8,
-                closure: Closure::SelfCallback as u8,
-                function: RawCallbackFn {
-                    self_cb: Some(run_deferred),
-                },
-                arg: self.as_ptr().cast(),
-            },
+            callback: EventCallback::with_handler(
+                priority,
+                Handler::new::<RunDeferred>(NonNull::from(self)),
+            ),
             base: NonNull::from(base),
         }));
     }
@@ -1319,6 +1330,11 @@ impl Evbuffer {
                 Function::Current(None) => {}
                 // SAFETY: as above.
                 Function::Legacy(f) => unsafe { f(me, info.orig_size, new_size, arg) },
+                Function::Core(run) => {
+                    if let Some(handler) = OnChange::from_parts(run, arg) {
+                        handler.call(&info);
+                    }
+                }
             }
         }
         self.refs.fetch_sub(1, Ordering::Release);
@@ -1326,19 +1342,21 @@ impl Evbuffer {
 }
 
 /// Runs a buffer's deferred callbacks from the loop.
-unsafe extern "C" fn run_deferred(_cb: *mut EventCallback, arg: *mut c_void) {
-    let Some(this) = NonNull::new(arg.cast::<Evbuffer>()) else {
-        return;
-    };
-    {
-        // SAFETY: a queued run holds a reference, so the buffer is live.
-        let buf = unsafe { this.as_ref() };
-        let _held = buf.held();
-        buf.run_callbacks(true);
-        buf.refs.fetch_sub(1, Ordering::Release);
+struct RunDeferred;
+
+impl EventHandler for RunDeferred {
+    type Target = Evbuffer;
+    fn run(this: NonNull<Evbuffer>, _fd: RawFd, _what: c_short) {
+        {
+            // SAFETY: a queued run holds a reference, so the buffer is live.
+            let buf = unsafe { this.as_ref() };
+            let _held = buf.held();
+            buf.run_callbacks(true);
+            buf.refs.fetch_sub(1, Ordering::Release);
+        }
+        // SAFETY: live at the start of this call.
+        unsafe { Evbuffer::reap(this) };
     }
-    // SAFETY: live at the start of this call.
-    unsafe { Evbuffer::reap(this) };
 }
 
 impl Drop for Evbuffer {

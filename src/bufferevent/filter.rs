@@ -7,10 +7,9 @@ use std::ptr::NonNull;
 
 use super::raw::KindTag;
 use super::{options, suspend, BevResult, Bufferevent, FlushMode, Kind};
-use crate::buffer::{CallbackEntry, CallbackInfo, Evbuffer, CB_ENABLED};
+use crate::buffer::{CallbackEntry, CallbackInfo, ChangeHandler, Evbuffer, OnChange, CB_ENABLED};
 use crate::event::raw::ev;
 use crate::log;
-use crate::util::errno;
 
 static FILTER_TAG: KindTag = KindTag { name: c"filter" };
 
@@ -37,8 +36,9 @@ pub(super) struct FilterPart {
 }
 
 impl Bufferevent {
-    /// `bufferevent_filter_new`: takes over the underlying bufferevent's callbacks and
-    /// keeps a reference on it. A missing filter passes data through unchanged.
+    /// `bufferevent_filter_new`: takes over the underlying bufferevent's callbacks (the
+    /// program's are cleared, as libevent replaces them) and keeps a reference on it. A
+    /// missing filter passes data through unchanged.
     pub fn filter_new(
         underlying: &Bufferevent,
         input_filter: Option<FilterFn>,
@@ -79,22 +79,17 @@ impl Bufferevent {
                 underlying.install_lock(lock);
             }
         }
-        underlying.set_callbacks(
-            Some(underlying_read_cb),
-            Some(underlying_write_cb),
-            Some(underlying_event_cb),
-            bev.as_arg(),
-        );
+        underlying.hand_over_to(ptr);
         let Kind::Filter(part) = &bev.kind else {
             unreachable!("made as a filter")
         };
-        let input_entry = bev.input().add_callback(Some(input_cb), bev.as_arg());
+        let input_entry = bev.input().add_handler(OnChange::new::<InputDrained>(ptr));
         if let Some(entry) = input_entry {
             bev.input().update_callback_flags(entry, 0, CB_ENABLED);
         }
         part.input_entry.set(input_entry);
         part.output_entry
-            .set(bev.output().add_callback(Some(output_cb), bev.as_arg()));
+            .set(bev.output().add_handler(OnChange::new::<OutputAdded>(ptr)));
         if part.input_entry.get().is_none() || part.output_entry.get().is_none() {
             log::warn(format_args!(
                 "bufferevent_filter_new: out of memory; data moves only when the \
@@ -106,6 +101,22 @@ impl Bufferevent {
         let _ = underlying.enable(ev::READ | ev::WRITE);
         underlying.suspend_read(suspend::FILTER_READ);
         Some(ptr)
+    }
+
+    /// Gives this bufferevent's callbacks to `filter`; the program's are cleared.
+    fn hand_over_to(&self, filter: NonNull<Bufferevent>) {
+        let _held = self.held();
+        self.set_callbacks(None, None, None, std::ptr::null_mut());
+        self.filter_above.set(Some(filter));
+    }
+
+    /// Ends `filter`'s hold on this bufferevent's callbacks, if it still has it (the
+    /// program may have set callbacks of its own since, which ended it).
+    fn take_back_from(&self, filter: &Bufferevent) {
+        let _held = self.held();
+        if self.filter_above.get() == Some(NonNull::from(filter)) {
+            self.filter_above.set(None);
+        }
     }
 }
 
@@ -301,16 +312,31 @@ fn read_from_underlying(bev: &Bufferevent) {
     }
 }
 
-unsafe extern "C" fn underlying_read_cb(_underlying: *mut Bufferevent, arg: *mut c_void) {
-    // SAFETY: the underlying bufferevent's callback argument is its live filter.
-    let bev = unsafe { &*(arg as *const Bufferevent) };
+/// The filter that holds an underlying bufferevent's callbacks.
+///
+/// # Safety
+/// `filter` is the bufferevent's `filter_above`: the filter gives its hold up in
+/// [`unlink`], before it goes.
+unsafe fn holder<'a>(filter: NonNull<Bufferevent>) -> &'a Bufferevent {
+    // SAFETY: guaranteed by the caller.
+    unsafe { filter.as_ref() }
+}
+
+/// The underlying bufferevent's read callback: it has read data. Out of line, like the
+/// other two, so that the common path (a program's callback) stays short.
+#[inline(never)]
+pub(super) fn underlying_read(filter: NonNull<Bufferevent>) {
+    // SAFETY: called for the bufferevent's `filter_above`.
+    let bev = unsafe { holder(filter) };
     let _held = bev.held();
     read_from_underlying(bev);
 }
 
-unsafe extern "C" fn underlying_write_cb(_underlying: *mut Bufferevent, arg: *mut c_void) {
+/// The underlying bufferevent's write callback: its output went down to the mark.
+#[inline(never)]
+pub(super) fn underlying_write(filter: NonNull<Bufferevent>) {
     // SAFETY: as above.
-    let bev = unsafe { &*(arg as *const Bufferevent) };
+    let bev = unsafe { holder(filter) };
     let _held = bev.held();
     if bev.refs.get() > 0 {
         let mut processed = false;
@@ -318,14 +344,11 @@ unsafe extern "C" fn underlying_write_cb(_underlying: *mut Bufferevent, arg: *mu
     }
 }
 
-unsafe extern "C" fn underlying_event_cb(
-    _underlying: *mut Bufferevent,
-    events: c_short,
-    arg: *mut c_void,
-) {
-    let error = errno::get();
+/// The underlying bufferevent's event callback: passed on to the filter's program.
+#[inline(never)]
+pub(super) fn underlying_event(filter: NonNull<Bufferevent>, events: c_short, error: c_int) {
     // SAFETY: as above.
-    let bev = unsafe { &*(arg as *const Bufferevent) };
+    let bev = unsafe { holder(filter) };
     let _held = bev.held();
     if bev.refs.get() > 0 {
         bev.run_eventcb(events, 0, error);
@@ -333,29 +356,39 @@ unsafe extern "C" fn underlying_event_cb(
 }
 
 /// The program drained a full input: filter what waits below.
-unsafe extern "C" fn input_cb(_buf: *mut Evbuffer, _info: *const CallbackInfo, arg: *mut c_void) {
-    // SAFETY: registered with its live filter, which removes it before going.
-    let bev = unsafe { &*(arg as *const Bufferevent) };
-    let _held = bev.held();
-    let part = filter_of(bev);
-    if !input_full(bev, FlushMode::Normal) {
-        if let Some(entry) = part.input_entry.get() {
-            bev.input().update_callback_flags(entry, 0, CB_ENABLED);
-        }
-        if !underlying_of(part).input().is_empty() {
-            read_from_underlying(bev);
+struct InputDrained;
+
+impl ChangeHandler for InputDrained {
+    type Target = Bufferevent;
+    fn run(bev: NonNull<Bufferevent>, _info: &CallbackInfo) {
+        // SAFETY: registered on the filter's own input, removed in `destruct`.
+        let bev = unsafe { bev.as_ref() };
+        let _held = bev.held();
+        let part = filter_of(bev);
+        if !input_full(bev, FlushMode::Normal) {
+            if let Some(entry) = part.input_entry.get() {
+                bev.input().update_callback_flags(entry, 0, CB_ENABLED);
+            }
+            if !underlying_of(part).input().is_empty() {
+                read_from_underlying(bev);
+            }
         }
     }
 }
 
 /// The program added output: filter it down.
-unsafe extern "C" fn output_cb(_buf: *mut Evbuffer, info: *const CallbackInfo, arg: *mut c_void) {
-    // SAFETY: registered with its live filter; `info` is the buffer's report.
-    let (bev, info) = unsafe { (&*(arg as *const Bufferevent), &*info) };
-    if info.n_added > 0 {
-        let _hold = bev.hold();
-        let mut processed = false;
-        process_output(bev, filter_of(bev), FlushMode::Normal, &mut processed);
+struct OutputAdded;
+
+impl ChangeHandler for OutputAdded {
+    type Target = Bufferevent;
+    fn run(bev: NonNull<Bufferevent>, info: &CallbackInfo) {
+        // SAFETY: registered on the filter's own output, removed in `destruct`.
+        let bev = unsafe { bev.as_ref() };
+        if info.n_added > 0 {
+            let _hold = bev.hold();
+            let mut processed = false;
+            process_output(bev, filter_of(bev), FlushMode::Normal, &mut processed);
+        }
     }
 }
 
@@ -380,10 +413,12 @@ pub(super) fn disable(bev: &Bufferevent, part: &FilterPart, events: c_short) {
     }
 }
 
-/// The filter is going: free the underlying bufferevent with `BEV_OPT_CLOSE_ON_FREE`,
-/// or hand it back to the program (callbacks cleared, reading resumed).
+/// The filter is going: it gives up its hold on the underlying bufferevent's
+/// callbacks, then frees it with `BEV_OPT_CLOSE_ON_FREE` or hands it back to the
+/// program (no callbacks, reading resumed).
 pub(super) fn unlink(bev: &Bufferevent, part: &FilterPart) {
     let underlying = underlying_of(part);
+    underlying.take_back_from(bev);
     if bev.options.get() & options::CLOSE_ON_FREE != 0 {
         if underlying.refs.get() < 2 {
             log::warn(format_args!(
@@ -393,14 +428,6 @@ pub(super) fn unlink(bev: &Bufferevent, part: &FilterPart) {
             underlying.free();
         }
     } else {
-        let ours: super::EventCallbackFn = underlying_event_cb;
-        if underlying
-            .raw_ref()
-            .errorcb
-            .is_some_and(|cb| cb as usize == ours as usize)
-        {
-            underlying.set_callbacks(None, None, None, std::ptr::null_mut());
-        }
         underlying.unsuspend_read(suspend::FILTER_READ);
     }
 }

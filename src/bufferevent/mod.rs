@@ -29,10 +29,11 @@ pub use raw::{DataCallbackFn, EventCallbackFn};
 use raw::{KindTag, RawBufferevent, Watermark};
 pub use socket::SocketAddress;
 
-use crate::buffer::{CallbackEntry, CallbackInfo, Evbuffer, CB_ENABLED, CB_NODEFER};
-use crate::event::raw::{
-    ev, list, CallbackFn as RawCallbackFn, Closure, Event, EventCallback, Link,
+use crate::buffer::{
+    CallbackEntry, CallbackInfo, ChangeHandler, Evbuffer, OnChange, CB_ENABLED, CB_NODEFER,
 };
+use crate::event::handler::{EventHandler, Handler};
+use crate::event::raw::{ev, list, Event, EventCallback};
 use crate::event::{self, Base, DelMode, Tv};
 use crate::log;
 use crate::thread::{Lock, MaybeHeld};
@@ -120,7 +121,8 @@ pub struct Bufferevent {
     /// Set at creation, or once by a filter that shares its lock before any sharing.
     lock: UnsafeCell<Option<Arc<Lock>>>,
     options: Cell<u32>,
-    refs: Cell<usize>,
+    /// An `int` in libevent; 32 bits here fill the gap after `options`.
+    refs: Cell<u32>,
     read_suspended: Cell<u16>,
     write_suspended: Cell<u16>,
     /// An outgoing connection is in progress.
@@ -133,6 +135,9 @@ pub struct Bufferevent {
     max_single_write: Cell<usize>,
     /// The input callback that applies the read high-watermark, once one was set.
     input_watermark_entry: Cell<Option<NonNull<CallbackEntry>>>,
+    /// The filter on top that took this bufferevent's callbacks over
+    /// (`bufferevent_filter_new`): it gets them instead of the program.
+    filter_above: Cell<Option<NonNull<Bufferevent>>>,
     /// Queued on the base to run deferred callbacks; made on first use, since most
     /// socket bufferevents never defer.
     deferred: UnsafeCell<Option<Box<EventCallback>>>,
@@ -226,6 +231,7 @@ impl Bufferevent {
             max_single_read: Cell::new(MAX_SINGLE_DEFAULT),
             max_single_write: Cell::new(MAX_SINGLE_DEFAULT),
             input_watermark_entry: Cell::new(None),
+            filter_above: Cell::new(None),
             deferred: UnsafeCell::new(None),
             rate: UnsafeCell::new(None),
             kind,
@@ -340,7 +346,7 @@ impl Bufferevent {
     }
 
     /// Out of references: unlink from companions and finalize the events; the memory
-    /// goes in [`finalize_bufferevent`], run by the loop.
+    /// goes in [`Destroy`], run by the loop.
     fn start_teardown(&self) {
         self.kind_unlink();
         // SAFETY: the events live in this bufferevent, which stays until the finalizer.
@@ -349,7 +355,10 @@ impl Bufferevent {
                 let _ = event::finalize(refill, None, false);
             }
             let _ = event::finalize(self.ev_write(), None, false);
-            let _ = event::finalize(self.ev_read(), Some(finalize_bufferevent), false);
+            let _ = event::finalize_with_handler(
+                self.ev_read(),
+                Handler::new::<Destroy>(NonNull::from(self)),
+            );
         }
     }
 
@@ -394,11 +403,6 @@ impl Bufferevent {
     #[inline]
     pub fn as_ptr(&self) -> *mut Bufferevent {
         (self as *const Bufferevent).cast_mut()
-    }
-
-    #[inline]
-    fn as_arg(&self) -> *mut c_void {
-        self.as_ptr().cast()
     }
 
     /// The public fields, read-only.
@@ -478,6 +482,9 @@ impl Bufferevent {
         arg: *mut c_void,
     ) {
         let _held = self.held();
+        // The program's callbacks replace a filter's hold, as they replace the
+        // filter's callbacks in libevent.
+        self.filter_above.set(None);
         let raw = self.raw_mut();
         raw.readcb = readcb;
         raw.writecb = writecb;
@@ -593,21 +600,18 @@ impl Bufferevent {
         self.raw_mut().wm_read = Watermark { low, high };
         let input = self.input();
         if high != 0 {
-            let entry = match self.input_watermark_entry.get() {
-                Some(entry) => entry,
-                None => match input.add_callback(Some(input_watermark_cb), self.as_arg()) {
-                    Some(entry) => {
-                        self.input_watermark_entry.set(Some(entry));
-                        entry
-                    }
-                    None => {
-                        log::warn(format_args!(
-                            "bufferevent_setwatermark: out of memory; the read \
-                             high-watermark is not applied"
-                        ));
-                        return;
-                    }
-                },
+            let entry = self.input_watermark_entry.get().or_else(|| {
+                let entry =
+                    input.add_handler(OnChange::new::<ReadWatermark>(NonNull::from(self)))?;
+                self.input_watermark_entry.set(Some(entry));
+                Some(entry)
+            });
+            let Some(entry) = entry else {
+                log::warn(format_args!(
+                    "bufferevent_setwatermark: out of memory; the read high-watermark is \
+                     not applied"
+                ));
+                return;
             };
             input.update_callback_flags(entry, CB_ENABLED | CB_NODEFER, 0);
             if input.len() >= high {
@@ -718,26 +722,32 @@ impl Bufferevent {
 
     /// Assigns the timeout-only events of pairs and filters.
     fn assign_generic_timeouts(&self) {
-        let base = Some(self.base());
-        // SAFETY: the bufferevent's own event fields.
+        let (base, this) = (self.base(), NonNull::from(self));
+        // SAFETY: the bufferevent's own event fields; its events end before it does.
         unsafe {
-            let _ = event::assign(
+            let _ = event::assign_handler(
                 self.ev_read(),
                 base,
                 -1,
                 ev::FINALIZE,
-                Some(generic_read_timeout),
-                self.as_arg(),
+                Handler::new::<ReadTimeout>(this),
             );
-            let _ = event::assign(
+            let _ = event::assign_handler(
                 self.ev_write(),
                 base,
                 -1,
                 ev::FINALIZE,
-                Some(generic_write_timeout),
-                self.as_arg(),
+                Handler::new::<WriteTimeout>(this),
             );
         }
+    }
+
+    /// A pair's or filter's timeout for `direction` (`EV_READ` or `EV_WRITE`) fired:
+    /// the direction is disabled and the program told.
+    fn generic_timeout(&self, direction: c_short, report: c_short) {
+        let _hold = self.hold();
+        let _ = self.disable(direction);
+        self.run_eventcb(what::TIMEOUT | report, 0, errno::get());
     }
 
     // ----- callbacks ------------------------------------------------------------------
@@ -750,21 +760,15 @@ impl Bufferevent {
         // SAFETY: under the lock; the box lives as long as the bufferevent.
         let slot = unsafe { &mut *self.deferred.get() };
         let callback = slot.get_or_insert_with(|| {
-            let run: unsafe extern "C" fn(*mut EventCallback, *mut c_void) =
-                if self.options.get() & options::UNLOCK_CALLBACKS != 0 {
-                    run_deferred_unlocked
-                } else {
-                    run_deferred_locked
-                };
-            Box::new(EventCallback {
-                active_link: Link::UNLINKED,
-                flags: list::INIT | list::INTERNAL,
-                // The read event carries the bufferevent's priority.
-                priority: self.raw_ref().ev_read.callback.priority,
-                closure: Closure::SelfCallback as u8,
-                function: RawCallbackFn { self_cb: Some(run) },
-                arg: self.as_arg(),
-            })
+            let this = NonNull::from(self);
+            let run = if self.options.get() & options::UNLOCK_CALLBACKS != 0 {
+                Handler::new::<RunDeferredUnlocked>(this)
+            } else {
+                Handler::new::<RunDeferred>(this)
+            };
+            // The read event carries the bufferevent's priority.
+            let priority = self.raw_ref().ev_read.callback.priority;
+            Box::new(EventCallback::with_handler(priority, run))
         });
         // Not queued yet: it takes the bufferevent's current priority.
         if callback.flags & (list::ACTIVE | list::ACTIVE_LATER) == 0 {
@@ -779,40 +783,77 @@ impl Bufferevent {
         }
     }
 
+    /// Where the callback that `pick` selects goes now: to the filter on top when
+    /// one took the bufferevent over, else to the program's function, if it set one.
+    #[inline]
+    fn receiver<F>(&self, pick: impl FnOnce(&RawBufferevent) -> Option<F>) -> Option<Receiver<F>> {
+        if let Some(filter) = self.filter_above.get() {
+            return Some(Receiver::Filter(filter));
+        }
+        let raw = self.raw_ref();
+        pick(raw).map(|f| Receiver::Program(f, raw.cbarg))
+    }
+
+    #[inline]
+    fn deliver_read(&self, to: Receiver<DataCallbackFn>) {
+        match to {
+            // SAFETY: the program's callback with its argument.
+            Receiver::Program(cb, arg) => unsafe { cb(self.as_ptr(), arg) },
+            Receiver::Filter(filter) => filter::underlying_read(filter),
+        }
+    }
+
+    #[inline]
+    fn deliver_write(&self, to: Receiver<DataCallbackFn>) {
+        match to {
+            // SAFETY: the program's callback with its argument.
+            Receiver::Program(cb, arg) => unsafe { cb(self.as_ptr(), arg) },
+            Receiver::Filter(filter) => filter::underlying_write(filter),
+        }
+    }
+
+    /// Reports `events`; `error` is the `errno` the program's callback sees.
+    #[inline]
+    fn deliver_event(&self, to: Receiver<EventCallbackFn>, events: c_short, error: c_int) {
+        match to {
+            Receiver::Program(cb, arg) => {
+                errno::set(error);
+                // SAFETY: the program's callback with its argument.
+                unsafe { cb(self.as_ptr(), events, arg) };
+            }
+            Receiver::Filter(filter) => filter::underlying_event(filter, events, error),
+        }
+    }
+
     /// `bufferevent_run_readcb_`: the caller holds the lock and a reference.
     fn run_readcb(&self, options: u32) {
-        let raw = self.raw_ref();
-        let (Some(cb), arg) = (raw.readcb, raw.cbarg) else {
+        let Some(to) = self.receiver(|raw| raw.readcb) else {
             return;
         };
         if self.defers(options) {
             self.readcb_pending.set(true);
             self.schedule_deferred();
         } else {
-            // SAFETY: the program's callback with its argument.
-            unsafe { cb(self.as_ptr(), arg) };
+            self.deliver_read(to);
             self.input_watermark_check();
         }
     }
 
     fn run_writecb(&self, options: u32) {
-        let raw = self.raw_ref();
-        let (Some(cb), arg) = (raw.writecb, raw.cbarg) else {
+        let Some(to) = self.receiver(|raw| raw.writecb) else {
             return;
         };
         if self.defers(options) {
             self.writecb_pending.set(true);
             self.schedule_deferred();
         } else {
-            // SAFETY: the program's callback with its argument.
-            unsafe { cb(self.as_ptr(), arg) };
+            self.deliver_write(to);
         }
     }
 
     /// `bufferevent_run_eventcb_`; `error` is the `errno` the callback sees.
     fn run_eventcb(&self, events: c_short, options: u32, error: c_int) {
-        let raw = self.raw_ref();
-        let (Some(cb), arg) = (raw.errorcb, raw.cbarg) else {
+        let Some(to) = self.receiver(|raw| raw.errorcb) else {
             return;
         };
         if self.defers(options) {
@@ -821,9 +862,7 @@ impl Bufferevent {
             self.errno_pending.set(error);
             self.schedule_deferred();
         } else {
-            errno::set(error);
-            // SAFETY: the program's callback with its argument.
-            unsafe { cb(self.as_ptr(), events, arg) };
+            self.deliver_event(to, events, error);
         }
     }
 
@@ -838,6 +877,7 @@ impl Bufferevent {
     }
 
     /// `bufferevent_trigger_nolock_`.
+    #[inline]
     fn trigger_nolock(&self, iotype: c_short, options: u32) {
         let ignore = options & TRIG_IGNORE_WATERMARKS != 0;
         if iotype & ev::READ != 0 && (ignore || self.input().len() >= self.raw_ref().wm_read.low) {
@@ -881,41 +921,38 @@ impl Bufferevent {
                 f();
             }
         };
-        let me = self.as_ptr();
         let pending = self.eventcb_pending.get();
-        if let (true, Some(cb)) = (pending & what::CONNECTED != 0, self.raw_ref().errorcb) {
-            let arg = self.raw_ref().cbarg;
-            self.eventcb_pending.set(pending & !what::CONNECTED);
-            // SAFETY: the program's callback with its argument.
-            call(&|| unsafe { cb(me, what::CONNECTED, arg) });
-        }
-        if let (true, Some(cb)) = (self.readcb_pending.get(), self.raw_ref().readcb) {
-            let arg = self.raw_ref().cbarg;
-            self.readcb_pending.set(false);
-            // SAFETY: as above.
-            call(&|| unsafe { cb(me, arg) });
-            if self.input().is_empty() {
-                self.input().shrink();
+        if pending & what::CONNECTED != 0 {
+            if let Some(to) = self.receiver(|raw| raw.errorcb) {
+                self.eventcb_pending.set(pending & !what::CONNECTED);
+                // The connect is reported with `errno` as it is.
+                call(&|| self.deliver_event(to, what::CONNECTED, errno::get()));
             }
-            self.input_watermark_check();
         }
-        if let (true, Some(cb)) = (self.writecb_pending.get(), self.raw_ref().writecb) {
-            let arg = self.raw_ref().cbarg;
-            self.writecb_pending.set(false);
-            // SAFETY: as above.
-            call(&|| unsafe { cb(me, arg) });
+        if self.readcb_pending.get() {
+            if let Some(to) = self.receiver(|raw| raw.readcb) {
+                self.readcb_pending.set(false);
+                call(&|| self.deliver_read(to));
+                if self.input().is_empty() {
+                    self.input().shrink();
+                }
+                self.input_watermark_check();
+            }
+        }
+        if self.writecb_pending.get() {
+            if let Some(to) = self.receiver(|raw| raw.writecb) {
+                self.writecb_pending.set(false);
+                call(&|| self.deliver_write(to));
+            }
         }
         let pending = self.eventcb_pending.get();
-        if let (true, Some(cb)) = (pending != 0, self.raw_ref().errorcb) {
-            let arg = self.raw_ref().cbarg;
-            let error = self.errno_pending.get();
-            self.eventcb_pending.set(0);
-            self.errno_pending.set(0);
-            call(&|| {
-                errno::set(error);
-                // SAFETY: as above.
-                unsafe { cb(me, pending, arg) }
-            });
+        if pending != 0 {
+            if let Some(to) = self.receiver(|raw| raw.errorcb) {
+                let error = self.errno_pending.get();
+                self.eventcb_pending.set(0);
+                self.errno_pending.set(0);
+                call(&|| self.deliver_event(to, pending, error));
+            }
         }
         self.decref_and_unlock();
     }
@@ -1112,52 +1149,81 @@ impl Bufferevent {
     }
 }
 
+/// Where one of a bufferevent's callbacks goes.
+#[derive(Clone, Copy)]
+enum Receiver<F> {
+    /// The program's function from `bufferevent_setcb`, with its argument.
+    Program(F, *mut c_void),
+    /// The filter on top, which took the bufferevent's callbacks over.
+    Filter(NonNull<Bufferevent>),
+}
+
 /// The input callback that applies the read high-watermark.
-unsafe extern "C" fn input_watermark_cb(
-    buf: *mut Evbuffer,
-    _info: *const CallbackInfo,
-    arg: *mut c_void,
-) {
-    // SAFETY: registered with a live bufferevent, which removes it before going.
-    let bev = unsafe { &*(arg as *const Bufferevent) };
-    // SAFETY: the buffer running its callbacks.
-    let len = unsafe { &*buf }.len();
-    if len >= bev.raw_ref().wm_read.high {
-        bev.suspend_read(suspend::WATERMARK);
-    } else {
-        bev.unsuspend_read(suspend::WATERMARK);
+struct ReadWatermark;
+
+impl ChangeHandler for ReadWatermark {
+    type Target = Bufferevent;
+    fn run(bev: NonNull<Bufferevent>, _info: &CallbackInfo) {
+        // SAFETY: registered on the bufferevent's own input, which goes with it.
+        let bev = unsafe { bev.as_ref() };
+        if bev.input().len() >= bev.raw_ref().wm_read.high {
+            bev.suspend_read(suspend::WATERMARK);
+        } else {
+            bev.unsuspend_read(suspend::WATERMARK);
+        }
     }
 }
 
-unsafe extern "C" fn run_deferred_locked(_cb: *mut EventCallback, arg: *mut c_void) {
-    // SAFETY: queued by `schedule_deferred`, which took a reference.
-    unsafe { &*(arg as *const Bufferevent) }.run_deferred(false);
+/// The deferred callbacks, run with the lock held throughout.
+struct RunDeferred;
+
+impl EventHandler for RunDeferred {
+    type Target = Bufferevent;
+    fn run(bev: NonNull<Bufferevent>, _fd: RawFd, _what: c_short) {
+        // SAFETY: queued by `schedule_deferred`, which took a reference.
+        unsafe { bev.as_ref() }.run_deferred(false);
+    }
 }
 
-unsafe extern "C" fn run_deferred_unlocked(_cb: *mut EventCallback, arg: *mut c_void) {
-    // SAFETY: as above.
-    unsafe { &*(arg as *const Bufferevent) }.run_deferred(true);
+/// The deferred callbacks, each run with the lock released (`BEV_OPT_UNLOCK_CALLBACKS`).
+struct RunDeferredUnlocked;
+
+impl EventHandler for RunDeferredUnlocked {
+    type Target = Bufferevent;
+    fn run(bev: NonNull<Bufferevent>, _fd: RawFd, _what: c_short) {
+        // SAFETY: as above.
+        unsafe { bev.as_ref() }.run_deferred(true);
+    }
 }
 
-unsafe extern "C" fn generic_read_timeout(_fd: RawFd, _what: c_short, arg: *mut c_void) {
-    // SAFETY: the event's argument is its live bufferevent.
-    let bev = unsafe { &*(arg as *const Bufferevent) };
-    let _hold = bev.hold();
-    let _ = bev.disable(ev::READ);
-    bev.run_eventcb(what::TIMEOUT | what::READING, 0, errno::get());
+/// A pair's or filter's read timeout.
+struct ReadTimeout;
+
+impl EventHandler for ReadTimeout {
+    type Target = Bufferevent;
+    fn run(bev: NonNull<Bufferevent>, _fd: RawFd, _what: c_short) {
+        // SAFETY: the bufferevent's own event, finalized before the bufferevent goes.
+        unsafe { bev.as_ref() }.generic_timeout(ev::READ, what::READING);
+    }
 }
 
-unsafe extern "C" fn generic_write_timeout(_fd: RawFd, _what: c_short, arg: *mut c_void) {
-    // SAFETY: as above.
-    let bev = unsafe { &*(arg as *const Bufferevent) };
-    let _hold = bev.hold();
-    let _ = bev.disable(ev::WRITE);
-    bev.run_eventcb(what::TIMEOUT | what::WRITING, 0, errno::get());
+/// A pair's or filter's write timeout.
+struct WriteTimeout;
+
+impl EventHandler for WriteTimeout {
+    type Target = Bufferevent;
+    fn run(bev: NonNull<Bufferevent>, _fd: RawFd, _what: c_short) {
+        // SAFETY: as above.
+        unsafe { bev.as_ref() }.generic_timeout(ev::WRITE, what::WRITING);
+    }
 }
 
 /// The read event's finalizer: the last step of a bufferevent.
-unsafe extern "C" fn finalize_bufferevent(_event: *mut Event, arg: *mut c_void) {
-    if let Some(bev) = NonNull::new(arg.cast::<Bufferevent>()) {
+struct Destroy;
+
+impl EventHandler for Destroy {
+    type Target = Bufferevent;
+    fn run(bev: NonNull<Bufferevent>, _fd: RawFd, _what: c_short) {
         // SAFETY: finalized by `start_teardown` with no references left.
         unsafe { Bufferevent::destroy(bev) };
     }

@@ -2,12 +2,12 @@
 //! moving chunks and never touching a socket. Their callbacks are always deferred.
 
 use std::cell::Cell;
-use std::ffi::{c_int, c_short, c_void};
+use std::ffi::{c_int, c_short};
 use std::ptr::NonNull;
 
 use super::raw::KindTag;
 use super::{options, what, BevResult, Bufferevent, FlushMode, Kind};
-use crate::buffer::{CallbackInfo, Evbuffer};
+use crate::buffer::{CallbackInfo, ChangeHandler, OnChange};
 use crate::event::raw::ev;
 use crate::event::Base;
 use crate::util::errno;
@@ -58,7 +58,7 @@ fn new_end(
     bev.assign_generic_timeouts();
     if bev
         .output()
-        .add_callback(Some(output_cb), bev.as_arg())
+        .add_handler(OnChange::new::<OutputAdded>(ptr))
         .is_none()
     {
         bev.free();
@@ -123,14 +123,19 @@ fn wants_to_talk(src: &Bufferevent, dst: &Bufferevent) -> bool {
 }
 
 /// Data added to one end's output crosses at once if the other end reads.
-unsafe extern "C" fn output_cb(_buf: *mut Evbuffer, info: *const CallbackInfo, arg: *mut c_void) {
-    // SAFETY: registered with its live bufferevent; `info` is the buffer's report.
-    let (bev, info) = unsafe { (&*(arg as *const Bufferevent), &*info) };
-    let _hold = bev.hold();
-    if info.n_added > info.n_deleted {
-        if let Some(partner) = partner_of(bev) {
-            if wants_to_talk(bev, partner) {
-                transfer(bev, partner, false);
+struct OutputAdded;
+
+impl ChangeHandler for OutputAdded {
+    type Target = Bufferevent;
+    fn run(bev: NonNull<Bufferevent>, info: &CallbackInfo) {
+        // SAFETY: registered on the end's own output, which goes with it.
+        let bev = unsafe { bev.as_ref() };
+        let _hold = bev.hold();
+        if info.n_added > info.n_deleted {
+            if let Some(partner) = partner_of(bev) {
+                if wants_to_talk(bev, partner) {
+                    transfer(bev, partner, false);
+                }
             }
         }
     }

@@ -4,12 +4,13 @@
 //! an empty bucket suspends its direction until a refill timer finds tokens again.
 
 use std::cell::UnsafeCell;
-use std::ffi::{c_short, c_void};
+use std::ffi::c_short;
 use std::os::fd::RawFd;
 use std::ptr::NonNull;
 use std::sync::Arc;
 
 use super::{suspend, BevError, BevResult, Bufferevent};
+use crate::event::handler::{EventHandler, Handler};
 use crate::event::raw::{ev, Event};
 use crate::event::{self, Base, DelMode, Tv};
 use crate::log;
@@ -140,13 +141,12 @@ fn limiter_or_new(bev: &Bufferevent) -> &mut Limiter {
     if unsafe { refill.as_ref() }.callback.flags & crate::event::raw::list::INIT == 0 {
         // SAFETY: as above.
         let _ = unsafe {
-            event::assign(
+            event::assign_handler(
                 refill,
-                Some(bev.base()),
+                bev.base(),
                 -1,
                 ev::FINALIZE,
-                Some(refill_bufferevent),
-                bev.as_arg(),
+                Handler::new::<RefillBufferevent>(NonNull::from(bev)),
             )
         };
     }
@@ -318,9 +318,17 @@ pub(super) fn consumed_write(bev: &Bufferevent, bytes: usize) {
 }
 
 /// The own bucket's refill timer.
-unsafe extern "C" fn refill_bufferevent(_fd: RawFd, _what: c_short, arg: *mut c_void) {
-    // SAFETY: the event's argument is its live bufferevent.
-    let bev = unsafe { &*(arg as *const Bufferevent) };
+struct RefillBufferevent;
+
+impl EventHandler for RefillBufferevent {
+    type Target = Bufferevent;
+    fn run(bev: NonNull<Bufferevent>, _fd: RawFd, _what: c_short) {
+        // SAFETY: the bufferevent's own event, finalized before the bufferevent goes.
+        refill_bufferevent(unsafe { bev.as_ref() });
+    }
+}
+
+fn refill_bufferevent(bev: &Bufferevent) {
     let _held = bev.held();
     let Some(lim) = limiter(bev) else {
         return;
@@ -595,21 +603,20 @@ impl RateLimitGroup {
             refill: UnsafeCell::new(event::zeroed_event()),
             base: NonNull::from(base),
         })?;
-        let arg = (&*group as *const RateLimitGroup)
-            .cast_mut()
-            .cast::<c_void>();
-        let seed = (now.sec as u32) ^ (now.usec as u32) ^ (arg as usize as u32);
+        let address = &*group as *const RateLimitGroup as usize;
+        let seed = (now.sec as u32) ^ (now.usec as u32) ^ (address as u32);
         group.state.get_mut().rng_state = seed.max(1);
-        let refill = NonNull::from(group.refill.get_mut());
-        // SAFETY: the group's own event, in the box that keeps its address.
+        // Both taken after the last `&mut` use of the group, so they stay valid.
+        let (this, refill) = (NonNull::from(&*group), group.refill_ptr());
+        // SAFETY: the group's own event, in the box that keeps its address; the event
+        // is deleted before the group goes.
         unsafe {
-            let _ = event::assign(
+            let _ = event::assign_handler(
                 refill,
-                Some(base),
+                base,
                 -1,
                 ev::PERSIST | ev::FINALIZE,
-                Some(refill_group),
-                arg,
+                Handler::new::<RefillGroup>(this),
             );
             let _ = event::add(refill, Some(cfg.tick));
         }
@@ -840,9 +847,15 @@ fn unlock(bev: &Bufferevent) {
     }
 }
 
-unsafe extern "C" fn refill_group(_fd: RawFd, _what: c_short, arg: *mut c_void) {
-    // SAFETY: the event's argument is its live group.
-    unsafe { &*(arg as *const RateLimitGroup) }.on_tick();
+/// The group's refill timer.
+struct RefillGroup;
+
+impl EventHandler for RefillGroup {
+    type Target = RateLimitGroup;
+    fn run(group: NonNull<RateLimitGroup>, _fd: RawFd, _what: c_short) {
+        // SAFETY: the group's own event, deleted before the group goes.
+        unsafe { group.as_ref() }.on_tick();
+    }
 }
 
 #[cfg(test)]

@@ -3,15 +3,17 @@
 //! connections are made and reported (`BEV_EVENT_CONNECTED`).
 
 use std::cell::Cell;
-use std::ffi::{c_int, c_short, c_void, CStr, CString};
+use std::ffi::{c_int, c_short, CStr, CString};
 use std::io;
 use std::mem::size_of;
 use std::net::SocketAddr;
 use std::os::fd::RawFd;
+use std::ptr::NonNull;
 
 use super::raw::KindTag;
 use super::{options, suspend, what, BevError, BevResult, Bufferevent, Kind};
-use crate::buffer::{CallbackInfo, Evbuffer, FLAG_DRAINS_TO_FD};
+use crate::buffer::{CallbackInfo, ChangeHandler, OnChange, FLAG_DRAINS_TO_FD};
+use crate::event::handler::{EventHandler, Handler};
 use crate::event::raw::ev;
 use crate::event::{self, Base, DelMode};
 use crate::util::addr::{to_sockaddr_in, to_sockaddr_in6};
@@ -86,11 +88,7 @@ pub(super) struct SocketPart {
 
 impl Bufferevent {
     /// `bufferevent_socket_new`: `fd` may be -1 (set later, or made by connect).
-    pub fn socket_new(
-        base: &Base,
-        fd: RawFd,
-        options: u32,
-    ) -> Option<std::ptr::NonNull<Bufferevent>> {
+    pub fn socket_new(base: &Base, fd: RawFd, options: u32) -> Option<NonNull<Bufferevent>> {
         let part = SocketPart {
             connection_refused: Cell::new(false),
             dns_error: Cell::new(0),
@@ -102,7 +100,7 @@ impl Bufferevent {
         assign_events(bev, fd);
         if bev
             .output()
-            .add_callback(Some(output_cb), bev.as_arg())
+            .add_handler(OnChange::new::<OutputAdded>(ptr))
             .is_none()
         {
             bev.free();
@@ -262,30 +260,28 @@ fn finished_connecting(fd: RawFd) -> Result<bool, c_int> {
 }
 
 fn assign_events(bev: &Bufferevent, fd: RawFd) {
-    let base = Some(bev.base());
-    // SAFETY: the bufferevent's own event fields.
+    let (base, this) = (bev.base(), NonNull::from(bev));
+    // SAFETY: the bufferevent's own event fields; its events end before it does.
     unsafe {
-        let _ = event::assign(
+        let _ = event::assign_handler(
             bev.ev_read(),
             base,
             fd,
             ev::READ | ev::PERSIST | ev::FINALIZE,
-            Some(on_readable),
-            bev.as_arg(),
+            Handler::new::<Readable>(this),
         );
-        let _ = event::assign(
+        let _ = event::assign_handler(
             bev.ev_write(),
             base,
             fd,
             ev::WRITE | ev::PERSIST | ev::FINALIZE,
-            Some(on_writable),
-            bev.as_arg(),
+            Handler::new::<Writable>(this),
         );
     }
 }
 
 /// Adds an event with the bufferevent's timeout for it (none when zero).
-fn add_event(event: std::ptr::NonNull<event::raw::Event>, timeout: Option<event::Tv>) -> BevResult {
+fn add_event(event: NonNull<event::raw::Event>, timeout: Option<event::Tv>) -> BevResult {
     // SAFETY: one of the bufferevent's own assigned events.
     unsafe { event::add(event, timeout) }.map_err(|_| BevError)
 }
@@ -339,16 +335,21 @@ pub(super) fn set_fd(bev: &Bufferevent, fd: RawFd) {
 }
 
 /// Data added to the output starts the write event.
-unsafe extern "C" fn output_cb(_buf: *mut Evbuffer, info: *const CallbackInfo, arg: *mut c_void) {
-    // SAFETY: registered with its live bufferevent; `info` is the buffer's report.
-    let (bev, info) = unsafe { (&*(arg as *const Bufferevent), &*info) };
-    // SAFETY: the bufferevent's own assigned event.
-    if info.n_added > 0
-        && bev.enabled_bits() & ev::WRITE != 0
-        && unsafe { event::pending(bev.ev_write(), ev::WRITE) }.0 == 0
-        && bev.write_suspended.get() == 0
-    {
-        let _ = add_event(bev.ev_write(), bev.timeout_write());
+struct OutputAdded;
+
+impl ChangeHandler for OutputAdded {
+    type Target = Bufferevent;
+    fn run(bev: NonNull<Bufferevent>, info: &CallbackInfo) {
+        // SAFETY: registered on the bufferevent's own output, which goes with it.
+        let bev = unsafe { bev.as_ref() };
+        // SAFETY: the bufferevent's own assigned event.
+        if info.n_added > 0
+            && bev.enabled_bits() & ev::WRITE != 0
+            && unsafe { event::pending(bev.ev_write(), ev::WRITE) }.0 == 0
+            && bev.write_suspended.get() == 0
+        {
+            let _ = add_event(bev.ev_write(), bev.timeout_write());
+        }
     }
 }
 
@@ -356,9 +357,29 @@ fn is_retriable(code: c_int) -> bool {
     code == libc::EINTR || code == libc::EAGAIN || code == libc::EWOULDBLOCK
 }
 
-unsafe extern "C" fn on_readable(fd: RawFd, events: c_short, arg: *mut c_void) {
-    // SAFETY: the event's argument is its live bufferevent.
-    let bev = unsafe { &*(arg as *const Bufferevent) };
+/// The socket is readable (or the read timeout fired).
+struct Readable;
+
+impl EventHandler for Readable {
+    type Target = Bufferevent;
+    fn run(bev: NonNull<Bufferevent>, fd: RawFd, events: c_short) {
+        // SAFETY: the bufferevent's own event, finalized before the bufferevent goes.
+        on_readable(unsafe { bev.as_ref() }, fd, events);
+    }
+}
+
+/// The socket is writable (or the write timeout fired).
+struct Writable;
+
+impl EventHandler for Writable {
+    type Target = Bufferevent;
+    fn run(bev: NonNull<Bufferevent>, fd: RawFd, events: c_short) {
+        // SAFETY: as above.
+        on_writable(unsafe { bev.as_ref() }, fd, events);
+    }
+}
+
+fn on_readable(bev: &Bufferevent, fd: RawFd, events: c_short) {
     let _hold = bev.hold();
     let mut report = what::READING;
     let error;
@@ -419,9 +440,7 @@ unsafe extern "C" fn on_readable(fd: RawFd, events: c_short, arg: *mut c_void) {
     bev.run_eventcb(report, 0, error);
 }
 
-unsafe extern "C" fn on_writable(fd: RawFd, events: c_short, arg: *mut c_void) {
-    // SAFETY: the event's argument is its live bufferevent.
-    let bev = unsafe { &*(arg as *const Bufferevent) };
+fn on_writable(bev: &Bufferevent, fd: RawFd, events: c_short) {
     let _hold = bev.hold();
     let mut report = what::WRITING;
     let error;

@@ -65,9 +65,16 @@ impl Handler {
     #[inline]
     pub fn call(self, fd: RawFd, what: c_short) {
         let (run, target) = (self.run, self.target);
-        if catch_unwind(AssertUnwindSafe(|| run(target, fd, what))).is_err() {
-            report_panic();
-        }
+        run_caught("event loop", || run(target, fd, what));
+    }
+}
+
+/// Runs one of the core's continuations. A panic in it is caught and reported as
+/// coming from `origin`, so it ends neither the process nor the caller's work.
+#[inline]
+pub fn run_caught(origin: &'static str, f: impl FnOnce()) {
+    if catch_unwind(AssertUnwindSafe(f)).is_err() {
+        report_panic(origin);
     }
 }
 
@@ -78,9 +85,9 @@ fn run_erased<H: EventHandler>(target: NonNull<c_void>, fd: RawFd, what: c_short
 }
 
 #[cold]
-fn report_panic() {
+fn report_panic(origin: &str) {
     log::warn(format_args!(
-        "event loop: internal error caught in an internal callback"
+        "{origin}: internal error caught in an internal callback"
     ));
 }
 

@@ -5,7 +5,6 @@
 
 #include "event-internal.h"
 #include "evbuffer-internal.h"
-#include "iocp-internal.h"
 
 struct base_walk {
 	struct event_base *base;
@@ -55,14 +54,6 @@ event_base_assert_ok_(struct event_base *base)
 	}
 	if (walk.failures)
 		abort();
-}
-
-int
-event_base_start_iocp_(struct event_base *base, int n_cpus)
-{
-	(void)base;
-	(void)n_cpus;
-	return -1;
 }
 
 /* The extents evbuffer_peek() shows add up to evbuffer_get_length(), the first one is

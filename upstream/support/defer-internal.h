@@ -7,7 +7,5 @@ struct event_base;
 typedef void (*deferred_cb_fn)(struct event_callback *, void *);
 void event_deferred_cb_init_(struct event_callback *cb, ev_uint8_t priority,
     deferred_cb_fn fn, void *arg);
-void event_deferred_cb_set_priority_(struct event_callback *cb, ev_uint8_t priority);
-int event_deferred_cb_cancel_(struct event_base *base, struct event_callback *cb);
 int event_deferred_cb_schedule_(struct event_base *base, struct event_callback *cb);
 #endif

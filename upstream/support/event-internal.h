@@ -1,7 +1,7 @@
 /* Stand-in for libevent's private event-internal.h.
  *
  * struct event's public layout (event2/event_struct.h) is this library's too, so the
- * field shorthands below name real fields.  struct event_base is private: the members
+ * ev_flags shorthand names a real field.  struct event_base is private: the members
  * here exist only so that the suite compiles.  This library's event_base has no such
  * layout; every case that reads them is listed in excluded.txt, and the build lists
  * each read. */
@@ -14,16 +14,7 @@
 #include "util-internal.h"
 #include "defer-internal.h"
 
-#define ev_signal_next ev_.ev_signal.ev_signal_next
-#define ev_io_next ev_.ev_io.ev_io_next
-#define ev_io_timeout ev_.ev_io.ev_timeout
-#define ev_ncalls ev_.ev_signal.ev_ncalls
-#define ev_pncalls ev_.ev_signal.ev_pncalls
-#define ev_pri ev_evcallback.evcb_pri
 #define ev_flags ev_evcallback.evcb_flags
-#define ev_closure ev_evcallback.evcb_closure
-#define ev_callback ev_evcallback.evcb_cb_union.evcb_callback
-#define ev_arg ev_evcallback.evcb_arg
 
 struct upstream_private_signal_info {
 	evutil_socket_t ev_signal_pair[2] UPSTREAM_PRIVATE;
@@ -41,14 +32,12 @@ struct event_base {
 /* Checks what the public API can see of a base's consistency; aborts on failure. */
 void event_base_assert_ok_(struct event_base *base);
 
-/* libevent-internal entry points with no public equivalent. */
+/* libevent-internal entry points with no public equivalent: only excluded cases call
+ * them, and the build gives them stand-ins that abort. */
 void event_base_add_virtual_(struct event_base *base);
-void event_base_del_virtual_(struct event_base *base);
 void event_active_later_(struct event *ev, int res);
 int event_callback_activate_(struct event_base *base, struct event_callback *evcb);
 void event_callback_finalize_(struct event_base *base, unsigned flags,
     struct event_callback *evcb, void (*cb)(struct event_callback *, void *));
-int event_callback_finalize_many_(struct event_base *base, int n_cbs,
-    struct event_callback **evcb, void (*cb)(struct event_callback *, void *));
 
 #endif

@@ -1,4 +1,5 @@
 /* Plain utilities behind the stand-in util-internal.h and time-internal.h. */
+#include <stdlib.h>
 #include <time.h>
 
 #include "util-internal.h"
@@ -6,19 +7,13 @@
 
 /* ASCII character classes, independent of the locale. */
 int EVUTIL_ISDIGIT_(char c) { return c >= '0' && c <= '9'; }
-int EVUTIL_ISLOWER_(char c) { return c >= 'a' && c <= 'z'; }
-int EVUTIL_ISUPPER_(char c) { return c >= 'A' && c <= 'Z'; }
-int EVUTIL_ISALPHA_(char c) { return EVUTIL_ISLOWER_(c) || EVUTIL_ISUPPER_(c); }
-int EVUTIL_ISALNUM_(char c) { return EVUTIL_ISALPHA_(c) || EVUTIL_ISDIGIT_(c); }
-int EVUTIL_ISSPACE_(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
-int EVUTIL_ISPRINT_(char c) { return c >= ' ' && c <= '~'; }
-int
-EVUTIL_ISXDIGIT_(char c)
-{
-	return EVUTIL_ISDIGIT_(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-char EVUTIL_TOUPPER_(char c) { return EVUTIL_ISLOWER_(c) ? (char)(c - 'a' + 'A') : c; }
-char EVUTIL_TOLOWER_(char c) { return EVUTIL_ISUPPER_(c) ? (char)(c - 'A' + 'a') : c; }
+char EVUTIL_TOUPPER_(char c) { return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c; }
+char EVUTIL_TOLOWER_(char c) { return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c; }
+
+void *upstream_mm_malloc(size_t n) { return malloc(n); }
+void *upstream_mm_calloc(size_t count, size_t size) { return calloc(count, size); }
+void upstream_mm_free(void *p) { free(p); }
+char *upstream_mm_strdup(const char *s) { return s ? strdup(s) : NULL; }
 
 ev_uint32_t
 evutil_weakrand_seed_(struct evutil_weakrand_state *state, ev_uint32_t seed)
@@ -70,12 +65,6 @@ evutil_usleep_(const struct timeval *tv)
 	left.tv_nsec = tv->tv_usec * 1000L;
 	while (nanosleep(&left, &left) == -1 && errno == EINTR)
 		;
-}
-
-long
-evutil_tv_to_msec_(const struct timeval *tv)
-{
-	return (long)(tv->tv_sec * 1000L + (tv->tv_usec + 999) / 1000);
 }
 
 /* Connects *fd_ptr (a new non-blocking stream socket if it is negative) to sa: 1 when

@@ -14,6 +14,5 @@ struct evutil_monotonic_timer {
 
 int evutil_configure_monotonic_time_(struct evutil_monotonic_timer *mt, int flags);
 int evutil_gettime_monotonic_(struct evutil_monotonic_timer *mt, struct timeval *tv);
-long evutil_tv_to_msec_(const struct timeval *tv);
 void evutil_usleep_(const struct timeval *tv);
 #endif

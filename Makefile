@@ -4,6 +4,9 @@
 #   make                      release libraries in build/lib
 #   make install PREFIX=DIR   headers, libraries, pkg-config and CMake files (DIR=/usr/local)
 #   make check                everything CI checks
+#   make upstream-check LIBEVENT_SRC=DIR
+#                             libevent's own regression suite from a libevent source
+#                             tree, built against an install of this project
 
 PREFIX     ?= /usr/local
 LIBDIR     ?= $(PREFIX)/lib
@@ -40,7 +43,8 @@ CRATES    := $(sort $(foreach l,$(LIBRARIES),$(CRATES_$(l))))
 .SECONDEXPANSION:
 # Keep the staticlibs and objects between runs; they are not throwaway intermediates.
 .SECONDARY:
-.PHONY: all install uninstall check check-rust check-style clean FORCE
+.PHONY: all install uninstall check check-rust check-style check-upstream upstream-check \
+        upstream-install clean FORCE
 all: $(foreach l,$(LIBRARIES),$(OUT)/lib$(l).so)
 
 # Cargo decides whether a crate is out of date; an archive it leaves alone keeps its
@@ -97,7 +101,41 @@ check-style:
 check-rust: all
 	EVRS_LIBDIR=$(CURDIR)/$(OUT) $(CARGO) test --workspace --release
 
-check: check-style check-rust
+# libevent's regression suite (upstream/): its test files, unmodified, compiled against
+# an install of this project in target/upstream and run case by case.
+UPSTREAM_WORK   := target/upstream
+UPSTREAM_PREFIX := $(CURDIR)/$(UPSTREAM_WORK)/install
+# Where .ci/run unpacks Debian's libevent source package for `make check`.
+UPSTREAM_CI_SRC  = $(patsubst %/test/regress_main.c,%,$(firstword \
+                   $(wildcard target/upstream-src/libevent-*/test/regress_main.c)))
+# 1: a failing case of the suite fails `make check`.  0: `make check` runs the suite and
+# reports its failures without failing on them.  `make upstream-check` always fails.
+UPSTREAM_GATE   ?= 0
+
+upstream-install:
+	rm -rf $(UPSTREAM_PREFIX)
+	$(MAKE) install PREFIX=$(UPSTREAM_PREFIX)
+
+upstream-check:
+	@test -n "$(LIBEVENT_SRC)" || \
+	    { echo "usage: make upstream-check LIBEVENT_SRC=DIR (a libevent source tree)" >&2; exit 2; }
+	$(MAKE) upstream-install
+	CC="$(CC)" upstream/run.sh "$(LIBEVENT_SRC)" $(UPSTREAM_PREFIX) $(UPSTREAM_WORK)
+
+# run.sh exits 1 when cases failed and 2 when the suite could not be built or run.
+check-upstream:
+	@if [ -z "$(UPSTREAM_CI_SRC)" ]; then \
+	    echo "check-upstream: no libevent source in target/upstream-src (.ci/run fetches it)"; \
+	    [ -z "$$CI" ]; \
+	else \
+	    $(MAKE) upstream-install && \
+	    { CC="$(CC)" upstream/run.sh $(UPSTREAM_CI_SRC) $(UPSTREAM_PREFIX) $(UPSTREAM_WORK); rc=$$?; \
+	      if [ $$rc -eq 1 ] && [ "$(UPSTREAM_GATE)" != 1 ]; then \
+	          echo "check-upstream: the failures above do not fail make check (UPSTREAM_GATE=0)"; \
+	      else exit $$rc; fi; }; \
+	fi
+
+check: check-style check-rust check-upstream
 
 clean:
 	rm -rf $(BUILD)

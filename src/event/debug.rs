@@ -22,7 +22,7 @@ fn with_events<R>(f: impl FnOnce(&mut HashMap<usize, bool>) -> R) -> R {
 }
 
 #[inline]
-fn enabled() -> bool {
+pub fn enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
 }
 

@@ -473,7 +473,11 @@ impl Base {
                 false
             }
             Closure::EventFinalize | Closure::EventFinalizeFree => {
-                debug::note_teardown(event);
+                // A finalized event that is not freed here stays a valid target for
+                // event_free (also from its own finalizer), as in libevent.
+                if closure == Closure::EventFinalizeFree {
+                    debug::note_teardown(event);
+                }
                 self.unlocked(|| {
                     match target {
                         // SAFETY: event finalizers store an event finalizer.

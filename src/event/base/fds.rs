@@ -89,7 +89,15 @@ impl Base {
             Some(entry) => entry,
             None => &mut fresh,
         };
-        if !entry.events.is_empty() && entry.edge != edge {
+        // Mixing edge- and level-triggered events on one fd is refused where it would
+        // matter (a backend with edge triggering) and, as libevent does, in debug mode.
+        let asked = e.events() & ev::ET != 0;
+        let mixed = entry.events.first().is_some_and(|first| {
+            // SAFETY: listed events are live; one field is read in place.
+            let first_asked = unsafe { (*first.as_ptr()).events } & ev::ET != 0;
+            first_asked != asked
+        });
+        if mixed && (self.features.contains(Features::ET) || debug::enabled()) {
             log::warn(format_args!(
                 "Tried to mix edge-triggered and non-edge-triggered events on fd {fd}"
             ));

@@ -15,6 +15,8 @@ pub use flags::{Features, Interest, Readiness};
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub mod epoll;
+#[cfg(feature = "mock")]
+pub mod mock;
 pub mod poll;
 pub mod select;
 
@@ -92,6 +94,9 @@ pub enum AnyPoller {
     Epoll(epoll::Epoll),
     Poll(poll::Poll),
     Select(select::Select),
+    /// The scripted poller of tests; [`AnyPoller::new`] never makes it.
+    #[cfg(feature = "mock")]
+    Mock(mock::Mock),
 }
 
 impl AnyPoller {
@@ -113,6 +118,8 @@ impl AnyPoller {
             AnyPoller::Epoll(_) => epoll::Epoll::NAME,
             AnyPoller::Poll(_) => poll::Poll::NAME,
             AnyPoller::Select(_) => select::Select::NAME,
+            #[cfg(feature = "mock")]
+            AnyPoller::Mock(_) => mock::Mock::NAME,
         }
     }
 
@@ -123,6 +130,8 @@ impl AnyPoller {
             AnyPoller::Epoll(_) => epoll::Epoll::FEATURES,
             AnyPoller::Poll(_) => poll::Poll::FEATURES,
             AnyPoller::Select(_) => select::Select::FEATURES,
+            #[cfg(feature = "mock")]
+            AnyPoller::Mock(_) => mock::Mock::FEATURES,
         }
     }
 
@@ -134,6 +143,8 @@ impl AnyPoller {
             AnyPoller::Epoll(p) => p.change(fd, old, new),
             AnyPoller::Poll(p) => p.change(fd, old, new),
             AnyPoller::Select(p) => p.change(fd, old, new),
+            #[cfg(feature = "mock")]
+            AnyPoller::Mock(p) => p.change(fd, old, new),
         }
     }
 
@@ -149,6 +160,8 @@ impl AnyPoller {
             AnyPoller::Epoll(p) => p.wait_into(timeout, ready),
             AnyPoller::Poll(p) => p.wait_into(timeout, ready),
             AnyPoller::Select(p) => p.wait_into(timeout, ready),
+            #[cfg(feature = "mock")]
+            AnyPoller::Mock(p) => p.wait_into(timeout, ready),
         }
     }
 
@@ -164,6 +177,8 @@ impl AnyPoller {
             AnyPoller::Epoll(p) => p.wait(timeout, on_ready),
             AnyPoller::Poll(p) => p.wait(timeout, on_ready),
             AnyPoller::Select(p) => p.wait(timeout, on_ready),
+            #[cfg(feature = "mock")]
+            AnyPoller::Mock(p) => p.wait(timeout, on_ready),
         }
     }
 }

@@ -11,6 +11,8 @@ pub mod file;
 mod io;
 mod queue;
 mod search;
+#[cfg(test)]
+mod tests;
 
 use std::cell::UnsafeCell;
 use std::ffi::c_void;

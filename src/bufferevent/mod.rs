@@ -17,6 +17,8 @@ mod pair;
 pub mod ratelim;
 pub mod raw;
 mod socket;
+#[cfg(test)]
+mod tests;
 
 use std::cell::{Cell, UnsafeCell};
 use std::ffi::{c_int, c_short, c_void};

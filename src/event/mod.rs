@@ -17,6 +17,9 @@ pub mod signal;
 pub mod time;
 pub mod watch;
 
+#[cfg(test)]
+pub(crate) mod tests;
+
 use std::ffi::{c_short, c_void};
 use std::os::fd::RawFd;
 use std::ptr::NonNull;

@@ -7,9 +7,9 @@ use std::ptr::NonNull;
 use std::rc::Rc;
 
 use super::{what, Bufferevent, FlushMode};
+use crate::event::loop_flag;
 use crate::event::raw::ev;
 use crate::event::tests::support::*;
-use crate::event::{loop_flag, Base};
 
 /// A bufferevent the program holds.
 fn bev<'a>(handle: NonNull<Bufferevent>) -> &'a Bufferevent {
@@ -20,9 +20,9 @@ fn bev<'a>(handle: NonNull<Bufferevent>) -> &'a Bufferevent {
 
 /// A base with a pair whose ends report to probes "a" and "b"; the second end reads.
 fn pair() -> (
-    Box<Base>,
+    TestBase,
     Rc<Journal>,
-    [Box<Probe>; 2],
+    [Rc<Probe>; 2],
     [NonNull<Bufferevent>; 2],
 ) {
     let (base, _control) = mock_base();
@@ -42,7 +42,7 @@ fn pair() -> (
 }
 
 /// Frees both ends and lets the base run their teardown.
-fn free_pair(base: Box<Base>, ends: [NonNull<Bufferevent>; 2]) {
+fn free_pair(base: TestBase, ends: [NonNull<Bufferevent>; 2]) {
     for end in ends {
         bev(end).free();
     }

@@ -147,7 +147,7 @@ fn a_bare_callbacks_finalizer_runs_from_the_loop() {
 
 /// A base with two priorities, so that ready events go through the active queues
 /// instead of running as the poller reports them.
-fn queued_base() -> (Box<Base>, evrs_backends::mock::MockControl) {
+fn queued_base() -> (TestBase, evrs_backends::mock::MockControl) {
     let (base, control) = mock_base();
     base.priority_init(2).unwrap();
     (base, control)

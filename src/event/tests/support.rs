@@ -18,15 +18,35 @@ use crate::event::{self, Base, Config, Tv};
 
 /// A base on a scripted poller that ignores the environment and reads the precise
 /// clock, so that short timers fire in few rounds.
-pub(crate) fn mock_base() -> (Box<Base>, MockControl) {
-    mock_base_with(Config::default())
-}
-
-pub(crate) fn mock_base_with(mut config: Config) -> (Box<Base>, MockControl) {
-    config.flags |= flag::IGNORE_ENV | flag::PRECISE_TIMER;
+pub(crate) fn mock_base() -> (TestBase, MockControl) {
+    let config = Config {
+        flags: flag::IGNORE_ENV | flag::PRECISE_TIMER,
+        ..Config::default()
+    };
     let control = MockControl::new();
     let base = Base::with_poller(&config, AnyPoller::Mock(control.poller())).expect("base");
-    (base, control)
+    (TestBase(NonNull::from(Box::leak(base))), control)
+}
+
+/// A base as a program holds it: a pointer from `event_base_new`, given back to
+/// `event_base_free`, so that moving the handle asserts nothing about the base's memory.
+pub(crate) struct TestBase(NonNull<Base>);
+
+impl TestBase {
+    /// `event_base_free` (`run_finalizers`) or `event_base_free_nofinalize`.
+    pub(crate) fn free(self, run_finalizers: bool) {
+        // SAFETY: from Box::leak in `mock_base`, given back once, as the C layer does.
+        unsafe { Box::from_raw(self.0.as_ptr()) }.free(run_finalizers);
+    }
+}
+
+impl std::ops::Deref for TestBase {
+    type Target = Base;
+
+    fn deref(&self) -> &Base {
+        // SAFETY: live until `free`, which takes the handle.
+        unsafe { self.0.as_ref() }
+    }
 }
 
 /// `n` milliseconds.
@@ -63,7 +83,8 @@ impl Journal {
 type Action = Rc<dyn Fn(&Probe)>;
 
 /// Stands for one callback of the program: notes each call in the journal, then runs
-/// the test's action. Passed to the library as the callback's argument.
+/// the test's action. Passed to the library as the callback's argument; kept in an
+/// `Rc`, since moving a `Box` would invalidate the address the library holds.
 pub(crate) struct Probe {
     pub(crate) name: &'static str,
     journal: Rc<Journal>,
@@ -76,8 +97,8 @@ pub(crate) struct Probe {
 }
 
 impl Probe {
-    pub(crate) fn new(name: &'static str, journal: &Rc<Journal>) -> Box<Probe> {
-        Box::new(Probe {
+    pub(crate) fn new(name: &'static str, journal: &Rc<Journal>) -> Rc<Probe> {
+        Rc::new(Probe {
             name,
             journal: Rc::clone(journal),
             event: Cell::new(None),
@@ -213,7 +234,7 @@ pub(crate) fn timer_events<const N: usize>(
     base: &Base,
     journal: &Rc<Journal>,
     names: [&'static str; N],
-) -> ([Box<Probe>; N], [NonNull<Event>; N]) {
+) -> ([Rc<Probe>; N], [NonNull<Event>; N]) {
     let probes = names.map(|name| Probe::new(name, journal));
     let events = probes.each_ref().map(|p| new_event(base, -1, 0, p));
     (probes, events)

@@ -28,6 +28,8 @@ pub use waker::{SystemWaker, Waker};
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub mod epoll;
+#[cfg(feature = "mock")]
+pub mod mock;
 pub mod poll;
 pub mod select;
 
@@ -105,6 +107,9 @@ pub enum AnyPoller {
     Epoll(epoll::Epoll),
     Poll(poll::Poll),
     Select(select::Select),
+    /// The scripted poller of tests; [`AnyPoller::new`] never makes it.
+    #[cfg(feature = "mock")]
+    Mock(mock::Mock),
 }
 
 impl AnyPoller {
@@ -126,6 +131,8 @@ impl AnyPoller {
             AnyPoller::Epoll(_) => epoll::Epoll::NAME,
             AnyPoller::Poll(_) => poll::Poll::NAME,
             AnyPoller::Select(_) => select::Select::NAME,
+            #[cfg(feature = "mock")]
+            AnyPoller::Mock(_) => mock::Mock::NAME,
         }
     }
 
@@ -136,6 +143,8 @@ impl AnyPoller {
             AnyPoller::Epoll(_) => epoll::Epoll::FEATURES,
             AnyPoller::Poll(_) => poll::Poll::FEATURES,
             AnyPoller::Select(_) => select::Select::FEATURES,
+            #[cfg(feature = "mock")]
+            AnyPoller::Mock(_) => mock::Mock::FEATURES,
         }
     }
 
@@ -147,6 +156,8 @@ impl AnyPoller {
             AnyPoller::Epoll(p) => p.change(fd, old, new),
             AnyPoller::Poll(p) => p.change(fd, old, new),
             AnyPoller::Select(p) => p.change(fd, old, new),
+            #[cfg(feature = "mock")]
+            AnyPoller::Mock(p) => p.change(fd, old, new),
         }
     }
 
@@ -162,6 +173,8 @@ impl AnyPoller {
             AnyPoller::Epoll(p) => p.wait_into(timeout, ready),
             AnyPoller::Poll(p) => p.wait_into(timeout, ready),
             AnyPoller::Select(p) => p.wait_into(timeout, ready),
+            #[cfg(feature = "mock")]
+            AnyPoller::Mock(p) => p.wait_into(timeout, ready),
         }
     }
 
@@ -177,6 +190,8 @@ impl AnyPoller {
             AnyPoller::Epoll(p) => p.wait(timeout, on_ready),
             AnyPoller::Poll(p) => p.wait(timeout, on_ready),
             AnyPoller::Select(p) => p.wait(timeout, on_ready),
+            #[cfg(feature = "mock")]
+            AnyPoller::Mock(p) => p.wait(timeout, on_ready),
         }
     }
 }

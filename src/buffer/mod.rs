@@ -12,6 +12,8 @@ pub mod handler;
 mod io;
 mod queue;
 mod search;
+#[cfg(test)]
+mod tests;
 
 use std::cell::UnsafeCell;
 use std::ffi::{c_short, c_void};
@@ -1259,12 +1261,16 @@ impl Evbuffer {
         // SAFETY: the lock is held; the borrow ends in this block.
         let inner = unsafe { self.inner() };
         if let Some(d) = &mut inner.deferred {
+            // A raw place, not a `&mut`: the base keeps the pointer of the first
+            // scheduling while the callback is queued, and a new `&mut` would
+            // invalidate it.
+            let callback = std::ptr::addr_of_mut!(d.callback);
             // SAFETY: the base outlives the buffer (libevent's contract); the callback
-            // stays in place until it is cancelled.
+            // stays in place until it is cancelled; a field's address is not null.
             if unsafe {
                 d.base
                     .as_ref()
-                    .schedule_callback(NonNull::from(&mut d.callback))
+                    .schedule_callback(NonNull::new_unchecked(callback))
             } {
                 self.refs.fetch_add(1, Ordering::Relaxed);
             }
@@ -1371,7 +1377,7 @@ impl Drop for Evbuffer {
 }
 
 #[cfg(test)]
-mod tests {
+mod shell_tests {
     use std::io::Write;
     use std::os::fd::AsRawFd;
     use std::sync::atomic::AtomicBool;

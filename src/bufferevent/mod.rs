@@ -17,6 +17,8 @@ mod pair;
 pub mod ratelim;
 pub mod raw;
 mod socket;
+#[cfg(test)]
+mod tests;
 
 use std::cell::{Cell, UnsafeCell};
 use std::ffi::{c_int, c_short, c_void};
@@ -772,10 +774,14 @@ impl Bufferevent {
         if callback.flags & (list::ACTIVE | list::ACTIVE_LATER) == 0 {
             callback.priority = self.raw_ref().ev_read.callback.priority;
         }
-        // SAFETY: a queued run holds the reference taken here, which keeps the box.
+        // A raw place, not a `&mut`: while queued, the base keeps the pointer of the
+        // first scheduling, which a new `&mut` would invalidate.
+        let callback = addr_of_mut!(**callback);
+        // SAFETY: a queued run holds the reference taken here, which keeps the box; a
+        // box's address is not null.
         if unsafe {
             self.base()
-                .schedule_callback(NonNull::from(&mut **callback))
+                .schedule_callback(NonNull::new_unchecked(callback))
         } {
             self.refs.set(self.refs.get() + 1);
         }

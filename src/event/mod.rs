@@ -18,6 +18,9 @@ pub mod signal;
 pub mod time;
 pub mod watch;
 
+#[cfg(test)]
+pub(crate) mod tests;
+
 use std::ffi::{c_short, c_void};
 use std::os::fd::RawFd;
 use std::ptr::{self, NonNull};
@@ -336,7 +339,7 @@ pub unsafe fn set_base(event: NonNull<Event>, base: &Base) -> Result<(), EventEr
 }
 
 #[cfg(test)]
-mod tests {
+mod api_tests {
     use super::*;
 
     #[test]

@@ -151,13 +151,7 @@ impl Base {
     /// `event_base_new_with_config`: the first usable method that the config allows.
     pub fn new(config: &Config) -> Option<Box<Base>> {
         let use_env = config.flags & flag::IGNORE_ENV == 0;
-        let mut flags = config.flags;
-        if use_env && env_set("EVENT_EPOLL_USE_CHANGELIST") {
-            flags |= flag::EPOLL_USE_CHANGELIST;
-        }
-        if use_env && env_set("EVENT_PRECISE_TIMER") {
-            flags |= flag::PRECISE_TIMER;
-        }
+        let flags = Self::flags_with_env(config);
         let options = Options {
             use_changelist: flags & flag::EPOLL_USE_CHANGELIST != 0,
             precise_timer: flags & flag::PRECISE_TIMER != 0,
@@ -187,6 +181,25 @@ impl Base {
                 format_args!("libevent using: {}", poller.name()),
             );
         }
+        Self::with_poller(config, poller)
+    }
+
+    /// The config's flags, with those the environment adds unless it is ignored.
+    fn flags_with_env(config: &Config) -> u32 {
+        let use_env = config.flags & flag::IGNORE_ENV == 0;
+        let mut flags = config.flags;
+        if use_env && env_set("EVENT_EPOLL_USE_CHANGELIST") {
+            flags |= flag::EPOLL_USE_CHANGELIST;
+        }
+        if use_env && env_set("EVENT_PRECISE_TIMER") {
+            flags |= flag::PRECISE_TIMER;
+        }
+        flags
+    }
+
+    /// A base on `poller` (tests hand in a scripted one).
+    pub(crate) fn with_poller(config: &Config, poller: AnyPoller) -> Option<Box<Base>> {
+        let flags = Self::flags_with_env(config);
         let locking = flags & flag::NOLOCK == 0 && thread::locking_enabled();
         let lock = if locking { Lock::new(true) } else { None };
         let wait_for_callback = if lock.is_some() {

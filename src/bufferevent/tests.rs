@@ -18,13 +18,16 @@ fn bev<'a>(handle: NonNull<Bufferevent>) -> &'a Bufferevent {
     unsafe { handle.as_ref() }
 }
 
-/// A base with a pair whose ends report to probes "a" and "b"; the second end reads.
-fn pair() -> (
+/// What [`pair`] makes: the base, the shared journal, the two probes and the two ends.
+type Pair = (
     TestBase,
     Rc<Journal>,
     [Rc<Probe>; 2],
     [NonNull<Bufferevent>; 2],
-) {
+);
+
+/// A base with a pair whose ends report to probes "a" and "b"; the second end reads.
+fn pair() -> Pair {
     let (base, _control) = mock_base();
     let journal = Journal::new();
     let probes = ["a", "b"].map(|name| Probe::new(name, &journal));

@@ -112,13 +112,39 @@ impl From<QueueError> for BufferError {
 
 pub type BufferResult<T> = Result<T, BufferError>;
 
-/// What `evbuffer_defer_callbacks` sets up: a callback queued on a base. It is kept in
-/// the buffer itself, as libevent keeps it, so that setting it up allocates nothing and
-/// cannot fail; a buffer does not move once made (its address is the callback's
-/// argument, too).
+/// What `evbuffer_defer_callbacks` sets up: a callback queued on a base.
 struct Deferred {
-    callback: EventCallback,
+    callback: QueuedCallback,
     base: NonNull<Base>,
+}
+
+/// A callback the base links by pointer, in an allocation of its own and reached only
+/// through that pointer: a borrow of the buffer's state (which the buffer takes on
+/// every change) must not cover it, or it would invalidate the base's pointer.
+struct QueuedCallback(NonNull<EventCallback>);
+
+impl QueuedCallback {
+    /// None when memory runs out.
+    fn new(callback: EventCallback) -> Option<QueuedCallback> {
+        crate::util::try_box(callback).map(|b| QueuedCallback(NonNull::from(Box::leak(b))))
+    }
+
+    fn ptr(&self) -> NonNull<EventCallback> {
+        self.0
+    }
+
+    fn flags(&self) -> u16 {
+        // SAFETY: owned and live; one field read in place.
+        unsafe { (*self.0.as_ptr()).flags }
+    }
+}
+
+impl Drop for QueuedCallback {
+    fn drop(&mut self) {
+        // SAFETY: leaked from a box in `new`; the base no longer queues it (the buffer
+        // cancels or outlives every queued run).
+        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
+    }
 }
 
 struct Inner {
@@ -340,7 +366,7 @@ impl Evbuffer {
             let queued = inner
                 .deferred
                 .as_ref()
-                .is_some_and(|d| d.callback.flags & (list::ACTIVE | list::ACTIVE_LATER) != 0);
+                .is_some_and(|d| d.callback.flags() & (list::ACTIVE | list::ACTIVE_LATER) != 0);
             let callbacks = if queued {
                 Vec::new()
             } else {
@@ -1178,29 +1204,28 @@ impl Evbuffer {
     /// `evbuffer_defer_callbacks`: from now on callbacks (other than `CB_NODEFER`
     /// ones) run from `base`'s loop instead of inside the call that changed the
     /// buffer.
-    pub fn defer_callbacks(&self, base: &Base) {
+    pub fn defer_callbacks(&self, base: &Base) -> BufferResult<()> {
+        let priority = (base.priorities() / 2) as u8;
+        let callback = QueuedCallback::new(EventCallback::with_handler(
+            priority,
+            Handler::new::<RunDeferred>(NonNull::from(self)),
+        ))
+        .ok_or(BufferError::NoMemory)?;
         let _held = self.held();
         // SAFETY: the lock is held.
         let inner = unsafe { self.inner() };
-        if let Some(old) = &mut inner.deferred {
-            // SAFETY: the old base is live (libevent's contract); the callback is in
-            // place until it is overwritten below, after it left the base's queue.
-            if unsafe {
-                old.base
-                    .as_ref()
-                    .cancel_callback(NonNull::from(&mut old.callback))
-            } {
+        if let Some(old) = &inner.deferred {
+            // SAFETY: the old base is live (libevent's contract); the callback stays
+            // until it is replaced below, after it left the base's queue.
+            if unsafe { old.base.as_ref().cancel_callback(old.callback.ptr()) } {
                 self.refs.fetch_sub(1, Ordering::Relaxed);
             }
         }
-        let priority = (base.priorities() / 2) as u8;
         inner.deferred = Some(Deferred {
-            callback: EventCallback::with_handler(
-                priority,
-                Handler::new::<RunDeferred>(NonNull::from(self)),
-            ),
+            callback,
             base: NonNull::from(base),
         });
+        Ok(())
     }
 
     /// After a change: drops released shared memory and runs the callbacks.
@@ -1260,18 +1285,11 @@ impl Evbuffer {
     fn invoke_callbacks(&self) {
         // SAFETY: the lock is held; the borrow ends in this block.
         let inner = unsafe { self.inner() };
-        if let Some(d) = &mut inner.deferred {
-            // A raw place, not a `&mut`: the base keeps the pointer of the first
-            // scheduling while the callback is queued, and a new `&mut` would
-            // invalidate it.
-            let callback = std::ptr::addr_of_mut!(d.callback);
+        if let Some(d) = &inner.deferred {
+            let (base, callback) = (d.base, d.callback.ptr());
             // SAFETY: the base outlives the buffer (libevent's contract); the callback
-            // stays in place until it is cancelled; a field's address is not null.
-            if unsafe {
-                d.base
-                    .as_ref()
-                    .schedule_callback(NonNull::new_unchecked(callback))
-            } {
+            // stays in place until it is cancelled.
+            if unsafe { base.as_ref().schedule_callback(callback) } {
                 self.refs.fetch_add(1, Ordering::Relaxed);
             }
         }

@@ -145,6 +145,9 @@ pub struct Bufferevent {
     deferred: UnsafeCell<Option<Box<EventCallback>>>,
     rate: UnsafeCell<Option<Box<ratelim::Limiter>>>,
     kind: Kind,
+    /// The pointer made when the bufferevent was allocated: what handlers and groups
+    /// keep. One made from `&self` would not permit writes through it, nor the free.
+    this: Cell<NonNull<Bufferevent>>,
 }
 
 // Neither `Send` nor `Sync`: without `BEV_OPT_THREADSAFE` (and a thread-safe base) a
@@ -235,6 +238,8 @@ impl Bufferevent {
             deferred: UnsafeCell::new(None),
             rate: UnsafeCell::new(None),
             kind,
+            // Set right below, once the allocation's pointer exists.
+            this: Cell::new(NonNull::dangling()),
         });
         let Some(made) = made else {
             // SAFETY: both buffers were just made and never shared.
@@ -247,6 +252,7 @@ impl Bufferevent {
         let bev = NonNull::from(Box::leak(made));
         // SAFETY: just made; nothing else sees it yet.
         let this = unsafe { bev.as_ref() };
+        this.this.set(bev);
         let _ = this.input().set_max_read(MAX_SINGLE_DEFAULT);
         if let Some(lock) = lock {
             this.install_lock(lock);
@@ -345,6 +351,12 @@ impl Bufferevent {
         self.decref_and_unlock();
     }
 
+    /// The bufferevent's own pointer, for handlers and groups that keep it.
+    #[inline]
+    pub(crate) fn this(&self) -> NonNull<Bufferevent> {
+        self.this.get()
+    }
+
     /// Out of references: unlink from companions and finalize the events; the memory
     /// goes in [`Destroy`], run by the loop.
     fn start_teardown(&self) {
@@ -355,10 +367,8 @@ impl Bufferevent {
                 let _ = event::finalize(refill, None, false);
             }
             let _ = event::finalize(self.ev_write(), None, false);
-            let _ = event::finalize_with_handler(
-                self.ev_read(),
-                Handler::new::<Destroy>(NonNull::from(self)),
-            );
+            let _ =
+                event::finalize_with_handler(self.ev_read(), Handler::new::<Destroy>(self.this()));
         }
     }
 
@@ -601,8 +611,7 @@ impl Bufferevent {
         let input = self.input();
         if high != 0 {
             let entry = self.input_watermark_entry.get().or_else(|| {
-                let entry =
-                    input.add_handler(OnChange::new::<ReadWatermark>(NonNull::from(self)))?;
+                let entry = input.add_handler(OnChange::new::<ReadWatermark>(self.this()))?;
                 self.input_watermark_entry.set(Some(entry));
                 Some(entry)
             });
@@ -722,7 +731,7 @@ impl Bufferevent {
 
     /// Assigns the timeout-only events of pairs and filters.
     fn assign_generic_timeouts(&self) {
-        let (base, this) = (self.base(), NonNull::from(self));
+        let (base, this) = (self.base(), self.this());
         // SAFETY: the bufferevent's own event fields; its events end before it does.
         unsafe {
             let _ = event::assign_handler(
@@ -760,7 +769,7 @@ impl Bufferevent {
         // SAFETY: under the lock; the box lives as long as the bufferevent.
         let slot = unsafe { &mut *self.deferred.get() };
         let callback = slot.get_or_insert_with(|| {
-            let this = NonNull::from(self);
+            let this = self.this();
             let run = if self.options.get() & options::UNLOCK_CALLBACKS != 0 {
                 Handler::new::<RunDeferredUnlocked>(this)
             } else {

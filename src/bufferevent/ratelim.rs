@@ -148,7 +148,7 @@ fn limiter_or_new(bev: &Bufferevent) -> Option<&mut Limiter> {
                 bev.base(),
                 -1,
                 ev::FINALIZE,
-                Handler::new::<RefillBufferevent>(NonNull::from(bev)),
+                Handler::new::<RefillBufferevent>(bev.this()),
             )
         };
     }
@@ -516,7 +516,7 @@ impl Bufferevent {
             lim.group = Some(target);
         }
         let (read, write) = group.with(|g| {
-            g.members.insert(0, NonNull::from(self));
+            g.members.insert(0, self.this());
             (g.read_suspended, g.write_suspended)
         });
         if read {

@@ -260,7 +260,7 @@ fn finished_connecting(fd: RawFd) -> Result<bool, c_int> {
 }
 
 fn assign_events(bev: &Bufferevent, fd: RawFd) {
-    let (base, this) = (bev.base(), NonNull::from(bev));
+    let (base, this) = (bev.base(), bev.this());
     // SAFETY: the bufferevent's own event fields; its events end before it does.
     unsafe {
         let _ = event::assign_handler(

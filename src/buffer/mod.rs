@@ -112,39 +112,10 @@ impl From<QueueError> for BufferError {
 
 pub type BufferResult<T> = Result<T, BufferError>;
 
-/// What `evbuffer_defer_callbacks` sets up: a callback queued on a base.
+/// What `evbuffer_defer_callbacks` sets up: the base its callbacks run from. The callback
+/// queued there is the buffer's `deferred_callback`.
 struct Deferred {
-    callback: QueuedCallback,
     base: NonNull<Base>,
-}
-
-/// A callback the base links by pointer, in an allocation of its own and reached only
-/// through that pointer: a borrow of the buffer's state (which the buffer takes on
-/// every change) must not cover it, or it would invalidate the base's pointer.
-struct QueuedCallback(NonNull<EventCallback>);
-
-impl QueuedCallback {
-    /// None when memory runs out.
-    fn new(callback: EventCallback) -> Option<QueuedCallback> {
-        crate::util::try_box(callback).map(|b| QueuedCallback(NonNull::from(Box::leak(b))))
-    }
-
-    fn ptr(&self) -> NonNull<EventCallback> {
-        self.0
-    }
-
-    fn flags(&self) -> u16 {
-        // SAFETY: owned and live; one field read in place.
-        unsafe { (*self.0.as_ptr()).flags }
-    }
-}
-
-impl Drop for QueuedCallback {
-    fn drop(&mut self) {
-        // SAFETY: leaked from a box in `new`; the base no longer queues it (the buffer
-        // cancels or outlives every queued run).
-        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
-    }
 }
 
 struct Inner {
@@ -172,6 +143,11 @@ pub struct Evbuffer {
     /// queued, owners such as bufferevents).
     refs: AtomicUsize,
     inner: UnsafeCell<Inner>,
+    /// The callback `evbuffer_defer_callbacks` queues on its base. It is kept in the
+    /// buffer, as libevent keeps it, so deferring allocates nothing and cannot fail;
+    /// and it is outside `inner`, so the borrows of the state that every change takes
+    /// never cover it (the base keeps a pointer to it while it is queued).
+    deferred_callback: UnsafeCell<EventCallback>,
 }
 
 // Neither `Send` nor `Sync`: a buffer without a lock, or bound to a base, is used by
@@ -189,6 +165,7 @@ impl Evbuffer {
         crate::util::try_box(Evbuffer {
             lock: UnsafeCell::new(None),
             refs: AtomicUsize::new(1),
+            deferred_callback: UnsafeCell::new(EventCallback::unlinked()),
             inner: UnsafeCell::new(Inner {
                 queue: Queue::new(),
                 freeze_start: false,
@@ -366,7 +343,9 @@ impl Evbuffer {
             let queued = inner
                 .deferred
                 .as_ref()
-                .is_some_and(|d| d.callback.flags() & (list::ACTIVE | list::ACTIVE_LATER) != 0);
+                .is_some()
+                // SAFETY: the buffer's own callback; one field read in place.
+                && unsafe { (*buf.deferred_callback.get()).flags } & (list::ACTIVE | list::ACTIVE_LATER) != 0;
             let callbacks = if queued {
                 Vec::new()
             } else {
@@ -1204,28 +1183,35 @@ impl Evbuffer {
     /// `evbuffer_defer_callbacks`: from now on callbacks (other than `CB_NODEFER`
     /// ones) run from `base`'s loop instead of inside the call that changed the
     /// buffer.
-    pub fn defer_callbacks(&self, base: &Base) -> BufferResult<()> {
-        let priority = (base.priorities() / 2) as u8;
-        let callback = QueuedCallback::new(EventCallback::with_handler(
-            priority,
-            Handler::new::<RunDeferred>(NonNull::from(self)),
-        ))
-        .ok_or(BufferError::NoMemory)?;
+    pub fn defer_callbacks(&self, base: &Base) {
         let _held = self.held();
         // SAFETY: the lock is held.
         let inner = unsafe { self.inner() };
+        let callback = self.deferred_callback();
         if let Some(old) = &inner.deferred {
-            // SAFETY: the old base is live (libevent's contract); the callback stays
-            // until it is replaced below, after it left the base's queue.
-            if unsafe { old.base.as_ref().cancel_callback(old.callback.ptr()) } {
+            // SAFETY: the old base is live (libevent's contract); the callback is the
+            // buffer's own, rewritten below only after it left the base's queue.
+            if unsafe { old.base.as_ref().cancel_callback(callback) } {
                 self.refs.fetch_sub(1, Ordering::Relaxed);
             }
         }
+        let priority = (base.priorities() / 2) as u8;
+        // SAFETY: the buffer's own callback, in no queue now; written in place.
+        unsafe {
+            callback.as_ptr().write(EventCallback::with_handler(
+                priority,
+                Handler::new::<RunDeferred>(NonNull::from(self)),
+            ));
+        }
         inner.deferred = Some(Deferred {
-            callback,
             base: NonNull::from(base),
         });
-        Ok(())
+    }
+
+    /// The callback deferred runs are queued with.
+    fn deferred_callback(&self) -> NonNull<EventCallback> {
+        // SAFETY: a cell's pointer is never null.
+        unsafe { NonNull::new_unchecked(self.deferred_callback.get()) }
     }
 
     /// After a change: drops released shared memory and runs the callbacks.
@@ -1286,7 +1272,7 @@ impl Evbuffer {
         // SAFETY: the lock is held; the borrow ends in this block.
         let inner = unsafe { self.inner() };
         if let Some(d) = &inner.deferred {
-            let (base, callback) = (d.base, d.callback.ptr());
+            let (base, callback) = (d.base, self.deferred_callback());
             // SAFETY: the base outlives the buffer (libevent's contract); the callback
             // stays in place until it is cancelled.
             if unsafe { base.as_ref().schedule_callback(callback) } {

@@ -168,6 +168,8 @@ static void test_deferred_callbacks(void)
 
 	REQUIRE(base != NULL && buf != NULL);
 	REQUIRE(evbuffer_add_cb(buf, count_cb, &calls) != NULL);
+	/* Deferring again (to the same or another base) needs no memory. */
+	CHECK_INT_EQ(evbuffer_defer_callbacks(buf, base), 0);
 	failing_mem();
 	CHECK_INT_EQ(evbuffer_defer_callbacks(buf, base), 0);
 	working_mem();

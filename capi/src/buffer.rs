@@ -268,10 +268,7 @@ pub unsafe extern "C" fn evbuffer_defer_callbacks(
     // SAFETY: crate contract.
     ffi_boundary!("evbuffer_defer_callbacks", unsafe {
         let base = try_ref_from_ptr!(base);
-        with(buf, -1, |b| {
-            b.defer_callbacks(base);
-            0
-        })
+        with(buf, -1, |b| b.defer_callbacks(base).status())
     })
 }
 

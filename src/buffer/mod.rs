@@ -112,10 +112,52 @@ impl From<QueueError> for BufferError {
 
 pub type BufferResult<T> = Result<T, BufferError>;
 
-/// What `evbuffer_defer_callbacks` sets up: the base its callbacks run from. The callback
-/// queued there is the buffer's `deferred_callback`.
-struct Deferred {
+/// What `evbuffer_defer_callbacks` sets up: the callback queued on a base and the base.
+/// It has an allocation of its own, made on first use and kept until the buffer goes,
+/// and is reached only by pointer: the borrows of the state that every change takes
+/// must not cover it, as the base keeps a pointer to the callback while it is queued.
+/// One pointer in the state, so buffers that never defer (a bufferevent's) pay 8 bytes.
+struct Deferred(NonNull<DeferredRun>);
+
+struct DeferredRun {
+    callback: EventCallback,
     base: NonNull<Base>,
+}
+
+impl Deferred {
+    /// None when memory runs out.
+    fn new(run: DeferredRun) -> Option<Deferred> {
+        crate::util::try_box(run).map(|b| Deferred(NonNull::from(Box::leak(b))))
+    }
+
+    fn callback(&self) -> NonNull<EventCallback> {
+        // SAFETY: owned and live; a field's address, no reference made.
+        unsafe { NonNull::new_unchecked(std::ptr::addr_of_mut!((*self.0.as_ptr()).callback)) }
+    }
+
+    fn base(&self) -> NonNull<Base> {
+        // SAFETY: owned and live; one field read in place.
+        unsafe { (*self.0.as_ptr()).base }
+    }
+
+    /// Rewrites the run in place; the callback must be in no queue.
+    fn set(&self, run: DeferredRun) {
+        // SAFETY: owned and live; the caller took the callback off every queue.
+        unsafe { self.0.as_ptr().write(run) };
+    }
+
+    fn queued(&self) -> bool {
+        // SAFETY: owned and live; one field read in place.
+        unsafe { (*self.callback().as_ptr()).flags & (list::ACTIVE | list::ACTIVE_LATER) != 0 }
+    }
+}
+
+impl Drop for Deferred {
+    fn drop(&mut self) {
+        // SAFETY: leaked from a box in `new`; no base queues it any more (a queued run
+        // holds a reference on the buffer, so the buffer outlives it).
+        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
+    }
 }
 
 struct Inner {
@@ -143,11 +185,6 @@ pub struct Evbuffer {
     /// queued, owners such as bufferevents).
     refs: AtomicUsize,
     inner: UnsafeCell<Inner>,
-    /// The callback `evbuffer_defer_callbacks` queues on its base. It is kept in the
-    /// buffer, as libevent keeps it, so deferring allocates nothing and cannot fail;
-    /// and it is outside `inner`, so the borrows of the state that every change takes
-    /// never cover it (the base keeps a pointer to it while it is queued).
-    deferred_callback: UnsafeCell<EventCallback>,
 }
 
 // Neither `Send` nor `Sync`: a buffer without a lock, or bound to a base, is used by
@@ -165,7 +202,6 @@ impl Evbuffer {
         crate::util::try_box(Evbuffer {
             lock: UnsafeCell::new(None),
             refs: AtomicUsize::new(1),
-            deferred_callback: UnsafeCell::new(EventCallback::unlinked()),
             inner: UnsafeCell::new(Inner {
                 queue: Queue::new(),
                 freeze_start: false,
@@ -340,12 +376,7 @@ impl Evbuffer {
             // A deferred run already queued still happens, as in libevent: it holds
             // its own reference and the buffer goes after it. Otherwise callbacks
             // stop now.
-            let queued = inner
-                .deferred
-                .as_ref()
-                .is_some()
-                // SAFETY: the buffer's own callback; one field read in place.
-                && unsafe { (*buf.deferred_callback.get()).flags } & (list::ACTIVE | list::ACTIVE_LATER) != 0;
+            let queued = inner.deferred.as_ref().is_some_and(Deferred::queued);
             let callbacks = if queued {
                 Vec::new()
             } else {
@@ -1183,35 +1214,29 @@ impl Evbuffer {
     /// `evbuffer_defer_callbacks`: from now on callbacks (other than `CB_NODEFER`
     /// ones) run from `base`'s loop instead of inside the call that changed the
     /// buffer.
-    pub fn defer_callbacks(&self, base: &Base) {
+    pub fn defer_callbacks(&self, base: &Base) -> BufferResult<()> {
         let _held = self.held();
         // SAFETY: the lock is held.
         let inner = unsafe { self.inner() };
-        let callback = self.deferred_callback();
-        if let Some(old) = &inner.deferred {
-            // SAFETY: the old base is live (libevent's contract); the callback is the
-            // buffer's own, rewritten below only after it left the base's queue.
-            if unsafe { old.base.as_ref().cancel_callback(callback) } {
-                self.refs.fetch_sub(1, Ordering::Relaxed);
-            }
-        }
-        let priority = (base.priorities() / 2) as u8;
-        // SAFETY: the buffer's own callback, in no queue now; written in place.
-        unsafe {
-            callback.as_ptr().write(EventCallback::with_handler(
-                priority,
+        let run = DeferredRun {
+            callback: EventCallback::with_handler(
+                (base.priorities() / 2) as u8,
                 Handler::new::<RunDeferred>(NonNull::from(self)),
-            ));
-        }
-        inner.deferred = Some(Deferred {
+            ),
             base: NonNull::from(base),
-        });
-    }
-
-    /// The callback deferred runs are queued with.
-    fn deferred_callback(&self) -> NonNull<EventCallback> {
-        // SAFETY: a cell's pointer is never null.
-        unsafe { NonNull::new_unchecked(self.deferred_callback.get()) }
+        };
+        match &inner.deferred {
+            Some(old) => {
+                // SAFETY: the old base is live (libevent's contract); the callback is
+                // rewritten only after it left that base's queue.
+                if unsafe { old.base().as_ref().cancel_callback(old.callback()) } {
+                    self.refs.fetch_sub(1, Ordering::Relaxed);
+                }
+                old.set(run);
+            }
+            None => inner.deferred = Some(Deferred::new(run).ok_or(BufferError::NoMemory)?),
+        }
+        Ok(())
     }
 
     /// After a change: drops released shared memory and runs the callbacks.
@@ -1272,7 +1297,7 @@ impl Evbuffer {
         // SAFETY: the lock is held; the borrow ends in this block.
         let inner = unsafe { self.inner() };
         if let Some(d) = &inner.deferred {
-            let (base, callback) = (d.base, self.deferred_callback());
+            let (base, callback) = (d.base(), d.callback());
             // SAFETY: the base outlives the buffer (libevent's contract); the callback
             // stays in place until it is cancelled.
             if unsafe { base.as_ref().schedule_callback(callback) } {

@@ -67,7 +67,8 @@ fn deferred<const N: usize>(
 ) -> (TestBase, Rc<Journal>, [Rc<Probe>; N], Buf) {
     let (base, _control) = mock_base();
     let (journal, probes, buf) = watched(names);
-    buf.with(|b| b.defer_callbacks(&base));
+    buf.with(|b| b.defer_callbacks(&base))
+        .expect("evbuffer_defer_callbacks");
     (base, journal, probes, buf)
 }
 
@@ -212,7 +213,8 @@ fn a_nodefer_callback_runs_in_the_call() {
     let journal = Journal::new();
     let (now, later) = (Probe::new("now", &journal), Probe::new("later", &journal));
     let buf = Buf::new();
-    buf.with(|b| b.defer_callbacks(&base));
+    buf.with(|b| b.defer_callbacks(&base))
+        .expect("evbuffer_defer_callbacks");
     buf.watch(&later);
     let entry = buf.watch(&now);
     assert!(buf.with(|b| b.update_callback_flags(entry, CB_NODEFER, 0)));

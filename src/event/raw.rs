@@ -137,18 +137,6 @@ pub struct EventCallback {
 }
 
 impl EventCallback {
-    /// A callback in no queue, with nothing to run yet.
-    pub const fn unlinked() -> EventCallback {
-        EventCallback {
-            active_link: Link::UNLINKED,
-            flags: 0,
-            priority: 0,
-            closure: Closure::SelfCallback as u8,
-            function: CallbackFn { event: None },
-            arg: ptr::null_mut(),
-        }
-    }
-
     /// A bare callback (`Closure::SelfCallback`) that runs `handler`.
     pub fn with_handler(priority: u8, handler: Handler) -> EventCallback {
         EventCallback {

@@ -160,7 +160,7 @@ pub unsafe extern "C" fn evbuffer_new() -> *mut evbuffer {
 
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_free(buf: *mut evbuffer) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_free", unsafe {
         if let Some(buf) = crate::ffi::to_box(buf) {
             buf.free_boxed();
@@ -170,7 +170,7 @@ pub unsafe extern "C" fn evbuffer_free(buf: *mut evbuffer) {
 
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_set_max_read(buf: *mut evbuffer, max: usize) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_set_max_read", unsafe {
         with(buf, -1, |b| b.set_max_read(max).status())
     })
@@ -178,7 +178,7 @@ pub unsafe extern "C" fn evbuffer_set_max_read(buf: *mut evbuffer, max: usize) -
 
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_get_max_read(buf: *mut evbuffer) -> usize {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_get_max_read", unsafe {
         try_ref_from_ptr!(buf).max_read()
     })
@@ -186,7 +186,7 @@ pub unsafe extern "C" fn evbuffer_get_max_read(buf: *mut evbuffer) -> usize {
 
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_enable_locking(buf: *mut evbuffer, lock: *mut c_void) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_enable_locking", unsafe {
         with(buf, -1, |b| {
             let lock = if lock.is_null() {
@@ -204,13 +204,13 @@ pub unsafe extern "C" fn evbuffer_enable_locking(buf: *mut evbuffer, lock: *mut 
 
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_lock(buf: *mut evbuffer) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_lock", unsafe { with(buf, (), Evbuffer::lock) })
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_unlock(buf: *mut evbuffer) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_unlock", unsafe {
         with(buf, (), Evbuffer::unlock)
     })
@@ -218,7 +218,7 @@ pub unsafe extern "C" fn evbuffer_unlock(buf: *mut evbuffer) {
 
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_set_flags(buf: *mut evbuffer, flags: u64) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_set_flags", unsafe {
         with(buf, -1, |b| {
             b.set_flags(flags & u64::from(u32::MAX));
@@ -229,7 +229,7 @@ pub unsafe extern "C" fn evbuffer_set_flags(buf: *mut evbuffer, flags: u64) -> c
 
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_clear_flags(buf: *mut evbuffer, flags: u64) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_clear_flags", unsafe {
         with(buf, -1, |b| {
             b.clear_flags(flags & u64::from(u32::MAX));
@@ -240,7 +240,7 @@ pub unsafe extern "C" fn evbuffer_clear_flags(buf: *mut evbuffer, flags: u64) ->
 
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_freeze(buf: *mut evbuffer, at_front: c_int) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_freeze", unsafe {
         with(buf, -1, |b| {
             b.freeze(at_front != 0);
@@ -251,7 +251,7 @@ pub unsafe extern "C" fn evbuffer_freeze(buf: *mut evbuffer, at_front: c_int) ->
 
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_unfreeze(buf: *mut evbuffer, at_front: c_int) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_unfreeze", unsafe {
         with(buf, -1, |b| {
             b.unfreeze(at_front != 0);
@@ -265,7 +265,7 @@ pub unsafe extern "C" fn evbuffer_defer_callbacks(
     buf: *mut evbuffer,
     base: *mut event_base,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_defer_callbacks", unsafe {
         let base = try_ref_from_ptr!(base);
         with(buf, -1, |b| b.defer_callbacks(base).status())
@@ -276,7 +276,7 @@ pub unsafe extern "C" fn evbuffer_defer_callbacks(
 
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_get_length(buf: *const evbuffer) -> usize {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_get_length", unsafe {
         try_ref_from_ptr!(buf).len()
     })
@@ -284,7 +284,7 @@ pub unsafe extern "C" fn evbuffer_get_length(buf: *const evbuffer) -> usize {
 
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_get_contiguous_space(buf: *const evbuffer) -> usize {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_get_contiguous_space", unsafe {
         try_ref_from_ptr!(buf).contiguous_len()
     })
@@ -292,7 +292,7 @@ pub unsafe extern "C" fn evbuffer_get_contiguous_space(buf: *const evbuffer) -> 
 
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_expand(buf: *mut evbuffer, datlen: usize) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_expand", unsafe {
         with(buf, -1, |b| b.expand(datlen).status())
     })
@@ -305,7 +305,7 @@ pub unsafe extern "C" fn evbuffer_reserve_space(
     vec: *mut evbuffer_iovec,
     n_vec: c_int,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_reserve_space", unsafe {
         let (Ok(size), Some(vec)) = (usize::try_from(size), iovecs(vec, n_vec)) else {
             return -1;
@@ -320,7 +320,7 @@ pub unsafe extern "C" fn evbuffer_commit_space(
     vec: *mut evbuffer_iovec,
     n_vecs: c_int,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_commit_space", unsafe {
         // A negative count commits nothing, as in libevent.
         let Some(vec) = iovecs(vec, n_vecs.max(0)) else {
@@ -338,7 +338,7 @@ pub unsafe extern "C" fn evbuffer_add(
     data: *const c_void,
     datlen: usize,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_add", unsafe {
         let Some(data) = bytes(data, datlen) else {
             return -1;
@@ -353,7 +353,7 @@ pub unsafe extern "C" fn evbuffer_prepend(
     data: *const c_void,
     size: usize,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_prepend", unsafe {
         let Some(data) = bytes(data, size) else {
             return -1;
@@ -368,7 +368,7 @@ pub unsafe extern "C" fn evbuffer_add_iovec(
     vec: *mut evbuffer_iovec,
     n_vec: c_int,
 ) -> usize {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_add_iovec", unsafe {
         let Some(vec) = iovecs(vec, n_vec) else {
             return 0;
@@ -386,7 +386,7 @@ pub unsafe extern "C" fn evbuffer_add_iovec(
 
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_add_buffer(outbuf: *mut evbuffer, inbuf: *mut evbuffer) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_add_buffer", unsafe {
         with_pair(outbuf, inbuf, -1, |out, inp| out.add_buffer(inp).status())
     })
@@ -394,7 +394,7 @@ pub unsafe extern "C" fn evbuffer_add_buffer(outbuf: *mut evbuffer, inbuf: *mut 
 
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_prepend_buffer(dst: *mut evbuffer, src: *mut evbuffer) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_prepend_buffer", unsafe {
         with_pair(dst, src, -1, |d, s| d.prepend_buffer(s).status())
     })
@@ -405,7 +405,7 @@ pub unsafe extern "C" fn evbuffer_add_buffer_reference(
     outbuf: *mut evbuffer,
     inbuf: *mut evbuffer,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_add_buffer_reference", unsafe {
         with_pair(outbuf, inbuf, -1, |out, inp| {
             out.add_buffer_reference(inp).status()
@@ -454,7 +454,7 @@ pub unsafe extern "C" fn evbuffer_add_reference(
     cleanupfn: evbuffer_ref_cleanup_cb,
     cleanupfn_arg: *mut c_void,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_add_reference", unsafe {
         if bytes(data, datlen).is_none() {
             return -1;
@@ -497,7 +497,7 @@ pub unsafe extern "C" fn evbuffer_file_segment_new(
 
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_file_segment_free(seg: *mut evbuffer_file_segment) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_file_segment_free", unsafe {
         crate::ffi::free_shared(seg)
     })
@@ -516,7 +516,7 @@ pub unsafe extern "C" fn evbuffer_file_segment_add_cleanup_cb(
     arg: *mut c_void,
 ) {
     ffi_boundary!("evbuffer_file_segment_add_cleanup_cb", {
-        // SAFETY: crate contract.
+        // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
         let Some(seg) = (unsafe { try_from(seg) }) else {
             return;
         };
@@ -538,7 +538,7 @@ pub unsafe extern "C" fn evbuffer_add_file_segment(
     offset: i64,
     length: i64,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_add_file_segment", unsafe {
         // The program's reference, which the core releases if the segment is refused
         // (a NULL buffer refuses it too).
@@ -565,7 +565,7 @@ pub unsafe extern "C" fn evbuffer_add_file(
     offset: i64,
     length: i64,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_add_file", unsafe {
         with(buf, -1, |b| b.add_file(fd, offset, length).status())
     })
@@ -575,7 +575,7 @@ pub unsafe extern "C" fn evbuffer_add_file(
 
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_drain(buf: *mut evbuffer, len: usize) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_drain", unsafe {
         with(buf, -1, |b| b.drain(len).status())
     })
@@ -587,7 +587,7 @@ pub unsafe extern "C" fn evbuffer_remove(
     data: *mut c_void,
     datlen: usize,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_remove", unsafe {
         // The program's buffer holds `datlen` bytes; no slice may exceed isize::MAX.
         let Some(out) = out_bytes(data, datlen) else {
@@ -614,7 +614,7 @@ pub unsafe extern "C" fn evbuffer_copyout_from(
     data_out: *mut c_void,
     datlen: usize,
 ) -> isize {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_copyout_from", unsafe {
         let b = try_ref_from_ptr!(buf);
         let pos = borrow(pos);
@@ -636,7 +636,7 @@ pub unsafe extern "C" fn evbuffer_remove_buffer(
     dst: *mut evbuffer,
     datlen: usize,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_remove_buffer", unsafe {
         with_pair(src, dst, -1, |s, d| s.remove_buffer(d, datlen).status())
     })
@@ -644,7 +644,7 @@ pub unsafe extern "C" fn evbuffer_remove_buffer(
 
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_pullup(buf: *mut evbuffer, size: isize) -> *mut u8 {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_pullup", unsafe {
         with(buf, ptr::null_mut(), |b| {
             b.pullup(usize::try_from(size).ok())
@@ -664,7 +664,7 @@ unsafe fn readln(
     style: Option<EolStyle>,
 ) -> *mut c_char {
     let mut line: *mut u8 = ptr::null_mut();
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     let n = unsafe {
         with(buf, None, |b| {
             b.readln(style?, |size| {
@@ -688,7 +688,7 @@ pub unsafe extern "C" fn evbuffer_readln(
     n_read_out: *mut usize,
     eol_style: evbuffer_eol_style,
 ) -> *mut c_char {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_readln", unsafe {
         readln(buffer, n_read_out, EolStyle::from_raw(eol_style))
     })
@@ -696,7 +696,7 @@ pub unsafe extern "C" fn evbuffer_readln(
 
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_readline(buffer: *mut evbuffer) -> *mut c_char {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_readline", unsafe {
         readln(buffer, ptr::null_mut(), Some(EolStyle::Any))
     })
@@ -706,7 +706,7 @@ pub unsafe extern "C" fn evbuffer_readline(buffer: *mut evbuffer) -> *mut c_char
 
 #[no_mangle]
 pub unsafe extern "C" fn evbuffer_read(buffer: *mut evbuffer, fd: c_int, howmuch: c_int) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_read", unsafe {
         with(buffer, -1, |b| {
             b.read_from(fd, usize::try_from(howmuch).ok()).status()
@@ -720,7 +720,7 @@ pub unsafe extern "C" fn evbuffer_write_atmost(
     fd: c_int,
     howmuch: isize,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_write_atmost", unsafe {
         with(buffer, -1, |b| {
             // Nothing to write is a failure too.
@@ -745,7 +745,7 @@ pub unsafe extern "C" fn evbuffer_ptr_set(
     position: usize,
     how: evbuffer_ptr_how,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_ptr_set", unsafe {
         let Some(p) = borrow_mut(ptr) else { return -1 };
         // Set and add are 0 and 1: one comparison rejects anything else.
@@ -777,7 +777,7 @@ pub unsafe extern "C" fn evbuffer_search_range(
     start: *const evbuffer_ptr,
     end: *const evbuffer_ptr,
 ) -> evbuffer_ptr {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_search_range", unsafe {
         let needle = if len > isize::MAX as usize {
             Some(&[][..])
@@ -798,7 +798,7 @@ pub unsafe extern "C" fn evbuffer_search_eol(
     eol_len_out: *mut usize,
     eol_style: evbuffer_eol_style,
 ) -> evbuffer_ptr {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_search_eol", unsafe {
         let (found, eol_len) = match EolStyle::from_raw(eol_style) {
             Some(style) => match try_from(buffer) {
@@ -820,7 +820,7 @@ pub unsafe extern "C" fn evbuffer_peek(
     vec_out: *mut evbuffer_iovec,
     n_vec: c_int,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_peek", unsafe {
         let out = iovecs(vec_out, n_vec.max(0)).unwrap_or(&mut []);
         try_ref_from_ptr!(buffer).peek(usize::try_from(len).ok(), borrow(start_at), out) as c_int
@@ -833,7 +833,7 @@ pub unsafe extern "C" fn evbuffer_find(
     what: *const u8,
     len: usize,
 ) -> *mut u8 {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_find", unsafe {
         let Some(needle) = bytes(what.cast(), len) else {
             return ptr::null_mut();
@@ -853,7 +853,7 @@ pub unsafe extern "C" fn evbuffer_add_cb(
     cb: evbuffer_cb_func,
     cbarg: *mut c_void,
 ) -> *mut evbuffer_cb_entry {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_add_cb", unsafe {
         with(buffer, ptr::null_mut(), |b| {
             b.add_callback(cb, cbarg)
@@ -867,7 +867,7 @@ pub unsafe extern "C" fn evbuffer_remove_cb_entry(
     buffer: *mut evbuffer,
     ent: *mut evbuffer_cb_entry,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_remove_cb_entry", unsafe {
         let Some(ent) = try_nonnull(ent) else {
             return -1;
@@ -882,7 +882,7 @@ pub unsafe extern "C" fn evbuffer_remove_cb(
     cb: evbuffer_cb_func,
     cbarg: *mut c_void,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_remove_cb", unsafe {
         with(buffer, -1, |b| b.remove_callback(cb, cbarg).status())
     })
@@ -894,7 +894,7 @@ pub unsafe extern "C" fn evbuffer_cb_set_flags(
     cb: *mut evbuffer_cb_entry,
     flags: u32,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_cb_set_flags", unsafe {
         let Some(cb) = try_nonnull(cb) else {
             return -1;
@@ -911,7 +911,7 @@ pub unsafe extern "C" fn evbuffer_cb_clear_flags(
     cb: *mut evbuffer_cb_entry,
     flags: u32,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_cb_clear_flags", unsafe {
         let Some(cb) = try_nonnull(cb) else {
             return -1;
@@ -928,7 +928,7 @@ pub unsafe extern "C" fn evbuffer_setcb(
     cb: evbuffer_cb,
     cbarg: *mut c_void,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evbuffer_setcb", unsafe {
         with(buffer, -1, |b| b.set_legacy_callback(cb, cbarg).status())
     })
@@ -938,7 +938,7 @@ pub unsafe extern "C" fn evbuffer_setcb(
 
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_get_input(bufev: *mut bufferevent) -> *mut evbuffer {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_get_input", unsafe {
         to_mut_ptr(try_ref_from_ptr!(bufev).input())
     })
@@ -946,7 +946,7 @@ pub unsafe extern "C" fn bufferevent_get_input(bufev: *mut bufferevent) -> *mut 
 
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_get_output(bufev: *mut bufferevent) -> *mut evbuffer {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_get_output", unsafe {
         to_mut_ptr(try_ref_from_ptr!(bufev).output())
     })

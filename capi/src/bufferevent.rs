@@ -73,7 +73,7 @@ pub unsafe extern "C" fn bufferevent_socket_new(
     options: c_int,
 ) -> *mut bufferevent {
     ffi_boundary!("bufferevent_socket_new", {
-        // SAFETY: crate contract.
+        // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
         let Some(base) = (unsafe { base_or_current(base) }) else {
             return ptr::null_mut();
         };
@@ -89,7 +89,7 @@ pub unsafe extern "C" fn bufferevent_socket_connect(
     socklen: c_int,
 ) -> c_int {
     ffi_boundary!("bufferevent_socket_connect", {
-        // SAFETY: crate contract.
+        // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
         let Some(bev) = (unsafe { try_from(bev) }) else {
             return -1;
         };
@@ -119,7 +119,7 @@ pub unsafe extern "C" fn bufferevent_socket_connect_hostname(
     port: c_int,
 ) -> c_int {
     ffi_boundary!("bufferevent_socket_connect_hostname", {
-        // SAFETY: crate contract.
+        // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
         let (Some(bev), Some(host)) = (unsafe { try_from(bev) }, unsafe { cstr(hostname) }) else {
             return -1;
         };
@@ -142,7 +142,7 @@ pub unsafe extern "C" fn bufferevent_socket_connect_hostname_hints(
     port: c_int,
 ) -> c_int {
     ffi_boundary!("bufferevent_socket_connect_hostname_hints", {
-        // SAFETY: crate contract.
+        // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
         let (Some(bev), Some(host), Some(h)) = (
             unsafe { try_from(bev) },
             unsafe { cstr(hostname) },
@@ -162,7 +162,7 @@ pub unsafe extern "C" fn bufferevent_socket_connect_hostname_hints(
 
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_socket_get_dns_error(bev: *mut bufferevent) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_socket_get_dns_error", unsafe {
         try_from(bev).map_or(0, Bufferevent::dns_error)
     })
@@ -174,7 +174,7 @@ pub unsafe extern "C" fn bufferevent_base_set(
     bev: *mut bufferevent,
 ) -> c_int {
     ffi_boundary!("bufferevent_base_set", {
-        // SAFETY: crate contract.
+        // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
         let (Some(base), Some(bev)) = (unsafe { try_from(base) }, unsafe { try_from(bev) }) else {
             return -1;
         };
@@ -184,7 +184,7 @@ pub unsafe extern "C" fn bufferevent_base_set(
 
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_get_base(bev: *mut bufferevent) -> *mut event_base {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_get_base", unsafe {
         try_from(bev).map_or(ptr::null_mut(), |b| to_mut_ptr(b.base()))
     })
@@ -192,7 +192,7 @@ pub unsafe extern "C" fn bufferevent_get_base(bev: *mut bufferevent) -> *mut eve
 
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_priority_set(bev: *mut bufferevent, priority: c_int) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_priority_set", unsafe {
         try_from(bev).map_or(-1, |b| b.set_priority(priority).status())
     })
@@ -200,7 +200,7 @@ pub unsafe extern "C" fn bufferevent_priority_set(bev: *mut bufferevent, priorit
 
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_get_priority(bev: *const bufferevent) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_get_priority", unsafe {
         try_from(bev).map_or(-1, Bufferevent::priority)
     })
@@ -210,7 +210,7 @@ pub unsafe extern "C" fn bufferevent_get_priority(bev: *const bufferevent) -> c_
 
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_free(bev: *mut bufferevent) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_free", unsafe {
         if let Some(b) = try_from(bev) {
             b.free();
@@ -220,7 +220,7 @@ pub unsafe extern "C" fn bufferevent_free(bev: *mut bufferevent) {
 
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_incref(bev: *mut bufferevent) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_incref", unsafe {
         if let Some(b) = try_from(bev) {
             b.incref();
@@ -230,7 +230,7 @@ pub unsafe extern "C" fn bufferevent_incref(bev: *mut bufferevent) {
 
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_decref(bev: *mut bufferevent) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_decref", unsafe {
         try_from(bev).map_or(-1, |b| c_int::from(b.decref()))
     })
@@ -238,7 +238,7 @@ pub unsafe extern "C" fn bufferevent_decref(bev: *mut bufferevent) -> c_int {
 
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_lock(bev: *mut bufferevent) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_lock", unsafe {
         if let Some(b) = try_from(bev) {
             b.lock();
@@ -248,7 +248,7 @@ pub unsafe extern "C" fn bufferevent_lock(bev: *mut bufferevent) {
 
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_unlock(bev: *mut bufferevent) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_unlock", unsafe {
         if let Some(b) = try_from(bev) {
             b.unlock();
@@ -264,7 +264,7 @@ pub unsafe extern "C" fn bufferevent_setcb(
     eventcb: bufferevent_event_cb,
     cbarg: *mut c_void,
 ) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_setcb", unsafe {
         if let Some(b) = try_from(bev) {
             b.set_callbacks(readcb, writecb, eventcb, cbarg);
@@ -280,7 +280,7 @@ pub unsafe extern "C" fn bufferevent_getcb(
     eventcb_ptr: *mut bufferevent_event_cb,
     cbarg_ptr: *mut *mut c_void,
 ) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_getcb", unsafe {
         if let Some(b) = try_from(bev) {
             let (r, w, e, arg) = b.callbacks();
@@ -296,7 +296,7 @@ pub unsafe extern "C" fn bufferevent_getcb(
 
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_setfd(bev: *mut bufferevent, fd: c_int) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_setfd", unsafe {
         try_from(bev).map_or(-1, |b| b.set_fd(fd).status())
     })
@@ -304,7 +304,7 @@ pub unsafe extern "C" fn bufferevent_setfd(bev: *mut bufferevent, fd: c_int) -> 
 
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_replacefd(bev: *mut bufferevent, fd: c_int) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_replacefd", unsafe {
         try_from(bev).map_or(-1, |b| b.replace_fd(fd).status())
     })
@@ -312,7 +312,7 @@ pub unsafe extern "C" fn bufferevent_replacefd(bev: *mut bufferevent, fd: c_int)
 
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_getfd(bev: *mut bufferevent) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_getfd", unsafe {
         try_from(bev).map_or(-1, Bufferevent::fd)
     })
@@ -320,7 +320,7 @@ pub unsafe extern "C" fn bufferevent_getfd(bev: *mut bufferevent) -> c_int {
 
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_get_underlying(bev: *mut bufferevent) -> *mut bufferevent {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_get_underlying", unsafe {
         try_from(bev)
             .and_then(Bufferevent::underlying)
@@ -337,7 +337,7 @@ pub unsafe extern "C" fn bufferevent_write(
     size: usize,
 ) -> c_int {
     ffi_boundary!("bufferevent_write", {
-        // SAFETY: crate contract.
+        // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
         let Some(b) = (unsafe { try_from(bev) }) else {
             return -1;
         };
@@ -358,7 +358,7 @@ pub unsafe extern "C" fn bufferevent_write_buffer(
     bev: *mut bufferevent,
     buf: *mut evbuffer,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_write_buffer", unsafe {
         let (Some(b), Some(buf)) = (try_from(bev), try_nonnull(buf)) else {
             return -1;
@@ -375,7 +375,7 @@ pub unsafe extern "C" fn bufferevent_read(
     size: usize,
 ) -> usize {
     ffi_boundary!("bufferevent_read", {
-        // SAFETY: crate contract.
+        // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
         let Some(b) = (unsafe { try_from(bev) }) else {
             return 0;
         };
@@ -392,7 +392,7 @@ pub unsafe extern "C" fn bufferevent_read_buffer(
     bev: *mut bufferevent,
     buf: *mut evbuffer,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_read_buffer", unsafe {
         let (Some(b), Some(buf)) = (try_from(bev), try_nonnull(buf)) else {
             return -1;
@@ -406,7 +406,7 @@ pub unsafe extern "C" fn bufferevent_read_buffer(
 
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_enable(bev: *mut bufferevent, event: c_short) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_enable", unsafe {
         try_from(bev).map_or(-1, |b| b.enable(event).status())
     })
@@ -414,7 +414,7 @@ pub unsafe extern "C" fn bufferevent_enable(bev: *mut bufferevent, event: c_shor
 
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_disable(bev: *mut bufferevent, event: c_short) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_disable", unsafe {
         try_from(bev).map_or(-1, |b| b.disable(event).status())
     })
@@ -422,7 +422,7 @@ pub unsafe extern "C" fn bufferevent_disable(bev: *mut bufferevent, event: c_sho
 
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_get_enabled(bev: *mut bufferevent) -> c_short {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_get_enabled", unsafe {
         try_from(bev).map_or(0, Bufferevent::enabled)
     })
@@ -434,7 +434,7 @@ pub unsafe extern "C" fn bufferevent_set_timeouts(
     timeout_read: *const timeval,
     timeout_write: *const timeval,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_set_timeouts", unsafe {
         try_from(bev).map_or(-1, |b| {
             b.set_timeouts(timeout(timeout_read), timeout(timeout_write))
@@ -450,7 +450,7 @@ pub unsafe extern "C" fn bufferevent_setwatermark(
     lowmark: usize,
     highmark: usize,
 ) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_setwatermark", unsafe {
         if let Some(b) = try_from(bev) {
             b.set_watermark(events, lowmark, highmark);
@@ -465,7 +465,7 @@ pub unsafe extern "C" fn bufferevent_getwatermark(
     lowmark: *mut usize,
     highmark: *mut usize,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_getwatermark", unsafe {
         match try_from(bev).and_then(|b| b.watermark(events)) {
             Some((low, high)) => {
@@ -484,7 +484,7 @@ pub unsafe extern "C" fn bufferevent_flush(
     iotype: c_short,
     mode: bufferevent_flush_mode,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_flush", unsafe {
         match (try_from(bev), FlushMode::from_raw(mode)) {
             (Some(b), Some(mode)) => b.flush(iotype, mode),
@@ -499,7 +499,7 @@ pub unsafe extern "C" fn bufferevent_trigger(
     iotype: c_short,
     options: c_int,
 ) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_trigger", unsafe {
         if let Some(b) = try_from(bev) {
             b.trigger(iotype, options_of(options));
@@ -513,7 +513,7 @@ pub unsafe extern "C" fn bufferevent_trigger_event(
     what: c_short,
     options: c_int,
 ) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_trigger_event", unsafe {
         if let Some(b) = try_from(bev) {
             b.trigger_event(what, options_of(options));
@@ -528,7 +528,7 @@ pub unsafe extern "C" fn bufferevent_set_max_single_read(
     bev: *mut bufferevent,
     size: usize,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_set_max_single_read", unsafe {
         try_from(bev).map_or(-1, |b| b.set_max_single_read(size).status())
     })
@@ -539,7 +539,7 @@ pub unsafe extern "C" fn bufferevent_set_max_single_write(
     bev: *mut bufferevent,
     size: usize,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_set_max_single_write", unsafe {
         try_from(bev).map_or(-1, |b| {
             b.set_max_single_write(size);
@@ -550,7 +550,7 @@ pub unsafe extern "C" fn bufferevent_set_max_single_write(
 
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_get_max_single_read(bev: *mut bufferevent) -> isize {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_get_max_single_read", unsafe {
         try_from(bev).map_or(-1, |b| b.max_single_read() as isize)
     })
@@ -558,7 +558,7 @@ pub unsafe extern "C" fn bufferevent_get_max_single_read(bev: *mut bufferevent) 
 
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_get_max_single_write(bev: *mut bufferevent) -> isize {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_get_max_single_write", unsafe {
         try_from(bev).map_or(-1, |b| b.max_single_write() as isize)
     })
@@ -573,7 +573,7 @@ pub unsafe extern "C" fn bufferevent_pair_new(
     pair: *mut *mut bufferevent,
 ) -> c_int {
     ffi_boundary!("bufferevent_pair_new", {
-        // SAFETY: crate contract.
+        // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
         let Some(base) = (unsafe { base_or_current(base) }) else {
             return -1;
         };
@@ -596,7 +596,7 @@ pub unsafe extern "C" fn bufferevent_pair_new(
 
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_pair_get_partner(bev: *mut bufferevent) -> *mut bufferevent {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_pair_get_partner", unsafe {
         try_from(bev)
             .and_then(Bufferevent::partner)
@@ -614,7 +614,7 @@ pub unsafe extern "C" fn bufferevent_filter_new(
     ctx: *mut c_void,
 ) -> *mut bufferevent {
     ffi_boundary!("bufferevent_filter_new", {
-        // SAFETY: crate contract.
+        // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
         let Some(u) = (unsafe { try_from(underlying) }) else {
             return ptr::null_mut();
         };
@@ -641,7 +641,7 @@ pub unsafe extern "C" fn ev_token_bucket_cfg_new(
     tick_len: *const timeval,
 ) -> *mut ev_token_bucket_cfg {
     ffi_boundary!("ev_token_bucket_cfg_new", {
-        // SAFETY: crate contract.
+        // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
         let tick = unsafe { borrow(tick_len) }.map(Tv::from_timeval_raw);
         TokenBucketCfg::new(read_rate, read_burst, write_rate, write_burst, tick)
             .and_then(|cfg| Shared::try_new(cfg).ok())
@@ -654,7 +654,7 @@ pub unsafe extern "C" fn ev_token_bucket_cfg_new(
 /// Bufferevents still using the configuration keep their own share of it.
 #[no_mangle]
 pub unsafe extern "C" fn ev_token_bucket_cfg_free(cfg: *mut ev_token_bucket_cfg) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("ev_token_bucket_cfg_free", unsafe {
         crate::ffi::free_shared(cfg)
     })
@@ -665,7 +665,7 @@ pub unsafe extern "C" fn bufferevent_set_rate_limit(
     bev: *mut bufferevent,
     cfg: *mut ev_token_bucket_cfg,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_set_rate_limit", unsafe {
         try_from(bev).map_or(-1, |b| b.set_rate_limit(clone_shared(cfg)).status())
     })
@@ -675,7 +675,7 @@ pub unsafe extern "C" fn bufferevent_set_rate_limit(
 pub unsafe extern "C" fn bufferevent_get_token_bucket_cfg(
     bev: *const bufferevent,
 ) -> *const ev_token_bucket_cfg {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_get_token_bucket_cfg", unsafe {
         try_from(bev)
             .and_then(Bufferevent::token_bucket_cfg)
@@ -686,7 +686,7 @@ pub unsafe extern "C" fn bufferevent_get_token_bucket_cfg(
 
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_get_read_limit(bev: *mut bufferevent) -> isize {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_get_read_limit", unsafe {
         try_from(bev).map_or(-1, Bufferevent::read_limit)
     })
@@ -694,7 +694,7 @@ pub unsafe extern "C" fn bufferevent_get_read_limit(bev: *mut bufferevent) -> is
 
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_get_write_limit(bev: *mut bufferevent) -> isize {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_get_write_limit", unsafe {
         try_from(bev).map_or(-1, Bufferevent::write_limit)
     })
@@ -702,7 +702,7 @@ pub unsafe extern "C" fn bufferevent_get_write_limit(bev: *mut bufferevent) -> i
 
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_get_max_to_read(bev: *mut bufferevent) -> isize {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_get_max_to_read", unsafe {
         try_from(bev).map_or(-1, Bufferevent::max_to_read)
     })
@@ -710,7 +710,7 @@ pub unsafe extern "C" fn bufferevent_get_max_to_read(bev: *mut bufferevent) -> i
 
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_get_max_to_write(bev: *mut bufferevent) -> isize {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_get_max_to_write", unsafe {
         try_from(bev).map_or(-1, Bufferevent::max_to_write)
     })
@@ -721,7 +721,7 @@ pub unsafe extern "C" fn bufferevent_decrement_read_limit(
     bev: *mut bufferevent,
     decr: isize,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_decrement_read_limit", unsafe {
         try_from(bev).map_or(-1, |b| b.decrement_read_limit(decr).status())
     })
@@ -732,7 +732,7 @@ pub unsafe extern "C" fn bufferevent_decrement_write_limit(
     bev: *mut bufferevent,
     decr: isize,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_decrement_write_limit", unsafe {
         try_from(bev).map_or(-1, |b| b.decrement_write_limit(decr).status())
     })
@@ -744,7 +744,7 @@ pub unsafe extern "C" fn bufferevent_rate_limit_group_new(
     cfg: *const ev_token_bucket_cfg,
 ) -> *mut bufferevent_rate_limit_group {
     ffi_boundary!("bufferevent_rate_limit_group_new", {
-        // SAFETY: crate contract.
+        // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
         match (unsafe { try_from(base) }, unsafe { try_from(cfg) }) {
             (Some(base), Some(cfg)) => {
                 RateLimitGroup::new(base, cfg).map_or(ptr::null_mut(), to_boxed_mut_ptr)
@@ -759,7 +759,7 @@ pub unsafe extern "C" fn bufferevent_rate_limit_group_set_cfg(
     g: *mut bufferevent_rate_limit_group,
     cfg: *const ev_token_bucket_cfg,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_rate_limit_group_set_cfg", unsafe {
         match (try_from(g), try_from(cfg)) {
             (Some(g), Some(cfg)) => {
@@ -776,7 +776,7 @@ pub unsafe extern "C" fn bufferevent_rate_limit_group_set_min_share(
     g: *mut bufferevent_rate_limit_group,
     share: usize,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_rate_limit_group_set_min_share", unsafe {
         try_from(g).map_or(-1, |g| g.set_min_share(share).status())
     })
@@ -784,7 +784,7 @@ pub unsafe extern "C" fn bufferevent_rate_limit_group_set_min_share(
 
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_rate_limit_group_free(g: *mut bufferevent_rate_limit_group) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_rate_limit_group_free", unsafe {
         if let Some(g) = to_box(g) {
             g.free();
@@ -797,7 +797,7 @@ pub unsafe extern "C" fn bufferevent_add_to_rate_limit_group(
     bev: *mut bufferevent,
     g: *mut bufferevent_rate_limit_group,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_add_to_rate_limit_group", unsafe {
         match (try_from(bev), try_from(g)) {
             (Some(b), Some(g)) => b.add_to_group(g).status(),
@@ -808,7 +808,7 @@ pub unsafe extern "C" fn bufferevent_add_to_rate_limit_group(
 
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_remove_from_rate_limit_group(bev: *mut bufferevent) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_remove_from_rate_limit_group", unsafe {
         try_from(bev).map_or(-1, |b| b.remove_from_group().status())
     })
@@ -818,7 +818,7 @@ pub unsafe extern "C" fn bufferevent_remove_from_rate_limit_group(bev: *mut buff
 pub unsafe extern "C" fn bufferevent_rate_limit_group_get_read_limit(
     g: *mut bufferevent_rate_limit_group,
 ) -> isize {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_rate_limit_group_get_read_limit", unsafe {
         try_from(g).map_or(-1, RateLimitGroup::read_limit)
     })
@@ -828,7 +828,7 @@ pub unsafe extern "C" fn bufferevent_rate_limit_group_get_read_limit(
 pub unsafe extern "C" fn bufferevent_rate_limit_group_get_write_limit(
     g: *mut bufferevent_rate_limit_group,
 ) -> isize {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_rate_limit_group_get_write_limit", unsafe {
         try_from(g).map_or(-1, RateLimitGroup::write_limit)
     })
@@ -839,7 +839,7 @@ pub unsafe extern "C" fn bufferevent_rate_limit_group_decrement_read(
     g: *mut bufferevent_rate_limit_group,
     decr: isize,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_rate_limit_group_decrement_read", unsafe {
         try_from(g).map_or(-1, |g| {
             g.decrement_read(decr);
@@ -853,7 +853,7 @@ pub unsafe extern "C" fn bufferevent_rate_limit_group_decrement_write(
     g: *mut bufferevent_rate_limit_group,
     decr: isize,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_rate_limit_group_decrement_write", unsafe {
         try_from(g).map_or(-1, |g| {
             g.decrement_write(decr);
@@ -868,7 +868,7 @@ pub unsafe extern "C" fn bufferevent_rate_limit_group_get_totals(
     total_read_out: *mut u64,
     total_written_out: *mut u64,
 ) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_rate_limit_group_get_totals", unsafe {
         if let Some(g) = try_from(g) {
             let (read, written) = g.totals();
@@ -882,7 +882,7 @@ pub unsafe extern "C" fn bufferevent_rate_limit_group_get_totals(
 pub unsafe extern "C" fn bufferevent_rate_limit_group_reset_totals(
     g: *mut bufferevent_rate_limit_group,
 ) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_rate_limit_group_reset_totals", unsafe {
         if let Some(g) = try_from(g) {
             g.reset_totals();
@@ -922,7 +922,7 @@ pub unsafe extern "C" fn bufferevent_settimeout(
     timeout_read: c_int,
     timeout_write: c_int,
 ) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("bufferevent_settimeout", unsafe {
         if let Some(b) = try_from(bev) {
             let secs = |s: c_int| {

@@ -88,7 +88,7 @@ pub extern "C" fn event_config_new() -> *mut event_config {
 
 #[no_mangle]
 pub unsafe extern "C" fn event_config_free(cfg: *mut event_config) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_config_free", unsafe { crate::ffi::free_box(cfg) })
 }
 
@@ -97,7 +97,7 @@ pub unsafe extern "C" fn event_config_avoid_method(
     cfg: *mut event_config,
     method: *const c_char,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_config_avoid_method", unsafe {
         let cfg = try_mut_from_ptr!(cfg);
         let Some(method) = cstr(method) else {
@@ -113,7 +113,7 @@ pub unsafe extern "C" fn event_config_require_features(
     cfg: *mut event_config,
     features: c_int,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_config_require_features", unsafe {
         try_mut_from_ptr!(cfg).required_features = Features::from_bits(features as u8);
         0
@@ -122,7 +122,7 @@ pub unsafe extern "C" fn event_config_require_features(
 
 #[no_mangle]
 pub unsafe extern "C" fn event_config_set_flag(cfg: *mut event_config, flag: c_int) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_config_set_flag", unsafe {
         try_mut_from_ptr!(cfg).set_flag(flag as u32).status()
     })
@@ -133,7 +133,7 @@ pub unsafe extern "C" fn event_config_set_num_cpus_hint(
     cfg: *mut event_config,
     cpus: c_int,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_config_set_num_cpus_hint", unsafe {
         // A hint for IOCP thread pools; recorded, and meaningless for the Unix backends.
         try_mut_from_ptr!(cfg).num_cpus_hint = cpus;
@@ -148,7 +148,7 @@ pub unsafe extern "C" fn event_config_set_max_dispatch_interval(
     max_callbacks: c_int,
     min_priority: c_int,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_config_set_max_dispatch_interval", unsafe {
         let cfg = try_mut_from_ptr!(cfg);
         let interval = timeout_arg(max_interval).map(|tv| tv.normalize().to_duration());
@@ -168,7 +168,7 @@ pub extern "C" fn event_base_new() -> *mut event_base {
 
 #[no_mangle]
 pub unsafe extern "C" fn event_base_new_with_config(cfg: *const event_config) -> *mut event_base {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_base_new_with_config", unsafe {
         let default = Config::default();
         let cfg = try_from(cfg).unwrap_or(&default);
@@ -178,7 +178,7 @@ pub unsafe extern "C" fn event_base_new_with_config(cfg: *const event_config) ->
 
 #[no_mangle]
 pub unsafe extern "C" fn event_base_free(base: *mut event_base) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_base_free", unsafe {
         core::free_base(to_box_ptr(base), true)
     })
@@ -186,7 +186,7 @@ pub unsafe extern "C" fn event_base_free(base: *mut event_base) {
 
 #[no_mangle]
 pub unsafe extern "C" fn event_base_free_nofinalize(base: *mut event_base) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_base_free_nofinalize", unsafe {
         core::free_base(to_box_ptr(base), false)
     })
@@ -194,7 +194,7 @@ pub unsafe extern "C" fn event_base_free_nofinalize(base: *mut event_base) {
 
 #[no_mangle]
 pub unsafe extern "C" fn event_reinit(base: *mut event_base) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_reinit", unsafe {
         base_or_current(base).map_or(-1, |b| b.reinit().status())
     })
@@ -202,7 +202,7 @@ pub unsafe extern "C" fn event_reinit(base: *mut event_base) -> c_int {
 
 #[no_mangle]
 pub unsafe extern "C" fn event_base_get_method(base: *const event_base) -> *const c_char {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_base_get_method", unsafe {
         method_name(try_ref_from_ptr!(base).method())
     })
@@ -210,7 +210,7 @@ pub unsafe extern "C" fn event_base_get_method(base: *const event_base) -> *cons
 
 #[no_mangle]
 pub unsafe extern "C" fn event_base_get_signal_method(base: *const event_base) -> *const c_char {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_base_get_signal_method", unsafe {
         match try_ref_from_ptr!(base).signal_method() {
             "signalfd_signal" => c"signalfd_signal".as_ptr(),
@@ -251,7 +251,7 @@ pub extern "C" fn event_get_supported_methods() -> *mut *const c_char {
 
 #[no_mangle]
 pub unsafe extern "C" fn event_base_get_features(base: *const event_base) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_base_get_features", unsafe {
         c_int::from(try_ref_from_ptr!(base, 0).features().bits())
     })
@@ -259,7 +259,7 @@ pub unsafe extern "C" fn event_base_get_features(base: *const event_base) -> c_i
 
 #[no_mangle]
 pub unsafe extern "C" fn event_gettime_monotonic(base: *mut event_base, tp: *mut timeval) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_gettime_monotonic", unsafe {
         let now = try_ref_from_ptr!(base).monotonic_now();
         write_out(tp, now.to_timeval_raw()).status()
@@ -268,7 +268,7 @@ pub unsafe extern "C" fn event_gettime_monotonic(base: *mut event_base, tp: *mut
 
 #[no_mangle]
 pub unsafe extern "C" fn event_base_get_num_events(base: *mut event_base, flags: c_uint) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_base_get_num_events", unsafe {
         saturate(try_ref_from_ptr!(base).num_events(flags))
     })
@@ -280,7 +280,7 @@ pub unsafe extern "C" fn event_base_get_max_events(
     flags: c_uint,
     clear: c_int,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_base_get_max_events", unsafe {
         saturate(try_ref_from_ptr!(base).max_events(flags, clear != 0))
     })
@@ -295,7 +295,7 @@ pub unsafe extern "C" fn event_base_priority_init(
     base: *mut event_base,
     npriorities: c_int,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_base_priority_init", unsafe {
         base_or_current(base).map_or(-1, |b| b.priority_init(npriorities).status())
     })
@@ -303,7 +303,7 @@ pub unsafe extern "C" fn event_base_priority_init(
 
 #[no_mangle]
 pub unsafe extern "C" fn event_base_get_npriorities(base: *mut event_base) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_base_get_npriorities", unsafe {
         base_or_current(base).map_or(0, |b| saturate(b.priorities()))
     })
@@ -313,7 +313,7 @@ pub unsafe extern "C" fn event_base_get_npriorities(base: *mut event_base) -> c_
 
 #[no_mangle]
 pub unsafe extern "C" fn event_base_loop(base: *mut event_base, flags: c_int) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_base_loop", unsafe {
         base_or_current(base).map_or(-1, |b| b.run(flags))
     })
@@ -321,13 +321,13 @@ pub unsafe extern "C" fn event_base_loop(base: *mut event_base, flags: c_int) ->
 
 #[no_mangle]
 pub unsafe extern "C" fn event_base_dispatch(base: *mut event_base) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_base_dispatch", unsafe { event_base_loop(base, 0) })
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn event_base_loopexit(base: *mut event_base, tv: *const timeval) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_base_loopexit", unsafe {
         base_or_current(base).map_or(-1, |b| b.loopexit(timeout_arg(tv)).status())
     })
@@ -335,7 +335,7 @@ pub unsafe extern "C" fn event_base_loopexit(base: *mut event_base, tv: *const t
 
 #[no_mangle]
 pub unsafe extern "C" fn event_base_loopbreak(base: *mut event_base) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_base_loopbreak", unsafe {
         base_or_current(base).map_or(-1, |b| {
             b.loopbreak();
@@ -346,7 +346,7 @@ pub unsafe extern "C" fn event_base_loopbreak(base: *mut event_base) -> c_int {
 
 #[no_mangle]
 pub unsafe extern "C" fn event_base_loopcontinue(base: *mut event_base) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_base_loopcontinue", unsafe {
         base_or_current(base).map_or(-1, |b| {
             b.loopcontinue();
@@ -357,7 +357,7 @@ pub unsafe extern "C" fn event_base_loopcontinue(base: *mut event_base) -> c_int
 
 #[no_mangle]
 pub unsafe extern "C" fn event_base_got_exit(base: *mut event_base) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_base_got_exit", unsafe {
         base_or_current(base).map_or(0, |b| c_int::from(b.got_exit()))
     })
@@ -365,7 +365,7 @@ pub unsafe extern "C" fn event_base_got_exit(base: *mut event_base) -> c_int {
 
 #[no_mangle]
 pub unsafe extern "C" fn event_base_got_break(base: *mut event_base) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_base_got_break", unsafe {
         base_or_current(base).map_or(0, |b| c_int::from(b.got_break()))
     })
@@ -380,7 +380,7 @@ pub unsafe extern "C" fn event_base_once(
     arg: *mut c_void,
     tv: *const timeval,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_base_once", unsafe {
         base_or_current(base).map_or(-1, |b| {
             b.once(fd, events, callback, arg, timeout_arg(tv)).status()
@@ -410,7 +410,7 @@ pub unsafe extern "C" fn event_new(
     callback: event_callback_fn,
     arg: *mut c_void,
 ) -> *mut event {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_new", unsafe {
         base_or_current(base)
             .and_then(|b| core::new(b, fd, events, callback, arg))
@@ -427,7 +427,7 @@ pub unsafe extern "C" fn event_assign(
     callback: event_callback_fn,
     arg: *mut c_void,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_assign", unsafe {
         let Some(ev) = NonNull::new(ev) else {
             return -1;
@@ -444,7 +444,7 @@ pub unsafe extern "C" fn event_set(
     callback: event_callback_fn,
     arg: *mut c_void,
 ) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_set", unsafe {
         event_assign(ev, ptr::null_mut(), fd, events, callback, arg);
     })
@@ -454,7 +454,7 @@ pub unsafe extern "C" fn event_set(
 /// `ev` came from `event_new`.
 #[no_mangle]
 pub unsafe extern "C" fn event_free(ev: *mut event) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_free", unsafe {
         if let Some(ev) = NonNull::new(ev) {
             core::free(ev);
@@ -464,7 +464,7 @@ pub unsafe extern "C" fn event_free(ev: *mut event) {
 
 #[no_mangle]
 pub unsafe extern "C" fn event_debug_unassign(ev: *mut event) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_debug_unassign", unsafe {
         if let Some(ev) = NonNull::new(ev) {
             core::debug_unassign(ev);
@@ -492,7 +492,7 @@ pub unsafe extern "C" fn event_finalize(
     ev: *mut event,
     callback: event_finalize_callback_fn,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_finalize", unsafe { finalize(ev, callback, false) })
 }
 
@@ -504,7 +504,7 @@ pub unsafe extern "C" fn event_free_finalize(
     ev: *mut event,
     callback: event_finalize_callback_fn,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_free_finalize", unsafe {
         finalize(ev, callback, true)
     })
@@ -512,7 +512,7 @@ pub unsafe extern "C" fn event_free_finalize(
 
 #[no_mangle]
 pub unsafe extern "C" fn event_add(ev: *mut event, tv: *const timeval) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_add", unsafe {
         let Some(ev) = NonNull::new(ev) else {
             log::warn(format_args!("event_add: NULL event"));
@@ -534,25 +534,25 @@ unsafe fn del(ev: *mut event, mode: DelMode) -> c_int {
 
 #[no_mangle]
 pub unsafe extern "C" fn event_del(ev: *mut event) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_del", unsafe { del(ev, DelMode::Auto) })
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn event_del_block(ev: *mut event) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_del_block", unsafe { del(ev, DelMode::Block) })
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn event_del_noblock(ev: *mut event) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_del_noblock", unsafe { del(ev, DelMode::NoBlock) })
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn event_remove_timer(ev: *mut event) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_remove_timer", unsafe {
         let Some(ev) = NonNull::new(ev) else {
             return -1;
@@ -563,7 +563,7 @@ pub unsafe extern "C" fn event_remove_timer(ev: *mut event) -> c_int {
 
 #[no_mangle]
 pub unsafe extern "C" fn event_active(ev: *mut event, res: c_int, ncalls: c_short) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_active", unsafe {
         if let Some(ev) = NonNull::new(ev) {
             core::activate(ev, res as c_short, ncalls);
@@ -577,7 +577,7 @@ pub unsafe extern "C" fn event_pending(
     events: c_short,
     tv: *mut timeval,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_pending", unsafe {
         let Some(ev) = NonNull::new(ev.cast_mut()) else {
             return 0;
@@ -592,7 +592,7 @@ pub unsafe extern "C" fn event_pending(
 
 #[no_mangle]
 pub unsafe extern "C" fn event_base_set(base: *mut event_base, ev: *mut event) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_base_set", unsafe {
         let (Some(base), Some(ev)) = (try_from(base), NonNull::new(ev)) else {
             return -1;
@@ -603,7 +603,7 @@ pub unsafe extern "C" fn event_base_set(base: *mut event_base, ev: *mut event) -
 
 #[no_mangle]
 pub unsafe extern "C" fn event_priority_set(ev: *mut event, priority: c_int) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_priority_set", unsafe {
         let Some(ev) = NonNull::new(ev) else {
             return -1;
@@ -614,7 +614,7 @@ pub unsafe extern "C" fn event_priority_set(ev: *mut event, priority: c_int) -> 
 
 #[no_mangle]
 pub unsafe extern "C" fn event_base_get_running_event(base: *mut event_base) -> *mut event {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_base_get_running_event", unsafe {
         try_ref_from_ptr!(base)
             .running_event()
@@ -646,7 +646,7 @@ pub unsafe extern "C" fn event_initialized(ev: *const event) -> c_int {
 
 #[no_mangle]
 pub unsafe extern "C" fn event_get_fd(ev: *const event) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_get_fd", unsafe {
         fields(ev, "event_get_fd").map_or(-1, |e| e.fd)
     })
@@ -654,7 +654,7 @@ pub unsafe extern "C" fn event_get_fd(ev: *const event) -> c_int {
 
 #[no_mangle]
 pub unsafe extern "C" fn event_get_base(ev: *const event) -> *mut event_base {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_get_base", unsafe {
         fields(ev, "event_get_base").map_or(ptr::null_mut(), |e| to_mut_ptr(e.base))
     })
@@ -662,7 +662,7 @@ pub unsafe extern "C" fn event_get_base(ev: *const event) -> *mut event_base {
 
 #[no_mangle]
 pub unsafe extern "C" fn event_get_events(ev: *const event) -> c_short {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_get_events", unsafe {
         fields(ev, "event_get_events").map_or(0, |e| e.events)
     })
@@ -670,7 +670,7 @@ pub unsafe extern "C" fn event_get_events(ev: *const event) -> c_short {
 
 #[no_mangle]
 pub unsafe extern "C" fn event_get_callback(ev: *const event) -> event_callback_fn {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_get_callback", unsafe {
         fields(ev, "event_get_callback").and_then(|e| e.callback.program_event_fn())
     })
@@ -678,7 +678,7 @@ pub unsafe extern "C" fn event_get_callback(ev: *const event) -> event_callback_
 
 #[no_mangle]
 pub unsafe extern "C" fn event_get_callback_arg(ev: *const event) -> *mut c_void {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_get_callback_arg", unsafe {
         fields(ev, "event_get_callback_arg").map_or(ptr::null_mut(), |e| e.callback.arg)
     })
@@ -686,7 +686,7 @@ pub unsafe extern "C" fn event_get_callback_arg(ev: *const event) -> *mut c_void
 
 #[no_mangle]
 pub unsafe extern "C" fn event_get_priority(ev: *const event) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_get_priority", unsafe {
         fields(ev, "event_get_priority").map_or(-1, |e| c_int::from(e.callback.priority))
     })
@@ -701,7 +701,7 @@ pub unsafe extern "C" fn event_get_assignment(
     callback_out: *mut event_callback_fn,
     arg_out: *mut *mut c_void,
 ) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_get_assignment", unsafe {
         let Some(e) = fields(ev, "event_get_assignment") else {
             return;
@@ -721,7 +721,7 @@ pub unsafe extern "C" fn event_base_init_common_timeout(
     base: *mut event_base,
     duration: *const timeval,
 ) -> *const timeval {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_base_init_common_timeout", unsafe {
         let (Some(base), Some(duration)) = (try_from(base), timeout_arg(duration)) else {
             return ptr::null();
@@ -734,7 +734,7 @@ pub unsafe extern "C" fn event_base_init_common_timeout(
 /// `output` is NULL or an open stdio stream.
 #[no_mangle]
 pub unsafe extern "C" fn event_base_dump_events(base: *mut event_base, output: *mut libc::FILE) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_base_dump_events", unsafe {
         let base = try_ref_from_ptr!(base);
         if output.is_null() {
@@ -752,7 +752,7 @@ pub unsafe extern "C" fn event_base_active_by_fd(
     fd: c_int,
     events: c_short,
 ) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_base_active_by_fd", unsafe {
         try_ref_from_ptr!(base).activate_fd(fd, events);
     })
@@ -760,7 +760,7 @@ pub unsafe extern "C" fn event_base_active_by_fd(
 
 #[no_mangle]
 pub unsafe extern "C" fn event_base_active_by_signal(base: *mut event_base, sig: c_int) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_base_active_by_signal", unsafe {
         try_ref_from_ptr!(base).activate_signal(sig);
     })
@@ -774,7 +774,7 @@ pub unsafe extern "C" fn event_base_foreach_event(
     callback: event_base_foreach_event_cb,
     arg: *mut c_void,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_base_foreach_event", unsafe {
         let (Some(base_ref), Some(callback)) = (try_from(base), callback) else {
             return -1;
@@ -789,7 +789,7 @@ pub unsafe extern "C" fn event_base_gettimeofday_cached(
     base: *mut event_base,
     tv: *mut timeval,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_base_gettimeofday_cached", unsafe {
         let now = match base_or_current(base) {
             Some(base) => base.gettimeofday_cached(),
@@ -801,7 +801,7 @@ pub unsafe extern "C" fn event_base_gettimeofday_cached(
 
 #[no_mangle]
 pub unsafe extern "C" fn event_base_update_cache_time(base: *mut event_base) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("event_base_update_cache_time", unsafe {
         base_or_current(base).map_or(-1, |b| {
             b.update_cache_time();

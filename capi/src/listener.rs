@@ -30,7 +30,7 @@ pub unsafe extern "C" fn evconnlistener_new(
     fd: c_int,
 ) -> *mut evconnlistener {
     ffi_boundary!("evconnlistener_new", {
-        // SAFETY: crate contract.
+        // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
         let Some(base) = (unsafe { base_or_current(base) }) else {
             return ptr::null_mut();
         };
@@ -50,7 +50,7 @@ pub unsafe extern "C" fn evconnlistener_new_bind(
     socklen: c_int,
 ) -> *mut evconnlistener {
     ffi_boundary!("evconnlistener_new_bind", {
-        // SAFETY: crate contract.
+        // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
         let Some(base) = (unsafe { base_or_current(base) }) else {
             return ptr::null_mut();
         };
@@ -84,7 +84,7 @@ pub unsafe extern "C" fn evconnlistener_free(lev: *mut evconnlistener) {
 
 #[no_mangle]
 pub unsafe extern "C" fn evconnlistener_enable(lev: *mut evconnlistener) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evconnlistener_enable", unsafe {
         try_from(lev).map_or(-1, |l| l.enable().status())
     })
@@ -92,7 +92,7 @@ pub unsafe extern "C" fn evconnlistener_enable(lev: *mut evconnlistener) -> c_in
 
 #[no_mangle]
 pub unsafe extern "C" fn evconnlistener_disable(lev: *mut evconnlistener) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evconnlistener_disable", unsafe {
         try_from(lev).map_or(-1, |l| l.disable().status())
     })
@@ -100,7 +100,7 @@ pub unsafe extern "C" fn evconnlistener_disable(lev: *mut evconnlistener) -> c_i
 
 #[no_mangle]
 pub unsafe extern "C" fn evconnlistener_get_base(lev: *mut evconnlistener) -> *mut event_base {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evconnlistener_get_base", unsafe {
         to_mut_ptr(try_ref_from_ptr!(lev).base())
     })
@@ -108,7 +108,7 @@ pub unsafe extern "C" fn evconnlistener_get_base(lev: *mut evconnlistener) -> *m
 
 #[no_mangle]
 pub unsafe extern "C" fn evconnlistener_get_fd(lev: *mut evconnlistener) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evconnlistener_get_fd", unsafe {
         try_from(lev).map_or(-1, Listener::fd)
     })
@@ -120,7 +120,7 @@ pub unsafe extern "C" fn evconnlistener_set_cb(
     cb: evconnlistener_cb,
     arg: *mut c_void,
 ) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evconnlistener_set_cb", unsafe {
         if let Some(l) = try_from(lev) {
             l.set_callback(cb, arg);
@@ -133,7 +133,7 @@ pub unsafe extern "C" fn evconnlistener_set_error_cb(
     lev: *mut evconnlistener,
     errorcb: evconnlistener_errorcb,
 ) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evconnlistener_set_error_cb", unsafe {
         if let Some(l) = try_from(lev) {
             l.set_error_callback(errorcb);

@@ -139,7 +139,7 @@ impl ConditionApi for CConditions {
 #[no_mangle]
 pub unsafe extern "C" fn evthread_set_lock_callbacks(cbs: *const evthread_lock_callbacks) -> c_int {
     ffi_boundary!("evthread_set_lock_callbacks", {
-        // SAFETY: crate contract.
+        // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
         let Some(cbs) = (unsafe { borrow(cbs) }) else {
             return thread::set_lock_api(None).status();
         };
@@ -174,7 +174,7 @@ pub unsafe extern "C" fn evthread_set_condition_callbacks(
     cbs: *const evthread_condition_callbacks,
 ) -> c_int {
     ffi_boundary!("evthread_set_condition_callbacks", {
-        // SAFETY: crate contract.
+        // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
         let Some(cbs) = (unsafe { borrow(cbs) }) else {
             return thread::set_condition_api(None).status();
         };
@@ -242,7 +242,7 @@ pub extern "C" fn evthread_enable_lock_debuging() {
 
 #[no_mangle]
 pub unsafe extern "C" fn evthread_make_base_notifiable(base: *mut event_base) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evthread_make_base_notifiable", unsafe {
         try_ref_from_ptr!(base).make_notifiable().status()
     })

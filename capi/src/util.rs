@@ -175,7 +175,7 @@ pub unsafe extern "C" fn evutil_ascii_strcasecmp(
     str2: *const c_char,
 ) -> c_int {
     ffi_boundary!("evutil_ascii_strcasecmp", {
-        // SAFETY: crate contract.
+        // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
         let (a, b) = unsafe { (string_bytes(str1), string_bytes(str2)) };
         compare_present(a, b, text::ascii_casecmp)
     })
@@ -193,7 +193,7 @@ pub unsafe extern "C" fn evutil_ascii_strncasecmp(
         if n == 0 {
             return 0;
         }
-        // SAFETY: crate contract.
+        // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
         let (a, b) = unsafe { (string_prefix(str1, n), string_prefix(str2, n)) };
         compare_present(a, b, |a, b| text::ascii_ncasecmp(a, b, n))
     })
@@ -206,9 +206,9 @@ pub unsafe extern "C" fn evutil_strtoll(
     base: c_int,
 ) -> i64 {
     ffi_boundary!("evutil_strtoll", {
-        // SAFETY: crate contract.
+        // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
         let Some(bytes) = (unsafe { string_bytes(s) }) else {
-            // SAFETY: crate contract.
+            // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
             unsafe { write_out(endptr, s.cast_mut()) };
             errno::set(libc::EINVAL);
             return 0;
@@ -299,7 +299,7 @@ pub unsafe extern "C" fn evutil_inet_pton(
     dst: *mut c_void,
 ) -> c_int {
     ffi_boundary!("evutil_inet_pton", {
-        // SAFETY: crate contract.
+        // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
         match unsafe { string_bytes(src) } {
             // SAFETY: crate contract for `dst`.
             Some(text) if !dst.is_null() => unsafe { inet_pton_into(af, text, dst) },
@@ -318,9 +318,9 @@ pub unsafe extern "C" fn evutil_inet_pton_scope(
     indexp: *mut c_uint,
 ) -> c_int {
     ffi_boundary!("evutil_inet_pton_scope", {
-        // SAFETY: crate contract.
+        // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
         unsafe { write_out(indexp, 0) };
-        // SAFETY: crate contract.
+        // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
         let Some(text) = (unsafe { string_bytes(src) }).filter(|_| !dst.is_null()) else {
             return -1;
         };
@@ -329,7 +329,7 @@ pub unsafe extern "C" fn evutil_inet_pton_scope(
             return unsafe { inet_pton_into(af, text, dst) };
         }
         let (ip, scope_id) = addr::parse_ipv6_scoped(text);
-        // SAFETY: crate contract.
+        // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
         unsafe { write_out(indexp, scope_id) };
         match ip {
             Some(ip) => {
@@ -351,7 +351,7 @@ pub unsafe extern "C" fn evutil_parse_sockaddr_port(
     outlen: *mut c_int,
 ) -> c_int {
     ffi_boundary!("evutil_parse_sockaddr_port", {
-        // SAFETY: crate contract.
+        // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
         let (Some(text), Some(outlen)) = (unsafe { string_bytes(ip_as_string) }, unsafe {
             borrow_mut(outlen)
         }) else {
@@ -390,7 +390,7 @@ pub unsafe extern "C" fn evutil_sockaddr_cmp(
     include_port: c_int,
 ) -> c_int {
     ffi_boundary!("evutil_sockaddr_cmp", {
-        // SAFETY: crate contract.
+        // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
         let (Some(a), Some(b)) = (unsafe { sockaddr_view(sa1) }, unsafe { sockaddr_view(sa2) })
         else {
             return -1;
@@ -569,11 +569,11 @@ pub unsafe extern "C" fn evutil_getaddrinfo(
     res: *mut *mut evutil_addrinfo,
 ) -> c_int {
     ffi_boundary!("evutil_getaddrinfo", {
-        // SAFETY: crate contract.
+        // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
         if !unsafe { write_out(res, ptr::null_mut()) } {
             return codes::FAIL;
         }
-        // SAFETY: crate contract.
+        // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
         let hints =
             unsafe { borrow(hints_in) }.map_or_else(resolve::Hints::default, |h| resolve::Hints {
                 flags: h.ai_flags,
@@ -581,7 +581,7 @@ pub unsafe extern "C" fn evutil_getaddrinfo(
                 socktype: h.ai_socktype,
                 protocol: h.ai_protocol,
             });
-        // SAFETY: crate contract.
+        // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
         let (node, service) = unsafe { (cstr(nodename), cstr(servname)) };
         match resolve::getaddrinfo(node, service, &hints) {
             Err(resolve::ResolveError(code)) => code,
@@ -601,7 +601,7 @@ pub unsafe extern "C" fn evutil_getaddrinfo(
 #[no_mangle]
 pub unsafe extern "C" fn evutil_freeaddrinfo(ai: *mut evutil_addrinfo) {
     ffi_boundary!("evutil_freeaddrinfo", {
-        // SAFETY: crate contract.
+        // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
         unsafe { free_addrinfo_list(ai) }
     })
 }
@@ -633,7 +633,7 @@ pub extern "C" fn evutil_secure_rng_init() -> c_int {
 pub unsafe extern "C" fn evutil_secure_rng_set_urandom_device_file(fname: *mut c_char) -> c_int {
     ffi_boundary!("evutil_secure_rng_set_urandom_device_file", {
         // The name is copied, so the caller's string need not outlive the call.
-        // SAFETY: crate contract.
+        // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
         let path =
             unsafe { string_bytes(fname) }.map(|name| PathBuf::from(OsStr::from_bytes(name)));
         rng::set_device_file(path);
@@ -664,7 +664,7 @@ pub extern "C" fn evutil_monotonic_timer_new() -> *mut evutil_monotonic_timer {
 
 #[no_mangle]
 pub unsafe extern "C" fn evutil_monotonic_timer_free(timer: *mut evutil_monotonic_timer) {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evutil_monotonic_timer_free", unsafe { free_box(timer) })
 }
 
@@ -673,7 +673,7 @@ pub unsafe extern "C" fn evutil_configure_monotonic_time(
     timer: *mut evutil_monotonic_timer,
     flags: c_int,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evutil_configure_monotonic_time", unsafe {
         *try_mut_from_ptr!(timer) = MonotonicClock::with_options(
             flags & EV_MONOT_PRECISE != 0,
@@ -688,7 +688,7 @@ pub unsafe extern "C" fn evutil_gettime_monotonic(
     timer: *mut evutil_monotonic_timer,
     tp: *mut timeval,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evutil_gettime_monotonic", unsafe {
         let timer = try_ref_from_ptr!(timer);
         if tp.is_null() {
@@ -706,7 +706,7 @@ pub unsafe extern "C" fn evutil_date_rfc1123(
     tm: *const tm,
 ) -> c_int {
     ffi_boundary!("evutil_date_rfc1123", {
-        // SAFETY: crate contract.
+        // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
         let when = unsafe { borrow(tm) }.map_or_else(CalendarTime::now_utc, |tm| CalendarTime {
             year: 1900 + i64::from(tm.tm_year),
             month: tm.tm_mon,

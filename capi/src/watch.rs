@@ -34,7 +34,7 @@ unsafe fn new_watcher(
     callback: Option<WatchFn>,
     arg: *mut c_void,
 ) -> *mut evwatch {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     let (Some(base), Some(callback)) = (unsafe { try_from(base) }, callback) else {
         return ptr::null_mut();
     };
@@ -48,7 +48,7 @@ pub unsafe extern "C" fn evwatch_prepare_new(
     callback: evwatch_prepare_cb,
     arg: *mut c_void,
 ) -> *mut evwatch {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evwatch_prepare_new", {
         unsafe { new_watcher(base, WatchKind::Prepare, callback, arg) }
     })
@@ -60,7 +60,7 @@ pub unsafe extern "C" fn evwatch_check_new(
     callback: evwatch_check_cb,
     arg: *mut c_void,
 ) -> *mut evwatch {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evwatch_check_new", {
         unsafe { new_watcher(base, WatchKind::Check, callback, arg) }
     })
@@ -68,7 +68,7 @@ pub unsafe extern "C" fn evwatch_check_new(
 
 #[no_mangle]
 pub unsafe extern "C" fn evwatch_base(watcher: *mut evwatch) -> *mut event_base {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evwatch_base", unsafe {
         to_mut_ptr(try_ref_from_ptr!(watcher).base())
     })
@@ -95,7 +95,7 @@ pub unsafe extern "C" fn evwatch_prepare_get_timeout(
     info: *const evwatch_prepare_cb_info,
     timeout: *mut timeval,
 ) -> c_int {
-    // SAFETY: crate contract.
+    // SAFETY: each pointer argument is NULL (checked before use) or a live object of its type, as the caller promises under libevent's contract (capi/src/lib.rs).
     ffi_boundary!("evwatch_prepare_get_timeout", unsafe {
         match try_from(info).and_then(|i| i.timeout) {
             Some(t) if write_out(timeout, Tv::from_duration(t).to_timeval_raw()) => 1,

@@ -235,7 +235,7 @@ impl Evbuffer {
         let mut released = std::mem::take(&mut unsafe { self.inner() }.queue.released);
         // The program's cleanup functions may run here; no borrow is live.
         released.clear();
-        // SAFETY: as above.
+        // SAFETY: the lock is held; the borrow ends at once
         let slot = &mut unsafe { self.inner() }.queue.released;
         if slot.capacity() == 0 {
             *slot = released;
@@ -314,7 +314,7 @@ impl Evbuffer {
                 // SAFETY: calling the program's callback as libevent does.
                 Function::Current(Some(f)) => unsafe { f(me, &info, arg) },
                 Function::Current(None) => {}
-                // SAFETY: as above.
+                // SAFETY: calling the program's callback as libevent does
                 Function::Legacy(f) => unsafe { f(me, info.orig_size, new_size, arg) },
                 Function::Core(run) => {
                     if let Some(handler) = OnChange::from_parts(run, arg) {

@@ -31,7 +31,7 @@ enum Contents {
 // SAFETY: a private read-only mapping, or owned memory; neither is written after
 // creation.
 unsafe impl Send for Contents {}
-// SAFETY: as above.
+// SAFETY: a private read-only mapping, or owned memory; neither is written after
 unsafe impl Sync for Contents {}
 
 impl Contents {

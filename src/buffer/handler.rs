@@ -120,7 +120,7 @@ mod tests {
             // SAFETY: as in `Seen::note`.
             let left = unsafe { target.as_ref() }.panics_left.get();
             if left > 0 {
-                // SAFETY: as above.
+                // SAFETY: as in `Seen::note`
                 unsafe { target.as_ref() }.panics_left.set(left - 1);
                 panic!("buffer handler failure");
             }

@@ -305,7 +305,7 @@ impl Evbuffer {
         unsafe { this.as_ref() }
             .refs
             .fetch_sub(1, Ordering::Release);
-        // SAFETY: as above.
+        // SAFETY: live, as the caller guarantees
         unsafe { Self::reap(this) };
     }
 
@@ -354,7 +354,7 @@ impl Evbuffer {
     unsafe fn reap(this: NonNull<Evbuffer>) {
         // SAFETY: not freed yet: only this function frees, when the count is 0.
         if unsafe { this.as_ref() }.refs.load(Ordering::Acquire) == 0 {
-            // SAFETY: as above.
+            // SAFETY: not freed yet: only this function frees, when the count is 0
             unsafe { Self::destroy(this) };
         }
     }

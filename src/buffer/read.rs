@@ -180,7 +180,7 @@ impl Evbuffer {
         self.changed();
         if eol_len > 0 {
             {
-                // SAFETY: as above.
+                // SAFETY: the lock is held; the borrow ends in this block
                 let inner = unsafe { self.inner() };
                 inner.n_deleted += inner.queue.drain(eol_len);
             }

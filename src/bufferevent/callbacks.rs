@@ -249,7 +249,7 @@ pub(super) struct RunDeferredUnlocked;
 impl EventHandler for RunDeferredUnlocked {
     type Target = Bufferevent;
     fn run(bev: NonNull<Bufferevent>, _fd: RawFd, _what: c_short) {
-        // SAFETY: as above.
+        // SAFETY: queued by `schedule_deferred`, which took a reference
         unsafe { bev.as_ref() }.run_deferred(true);
     }
 }

@@ -188,7 +188,7 @@ impl Bufferevent {
 
     pub(super) fn reset_generic_write_timeout(&self) {
         if let Some(tv) = self.timeout_write() {
-            // SAFETY: as above.
+            // SAFETY: the bufferevent's own assigned timer event
             let _ = unsafe { event::add(self.ev_write(), Some(tv)) };
         }
     }
@@ -262,7 +262,7 @@ pub(super) struct WriteTimeout;
 impl EventHandler for WriteTimeout {
     type Target = Bufferevent;
     fn run(bev: NonNull<Bufferevent>, _fd: RawFd, _what: c_short) {
-        // SAFETY: as above.
+        // SAFETY: the bufferevent's own event, finalized before the bufferevent goes
         unsafe { bev.as_ref() }.generic_timeout(ev::WRITE, what::WRITING);
     }
 }

@@ -335,7 +335,7 @@ pub(super) fn underlying_read(filter: NonNull<Bufferevent>) {
 /// The underlying bufferevent's write callback: its output went down to the mark.
 #[inline(never)]
 pub(super) fn underlying_write(filter: NonNull<Bufferevent>) {
-    // SAFETY: as above.
+    // SAFETY: called for the bufferevent's `filter_above`
     let bev = unsafe { holder(filter) };
     let _held = bev.held();
     if bev.refs.get() > 0 {
@@ -347,7 +347,7 @@ pub(super) fn underlying_write(filter: NonNull<Bufferevent>) {
 /// The underlying bufferevent's event callback: passed on to the filter's program.
 #[inline(never)]
 pub(super) fn underlying_event(filter: NonNull<Bufferevent>, events: c_short, error: c_int) {
-    // SAFETY: as above.
+    // SAFETY: called for the bufferevent's `filter_above`
     let bev = unsafe { holder(filter) };
     let _held = bev.held();
     if bev.refs.get() > 0 {

@@ -462,7 +462,7 @@ impl Bufferevent {
     /// `bufferevent_get_output`.
     #[inline]
     pub fn output(&self) -> &Evbuffer {
-        // SAFETY: as above.
+        // SAFETY: the bufferevent owns its buffers until `destroy`
         unsafe { &*self.raw_ref().output }
     }
 
@@ -619,7 +619,7 @@ impl Bufferevent {
                 Ok(())
             }
             Kind::Pair(_) => Err(BevError),
-            // SAFETY: as above.
+            // SAFETY: the filter holds a reference on its underlying bufferevent
             Kind::Filter(f) => unsafe { f.underlying.as_ref() }.set_fd(fd),
         }
     }

@@ -27,7 +27,7 @@ impl Bufferevent {
         // SAFETY: just made.
         let lock = unsafe { first.as_ref() }.lock_handle();
         let Some(second) = new_end(base, options & !options::THREADSAFE, lock) else {
-            // SAFETY: as above.
+            // SAFETY: just made
             unsafe { first.as_ref() }.free();
             return None;
         };

@@ -127,7 +127,7 @@ fn limiter(bev: &Bufferevent) -> Option<&mut Limiter> {
 /// The bufferevent's limiter, made on first use; None when memory runs out.
 #[allow(clippy::mut_from_ref)]
 fn limiter_or_new(bev: &Bufferevent) -> Option<&mut Limiter> {
-    // SAFETY: as above.
+    // SAFETY: reached under the bufferevent's lock, one access at a time
     let slot = unsafe { &mut *bev.rate.get() };
     if slot.is_none() {
         *slot = Some(crate::util::try_box(Limiter {
@@ -141,7 +141,7 @@ fn limiter_or_new(bev: &Bufferevent) -> Option<&mut Limiter> {
     let refill = NonNull::from(lim.refill.get_mut());
     // SAFETY: the limiter's own event, assigned once while not pending.
     if unsafe { refill.as_ref() }.callback.flags & crate::event::raw::list::INIT == 0 {
-        // SAFETY: as above.
+        // SAFETY: the limiter's own event, assigned once while not pending
         let _ = unsafe {
             event::assign_handler(
                 refill,
@@ -174,7 +174,7 @@ fn arm_refill(lim: &Limiter) -> BevResult {
 }
 
 fn disarm_refill(lim: &Limiter) {
-    // SAFETY: as above.
+    // SAFETY: the limiter's own assigned event
     let _ = unsafe { event::del(refill_ptr(lim), DelMode::Auto) };
 }
 
@@ -809,7 +809,7 @@ impl RateLimitGroup {
         });
         let mut busy = false;
         for i in 0..members.len() {
-            // SAFETY: as above.
+            // SAFETY: members are live while in the group
             let bev = unsafe { members[(start + i) % members.len()].as_ref() };
             if try_lock(bev) {
                 dir.unsuspend(bev, suspend::GROUP);

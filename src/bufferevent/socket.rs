@@ -374,7 +374,7 @@ struct Writable;
 impl EventHandler for Writable {
     type Target = Bufferevent;
     fn run(bev: NonNull<Bufferevent>, fd: RawFd, events: c_short) {
-        // SAFETY: as above.
+        // SAFETY: the bufferevent's own event, finalized before the bufferevent goes
         on_writable(unsafe { bev.as_ref() }, fd, events);
     }
 }
@@ -475,7 +475,7 @@ fn on_writable(bev: &Bufferevent, fd: RawFd, events: c_short) {
                     connected = true;
                     bev.run_eventcb(what::CONNECTED, 0, 0);
                     if bev.enabled_bits() & ev::WRITE == 0 || bev.write_suspended.get() != 0 {
-                        // SAFETY: as above.
+                        // SAFETY: the bufferevent's own assigned events
                         let _ = unsafe { event::del(bev.ev_write(), DelMode::Auto) };
                         return;
                     }
@@ -506,7 +506,7 @@ fn on_writable(bev: &Bufferevent, fd: RawFd, events: c_short) {
                     let code = e.raw_os_error().unwrap_or(0);
                     if is_retriable(code) {
                         if output.is_empty() {
-                            // SAFETY: as above.
+                            // SAFETY: the bufferevent's own assigned events
                             let _ = unsafe { event::del(bev.ev_write(), DelMode::Auto) };
                         }
                         return;
@@ -519,7 +519,7 @@ fn on_writable(bev: &Bufferevent, fd: RawFd, events: c_short) {
             }
         }
         if output.is_empty() {
-            // SAFETY: as above.
+            // SAFETY: the bufferevent's own assigned events
             let _ = unsafe { event::del(bev.ev_write(), DelMode::Auto) };
             output.shrink();
         }

@@ -199,7 +199,7 @@ pub unsafe fn free(event: NonNull<Event>) {
     debug::assert_is_setup(event, "event_free");
     // SAFETY: the event is live.
     if let Ok(base) = unsafe { base_of(event, "event_free") } {
-        // SAFETY: as above.
+        // SAFETY: the event is live
         let _ = unsafe { base.del(event, DelMode::Auto) };
     }
     debug::note_teardown(event);
@@ -258,7 +258,7 @@ pub unsafe fn activate(event: NonNull<Event>, res: c_short, ncalls: c_short) {
     debug::assert_is_setup(event, "event_active");
     // SAFETY: module contract.
     if let Ok(base) = unsafe { base_of(event, "event_active") } {
-        // SAFETY: as above.
+        // SAFETY: module contract
         unsafe { base.activate(event, res, ncalls) };
     }
 }
@@ -271,7 +271,7 @@ pub unsafe fn pending(event: NonNull<Event>, what: c_short) -> (c_short, Option<
     debug::assert_is_setup(event, "event_pending");
     // SAFETY: module contract.
     match unsafe { base_of(event, "event_pending") } {
-        // SAFETY: as above.
+        // SAFETY: module contract
         Ok(base) => unsafe { base.pending(event, what) },
         Err(_) => (0, None),
     }

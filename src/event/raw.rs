@@ -263,7 +263,7 @@ macro_rules! event_field {
         }
         #[inline(always)]
         pub fn $set(self, value: $t) {
-            // SAFETY: as above.
+            // SAFETY: `EventFields::new`'s contract: the event is live
             unsafe { (*self.0.as_ptr()).$($field).+ = value }
         }
     };

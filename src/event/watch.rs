@@ -77,7 +77,7 @@ unsafe fn release(watcher: NonNull<Watcher>) {
         // SAFETY: made by `try_box` in `new_watcher`; no reference is left.
         drop(unsafe { Box::from_raw(watcher.as_ptr()) });
     } else {
-        // SAFETY: as above.
+        // SAFETY: made by `try_box` in `new_watcher`; no reference is left
         unsafe { watcher.as_ref() }.refs.set(refs);
     }
 }

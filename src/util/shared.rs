@@ -42,7 +42,7 @@ pub struct Shared<T: ?Sized> {
 // it must be `Sync`) and dropped by whichever lets go last (so it must be `Send`); the
 // count is atomic.
 unsafe impl<T: ?Sized + Send + Sync> Send for Shared<T> {}
-// SAFETY: as above.
+// SAFETY: as for `Arc`: the value is reached from every thread holding a reference (so
 unsafe impl<T: ?Sized + Send + Sync> Sync for Shared<T> {}
 
 /// A count this high means references leak without end: stop, as `Arc` does.

@@ -243,7 +243,7 @@ impl Base {
             unsafe { self.activate_io(st, fd, what) };
             return false;
         }
-        // SAFETY: as above.
+        // SAFETY: single-threaded base
         unsafe { (*e).res = res };
         if closure == Closure::Event as u8 {
             // SAFETY: the event is live and single-threaded.
@@ -321,7 +321,7 @@ impl Base {
                 let _ = unsafe { self.remove_everywhere(st, event) };
             } else {
                 // Everything else only leaves the queue, whose head it is.
-                // SAFETY: as above.
+                // SAFETY: the event is live
                 unsafe { (*c).flags = flags & !list::ACTIVE };
                 st.counts.activated(flags, -1);
                 // SAFETY: queued callbacks are live.

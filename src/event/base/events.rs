@@ -33,7 +33,7 @@ impl Base {
                 // SAFETY: the event is live until deleted.
                 unsafe { self.signal_insert(st, event) }?;
             } else {
-                // SAFETY: as above.
+                // SAFETY: the event is live until deleted
                 unsafe { self.io_insert(st, event) }?;
             }
             e.add_flags(list::INSERTED);
@@ -240,7 +240,7 @@ impl Base {
         let _held = self.held();
         // SAFETY: the lock is held; the event is live.
         let st = unsafe { self.state() };
-        // SAFETY: as above.
+        // SAFETY: the lock is held; the event is live
         unsafe { self.remove_everywhere(st, event) }?;
         let (closure, function) = match finalizer {
             Finalizer::Program(f) => (Closure::EventFinalize, Some(f)),
@@ -260,7 +260,7 @@ impl Base {
         }
         // SAFETY: the event is live; the lock is held.
         unsafe { self.activate_nolock(st, event, ev::FINALIZE, 1) };
-        // SAFETY: as above.
+        // SAFETY: the event is live; the lock is held
         unsafe { (*event.as_ptr()).callback.flags |= list::FINALIZING };
         Ok(())
     }

@@ -62,7 +62,7 @@ impl Base {
             inserted.extend(list.to_vec().into_iter().filter(visible));
         }
         let not_inserted = |e: &NonNull<Event>| {
-            // SAFETY: as above.
+            // SAFETY: events in the base's structures are live
             unsafe { e.as_ref() }.callback.flags & list::INSERTED == 0
         };
         inserted.extend(st.timeouts.heap.iter().filter(visible).filter(not_inserted));

@@ -35,7 +35,7 @@ impl Base {
                 .reinit()
                 .map_err(|e| EventError::Os(e.raw_os_error().unwrap_or(0)))?;
             let event = event.ptr();
-            // SAFETY: as above.
+            // SAFETY: the internal event lives in the state
             unsafe { move_to_fd(st, event, fd) };
         }
         let mut failed = false;
@@ -43,7 +43,7 @@ impl Base {
             entry.interest = Interest::NONE;
             let wanted = entry.wanted(self.features);
             if !wanted.is_empty() {
-                // SAFETY: as above.
+                // SAFETY: the internal event lives in the state
                 match unsafe { self.poller() }.change(fd as RawFd, Interest::NONE, wanted) {
                     Ok(()) => entry.interest = wanted,
                     Err(_) => failed = true,

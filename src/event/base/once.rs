@@ -100,7 +100,7 @@ impl Base {
             unsafe { self.activate_nolock(st, event, ev::TIMEOUT, 1) };
             Ok(())
         } else {
-            // SAFETY: as above.
+            // SAFETY: the event is live; the lock is held
             unsafe { self.add_nolock(st, event, timeout, false) }
         };
         match result {

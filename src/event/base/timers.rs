@@ -207,7 +207,7 @@ impl Base {
             // SAFETY: the event is live.
             let _ = unsafe { self.remove_everywhere(st, event) };
         }
-        // SAFETY: as above.
+        // SAFETY: the event is live
         unsafe { self.activate_nolock(st, event, ev::TIMEOUT, 1) };
     }
 

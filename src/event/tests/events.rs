@@ -185,7 +185,7 @@ fn events_take_the_middle_priority_by_default() {
     let event = new_event(&base, -1, 0, &a);
     // SAFETY: a live event of this test.
     assert_eq!(unsafe { event.as_ref() }.callback.priority, 2);
-    // SAFETY: as above.
+    // SAFETY: a live event of this test
     let refused = unsafe { crate::event::set_priority(event, 4) };
     assert_eq!(refused, Err(EventError::Invalid));
     free(event);

@@ -124,7 +124,7 @@ fn a_cancelled_bare_callback_does_not_run() {
     assert!(schedule(&base, cb));
     // SAFETY: the callback is live.
     assert!(unsafe { base.cancel_callback(cb) });
-    // SAFETY: as above.
+    // SAFETY: the callback is live
     assert!(!unsafe { base.cancel_callback(cb) });
     assert_eq!(base.run(loop_flag::NONBLOCK), 1);
     assert!(journal.take().is_empty());

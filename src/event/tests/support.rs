@@ -169,13 +169,13 @@ pub(crate) unsafe extern "C" fn on_event(_fd: RawFd, what: c_short, arg: *mut c_
 
 /// An event finalizer (`event_finalize_callback_fn`); noted as `EV_FINALIZE`.
 pub(crate) unsafe extern "C" fn on_finalize(_event: *mut Event, arg: *mut c_void) {
-    // SAFETY: as above.
+    // SAFETY: the tests register live probes as arguments
     unsafe { Probe::from_arg(arg) }.fired(event::raw::ev::FINALIZE);
 }
 
 /// A bare callback's function; noted with `what` 0.
 pub(crate) unsafe extern "C" fn on_callback(_cb: *mut EventCallback, arg: *mut c_void) {
-    // SAFETY: as above.
+    // SAFETY: the tests register live probes as arguments
     unsafe { Probe::from_arg(arg) }.fired(0);
 }
 
@@ -193,13 +193,13 @@ pub(crate) unsafe extern "C" fn on_buffer(
 
 /// A bufferevent's read callback; noted as `EV_READ`.
 pub(crate) unsafe extern "C" fn on_read(_bev: *mut Bufferevent, arg: *mut c_void) {
-    // SAFETY: as above.
+    // SAFETY: the tests register live probes as arguments
     unsafe { Probe::from_arg(arg) }.fired(event::raw::ev::READ);
 }
 
 /// A bufferevent's write callback; noted as `EV_WRITE`.
 pub(crate) unsafe extern "C" fn on_write(_bev: *mut Bufferevent, arg: *mut c_void) {
-    // SAFETY: as above.
+    // SAFETY: the tests register live probes as arguments
     unsafe { Probe::from_arg(arg) }.fired(event::raw::ev::WRITE);
 }
 
@@ -209,7 +209,7 @@ pub(crate) unsafe extern "C" fn on_bev_event(
     what: c_short,
     arg: *mut c_void,
 ) {
-    // SAFETY: as above.
+    // SAFETY: the tests register live probes as arguments
     unsafe { Probe::from_arg(arg) }.fired(what);
 }
 
@@ -268,18 +268,18 @@ pub(crate) fn add(event: NonNull<Event>, timeout: Option<Tv>) -> Result<(), even
 }
 
 pub(crate) fn del(event: NonNull<Event>) -> Result<(), event::EventError> {
-    // SAFETY: as above.
+    // SAFETY: a live event of the test (see above)
     unsafe { event::del(event, event::DelMode::Auto) }
 }
 
 pub(crate) fn activate(event: NonNull<Event>, res: c_short) {
-    // SAFETY: as above.
+    // SAFETY: a live event of the test (see above)
     unsafe { event::activate(event, res, 1) }
 }
 
 /// Which of `what` the event is pending or active for.
 pub(crate) fn pending(event: NonNull<Event>, what: c_short) -> c_short {
-    // SAFETY: as above.
+    // SAFETY: a live event of the test (see above)
     unsafe { event::pending(event, what) }.0
 }
 

@@ -1,13 +1,14 @@
 //! Callbacks on changes: registration, running, and deferral to a base's loop.
 
 use super::*;
+use crate::util::owned::Owned;
 
 /// What `evbuffer_defer_callbacks` sets up: the callback queued on a base and the base.
 /// It has an allocation of its own, made on first use and kept until the buffer goes,
 /// and is reached only by pointer: the borrows of the state that every change takes
 /// must not cover it, as the base keeps a pointer to the callback while it is queued.
 /// One pointer in the state, so buffers that never defer (a bufferevent's) pay 8 bytes.
-pub(super) struct Deferred(NonNull<DeferredRun>);
+pub(super) struct Deferred(Owned<DeferredRun>);
 
 pub(super) struct DeferredRun {
     callback: EventCallback,
@@ -17,36 +18,29 @@ pub(super) struct DeferredRun {
 impl Deferred {
     /// None when memory runs out.
     fn new(run: DeferredRun) -> Option<Deferred> {
-        crate::util::try_box(run).map(|b| Deferred(NonNull::from(Box::leak(b))))
+        Owned::try_new(run).map(Deferred)
     }
 
     fn callback(&self) -> NonNull<EventCallback> {
         // SAFETY: owned and live; a field's address, no reference made.
-        unsafe { NonNull::new_unchecked(std::ptr::addr_of_mut!((*self.0.as_ptr()).callback)) }
+        unsafe { NonNull::new_unchecked(std::ptr::addr_of_mut!((*self.0.ptr().as_ptr()).callback)) }
     }
 
     fn base(&self) -> NonNull<Base> {
         // SAFETY: owned and live; one field read in place.
-        unsafe { (*self.0.as_ptr()).base }
+        unsafe { (*self.0.ptr().as_ptr()).base }
     }
 
     /// Rewrites the run in place; the callback must be in no queue.
     fn set(&self, run: DeferredRun) {
-        // SAFETY: owned and live; the caller took the callback off every queue.
-        unsafe { self.0.as_ptr().write(run) };
+        // SAFETY: owned and live; the caller took the callback off every queue, and
+        // the old value holds nothing to drop.
+        unsafe { self.0.ptr().as_ptr().write(run) };
     }
 
     pub(super) fn queued(&self) -> bool {
         // SAFETY: owned and live; one field read in place.
         unsafe { (*self.callback().as_ptr()).flags & (list::ACTIVE | list::ACTIVE_LATER) != 0 }
-    }
-}
-
-impl Drop for Deferred {
-    fn drop(&mut self) {
-        // SAFETY: leaked from a box in `new`; no base queues it any more (a queued run
-        // holds a reference on the buffer, so the buffer outlives it).
-        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
     }
 }
 

@@ -13,6 +13,7 @@
 
 pub mod addr;
 pub use evrs_backends::errno;
+pub mod owned;
 pub mod resolve;
 pub mod rng;
 pub mod shared;

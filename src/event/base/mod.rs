@@ -47,6 +47,7 @@ use crate::event::raw::{
 };
 use crate::log;
 use crate::thread::{self, Condition, Lock, MaybeHeld};
+use crate::util::owned::Owned;
 use crate::util::time::MonotonicClock;
 
 /// libevent's limit on priorities per base.
@@ -372,40 +373,6 @@ fn new_internal_event(base: &Base, fd: RawFd, events: c_short, handler: Handler)
     event.callback.flags |= list::INTERNAL;
     event.callback.priority = 0;
     Owned::new(event)
-}
-
-/// A heap value of the base that the loop links by pointer (internal events, common
-/// timeout queues). It is reached only through its pointer, never through a `Box`,
-/// so moving the owner cannot invalidate the pointers in lists, queues and handlers.
-pub(super) struct Owned<T>(NonNull<T>);
-
-impl<T> Owned<T> {
-    pub(super) fn new(value: T) -> Owned<T> {
-        Owned(NonNull::from(Box::leak(Box::new(value))))
-    }
-
-    pub(super) fn ptr(&self) -> NonNull<T> {
-        self.0
-    }
-
-    /// A short borrow, for code that hands out no pointer meanwhile.
-    pub(super) fn get(&self) -> &T {
-        // SAFETY: owned and live until drop; borrows follow `&self`.
-        unsafe { self.0.as_ref() }
-    }
-
-    /// A short exclusive borrow, for code that hands out no pointer meanwhile.
-    pub(super) fn get_mut(&mut self) -> &mut T {
-        // SAFETY: owned and live until drop; borrows follow `&mut self`.
-        unsafe { self.0.as_mut() }
-    }
-}
-
-impl<T> Drop for Owned<T> {
-    fn drop(&mut self) {
-        // SAFETY: leaked from a Box in `new` and dropped once, here.
-        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
-    }
 }
 
 /// Frees an event allocated by [`new_event`].

@@ -44,6 +44,7 @@ pub mod buffer;
 pub mod bufferevent;
 pub mod event;
 pub mod listener;
+pub mod sibling;
 pub mod thread;
 pub mod util;
 pub mod watch;

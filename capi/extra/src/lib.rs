@@ -1,0 +1,15 @@
+//! libevent_extra: evhttp (event2/http.h, http_compat.h, http_struct.h,
+//! keyvalq_struct.h) and WebSockets (event2/ws.h).
+//!
+//! It reaches libevent_core only through the core's exported C symbols, by way of
+//! `evrs-sibling`; it never links the core crate. The protocol (parsing and encoding)
+//! is the pure crate `evrs-http-proto` (proto/).
+
+// C names are kept for C types, so that each signature reads like its header.
+#![allow(non_camel_case_types)]
+#![allow(clippy::missing_safety_doc)]
+
+/// Every Rust allocation of the library goes through the core's memory functions, that
+/// is, through the program's `event_set_mem_functions` choice.
+#[global_allocator]
+static ALLOCATOR: evrs_sibling::CoreAllocator = evrs_sibling::CoreAllocator;

@@ -1,0 +1,115 @@
+//! The private interface libevent_core exports for its sibling libraries
+//! (libevent_extra, libevent_openssl, libevent_mbedtls).
+//!
+//! The siblings are separate Rust staticlibs, each with its own copy of every crate it
+//! links, so they must not link the core crate: they would get a second core with its
+//! own globals. They call the core through its exported C symbols instead: the public
+//! API, plus these few for what the public API does not offer. The memory functions
+//! carry upstream libevent's own internal names (its libevent_core exports them too);
+//! the rest are named `evrs_sibling_*`. `capi/sibling` is the one Rust binding over all
+//! of them. None of these is declared in a public header.
+
+use std::ffi::{c_char, c_int, c_uint, c_void, CStr};
+
+use evrs::log::Severity;
+
+/// Bumped whenever a function here changes; a sibling refuses to work with a core that
+/// answers another number (`evrs_sibling_interface_version`).
+pub const INTERFACE_VERSION: c_uint = 1;
+
+#[no_mangle]
+pub extern "C" fn evrs_sibling_interface_version() -> c_uint {
+    INTERFACE_VERSION
+}
+
+/// `malloc` through the program's memory functions; NULL for 0 bytes, as libevent.
+#[no_mangle]
+pub extern "C" fn event_mm_malloc_(size: usize) -> *mut c_void {
+    ffi_boundary!("event_mm_malloc_", {
+        if size == 0 {
+            std::ptr::null_mut()
+        } else {
+            crate::mem::malloc(size)
+        }
+    })
+}
+
+/// `calloc` through the program's memory functions; NULL for 0 bytes or on overflow.
+#[no_mangle]
+pub extern "C" fn event_mm_calloc_(count: usize, size: usize) -> *mut c_void {
+    ffi_boundary!("event_mm_calloc_", {
+        match count.checked_mul(size) {
+            Some(0) | None => std::ptr::null_mut(),
+            Some(total) => {
+                let block = crate::mem::malloc(total);
+                if !block.is_null() {
+                    // SAFETY: `block` is a fresh allocation of `total` bytes.
+                    unsafe { block.cast::<u8>().write_bytes(0, total) };
+                }
+                block
+            }
+        }
+    })
+}
+
+/// `realloc` through the program's memory functions.
+///
+/// # Safety
+/// `block` is NULL or a live block from these functions.
+#[no_mangle]
+pub unsafe extern "C" fn event_mm_realloc_(block: *mut c_void, size: usize) -> *mut c_void {
+    // SAFETY: the caller passes NULL or a live block of ours.
+    ffi_boundary!("event_mm_realloc_", unsafe {
+        crate::mem::realloc(block, size)
+    })
+}
+
+/// `free` through the program's memory functions; NULL is ignored.
+///
+/// # Safety
+/// `block` is NULL or a live block from these functions.
+#[no_mangle]
+pub unsafe extern "C" fn event_mm_free_(block: *mut c_void) {
+    // SAFETY: the caller passes NULL or a live block of ours.
+    ffi_boundary!("event_mm_free_", unsafe { crate::mem::free(block) })
+}
+
+/// A copy of a C string through the program's memory functions; NULL for NULL or when
+/// out of memory.
+///
+/// # Safety
+/// `text` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn event_mm_strdup_(text: *const c_char) -> *mut c_char {
+    ffi_boundary!("event_mm_strdup_", {
+        if text.is_null() {
+            return std::ptr::null_mut();
+        }
+        // SAFETY: the caller passes a NUL-terminated string.
+        crate::mem::strdup(unsafe { CStr::from_ptr(text) }.to_bytes())
+    })
+}
+
+/// One message through the library's log (`event_set_log_callback`, the debug mask):
+/// `severity` is an `EVENT_LOG_*` value; others are logged as errors.
+///
+/// # Safety
+/// `message` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn evrs_sibling_log(severity: c_int, message: *const c_char) {
+    ffi_boundary!("evrs_sibling_log", {
+        let severity = match severity {
+            0 => Severity::Debug,
+            1 => Severity::Msg,
+            2 => Severity::Warn,
+            _ => Severity::Err,
+        };
+        let text = if message.is_null() {
+            std::borrow::Cow::Borrowed("")
+        } else {
+            // SAFETY: the caller passes a NUL-terminated string.
+            unsafe { CStr::from_ptr(message) }.to_string_lossy()
+        };
+        evrs::log::emit(severity, format_args!("{text}"));
+    })
+}

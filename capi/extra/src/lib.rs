@@ -13,3 +13,5 @@
 /// is, through the program's `event_set_mem_functions` choice.
 #[global_allocator]
 static ALLOCATOR: evrs_sibling::CoreAllocator = evrs_sibling::CoreAllocator;
+
+pub mod evhttp;

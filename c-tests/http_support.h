@@ -6,6 +6,8 @@
 #ifndef EVRS_C_TESTS_HTTP_SUPPORT_H
 #define EVRS_C_TESTS_HTTP_SUPPORT_H
 
+#include <sys/queue.h>
+
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>

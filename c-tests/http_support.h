@@ -56,6 +56,19 @@ static inline struct evhttp *start_server(struct event_base *base, ev_uint16_t *
 	return http;
 }
 
+/* Copies src (NULL: "(null)") into dst of cap bytes, cut to fit. */
+static inline void copy_text(char *dst, size_t cap, const char *src)
+{
+	size_t n;
+	if (!src)
+		src = "(null)";
+	n = strlen(src);
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 /* ---- A raw client -------------------------------------------------------------- */
 
 struct raw_conn {
@@ -277,7 +290,7 @@ static inline long resp_parse(const char *data, size_t len, int eof, int no_body
 		return -1;
 	if (line[nread] == ' ')
 		nread++;
-	snprintf(r->reason, sizeof(r->reason), "%s", line + nread);
+	copy_text(r->reason, sizeof(r->reason), line + nread);
 	for (;;) {
 		char *colon;
 		n = take_line(data + pos, len - pos, line, sizeof(line));
@@ -290,11 +303,11 @@ static inline long resp_parse(const char *data, size_t len, int eof, int no_body
 		if (!colon || r->nheaders >= RESP_MAX_HEADERS)
 			return -1;
 		*colon = '\0';
-		snprintf(r->keys[r->nheaders], sizeof(r->keys[0]), "%s", line);
+		copy_text(r->keys[r->nheaders], sizeof(r->keys[0]), line);
 		colon++;
 		while (*colon == ' ')
 			colon++;
-		snprintf(r->values[r->nheaders], sizeof(r->values[0]), "%s", colon);
+		copy_text(r->values[r->nheaders], sizeof(r->values[0]), colon);
 		r->nheaders++;
 	}
 	cl = resp_header(r, "Content-Length");

@@ -216,6 +216,55 @@ static inline int raw_wait_str(struct event_base *base, struct raw_conn *c,
 	return strstr(c->data, needle) != NULL;
 }
 
+/* ---- A raw server, to see what a client sends ---------------------------------- */
+
+/* A nonblocking socket listening on 127.0.0.1 at a free port. */
+static inline evutil_socket_t raw_listen(ev_uint16_t *port)
+{
+	struct sockaddr_in sin;
+	evutil_socket_t fd = socket(AF_INET, SOCK_STREAM, 0);
+	REQUIRE(fd >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	REQUIRE(bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0);
+	REQUIRE(listen(fd, 16) == 0);
+	REQUIRE(evutil_make_socket_nonblocking(fd) == 0);
+	*port = socket_port(fd);
+	return fd;
+}
+
+/* Runs the loop until a connection comes to lfd; 1 if one came (into c). */
+static inline int raw_accept(struct event_base *base, evutil_socket_t lfd, struct raw_conn *c,
+    int ms)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	for (int waited = 0; waited <= ms; waited += 10) {
+		evutil_socket_t fd = accept(lfd, NULL, NULL);
+		if (fd >= 0) {
+			REQUIRE(evutil_make_socket_nonblocking(fd) == 0);
+			c->fd = fd;
+			c->cap = 4096;
+			c->data = malloc(c->cap);
+			REQUIRE(c->data != NULL);
+			c->data[0] = '\0';
+			return 1;
+		}
+		run_for(base, 10);
+	}
+	return 0;
+}
+
+/* A port nothing listens on (bound, then closed). */
+static inline ev_uint16_t closed_port(void)
+{
+	ev_uint16_t port;
+	evutil_socket_t fd = raw_listen(&port);
+	evutil_closesocket(fd);
+	return port;
+}
+
 /* ---- Parsing what the raw client read ------------------------------------------ */
 
 #define RESP_MAX_HEADERS 32

@@ -5,8 +5,7 @@
  * through the counting functions; a full exchange between an evhttp client and server
  * allocates through them and (once the base has its per-socket tables) gives back as
  * many blocks as it took; the base's lock is taken while the exchange runs, and
- * thread-safe bufferevents
- * given to the server (evhttp_set_bevcb) and to the client
+ * thread-safe bufferevents given to the server (evhttp_set_bevcb) and to the client
  * (evhttp_connection_base_bufferevent_new) get their locks from the callbacks and are
  * locked while evhttp works; with allocation failing, the HTTP constructors return NULL
  * (so they cannot be using another allocator). */

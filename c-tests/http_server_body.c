@@ -1,7 +1,8 @@
 /* Request bodies on a server, from a raw client: Content-Length bodies (sent at once or
  * in pieces), chunked bodies (sizes in either case, a trailer accepted), no body without
- * a length, HTTP/1.1 "Expect: 100-continue" (the interim "100 Continue" before the body, none when the body
- * came with the headers, 417 for other expectations, ignored in HTTP/1.0),
+ * a length, HTTP/1.1 "Expect: 100-continue" (the interim "100 Continue" before the
+ * body, none when the body came with the headers, 417 for other expectations, ignored in
+ * HTTP/1.0),
  * evhttp_set_max_body_size (413 for a declared or chunked body over the limit, with the
  * connection closed; exactly the limit is fine; with EVHTTP_SERVER_LINGERING_CLOSE the
  * body is read before the 413), evhttp_set_max_headers_size (400 and closed, counting the

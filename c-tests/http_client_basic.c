@@ -2,7 +2,7 @@
  * exact bytes sent: evhttp_connection_base_new (to 127.0.0.1, and to "localhost" with
  * no DNS base and evhttp_connection_set_family), evhttp_make_request for GET, POST, PUT,
  * DELETE, HEAD, OPTIONS, PATCH (the request line, the headers added, Content-Length for
- * POST and PUT), the response fields (code, code line, headers, body), requests queued
+ * POST and PUT, "Expect: 100-continue" holding the body back), the response fields (code, code line, headers, body), requests queued
  * on one connection run in order, the chunk and header callbacks, the error callback
  * for each error that can be provoked (timeout, EOF, bad header, too long, cancel) and
  * the callback then called with NULL, a refused connection, evhttp_cancel_request on a
@@ -482,7 +482,29 @@ static void test_wire(void)
 	CHECK_STR_EQ(o.body, "to the end");
 	CHECK_INT_EQ(o.nerrors, 0);
 
-	/* HEAD, DELETE, OPTIONS, TRACE, PATCH, CONNECT request lines. */
+	/* "Expect: 100-continue": the headers alone, the body after the interim
+	 * response. */
+	req = new_request(&o);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Expect", "100-continue");
+	evbuffer_add(evhttp_request_get_output_buffer(req), "later", 5);
+	CHECK_INT_EQ(evhttp_make_request(evcon, req, EVHTTP_REQ_POST, "/e"), 0);
+	REQUIRE(raw_accept(base, lfd, &c, HTTP_WAIT_MS));
+	CHECK(raw_wait_str(base, &c, "\r\n\r\n", HTTP_WAIT_MS));
+	pump(base, &c, 30);
+	CHECK_STR_EQ(c.data, "POST /e HTTP/1.1\r\nExpect: 100-continue\r\n"
+	    "Content-Length: 5\r\n\r\n");
+	raw_consume(&c, c.len);
+	raw_send(base, &c, "HTTP/1.1 100 Continue\r\n\r\n");
+	CHECK(raw_wait_str(base, &c, "later", HTTP_WAIT_MS));
+	CHECK_STR_EQ(c.data, "later");
+	raw_consume(&c, c.len);
+	CHECK_INT_EQ(o.done, 0);
+	raw_send(base, &c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone");
+	CHECK(wait_done(&o));
+	CHECK_INT_EQ(o.code, 200);
+	CHECK_STR_EQ(o.body, "done");
+
+	/* HEAD, DELETE, OPTIONS, TRACE, PATCH request lines. */
 	{
 		static const struct {
 			enum evhttp_cmd_type type;
@@ -497,8 +519,6 @@ static void test_wire(void)
 		for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
 			req = new_request(&o);
 			CHECK_INT_EQ(evhttp_make_request(evcon, req, lines[i].type, "/r"), 0);
-			if (i == 0)
-				REQUIRE(raw_accept(base, lfd, &c, HTTP_WAIT_MS));
 			CHECK(raw_wait_str(base, &c, "\r\n\r\n", HTTP_WAIT_MS));
 			CHECK_STR_EQ(c.data, lines[i].line);
 			raw_consume(&c, c.len);

@@ -2,8 +2,8 @@
  * exact bytes sent: evhttp_connection_base_new (to 127.0.0.1, and to "localhost" with
  * no DNS base and evhttp_connection_set_family), evhttp_make_request for GET, POST, PUT,
  * DELETE, HEAD, OPTIONS, PATCH (the request line, the headers added, Content-Length for
- * POST and PUT, "Expect: 100-continue" holding the body back), the response fields (code, code line, headers, body), requests queued
- * on one connection run in order, the chunk and header callbacks, the error callback
+ * POST and PUT, "Expect: 100-continue" holding the body back), the response fields
+ * (code, code line, headers, body), requests queued on one connection run in order, the chunk and header callbacks, the error callback
  * for each error that can be provoked (timeout, EOF, bad header, too long, cancel) and
  * the callback then called with NULL, a refused connection, evhttp_cancel_request on a
  * running and on a queued request, the close callback, get_peer, get_addr, get_server,

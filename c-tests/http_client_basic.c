@@ -3,13 +3,13 @@
  * no DNS base and evhttp_connection_set_family), evhttp_make_request for GET, POST, PUT,
  * DELETE, HEAD, OPTIONS, PATCH (the request line, the headers added, Content-Length for
  * POST and PUT, "Expect: 100-continue" holding the body back), the response fields
- * (code, code line, headers, body), requests queued on one connection run in order, the chunk and header callbacks, the error callback
- * for each error that can be provoked (timeout, EOF, bad header, too long, cancel) and
- * the callback then called with NULL, a refused connection, evhttp_cancel_request on a
- * running and on a queued request, the close callback, get_peer, get_addr, get_server,
- * get_base, get_bufferevent, evhttp_connection_free_on_completion,
- * evhttp_connection_set_local_address / set_local_port, evhttp_request_set_on_complete_cb
- * on the server side. */
+ * (code, code line, headers, body), requests queued on one connection run in order, the
+ * chunk and header callbacks, the error callback for each error that can be provoked
+ * (timeout, EOF, bad header, too long, cancel) and the callback then called with NULL,
+ * a refused connection, evhttp_cancel_request on a running and on a queued request, the
+ * close callback, get_peer, get_addr, get_server, get_base, get_bufferevent,
+ * evhttp_connection_free_on_completion, evhttp_connection_set_local_address /
+ * set_local_port, evhttp_request_set_on_complete_cb on the server side. */
 // test: link event_core event_extra
 #include <sys/queue.h>
 

@@ -1,24 +1,36 @@
-//! Generates C declarations of every `extern "C"` function of the `capi` crate
-//! (with cbindgen, configured by `cbindgen.toml`) into `$OUT_DIR/capi_exports.h`.
+//! Generates C declarations of every `extern "C"` function of the `capi` crate and
+//! of libevent_extra's crate (with cbindgen, configured by `cbindgen.toml`) into
+//! `$OUT_DIR/capi_exports.h` and `$OUT_DIR/extra_exports.h`.
 //! The ABI test compiles them together with `include/`, so a Rust signature that
 //! disagrees with its public declaration is a compile error.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
-    let capi_src = root.join("capi/src");
-    println!("cargo:rerun-if-changed={}", capi_src.display());
     println!("cargo:rerun-if-changed=cbindgen.toml");
+    generate(&root, "capi/src", "capi_exports.h");
+    generate(&root, "capi/extra/src", "extra_exports.h");
+}
 
-    let config = cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("cbindgen.toml");
+/// Declarations of the `extern "C"` functions of the crate whose sources are in `src`.
+fn generate(root: &Path, src: &str, header: &str) {
+    let src = root.join(src);
+    println!("cargo:rerun-if-changed={}", src.display());
+    let mut config =
+        cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("cbindgen.toml");
+    // One guard per generated file, as both are included together.
+    config.include_guard = Some(format!(
+        "EVRS_{}",
+        header.replace('.', "_").to_ascii_uppercase()
+    ));
     // cbindgen follows `mod` declarations from the crate root.
     let builder = cbindgen::Builder::new()
         .with_config(config)
-        .with_src(capi_src.join("lib.rs"));
-    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("capi_exports.h");
+        .with_src(src.join("lib.rs"));
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join(header);
     builder
         .generate()
-        .expect("cbindgen reads the capi sources")
+        .expect("cbindgen reads the crate's sources")
         .write_to_file(out);
 }

@@ -46,9 +46,11 @@ impl Evbuffer {
     }
 
     /// Appends bytes; false when the buffer refused them (frozen, out of memory).
-    pub fn add(self, data: &[u8]) -> bool {
+    pub fn append(self, data: &[u8]) -> bool {
         // SAFETY: `data` is readable for its length; the buffer is live.
-        unsafe { sys::evbuffer_add(self.0.as_ptr(), data.as_ptr().cast::<c_void>(), data.len()) == 0 }
+        unsafe {
+            sys::evbuffer_add(self.0.as_ptr(), data.as_ptr().cast::<c_void>(), data.len()) == 0
+        }
     }
 
     /// Moves all of `other` to the end of `self`.

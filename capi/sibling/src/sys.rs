@@ -56,8 +56,13 @@ pub type evutil_socket_t = c_int;
 pub type event_callback_fn = unsafe extern "C" fn(evutil_socket_t, c_short, *mut c_void);
 pub type bufferevent_data_cb = unsafe extern "C" fn(*mut bufferevent, *mut c_void);
 pub type bufferevent_event_cb = unsafe extern "C" fn(*mut bufferevent, c_short, *mut c_void);
-pub type evconnlistener_cb =
-    unsafe extern "C" fn(*mut evconnlistener, evutil_socket_t, *mut libc::sockaddr, c_int, *mut c_void);
+pub type evconnlistener_cb = unsafe extern "C" fn(
+    *mut evconnlistener,
+    evutil_socket_t,
+    *mut libc::sockaddr,
+    c_int,
+    *mut c_void,
+);
 
 pub const EV_TIMEOUT: c_short = 0x01;
 pub const EV_READ: c_short = 0x02;
@@ -166,7 +171,11 @@ extern "C" {
     ) -> *mut evconnlistener;
     pub fn evconnlistener_free(lev: *mut evconnlistener);
     pub fn evconnlistener_get_fd(lev: *mut evconnlistener) -> evutil_socket_t;
-    pub fn evconnlistener_set_cb(lev: *mut evconnlistener, cb: Option<evconnlistener_cb>, arg: *mut c_void);
+    pub fn evconnlistener_set_cb(
+        lev: *mut evconnlistener,
+        cb: Option<evconnlistener_cb>,
+        arg: *mut c_void,
+    );
 
     pub fn evutil_closesocket(sock: evutil_socket_t) -> c_int;
     pub fn evutil_make_socket_nonblocking(sock: evutil_socket_t) -> c_int;

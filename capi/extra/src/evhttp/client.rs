@@ -31,7 +31,9 @@ pub fn new_tcp(
 /// `evhttp_connection_base_bufferevent_unix_new`.
 pub fn new_unix(base: *mut event_base, bev: *mut bufferevent, path: &[u8]) -> Option<Conn> {
     // SAFETY: all-zero is a valid sockaddr_un; only its size is used.
-    let room = unsafe { std::mem::zeroed::<libc::sockaddr_un>() }.sun_path.len();
+    let room = unsafe { std::mem::zeroed::<libc::sockaddr_un>() }
+        .sun_path
+        .len();
     if path.len() >= room {
         evrs_sibling::log::warn(format_args!(
             "evhttp_connection_base_bufferevent_unix_new: unix socket too long"
@@ -62,13 +64,20 @@ pub fn timeout_from(tv: Option<libc::timeval>, default: i64) -> libc::timeval {
             tv_sec: default,
             tv_usec: 0,
         },
-        None => libc::timeval { tv_sec: 0, tv_usec: 0 },
+        None => libc::timeval {
+            tv_sec: 0,
+            tv_usec: 0,
+        },
     }
 }
 
 /// `evhttp_set_timeout_`: -1 gives `default` seconds (or clears with -1).
 pub fn timeout_from_secs(timeout: c_int, default: i64) -> libc::timeval {
-    let secs = if timeout == -1 { default } else { i64::from(timeout) };
+    let secs = if timeout == -1 {
+        default
+    } else {
+        i64::from(timeout)
+    };
     libc::timeval {
         tv_sec: if secs == -1 { 0 } else { secs },
         tv_usec: 0,

@@ -160,12 +160,20 @@ fn bev_of(conn: Conn) -> NonNull<bufferevent> {
 
 fn input_of(conn: Conn) -> Evbuffer {
     // SAFETY: the bufferevent is live and owns its input buffer.
-    unsafe { Evbuffer::from_raw(NonNull::new_unchecked(sys::bufferevent_get_input(bev_of(conn).as_ptr()))) }
+    unsafe {
+        Evbuffer::from_raw(NonNull::new_unchecked(sys::bufferevent_get_input(
+            bev_of(conn).as_ptr(),
+        )))
+    }
 }
 
 fn output_of(conn: Conn) -> Evbuffer {
     // SAFETY: as for `input_of`.
-    unsafe { Evbuffer::from_raw(NonNull::new_unchecked(sys::bufferevent_get_output(bev_of(conn).as_ptr()))) }
+    unsafe {
+        Evbuffer::from_raw(NonNull::new_unchecked(sys::bufferevent_get_output(
+            bev_of(conn).as_ptr(),
+        )))
+    }
 }
 
 fn enable(conn: Conn, what: c_short) {
@@ -179,7 +187,13 @@ fn disable(conn: Conn, what: c_short) {
 }
 
 fn apply_timeouts(conn: Conn, read: libc::timeval, write: libc::timeval) {
-    let as_ptr = |tv: &libc::timeval| if tv_is_set(tv) { tv as *const _ } else { ptr::null() };
+    let as_ptr = |tv: &libc::timeval| {
+        if tv_is_set(tv) {
+            tv as *const _
+        } else {
+            ptr::null()
+        }
+    };
     // SAFETY: the bufferevent is live; the timevals outlive the call.
     unsafe { sys::bufferevent_set_timeouts(bev_of(conn).as_ptr(), as_ptr(&read), as_ptr(&write)) };
 }
@@ -239,7 +253,7 @@ impl EventHandler for RetryTimer {
 }
 
 /// A new connection object over `bev` (a new socket bufferevent when NULL).
-pub fn new(base: *mut sys::event_base, bev: *mut bufferevent) -> Option<Conn> {
+pub(crate) fn new(base: *mut sys::event_base, bev: *mut bufferevent) -> Option<Conn> {
     let bev = if bev.is_null() {
         // SAFETY: a NULL base is refused by the core with NULL.
         unsafe { sys::bufferevent_socket_new(base, -1, sys::BEV_OPT_CLOSE_ON_FREE) }
@@ -473,8 +487,11 @@ fn parse_request_line_into(conn: Conn, req: Req, line: &[u8]) -> Result<(), ()> 
     set_field!(req, major, parsed.major as c_char);
     set_field!(req, minor, parsed.minor as c_char);
     // SAFETY: the field's address inside a live request.
-    request::replace_string(unsafe { ptr::addr_of_mut!((*req.as_ptr()).uri) }, parsed.target)
-        .ok_or(())?;
+    request::replace_string(
+        unsafe { ptr::addr_of_mut!((*req.as_ptr()).uri) },
+        parsed.target,
+    )
+    .ok_or(())?;
     let elems = uri_link::parse_target(parsed.target, kind_bits == method::CONNECT)?;
     set_field!(req, uri_elems, elems);
     if uri_link::scheme_is_http(elems) {
@@ -509,7 +526,8 @@ fn extension_method_type(conn: Conn, name: &[u8]) -> Result<u32, ()> {
         return Ok(0);
     }
     // SAFETY: the callback must leave `method` pointing at a C string.
-    if ext.method.is_null() || unsafe { std::ffi::CStr::from_ptr(ext.method) } != name_c.as_c_str() {
+    if ext.method.is_null() || unsafe { std::ffi::CStr::from_ptr(ext.method) } != name_c.as_c_str()
+    {
         evrs_sibling::log::warn(format_args!(
             "evhttp_parse_request_line: modifying the 'method' field of ext_method_cmp's parameter is not allowed"
         ));
@@ -545,7 +563,9 @@ fn parse_headers(conn: Conn, req: Req) -> Status {
         let Some((outcome, len)) = with_line(conn, |line| match parse::parse_header_line(line) {
             Ok(HeaderLine::End) => Ok(true),
             // SAFETY: the request's live header list.
-            Ok(HeaderLine::Continuation(more)) => unsafe { append_to_last(headers, more) }.map(|_| false),
+            Ok(HeaderLine::Continuation(more)) => {
+                unsafe { append_to_last(headers, more) }.map(|_| false)
+            }
             Ok(HeaderLine::Field { name, value }) => {
                 // SAFETY: as above.
                 if unsafe { request::add_header(headers, name, value) } == 0 {
@@ -657,14 +677,20 @@ fn method_info(conn: Option<Conn>, kind: u32) -> (Option<std::borrow::Cow<'stati
         return (None, 0);
     }
     // SAFETY: the callback filled in a C string (its own, static in practice).
-    let name = unsafe { std::ffi::CStr::from_ptr(ext.method) }.to_bytes().to_vec();
+    let name = unsafe { std::ffi::CStr::from_ptr(ext.method) }
+        .to_bytes()
+        .to_vec();
     (Some(std::borrow::Cow::Owned(name)), ext.flags)
 }
 
 fn response_needs_body(req: Req) -> bool {
     let code = field!(req, response_code);
     let kind = field!(req, type_);
-    code != 204 && code != 304 && !(100..200).contains(&code) && kind != method::CONNECT && kind != method::HEAD
+    code != 204
+        && code != 304
+        && !(100..200).contains(&code)
+        && kind != method::CONNECT
+        && kind != method::HEAD
 }
 
 fn version_at_least(req: Req, major: c_char, minor: c_char) -> bool {
@@ -764,8 +790,12 @@ fn body_length(req: Req) -> Result<(), ()> {
 }
 
 fn send_continue(conn: Conn, req: Req) {
-    let line = format!("HTTP/{}.{} 100 Continue\r\n\r\n", field!(req, major), field!(req, minor));
-    output_of(conn).add(line.as_bytes());
+    let line = format!(
+        "HTTP/{}.{} 100 Continue\r\n\r\n",
+        field!(req, major),
+        field!(req, minor)
+    );
+    output_of(conn).append(line.as_bytes());
     enable(conn, sys::EV_WRITE);
     cx!(conn).write_done = WriteDone::ContinueDone;
 }
@@ -920,7 +950,9 @@ fn read_body(conn: Conn, req: Req) {
     }
     let max = cx!(conn).max_body_size;
     let ntoread = field!(req, ntoread);
-    if field!(req, body_size) as u64 > max || (!request::is_chunked(req) && ntoread >= 0 && ntoread as u64 > max) {
+    if field!(req, body_size) as u64 > max
+        || (!request::is_chunked(req) && ntoread >= 0 && ntoread as u64 > max)
+    {
         lingering_fail(conn, req);
         return;
     }
@@ -1013,7 +1045,8 @@ fn is_request_connection_close(req: Req) -> bool {
         return false;
     }
     let flags = field!(req, flags);
-    is_connection_close(flags, field!(req, input_headers)) || is_connection_close(flags, field!(req, output_headers))
+    is_connection_close(flags, field!(req, input_headers))
+        || is_connection_close(flags, field!(req, output_headers))
 }
 
 fn is_keepalive(headers: *const evkeyvalq) -> bool {
@@ -1045,7 +1078,11 @@ pub fn fail(conn: Conn, err: c_int) {
     }
     let error_cb = field!(req, error_cb);
     let cb_arg = field!(req, cb_arg);
-    let cb = if err == error::REQUEST_CANCEL { None } else { field!(req, cb) };
+    let cb = if err == error::REQUEST_CANCEL {
+        None
+    } else {
+        field!(req, cb)
+    };
     remove_request(conn, req);
     set_field!(req, evcon, ptr::null_mut());
     // SAFETY: the request left the queue; it is ours to free unless owned.
@@ -1072,7 +1109,15 @@ pub fn fail(conn: Conn, err: c_int) {
 
 /// Returns true when the connection is to be freed.
 fn incoming_fail(conn: Conn, req: Req, err: c_int) -> bool {
-    set_field!(req, response_code, if err == error::DATA_TOO_LONG { 413 } else { 400 });
+    set_field!(
+        req,
+        response_code,
+        if err == error::DATA_TOO_LONG {
+            413
+        } else {
+            400
+        }
+    );
     match err {
         error::TIMEOUT | error::EOF => {
             if !request::is_userdone(req) {
@@ -1117,7 +1162,10 @@ fn on_error(conn: Conn, what: c_short) {
     if cx!(conn).flags & CON_CLOSEDETECT != 0 {
         cx!(conn).flags &= !CON_CLOSEDETECT;
         reset(conn, true);
-        if cx!(conn).requests.is_empty() && cx!(conn).flags & CON_OUTGOING != 0 && cx!(conn).flags & CON_AUTOFREE != 0 {
+        if cx!(conn).requests.is_empty()
+            && cx!(conn).flags & CON_OUTGOING != 0
+            && cx!(conn).flags & CON_AUTOFREE != 0
+        {
             free(conn);
         }
         return;
@@ -1216,7 +1264,7 @@ fn make_header(conn: Conn, req: Req) {
         make_response_head(conn, req, &mut head);
     }
     let output = output_of(conn);
-    output.add(&head);
+    output.append(&head);
     cx!(conn).head = head;
     let body = request::output_buffer(req);
     if have_expect(req, false) != Expect::Continue && !body.is_empty() {
@@ -1277,7 +1325,10 @@ fn make_request_head(conn: Conn, req: Req, head: &mut Vec<u8>) {
     let body_len = request::output_buffer(req).len();
     // SAFETY: as above.
     let has_length = unsafe { keyvalq::find(headers, b"Content-Length") }.is_some();
-    if flags & METHOD_HAS_BODY != 0 && (body_len > 0 || kind == method::POST || kind == method::PUT) && !has_length {
+    if flags & METHOD_HAS_BODY != 0
+        && (body_len > 0 || kind == method::POST || kind == method::PUT)
+        && !has_length
+    {
         let mut len = Vec::with_capacity(20);
         push_decimal(&mut len, body_len as u64);
         // SAFETY: as above.
@@ -1323,7 +1374,11 @@ fn make_response_head(conn: Conn, req: Req, head: &mut Vec<u8>) {
         if minor == 0 && keepalive {
             extra.push((b"Connection", b"keep-alive".to_vec()));
         }
-        if (minor >= 1 || keepalive) && needs_body && !find(b"Transfer-Encoding") && !find(b"Content-Length") {
+        if (minor >= 1 || keepalive)
+            && needs_body
+            && !find(b"Transfer-Encoding")
+            && !find(b"Content-Length")
+        {
             let mut len = Vec::with_capacity(20);
             push_decimal(&mut len, request::output_buffer(req).len() as u64);
             extra.push((b"Content-Length", len));
@@ -1430,7 +1485,7 @@ pub fn send_error(req: Req, code: c_int, reason: Option<&[u8]>) {
         let page = format!(
             "<html><head><title>{code} {heading}</title></head><body><h1>{code} {heading}</h1>{reason}</body></html>"
         );
-        buf.add(page.as_bytes());
+        buf.append(page.as_bytes());
     }
     send_page(req, buf);
     // SAFETY: our buffer, emptied into the reply.
@@ -1468,13 +1523,16 @@ pub fn send_reply_chunk(req: Req, data: Evbuffer, cb: Option<ChunkWrittenCb>, ar
     }
     let output = output_of(conn);
     if request::is_chunked(req) {
-        output.add(format!("{len:x}\r\n").as_bytes());
+        output.append(format!("{len:x}\r\n").as_bytes());
     }
     output.append_buffer(data);
     if request::is_chunked(req) {
-        output.add(b"\r\n");
+        output.append(b"\r\n");
     }
-    write_buffer(conn, cb.map_or(WriteDone::Nothing, |cb| WriteDone::Program(cb, arg)));
+    write_buffer(
+        conn,
+        cb.map_or(WriteDone::Nothing, |cb| WriteDone::Program(cb, arg)),
+    );
 }
 
 /// `evhttp_send_reply_end`.
@@ -1486,7 +1544,7 @@ pub fn send_reply_end(req: Req) {
     };
     request::set_userdone(req, true);
     if request::is_chunked(req) {
-        output_of(conn).add(b"0\r\n\r\n");
+        output_of(conn).append(b"0\r\n\r\n");
         write_buffer(conn, WriteDone::SendDone);
         request::set_chunked(req, false);
     } else if output_of(conn).is_empty() {
@@ -1618,7 +1676,10 @@ pub fn connect(conn: Conn) -> c_int {
     cx!(conn).state = State::Connecting;
     let bev = bev_of(conn).as_ptr();
     let reuse = cx!(conn).flags & CON_REUSE_CONNECTED_ADDR != 0
-        && matches!(cx!(conn).peer_addr.ss_family as c_int, libc::AF_INET | libc::AF_INET6);
+        && matches!(
+            cx!(conn).peer_addr.ss_family as c_int,
+            libc::AF_INET | libc::AF_INET6
+        );
     let ret = if reuse {
         let addr = ptr::addr_of!(cx!(conn).peer_addr).cast::<libc::sockaddr>();
         let len = cx!(conn).peer_addr_len as c_int;
@@ -1640,14 +1701,23 @@ pub fn connect(conn: Conn) -> c_int {
             )
         }
     } else {
-        let (dns, family, address, port) = (cx!(conn).dns_base, cx!(conn).family, cx!(conn).address, cx!(conn).port);
+        let (dns, family, address, port) = (
+            cx!(conn).dns_base,
+            cx!(conn).family,
+            cx!(conn).address,
+            cx!(conn).port,
+        );
         // SAFETY: the address is our NUL-terminated string; the DNS base is the
         // program's (NULL: the C library's resolver).
-        unsafe { sys::bufferevent_socket_connect_hostname(bev, dns, family, address, c_int::from(port)) }
+        unsafe {
+            sys::bufferevent_socket_connect_hostname(bev, dns, family, address, c_int::from(port))
+        }
     };
     if ret < 0 {
         cx!(conn).state = old_state;
-        evrs_sibling::log::warn(format_args!("evhttp_connection_connect_: connection failed"));
+        evrs_sibling::log::warn(format_args!(
+            "evhttp_connection_connect_: connection failed"
+        ));
         connect_cleanup(conn);
     }
     0
@@ -1656,7 +1726,7 @@ pub fn connect(conn: Conn) -> c_int {
 fn on_connect_event(conn: Conn, what: c_short) {
     if what & sys::BEV_EVENT_CONNECTED == 0 {
         let refused = std::io::Error::last_os_error().raw_os_error() == Some(libc::ECONNREFUSED);
-        if refused || what & sys::BEV_EVENT_TIMEOUT != 0 || what & sys::BEV_EVENT_ERROR != 0 {
+        if refused || what & sys::BEV_EVENT_TIMEOUT != 0 {
             connect_cleanup(conn);
         } else {
             on_error(conn, what);
@@ -1713,15 +1783,12 @@ fn connect_cleanup(conn: Conn) {
         cx!(conn).retry_cnt += 1;
         return;
     }
-    // Every queued request fails; callbacks may queue new ones, which stay.
+    // Every queued request fails (its callback gets it with no response, as in
+    // libevent); callbacks may queue new ones, which stay.
     let failed: Vec<Req> = cx!(conn).requests.drain(..).collect();
     let alive = alive_token(conn);
     for req in failed {
         set_field!(req, evcon, ptr::null_mut());
-        if let Some(error_cb) = field!(req, error_cb) {
-            // SAFETY: the program's error callback.
-            unsafe { error_cb(error::EOF, field!(req, cb_arg)) };
-        }
         if let Some(cb) = field!(req, cb) {
             // SAFETY: the program's request callback, with the failed request.
             unsafe { cb(req.as_ptr(), field!(req, cb_arg)) };
@@ -1749,7 +1816,9 @@ pub fn make_request(conn: Conn, req: Req, kind: u32, uri: &[u8]) -> c_int {
         set_field!(req, minor, 1);
     }
     if !field!(req, evcon).is_null() {
-        evrs_sibling::log::warn(format_args!("evhttp_make_request: the request is already queued; refused"));
+        evrs_sibling::log::warn(format_args!(
+            "evhttp_make_request: the request is already queued; refused"
+        ));
         return -1;
     }
     set_field!(req, evcon, conn.as_ptr());
@@ -1791,7 +1860,9 @@ pub fn cancel_request(req: Req) {
 ///
 /// # Safety
 /// `req` is a live request being answered on a server connection.
-pub unsafe fn start_websocket(req: NonNull<request::evhttp_request>) -> Option<NonNull<bufferevent>> {
+pub unsafe fn start_websocket(
+    req: NonNull<request::evhttp_request>,
+) -> Option<NonNull<bufferevent>> {
     request::set_response_code(req, 101, Some(b"Switching Protocols"));
     let conn = NonNull::new(field!(req, evcon))?;
     make_header(conn, req);

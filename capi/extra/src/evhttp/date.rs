@@ -9,7 +9,7 @@ thread_local! {
 /// "Sun, 06 Nov 1994 08:49:37 GMT" for the current time.
 pub fn now_rfc1123() -> Vec<u8> {
     // SAFETY: time(NULL) only reads the clock.
-    let now = i64::from(unsafe { libc::time(std::ptr::null_mut()) });
+    let now = unsafe { libc::time(std::ptr::null_mut()) } as i64;
     let (cached_at, text) = CACHE.with(Cell::get);
     if cached_at == now {
         return text.to_vec();
@@ -21,7 +21,9 @@ pub fn now_rfc1123() -> Vec<u8> {
 
 fn format_rfc1123(seconds: i64) -> [u8; 29] {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let days = seconds.div_euclid(86_400);
     let secs = seconds.rem_euclid(86_400);
     let weekday = DAYS[days.rem_euclid(7) as usize];

@@ -55,7 +55,10 @@ pub fn method_from_token(token: &[u8]) -> Option<u32> {
 
 /// The name of a standard method bit.
 pub fn method_name(bit: u32) -> Option<&'static str> {
-    METHODS.iter().find(|&&(_, b)| b == bit).map(|&(name, _)| name)
+    METHODS
+        .iter()
+        .find(|&&(_, b)| b == bit)
+        .map(|&(name, _)| name)
 }
 
 /// `Method SP target SP HTTP/x.y`; the target may hold spaces (it runs to the last one).
@@ -75,7 +78,9 @@ fn parse_version(text: &[u8]) -> Result<(u8, u8), ParseError> {
         if digits.is_empty() || digits.len() > 9 || !digits.iter().all(u8::is_ascii_digit) {
             return Err(ParseError);
         }
-        Ok(digits.iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0')))
+        Ok(digits
+            .iter()
+            .fold(0u32, |n, &d| n * 10 + u32::from(d - b'0')))
     };
     let major = number(&rest[..dot])?;
     let minor = number(&rest[dot + 1..])?;

@@ -149,14 +149,30 @@ pub fn is_chunked(req: Req) -> bool {
 }
 pub fn set_chunked(req: Req, on: bool) {
     let bits = field!(req, bits);
-    set_field!(req, bits, if on { bits | BIT_CHUNKED } else { bits & !BIT_CHUNKED });
+    set_field!(
+        req,
+        bits,
+        if on {
+            bits | BIT_CHUNKED
+        } else {
+            bits & !BIT_CHUNKED
+        }
+    );
 }
 pub fn is_userdone(req: Req) -> bool {
     field!(req, bits) & BIT_USERDONE != 0
 }
 pub fn set_userdone(req: Req, on: bool) {
     let bits = field!(req, bits);
-    set_field!(req, bits, if on { bits | BIT_USERDONE } else { bits & !BIT_USERDONE });
+    set_field!(
+        req,
+        bits,
+        if on {
+            bits | BIT_USERDONE
+        } else {
+            bits & !BIT_USERDONE
+        }
+    );
 }
 pub fn has_flag(req: Req, flag: c_int) -> bool {
     field!(req, flags) & flag != 0
@@ -281,7 +297,7 @@ unsafe fn destroy(req: Req) {
 }
 
 /// Replaces a C string field with a copy of `value` (None when out of memory).
-pub fn replace_string(slot: *mut *mut c_char, value: &[u8]) -> Option<()> {
+pub(crate) fn replace_string(slot: *mut *mut c_char, value: &[u8]) -> Option<()> {
     let copy = keyvalq::c_string(value).ok();
     // SAFETY: `slot` is a string field of a live request, holding NULL or a string of
     // the core's allocator.
@@ -298,7 +314,12 @@ pub fn set_response_code(req: Req, code: c_int, reason: Option<&[u8]>) {
     set_field!(req, response_code, code);
     let reason = reason.unwrap_or_else(|| super::parse::reason_phrase(code).as_bytes());
     // SAFETY: the field's address inside a live request.
-    if replace_string(unsafe { ptr::addr_of_mut!((*req.as_ptr()).response_code_line) }, reason).is_none() {
+    if replace_string(
+        unsafe { ptr::addr_of_mut!((*req.as_ptr()).response_code_line) },
+        reason,
+    )
+    .is_none()
+    {
         evrs_sibling::log::warn(format_args!("evhttp_response_code_: out of memory"));
     }
 }

@@ -10,7 +10,9 @@ use evrs_sibling::buffer::Evbuffer;
 use evrs_sibling::handler::{self, ListenerHandler};
 use evrs_sibling::sys::{self, bufferevent, event_base};
 
-use super::connection::{self, cx, evhttp_connection, Conn, ExtMethodCb, State, CON_INCOMING, CON_LINGERING_CLOSE};
+use super::connection::{
+    self, cx, evhttp_connection, Conn, ExtMethodCb, State, CON_INCOMING, CON_LINGERING_CLOSE,
+};
 use super::keyvalq;
 use super::parse::method;
 use super::request::{self, evhttp_request, field, set_field, Req, RequestCb};
@@ -18,8 +20,13 @@ use super::uri_link;
 
 pub type BevCb = unsafe extern "C" fn(*mut event_base, *mut c_void) -> *mut bufferevent;
 pub type NewReqCb = unsafe extern "C" fn(*mut evhttp_request, *mut c_void) -> c_int;
-pub type ErrorPageCb =
-    unsafe extern "C" fn(*mut evhttp_request, *mut sys::evbuffer, c_int, *const c_char, *mut c_void) -> c_int;
+pub type ErrorPageCb = unsafe extern "C" fn(
+    *mut evhttp_request,
+    *mut sys::evbuffer,
+    c_int,
+    *const c_char,
+    *mut c_void,
+) -> c_int;
 
 pub const SERVER_LINGERING_CLOSE: c_int = 0x0001;
 
@@ -87,8 +94,14 @@ pub fn new(base: *mut event_base) -> Option<Http> {
         handlers: Vec::new(),
         connections: Vec::new(),
         connection_max: 0,
-        timeout_read: libc::timeval { tv_sec: 0, tv_usec: 0 },
-        timeout_write: libc::timeval { tv_sec: 0, tv_usec: 0 },
+        timeout_read: libc::timeval {
+            tv_sec: 0,
+            tv_usec: 0,
+        },
+        timeout_write: libc::timeval {
+            tv_sec: 0,
+            tv_usec: 0,
+        },
         max_headers_size: usize::MAX,
         max_body_size: u64::MAX,
         default_content_type: c"text/html; charset=ISO-8859-1".as_ptr(),
@@ -158,7 +171,13 @@ pub fn default_content_type(http: *mut evhttp) -> Option<&'static [u8]> {
 }
 
 /// Runs the custom error page callback; true when it produced a page.
-pub fn run_error_cb(http: *mut evhttp, req: Req, buf: Evbuffer, code: c_int, reason: Option<&[u8]>) -> bool {
+pub fn run_error_cb(
+    http: *mut evhttp,
+    req: Req,
+    buf: Evbuffer,
+    code: c_int,
+    reason: Option<&[u8]>,
+) -> bool {
     let Some(http) = NonNull::new(http) else {
         return false;
     };
@@ -213,7 +232,11 @@ fn pattern_match(pattern: &[u8], name: &[u8], ignore_case: bool) -> bool {
 }
 
 fn find_alias(http: Http, host: &[u8]) -> Option<Http> {
-    if hx!(http).aliases.iter().any(|a| a.eq_ignore_ascii_case(host)) {
+    if hx!(http)
+        .aliases
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(host))
+    {
         return Some(http);
     }
     let vhosts = hx!(http).vhosts.clone();
@@ -291,7 +314,9 @@ pub fn bind_socket(address: Option<&[u8]>, port: u16, reuse: bool) -> Option<c_i
     if address.is_none() && port == 0 {
         return make_socket(libc::AF_INET, None, reuse);
     }
-    let node = address.map(|a| std::ffi::CString::new(a).ok()).unwrap_or(None);
+    let node = address
+        .map(|a| std::ffi::CString::new(a).ok())
+        .unwrap_or(None);
     if address.is_some() && node.is_none() {
         return None;
     }
@@ -318,7 +343,14 @@ pub fn bind_socket(address: Option<&[u8]>, port: u16, reuse: bool) -> Option<c_i
     let mut ai = list;
     while !ai.is_null() && result.is_none() {
         // SAFETY: a node of the list getaddrinfo returned.
-        let (family, addr, len, next) = unsafe { ((*ai).ai_family, (*ai).ai_addr, (*ai).ai_addrlen, (*ai).ai_next) };
+        let (family, addr, len, next) = unsafe {
+            (
+                (*ai).ai_family,
+                (*ai).ai_addr,
+                (*ai).ai_addrlen,
+                (*ai).ai_next,
+            )
+        };
         result = make_socket(family, Some((addr, len)), reuse);
         ai = next;
     }
@@ -327,7 +359,11 @@ pub fn bind_socket(address: Option<&[u8]>, port: u16, reuse: bool) -> Option<c_i
     result
 }
 
-fn make_socket(family: c_int, addr: Option<(*const libc::sockaddr, libc::socklen_t)>, reuse: bool) -> Option<c_int> {
+fn make_socket(
+    family: c_int,
+    addr: Option<(*const libc::sockaddr, libc::socklen_t)>,
+    reuse: bool,
+) -> Option<c_int> {
     // SAFETY: plain socket calls on a descriptor we own.
     unsafe {
         let fd = libc::socket(family, libc::SOCK_STREAM, 0);
@@ -362,7 +398,12 @@ fn make_socket(family: c_int, addr: Option<(*const libc::sockaddr, libc::socklen
 struct Accept;
 impl ListenerHandler for Accept {
     type Target = evhttp_bound_socket;
-    fn accept(bound: NonNull<evhttp_bound_socket>, fd: c_int, peer: *mut libc::sockaddr, peer_len: c_int) {
+    fn accept(
+        bound: NonNull<evhttp_bound_socket>,
+        fd: c_int,
+        peer: *mut libc::sockaddr,
+        peer_len: c_int,
+    ) {
         // SAFETY: the bound socket is live while its listener is.
         let (http, bevcb, bevcbarg) = unsafe {
             let b = bound.as_ptr();
@@ -388,7 +429,10 @@ impl ListenerHandler for Accept {
     }
 }
 
-pub fn bind_listener(http: Http, listener: NonNull<sys::evconnlistener>) -> Option<NonNull<evhttp_bound_socket>> {
+pub fn bind_listener(
+    http: Http,
+    listener: NonNull<sys::evconnlistener>,
+) -> Option<NonNull<evhttp_bound_socket>> {
     let bound = NonNull::from(Box::leak(Box::new(evhttp_bound_socket {
         listener: listener.as_ptr(),
         http: http.as_ptr(),
@@ -404,7 +448,9 @@ pub fn bind_listener(http: Http, listener: NonNull<sys::evconnlistener>) -> Opti
 pub fn accept_socket(http: Http, fd: c_int) -> Option<NonNull<evhttp_bound_socket>> {
     let flags = sys::LEV_OPT_REUSEABLE | sys::LEV_OPT_CLOSE_ON_EXEC | sys::LEV_OPT_CLOSE_ON_FREE;
     // SAFETY: the program's base and socket; the callback is set by `bind_listener`.
-    let listener = NonNull::new(unsafe { sys::evconnlistener_new(hx!(http).base, None, ptr::null_mut(), flags, 0, fd) })?;
+    let listener = NonNull::new(unsafe {
+        sys::evconnlistener_new(hx!(http).base, None, ptr::null_mut(), flags, 0, fd)
+    })?;
     let bound = bind_listener(http, listener);
     if bound.is_none() {
         // SAFETY: our listener.
@@ -413,11 +459,17 @@ pub fn accept_socket(http: Http, fd: c_int) -> Option<NonNull<evhttp_bound_socke
     bound
 }
 
-pub fn bind_and_listen(http: Http, address: Option<&[u8]>, port: u16) -> Option<NonNull<evhttp_bound_socket>> {
+pub fn bind_and_listen(
+    http: Http,
+    address: Option<&[u8]>,
+    port: u16,
+) -> Option<NonNull<evhttp_bound_socket>> {
     let fd = bind_socket(address, port, true)?;
     // SAFETY: our socket.
     if unsafe { libc::listen(fd, 128) } == -1 {
-        evrs_sibling::log::warn(format_args!("evhttp_bind_socket_with_handle: listen failed"));
+        evrs_sibling::log::warn(format_args!(
+            "evhttp_bind_socket_with_handle: listen failed"
+        ));
         // SAFETY: our socket.
         unsafe { sys::evutil_closesocket(fd) };
         return None;
@@ -468,7 +520,13 @@ fn name_from_addr(addr: *const libc::sockaddr, len: libc::socklen_t) -> Option<(
     Some((host.to_bytes().to_vec(), port))
 }
 
-fn get_request(http: Http, fd: c_int, peer: *mut libc::sockaddr, peer_len: libc::socklen_t, mut bev: *mut bufferevent) {
+fn get_request(
+    http: Http,
+    fd: c_int,
+    peer: *mut libc::sockaddr,
+    peer_len: libc::socklen_t,
+    mut bev: *mut bufferevent,
+) {
     let alive = hx!(http).alive.clone();
     if bev.is_null() {
         if let Some(cb) = hx!(http).bevcb {
@@ -523,7 +581,13 @@ fn get_request(http: Http, fd: c_int, peer: *mut libc::sockaddr, peer_len: libc:
         if !peer.is_null() {
             let len = (peer_len as usize).min(size_of::<libc::sockaddr_storage>());
             // SAFETY: `peer` is valid for `peer_len` bytes; the copy fits.
-            unsafe { ptr::copy_nonoverlapping(peer.cast::<u8>(), ptr::addr_of_mut!(c.peer_addr).cast::<u8>(), len) };
+            unsafe {
+                ptr::copy_nonoverlapping(
+                    peer.cast::<u8>(),
+                    ptr::addr_of_mut!(c.peer_addr).cast::<u8>(),
+                    len,
+                )
+            };
             c.peer_addr_len = len as libc::socklen_t;
         }
     }
@@ -574,7 +638,7 @@ fn get_request(http: Http, fd: c_int, peer: *mut libc::sockaddr, peer_len: libc:
 }
 
 /// A new request object waits for the next request on `conn`.
-pub fn associate_new_request(conn: Conn) -> Result<(), ()> {
+pub(crate) fn associate_new_request(conn: Conn) -> Result<(), ()> {
     let http = cx!(conn).server;
     let req = request::new(Some(server_request_arrived), http.cast()).ok_or(())?;
     let address = cx!(conn).address;
@@ -582,7 +646,12 @@ pub fn associate_new_request(conn: Conn) -> Result<(), ()> {
         // SAFETY: our NUL-terminated copy of the peer's address.
         let host = unsafe { keyvalq::bytes_of(address) };
         // SAFETY: the field's address inside a live request.
-        if request::replace_string(unsafe { ptr::addr_of_mut!((*req.as_ptr()).remote_host) }, host).is_none() {
+        if request::replace_string(
+            unsafe { ptr::addr_of_mut!((*req.as_ptr()).remote_host) },
+            host,
+        )
+        .is_none()
+        {
             // SAFETY: the request was just made.
             unsafe { request::free(req) };
             return Err(());

@@ -12,7 +12,7 @@ pub struct evhttp_uri {
 }
 
 /// The parsed target, or NULL (not available yet).
-pub fn parse_target(_target: &[u8], _is_connect: bool) -> Result<*mut evhttp_uri, ()> {
+pub(crate) fn parse_target(_target: &[u8], _is_connect: bool) -> Result<*mut evhttp_uri, ()> {
     Ok(std::ptr::null_mut())
 }
 

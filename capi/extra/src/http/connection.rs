@@ -3,7 +3,7 @@
 use std::ffi::{c_char, c_int, c_void};
 use std::ptr::{self, NonNull};
 
-use evrs_sibling::sys::{self, bufferevent, event_base, evdns_base};
+use evrs_sibling::sys::{self, bufferevent, evdns_base, event_base};
 
 use super::{arg_bytes, arg_tv};
 use crate::evhttp::client;
@@ -46,10 +46,19 @@ pub unsafe extern "C" fn evhttp_connection_base_new(
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn evhttp_connection_new(address: *const c_char, port: u16) -> *mut evhttp_connection {
+pub unsafe extern "C" fn evhttp_connection_new(
+    address: *const c_char,
+    port: u16,
+) -> *mut evhttp_connection {
     // SAFETY: the same arguments.
     ffi_boundary!("evhttp_connection_new", unsafe {
-        evhttp_connection_base_bufferevent_new(ptr::null_mut(), ptr::null_mut(), ptr::null_mut(), address, port)
+        evhttp_connection_base_bufferevent_new(
+            ptr::null_mut(),
+            ptr::null_mut(),
+            ptr::null_mut(),
+            address,
+            port,
+        )
     })
 }
 
@@ -111,7 +120,9 @@ macro_rules! conn_setter {
 }
 
 conn_setter!(evhttp_connection_set_family, (family: c_int), |c| { cx!(c).family = family; });
-conn_setter!(evhttp_connection_free_on_completion, (), |c| { cx!(c).flags |= connection::CON_AUTOFREE; });
+conn_setter!(evhttp_connection_free_on_completion, (), |c| {
+    cx!(c).flags |= connection::CON_AUTOFREE;
+});
 conn_setter!(evhttp_connection_set_ext_method_cmp, (cmp: Option<ExtMethodCb>), |c| { cx!(c).ext_method_cmp = cmp; });
 conn_setter!(evhttp_connection_set_max_headers_size, (size: isize), |c| {
     cx!(c).max_headers_size = if size < 0 { usize::MAX } else { size as usize };
@@ -173,12 +184,16 @@ conn_setter!(evhttp_connection_set_base, (base: *mut event_base), |c| {
 });
 
 #[no_mangle]
-pub unsafe extern "C" fn evhttp_connection_set_flags(conn: *mut evhttp_connection, flags: c_int) -> c_int {
+pub unsafe extern "C" fn evhttp_connection_set_flags(
+    conn: *mut evhttp_connection,
+    flags: c_int,
+) -> c_int {
     ffi_boundary!("evhttp_connection_set_flags", {
         let Some(c) = some(conn) else {
             return 1;
         };
-        let available = (connection::CON_REUSE_CONNECTED_ADDR | connection::CON_READ_ON_WRITE_ERROR) as c_int;
+        let available =
+            (connection::CON_REUSE_CONNECTED_ADDR | connection::CON_READ_ON_WRITE_ERROR) as c_int;
         if flags & !available != 0 || flags as u32 > connection::CON_PUBLIC_FLAGS_END {
             return 1;
         }
@@ -188,7 +203,11 @@ pub unsafe extern "C" fn evhttp_connection_set_flags(conn: *mut evhttp_connectio
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn evhttp_connection_get_peer(conn: *mut evhttp_connection, address: *mut *const c_char, port: *mut u16) {
+pub unsafe extern "C" fn evhttp_connection_get_peer(
+    conn: *mut evhttp_connection,
+    address: *mut *const c_char,
+    port: *mut u16,
+) {
     ffi_boundary!("evhttp_connection_get_peer", {
         let Some(c) = some(conn) else {
             return;
@@ -206,7 +225,9 @@ pub unsafe extern "C" fn evhttp_connection_get_peer(conn: *mut evhttp_connection
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn evhttp_connection_get_addr(conn: *mut evhttp_connection) -> *const libc::sockaddr {
+pub unsafe extern "C" fn evhttp_connection_get_addr(
+    conn: *mut evhttp_connection,
+) -> *const libc::sockaddr {
     ffi_boundary!("evhttp_connection_get_addr", {
         let Some(c) = some(conn) else {
             return ptr::null();
@@ -219,16 +240,26 @@ pub unsafe extern "C" fn evhttp_connection_get_addr(conn: *mut evhttp_connection
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn evhttp_connection_get_bufferevent(conn: *mut evhttp_connection) -> *mut bufferevent {
-    ffi_boundary!("evhttp_connection_get_bufferevent", { some(conn).map_or(ptr::null_mut(), |c| cx!(c).bev) })
+pub unsafe extern "C" fn evhttp_connection_get_bufferevent(
+    conn: *mut evhttp_connection,
+) -> *mut bufferevent {
+    ffi_boundary!("evhttp_connection_get_bufferevent", {
+        some(conn).map_or(ptr::null_mut(), |c| cx!(c).bev)
+    })
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn evhttp_connection_get_server(conn: *mut evhttp_connection) -> *mut evhttp {
-    ffi_boundary!("evhttp_connection_get_server", { some(conn).map_or(ptr::null_mut(), |c| cx!(c).server) })
+    ffi_boundary!("evhttp_connection_get_server", {
+        some(conn).map_or(ptr::null_mut(), |c| cx!(c).server)
+    })
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn evhttp_connection_get_base(conn: *mut evhttp_connection) -> *mut event_base {
-    ffi_boundary!("evhttp_connection_get_base", { some(conn).map_or(ptr::null_mut(), |c| cx!(c).base) })
+pub unsafe extern "C" fn evhttp_connection_get_base(
+    conn: *mut evhttp_connection,
+) -> *mut event_base {
+    ffi_boundary!("evhttp_connection_get_base", {
+        some(conn).map_or(ptr::null_mut(), |c| cx!(c).base)
+    })
 }

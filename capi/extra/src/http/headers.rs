@@ -8,7 +8,10 @@ use crate::evhttp::keyvalq::{self, evkeyvalq};
 use crate::evhttp::request;
 
 #[no_mangle]
-pub unsafe extern "C" fn evhttp_find_header(headers: *const evkeyvalq, key: *const c_char) -> *const c_char {
+pub unsafe extern "C" fn evhttp_find_header(
+    headers: *const evkeyvalq,
+    key: *const c_char,
+) -> *const c_char {
     ffi_boundary!("evhttp_find_header", {
         // SAFETY: the program passes a live list and a C string.
         let Some(key) = (unsafe { arg_bytes(key) }) else {
@@ -26,7 +29,10 @@ pub unsafe extern "C" fn evhttp_find_header(headers: *const evkeyvalq, key: *con
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn evhttp_remove_header(headers: *mut evkeyvalq, key: *const c_char) -> c_int {
+pub unsafe extern "C" fn evhttp_remove_header(
+    headers: *mut evkeyvalq,
+    key: *const c_char,
+) -> c_int {
     ffi_boundary!("evhttp_remove_header", {
         // SAFETY: the program passes a C string.
         let Some(key) = (unsafe { arg_bytes(key) }) else {
@@ -45,10 +51,15 @@ pub unsafe extern "C" fn evhttp_remove_header(headers: *mut evkeyvalq, key: *con
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn evhttp_add_header(headers: *mut evkeyvalq, key: *const c_char, value: *const c_char) -> c_int {
+pub unsafe extern "C" fn evhttp_add_header(
+    headers: *mut evkeyvalq,
+    key: *const c_char,
+    value: *const c_char,
+) -> c_int {
     ffi_boundary!("evhttp_add_header", {
         // SAFETY: the program passes C strings.
-        let (Some(key), Some(value)) = (unsafe { arg_bytes(key) }, unsafe { arg_bytes(value) }) else {
+        let (Some(key), Some(value)) = (unsafe { arg_bytes(key) }, unsafe { arg_bytes(value) })
+        else {
             return -1;
         };
         if headers.is_null() {

@@ -17,8 +17,13 @@ fn some(req: *mut evhttp_request) -> Option<NonNull<evhttp_request>> {
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn evhttp_request_new(cb: Option<RequestCb>, arg: *mut c_void) -> *mut evhttp_request {
-    ffi_boundary!("evhttp_request_new", { request::new(cb, arg).map_or(ptr::null_mut(), NonNull::as_ptr) })
+pub unsafe extern "C" fn evhttp_request_new(
+    cb: Option<RequestCb>,
+    arg: *mut c_void,
+) -> *mut evhttp_request {
+    ffi_boundary!("evhttp_request_new", {
+        request::new(cb, arg).map_or(ptr::null_mut(), NonNull::as_ptr)
+    })
 }
 
 #[no_mangle]
@@ -51,14 +56,18 @@ req_setter!(evhttp_request_set_on_complete_cb, (cb: Option<RequestCb>, arg: *mut
     r.on_complete_cb = cb;
     r.on_complete_cb_arg = arg;
 });
-req_setter!(evhttp_request_own, (), |r| { r.flags |= request::USER_OWNED; });
+req_setter!(evhttp_request_own, (), |r| {
+    r.flags |= request::USER_OWNED;
+});
 
 macro_rules! req_getter {
     ($name:ident, $ty:ty, $fail:expr, |$r:ident| $body:expr) => {
         #[no_mangle]
         pub unsafe extern "C" fn $name(req: *const evhttp_request) -> $ty {
             ffi_boundary!("evhttp_request getter", {
-                let Some(req) = some(req.cast_mut()) else { return $fail; };
+                let Some(req) = some(req.cast_mut()) else {
+                    return $fail;
+                };
                 let $r = request::place(req);
                 $body
             })
@@ -66,25 +75,70 @@ macro_rules! req_getter {
     };
 }
 
-req_getter!(evhttp_request_is_owned, c_int, 0, |r| c_int::from(r.flags & request::USER_OWNED != 0));
-req_getter!(evhttp_request_get_connection, *mut evhttp_connection, ptr::null_mut(), |r| r.evcon);
-req_getter!(evhttp_request_get_uri, *const c_char, ptr::null(), |r| r.uri);
-req_getter!(evhttp_request_get_evhttp_uri, *const evhttp_uri, ptr::null(), |r| r.uri_elems);
+req_getter!(evhttp_request_is_owned, c_int, 0, |r| c_int::from(
+    r.flags & request::USER_OWNED != 0
+));
+req_getter!(
+    evhttp_request_get_connection,
+    *mut evhttp_connection,
+    ptr::null_mut(),
+    |r| r.evcon
+);
+req_getter!(evhttp_request_get_uri, *const c_char, ptr::null(), |r| r
+    .uri);
+req_getter!(
+    evhttp_request_get_evhttp_uri,
+    *const evhttp_uri,
+    ptr::null(),
+    |r| r.uri_elems
+);
 req_getter!(evhttp_request_get_command, c_uint, 0, |r| r.type_);
-req_getter!(evhttp_request_get_response_code, c_int, 0, |r| r.response_code);
-req_getter!(evhttp_request_get_response_code_line, *const c_char, ptr::null(), |r| r.response_code_line);
-req_getter!(evhttp_request_get_input_headers, *mut evkeyvalq, ptr::null_mut(), |r| r.input_headers);
-req_getter!(evhttp_request_get_output_headers, *mut evkeyvalq, ptr::null_mut(), |r| r.output_headers);
-req_getter!(evhttp_request_get_input_buffer, *mut evbuffer, ptr::null_mut(), |r| r.input_buffer);
-req_getter!(evhttp_request_get_output_buffer, *mut evbuffer, ptr::null_mut(), |r| r.output_buffer);
+req_getter!(evhttp_request_get_response_code, c_int, 0, |r| r
+    .response_code);
+req_getter!(
+    evhttp_request_get_response_code_line,
+    *const c_char,
+    ptr::null(),
+    |r| r.response_code_line
+);
+req_getter!(
+    evhttp_request_get_input_headers,
+    *mut evkeyvalq,
+    ptr::null_mut(),
+    |r| r.input_headers
+);
+req_getter!(
+    evhttp_request_get_output_headers,
+    *mut evkeyvalq,
+    ptr::null_mut(),
+    |r| r.output_headers
+);
+req_getter!(
+    evhttp_request_get_input_buffer,
+    *mut evbuffer,
+    ptr::null_mut(),
+    |r| r.input_buffer
+);
+req_getter!(
+    evhttp_request_get_output_buffer,
+    *mut evbuffer,
+    ptr::null_mut(),
+    |r| r.output_buffer
+);
 
 #[no_mangle]
 pub unsafe extern "C" fn evhttp_request_get_host(req: *mut evhttp_request) -> *const c_char {
-    ffi_boundary!("evhttp_request_get_host", { some(req).map_or(ptr::null(), request::host) })
+    ffi_boundary!("evhttp_request_get_host", {
+        some(req).map_or(ptr::null(), request::host)
+    })
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn evhttp_send_error(req: *mut evhttp_request, error: c_int, reason: *const c_char) {
+pub unsafe extern "C" fn evhttp_send_error(
+    req: *mut evhttp_request,
+    error: c_int,
+    reason: *const c_char,
+) {
     ffi_boundary!("evhttp_send_error", {
         if let Some(req) = some(req) {
             // SAFETY: the program passes NULL or a C string.
@@ -94,7 +148,12 @@ pub unsafe extern "C" fn evhttp_send_error(req: *mut evhttp_request, error: c_in
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn evhttp_send_reply(req: *mut evhttp_request, code: c_int, reason: *const c_char, body: *mut evbuffer) {
+pub unsafe extern "C" fn evhttp_send_reply(
+    req: *mut evhttp_request,
+    code: c_int,
+    reason: *const c_char,
+    body: *mut evbuffer,
+) {
     ffi_boundary!("evhttp_send_reply", {
         if let Some(req) = some(req) {
             // SAFETY: the program passes NULL or a live buffer, and NULL or a C string.
@@ -106,7 +165,11 @@ pub unsafe extern "C" fn evhttp_send_reply(req: *mut evhttp_request, code: c_int
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn evhttp_send_reply_start(req: *mut evhttp_request, code: c_int, reason: *const c_char) {
+pub unsafe extern "C" fn evhttp_send_reply_start(
+    req: *mut evhttp_request,
+    code: c_int,
+    reason: *const c_char,
+) {
     ffi_boundary!("evhttp_send_reply_start", {
         if let Some(req) = some(req) {
             // SAFETY: the program passes NULL or a C string.
@@ -133,7 +196,9 @@ pub unsafe extern "C" fn evhttp_send_reply_chunk_with_cb(
 #[no_mangle]
 pub unsafe extern "C" fn evhttp_send_reply_chunk(req: *mut evhttp_request, body: *mut evbuffer) {
     // SAFETY: the same arguments.
-    ffi_boundary!("evhttp_send_reply_chunk", unsafe { evhttp_send_reply_chunk_with_cb(req, body, None, ptr::null_mut()) })
+    ffi_boundary!("evhttp_send_reply_chunk", unsafe {
+        evhttp_send_reply_chunk_with_cb(req, body, None, ptr::null_mut())
+    })
 }
 
 #[no_mangle]

@@ -3,13 +3,13 @@
 use std::ffi::{c_char, c_int, c_void};
 use std::ptr::{self, NonNull};
 
-use evrs_sibling::sys::{self, event_base, evconnlistener};
+use evrs_sibling::sys::{self, evconnlistener, event_base};
 
 use super::{arg_bytes, arg_tv};
 use crate::evhttp::client;
+use crate::evhttp::connection::ExtMethodCb;
 use crate::evhttp::request::RequestCb;
 use crate::evhttp::server::{self, evhttp, evhttp_bound_socket, BevCb, ErrorPageCb, NewReqCb};
-use crate::evhttp::connection::ExtMethodCb;
 
 pub type BoundForeachFn = unsafe extern "C" fn(*mut evhttp_bound_socket, *mut c_void);
 
@@ -19,7 +19,9 @@ fn some_http(http: *mut evhttp) -> Option<NonNull<evhttp>> {
 
 #[no_mangle]
 pub unsafe extern "C" fn evhttp_new(base: *mut event_base) -> *mut evhttp {
-    ffi_boundary!("evhttp_new", { server::new(base).map_or(ptr::null_mut(), NonNull::as_ptr) })
+    ffi_boundary!("evhttp_new", {
+        server::new(base).map_or(ptr::null_mut(), NonNull::as_ptr)
+    })
 }
 
 #[no_mangle]
@@ -64,7 +66,11 @@ pub unsafe extern "C" fn evhttp_bind_socket_with_handle(
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn evhttp_bind_socket(http: *mut evhttp, address: *const c_char, port: u16) -> c_int {
+pub unsafe extern "C" fn evhttp_bind_socket(
+    http: *mut evhttp,
+    address: *const c_char,
+    port: u16,
+) -> c_int {
     // SAFETY: the same arguments.
     ffi_boundary!("evhttp_bind_socket", unsafe {
         if evhttp_bind_socket_with_handle(http, address, port).is_null() {
@@ -76,7 +82,10 @@ pub unsafe extern "C" fn evhttp_bind_socket(http: *mut evhttp, address: *const c
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn evhttp_accept_socket_with_handle(http: *mut evhttp, fd: c_int) -> *mut evhttp_bound_socket {
+pub unsafe extern "C" fn evhttp_accept_socket_with_handle(
+    http: *mut evhttp,
+    fd: c_int,
+) -> *mut evhttp_bound_socket {
     ffi_boundary!("evhttp_accept_socket_with_handle", {
         let Some(http) = some_http(http) else {
             return ptr::null_mut();
@@ -98,7 +107,10 @@ pub unsafe extern "C" fn evhttp_accept_socket(http: *mut evhttp, fd: c_int) -> c
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn evhttp_bind_listener(http: *mut evhttp, listener: *mut evconnlistener) -> *mut evhttp_bound_socket {
+pub unsafe extern "C" fn evhttp_bind_listener(
+    http: *mut evhttp,
+    listener: *mut evconnlistener,
+) -> *mut evhttp_bound_socket {
     ffi_boundary!("evhttp_bind_listener", {
         let (Some(http), Some(listener)) = (some_http(http), NonNull::new(listener)) else {
             return ptr::null_mut();
@@ -108,7 +120,9 @@ pub unsafe extern "C" fn evhttp_bind_listener(http: *mut evhttp, listener: *mut 
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn evhttp_bound_socket_get_listener(bound: *mut evhttp_bound_socket) -> *mut evconnlistener {
+pub unsafe extern "C" fn evhttp_bound_socket_get_listener(
+    bound: *mut evhttp_bound_socket,
+) -> *mut evconnlistener {
     ffi_boundary!("evhttp_bound_socket_get_listener", {
         if bound.is_null() {
             return ptr::null_mut();
@@ -130,7 +144,11 @@ pub unsafe extern "C" fn evhttp_bound_socket_get_fd(bound: *mut evhttp_bound_soc
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn evhttp_bound_set_bevcb(bound: *mut evhttp_bound_socket, cb: Option<BevCb>, arg: *mut c_void) {
+pub unsafe extern "C" fn evhttp_bound_set_bevcb(
+    bound: *mut evhttp_bound_socket,
+    cb: Option<BevCb>,
+    arg: *mut c_void,
+) {
     ffi_boundary!("evhttp_bound_set_bevcb", {
         if !bound.is_null() {
             // SAFETY: a live bound socket.
@@ -143,7 +161,11 @@ pub unsafe extern "C" fn evhttp_bound_set_bevcb(bound: *mut evhttp_bound_socket,
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn evhttp_foreach_bound_socket(http: *mut evhttp, function: Option<BoundForeachFn>, argument: *mut c_void) {
+pub unsafe extern "C" fn evhttp_foreach_bound_socket(
+    http: *mut evhttp,
+    function: Option<BoundForeachFn>,
+    argument: *mut c_void,
+) {
     ffi_boundary!("evhttp_foreach_bound_socket", {
         let (Some(http), Some(function)) = (some_http(http), function) else {
             return;
@@ -156,7 +178,10 @@ pub unsafe extern "C" fn evhttp_foreach_bound_socket(http: *mut evhttp, function
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn evhttp_del_accept_socket(http: *mut evhttp, bound: *mut evhttp_bound_socket) {
+pub unsafe extern "C" fn evhttp_del_accept_socket(
+    http: *mut evhttp,
+    bound: *mut evhttp_bound_socket,
+) {
     ffi_boundary!("evhttp_del_accept_socket", {
         if let (Some(http), Some(bound)) = (some_http(http), NonNull::new(bound)) {
             server::del_accept_socket(http, bound);
@@ -236,7 +261,9 @@ setter!(evhttp_set_write_timeout_tv, (tv: *const libc::timeval), |h| {
 
 #[no_mangle]
 pub unsafe extern "C" fn evhttp_get_connection_count(http: *mut evhttp) -> c_int {
-    ffi_boundary!("evhttp_get_connection_count", { some_http(http).map_or(0, server::connection_count) })
+    ffi_boundary!("evhttp_get_connection_count", {
+        some_http(http).map_or(0, server::connection_count)
+    })
 }
 
 #[no_mangle]
@@ -252,10 +279,16 @@ pub unsafe extern "C" fn evhttp_set_flags(http: *mut evhttp, flags: c_int) -> c_
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn evhttp_set_cb(http: *mut evhttp, path: *const c_char, cb: Option<RequestCb>, arg: *mut c_void) -> c_int {
+pub unsafe extern "C" fn evhttp_set_cb(
+    http: *mut evhttp,
+    path: *const c_char,
+    cb: Option<RequestCb>,
+    arg: *mut c_void,
+) -> c_int {
     ffi_boundary!("evhttp_set_cb", {
         // SAFETY: the program passes a C string.
-        let (Some(http), Some(path), Some(cb)) = (some_http(http), unsafe { arg_bytes(path) }, cb) else {
+        let (Some(http), Some(path), Some(cb)) = (some_http(http), unsafe { arg_bytes(path) }, cb)
+        else {
             return -1;
         };
         server::set_cb(http, path, cb, arg)
@@ -274,10 +307,18 @@ pub unsafe extern "C" fn evhttp_del_cb(http: *mut evhttp, path: *const c_char) -
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn evhttp_add_virtual_host(http: *mut evhttp, pattern: *const c_char, vhost: *mut evhttp) -> c_int {
+pub unsafe extern "C" fn evhttp_add_virtual_host(
+    http: *mut evhttp,
+    pattern: *const c_char,
+    vhost: *mut evhttp,
+) -> c_int {
     ffi_boundary!("evhttp_add_virtual_host", {
         // SAFETY: the program passes a C string.
-        let (Some(http), Some(pattern), Some(vhost)) = (some_http(http), unsafe { arg_bytes(pattern) }, some_http(vhost)) else {
+        let (Some(http), Some(pattern), Some(vhost)) = (
+            some_http(http),
+            unsafe { arg_bytes(pattern) },
+            some_http(vhost),
+        ) else {
             return -1;
         };
         server::add_virtual_host(http, pattern, vhost)
@@ -285,7 +326,10 @@ pub unsafe extern "C" fn evhttp_add_virtual_host(http: *mut evhttp, pattern: *co
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn evhttp_remove_virtual_host(http: *mut evhttp, vhost: *mut evhttp) -> c_int {
+pub unsafe extern "C" fn evhttp_remove_virtual_host(
+    http: *mut evhttp,
+    vhost: *mut evhttp,
+) -> c_int {
     ffi_boundary!("evhttp_remove_virtual_host", {
         let (Some(http), Some(vhost)) = (some_http(http), some_http(vhost)) else {
             return -1;
@@ -306,7 +350,10 @@ pub unsafe extern "C" fn evhttp_add_server_alias(http: *mut evhttp, alias: *cons
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn evhttp_remove_server_alias(http: *mut evhttp, alias: *const c_char) -> c_int {
+pub unsafe extern "C" fn evhttp_remove_server_alias(
+    http: *mut evhttp,
+    alias: *const c_char,
+) -> c_int {
     ffi_boundary!("evhttp_remove_server_alias", {
         // SAFETY: the program passes a C string.
         let (Some(http), Some(alias)) = (some_http(http), unsafe { arg_bytes(alias) }) else {

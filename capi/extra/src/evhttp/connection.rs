@@ -1178,9 +1178,12 @@ fn on_error(conn: Conn, what: c_short) {
         && what & sys::BEV_EVENT_EOF != 0
     {
         if let Some(req) = req {
-            if request::is_userdone(req) && !output_of(conn).is_empty() {
-                // Keep writing; `send_done` closes since the peer is gone.
+            if !request::is_userdone(req) && field!(req, kind) == KIND_REQUEST {
+                // The program has not begun to answer: as in libevent (which stops reading
+                // while a request is handled), the close is acted on when the reply
+                // is written; the connection stays until then.
                 request::add_flag(req, PEER_GONE);
+                disable(conn, sys::EV_READ);
                 return;
             }
         }
@@ -1425,6 +1428,12 @@ fn send(req: Req, body: Option<Evbuffer>) {
         return;
     }
     request::set_userdone(req, true);
+    if request::has_flag(req, PEER_GONE) {
+        // Nobody is there to read the reply: the connection goes, with the request
+        // unless the program owns it.
+        free(conn);
+        return;
+    }
     if let Some(body) = body {
         request::output_buffer(req).append_buffer(body);
     }
@@ -1498,6 +1507,14 @@ pub fn send_reply_start(req: Req, code: c_int, reason: Option<&[u8]>) {
     let Some(conn) = NonNull::new(field!(req, evcon)) else {
         return;
     };
+    if request::has_flag(req, PEER_GONE) {
+        // The peer left: the request is detached (the program's later chunks are
+        // ignored and its `evhttp_send_reply_end` frees it) and the connection goes.
+        remove_request(conn, req);
+        set_field!(req, evcon, ptr::null_mut());
+        free(conn);
+        return;
+    }
     let headers = field!(req, output_headers);
     // SAFETY: the request's live header list.
     let has_length = unsafe { keyvalq::find(headers, b"Content-Length") }.is_some();

@@ -37,6 +37,16 @@ pub fn scheme_is_http(_uri: *mut evhttp_uri) -> bool {
 /// The path the handlers are matched against: the target's path with its percent
 /// escapes decoded ('+' kept).
 pub fn decoded_path(_uri: *mut evhttp_uri, target: &[u8]) -> Vec<u8> {
+    // An absolute URI ("http://host/path") is matched on its path.
+    let target = match target.windows(3).position(|w| w == b"://") {
+        Some(i) if !target[..i].is_empty() && target[..i].iter().all(u8::is_ascii_alphanumeric) => {
+            let rest = &target[i + 3..];
+            rest.iter()
+                .position(|&b| b == b'/')
+                .map_or(&b""[..], |p| &rest[p..])
+        }
+        _ => target,
+    };
     let end = target
         .iter()
         .position(|&b| b == b'?' || b == b'#')

@@ -7,6 +7,7 @@
 
 pub mod chunked;
 pub mod escape;
+pub mod fuzz_uri;
 pub mod message;
 pub mod query;
 pub mod uri;

@@ -9,9 +9,13 @@
 #![allow(non_camel_case_types)]
 #![allow(clippy::missing_safety_doc)]
 
+#[macro_use]
+mod boundary;
+
 /// Every Rust allocation of the library goes through the core's memory functions, that
 /// is, through the program's `event_set_mem_functions` choice.
 #[global_allocator]
 static ALLOCATOR: evrs_sibling::CoreAllocator = evrs_sibling::CoreAllocator;
 
 pub mod evhttp;
+pub mod http;

@@ -494,8 +494,10 @@ fn parse_request_line_into(conn: Conn, req: Req, line: &[u8]) -> Result<(), ()> 
     .ok_or(())?;
     let elems = uri_link::parse_target(parsed.target, kind_bits == method::CONNECT)?;
     set_field!(req, uri_elems, elems);
-    if uri_link::scheme_is_http(elems) {
-        if let Some(host) = uri_link::host(elems) {
+    // SAFETY: `elems` was just parsed and belongs to the request.
+    if unsafe { uri_link::scheme_is_http(elems) } {
+        // SAFETY: as above.
+        if let Some(host) = unsafe { uri_link::host(elems) } {
             let http = cx!(conn).server;
             // SAFETY: the host string belongs to the parsed target, live here.
             let host = unsafe { keyvalq::bytes_of(host) };

@@ -7,4 +7,5 @@ pub mod keyvalq;
 pub mod parse;
 pub mod request;
 pub mod server;
+pub mod uri;
 pub mod uri_link;

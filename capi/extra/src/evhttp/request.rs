@@ -331,7 +331,8 @@ pub fn host(req: Req) -> *const c_char {
     if !cache.is_null() {
         return cache;
     }
-    if let Some(host) = uri_link::host(field!(req, uri_elems)) {
+    // SAFETY: the request's own parsed target, live while the request is.
+    if let Some(host) = unsafe { uri_link::host(field!(req, uri_elems)) } {
         return host;
     }
     let headers = field!(req, input_headers);

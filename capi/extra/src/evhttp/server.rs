@@ -707,14 +707,16 @@ fn handle_request(req: Req, http: Http) {
         let host = unsafe { keyvalq::bytes_of(host) };
         target = find_vhost(http, host).0;
     }
-    // SAFETY: the request's target string.
-    let raw = unsafe { keyvalq::bytes_of(field!(req, uri)) };
-    let path = uri_link::decoded_path(field!(req, uri_elems), raw);
-    let found = hx!(target)
-        .handlers
-        .iter()
-        .find(|h| h.path == path)
-        .map(|h| (h.cb, h.arg));
+    // Without memory for the decoded path no handler matches, as in libevent.
+    // SAFETY: the request's own parsed target, live while the request is.
+    let path = unsafe { uri_link::decoded_path(field!(req, uri_elems)) };
+    let found = path.and_then(|path| {
+        hx!(target)
+            .handlers
+            .iter()
+            .find(|h| h.path == path)
+            .map(|h| (h.cb, h.arg))
+    });
     if let Some((cb, arg)) = found {
         // SAFETY: the program's handler.
         unsafe { cb(req.as_ptr(), arg) };

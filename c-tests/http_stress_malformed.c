@@ -1,0 +1,499 @@
+/* An evhttp server under a storm of malformed requests over raw sockets, each on its own
+ * connection, sent in one go and again in small pieces: random bytes, an overlong request
+ * line, bad chunk sizes, bad Content-Length values, NUL bytes, header folding, 10,000
+ * headers (no limit and a limit), bad versions, odd spacing, an empty method, absolute
+ * URIs with garbage, lone LF and lone CR line endings, and requests cut off before EOF.
+ * For each, the answer's status line (or "closed", when the server hangs up without one)
+ * is the one libevent gives. Afterwards the same server still serves a good request. */
+// test: timeout 60
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/util.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "http_peer_support.h"
+
+/* A deterministic generator (xorshift64), so the "random" inputs are the same on every
+ * libc. The inputs and the piece sizes have generators of their own: how often a send
+ * is retried depends on timing, and must not change the inputs. */
+static uint64_t rng_next(uint64_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state;
+}
+
+static uint64_t piece_rng = 0x9e3779b97f4a7c15ull;
+
+static int handled;
+
+static void ok_cb(struct evhttp_request *req, void *arg)
+{
+	struct evbuffer *body = evbuffer_new();
+	(void)arg;
+	handled++;
+	evbuffer_add(body, "ok", 2);
+	evhttp_send_reply(req, 200, "OK", body);
+	evbuffer_free(body);
+}
+
+/* One client connection: what to send, how, and what came back. */
+struct exchange {
+	const unsigned char *data;
+	size_t len;
+	size_t sent;
+	size_t max_piece;	/* 0: everything at once */
+	evutil_socket_t fd;
+	struct event *read_ev;
+	struct event *write_ev;
+	struct event *pace_ev;
+	char answer[512];
+	size_t answer_len;
+	size_t total_read;
+	int write_failed;
+	int closed;
+};
+
+static void send_more(struct exchange *x);
+
+static void read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct exchange *x = arg;
+	char buf[16384];
+	(void)what;
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		if (n > 0) {
+			size_t room = sizeof(x->answer) - 1 - x->answer_len;
+			size_t keep = (size_t)n < room ? (size_t)n : room;
+			memcpy(x->answer + x->answer_len, buf, keep);
+			x->answer_len += keep;
+			x->answer[x->answer_len] = '\0';
+			x->total_read += (size_t)n;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		/* EOF, or a reset when the server hung up on unread input. */
+		x->closed = 1;
+		event_del(x->read_ev);
+		event_del(x->write_ev);
+		event_del(x->pace_ev);
+		return;
+	}
+}
+
+static void write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	send_more(arg);
+}
+
+static void send_more(struct exchange *x)
+{
+	while (x->sent < x->len && !x->write_failed) {
+		size_t want = x->len - x->sent;
+		ssize_t n;
+		if (x->max_piece && want > x->max_piece)
+			want = 1 + (size_t)(rng_next(&piece_rng) % x->max_piece);
+		n = send(x->fd, x->data + x->sent, want, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR) {
+				event_add(x->write_ev, NULL);
+				return;
+			}
+			/* The server hung up early; what it answered is still to be read. */
+			x->write_failed = 1;
+			return;
+		}
+		x->sent += (size_t)n;
+		if (x->max_piece && x->sent < x->len) {
+			/* Let the loop (and so the server) run before the next piece. */
+			struct timeval now = {0, 0};
+			event_add(x->pace_ev, &now);
+			return;
+		}
+	}
+	if (x->sent == x->len)
+		shutdown(x->fd, SHUT_WR);
+}
+
+/* Sends data to the server and returns the answer's status line, "closed" when the
+ * server hung up without one, or "no end" when it neither answered nor closed. */
+static const char *exchange(struct event_base *base, int port, const unsigned char *data,
+    size_t len, size_t max_piece, char *status, size_t status_len)
+{
+	struct exchange x;
+	memset(&x, 0, sizeof(x));
+	x.data = data;
+	x.len = len;
+	x.max_piece = max_piece;
+	x.fd = hps_connect(port, 1);
+	REQUIRE(x.fd >= 0);
+	x.read_ev = event_new(base, x.fd, EV_READ | EV_PERSIST, read_cb, &x);
+	x.write_ev = event_new(base, x.fd, EV_WRITE, write_cb, &x);
+	x.pace_ev = evtimer_new(base, write_cb, &x);
+	REQUIRE(x.read_ev && x.write_ev && x.pace_ev);
+	event_add(x.read_ev, NULL);
+	/* The connect may still be under way: start writing once it is writable. */
+	event_add(x.write_ev, NULL);
+	hps_run_until(base, &x.closed, 1, 20000);
+	if (!x.closed)
+		snprintf(status, status_len, "no end");
+	else if (x.answer_len == 0)
+		snprintf(status, status_len, "closed");
+	else
+		hps_first_line(x.answer, x.answer_len, status, status_len);
+	event_free(x.read_ev);
+	event_free(x.write_ev);
+	event_free(x.pace_ev);
+	evutil_closesocket(x.fd);
+	return status;
+}
+
+/* ---- Inputs ------------------------------------------------------------------------- */
+
+struct buf {
+	unsigned char *p;
+	size_t len;
+	size_t cap;
+};
+
+static void put(struct buf *b, const void *data, size_t n)
+{
+	if (b->len + n > b->cap) {
+		b->cap = (b->len + n) * 2;
+		b->p = realloc(b->p, b->cap);
+		REQUIRE(b->p != NULL);
+	}
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+}
+
+static void puts_(struct buf *b, const char *s)
+{
+	put(b, s, strlen(s));
+}
+
+static void put_random(struct buf *b, size_t n, uint64_t seed)
+{
+	uint64_t state = seed;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)(rng_next(&state) >> 24);
+		put(b, &c, 1);
+	}
+}
+
+/* A request-like mix of HTTP fragments: a request line and header lines from a small
+ * vocabulary, with a mistake here and there, so that it gets further into the parser
+ * than plain noise. */
+static const char *pick(uint64_t *state, const char *const *choices, size_t n)
+{
+	return choices[rng_next(state) % n];
+}
+
+#define PICK(state, arr) pick(state, arr, sizeof(arr) / sizeof(arr[0]))
+
+static void put_soup(struct buf *b, uint64_t seed)
+{
+	/* Mostly good choices, so that most inputs get past the request line. */
+	static const char *const methods[] = {"GET", "GET", "POST", "POST", "POST", "HEAD",
+	    "PUT", "DELETE", "GE T", "get"};
+	static const char *const uris[] = {"/", "/", "/x?a=b", "http://t/y", "*", "/%00",
+	    "/a b"};
+	static const char *const versions[] = {"HTTP/1.1", "HTTP/1.1", "HTTP/1.1", "HTTP/1.0",
+	    "HTTP/1"};
+	static const char *const eols[] = {"\r\n", "\r\n", "\r\n", "\r\n", "\r\n", "\r\n",
+	    "\n", "\r", "\n\r"};
+	static const char *const names[] = {"Host", "Content-Length", "Content-Length",
+	    "Transfer-Encoding", "Transfer-Encoding", "Connection", "Expect", "X-A", "X-A",
+	    "", " X", "X A", "X\tA"};
+	static const char *const seps[] = {": ", ": ", ": ", ":", " : ", " ", ":\t"};
+	static const char *const values[] = {"t", "0", "5", "-1", "chunked", "close",
+	    "keep-alive", "100-continue", "", "a\x7f\xff", "1, 2"};
+	uint64_t state = seed;
+	int nheaders = (int)(rng_next(&state) % 6);
+
+	puts_(b, PICK(&state, methods));
+	puts_(b, " ");
+	puts_(b, PICK(&state, uris));
+	puts_(b, " ");
+	puts_(b, PICK(&state, versions));
+	puts_(b, PICK(&state, eols));
+	for (int i = 0; i < nheaders; i++) {
+		puts_(b, PICK(&state, names));
+		puts_(b, PICK(&state, seps));
+		puts_(b, PICK(&state, values));
+		puts_(b, PICK(&state, eols));
+	}
+	puts_(b, "\r\n");
+	if (rng_next(&state) % 2)
+		puts_(b, "5\r\nhello\r\n0\r\n\r\n");
+}
+
+enum server_kind { PLAIN, LIMITED };
+
+#define BLOB(s) (const unsigned char *)(s), sizeof(s) - 1
+
+struct input_case {
+	const char *name;
+	enum server_kind server;
+	const unsigned char *data;	/* NULL: built by the program (see build_input) */
+	size_t len;
+	/* libevent's answer: a status line, or "closed" when the server hangs up without
+	 * one. */
+	const char *want;
+};
+
+#define CHUNKED_HEAD "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+#define OK200 "HTTP/1.1 200 OK"
+#define BAD400 "HTTP/1.1 400 Bad Request"
+#define BIG413 "HTTP/1.1 413 Request Entity Too Large"
+#define NOTIMPL501 "HTTP/1.1 501 Not Implemented"
+#define CLOSED "closed"
+
+/* libevent 2.2.1's request parsing (request line, versions, headers, folding, lengths,
+ * chunk sizes, limits, which error becomes which status) is the same code as 2.1.12's for
+ * all of these, so every answer below is asserted. The differences that exist do not
+ * show here: 2.2.1 knows more methods (LOCK, COPY, MOVE, MKCOL, PROPFIND, PROPPATCH,
+ * UNLOCK, and methods added by evhttp_set_ext_method_cmp), and its error pages have
+ * another body; only status lines are compared. */
+static const struct input_case cases[] = {
+	{"good GET", PLAIN, BLOB("GET / HTTP/1.1\r\nHost: t\r\n\r\n"), OK200},
+	/* Noise: without a line feed the server waits for the end of the line, and the
+	 * client's EOF makes it hang up; with one, the first "line" is no request line. */
+	{"random 16", PLAIN, NULL, 16, CLOSED},
+	{"random 100", PLAIN, NULL, 100, CLOSED},
+	{"random 1000", PLAIN, NULL, 1000, BAD400},
+	{"random 4096", PLAIN, NULL, 4096, BAD400},
+	{"random 65536", PLAIN, NULL, 65536, BAD400},
+	{"request line then random", PLAIN, NULL, 2000, BAD400},
+	/* Request-like inputs with mistakes (see put_soup). */
+	{"token soup 1", PLAIN, NULL, 1, BAD400},
+	{"token soup 2", PLAIN, NULL, 2, BAD400},
+	{"token soup 3", PLAIN, NULL, 3, OK200},
+	{"token soup 4", PLAIN, NULL, 4, BAD400},
+	{"token soup 5", PLAIN, NULL, 5, BAD400},
+	{"token soup 6", PLAIN, NULL, 6, BAD400},
+	{"token soup 7", PLAIN, NULL, 7, BAD400},
+	{"token soup 8", PLAIN, NULL, 8, OK200},
+	{"token soup 9", PLAIN, NULL, 9, BAD400},
+	{"token soup 10", PLAIN, NULL, 10, NOTIMPL501},
+	{"token soup 11", PLAIN, NULL, 11, BAD400},
+	{"token soup 12", PLAIN, NULL, 12, OK200},
+	{"token soup 13", PLAIN, NULL, 13, BAD400},
+	{"token soup 14", PLAIN, NULL, 14, BAD400},
+	{"token soup 15", PLAIN, NULL, 15, "HTTP/1.0 200 OK"},
+	{"token soup 16", PLAIN, NULL, 16, BAD400},
+	/* No limit by default: a 1 MiB URI is served. Over the limit, the request line
+	 * counts as a bad header (400, not 413). */
+	{"1 MiB request line", PLAIN, NULL, 0, OK200},
+	{"1 MiB request line, limit", LIMITED, NULL, 0, BAD400},
+	/* A chunk size that does not parse fails the body, which evhttp reports as too
+	 * long: 413. A size that overflows saturates (strtoll) and the server waits for
+	 * that much data, until the client's EOF; with a body limit it is too long. */
+	{"chunk size non-hex", PLAIN, BLOB(CHUNKED_HEAD "zz\r\nhello\r\n0\r\n\r\n"), BIG413},
+	{"chunk size negative", PLAIN, BLOB(CHUNKED_HEAD "-5\r\nhello\r\n0\r\n\r\n"), BIG413},
+	{"chunk size 0xffffffffffffffffff", PLAIN,
+	    BLOB(CHUNKED_HEAD "0xffffffffffffffffff\r\nhello\r\n0\r\n\r\n"), CLOSED},
+	{"chunk size ffffffffffffffffff", PLAIN,
+	    BLOB(CHUNKED_HEAD "ffffffffffffffffff\r\nhello\r\n0\r\n\r\n"), CLOSED},
+	{"chunk size overflowing, limit", LIMITED,
+	    BLOB(CHUNKED_HEAD "ffffffffffffffffff\r\nhello\r\n0\r\n\r\n"), BIG413},
+	{"chunk size with junk", PLAIN, BLOB(CHUNKED_HEAD "5zz\r\nhello\r\n0\r\n\r\n"), BIG413},
+	{"chunk shorter than its size", PLAIN, BLOB(CHUNKED_HEAD "10\r\nhello\r\n0\r\n\r\n"),
+	    CLOSED},
+	{"good chunked", PLAIN, BLOB(CHUNKED_HEAD "5\r\nhello\r\n0\r\n\r\n"), OK200},
+	{"chunked with a trailer", PLAIN, BLOB(CHUNKED_HEAD "5\r\nhello\r\n0\r\nX-T: v\r\n\r\n"),
+	    OK200},
+	/* Content-Length: negative, junk or empty is a bad request; an overflowing one
+	 * saturates like the chunk size (waits, or 413 over a body limit). */
+	{"Content-Length negative", PLAIN,
+	    BLOB("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: -1\r\n\r\n"), BAD400},
+	{"Content-Length overflowing", PLAIN,
+	    BLOB("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 99999999999999999999999\r\n\r\nab"),
+	    CLOSED},
+	{"Content-Length overflowing, limit", LIMITED,
+	    BLOB("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 99999999999999999999999\r\n\r\nab"),
+	    BIG413},
+	{"Content-Length with junk", PLAIN,
+	    BLOB("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 2x\r\n\r\nab"), BAD400},
+	{"Content-Length empty", PLAIN,
+	    BLOB("POST / HTTP/1.1\r\nHost: t\r\nContent-Length:\r\n\r\nab"), BAD400},
+	{"Content-Length longer than the body", PLAIN,
+	    BLOB("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nab"), CLOSED},
+	/* A NUL ends the C string: the request line loses its version (400), a header
+	 * name loses its colon (400), a header value is cut short but accepted (200). */
+	{"NUL in the request line", PLAIN, BLOB("GET /a\0b HTTP/1.1\r\nHost: t\r\n\r\n"), BAD400},
+	{"NUL in a header value", PLAIN, BLOB("GET / HTTP/1.1\r\nHost: t\r\nX-A: b\0c\r\n\r\n"),
+	    OK200},
+	{"NUL in a header name", PLAIN, BLOB("GET / HTTP/1.1\r\nHost: t\r\nX\0A: b\r\n\r\n"),
+	    BAD400},
+	{"header without a colon", PLAIN, BLOB("GET / HTTP/1.1\r\nHost: t\r\nNoColon\r\n\r\n"),
+	    BAD400},
+	/* Folded lines join the header before them; with none before, 400. */
+	{"obs-fold continuation", PLAIN,
+	    BLOB("GET / HTTP/1.1\r\nHost: t\r\nX-A: one\r\n two\r\n\tthree\r\n\r\n"), OK200},
+	{"continuation before any header", PLAIN,
+	    BLOB("GET / HTTP/1.1\r\n folded\r\nHost: t\r\n\r\n"), BAD400},
+	{"10000 headers", PLAIN, NULL, 0, OK200},
+	{"10000 headers, limit", LIMITED, NULL, 0, BAD400},
+	/* Versions go through sscanf("HTTP/%d.%d%c"): two numbers, nothing after, major at
+	 * most 1. So HTTP/01.1 is 1.1 and HTTP/0.9 is served, as "HTTP/0.9 200 OK". */
+	{"version HTTP/2.0", PLAIN, BLOB("GET / HTTP/2.0\r\nHost: t\r\n\r\n"), BAD400},
+	{"version HTTP/1.x", PLAIN, BLOB("GET / HTTP/1.x\r\nHost: t\r\n\r\n"), BAD400},
+	{"version HTTP/01.1", PLAIN, BLOB("GET / HTTP/01.1\r\nHost: t\r\n\r\n"), OK200},
+	{"version HTTP/1.1x", PLAIN, BLOB("GET / HTTP/1.1x\r\nHost: t\r\n\r\n"), BAD400},
+	{"version http/1.1", PLAIN, BLOB("GET / http/1.1\r\nHost: t\r\n\r\n"), BAD400},
+	{"version HTTP/0.9", PLAIN, BLOB("GET / HTTP/0.9\r\nHost: t\r\n\r\n"), "HTTP/0.9 200 OK"},
+	{"version missing, short", PLAIN, BLOB("GET /\r\nHost: t\r\n\r\n"), BAD400},
+	{"version missing, long", PLAIN, BLOB("GET /index.html\r\nHost: t\r\n\r\n"), BAD400},
+	/* The method ends at the first space, the version starts after the last one; what
+	 * is between (spaces included) is the URI. Trailing spaces are dropped. An empty
+	 * method is an unknown one (501), unless the line is too short to be a request. */
+	{"extra spaces between", PLAIN, BLOB("GET  /  HTTP/1.1\r\nHost: t\r\n\r\n"), OK200},
+	{"trailing spaces", PLAIN, BLOB("GET / HTTP/1.1   \r\nHost: t\r\n\r\n"), OK200},
+	{"leading space", PLAIN, BLOB(" GET / HTTP/1.1\r\nHost: t\r\n\r\n"), NOTIMPL501},
+	{"empty method, short", PLAIN, BLOB(" / HTTP/1.1\r\nHost: t\r\n\r\n"), BAD400},
+	{"empty method, long", PLAIN, BLOB(" /index.html HTTP/1.1\r\nHost: t\r\n\r\n"),
+	    NOTIMPL501},
+	{"unknown method", PLAIN, BLOB("FOO / HTTP/1.1\r\nHost: t\r\n\r\n"), NOTIMPL501},
+	/* Absolute URIs are parsed leniently (EVHTTP_URI_NONCONFORMANT) but the authority
+	 * must be sound. */
+	{"absolute URI, bad IPv6 host", PLAIN, BLOB("GET http://[::1/ HTTP/1.1\r\nHost: t\r\n\r\n"),
+	    BAD400},
+	{"absolute URI, bad port", PLAIN,
+	    BLOB("GET http://t:99999999999/ HTTP/1.1\r\nHost: t\r\n\r\n"), BAD400},
+	{"absolute URI, junk in host", PLAIN,
+	    BLOB("GET http://t\x01\x02/ HTTP/1.1\r\nHost: t\r\n\r\n"), BAD400},
+	{"absolute URI, bad escape", PLAIN, BLOB("GET http://t/%zz%% HTTP/1.1\r\nHost: t\r\n\r\n"),
+	    OK200},
+	{"absolute URI, no host", PLAIN, BLOB("GET http:///x HTTP/1.1\r\nHost: t\r\n\r\n"), OK200},
+	{"absolute URI, bad scheme", PLAIN, BLOB("GET 1ttp://t/ HTTP/1.1\r\nHost: t\r\n\r\n"),
+	    BAD400},
+	/* A lone LF ends a line; a lone CR does not, so the request never ends. */
+	{"lone LF line endings", PLAIN, BLOB("GET / HTTP/1.1\nHost: t\n\n"), OK200},
+	{"lone CR line endings", PLAIN, BLOB("GET / HTTP/1.1\rHost: t\r\r"), CLOSED},
+	/* Cut off, then EOF: the server hangs up without an answer. */
+	{"cut off in the request line", PLAIN, BLOB("GET / HTT"), CLOSED},
+	{"cut off mid-headers", PLAIN, BLOB("GET / HTTP/1.1\r\nHost: t\r\nX-A: b"), CLOSED},
+	{"cut off before the blank line", PLAIN, BLOB("GET / HTTP/1.1\r\nHost: t\r\n"), CLOSED},
+	{"empty input", PLAIN, BLOB(""), CLOSED},
+	/* An empty first line is a request line too short to be one. */
+	{"blank lines only", PLAIN, BLOB("\r\n\r\n\r\n"), BAD400},
+};
+
+/* Builds the inputs that are too big or too random to spell out. */
+static void build_input(const struct input_case *c, struct buf *b)
+{
+	if (strncmp(c->name, "random", 6) == 0) {
+		put_random(b, c->len, 0x2545f4914f6cdd1dull + c->len);
+	} else if (strcmp(c->name, "request line then random") == 0) {
+		puts_(b, "GET / HTTP/1.1\r\n");
+		put_random(b, c->len, 0x2545f4914f6cdd1dull + c->len);
+	} else if (strncmp(c->name, "token soup", 10) == 0) {
+		put_soup(b, 0x61c8864680b583ebull * c->len);
+	} else if (strncmp(c->name, "1 MiB request line", 18) == 0) {
+		puts_(b, "GET /");
+		for (int i = 0; i < 1024 * 1024; i++)
+			put(b, "a", 1);
+		puts_(b, " HTTP/1.1\r\nHost: t\r\n\r\n");
+	} else if (strncmp(c->name, "10000 headers", 13) == 0) {
+		char line[64];
+		puts_(b, "GET / HTTP/1.1\r\nHost: t\r\n");
+		for (int i = 0; i < 10000; i++) {
+			snprintf(line, sizeof(line), "X-Header-%05d: value %d\r\n", i, i);
+			puts_(b, line);
+		}
+		puts_(b, "\r\n");
+	} else {
+		REQUIRE(!"no builder for this case");
+	}
+}
+
+/* Prints the start of an input, escaped, to explain a failure. */
+static void show_input(const unsigned char *data, size_t len)
+{
+	fprintf(stderr, "     input: \"");
+	for (size_t i = 0; i < len && i < 300; i++) {
+		if (data[i] >= 0x20 && data[i] < 0x7f && data[i] != '\\')
+			fputc(data[i], stderr);
+		else
+			fprintf(stderr, "\\x%02x", data[i]);
+	}
+	fprintf(stderr, "%s\"\n", len > 300 ? "..." : "");
+}
+
+int main(void)
+{
+	struct event_base *base;
+	struct evhttp *plain, *limited;
+	int ports[2];
+	size_t ncases = sizeof(cases) / sizeof(cases[0]);
+	char status[256];
+
+	signal(SIGPIPE, SIG_IGN);
+	base = event_base_new();
+	REQUIRE(base != NULL);
+	plain = evhttp_new(base);
+	limited = evhttp_new(base);
+	REQUIRE(plain && limited);
+	evhttp_set_gencb(plain, ok_cb, NULL);
+	evhttp_set_gencb(limited, ok_cb, NULL);
+	evhttp_set_max_headers_size(limited, 8192);
+	evhttp_set_max_body_size(limited, 65536);
+	ports[PLAIN] = hps_serve(plain, 128);
+	ports[LIMITED] = hps_serve(limited, 128);
+
+	for (int mode = 0; mode < 2; mode++) {
+		for (size_t i = 0; i < ncases; i++) {
+			const struct input_case *c = &cases[i];
+			struct buf built = {0};
+			const unsigned char *data = c->data;
+			size_t len = c->len;
+			size_t piece = 0;
+			if (!data) {
+				build_input(c, &built);
+				data = built.p;
+				len = built.len;
+			}
+			if (mode == 1)
+				piece = len > 65536 ? len / 16 : 7;
+			int handled_before = handled;
+			exchange(base, ports[c->server], data, len, piece, status,
+			    sizeof(status));
+			printf("%-36s %-6s -> %s\n", c->name, mode ? "pieces" : "whole", status);
+			if (getenv("HTTP_STRESS_SHOW_INPUTS") || strcmp(status, c->want) != 0)
+				show_input(data, len);
+			CHECK_STR_EQ(status, c->want);
+			/* The handler saw exactly the requests that were served. */
+			CHECK_INT_EQ(handled - handled_before, strstr(c->want, " 200 ") != NULL);
+			free(built.p);
+		}
+	}
+
+	/* The server is still fine: a good request on a new connection. */
+	for (int s = 0; s < 2; s++) {
+		static const char good[] = "GET /after HTTP/1.1\r\nHost: t\r\n\r\n";
+		exchange(base, ports[s], (const unsigned char *)good, sizeof(good) - 1, 0, status,
+		    sizeof(status));
+		CHECK_STR_EQ(status, "HTTP/1.1 200 OK");
+	}
+
+	evhttp_free(plain);
+	evhttp_free(limited);
+	event_base_free(base);
+	return check_report();
+}

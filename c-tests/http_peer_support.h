@@ -191,6 +191,152 @@ static inline void hps_run_for(struct event_base *base, int ms)
 	hps_run_until(base, &never, 1, ms);
 }
 
+/* ---- One request on its own connection ---------------------------------------------- */
+
+/* xorshift64: the same sequence on every libc. */
+static inline uint64_t hps_rng_next(uint64_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state;
+}
+
+/* What came back on a connection: the status line ("closed" when the server hung up
+ * without an answer, "no end" when it neither answered nor hung up), the first bytes
+ * of the answer, and how many bytes there were in all. */
+struct hps_answer {
+	char status[256];
+	char head[8192];
+	size_t head_len;
+	size_t total;
+	int closed;
+};
+
+struct hps_exchange_state {
+	const unsigned char *data;
+	size_t len;
+	size_t sent;
+	size_t max_piece;	/* 0: everything at once */
+	uint64_t piece_rng;
+	evutil_socket_t fd;
+	struct event *read_ev;
+	struct event *write_ev;
+	struct event *pace_ev;
+	struct hps_answer *answer;
+	int write_failed;
+};
+
+static void hps_exchange_send(struct hps_exchange_state *x);
+
+static void hps_exchange_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct hps_exchange_state *x = arg;
+	struct hps_answer *a = x->answer;
+	char buf[16384];
+	(void)what;
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		if (n > 0) {
+			size_t room = sizeof(a->head) - 1 - a->head_len;
+			size_t keep = (size_t)n < room ? (size_t)n : room;
+			memcpy(a->head + a->head_len, buf, keep);
+			a->head_len += keep;
+			a->head[a->head_len] = '\0';
+			a->total += (size_t)n;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		/* EOF, or a reset when the server hung up on unread input. */
+		a->closed = 1;
+		event_del(x->read_ev);
+		event_del(x->write_ev);
+		event_del(x->pace_ev);
+		return;
+	}
+}
+
+static void hps_exchange_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	hps_exchange_send(arg);
+}
+
+static void hps_exchange_send(struct hps_exchange_state *x)
+{
+	while (x->sent < x->len && !x->write_failed) {
+		size_t want = x->len - x->sent;
+		ssize_t n;
+		if (x->max_piece && want > x->max_piece)
+			want = 1 + (size_t)(hps_rng_next(&x->piece_rng) % x->max_piece);
+		n = send(x->fd, x->data + x->sent, want, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR) {
+				event_add(x->write_ev, NULL);
+				return;
+			}
+			/* The server hung up early; what it answered is still to be read. */
+			x->write_failed = 1;
+			return;
+		}
+		x->sent += (size_t)n;
+		if (x->max_piece && x->sent < x->len) {
+			/* Let the loop (and so the server) run before the next piece. */
+			struct timeval now = {0, 0};
+			event_add(x->pace_ev, &now);
+			return;
+		}
+	}
+	if (x->sent == x->len)
+		shutdown(x->fd, SHUT_WR);
+}
+
+/* Sends data on a new connection (all at once, or in pieces of 1..max_piece bytes with
+ * a loop turn between them), then half-closes, and runs the loop (20 s at most) until
+ * the server hangs up. */
+static inline void hps_exchange(struct event_base *base, int port, const unsigned char *data,
+    size_t len, size_t max_piece, struct hps_answer *answer)
+{
+	struct hps_exchange_state x;
+	memset(&x, 0, sizeof(x));
+	memset(answer, 0, sizeof(*answer));
+	x.data = data;
+	x.len = len;
+	x.max_piece = max_piece;
+	x.piece_rng = 0x9e3779b97f4a7c15ull + len;
+	x.answer = answer;
+	x.fd = hps_connect(port, 1);
+	REQUIRE(x.fd >= 0);
+	x.read_ev = event_new(base, x.fd, EV_READ | EV_PERSIST, hps_exchange_read_cb, &x);
+	x.write_ev = event_new(base, x.fd, EV_WRITE, hps_exchange_write_cb, &x);
+	x.pace_ev = evtimer_new(base, hps_exchange_write_cb, &x);
+	REQUIRE(x.read_ev && x.write_ev && x.pace_ev);
+	event_add(x.read_ev, NULL);
+	/* The connect may still be under way: start writing once it is writable. */
+	event_add(x.write_ev, NULL);
+	hps_run_until(base, &answer->closed, 1, 20000);
+	if (!answer->closed)
+		snprintf(answer->status, sizeof(answer->status), "no end");
+	else if (answer->head_len == 0)
+		snprintf(answer->status, sizeof(answer->status), "closed");
+	else
+		hps_first_line(answer->head, answer->head_len, answer->status,
+		    sizeof(answer->status));
+	event_free(x.read_ev);
+	event_free(x.write_ev);
+	event_free(x.pace_ev);
+	evutil_closesocket(x.fd);
+}
+
+/* The body of an answer read to its end (after the blank line), or NULL. */
+static inline const char *hps_answer_body(const struct hps_answer *a)
+{
+	const char *p = strstr(a->head, "\r\n\r\n");
+	return p ? p + 4 : NULL;
+}
+
 /* ---- Helper processes --------------------------------------------------------------- */
 
 #define HPS_MAX_CHILDREN 16

@@ -22,18 +22,11 @@
 #include "check.h"
 #include "http_peer_support.h"
 
-/* A deterministic generator (xorshift64), so the "random" inputs are the same on every
- * libc. The inputs and the piece sizes have generators of their own: how often a send
- * is retried depends on timing, and must not change the inputs. */
-static uint64_t rng_next(uint64_t *state)
-{
-	*state ^= *state << 13;
-	*state ^= *state >> 7;
-	*state ^= *state << 17;
-	return *state;
-}
+/* The "random" inputs come from a generator of their own (hps_rng_next, the same on
+ * every libc), seeded per input: how often a send is retried depends on timing and must
+ * not change them. */
+#define rng_next hps_rng_next
 
-static uint64_t piece_rng = 0x9e3779b97f4a7c15ull;
 
 static int handled;
 
@@ -45,121 +38,6 @@ static void ok_cb(struct evhttp_request *req, void *arg)
 	evbuffer_add(body, "ok", 2);
 	evhttp_send_reply(req, 200, "OK", body);
 	evbuffer_free(body);
-}
-
-/* One client connection: what to send, how, and what came back. */
-struct exchange {
-	const unsigned char *data;
-	size_t len;
-	size_t sent;
-	size_t max_piece;	/* 0: everything at once */
-	evutil_socket_t fd;
-	struct event *read_ev;
-	struct event *write_ev;
-	struct event *pace_ev;
-	char answer[512];
-	size_t answer_len;
-	size_t total_read;
-	int write_failed;
-	int closed;
-};
-
-static void send_more(struct exchange *x);
-
-static void read_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct exchange *x = arg;
-	char buf[16384];
-	(void)what;
-	for (;;) {
-		ssize_t n = recv(fd, buf, sizeof(buf), 0);
-		if (n > 0) {
-			size_t room = sizeof(x->answer) - 1 - x->answer_len;
-			size_t keep = (size_t)n < room ? (size_t)n : room;
-			memcpy(x->answer + x->answer_len, buf, keep);
-			x->answer_len += keep;
-			x->answer[x->answer_len] = '\0';
-			x->total_read += (size_t)n;
-			continue;
-		}
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		/* EOF, or a reset when the server hung up on unread input. */
-		x->closed = 1;
-		event_del(x->read_ev);
-		event_del(x->write_ev);
-		event_del(x->pace_ev);
-		return;
-	}
-}
-
-static void write_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	send_more(arg);
-}
-
-static void send_more(struct exchange *x)
-{
-	while (x->sent < x->len && !x->write_failed) {
-		size_t want = x->len - x->sent;
-		ssize_t n;
-		if (x->max_piece && want > x->max_piece)
-			want = 1 + (size_t)(rng_next(&piece_rng) % x->max_piece);
-		n = send(x->fd, x->data + x->sent, want, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR) {
-				event_add(x->write_ev, NULL);
-				return;
-			}
-			/* The server hung up early; what it answered is still to be read. */
-			x->write_failed = 1;
-			return;
-		}
-		x->sent += (size_t)n;
-		if (x->max_piece && x->sent < x->len) {
-			/* Let the loop (and so the server) run before the next piece. */
-			struct timeval now = {0, 0};
-			event_add(x->pace_ev, &now);
-			return;
-		}
-	}
-	if (x->sent == x->len)
-		shutdown(x->fd, SHUT_WR);
-}
-
-/* Sends data to the server and returns the answer's status line, "closed" when the
- * server hung up without one, or "no end" when it neither answered nor closed. */
-static const char *exchange(struct event_base *base, int port, const unsigned char *data,
-    size_t len, size_t max_piece, char *status, size_t status_len)
-{
-	struct exchange x;
-	memset(&x, 0, sizeof(x));
-	x.data = data;
-	x.len = len;
-	x.max_piece = max_piece;
-	x.fd = hps_connect(port, 1);
-	REQUIRE(x.fd >= 0);
-	x.read_ev = event_new(base, x.fd, EV_READ | EV_PERSIST, read_cb, &x);
-	x.write_ev = event_new(base, x.fd, EV_WRITE, write_cb, &x);
-	x.pace_ev = evtimer_new(base, write_cb, &x);
-	REQUIRE(x.read_ev && x.write_ev && x.pace_ev);
-	event_add(x.read_ev, NULL);
-	/* The connect may still be under way: start writing once it is writable. */
-	event_add(x.write_ev, NULL);
-	hps_run_until(base, &x.closed, 1, 20000);
-	if (!x.closed)
-		snprintf(status, status_len, "no end");
-	else if (x.answer_len == 0)
-		snprintf(status, status_len, "closed");
-	else
-		hps_first_line(x.answer, x.answer_len, status, status_len);
-	event_free(x.read_ev);
-	event_free(x.write_ev);
-	event_free(x.pace_ev);
-	evutil_closesocket(x.fd);
-	return status;
 }
 
 /* ---- Inputs ------------------------------------------------------------------------- */
@@ -442,7 +320,8 @@ int main(void)
 	struct evhttp *plain, *limited;
 	int ports[2];
 	size_t ncases = sizeof(cases) / sizeof(cases[0]);
-	char status[256];
+	struct hps_answer answer;
+	const char *status;
 
 	signal(SIGPIPE, SIG_IGN);
 	base = event_base_new();
@@ -472,8 +351,8 @@ int main(void)
 			if (mode == 1)
 				piece = len > 65536 ? len / 16 : 7;
 			int handled_before = handled;
-			exchange(base, ports[c->server], data, len, piece, status,
-			    sizeof(status));
+			hps_exchange(base, ports[c->server], data, len, piece, &answer);
+			status = answer.status;
 			printf("%-36s %-6s -> %s\n", c->name, mode ? "pieces" : "whole", status);
 			if (getenv("HTTP_STRESS_SHOW_INPUTS") || strcmp(status, c->want) != 0)
 				show_input(data, len);
@@ -487,9 +366,9 @@ int main(void)
 	/* The server is still fine: a good request on a new connection. */
 	for (int s = 0; s < 2; s++) {
 		static const char good[] = "GET /after HTTP/1.1\r\nHost: t\r\n\r\n";
-		exchange(base, ports[s], (const unsigned char *)good, sizeof(good) - 1, 0, status,
-		    sizeof(status));
-		CHECK_STR_EQ(status, "HTTP/1.1 200 OK");
+		hps_exchange(base, ports[s], (const unsigned char *)good, sizeof(good) - 1, 0,
+		    &answer);
+		CHECK_STR_EQ(answer.status, "HTTP/1.1 200 OK");
 	}
 
 	evhttp_free(plain);

@@ -382,6 +382,7 @@ struct hps_child {
 	char *out;
 	size_t out_len;
 	size_t out_cap;
+	int out_lines;	/* line feeds seen so far */
 	int out_done;	/* end of output reached */
 	int status;	/* wait status once reaped */
 	int reaped;
@@ -400,6 +401,8 @@ static void hps_child_read_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		n = read(fd, c->out + c->out_len, c->out_cap - c->out_len);
 		if (n > 0) {
+			for (ssize_t i = 0; i < n; i++)
+				c->out_lines += c->out[c->out_len + (size_t)i] == '\n';
 			c->out_len += (size_t)n;
 			c->out[c->out_len] = '\0';
 			continue;

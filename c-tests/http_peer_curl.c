@@ -138,7 +138,7 @@ static char *curl(const char *const args[])
 	argv[n++] = "--noproxy";
 	argv[n++] = "*";
 	argv[n++] = "--max-time";
-	argv[n++] = "20";
+	argv[n++] = hps_slowdown() > 1 ? "200" : "20";
 	for (int i = 0; args[i]; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;

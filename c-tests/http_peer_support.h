@@ -313,10 +313,10 @@ static void hps_exchange_send(struct hps_exchange_state *x)
 }
 
 /* Sends data on a new connection (all at once, or in pieces of 1..max_piece bytes with
- * a loop turn between them), then half-closes, and runs the loop (20 s at most) until
- * the server hangs up. */
+ * a loop turn between them), then half-closes, and runs the loop until the server hangs
+ * up, or for ms milliseconds at most (a safety net). */
 static inline void hps_exchange(struct event_base *base, int port, const unsigned char *data,
-    size_t len, size_t max_piece, struct hps_answer *answer)
+    size_t len, size_t max_piece, int ms, struct hps_answer *answer)
 {
 	struct hps_exchange_state x;
 	memset(&x, 0, sizeof(x));
@@ -335,7 +335,7 @@ static inline void hps_exchange(struct event_base *base, int port, const unsigne
 	event_add(x.read_ev, NULL);
 	/* The connect may still be under way: start writing once it is writable. */
 	event_add(x.write_ev, NULL);
-	hps_run_until(base, &answer->closed, 1, 20000);
+	hps_run_until(base, &answer->closed, 1, ms);
 	if (!answer->closed)
 		snprintf(answer->status, sizeof(answer->status), "no end");
 	else if (answer->head_len == 0)

@@ -22,12 +22,6 @@
 #include "check.h"
 #include "http_peer_support.h"
 
-/* The "random" inputs come from a generator of their own (hps_rng_next, the same on
- * every libc), seeded per input: how often a send is retried depends on timing and must
- * not change them. */
-#define rng_next hps_rng_next
-
-
 static int handled;
 
 static void ok_cb(struct evhttp_request *req, void *arg)
@@ -64,11 +58,13 @@ static void puts_(struct buf *b, const char *s)
 	put(b, s, strlen(s));
 }
 
+/* Noise from a generator of its own (the same on every libc), seeded per input: how
+ * often a send is retried depends on timing and must not change the inputs. */
 static void put_random(struct buf *b, size_t n, uint64_t seed)
 {
 	uint64_t state = seed;
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)(rng_next(&state) >> 24);
+		unsigned char c = (unsigned char)(hps_rng_next(&state) >> 24);
 		put(b, &c, 1);
 	}
 }
@@ -78,7 +74,7 @@ static void put_random(struct buf *b, size_t n, uint64_t seed)
  * than plain noise. */
 static const char *pick(uint64_t *state, const char *const *choices, size_t n)
 {
-	return choices[rng_next(state) % n];
+	return choices[hps_rng_next(state) % n];
 }
 
 #define PICK(state, arr) pick(state, arr, sizeof(arr) / sizeof(arr[0]))
@@ -101,7 +97,7 @@ static void put_soup(struct buf *b, uint64_t seed)
 	static const char *const values[] = {"t", "0", "5", "-1", "chunked", "close",
 	    "keep-alive", "100-continue", "", "a\x7f\xff", "1, 2"};
 	uint64_t state = seed;
-	int nheaders = (int)(rng_next(&state) % 6);
+	int nheaders = (int)(hps_rng_next(&state) % 6);
 
 	puts_(b, PICK(&state, methods));
 	puts_(b, " ");
@@ -116,7 +112,7 @@ static void put_soup(struct buf *b, uint64_t seed)
 		puts_(b, PICK(&state, eols));
 	}
 	puts_(b, "\r\n");
-	if (rng_next(&state) % 2)
+	if (hps_rng_next(&state) % 2)
 		puts_(b, "5\r\nhello\r\n0\r\n\r\n");
 }
 
@@ -322,8 +318,11 @@ int main(void)
 	size_t ncases = sizeof(cases) / sizeof(cases[0]);
 	struct hps_answer answer;
 	const char *status;
+	int safety_ms = 10000, hung = 0;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* Each result shows at once, even if the run is cut short. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	base = event_base_new();
 	REQUIRE(base != NULL);
 	plain = evhttp_new(base);
@@ -351,8 +350,12 @@ int main(void)
 			if (mode == 1)
 				piece = len > 65536 ? len / 16 : 7;
 			int handled_before = handled;
-			hps_exchange(base, ports[c->server], data, len, piece, &answer);
+			hps_exchange(base, ports[c->server], data, len, piece, safety_ms, &answer);
 			status = answer.status;
+			/* A server that leaves connections hanging would make the run outlast
+			 * the harness's limit; after two, wait less so that all results show. */
+			if (strcmp(status, "no end") == 0 && ++hung >= 2)
+				safety_ms = 2000;
 			printf("%-36s %-6s -> %s\n", c->name, mode ? "pieces" : "whole", status);
 			if (getenv("HTTP_STRESS_SHOW_INPUTS") || strcmp(status, c->want) != 0)
 				show_input(data, len);
@@ -367,7 +370,7 @@ int main(void)
 	for (int s = 0; s < 2; s++) {
 		static const char good[] = "GET /after HTTP/1.1\r\nHost: t\r\n\r\n";
 		hps_exchange(base, ports[s], (const unsigned char *)good, sizeof(good) - 1, 0,
-		    &answer);
+		    10000, &answer);
 		CHECK_STR_EQ(answer.status, "HTTP/1.1 200 OK");
 	}
 

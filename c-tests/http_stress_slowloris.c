@@ -174,7 +174,7 @@ int main(void)
 	hps_run_until(base, &ticks, DRIBBLE_BYTES / 2, 20000);
 	t_good = now_seconds();
 	hps_exchange(base, port, (const unsigned char *)good_request, sizeof(good_request) - 1,
-	    0, &good);
+	    0, 20000, &good);
 	t_good = now_seconds() - t_good;
 	CHECK_STR_EQ(good.status, "HTTP/1.1 200 OK");
 	CHECK_STR_EQ(hps_answer_body(&good), "ok");

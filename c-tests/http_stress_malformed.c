@@ -138,12 +138,11 @@ struct input_case {
 #define NOTIMPL501 "HTTP/1.1 501 Not Implemented"
 #define CLOSED "closed"
 
-/* libevent 2.2.1's request parsing (request line, versions, headers, folding, lengths,
- * chunk sizes, limits, which error becomes which status) is the same code as 2.1.12's for
- * all of these, so every answer below is asserted. The differences that exist do not
- * show here: 2.2.1 knows more methods (LOCK, COPY, MOVE, MKCOL, PROPFIND, PROPPATCH,
- * UNLOCK, and methods added by evhttp_set_ext_method_cmp), and its error pages have
- * another body; only status lines are compared. */
+/* For all of these, libevent 2.2.1's sources answer as the 2.1 library installed here
+ * does, so every answer is asserted. Differences that do not show here: 2.2.1 knows
+ * more methods (LOCK, COPY, MOVE, MKCOL, PROPFIND, PROPPATCH, UNLOCK, and those added
+ * with evhttp_set_ext_method_cmp), and its error pages have another body (only status
+ * lines are compared). Where they answer differently, see differing_cases below. */
 static const struct input_case cases[] = {
 	{"good GET", PLAIN, BLOB("GET / HTTP/1.1\r\nHost: t\r\n\r\n"), OK200},
 	/* Noise: without a line feed the server waits for the end of the line, and the
@@ -161,7 +160,6 @@ static const struct input_case cases[] = {
 	{"token soup 4", PLAIN, NULL, 4, BAD400},
 	{"token soup 5", PLAIN, NULL, 5, BAD400},
 	{"token soup 6", PLAIN, NULL, 6, BAD400},
-	{"token soup 7", PLAIN, NULL, 7, BAD400},
 	{"token soup 8", PLAIN, NULL, 8, OK200},
 	{"token soup 9", PLAIN, NULL, 9, BAD400},
 	{"token soup 10", PLAIN, NULL, 10, NOTIMPL501},
@@ -269,22 +267,52 @@ static const struct input_case cases[] = {
 	{"blank lines only", PLAIN, BLOB("\r\n\r\n\r\n"), BAD400},
 };
 
+/* Inputs where the 2.1 library this runs against (Debian's 2.1.12-stable-8+deb12u1,
+ * which carries later upstream security fixes) answers otherwise than libevent 2.2.1's
+ * sources: it refuses a message with both Transfer-Encoding and Content-Length, a
+ * repeated Transfer-Encoding, and a CR inside a header value. 2.2.1 serves the first
+ * two (chunked wins; a Transfer-Encoding other than chunked is ignored) and keeps the
+ * CR (a CR before a space passes its check of header values). Either answer passes. */
+struct differing_case {
+	const char *name;
+	const unsigned char *data;
+	size_t len;
+	const char *want_installed;
+	const char *want_2_2_1;
+};
+
+static const struct differing_case differing_cases[] = {
+	{"Content-Length and chunked",
+	    BLOB("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nTransfer-Encoding: chunked"
+		 "\r\n\r\n5\r\nhello\r\n0\r\n\r\n"), BAD400, OK200},
+	{"chunked twice",
+	    BLOB("POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
+		 "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"), BAD400, OK200},
+	{"Transfer-Encoding gzip and Content-Length",
+	    BLOB("POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\nContent-Length: 5"
+		 "\r\n\r\nhello"), BAD400, OK200},
+	{"CR then space in a header value", BLOB("GET / HTTP/1.1\r\nHost: t\r\nX-A: a\r b\r\n\r\n"),
+	    BAD400, OK200},
+	/* "get" is an unknown method (501), unless the CR in Host is refused first. */
+	{"token soup 7", NULL, 7, BAD400, NOTIMPL501},
+};
+
 /* Builds the inputs that are too big or too random to spell out. */
-static void build_input(const struct input_case *c, struct buf *b)
+static void build_input(const char *name, size_t n, struct buf *b)
 {
-	if (strncmp(c->name, "random", 6) == 0) {
-		put_random(b, c->len, 0x2545f4914f6cdd1dull + c->len);
-	} else if (strcmp(c->name, "request line then random") == 0) {
+	if (strncmp(name, "random", 6) == 0) {
+		put_random(b, n, 0x2545f4914f6cdd1dull + n);
+	} else if (strcmp(name, "request line then random") == 0) {
 		puts_(b, "GET / HTTP/1.1\r\n");
-		put_random(b, c->len, 0x2545f4914f6cdd1dull + c->len);
-	} else if (strncmp(c->name, "token soup", 10) == 0) {
-		put_soup(b, 0x61c8864680b583ebull * c->len);
-	} else if (strncmp(c->name, "1 MiB request line", 18) == 0) {
+		put_random(b, n, 0x2545f4914f6cdd1dull + n);
+	} else if (strncmp(name, "token soup", 10) == 0) {
+		put_soup(b, 0x61c8864680b583ebull * n);
+	} else if (strncmp(name, "1 MiB request line", 18) == 0) {
 		puts_(b, "GET /");
 		for (int i = 0; i < 1024 * 1024; i++)
 			put(b, "a", 1);
 		puts_(b, " HTTP/1.1\r\nHost: t\r\n\r\n");
-	} else if (strncmp(c->name, "10000 headers", 13) == 0) {
+	} else if (strncmp(name, "10000 headers", 13) == 0) {
 		char line[64];
 		puts_(b, "GET / HTTP/1.1\r\nHost: t\r\n");
 		for (int i = 0; i < 10000; i++) {
@@ -310,15 +338,52 @@ static void show_input(const unsigned char *data, size_t len)
 	fprintf(stderr, "%s\"\n", len > 300 ? "..." : "");
 }
 
+/* Sends one input (whole, or in pieces), checks that the answer is one of the wanted
+ * ones and that the handler ran exactly when the answer is a 200. */
+static void run_case(struct event_base *base, int port, const char *name,
+    const unsigned char *data, size_t len, int in_pieces, const char *want, const char *alt)
+{
+	static int safety_ms = 10000, hung;
+	struct buf built = {0};
+	struct hps_answer answer;
+	size_t piece = 0;
+	int handled_before = handled, ok;
+
+	if (!data) {
+		build_input(name, len, &built);
+		data = built.p;
+		len = built.len;
+	}
+	if (in_pieces)
+		piece = len > 65536 ? len / 16 : 7;
+	hps_exchange(base, port, data, len, piece, safety_ms, &answer);
+	/* A server that leaves connections hanging would make the run outlast the
+	 * harness's limit; after two, wait less so that all results show. */
+	if (strcmp(answer.status, "no end") == 0 && ++hung >= 2)
+		safety_ms = 2000;
+	printf("%-40s %-6s -> %s\n", name, in_pieces ? "pieces" : "whole", answer.status);
+	ok = strcmp(answer.status, want) == 0 || (alt && strcmp(answer.status, alt) == 0);
+	if (getenv("HTTP_STRESS_SHOW_INPUTS") || !ok)
+		show_input(data, len);
+	if (alt) {
+		CHECK(ok);
+		if (!ok)
+			fprintf(stderr, "     \"%s\" is neither \"%s\" nor \"%s\"\n", answer.status,
+			    want, alt);
+	} else {
+		CHECK_STR_EQ(answer.status, want);
+	}
+	/* The handler saw exactly the requests that were served. */
+	CHECK_INT_EQ(handled - handled_before, strstr(answer.status, " 200 ") != NULL);
+	free(built.p);
+}
+
 int main(void)
 {
 	struct event_base *base;
 	struct evhttp *plain, *limited;
 	int ports[2];
-	size_t ncases = sizeof(cases) / sizeof(cases[0]);
 	struct hps_answer answer;
-	const char *status;
-	int safety_ms = 10000, hung = 0;
 
 	signal(SIGPIPE, SIG_IGN);
 	/* Each result shows at once, even if the run is cut short. */
@@ -335,38 +400,20 @@ int main(void)
 	ports[PLAIN] = hps_serve(plain, 128);
 	ports[LIMITED] = hps_serve(limited, 128);
 
-	for (int mode = 0; mode < 2; mode++) {
-		for (size_t i = 0; i < ncases; i++) {
+	for (int in_pieces = 0; in_pieces < 2; in_pieces++) {
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 			const struct input_case *c = &cases[i];
-			struct buf built = {0};
-			const unsigned char *data = c->data;
-			size_t len = c->len;
-			size_t piece = 0;
-			if (!data) {
-				build_input(c, &built);
-				data = built.p;
-				len = built.len;
-			}
-			if (mode == 1)
-				piece = len > 65536 ? len / 16 : 7;
-			int handled_before = handled;
-			hps_exchange(base, ports[c->server], data, len, piece, safety_ms, &answer);
-			status = answer.status;
-			/* A server that leaves connections hanging would make the run outlast
-			 * the harness's limit; after two, wait less so that all results show. */
-			if (strcmp(status, "no end") == 0 && ++hung >= 2)
-				safety_ms = 2000;
-			printf("%-36s %-6s -> %s\n", c->name, mode ? "pieces" : "whole", status);
-			if (getenv("HTTP_STRESS_SHOW_INPUTS") || strcmp(status, c->want) != 0)
-				show_input(data, len);
-			CHECK_STR_EQ(status, c->want);
-			/* The handler saw exactly the requests that were served. */
-			CHECK_INT_EQ(handled - handled_before, strstr(c->want, " 200 ") != NULL);
-			free(built.p);
+			run_case(base, ports[c->server], c->name, c->data, c->len, in_pieces,
+			    c->want, NULL);
+		}
+		for (size_t i = 0; i < sizeof(differing_cases) / sizeof(differing_cases[0]); i++) {
+			const struct differing_case *c = &differing_cases[i];
+			run_case(base, ports[PLAIN], c->name, c->data, c->len, in_pieces,
+			    c->want_installed, c->want_2_2_1);
 		}
 	}
 
-	/* The server is still fine: a good request on a new connection. */
+	/* The servers are still fine: a good request on a new connection. */
 	for (int s = 0; s < 2; s++) {
 		static const char good[] = "GET /after HTTP/1.1\r\nHost: t\r\n\r\n";
 		hps_exchange(base, ports[s], (const unsigned char *)good, sizeof(good) - 1, 0,

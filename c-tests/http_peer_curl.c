@@ -328,8 +328,10 @@ static void test_not_found(void)
 	url(u, sizeof(u), "/missing");
 	out = curl((const char *[]){"--http1.1", "-i", u, NULL});
 	REQUIRE(split(out, &status, &headers, &body));
-	CHECK_STR_EQ(status, "HTTP/1.1 404 Not Found");
-	/* The page's wording differs between versions; it is HTML and not empty. */
+	/* The code is 404 in both versions; the reason phrase is not: 2.1 says "Not Found",
+	 * 2.2.1 puts its "<p>The requested URL ... was not found on this server.</p>" in
+	 * the status line. The page differs too; it is not empty. */
+	CHECK(strncmp(status, "HTTP/1.1 404 ", 13) == 0);
 	CHECK(strlen(body) > 0);
 	free(out);
 }

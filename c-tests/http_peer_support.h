@@ -466,8 +466,9 @@ static inline void hps_spawn(struct event_base *base, struct hps_child *c, char 
 		dup2(pipefd[1], 1);
 		if (devnull >= 0)
 			dup2(devnull, 0);
-		close(pipefd[0]);
-		close(pipefd[1]);
+		/* Nothing else of ours: no listener, no connection stays open in the helper. */
+		for (long fd = 3, max = sysconf(_SC_OPEN_MAX); fd < max && fd < 65536; fd++)
+			close((int)fd);
 		execvp(argv[0], argv);
 		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);

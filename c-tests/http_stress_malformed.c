@@ -267,6 +267,26 @@ static const struct input_case cases[] = {
 	{"blank lines only", PLAIN, BLOB("\r\n\r\n\r\n"), BAD400},
 };
 
+/* Inputs where libevent's answer is a fault, and the answer evrs gives instead; either
+ * passes. libevent saturates an overflowing chunk size and then waits for more bytes
+ * than any body can have; it passes a header value with a NUL byte on, cut short. */
+static const struct {
+	const char *name;
+	const char *answer;
+} better_answers[] = {
+	{"chunk size 0xffffffffffffffffff", BIG413},
+	{"chunk size ffffffffffffffffff", BIG413},
+	{"NUL in a header value", BAD400},
+};
+
+static const char *better_answer(const char *name)
+{
+	for (size_t i = 0; i < sizeof(better_answers) / sizeof(better_answers[0]); i++)
+		if (strcmp(better_answers[i].name, name) == 0)
+			return better_answers[i].answer;
+	return NULL;
+}
+
 /* Inputs where the 2.1 library this runs against (Debian's 2.1.12-stable-8+deb12u1,
  * which carries later upstream security fixes) answers otherwise than libevent 2.2.1's
  * sources: it refuses a message with both Transfer-Encoding and Content-Length, a
@@ -404,7 +424,7 @@ int main(void)
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 			const struct input_case *c = &cases[i];
 			run_case(base, ports[c->server], c->name, c->data, c->len, in_pieces,
-			    c->want, NULL);
+			    c->want, better_answer(c->name));
 		}
 		for (size_t i = 0; i < sizeof(differing_cases) / sizeof(differing_cases[0]); i++) {
 			const struct differing_case *c = &differing_cases[i];

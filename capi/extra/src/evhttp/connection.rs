@@ -785,10 +785,22 @@ fn body_length(req: Req) -> Result<(), ()> {
         (None, None) => -1,
         (None, Some(c)) if !c.eq_ignore_ascii_case(b"close") => 0,
         (None, Some(_)) => -1,
-        (Some(text), _) => parse::parse_content_length(text).map_err(|_| ())? as i64,
+        (Some(text), _) => match parse::parse_content_length(text) {
+            Ok(length) => length as i64,
+            // Too many digits: libevent's strtoll saturates, so the length is the
+            // largest there is, which the body size limit then refuses (413).
+            Err(_) if is_decimal_overflow(text) => i64::MAX,
+            Err(_) => return Err(()),
+        },
     };
     set_field!(req, ntoread, ntoread);
     Ok(())
+}
+
+/// A Content-Length of decimal digits only (after blanks) too large for 63 bits.
+fn is_decimal_overflow(text: &[u8]) -> bool {
+    let digits = text.trim_ascii_start();
+    !digits.is_empty() && digits.iter().all(u8::is_ascii_digit)
 }
 
 fn send_continue(conn: Conn, req: Req) {

@@ -1,11 +1,10 @@
 //! `struct evhttp`: a server (or a virtual host) with its listening sockets, its
 //! connections, its handlers and its settings.
 
-use std::cell::Cell;
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::ptr::{self, NonNull};
-use std::rc::Rc;
 
+use evrs_sibling::alloc::{try_box, LiveFlag};
 use evrs_sibling::buffer::Evbuffer;
 use evrs_sibling::handler::{self, ListenerHandler};
 use evrs_sibling::sys::{self, bufferevent, event_base};
@@ -68,7 +67,7 @@ pub struct evhttp {
     vhost_pattern: Option<Vec<u8>>,
     aliases: Vec<Vec<u8>>,
     pub(crate) flags: c_int,
-    alive: Rc<Cell<bool>>,
+    alive: LiveFlag,
 }
 
 pub type Http = NonNull<evhttp>;
@@ -88,7 +87,8 @@ fn place<'a>(http: Http) -> &'a mut evhttp {
 
 /// `evhttp_new`.
 pub fn new(base: *mut event_base) -> Option<Http> {
-    let http = Box::new(evhttp {
+    let alive = LiveFlag::try_new()?;
+    try_box(evhttp {
         base,
         sockets: Vec::new(),
         handlers: Vec::new(),
@@ -119,9 +119,8 @@ pub fn new(base: *mut event_base) -> Option<Http> {
         vhost_pattern: None,
         aliases: Vec::new(),
         flags: 0,
-        alive: Rc::new(Cell::new(true)),
-    });
-    Some(NonNull::from(Box::leak(http)))
+        alive,
+    })
 }
 
 /// `evhttp_free`: listeners, connections (and their requests), handlers and the

@@ -27,7 +27,7 @@ VERSION := 2.2.1
 # through the C ABI. A library with no crate yet is built empty, so that programs and
 # build files that name it still link.
 CRATES_event_core     := evrs_capi
-CRATES_event_extra    :=
+CRATES_event_extra    := evrs_extra
 CRATES_event_pthreads := evrs_pthreads
 CRATES_event_openssl  :=
 CRATES_event_mbedtls  :=

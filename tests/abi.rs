@@ -411,7 +411,7 @@ fn api_status(
     out
 }
 
-/// cbindgen's declarations of every capi export compile in one translation unit with
+/// cbindgen's declarations of every capi and libevent_extra export compile in one translation unit with
 /// all public headers: a Rust signature that disagrees with its header is an error.
 #[test]
 fn capi_signatures_match_headers() {
@@ -423,6 +423,8 @@ fn capi_signatures_match_headers() {
         writeln!(text, "#include <{header}>").unwrap();
     }
     writeln!(text, "#include \"{}\"", generated.display()).unwrap();
+    let extra = Path::new(env!("OUT_DIR")).join("extra_exports.h");
+    writeln!(text, "#include \"{}\"", extra.display()).unwrap();
     std::fs::write(&source, text).unwrap();
     compile(
         "cc",

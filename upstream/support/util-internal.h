@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -80,5 +81,15 @@ int evutil_sockaddr_is_loopback_(const struct sockaddr *sa);
 const char *evutil_format_sockaddr_port_(const struct sockaddr *sa, char *out, size_t outlen);
 int evutil_v4addr_is_local_(const struct in_addr *in);
 int evutil_v6addr_is_local_(const struct in6_addr *in);
+
+/* libevent's internal assertion, as the suite uses it: a failed one reports where and
+ * aborts. */
+#define EVUTIL_ASSERT(cond) do {						\
+	if (!(cond)) {							\
+		fprintf(stderr, "%s:%d: assertion %s failed\n",		\
+		    __FILE__, __LINE__, #cond);				\
+		abort();						\
+	}								\
+} while (0)
 
 #endif

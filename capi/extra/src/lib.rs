@@ -18,3 +18,4 @@ mod boundary;
 static ALLOCATOR: evrs_sibling::CoreAllocator = evrs_sibling::CoreAllocator;
 
 pub mod evhttp;
+pub mod http;

@@ -12,8 +12,12 @@
 //!   boxes and vectors go through the program's `event_set_mem_functions` as the
 //!   core's do.
 //! - `log`: messages through the core's log callback and debug mask.
+//! - `buffer`: [`buffer::Evbuffer`], a handle with the evbuffer operations used.
+//! - `handler`: typed Rust handlers behind the core's C callbacks.
 
 pub mod alloc;
+pub mod buffer;
+pub mod handler;
 pub mod log;
 pub mod sys;
 

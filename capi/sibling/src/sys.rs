@@ -4,7 +4,7 @@
 
 #![allow(non_camel_case_types)]
 
-use std::ffi::{c_char, c_int, c_uint, c_void};
+use std::ffi::{c_char, c_int, c_short, c_uint, c_void};
 
 // The private sibling interface.
 extern "C" {
@@ -15,4 +15,177 @@ extern "C" {
     pub fn event_mm_free_(block: *mut c_void);
     pub fn event_mm_strdup_(text: *const c_char) -> *mut c_char;
     pub fn evrs_sibling_log(severity: c_int, message: *const c_char);
+}
+
+/// Opaque libevent_core objects.
+#[repr(C)]
+pub struct event_base {
+    _private: [u8; 0],
+}
+#[repr(C)]
+pub struct event {
+    _private: [u8; 0],
+}
+#[repr(C)]
+pub struct evbuffer {
+    _private: [u8; 0],
+}
+#[repr(C)]
+pub struct bufferevent {
+    _private: [u8; 0],
+}
+#[repr(C)]
+pub struct evconnlistener {
+    _private: [u8; 0],
+}
+#[repr(C)]
+pub struct evdns_base {
+    _private: [u8; 0],
+}
+
+/// `struct evbuffer_ptr` (event2/buffer.h).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct evbuffer_ptr {
+    pub pos: isize,
+    pub chain: *mut c_void,
+    pub pos_in_chain: usize,
+}
+
+pub type evutil_socket_t = c_int;
+pub type event_callback_fn = unsafe extern "C" fn(evutil_socket_t, c_short, *mut c_void);
+pub type bufferevent_data_cb = unsafe extern "C" fn(*mut bufferevent, *mut c_void);
+pub type bufferevent_event_cb = unsafe extern "C" fn(*mut bufferevent, c_short, *mut c_void);
+pub type evconnlistener_cb = unsafe extern "C" fn(
+    *mut evconnlistener,
+    evutil_socket_t,
+    *mut libc::sockaddr,
+    c_int,
+    *mut c_void,
+);
+
+pub const EV_TIMEOUT: c_short = 0x01;
+pub const EV_READ: c_short = 0x02;
+pub const EV_WRITE: c_short = 0x04;
+pub const EV_PERSIST: c_short = 0x10;
+
+pub const BEV_EVENT_READING: c_short = 0x01;
+pub const BEV_EVENT_WRITING: c_short = 0x02;
+pub const BEV_EVENT_EOF: c_short = 0x10;
+pub const BEV_EVENT_ERROR: c_short = 0x20;
+pub const BEV_EVENT_TIMEOUT: c_short = 0x40;
+pub const BEV_EVENT_CONNECTED: c_short = 0x80;
+pub const BEV_OPT_CLOSE_ON_FREE: c_int = 1;
+
+pub const LEV_OPT_CLOSE_ON_FREE: c_uint = 1 << 1;
+pub const LEV_OPT_CLOSE_ON_EXEC: c_uint = 1 << 2;
+pub const LEV_OPT_REUSEABLE: c_uint = 1 << 3;
+
+/// `EVBUFFER_EOL_CRLF`: a line ends at CRLF or at a bare LF.
+pub const EVBUFFER_EOL_CRLF: c_int = 1;
+
+// The public libevent_core API (event2/event.h, buffer.h, bufferevent.h, listener.h,
+// util.h), with the headers' signatures.
+extern "C" {
+    pub fn event_base_get_running_event(base: *mut event_base) -> *mut event;
+    pub fn event_base_gettimeofday_cached(base: *mut event_base, tv: *mut libc::timeval) -> c_int;
+    pub fn event_new(
+        base: *mut event_base,
+        fd: evutil_socket_t,
+        what: c_short,
+        cb: Option<event_callback_fn>,
+        arg: *mut c_void,
+    ) -> *mut event;
+    pub fn event_add(ev: *mut event, timeout: *const libc::timeval) -> c_int;
+    pub fn event_del(ev: *mut event) -> c_int;
+    pub fn event_free(ev: *mut event);
+    pub fn event_active(ev: *mut event, res: c_int, ncalls: c_short);
+    pub fn event_pending(ev: *const event, what: c_short, tv: *mut libc::timeval) -> c_int;
+
+    pub fn evbuffer_new() -> *mut evbuffer;
+    pub fn evbuffer_free(buf: *mut evbuffer);
+    pub fn evbuffer_get_length(buf: *const evbuffer) -> usize;
+    pub fn evbuffer_add(buf: *mut evbuffer, data: *const c_void, len: usize) -> c_int;
+    pub fn evbuffer_add_buffer(dst: *mut evbuffer, src: *mut evbuffer) -> c_int;
+    pub fn evbuffer_remove_buffer(src: *mut evbuffer, dst: *mut evbuffer, len: usize) -> c_int;
+    pub fn evbuffer_drain(buf: *mut evbuffer, len: usize) -> c_int;
+    pub fn evbuffer_pullup(buf: *mut evbuffer, size: isize) -> *mut u8;
+    pub fn evbuffer_search_eol(
+        buf: *mut evbuffer,
+        start: *mut evbuffer_ptr,
+        eol_len_out: *mut usize,
+        eol_style: c_int,
+    ) -> evbuffer_ptr;
+    pub fn evbuffer_freeze(buf: *mut evbuffer, at_front: c_int) -> c_int;
+    pub fn evbuffer_unfreeze(buf: *mut evbuffer, at_front: c_int) -> c_int;
+
+    pub fn bufferevent_socket_new(
+        base: *mut event_base,
+        fd: evutil_socket_t,
+        options: c_int,
+    ) -> *mut bufferevent;
+    pub fn bufferevent_socket_connect(
+        bev: *mut bufferevent,
+        addr: *const libc::sockaddr,
+        socklen: c_int,
+    ) -> c_int;
+    pub fn bufferevent_socket_connect_hostname(
+        bev: *mut bufferevent,
+        dns: *mut evdns_base,
+        family: c_int,
+        hostname: *const c_char,
+        port: c_int,
+    ) -> c_int;
+    pub fn bufferevent_socket_get_dns_error(bev: *mut bufferevent) -> c_int;
+    pub fn bufferevent_setcb(
+        bev: *mut bufferevent,
+        readcb: Option<bufferevent_data_cb>,
+        writecb: Option<bufferevent_data_cb>,
+        eventcb: Option<bufferevent_event_cb>,
+        cbarg: *mut c_void,
+    );
+    pub fn bufferevent_enable(bev: *mut bufferevent, event: c_short) -> c_int;
+    pub fn bufferevent_disable(bev: *mut bufferevent, event: c_short) -> c_int;
+    pub fn bufferevent_get_enabled(bev: *mut bufferevent) -> c_short;
+    pub fn bufferevent_get_input(bev: *mut bufferevent) -> *mut evbuffer;
+    pub fn bufferevent_get_output(bev: *mut bufferevent) -> *mut evbuffer;
+    pub fn bufferevent_set_timeouts(
+        bev: *mut bufferevent,
+        timeout_read: *const libc::timeval,
+        timeout_write: *const libc::timeval,
+    ) -> c_int;
+    pub fn bufferevent_free(bev: *mut bufferevent);
+    pub fn bufferevent_getfd(bev: *mut bufferevent) -> evutil_socket_t;
+    pub fn bufferevent_setfd(bev: *mut bufferevent, fd: evutil_socket_t) -> c_int;
+    pub fn bufferevent_replacefd(bev: *mut bufferevent, fd: evutil_socket_t) -> c_int;
+    pub fn bufferevent_get_base(bev: *mut bufferevent) -> *mut event_base;
+    pub fn bufferevent_base_set(base: *mut event_base, bev: *mut bufferevent) -> c_int;
+
+    pub fn evconnlistener_new(
+        base: *mut event_base,
+        cb: Option<evconnlistener_cb>,
+        ptr: *mut c_void,
+        flags: c_uint,
+        backlog: c_int,
+        fd: evutil_socket_t,
+    ) -> *mut evconnlistener;
+    pub fn evconnlistener_free(lev: *mut evconnlistener);
+    pub fn evconnlistener_get_fd(lev: *mut evconnlistener) -> evutil_socket_t;
+    pub fn evconnlistener_set_cb(
+        lev: *mut evconnlistener,
+        cb: Option<evconnlistener_cb>,
+        arg: *mut c_void,
+    );
+
+    pub fn evutil_closesocket(sock: evutil_socket_t) -> c_int;
+    pub fn evutil_make_socket_nonblocking(sock: evutil_socket_t) -> c_int;
+    pub fn evutil_make_socket_closeonexec(sock: evutil_socket_t) -> c_int;
+    pub fn evutil_make_listen_socket_reuseable(sock: evutil_socket_t) -> c_int;
+    pub fn evutil_getaddrinfo(
+        nodename: *const c_char,
+        servname: *const c_char,
+        hints: *const libc::addrinfo,
+        res: *mut *mut libc::addrinfo,
+    ) -> c_int;
+    pub fn evutil_freeaddrinfo(ai: *mut libc::addrinfo);
 }

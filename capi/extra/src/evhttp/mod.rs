@@ -9,3 +9,4 @@ pub mod request;
 pub mod server;
 pub mod uri;
 pub mod uri_link;
+pub mod websocket;

@@ -16,6 +16,7 @@ use super::keyvalq;
 use super::parse::method;
 use super::request::{self, evhttp_request, field, set_field, Req, RequestCb};
 use super::uri_link;
+use super::websocket::{self, Session};
 
 pub type BevCb = unsafe extern "C" fn(*mut event_base, *mut c_void) -> *mut bufferevent;
 pub type NewReqCb = unsafe extern "C" fn(*mut evhttp_request, *mut c_void) -> c_int;
@@ -47,6 +48,8 @@ pub struct evhttp {
     sockets: Vec<NonNull<evhttp_bound_socket>>,
     handlers: Vec<PathHandler>,
     connections: Vec<Conn>,
+    /// WebSocket sessions taken over from its connections (`evws_new_session`).
+    ws_sessions: Vec<Session>,
     pub(crate) connection_max: c_int,
     pub(crate) timeout_read: libc::timeval,
     pub(crate) timeout_write: libc::timeval,
@@ -93,6 +96,7 @@ pub fn new(base: *mut event_base) -> Option<Http> {
         sockets: Vec::new(),
         handlers: Vec::new(),
         connections: Vec::new(),
+        ws_sessions: Vec::new(),
         connection_max: 0,
         timeout_read: libc::timeval {
             tv_sec: 0,
@@ -141,6 +145,13 @@ pub fn free(http: Http) {
             hx!(http).connections.pop();
         }
     }
+    while let Some(&session) = hx!(http).ws_sessions.last() {
+        // `websocket::free` detaches it.
+        websocket::free(session);
+        if hx!(http).ws_sessions.last() == Some(&session) {
+            hx!(http).ws_sessions.pop();
+        }
+    }
     while let Some(vhost) = hx!(http).vhosts.pop() {
         free(vhost);
     }
@@ -159,7 +170,25 @@ pub fn forget_connection(http: *mut evhttp, conn: Conn) {
 }
 
 pub fn connection_count(http: Http) -> c_int {
-    hx!(http).connections.len() as c_int
+    (hx!(http).connections.len() + hx!(http).ws_sessions.len()) as c_int
+}
+
+/// Counts a WebSocket session among the server's connections until it is detached;
+/// false when out of memory.
+pub fn attach_session(http: Http, session: Session) -> bool {
+    let sessions = &mut hx!(http).ws_sessions;
+    if sessions.try_reserve(1).is_err() {
+        return false;
+    }
+    sessions.push(session);
+    true
+}
+
+pub fn detach_session(http: Http, session: Session) {
+    let sessions = &mut hx!(http).ws_sessions;
+    if let Some(i) = sessions.iter().position(|&s| s == session) {
+        sessions.swap_remove(i);
+    }
 }
 
 pub fn default_content_type(http: *mut evhttp) -> Option<&'static [u8]> {
@@ -620,7 +649,7 @@ fn get_request(
     cx!(conn).ext_method_cmp = hx!(http).ext_method_cmp;
     hx!(http).connections.push(conn);
     let max = hx!(http).connection_max;
-    if max > 0 && (max as usize) < hx!(http).connections.len() {
+    if max > 0 && max < connection_count(http) {
         let Some(req) = request::new(Some(server_request_arrived), http.as_ptr().cast()) else {
             connection::free(conn);
             return;

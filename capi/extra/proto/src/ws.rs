@@ -210,8 +210,20 @@ pub fn decode_header(buf: &[u8], max_payload: usize) -> Result<Option<FrameHeade
 /// Unmasks (or masks) `data` in place, `offset` being the position of `data[0]` in the
 /// payload, so that a payload may be unmasked piece by piece.
 pub fn unmask(data: &mut [u8], mask: [u8; 4], offset: usize) {
-    for (i, byte) in data.iter_mut().enumerate() {
-        *byte ^= mask[(offset + i) % 4];
+    // Eight bytes at a time (a multiple of the key's period, so every word meets the
+    // key at the same phase): the per-byte loop was most of a session's receive time.
+    let key: [u8; 4] = std::array::from_fn(|i| mask[(offset + i) % 4]);
+    let wide = u64::from_ne_bytes([
+        key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
+    ]);
+    let mut words = data.chunks_exact_mut(8);
+    for word in &mut words {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(word);
+        word.copy_from_slice(&(u64::from_ne_bytes(bytes) ^ wide).to_ne_bytes());
+    }
+    for (i, byte) in words.into_remainder().iter_mut().enumerate() {
+        *byte ^= key[i % 4];
     }
 }
 
@@ -594,6 +606,24 @@ mod tests {
         );
         assert!(decode_header(&[0x82, 5], 5).unwrap().is_some());
         assert_eq!(decode_header(&[0x82, 6], 5), Err(FrameError::TooBig(6)));
+    }
+
+    #[test]
+    fn unmask_matches_the_bytewise_rule() {
+        let mask = [0x12, 0x34, 0x56, 0x78];
+        for len in 0..40 {
+            for offset in 0..8 {
+                let original: Vec<u8> = (0..len as u8).map(|b| b.wrapping_mul(37)).collect();
+                let mut fast = original.clone();
+                unmask(&mut fast, mask, offset);
+                let slow: Vec<u8> = original
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| b ^ mask[(offset + i) % 4])
+                    .collect();
+                assert_eq!(fast, slow, "len {len} offset {offset}");
+            }
+        }
     }
 
     #[test]

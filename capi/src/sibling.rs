@@ -17,6 +17,8 @@ use evrs::log::Severity;
 /// answers another number (`evrs_sibling_interface_version`).
 pub const INTERFACE_VERSION: c_uint = 1;
 
+use crate::bufferevent::bufferevent;
+
 #[no_mangle]
 pub extern "C" fn evrs_sibling_interface_version() -> c_uint {
     INTERFACE_VERSION
@@ -111,5 +113,22 @@ pub unsafe extern "C" fn evrs_sibling_log(severity: c_int, message: *const c_cha
             unsafe { CStr::from_ptr(message) }.to_string_lossy()
         };
         evrs::log::emit(severity, format_args!("{text}"));
+    })
+}
+
+/// Gives a bufferevent made without `BEV_OPT_THREADSAFE` a lock of its own, as
+/// libevent's `bufferevent_enable_locking_` does for a WebSocket session: 0, or -1 when
+/// it has one already, no lock functions are installed or the lock cannot be made.
+///
+/// # Safety
+/// `bev` is NULL or a live bufferevent that no other thread uses yet.
+#[no_mangle]
+pub unsafe extern "C" fn evrs_sibling_bufferevent_enable_locking(bev: *mut bufferevent) -> c_int {
+    // SAFETY: the caller passes NULL or a live bufferevent.
+    ffi_boundary!("evrs_sibling_bufferevent_enable_locking", unsafe {
+        match crate::ffi::try_from(bev) {
+            Some(b) if b.enable_locking() => 0,
+            _ => -1,
+        }
     })
 }

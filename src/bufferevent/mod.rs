@@ -127,6 +127,9 @@ pub struct Bufferevent {
     options: Cell<u32>,
     /// An `int` in libevent; 32 bits here fill the gap after `options`.
     refs: Cell<u32>,
+    /// How many `incref_and_lock`s are outstanding, so that a lock installed after the
+    /// fact (`enable_locking`) can be taken as often as its unlocks will come.
+    lock_depth: Cell<u32>,
     read_suspended: Cell<u16>,
     write_suspended: Cell<u16>,
     /// An outgoing connection is in progress.
@@ -226,6 +229,7 @@ impl Bufferevent {
             lock: UnsafeCell::new(None),
             options: Cell::new(options),
             refs: Cell::new(1),
+            lock_depth: Cell::new(0),
             read_suspended: Cell::new(0),
             write_suspended: Cell::new(0),
             connecting: Cell::new(false),
@@ -270,6 +274,27 @@ impl Bufferevent {
         unsafe { *self.lock.get() = Some(lock) };
     }
 
+    /// Gives a bufferevent made without `BEV_OPT_THREADSAFE` a recursive lock of its
+    /// own, for its buffers too (libevent's `bufferevent_enable_locking_` without a
+    /// lock). Refused when it has a lock already, when no lock functions are installed,
+    /// or when the lock cannot be made. Only for a bufferevent that no other thread
+    /// uses yet.
+    pub fn enable_locking(&self) -> bool {
+        if self.lock_ref().is_some() {
+            return false;
+        }
+        let Some(lock) = Lock::new(true) else {
+            return false;
+        };
+        // Callers up the stack took the (absent) lock and will release it: the new,
+        // recursive lock is taken as many times, so that those releases balance.
+        for _ in 0..self.lock_depth.get() {
+            lock.lock();
+        }
+        self.install_lock(Arc::new(lock));
+        true
+    }
+
     fn lock_handle(&self) -> Option<Arc<Lock>> {
         // SAFETY: as in `lock_ref`.
         unsafe { &*self.lock.get() }.clone()
@@ -296,6 +321,7 @@ impl Bufferevent {
         if let Some(l) = self.lock_ref() {
             l.lock();
         }
+        self.lock_depth.set(self.lock_depth.get() + 1);
         self.refs.set(self.refs.get() + 1);
     }
 
@@ -314,6 +340,7 @@ impl Bufferevent {
                 self.start_teardown();
             }
         }
+        self.lock_depth.set(self.lock_depth.get().saturating_sub(1));
         if let Some(l) = self.lock_ref() {
             l.unlock();
         }

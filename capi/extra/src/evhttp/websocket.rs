@@ -252,18 +252,8 @@ pub unsafe fn new_session(
         }
         return None;
     };
-    // libevent makes the bufferevent thread-safe after the fact with a private core
-    // function; ours has no such entry yet, so the option fails the way libevent fails
-    // when it cannot add the lock, before the request is given up.
-    let refused = if options & sys::BEV_OPT_THREADSAFE != 0 {
-        log::warn(format_args!(
-            "evws_new_session: BEV_OPT_THREADSAFE cannot be added to the connection's bufferevent"
-        ));
-        true
-    } else {
-        // SAFETY: the caller gives a live, unanswered server request.
-        !unsafe { answer_handshake(req) }
-    };
+    // SAFETY: the caller gives a live, unanswered server request.
+    let refused = !unsafe { answer_handshake(req) };
     if refused {
         // SAFETY: as above.
         unsafe { refuse(req) };
@@ -294,6 +284,22 @@ pub unsafe fn new_session(
         unsafe { drop(Box::from_raw(session.as_ptr())) };
         return None;
     };
+    // A thread-safe session gets a lock of its own after the fact, as in libevent;
+    // without lock functions that fails, and so does the session.
+    if options & sys::BEV_OPT_THREADSAFE != 0
+        // SAFETY: `bev` is live, just detached, and no other thread has seen it.
+        && unsafe { sys::evrs_sibling_bufferevent_enable_locking(bev.as_ptr()) } < 0
+    {
+        log::warn(format_args!(
+            "evws_new_session: cannot make the session thread-safe (no lock functions?)"
+        ));
+        // SAFETY: the detached bufferevent and the session are ours alone.
+        unsafe {
+            sys::bufferevent_free(bev.as_ptr());
+            drop(Box::from_raw(session.as_ptr()));
+        }
+        return None;
+    }
     // Counted among the server's connections, as libevent does, and ended by
     // `evhttp_free` if still open then.
     let server = server::attach_session(server, session).then_some(server);

@@ -15,8 +15,8 @@
 # warnings go to standard error. A build that fails to compile, link or run, or whose
 # program finds a wrong count or checksum, is shown as n/a; its logs are in
 # target/bench/<build>/. The ratio column always reads "above 1 means evrs is
-# better": libevent-2.1 / evrs for times, instructions and bytes, evrs / libevent-2.1
-# for rates (MiB/s, connections/s, requests/s).
+# better": libevent-2.1 / evrs for times, instructions, allocations and bytes,
+# evrs / libevent-2.1 for rates (MiB/s, connections/s, requests/s).
 #
 # Environment: CC (default cc), ROUNDS (default 5), CALLGRIND=1, TIMEOUT (seconds per
 # benchmark process, default 120; 900 under valgrind), PIN=0 (do not pin the HTTP

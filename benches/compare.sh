@@ -2,9 +2,11 @@
 # Whole-library benchmarks: evrs (build/lib, from `make`) against the system's
 # libevent 2.1 (Debian's libevent-dev).
 #
-#   bash benches/compare.sh               wall-clock medians (about 2 minutes)
+#   bash benches/compare.sh               wall-clock medians (about 6 minutes)
 #   bash benches/compare.sh --callgrind   also user-space instruction counts
 #                                         (or CALLGRIND=1; about 2 minutes more)
+#   bash benches/compare.sh --http        only the HTTP benchmarks (about 4 minutes)
+#   bash benches/compare.sh --no-http     only the core benchmarks (about 2 minutes)
 #
 # Each C benchmark in benches/c is built twice with -O2, into target/bench/evrs and
 # target/bench/libevent-2.1. The two builds are run alternately in the same invocation
@@ -13,24 +15,29 @@
 # warnings go to standard error. A build that fails to compile, link or run, or whose
 # program finds a wrong count or checksum, is shown as n/a; its logs are in
 # target/bench/<build>/. The ratio column always reads "above 1 means evrs is
-# better": libevent-2.1 / evrs for times, instructions and bytes, evrs / libevent-2.1
-# for rates (MiB/s, connections/s).
+# better": libevent-2.1 / evrs for times, instructions, allocations and bytes,
+# evrs / libevent-2.1 for rates (MiB/s, connections/s, requests/s).
 #
 # Environment: CC (default cc), ROUNDS (default 5), CALLGRIND=1, TIMEOUT (seconds per
-# benchmark process, default 120; 900 under valgrind).
+# benchmark process, default 120; 900 under valgrind), PIN=0 (do not pin the HTTP
+# benchmarks' server and client to CPUs 0 and 1), WRK_SECONDS (default 5).
 set -euo pipefail
 
 usage() {
-    sed -n '2,20s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+    sed -n '2,23s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 callgrind=0
 if [[ ${CALLGRIND:-0} == 1 ]]; then
     callgrind=1
 fi
+run_core=1
+run_http=1
 for arg in "$@"; do
     case $arg in
         --callgrind) callgrind=1 ;;
+        --http) run_core=0 run_http=1 ;;
+        --no-http) run_core=1 run_http=0 ;;
         -h | --help)
             usage
             exit 0
@@ -41,6 +48,8 @@ for arg in "$@"; do
             ;;
     esac
 done
+
+note() { echo "compare.sh: $*" >&2; }
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 lib=$root/build/lib
@@ -58,6 +67,10 @@ if ! command -v "$cc" > /dev/null; then
     echo "compare.sh: no C compiler '$cc' (set CC)" >&2
     exit 1
 fi
+if ((callgrind && !run_core)); then
+    note "--callgrind counts only the core benchmarks; none are selected"
+    callgrind=0
+fi
 if ((callgrind)) && ! command -v valgrind > /dev/null; then
     echo "compare.sh: --callgrind needs valgrind (apt-get install valgrind)" >&2
     exit 1
@@ -68,10 +81,16 @@ if ! [[ $rounds =~ ^[1-9][0-9]*$ ]]; then
 fi
 
 builds=(libevent-2.1 evrs)
-benches=(chain timers buffer_bulk buffer_small buffer_readln buffer_search bev_echo
+core_benches=(chain timers buffer_bulk buffer_small buffer_readln buffer_search bev_echo
     bev_connrate bev_idle_mem)
-
-note() { echo "compare.sh: $*" >&2; }
+http_benches=(http_hello http_client http_bulk http_mem)
+benches=(chain) # always: its first line names the library for the header
+if ((run_core)); then
+    benches=("${core_benches[@]}")
+fi
+if ((run_http)); then
+    benches+=("${http_benches[@]}")
+fi
 
 # --- build -----------------------------------------------------------------------------
 
@@ -179,19 +198,20 @@ echo_config="-m 128 -c 8"
 connrate_config="-n 5000 -o 32"
 idle_config="-n 10000"
 
-# alternate BENCH "ARGS" FIELD...: runs both builds ROUNDS times, alternating, and sets
-# result[build/field] to the median over the rounds of each field.
+# alternate_with RUNNER BENCH "ARGS" FIELD...: runs both builds ROUNDS times,
+# alternating, each time as `RUNNER BUILD BENCH ARGS...` (which prints the result line
+# or fails), and sets result[build/field] to the median over the rounds of each field.
 declare -A result=()
-alternate() {
-    local bench=$1 args=$2 round build line f
-    shift 2
+alternate_with() {
+    local runner=$1 bench=$2 args=$3 round build line f
+    shift 3
     local -a argv order
     read -ra argv <<< "$args"
     declare -A seen=()
     for ((round = 0; round < rounds; round++)); do
         if ((round % 2)); then order=(evrs libevent-2.1); else order=(libevent-2.1 evrs); fi
         for build in "${order[@]}"; do
-            line=$(run_bench "$build" "$bench" "${argv[@]}") || line=""
+            line=$("$runner" "$build" "$bench" "${argv[@]}") || line=""
             for f in "$@"; do
                 seen[$build/$f]+=" $(if [[ -n $line ]]; then field "$f" "$line"; else echo n/a; fi)"
             done
@@ -205,65 +225,220 @@ alternate() {
     done
 }
 
-for args in "${chain_configs[@]}"; do
-    note "chain $args ($rounds rounds)"
-    alternate chain "$args" median_ns_per_event
-    row "chain $args" "ns/event" "${result[libevent-2.1/median_ns_per_event]}" \
-        "${result[evrs/median_ns_per_event]}"
-done
+# alternate BENCH "ARGS" FIELD...: alternate_with run_bench.
+alternate() {
+    alternate_with run_bench "$@"
+}
 
-note "timers $timers_config ($rounds rounds)"
-alternate timers "$timers_config" add_ns readd_ns fire_ns
-for phase in add readd fire; do
-    row "timers $timers_config" "$phase ns/timer" "${result[libevent-2.1/${phase}_ns]}" \
-        "${result[evrs/${phase}_ns]}"
-done
+if ((run_core)); then
+    for args in "${chain_configs[@]}"; do
+        note "chain $args ($rounds rounds)"
+        alternate chain "$args" median_ns_per_event
+        row "chain $args" "ns/event" "${result[libevent-2.1/median_ns_per_event]}" \
+            "${result[evrs/median_ns_per_event]}"
+    done
 
-for args in "${bulk_configs[@]}"; do
-    note "buffer_bulk $args ($rounds rounds)"
-    alternate buffer_bulk "$args" mib_per_s
-    row_rate "buffer_bulk $args" "MiB/s" "${result[libevent-2.1/mib_per_s]}" \
+    note "timers $timers_config ($rounds rounds)"
+    alternate timers "$timers_config" add_ns readd_ns fire_ns
+    for phase in add readd fire; do
+        row "timers $timers_config" "$phase ns/timer" "${result[libevent-2.1/${phase}_ns]}" \
+            "${result[evrs/${phase}_ns]}"
+    done
+
+    for args in "${bulk_configs[@]}"; do
+        note "buffer_bulk $args ($rounds rounds)"
+        alternate buffer_bulk "$args" mib_per_s
+        row_rate "buffer_bulk $args" "MiB/s" "${result[libevent-2.1/mib_per_s]}" \
+            "${result[evrs/mib_per_s]}"
+    done
+
+    note "buffer_small $small_config ($rounds rounds)"
+    alternate buffer_small "$small_config" steady_ns empty_ns
+    for phase in steady empty; do
+        row "buffer_small $small_config" "$phase ns/op" "${result[libevent-2.1/${phase}_ns]}" \
+            "${result[evrs/${phase}_ns]}"
+    done
+
+    note "buffer_readln $readln_config ($rounds rounds)"
+    alternate buffer_readln "$readln_config" fill_ns crlf_ns lf_ns
+    for phase in fill crlf lf; do
+        row "buffer_readln $readln_config" "$phase ns/line" \
+            "${result[libevent-2.1/${phase}_ns]}" "${result[evrs/${phase}_ns]}"
+    done
+
+    note "buffer_search $search_config ($rounds rounds)"
+    alternate buffer_search "$search_config" end_ns_per_mib count_ns_per_mib \
+        eol_crlf_ns_per_mib eol_lf_ns_per_mib
+    for phase in end count eol_crlf eol_lf; do
+        row "buffer_search $search_config" "$phase ns/MiB" \
+            "${result[libevent-2.1/${phase}_ns_per_mib]}" "${result[evrs/${phase}_ns_per_mib]}"
+    done
+
+    note "bev_echo $echo_config ($rounds rounds)"
+    alternate bev_echo "$echo_config" mib_per_s
+    row_rate "bev_echo $echo_config" "MiB/s echoed" "${result[libevent-2.1/mib_per_s]}" \
         "${result[evrs/mib_per_s]}"
-done
 
-note "buffer_small $small_config ($rounds rounds)"
-alternate buffer_small "$small_config" steady_ns empty_ns
-for phase in steady empty; do
-    row "buffer_small $small_config" "$phase ns/op" "${result[libevent-2.1/${phase}_ns]}" \
-        "${result[evrs/${phase}_ns]}"
-done
+    note "bev_connrate $connrate_config ($rounds rounds)"
+    alternate bev_connrate "$connrate_config" conns_per_s
+    row_rate "bev_connrate $connrate_config" "connections/s" \
+        "${result[libevent-2.1/conns_per_s]}" "${result[evrs/conns_per_s]}"
 
-note "buffer_readln $readln_config ($rounds rounds)"
-alternate buffer_readln "$readln_config" fill_ns crlf_ns lf_ns
-for phase in fill crlf lf; do
-    row "buffer_readln $readln_config" "$phase ns/line" "${result[libevent-2.1/${phase}_ns]}" \
-        "${result[evrs/${phase}_ns]}"
-done
+    note "bev_idle_mem $idle_config ($rounds rounds)"
+    alternate bev_idle_mem "$idle_config" bytes_per_bev setup_ns
+    row "bev_idle_mem $idle_config" "heap bytes/bufferevent" \
+        "${result[libevent-2.1/bytes_per_bev]}" "${result[evrs/bytes_per_bev]}"
+    row "bev_idle_mem $idle_config" "setup ns/bufferevent" \
+        "${result[libevent-2.1/setup_ns]}" "${result[evrs/setup_ns]}"
+fi
 
-note "buffer_search $search_config ($rounds rounds)"
-alternate buffer_search "$search_config" end_ns_per_mib count_ns_per_mib \
-    eol_crlf_ns_per_mib eol_lf_ns_per_mib
-for phase in end count eol_crlf eol_lf; do
-    row "buffer_search $search_config" "$phase ns/MiB" \
-        "${result[libevent-2.1/${phase}_ns_per_mib]}" "${result[evrs/${phase}_ns_per_mib]}"
-done
+# --- wall clock: HTTP ------------------------------------------------------------------
 
-note "bev_echo $echo_config ($rounds rounds)"
-alternate bev_echo "$echo_config" mib_per_s
-row_rate "bev_echo $echo_config" "MiB/s echoed" "${result[libevent-2.1/mib_per_s]}" \
-    "${result[evrs/mib_per_s]}"
+# The servers and clients of the HTTP benchmarks run on two CPUs: the server on CPU 0,
+# the load (wrk, or the program's other process) on CPU 1, unless PIN=0 or there is
+# one CPU. wrk runs with one thread and 50 connections for WRK_SECONDS.
+pin=0
+if [[ ${PIN:-1} != 0 ]] && (($(nproc) >= 2)); then
+    pin=1
+fi
+wrk_seconds=${WRK_SECONDS:-5}
+if ! [[ $wrk_seconds =~ ^[1-9][0-9]*$ ]]; then
+    echo "compare.sh: WRK_SECONDS must be a positive integer" >&2
+    exit 2
+fi
+pin_flag=""
+if ((pin)); then
+    pin_flag="-P"
+fi
+client_config="-n 100000 -c 10 -r 3"
+http_bulk_config="-d 1024 -u 256 -r 3"
+http_mem_config="-n 10000 -c 10"
 
-note "bev_connrate $connrate_config ($rounds rounds)"
-alternate bev_connrate "$connrate_config" conns_per_s
-row_rate "bev_connrate $connrate_config" "connections/s" \
-    "${result[libevent-2.1/conns_per_s]}" "${result[evrs/conns_per_s]}"
+# run_wrk BUILD http_hello MODE: starts the server, loads it with wrk for WRK_SECONDS
+# (MODE keepalive, or close: "Connection: close", a connection per request), stops it
+# with SIGTERM and prints "http_hello mode=MODE requests_per_s=.. cpu_ns_per_request=..
+# requests=.. conns=.." (the CPU time is the server's), or fails: the server did not start, failed or saw a bad request; wrk reported an
+# error or a non-2xx response; the server answered fewer requests than wrk counted;
+# keep-alive was not kept (fewer than 10 requests per connection) or, with close, a
+# connection served more than one request.
+run_wrk() {
+    local build=$1 bench=$2 mode=$3 dir=$out/$1
+    local bin=$dir/$2 log=$dir/$2.$3.run.log wrk_log=$dir/$2.$3.wrk.log
+    local server_out=$dir/$2.$3.out port_file=$dir/$2.port
+    local -a server_pin=() wrk_pin=() header=()
+    local pid port i rate total server requests conns cpu ok=1
+    [[ -n ${built[$build/$bench]:-} ]] || return 1
+    if ((pin)); then
+        server_pin=(taskset -c 0)
+        wrk_pin=(taskset -c 1)
+    fi
+    if [[ $mode == close ]]; then
+        header=(-H "Connection: close")
+    fi
+    rm -f "$port_file"
+    "${server_pin[@]}" "$bin" -f "$port_file" -t "$run_timeout" > "$server_out" 2> "$log" &
+    pid=$!
+    for ((i = 0; i < 100; i++)); do
+        [[ -s $port_file ]] && break
+        sleep 0.1
+    done
+    if ! port=$(cat "$port_file" 2> /dev/null) || ! [[ $port =~ ^[0-9]+$ ]]; then
+        note "$build: $bench did not start; see $log"
+        kill -TERM "$pid" 2> /dev/null || true
+        wait "$pid" 2> /dev/null || true
+        return 1
+    fi
+    if ! timeout $((wrk_seconds + 30)) "${wrk_pin[@]}" wrk -t1 -c50 -d"${wrk_seconds}s" \
+        "${header[@]}" "http://127.0.0.1:$port/" > "$wrk_log" 2>&1; then
+        note "$build: wrk against $bench ($mode) failed; see $wrk_log"
+        ok=0
+    fi
+    kill -TERM "$pid" 2> /dev/null || true
+    if ! wait "$pid"; then
+        note "$build: $bench ($mode) failed; see $log"
+        ok=0
+    fi
+    ((ok)) || return 1
+    rate=$(awk '$1 == "Requests/sec:" { print $2 }' "$wrk_log")
+    total=$(awk '$2 == "requests" && $3 == "in" { print $1 }' "$wrk_log")
+    server=$(grep "^$bench " "$server_out" | tail -n 1) || true
+    requests=$(field requests "$server")
+    conns=$(field conns_closed "$server")
+    cpu=$(field cpu_ns_per_request "$server")
+    if [[ -z $rate || -z $total || -z $requests || -z $conns || -z $cpu ]]; then
+        note "$build: no result from wrk or $bench ($mode); see $wrk_log and $server_out"
+        return 1
+    fi
+    if grep -q -e "Socket errors" -e "Non-2xx" "$wrk_log"; then
+        note "$build: wrk saw errors against $bench ($mode); see $wrk_log"
+        return 1
+    fi
+    if ((requests < total)); then
+        note "$build: $bench ($mode) answered $requests requests, wrk counted $total"
+        return 1
+    fi
+    if [[ $mode == keepalive ]] && ((conns * 10 > total)); then
+        note "$build: $bench closed $conns connections for $total requests: keep-alive lost"
+        return 1
+    fi
+    if [[ $mode == close ]] && ((conns < total)); then
+        note "$build: $bench closed $conns connections for $total requests with" \
+            "\"Connection: close\""
+        return 1
+    fi
+    echo "$bench mode=$mode requests_per_s=$rate cpu_ns_per_request=$cpu requests=$total" \
+        "conns=$conns"
+}
 
-note "bev_idle_mem $idle_config ($rounds rounds)"
-alternate bev_idle_mem "$idle_config" bytes_per_bev setup_ns
-row "bev_idle_mem $idle_config" "heap bytes/bufferevent" \
-    "${result[libevent-2.1/bytes_per_bev]}" "${result[evrs/bytes_per_bev]}"
-row "bev_idle_mem $idle_config" "setup ns/bufferevent" \
-    "${result[libevent-2.1/setup_ns]}" "${result[evrs/setup_ns]}"
+if ((run_http)); then
+    if command -v wrk > /dev/null; then
+        for mode in keepalive close; do
+            note "http_hello with wrk, $mode ($rounds rounds of ${wrk_seconds} s per build)"
+            alternate_with run_wrk http_hello "$mode" requests_per_s cpu_ns_per_request
+            row_rate "http_hello wrk -t1 -c50 ($mode)" "requests/s" \
+                "${result[libevent-2.1/requests_per_s]}" "${result[evrs/requests_per_s]}"
+            row "http_hello wrk -t1 -c50 ($mode)" "server CPU ns/request" \
+                "${result[libevent-2.1/cpu_ns_per_request]}" \
+                "${result[evrs/cpu_ns_per_request]}"
+        done
+    else
+        note "wrk not found (apt-get install wrk): http_hello shows n/a"
+        for mode in keepalive close; do
+            row_rate "http_hello wrk -t1 -c50 ($mode)" "requests/s" n/a n/a
+            row "http_hello wrk -t1 -c50 ($mode)" "server CPU ns/request" n/a n/a
+        done
+    fi
+
+    note "http_client $client_config ($rounds rounds)"
+    alternate http_client "$client_config $pin_flag" requests_per_s cpu_ns_per_request
+    row_rate "http_client $client_config" "requests/s" \
+        "${result[libevent-2.1/requests_per_s]}" "${result[evrs/requests_per_s]}"
+    row "http_client $client_config" "client CPU ns/request" \
+        "${result[libevent-2.1/cpu_ns_per_request]}" "${result[evrs/cpu_ns_per_request]}"
+
+    note "http_bulk $http_bulk_config ($rounds rounds)"
+    alternate http_bulk "$http_bulk_config $pin_flag" down_mib_per_s up_mib_per_s \
+        down_cpu_us_per_mib up_cpu_us_per_mib
+    for direction in down up; do
+        row_rate "http_bulk $http_bulk_config" "${direction}load MiB/s" \
+            "${result[libevent-2.1/${direction}_mib_per_s]}" \
+            "${result[evrs/${direction}_mib_per_s]}"
+        row "http_bulk $http_bulk_config" "${direction}load CPU us/MiB (both sides)" \
+            "${result[libevent-2.1/${direction}_cpu_us_per_mib]}" \
+            "${result[evrs/${direction}_cpu_us_per_mib]}"
+    done
+
+    note "http_mem $http_mem_config ($rounds rounds)"
+    alternate http_mem "$http_mem_config $pin_flag" allocs_per_request bytes_per_request \
+        heap_allocs_per_request
+    row "http_mem $http_mem_config" "server allocations/request" \
+        "${result[libevent-2.1/allocs_per_request]}" "${result[evrs/allocs_per_request]}"
+    row "http_mem $http_mem_config" "server bytes allocated/request" \
+        "${result[libevent-2.1/bytes_per_request]}" "${result[evrs/bytes_per_request]}"
+    row "http_mem $http_mem_config" "server malloc calls/request" \
+        "${result[libevent-2.1/heap_allocs_per_request]}" \
+        "${result[evrs/heap_allocs_per_request]}"
+fi
 
 # --- callgrind -------------------------------------------------------------------------
 
@@ -350,10 +525,18 @@ echo "- machine: ${cpu:-unknown CPU}, $(nproc) cores, $(uname -sr)"
 echo "- libevent-2.1 build: ${versions[libevent-2.1]}"
 echo "- evrs build: ${versions[evrs]}"
 echo "- wall times: median over $rounds alternating rounds of each benchmark's own median"
+if ((run_http)); then
+    if ((pin)); then
+        echo "- HTTP: servers pinned to CPU 0, their load (wrk or client) to CPU 1"
+    else
+        echo "- HTTP: servers and their load not pinned to CPUs"
+    fi
+fi
 echo
 echo "| benchmark | metric | libevent-2.1 | evrs | ratio |"
 echo "|---|---|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"
 echo
-echo "Ratio: above 1 means evrs is better. It is libevent-2.1 / evrs for times, instructions" \
-    "and bytes, and evrs / libevent-2.1 for rates (MiB/s, connections/s)."
+echo "Ratio: above 1 means evrs is better. It is libevent-2.1 / evrs for times, instructions," \
+    "allocations and bytes, and evrs / libevent-2.1 for rates (MiB/s, connections/s," \
+    "requests/s)."

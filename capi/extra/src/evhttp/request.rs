@@ -130,17 +130,28 @@ pub(crate) fn place<'a>(req: Req) -> &'a mut evhttp_request {
     unsafe { &mut *req.as_ptr() }
 }
 
+/// One field of a live request, read through the raw place (no reference to the
+/// request, which lives in memory the program also reads and writes).
 macro_rules! field {
-    ($req:expr, $f:ident) => {
-        $crate::evhttp::request::place($req).$f
-    };
+    ($req:expr, $f:ident) => {{
+        let req: *mut $crate::evhttp::request::evhttp_request = ($req).as_ptr();
+        // Inside a caller's own unsafe block this one is redundant.
+        #[allow(unused_unsafe)]
+        // SAFETY: callers pass a live request; one field is copied out of it.
+        let value = unsafe { (*req).$f };
+        value
+    }};
 }
 pub(crate) use field;
 
+/// Writes one field of a live request through the raw place.
 macro_rules! set_field {
     ($req:expr, $f:ident, $v:expr) => {{
         let value = $v;
-        $crate::evhttp::request::place($req).$f = value;
+        let req: *mut $crate::evhttp::request::evhttp_request = ($req).as_ptr();
+        #[allow(unused_unsafe)]
+        // SAFETY: callers pass a live request; one field is written in place.
+        let () = unsafe { (*req).$f = value };
     }};
 }
 pub(crate) use set_field;

@@ -216,6 +216,55 @@ static inline int raw_wait_str(struct event_base *base, struct raw_conn *c,
 	return strstr(c->data, needle) != NULL;
 }
 
+/* ---- A raw server, to see what a client sends ---------------------------------- */
+
+/* A nonblocking socket listening on 127.0.0.1 at a free port. */
+static inline evutil_socket_t raw_listen(ev_uint16_t *port)
+{
+	struct sockaddr_in sin;
+	evutil_socket_t fd = socket(AF_INET, SOCK_STREAM, 0);
+	REQUIRE(fd >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	REQUIRE(bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0);
+	REQUIRE(listen(fd, 16) == 0);
+	REQUIRE(evutil_make_socket_nonblocking(fd) == 0);
+	*port = socket_port(fd);
+	return fd;
+}
+
+/* Runs the loop until a connection comes to lfd; 1 if one came (into c). */
+static inline int raw_accept(struct event_base *base, evutil_socket_t lfd, struct raw_conn *c,
+    int ms)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	for (int waited = 0; waited <= ms; waited += 10) {
+		evutil_socket_t fd = accept(lfd, NULL, NULL);
+		if (fd >= 0) {
+			REQUIRE(evutil_make_socket_nonblocking(fd) == 0);
+			c->fd = fd;
+			c->cap = 4096;
+			c->data = malloc(c->cap);
+			REQUIRE(c->data != NULL);
+			c->data[0] = '\0';
+			return 1;
+		}
+		run_for(base, 10);
+	}
+	return 0;
+}
+
+/* A port nothing listens on (bound, then closed). */
+static inline ev_uint16_t closed_port(void)
+{
+	ev_uint16_t port;
+	evutil_socket_t fd = raw_listen(&port);
+	evutil_closesocket(fd);
+	return port;
+}
+
 /* ---- Parsing what the raw client read ------------------------------------------ */
 
 #define RESP_MAX_HEADERS 32
@@ -418,6 +467,138 @@ static inline int raw_roundtrip(struct event_base *base, ev_uint16_t port, const
 	closed = c.eof;
 	raw_close(&c);
 	return closed;
+}
+
+/* ---- WebSocket frames, as a raw client writes and reads them -------------------- */
+
+/* Appends one frame to out (of cap bytes); returns its length. masked: with the key
+ * 11 22 33 44. Lengths of 126 and more use the 16-bit form, 65536 and more the
+ * 64-bit form. */
+static inline size_t ws_frame(unsigned char *out, size_t cap, int opcode, int fin,
+    int masked, const void *payload, size_t len)
+{
+	static const unsigned char key[4] = {0x11, 0x22, 0x33, 0x44};
+	size_t pos = 0;
+	REQUIRE(cap >= len + 14);
+	out[pos++] = (unsigned char)((fin ? 0x80 : 0) | (opcode & 0x0f));
+	if (len < 126) {
+		out[pos++] = (unsigned char)((masked ? 0x80 : 0) | len);
+	} else if (len < 65536) {
+		out[pos++] = (unsigned char)((masked ? 0x80 : 0) | 126);
+		out[pos++] = (unsigned char)(len >> 8);
+		out[pos++] = (unsigned char)len;
+	} else {
+		out[pos++] = (unsigned char)((masked ? 0x80 : 0) | 127);
+		for (int i = 7; i >= 0; i--)
+			out[pos++] = (unsigned char)((unsigned long long)len >> (8 * i));
+	}
+	if (masked) {
+		memcpy(out + pos, key, 4);
+		pos += 4;
+	}
+	for (size_t i = 0; i < len; i++)
+		out[pos + i] = ((const unsigned char *)payload)[i] ^ (masked ? key[i % 4] : 0);
+	return pos + len;
+}
+
+/* Sends one frame. */
+static inline void ws_send_frame(struct event_base *base, struct raw_conn *c, int opcode,
+    int fin, int masked, const void *payload, size_t len)
+{
+	unsigned char *buf = malloc(len + 14);
+	size_t n;
+	REQUIRE(buf != NULL);
+	n = ws_frame(buf, len + 14, opcode, fin, masked, payload, len);
+	raw_write(base, c, buf, n);
+	free(buf);
+}
+
+struct ws_msg {
+	int opcode;
+	int fin;
+	int masked;
+	size_t len;
+	unsigned char *data; /* NUL-terminated copy, malloc'd */
+};
+
+/* Parses one frame at the start of what c read; returns its length, or 0. */
+static inline size_t ws_parse(const struct raw_conn *c, struct ws_msg *m)
+{
+	const unsigned char *p = (const unsigned char *)c->data;
+	size_t pos = 2, len;
+	if (c->len < 2)
+		return 0;
+	m->opcode = p[0] & 0x0f;
+	m->fin = !!(p[0] & 0x80);
+	m->masked = !!(p[1] & 0x80);
+	len = p[1] & 0x7f;
+	if (len == 126) {
+		if (c->len < 4)
+			return 0;
+		len = ((size_t)p[2] << 8) | p[3];
+		pos = 4;
+	} else if (len == 127) {
+		if (c->len < 10)
+			return 0;
+		len = 0;
+		for (int i = 0; i < 8; i++)
+			len = (len << 8) | p[2 + i];
+		pos = 10;
+	}
+	if (m->masked)
+		pos += 4;
+	if (c->len - pos < len)
+		return 0;
+	m->len = len;
+	m->data = malloc(len + 1);
+	REQUIRE(m->data != NULL);
+	memcpy(m->data, p + pos, len);
+	if (m->masked)
+		for (size_t i = 0; i < len; i++)
+			m->data[i] ^= p[pos - 4 + i % 4];
+	m->data[len] = '\0';
+	return pos + len;
+}
+
+/* Waits for the next frame from the server, skipping pongs (libevent 2.2.1 answers no
+ * ping, an implementation may). Returns 1 with the frame in m, 0 if none came. */
+static inline int ws_read(struct event_base *base, struct raw_conn *c, struct ws_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	for (int waited = 0; waited <= HTTP_WAIT_MS; waited += 10) {
+		size_t n = ws_parse(c, m);
+		if (n) {
+			raw_consume(c, n);
+			if (m->opcode == 0xA) {
+				free(m->data);
+				memset(m, 0, sizeof(*m));
+				continue;
+			}
+			return 1;
+		}
+		if (c->eof)
+			break;
+		pump(base, c, 10);
+	}
+	m->opcode = -1;
+	return 0;
+}
+
+static inline void ws_msg_free(struct ws_msg *m)
+{
+	free(m->data);
+	m->data = NULL;
+}
+
+/* The handshake request for key, with extra header lines (or ""). */
+static inline void ws_handshake(struct event_base *base, struct raw_conn *c, const char *key,
+    const char *extra)
+{
+	char req[1024];
+	snprintf(req, sizeof(req),
+	    "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+	    "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s\r\n", key, extra);
+	raw_send(base, c, req);
 }
 
 /* ---- Headers ------------------------------------------------------------------- */

@@ -11,11 +11,15 @@
 
 use std::ffi::{c_char, c_int, c_uint, c_void, CStr};
 
+use evrs::bufferevent::{Bufferevent, WriteNow};
 use evrs::log::Severity;
+
+use crate::bufferevent::bufferevent;
+use crate::ffi::try_from;
 
 /// Bumped whenever a function here changes; a sibling refuses to work with a core that
 /// answers another number (`evrs_sibling_interface_version`).
-pub const INTERFACE_VERSION: c_uint = 1;
+pub const INTERFACE_VERSION: c_uint = 2;
 
 #[no_mangle]
 pub extern "C" fn evrs_sibling_interface_version() -> c_uint {
@@ -111,5 +115,27 @@ pub unsafe extern "C" fn evrs_sibling_log(severity: c_int, message: *const c_cha
             unsafe { CStr::from_ptr(message) }.to_string_lossy()
         };
         evrs::log::emit(severity, format_args!("{text}"));
+    })
+}
+
+/// Writes a socket bufferevent's output to its socket at once (libevent_extra sends
+/// replies this way instead of waiting a loop iteration for the write event): 1 when
+/// the output is now empty, 0 when data remains (the caller enables `EV_WRITE` for the
+/// rest), 2 when the write failed (the event callback is told from the loop), -1 when
+/// the bufferevent cannot be written this way (not a socket, connecting, suspended).
+/// No callback runs.
+///
+/// # Safety
+/// `bev` is NULL or a live bufferevent.
+#[no_mangle]
+pub unsafe extern "C" fn evrs_sibling_bufferevent_write_now(bev: *mut bufferevent) -> c_int {
+    // SAFETY: the caller passes NULL or a live bufferevent, as for the public API.
+    ffi_boundary!("evrs_sibling_bufferevent_write_now", unsafe {
+        match try_from(bev).map(Bufferevent::write_now) {
+            Some(WriteNow::Written) => 1,
+            Some(WriteNow::Partly) => 0,
+            Some(WriteNow::Failed) => 2,
+            Some(WriteNow::Unsupported) | None => -1,
+        }
     })
 }

@@ -208,11 +208,70 @@ impl Bufferevent {
         Ok(())
     }
 
+    /// Writes the output to the socket now rather than when the loop next finds the
+    /// socket writable, for a sibling library that answers from inside a callback
+    /// (libevent_extra's replies): it saves the write event's round trip through the
+    /// loop. At most what the rate limits allow goes out, as from the write event. No
+    /// callback runs now; a failed write is reported to the event callback from the
+    /// loop (`BEV_EVENT_WRITING | BEV_EVENT_ERROR`, as the write event would).
+    pub fn write_now(&self) -> WriteNow {
+        let _hold = self.hold();
+        let fd = self.raw_ref().ev_write.fd;
+        if self.socket_part().is_none()
+            || fd < 0
+            || self.connecting.get()
+            || self.write_suspended.get() != 0
+        {
+            return WriteNow::Unsupported;
+        }
+        let output = self.output();
+        if output.is_empty() {
+            return WriteNow::Written;
+        }
+        let atmost = super::ratelim::max_to_write(self);
+        output.unfreeze(true);
+        // This write comes earlier than the loop's would: a peer that left must give
+        // EPIPE here, not SIGPIPE where the loop would have seen the close first.
+        let result = output.send_to(fd, Some(atmost));
+        output.freeze(true);
+        match result {
+            Some(Ok(n)) if n > 0 => super::ratelim::consumed_write(self, n),
+            Some(Err(e)) if !is_retriable(e.raw_os_error().unwrap_or(0)) => {
+                let _ = self.disable(ev::WRITE);
+                self.run_eventcb(
+                    what::WRITING | what::ERROR,
+                    options::DEFER_CALLBACKS,
+                    e.raw_os_error().unwrap_or(0),
+                );
+                return WriteNow::Failed;
+            }
+            _ => {}
+        }
+        if output.is_empty() {
+            WriteNow::Written
+        } else {
+            WriteNow::Partly
+        }
+    }
+
     /// `bufferevent_socket_get_dns_error`.
     pub fn dns_error(&self) -> c_int {
         let _held = self.held();
         self.socket_part().map_or(0, |p| p.dns_error.get())
     }
+}
+
+/// What [`Bufferevent::write_now`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteNow {
+    /// The output is empty.
+    Written,
+    /// Data remains for the write event.
+    Partly,
+    /// The write failed; the event callback is told from the loop.
+    Failed,
+    /// Not a socket bufferevent ready for writing (no socket, connecting, suspended).
+    Unsupported,
 }
 
 enum Connect {

@@ -15,6 +15,7 @@ extern "C" {
     pub fn event_mm_free_(block: *mut c_void);
     pub fn event_mm_strdup_(text: *const c_char) -> *mut c_char;
     pub fn evrs_sibling_log(severity: c_int, message: *const c_char);
+    pub fn evrs_sibling_bufferevent_write_now(bev: *mut bufferevent) -> c_int;
 }
 
 /// Opaque libevent_core objects.

@@ -110,6 +110,11 @@ pub struct evhttp_connection {
     pub(crate) retry_max: c_int,
     retry_ev: *mut sys::event,
     deferred_read_ev: *mut sys::event,
+    /// Runs the "written" step of a message that `write_buffer` sent at once.
+    write_done_ev: *mut sys::event,
+    /// The bufferevent takes direct writes (a socket one): `EV_WRITE` is then enabled
+    /// only while output waits for the socket.
+    direct_write: bool,
     pub(crate) max_headers_size: usize,
     pub(crate) max_body_size: u64,
     pub(crate) closecb: Option<CloseCb>,
@@ -243,6 +248,18 @@ impl EventHandler for DeferredRead {
     }
 }
 
+/// The "written" step after a direct write.
+struct WrittenAtOnce;
+impl EventHandler for WrittenAtOnce {
+    type Target = evhttp_connection;
+    fn fire(conn: Conn, _what: c_short) {
+        // Output added since then waits for the write event, which ends with `on_write`.
+        if output_of(conn).is_empty() {
+            on_write(conn);
+        }
+    }
+}
+
 struct RetryTimer;
 impl EventHandler for RetryTimer {
     type Target = evhttp_connection;
@@ -295,6 +312,8 @@ pub(crate) fn new(base: *mut sys::event_base, bev: *mut bufferevent) -> Option<C
         retry_max: 0,
         retry_ev: ptr::null_mut(),
         deferred_read_ev: ptr::null_mut(),
+        write_done_ev: ptr::null_mut(),
+        direct_write: false,
         max_headers_size: usize::MAX,
         max_body_size: usize::MAX as u64,
         closecb: None,
@@ -358,6 +377,9 @@ pub fn free(conn: Conn) {
         }
         if !(*c).deferred_read_ev.is_null() {
             sys::event_free((*c).deferred_read_ev);
+        }
+        if !(*c).write_done_ev.is_null() {
+            sys::event_free((*c).write_done_ev);
         }
         if !(*c).bev.is_null() {
             handler::clear_callbacks(NonNull::new_unchecked((*c).bev));
@@ -1238,12 +1260,61 @@ fn read_on_write_error_step(conn: Conn, req: Req) {
 
 // ---------------------------------------------------------------- writing
 
+/// Sends the output, then `done` (`evhttp_write_buffer`). Read stays enabled to notice
+/// a closing peer. When nothing is in flight the output is written at once; the "written"
+/// step still runs later from the loop, as after a write event, so that the program's
+/// callbacks run when they do in libevent. Only what the socket does not take at once
+/// waits for the write event.
 fn write_buffer(conn: Conn, done: WriteDone) {
     cx!(conn).write_done = done;
-    enable(conn, sys::EV_READ | sys::EV_WRITE);
+    enable(conn, sys::EV_READ);
+    let bev = bev_of(conn).as_ptr();
+    // SAFETY: the bufferevent is live; the query runs no callback.
+    if unsafe { sys::bufferevent_get_enabled(bev) } & sys::EV_WRITE == 0 {
+        // SAFETY: as above; a direct write runs no callback either.
+        match unsafe { sys::evrs_sibling_bufferevent_write_now(bev) } {
+            1 => {
+                cx!(conn).direct_write = true;
+                schedule_written(conn);
+                return;
+            }
+            0 => cx!(conn).direct_write = true,
+            // The event callback reports the failure from the loop.
+            2 => {
+                cx!(conn).direct_write = true;
+                return;
+            }
+            _ => {}
+        }
+    }
+    enable(conn, sys::EV_WRITE);
+}
+
+fn schedule_written(conn: Conn) {
+    if cx!(conn).write_done_ev.is_null() {
+        let Some(base) = NonNull::new(cx!(conn).base) else {
+            enable(conn, sys::EV_WRITE);
+            return;
+        };
+        // SAFETY: the event is freed with the connection.
+        let ev = unsafe { handler::new_event::<WrittenAtOnce>(base, conn) };
+        let Some(ev) = ev else {
+            // Out of memory: the write event (on an empty output) reports instead.
+            enable(conn, sys::EV_WRITE);
+            return;
+        };
+        cx!(conn).write_done_ev = ev.as_ptr();
+    }
+    // SAFETY: a live event of ours; activation runs its callback later.
+    unsafe { sys::event_active(cx!(conn).write_done_ev, sys::EV_TIMEOUT as c_int, 1) };
 }
 
 fn on_write(conn: Conn) {
+    if cx!(conn).direct_write && output_of(conn).is_empty() {
+        // Back to direct writes; the write event is already off (the output is empty),
+        // so this costs no system call.
+        disable(conn, sys::EV_WRITE);
+    }
     match cx!(conn).write_done {
         WriteDone::Nothing => {}
         WriteDone::SendDone => send_done(conn),
@@ -1764,6 +1835,9 @@ fn on_connect_event(conn: Conn, what: c_short) {
     }
     let (read, write) = (cx!(conn).timeout_read, cx!(conn).timeout_write);
     apply_timeouts(conn, read, write);
+    // The connect was watched through the write event; requests are written at once
+    // (`write_buffer`), with the write event only for what the socket does not take.
+    disable(conn, sys::EV_WRITE);
     dispatch_request(conn);
 }
 

@@ -483,7 +483,7 @@ static void big_cb(struct evhttp_request *req, void *arg)
 
 static void test_timeouts(struct evhttp *http)
 {
-	struct timeval tv = {0, 300000};
+	struct timeval tv = {0, 500000};
 	struct raw_conn c;
 
 	/* Reading: an idle connection is closed. */

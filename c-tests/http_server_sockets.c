@@ -255,7 +255,7 @@ static void test_timeouts(void)
 {
 	ev_uint16_t port;
 	struct evhttp *http = start_server(base, &port, NULL);
-	struct timeval tv = {0, 300000};
+	struct timeval tv = {0, 500000};
 	struct raw_conn c;
 
 	evhttp_set_gencb(http, hello_cb, NULL);
@@ -300,7 +300,7 @@ static void test_timeouts(void)
 	/* No timeout: a connection waits (longer than the old timeout, at least). */
 	evhttp_set_timeout_tv(http, NULL);
 	raw_open(&c, port);
-	CHECK(!closed_within(&c, 700));
+	CHECK(!closed_within(&c, 900));
 	CHECK(get_hello(&c));
 	raw_close(&c);
 

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -54,6 +55,16 @@ static inline struct evhttp *start_server(struct event_base *base, ev_uint16_t *
 	if (handle_out)
 		*handle_out = handle;
 	return http;
+}
+
+/* Milliseconds on a clock that only goes forward. Waits are measured on it rather than
+ * by counting loop runs, so that a slow run (under valgrind, say) does not stretch
+ * them. */
+static inline long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Copies src (NULL: "(null)") into dst of cap bytes, cut to fit. */
@@ -157,7 +168,7 @@ static inline int raw_write(struct event_base *base, struct raw_conn *c, const v
     size_t n)
 {
 	const char *s = p;
-	int waited = 0;
+	long long end = now_ms() + HTTP_WAIT_MS;
 	while (n > 0) {
 		ssize_t w = send(c->fd, s, n, MSG_NOSIGNAL);
 		if (w > 0) {
@@ -166,9 +177,8 @@ static inline int raw_write(struct event_base *base, struct raw_conn *c, const v
 			continue;
 		}
 		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) &&
-		    waited < HTTP_WAIT_MS) {
+		    now_ms() < end) {
 			pump(base, c, 10);
-			waited += 10;
 			continue;
 		}
 		return -1;
@@ -194,7 +204,8 @@ static inline void raw_consume(struct raw_conn *c, size_t n)
 /* Waits until the peer closes; returns 1 if it did within ms. */
 static inline int raw_wait_eof(struct event_base *base, struct raw_conn *c, int ms)
 {
-	for (int waited = 0; !c->eof && waited < ms; waited += 10)
+	long long end = now_ms() + ms;
+	while (!c->eof && now_ms() < end)
 		pump(base, c, 10);
 	return c->eof;
 }
@@ -202,7 +213,8 @@ static inline int raw_wait_eof(struct event_base *base, struct raw_conn *c, int 
 /* Waits until at least n bytes have been read (or the peer closed). */
 static inline int raw_wait_len(struct event_base *base, struct raw_conn *c, size_t n, int ms)
 {
-	for (int waited = 0; c->len < n && !c->eof && waited < ms; waited += 10)
+	long long end = now_ms() + ms;
+	while (c->len < n && !c->eof && now_ms() < end)
 		pump(base, c, 10);
 	return c->len >= n;
 }
@@ -211,7 +223,8 @@ static inline int raw_wait_len(struct event_base *base, struct raw_conn *c, size
 static inline int raw_wait_str(struct event_base *base, struct raw_conn *c,
     const char *needle, int ms)
 {
-	for (int waited = 0; !strstr(c->data, needle) && !c->eof && waited < ms; waited += 10)
+	long long end = now_ms() + ms;
+	while (!strstr(c->data, needle) && !c->eof && now_ms() < end)
 		pump(base, c, 10);
 	return strstr(c->data, needle) != NULL;
 }
@@ -238,9 +251,10 @@ static inline evutil_socket_t raw_listen(ev_uint16_t *port)
 static inline int raw_accept(struct event_base *base, evutil_socket_t lfd, struct raw_conn *c,
     int ms)
 {
+	long long end = now_ms() + ms;
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
-	for (int waited = 0; waited <= ms; waited += 10) {
+	while (now_ms() <= end) {
 		evutil_socket_t fd = accept(lfd, NULL, NULL);
 		if (fd >= 0) {
 			REQUIRE(evutil_make_socket_nonblocking(fd) == 0);
@@ -435,7 +449,8 @@ static inline int raw_read_response(struct event_base *base, struct raw_conn *c,
     int no_body, struct resp *r)
 {
 	long n = 0;
-	for (int waited = 0; waited <= HTTP_WAIT_MS; waited += 10) {
+	long long end = now_ms() + HTTP_WAIT_MS;
+	while (now_ms() <= end) {
 		n = resp_parse(c->data, c->len, c->eof, no_body, r);
 		if (n != 0 || c->eof)
 			break;
@@ -444,8 +459,11 @@ static inline int raw_read_response(struct event_base *base, struct raw_conn *c,
 	if (n == 0)
 		n = resp_parse(c->data, c->len, c->eof, no_body, r);
 	if (n <= 0) {
+		/* None: an empty body, so that checks on it fail rather than crash. */
 		memset(r, 0, sizeof(*r));
 		r->code = -1;
+		r->body = calloc(1, 1);
+		REQUIRE(r->body != NULL);
 		return 0;
 	}
 	raw_consume(c, (size_t)n);
@@ -462,8 +480,12 @@ static inline int raw_roundtrip(struct event_base *base, ev_uint16_t port, const
 	raw_open(&c, port);
 	raw_send(base, &c, request);
 	raw_read_response(base, &c, no_body, r);
-	for (int waited = 0; !c.eof && waited < 50; waited += 10)
-		pump(base, &c, 10);
+	/* At least a few turns of the loop, however slow they are. */
+	{
+		long long end = now_ms() + 50;
+		for (int turns = 0; !c.eof && (turns < 5 || now_ms() < end); turns++)
+			pump(base, &c, 10);
+	}
 	closed = c.eof;
 	raw_close(&c);
 	return closed;
@@ -564,8 +586,9 @@ static inline size_t ws_parse(const struct raw_conn *c, struct ws_msg *m)
  * ping, an implementation may). Returns 1 with the frame in m, 0 if none came. */
 static inline int ws_read(struct event_base *base, struct raw_conn *c, struct ws_msg *m)
 {
+	long long end = now_ms() + HTTP_WAIT_MS;
 	memset(m, 0, sizeof(*m));
-	for (int waited = 0; waited <= HTTP_WAIT_MS; waited += 10) {
+	while (now_ms() <= end) {
 		size_t n = ws_parse(c, m);
 		if (n) {
 			raw_consume(c, n);

@@ -59,7 +59,7 @@ static void on_close(struct evws_connection *evws, void *arg)
 }
 
 /* Echoes text; answers binary with its length; "close" makes the server close with
- * 4000, "free" frees the session. */
+ * 4000; "quiet" is not answered. */
 static void on_msg(struct evws_connection *evws, int type, const unsigned char *data,
     size_t len, void *arg)
 {
@@ -74,10 +74,8 @@ static void on_msg(struct evws_connection *evws, int type, const unsigned char *
 		evws_close(evws, 4000);
 		return;
 	}
-	if (type == WS_TEXT_FRAME && len == 4 && !memcmp(data, "free", 4)) {
-		evws_connection_free(evws);
+	if (type == WS_TEXT_FRAME && len == 5 && !memcmp(data, "quiet", 5))
 		return;
-	}
 	if (type == WS_BINARY_FRAME) {
 		snprintf(reply, sizeof(reply), "binary %zu", len);
 		evws_send(evws, reply, strlen(reply));
@@ -390,12 +388,15 @@ static void test_server_close(struct evhttp *http)
 	CHECK_INT_EQ(evhttp_get_connection_count(http), 0);
 	raw_close(&c);
 
-	/* evws_connection_free from the message callback: the close callback runs and
-	 * the connection is closed without a close frame. */
+	/* evws_connection_free (outside the callbacks: libevent 2.2.1 goes on using a
+	 * session freed in its message callback): the close callback runs and the
+	 * connection is closed without a close frame. */
 	memset(&srv, 0, sizeof(srv));
 	REQUIRE(open_session(&c, "dGhlIHNhbXBsZSBub25jZQ==", &r));
 	resp_free(&r);
-	ws_send_frame(base, &c, WS_TEXT_FRAME, 1, 1, "free", 4);
+	ws_send_frame(base, &c, WS_TEXT_FRAME, 1, 1, "quiet", 5);
+	CHECK(run_until(base, &srv.messages, HTTP_WAIT_MS));
+	evws_connection_free(srv.last_evws);
 	CHECK(raw_wait_eof(base, &c, HTTP_WAIT_MS));
 	CHECK_UINT_EQ(c.len, 0);
 	CHECK_INT_EQ(srv.closes, 1);

@@ -1,6 +1,8 @@
 /* Plain utilities behind the stand-in util-internal.h and time-internal.h. */
 #include <stdlib.h>
 #include <time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "util-internal.h"
 #include "time-internal.h"
@@ -108,4 +110,26 @@ int
 evutil_gettime_monotonic_(struct evutil_monotonic_timer *mt, struct timeval *tv)
 {
 	return evutil_gettime_monotonic(mt->library_timer, tv);
+}
+
+/* A socket address as text for the suite's messages: "a.b.c.d:port", "[v6]:port", or
+ * "<addr with family N>" for other families, cut to `outlen`. */
+const char *
+evutil_format_sockaddr_port_(const struct sockaddr *sa, char *out, size_t outlen)
+{
+	char host[INET6_ADDRSTRLEN];
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+		if (!evutil_inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host)))
+			return NULL;
+		evutil_snprintf(out, outlen, "%s:%d", host, ntohs(sin->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+		if (!evutil_inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host)))
+			return NULL;
+		evutil_snprintf(out, outlen, "[%s]:%d", host, ntohs(sin6->sin6_port));
+	} else {
+		evutil_snprintf(out, outlen, "<addr with socktype %d>", (int)sa->sa_family);
+	}
+	return out;
 }

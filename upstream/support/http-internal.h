@@ -1,11 +1,11 @@
 /* Stand-in for libevent's private http-internal.h.
  *
- * The suite's HTTP cases mostly use the public API. A few call libevent-internal
- * functions (the first-line and header parsers, the raw URI decoder, the connection
- * failure path) or read the private list of a server's connections: those names are
- * declared here only so that the suite compiles. The functions have no stand-in (a
- * case that calls one stops and is listed in excluded.txt), and the struct member is
- * marked, so the build lists each read. */
+ * The suite's HTTP cases mostly use the public API. Some of its raw-socket peers read
+ * what the server sent with libevent's internal first-line and header parsers: those
+ * have stand-ins in http.c. A few cases call the raw URI decoder or the connection
+ * failure path, or read the private list of a server's connections: those names are
+ * declared here only so that the suite compiles (the cases are in excluded.txt, and
+ * the struct member is marked, so the build lists each read). */
 #ifndef UPSTREAM_HTTP_INTERNAL_H
 #define UPSTREAM_HTTP_INTERNAL_H
 #include <sys/queue.h>

@@ -1,5 +1,6 @@
-//! The one panic boundary every entry point of libevent_extra runs inside, and the
-//! catch for the library's own callbacks that C code calls.
+//! The panic boundary every entry point of libevent_extra runs inside, so that no panic
+//! unwinds into C: a caught panic is logged through the core's log and the entry point
+//! returns libevent's failure value for its return type.
 
 /// The value an entry point returns when its body panicked: libevent's failure answer
 /// for that return type.
@@ -11,25 +12,23 @@ impl FailureValue for () {
     fn failure() -> Self {}
 }
 
-impl FailureValue for std::ffi::c_int {
-    fn failure() -> Self {
-        -1
-    }
-}
-
-macro_rules! zero_on_failure {
-    ($($t:ty),*) => {$(
+macro_rules! failure_value {
+    ($value:expr => $($t:ty),*) => {$(
         impl FailureValue for $t {
             fn failure() -> Self {
-                0
+                $value
             }
         }
     )*};
 }
 
-// Unsigned results (counts, sizes, method bits, ports) report 0.
-zero_on_failure!(u8, u16, u32, u64, usize, isize, i64);
+// Status codes (`int`) and signed sizes (`ev_ssize_t`) report -1.
+failure_value!(-1 => i32, isize);
+// Unsigned results (sizes, flags, ports), bytes, shorts and 64-bit integers (nothing
+// parsed) report 0, as in the core's boundary.
+failure_value!(0 => u8, u16, i16, u32, u64, i64, usize);
 
+/// Optional function pointers (callback getters) report NULL.
 impl<F> FailureValue for Option<F> {
     fn failure() -> Self {
         None
@@ -58,19 +57,31 @@ pub fn report_panic(entry_point: &str) {
 
 /// Runs an entry point's body so that no panic unwinds into C.
 ///
-/// `ffi_boundary!(name, { body })` (or `unsafe { body }`) returns the body's value, or
-/// [`FailureValue::failure`] for its type if the body panicked.
+/// - `ffi_boundary!("name", { body })` returns the body's value, or
+///   [`FailureValue::failure`] for its type if the body panicked;
+/// - `ffi_boundary!("name", unsafe { body })` is the same with an unsafe body;
+/// - `ffi_boundary!("name", or value, { body })` (or `unsafe { body }`) returns `value`
+///   instead, for an entry point whose failure answer is not its type's usual one.
+///
+/// The name is any `&str` expression: a literal, or `stringify!(entry)` in a macro
+/// that defines several entry points.
 macro_rules! ffi_boundary {
-    ($name:literal, unsafe { $($body:tt)* }) => {
-        ffi_boundary!($name, { unsafe { $($body)* } })
+    ($name:expr, or $failure:expr, unsafe { $($body:tt)* }) => {
+        ffi_boundary!($name, or $failure, { unsafe { $($body)* } })
     };
-    ($name:literal, $body:block) => {
+    ($name:expr, or $failure:expr, $body:block) => {
         match ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| $body)) {
             Ok(value) => value,
             Err(_) => {
                 $crate::boundary::report_panic($name);
-                $crate::boundary::FailureValue::failure()
+                $failure
             }
         }
+    };
+    ($name:expr, unsafe { $($body:tt)* }) => {
+        ffi_boundary!($name, { unsafe { $($body)* } })
+    };
+    ($name:expr, $body:block) => {
+        ffi_boundary!($name, or $crate::boundary::FailureValue::failure(), $body)
     };
 }

@@ -19,3 +19,4 @@ static ALLOCATOR: evrs_sibling::CoreAllocator = evrs_sibling::CoreAllocator;
 
 pub mod evhttp;
 pub mod http;
+pub mod ws;

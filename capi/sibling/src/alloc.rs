@@ -3,7 +3,8 @@
 //! `event_set_mem_functions` (libc's until then).
 
 use std::alloc::{GlobalAlloc, Layout};
-use std::ptr;
+use std::cell::Cell;
+use std::ptr::{self, NonNull};
 
 use crate::sys;
 
@@ -90,5 +91,74 @@ unsafe impl GlobalAlloc for CoreAllocator {
             }
         }
         moved
+    }
+}
+
+/// `Box::new` that answers `None` when memory runs out, where `Box::new` would end the
+/// process: what C asks for must fail with NULL instead (libevent's answer). The block
+/// comes from the global allocator with `T`'s layout, so `Box::from_raw` frees it.
+pub fn try_box<T>(value: T) -> Option<NonNull<T>> {
+    let layout = Layout::new::<T>();
+    if layout.size() == 0 {
+        return Some(NonNull::from(Box::leak(Box::new(value))));
+    }
+    // SAFETY: the layout has a non-zero size.
+    let block = NonNull::new(unsafe { std::alloc::alloc(layout) }.cast::<T>())?;
+    // SAFETY: the block is fresh, sized and aligned for a `T`.
+    unsafe { block.as_ptr().write(value) };
+    Some(block)
+}
+
+/// A flag shared by an object and the stack frames working on it, cleared when the
+/// object is freed, so that a frame that ran program code can tell whether the object
+/// is still there: `Rc<Cell<bool>>`, except that creating one can fail (no
+/// `Rc::try_new` on stable Rust). Cloning and dropping never allocate.
+pub struct LiveFlag(NonNull<LiveFlagState>);
+
+struct LiveFlagState {
+    holders: Cell<usize>,
+    alive: Cell<bool>,
+}
+
+impl LiveFlag {
+    /// A new flag, set; `None` when memory runs out.
+    pub fn try_new() -> Option<LiveFlag> {
+        try_box(LiveFlagState {
+            holders: Cell::new(1),
+            alive: Cell::new(true),
+        })
+        .map(LiveFlag)
+    }
+
+    fn state(&self) -> &LiveFlagState {
+        // SAFETY: the state lives until the last holder drops it, and this is one.
+        unsafe { self.0.as_ref() }
+    }
+
+    pub fn get(&self) -> bool {
+        self.state().alive.get()
+    }
+
+    pub fn set(&self, alive: bool) {
+        self.state().alive.set(alive);
+    }
+}
+
+impl Clone for LiveFlag {
+    fn clone(&self) -> LiveFlag {
+        let holders = &self.state().holders;
+        holders.set(holders.get() + 1);
+        LiveFlag(self.0)
+    }
+}
+
+impl Drop for LiveFlag {
+    fn drop(&mut self) {
+        let holders = self.state().holders.get() - 1;
+        self.state().holders.set(holders);
+        if holders == 0 {
+            // SAFETY: the last holder frees the state, which `try_box` allocated.
+            drop(unsafe { Box::from_raw(self.0.as_ptr()) });
+        }
     }
 }

@@ -190,3 +190,17 @@ extern "C" {
     ) -> c_int;
     pub fn evutil_freeaddrinfo(ai: *mut libc::addrinfo);
 }
+
+// For WebSocket sessions (libevent_extra's evhttp/websocket.rs).
+pub const BEV_OPT_THREADSAFE: c_int = 1 << 1;
+/// `BEV_TRIG_IGNORE_WATERMARKS`.
+pub const BEV_TRIG_IGNORE_WATERMARKS: c_int = 1 << 16;
+/// `BEV_TRIG_DEFER_CALLBACKS` (`BEV_OPT_DEFER_CALLBACKS`).
+pub const BEV_TRIG_DEFER_CALLBACKS: c_int = 1 << 2;
+
+extern "C" {
+    pub fn bufferevent_lock(bev: *mut bufferevent);
+    pub fn bufferevent_unlock(bev: *mut bufferevent);
+    pub fn bufferevent_trigger(bev: *mut bufferevent, iotype: c_short, options: c_int);
+    pub fn evbuffer_expand(buf: *mut evbuffer, datlen: usize) -> c_int;
+}

@@ -7,6 +7,8 @@
 
 pub mod chunked;
 pub mod escape;
+pub mod fuzz;
+pub mod fuzz_uri;
 pub mod message;
 pub mod query;
 pub mod uri;

@@ -104,3 +104,17 @@ pub fn apply_read_write_timeouts(conn: Conn) {
         )
     };
 }
+
+/// A connect timeout set while connecting applies to the attempt under way, as in
+/// libevent 2.2.
+pub fn apply_connect_timeout(conn: Conn) {
+    let bev = cx!(conn).bev;
+    if cx!(conn).state != connection::State::Connecting || bev.is_null() {
+        return;
+    }
+    let tv = cx!(conn).timeout_connect;
+    let set = tv.tv_sec != 0 || tv.tv_usec != 0;
+    let tv_ptr: *const libc::timeval = if set { &tv } else { ptr::null() };
+    // SAFETY: the bufferevent is live; the timeval outlives the call.
+    unsafe { sys::bufferevent_set_timeouts(bev, tv_ptr, tv_ptr) };
+}

@@ -7,12 +7,11 @@
 //! into program code (or into a core function that can run it) is preceded by copying
 //! out what is needed and followed by a liveness check through `alive`.
 
-use std::cell::Cell;
 use std::collections::VecDeque;
 use std::ffi::{c_char, c_int, c_short, c_void};
 use std::ptr::{self, NonNull};
-use std::rc::Rc;
 
+use evrs_sibling::alloc::{try_box, LiveFlag};
 use evrs_sibling::buffer::Evbuffer;
 use evrs_sibling::handler::{self, BuffereventHandler, EventHandler};
 use evrs_sibling::sys::{self, bufferevent};
@@ -127,7 +126,7 @@ pub struct evhttp_connection {
     /// Reused for each message head so that writing one allocates nothing.
     head: Vec<u8>,
     /// Cleared when the connection is freed; callers keep a clone across program code.
-    alive: Rc<Cell<bool>>,
+    alive: LiveFlag,
 }
 
 pub type Conn = NonNull<evhttp_connection>;
@@ -149,7 +148,7 @@ pub(crate) fn place<'a>(conn: Conn) -> &'a mut evhttp_connection {
 pub(crate) use cx;
 
 /// A liveness token for `conn`.
-pub fn alive_token(conn: Conn) -> Rc<Cell<bool>> {
+pub fn alive_token(conn: Conn) -> LiveFlag {
     cx!(conn).alive.clone()
 }
 
@@ -271,6 +270,7 @@ impl EventHandler for RetryTimer {
 
 /// A new connection object over `bev` (a new socket bufferevent when NULL).
 pub(crate) fn new(base: *mut sys::event_base, bev: *mut bufferevent) -> Option<Conn> {
+    let given_bev = bev;
     let bev = if bev.is_null() {
         // SAFETY: a NULL base is refused by the core with NULL.
         unsafe { sys::bufferevent_socket_new(base, -1, sys::BEV_OPT_CLOSE_ON_FREE) }
@@ -278,7 +278,12 @@ pub(crate) fn new(base: *mut sys::event_base, bev: *mut bufferevent) -> Option<C
         bev
     };
     let bev_nn = NonNull::new(bev)?;
-    let conn = Box::new(evhttp_connection {
+    let made_bev = bev_nn.as_ptr() != given_bev;
+    let Some(alive) = LiveFlag::try_new() else {
+        release_unused_bufferevent(bev_nn, made_bev);
+        return None;
+    };
+    let conn = try_box(evhttp_connection {
         bev,
         base,
         state: State::Disconnected,
@@ -324,9 +329,12 @@ pub(crate) fn new(base: *mut sys::event_base, bev: *mut bufferevent) -> Option<C
         peer_addr: unsafe { std::mem::zeroed() },
         peer_addr_len: 0,
         head: Vec::new(),
-        alive: Rc::new(Cell::new(true)),
+        alive,
     });
-    let conn = NonNull::from(Box::leak(conn));
+    let Some(conn) = conn else {
+        release_unused_bufferevent(bev_nn, made_bev);
+        return None;
+    };
     // SAFETY: the connection outlives its bufferevent's callbacks: `free` clears them
     // (by freeing the bufferevent) before the connection goes.
     unsafe { handler::set_callbacks::<Callbacks>(bev_nn, conn) };
@@ -342,6 +350,15 @@ pub(crate) fn new(base: *mut sys::event_base, bev: *mut bufferevent) -> Option<C
         cx!(conn).base = unsafe { sys::bufferevent_get_base(bev) };
     }
     Some(conn)
+}
+
+/// A bufferevent made for a connection that could not be: freed if it was made here,
+/// left to the program if it was the program's.
+fn release_unused_bufferevent(bev: NonNull<bufferevent>, made_here: bool) {
+    if made_here {
+        // SAFETY: the bufferevent was just made here and nothing else knows it.
+        unsafe { sys::bufferevent_free(bev.as_ptr()) };
+    }
 }
 
 /// `evhttp_connection_free`: the close callback (if connected), then every queued
@@ -516,8 +533,10 @@ fn parse_request_line_into(conn: Conn, req: Req, line: &[u8]) -> Result<(), ()> 
     .ok_or(())?;
     let elems = uri_link::parse_target(parsed.target, kind_bits == method::CONNECT)?;
     set_field!(req, uri_elems, elems);
-    if uri_link::scheme_is_http(elems) {
-        if let Some(host) = uri_link::host(elems) {
+    // SAFETY: `elems` was just parsed and belongs to the request.
+    if unsafe { uri_link::scheme_is_http(elems) } {
+        // SAFETY: as above.
+        if let Some(host) = unsafe { uri_link::host(elems) } {
             let http = cx!(conn).server;
             // SAFETY: the host string belongs to the parsed target, live here.
             let host = unsafe { keyvalq::bytes_of(host) };
@@ -805,10 +824,22 @@ fn body_length(req: Req) -> Result<(), ()> {
         (None, None) => -1,
         (None, Some(c)) if !c.eq_ignore_ascii_case(b"close") => 0,
         (None, Some(_)) => -1,
-        (Some(text), _) => parse::parse_content_length(text).map_err(|_| ())? as i64,
+        (Some(text), _) => match parse::parse_content_length(text) {
+            Ok(length) => length as i64,
+            // Too many digits: libevent's strtoll saturates, so the length is the
+            // largest there is, which the body size limit then refuses (413).
+            Err(_) if is_decimal_overflow(text) => i64::MAX,
+            Err(_) => return Err(()),
+        },
     };
     set_field!(req, ntoread, ntoread);
     Ok(())
+}
+
+/// A Content-Length of decimal digits only (after blanks) too large for 63 bits.
+fn is_decimal_overflow(text: &[u8]) -> bool {
+    let digits = text.trim_ascii_start();
+    !digits.is_empty() && digits.iter().all(u8::is_ascii_digit)
 }
 
 fn send_continue(conn: Conn, req: Req) {

@@ -7,4 +7,6 @@ pub mod keyvalq;
 pub mod parse;
 pub mod request;
 pub mod server;
+pub mod uri;
 pub mod uri_link;
+pub mod websocket;

@@ -4,6 +4,7 @@
 use std::ffi::{c_char, c_int, c_uint, c_void};
 use std::ptr::{self, NonNull};
 
+use evrs_sibling::alloc::try_box;
 use evrs_sibling::buffer::Evbuffer;
 use evrs_sibling::sys;
 
@@ -206,7 +207,7 @@ pub fn new(cb: Option<RequestCb>, cb_arg: *mut c_void) -> Option<Req> {
     };
     // SAFETY: plain allocations; NULL is handled below.
     let (input_buffer, output_buffer) = unsafe { (sys::evbuffer_new(), sys::evbuffer_new()) };
-    let req = Box::new(evhttp_request {
+    let req = try_box(evhttp_request {
         next: evhttp_request_link {
             tqe_next: ptr::null_mut(),
             tqe_prev: ptr::null_mut(),
@@ -240,7 +241,16 @@ pub fn new(cb: Option<RequestCb>, cb_arg: *mut c_void) -> Option<Req> {
         on_complete_cb: None,
         on_complete_cb_arg: ptr::null_mut(),
     });
-    let req = NonNull::from(Box::leak(req));
+    let Some(req) = req else {
+        // SAFETY: the lists and buffers were just made and are not shared.
+        unsafe {
+            keyvalq::free_list(input_headers.as_ptr());
+            keyvalq::free_list(output_headers.as_ptr());
+            sys::evbuffer_free(input_buffer);
+            sys::evbuffer_free(output_buffer);
+        }
+        return None;
+    };
     if input_buffer.is_null() || output_buffer.is_null() {
         // SAFETY: the request was just made and is not shared.
         unsafe { destroy(req) };
@@ -331,7 +341,8 @@ pub fn host(req: Req) -> *const c_char {
     if !cache.is_null() {
         return cache;
     }
-    if let Some(host) = uri_link::host(field!(req, uri_elems)) {
+    // SAFETY: the request's own parsed target, live while the request is.
+    if let Some(host) = unsafe { uri_link::host(field!(req, uri_elems)) } {
         return host;
     }
     let headers = field!(req, input_headers);

@@ -1,11 +1,10 @@
 //! `struct evhttp`: a server (or a virtual host) with its listening sockets, its
 //! connections, its handlers and its settings.
 
-use std::cell::Cell;
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::ptr::{self, NonNull};
-use std::rc::Rc;
 
+use evrs_sibling::alloc::{try_box, LiveFlag};
 use evrs_sibling::buffer::Evbuffer;
 use evrs_sibling::handler::{self, ListenerHandler};
 use evrs_sibling::sys::{self, bufferevent, event_base};
@@ -17,6 +16,7 @@ use super::keyvalq;
 use super::parse::method;
 use super::request::{self, evhttp_request, field, set_field, Req, RequestCb};
 use super::uri_link;
+use super::websocket::{self, Session};
 
 pub type BevCb = unsafe extern "C" fn(*mut event_base, *mut c_void) -> *mut bufferevent;
 pub type NewReqCb = unsafe extern "C" fn(*mut evhttp_request, *mut c_void) -> c_int;
@@ -48,6 +48,8 @@ pub struct evhttp {
     sockets: Vec<NonNull<evhttp_bound_socket>>,
     handlers: Vec<PathHandler>,
     connections: Vec<Conn>,
+    /// WebSocket sessions taken over from its connections (`evws_new_session`).
+    ws_sessions: Vec<Session>,
     pub(crate) connection_max: c_int,
     pub(crate) timeout_read: libc::timeval,
     pub(crate) timeout_write: libc::timeval,
@@ -68,7 +70,7 @@ pub struct evhttp {
     vhost_pattern: Option<Vec<u8>>,
     aliases: Vec<Vec<u8>>,
     pub(crate) flags: c_int,
-    alive: Rc<Cell<bool>>,
+    alive: LiveFlag,
 }
 
 pub type Http = NonNull<evhttp>;
@@ -88,11 +90,13 @@ fn place<'a>(http: Http) -> &'a mut evhttp {
 
 /// `evhttp_new`.
 pub fn new(base: *mut event_base) -> Option<Http> {
-    let http = Box::new(evhttp {
+    let alive = LiveFlag::try_new()?;
+    try_box(evhttp {
         base,
         sockets: Vec::new(),
         handlers: Vec::new(),
         connections: Vec::new(),
+        ws_sessions: Vec::new(),
         connection_max: 0,
         timeout_read: libc::timeval {
             tv_sec: 0,
@@ -119,9 +123,8 @@ pub fn new(base: *mut event_base) -> Option<Http> {
         vhost_pattern: None,
         aliases: Vec::new(),
         flags: 0,
-        alive: Rc::new(Cell::new(true)),
-    });
-    Some(NonNull::from(Box::leak(http)))
+        alive,
+    })
 }
 
 /// `evhttp_free`: listeners, connections (and their requests), handlers and the
@@ -142,6 +145,13 @@ pub fn free(http: Http) {
             hx!(http).connections.pop();
         }
     }
+    while let Some(&session) = hx!(http).ws_sessions.last() {
+        // `websocket::free` detaches it.
+        websocket::free(session);
+        if hx!(http).ws_sessions.last() == Some(&session) {
+            hx!(http).ws_sessions.pop();
+        }
+    }
     while let Some(vhost) = hx!(http).vhosts.pop() {
         free(vhost);
     }
@@ -160,7 +170,25 @@ pub fn forget_connection(http: *mut evhttp, conn: Conn) {
 }
 
 pub fn connection_count(http: Http) -> c_int {
-    hx!(http).connections.len() as c_int
+    (hx!(http).connections.len() + hx!(http).ws_sessions.len()) as c_int
+}
+
+/// Counts a WebSocket session among the server's connections until it is detached;
+/// false when out of memory.
+pub fn attach_session(http: Http, session: Session) -> bool {
+    let sessions = &mut hx!(http).ws_sessions;
+    if sessions.try_reserve(1).is_err() {
+        return false;
+    }
+    sessions.push(session);
+    true
+}
+
+pub fn detach_session(http: Http, session: Session) {
+    let sessions = &mut hx!(http).ws_sessions;
+    if let Some(i) = sessions.iter().position(|&s| s == session) {
+        sessions.swap_remove(i);
+    }
 }
 
 pub fn default_content_type(http: *mut evhttp) -> Option<&'static [u8]> {
@@ -621,7 +649,7 @@ fn get_request(
     cx!(conn).ext_method_cmp = hx!(http).ext_method_cmp;
     hx!(http).connections.push(conn);
     let max = hx!(http).connection_max;
-    if max > 0 && (max as usize) < hx!(http).connections.len() {
+    if max > 0 && max < connection_count(http) {
         let Some(req) = request::new(Some(server_request_arrived), http.as_ptr().cast()) else {
             connection::free(conn);
             return;
@@ -707,14 +735,16 @@ fn handle_request(req: Req, http: Http) {
         let host = unsafe { keyvalq::bytes_of(host) };
         target = find_vhost(http, host).0;
     }
-    // SAFETY: the request's target string.
-    let raw = unsafe { keyvalq::bytes_of(field!(req, uri)) };
-    let path = uri_link::decoded_path(field!(req, uri_elems), raw);
-    let found = hx!(target)
-        .handlers
-        .iter()
-        .find(|h| h.path == path)
-        .map(|h| (h.cb, h.arg));
+    // Without memory for the decoded path no handler matches, as in libevent.
+    // SAFETY: the request's own parsed target, live while the request is.
+    let path = unsafe { uri_link::decoded_path(field!(req, uri_elems)) };
+    let found = path.and_then(|path| {
+        hx!(target)
+            .handlers
+            .iter()
+            .find(|h| h.path == path)
+            .map(|h| (h.cb, h.arg))
+    });
     if let Some((cb, arg)) = found {
         // SAFETY: the program's handler.
         unsafe { cb(req.as_ptr(), arg) };

@@ -1,73 +1,79 @@
-//! The one place that reaches the URI code (`crate::http::uri`, written beside this
-//! library): parsing a request target into `req->uri_elems`, its host and its path.
-//! Until that code is merged, targets are not parsed (`uri_elems` stays NULL) and the
-//! path is taken from the raw target.
+//! The request engine's uses of URIs: parsing a request target into `req->uri_elems`,
+//! its scheme and host, and the decoded path the handlers are matched against.
 
 use std::ffi::c_char;
 
-/// `struct evhttp_uri`, opaque here.
-#[repr(C)]
-pub struct evhttp_uri {
-    _private: [u8; 0],
-}
+use evrs_http_proto::escape::{uri_decode, PlusDecoding};
+use evrs_http_proto::uri::URI_NONCONFORMANT;
 
-/// The parsed target, or NULL (not available yet).
-pub(crate) fn parse_target(_target: &[u8], _is_connect: bool) -> Result<*mut evhttp_uri, ()> {
-    Ok(std::ptr::null_mut())
+pub use super::uri::evhttp_uri;
+use super::uri::part_ptr;
+
+/// The parsed target: libevent parses a request target leniently
+/// (`EVHTTP_URI_NONCONFORMANT`), and CONNECT's as an authority ("host:port"). A
+/// target that does not parse is refused.
+pub(crate) fn parse_target(target: &[u8], is_connect: bool) -> Result<*mut evhttp_uri, ()> {
+    let parsed = if is_connect {
+        evhttp_uri::parse_authority_to_raw(target, 0)
+    } else {
+        evhttp_uri::parse_to_raw(target, URI_NONCONFORMANT)
+    };
+    if parsed.is_null() {
+        Err(())
+    } else {
+        Ok(parsed)
+    }
 }
 
 /// Frees a parsed target.
 ///
 /// # Safety
-/// `uri` is NULL or came from [`parse_target`].
+/// `uri` is NULL or came from [`parse_target`], and is not used again.
 pub unsafe fn free(uri: *mut evhttp_uri) {
-    debug_assert!(uri.is_null());
+    // SAFETY: the caller hands over NULL or a live target of ours.
+    unsafe { evhttp_uri::free(uri) }
 }
 
-/// The host of a parsed target.
-pub fn host(_uri: *mut evhttp_uri) -> Option<*const c_char> {
-    None
+/// The host of a parsed target, as a C string the target owns.
+///
+/// # Safety
+/// `uri` is NULL or a live target from [`parse_target`], unchanged during the call.
+pub(crate) unsafe fn host(uri: *mut evhttp_uri) -> Option<*const c_char> {
+    // SAFETY: the caller gives NULL or a live target, unchanged during the call.
+    let uri = unsafe { evhttp_uri::get(uri) }?;
+    uri.host().map(|host| part_ptr(Some(host)))
 }
 
-/// The scheme of a parsed target.
-pub fn scheme_is_http(_uri: *mut evhttp_uri) -> bool {
-    false
+/// Whether a parsed target names the scheme http or https (a proxy request, unless
+/// its host is one of the server's).
+///
+/// # Safety
+/// As for [`host`].
+pub(crate) unsafe fn scheme_is_http(uri: *mut evhttp_uri) -> bool {
+    // SAFETY: as in `host`.
+    let Some(uri) = (unsafe { evhttp_uri::get(uri) }) else {
+        return false;
+    };
+    uri.scheme().is_some_and(|scheme| {
+        let scheme = scheme.as_bytes();
+        scheme.eq_ignore_ascii_case(b"http") || scheme.eq_ignore_ascii_case(b"https")
+    })
 }
 
 /// The path the handlers are matched against: the target's path with its percent
-/// escapes decoded ('+' kept).
-pub fn decoded_path(_uri: *mut evhttp_uri, target: &[u8]) -> Vec<u8> {
-    // An absolute URI ("http://host/path") is matched on its path.
-    let target = match target.windows(3).position(|w| w == b"://") {
-        Some(i) if !target[..i].is_empty() && target[..i].iter().all(u8::is_ascii_alphanumeric) => {
-            let rest = &target[i + 3..];
-            rest.iter()
-                .position(|&b| b == b'/')
-                .map_or(&b""[..], |p| &rest[p..])
-        }
-        _ => target,
-    };
-    let end = target
-        .iter()
-        .position(|&b| b == b'?' || b == b'#')
-        .unwrap_or(target.len());
-    percent_decode(&target[..end])
-}
-
-fn percent_decode(text: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(text.len());
-    let mut i = 0;
-    while i < text.len() {
-        if text[i] == b'%' && i + 2 < text.len() {
-            let hex = |b: u8| (b as char).to_digit(16);
-            if let (Some(h), Some(l)) = (hex(text[i + 1]), hex(text[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(text[i]);
-        i += 1;
+/// escapes decoded ('+' kept), up to a decoded NUL as libevent's string compare sees
+/// it. `None` when memory runs out.
+///
+/// # Safety
+/// As for [`host`].
+pub(crate) unsafe fn decoded_path(uri: *mut evhttp_uri) -> Option<Vec<u8>> {
+    // SAFETY: as in `host`.
+    let path = unsafe { evhttp_uri::get(uri) }
+        .and_then(|uri| uri.path())
+        .map_or(&b""[..], |path| path.as_bytes());
+    let mut decoded = uri_decode(path, PlusDecoding::Keep).ok()?;
+    if let Some(nul) = decoded.iter().position(|&b| b == 0) {
+        decoded.truncate(nul);
     }
-    out
+    Some(decoded)
 }

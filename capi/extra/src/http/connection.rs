@@ -159,6 +159,7 @@ conn_setter!(evhttp_connection_set_timeout_tv, (tv: *const libc::timeval), |c| {
 conn_setter!(evhttp_connection_set_connect_timeout_tv, (tv: *const libc::timeval), |c| {
     // SAFETY: the program passes NULL or a timeval.
     cx!(c).timeout_connect = client::timeout_from(unsafe { arg_tv(tv) }, connection::HTTP_CONNECT_TIMEOUT);
+    client::apply_connect_timeout(c);
 });
 conn_setter!(evhttp_connection_set_read_timeout_tv, (tv: *const libc::timeval), |c| {
     // SAFETY: the program passes NULL or a timeval.

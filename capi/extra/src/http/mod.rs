@@ -5,6 +5,7 @@ pub mod connection;
 pub mod headers;
 pub mod request;
 pub mod server;
+pub mod uri;
 
 use std::ffi::{c_char, CStr};
 

@@ -1,10 +1,11 @@
-/* WebSocket framing that libevent 2.2.1 gets wrong, as RFC 6455 has it: a client frame
- * with a 64-bit length (libevent reads only two of its bytes), evws_send of more than
- * 65535 bytes (libevent leaves the 64-bit length zero), a message fragmented with
- * continuation frames (libevent closes the session on the final continuation frame),
- * and a frame that arrives in the same write as the handshake (libevent leaves it unread
- * until more data comes). */
-// test: evrs-only libevent 2.2.1 mishandles 64-bit frame lengths, final continuation frames and frames sent with the handshake
+/* WebSocket behaviour libevent 2.2.1 gets wrong, done as RFC 6455 and the API promise
+ * have it: a client frame with a 64-bit length (libevent reads only two of its bytes),
+ * evws_send of more than 65535 bytes (libevent leaves the 64-bit length zero), a message
+ * fragmented with continuation frames (libevent closes the session on the final
+ * continuation frame), a frame that arrives in the same write as the handshake
+ * (libevent leaves it unread until more data comes), and evws_connection_free called
+ * from the message callback (libevent goes on using the freed session). */
+// test: evrs-only libevent 2.2.1 mishandles 64-bit frame lengths, final continuation frames, frames sent with the handshake and a session freed in its callback
 // test: link event_core event_extra
 #include <sys/queue.h>
 
@@ -38,7 +39,8 @@ static void on_close(struct evws_connection *evws, void *arg)
 	session = NULL;
 }
 
-/* Echoes short messages; answers long ones with their length. */
+/* Echoes short messages; answers long ones with their length; frees the session on
+ * "free". */
 static void on_msg(struct evws_connection *evws, int type, const unsigned char *data,
     size_t len, void *arg)
 {
@@ -47,6 +49,10 @@ static void on_msg(struct evws_connection *evws, int type, const unsigned char *
 	messages++;
 	last_type = type;
 	last_len = len;
+	if (len == 4 && !memcmp(data, "free", 4)) {
+		evws_connection_free(evws);
+		return;
+	}
 	if (len > 1000) {
 		int ok = 1;
 		for (size_t i = 0; i < len; i++)
@@ -161,6 +167,19 @@ int main(void)
 	CHECK_INT_EQ(messages, 1);
 	raw_close(&c);
 	run_for(base, 30);
+
+	/* Freed from its own message callback, with more frames waiting behind. */
+	closes = 0;
+	open_session(&c);
+	n = ws_frame(frame, sizeof(frame), WS_TEXT_FRAME, 1, 1, "free", 4);
+	n += ws_frame(frame + n, sizeof(frame) - n, WS_TEXT_FRAME, 1, 1, "after", 5);
+	raw_write(base, &c, frame, n);
+	CHECK(raw_wait_eof(base, &c, HTTP_WAIT_MS));
+	CHECK_INT_EQ(closes, 1);
+	CHECK_UINT_EQ(c.len, 0);
+	CHECK(session == NULL);
+	raw_close(&c);
+	CHECK_INT_EQ(evhttp_get_connection_count(http), 0);
 
 	free(data);
 	evhttp_free(http);

@@ -620,6 +620,11 @@ fn get_request(
         }
     }
     let bev = cx!(conn).bev;
+    // A new bufferevent has EV_WRITE enabled, which the socket would be watched for
+    // at once: it is disabled first (nothing is watched yet, so this costs no system
+    // call), and the socket is then registered for reading only.
+    // SAFETY: the bufferevent is live.
+    unsafe { sys::bufferevent_disable(bev, sys::EV_WRITE) };
     // SAFETY: the bufferevent is live and takes the socket over.
     if unsafe { sys::bufferevent_replacefd(bev, fd) } != 0 {
         connection::free(conn);
@@ -628,10 +633,7 @@ fn get_request(
         return;
     }
     // SAFETY: the bufferevent is live.
-    unsafe {
-        sys::bufferevent_enable(bev, sys::EV_READ);
-        sys::bufferevent_disable(bev, sys::EV_WRITE);
-    }
+    unsafe { sys::bufferevent_enable(bev, sys::EV_READ) };
     let (read, write) = (hx!(http).timeout_read, hx!(http).timeout_write);
     let set = |tv: &libc::timeval| tv.tv_sec != 0 || tv.tv_usec != 0;
     if set(&read) || set(&write) {

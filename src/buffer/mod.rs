@@ -480,6 +480,14 @@ impl Evbuffer {
         unsafe { self.inner() }.queue.trim();
     }
 
+    /// Frees free space kept for later appends except one small block, as draining
+    /// the buffer empty keeps (what its next append or read fills).
+    pub fn shrink_to_spare(&self) {
+        let _held = self.held();
+        // SAFETY: the lock is held.
+        unsafe { self.inner() }.queue.trim_to_spare();
+    }
+
     /// `evbuffer_get_contiguous_space`.
     pub fn contiguous_len(&self) -> usize {
         self.read(|i| i.queue.first_len())

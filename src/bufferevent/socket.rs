@@ -84,6 +84,28 @@ pub(super) struct SocketPart {
     connection_refused: Cell<bool>,
     /// The `EVUTIL_EAI_*` code of the last host-name lookup.
     dns_error: Cell<c_int>,
+    /// How much the next read asks for (at most the read limit): small while reads
+    /// bring little, so that request/response traffic reads into one small block that
+    /// the input keeps, and growing while reads fill what they ask for.
+    read_size: Cell<usize>,
+}
+
+/// The smallest (and first) read size: an input emptied by its reader keeps a block
+/// of this size for the next read instead of allocating one per read.
+const READ_SIZE_MIN: usize = 1024;
+
+impl SocketPart {
+    /// Adapts the next read's size to what the last read of `asked` bytes brought;
+    /// `limit` is the most a read may ask for now.
+    fn adapt_read_size(&self, got: usize, asked: usize, limit: usize) {
+        let size = self.read_size.get();
+        if got >= asked {
+            self.read_size
+                .set(size.saturating_mul(4).min(limit).max(READ_SIZE_MIN));
+        } else if got < size / 8 {
+            self.read_size.set((size / 2).max(READ_SIZE_MIN));
+        }
+    }
 }
 
 impl Bufferevent {
@@ -92,6 +114,7 @@ impl Bufferevent {
         let part = SocketPart {
             connection_refused: Cell::new(false),
             dns_error: Cell::new(0),
+            read_size: Cell::new(READ_SIZE_MIN),
         };
         let ptr = Bufferevent::new_common(base, Kind::Socket(part), &SOCKET_TAG, options, None)?;
         // SAFETY: just made.
@@ -462,6 +485,10 @@ fn on_readable(bev: &Bufferevent, fd: RawFd, events: c_short) {
         if bev.read_suspended.get() != 0 || howmuch == 0 {
             return;
         }
+        let limit = howmuch;
+        if let Some(part) = bev.socket_part() {
+            howmuch = howmuch.min(part.read_size.get());
+        }
         input.unfreeze(false);
         let result = input.read_from(fd, Some(howmuch));
         input.freeze(false);
@@ -471,11 +498,15 @@ fn on_readable(bev: &Bufferevent, fd: RawFd, events: c_short) {
                 error = errno::get();
             }
             Ok(n) => {
+                if let Some(part) = bev.socket_part() {
+                    part.adapt_read_size(n, howmuch, limit);
+                }
                 super::ratelim::consumed_read(bev, n);
                 bev.trigger_nolock(ev::READ, 0);
-                // An idle connection keeps no buffer memory.
+                // An idle connection keeps no more buffer memory than an emptied
+                // evbuffer does: one small block, which the next read fills.
                 if input.is_empty() {
-                    input.shrink();
+                    input.shrink_to_spare();
                 }
                 return;
             }

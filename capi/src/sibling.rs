@@ -139,3 +139,34 @@ pub unsafe extern "C" fn evrs_sibling_bufferevent_write_now(bev: *mut buffereven
         }
     })
 }
+
+/// [`evrs_sibling_bufferevent_write_now`] for a message in the caller's memory: with
+/// the output empty and `EV_WRITE` off, `data` (`len` bytes) is written to the socket at
+/// once and only what the socket does not take is queued on the output. 1 when all
+/// went out, 0 when the rest was queued (the caller enables `EV_WRITE`), 2 when the
+/// write failed (the event callback is told from the loop), -1 when nothing was done
+/// (output not empty, `EV_WRITE` on, not a socket...): the caller queues the message
+/// itself.
+///
+/// # Safety
+/// `bev` is NULL or a live bufferevent; `data` is readable for `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn evrs_sibling_bufferevent_write_now_with(
+    bev: *mut bufferevent,
+    data: *const c_void,
+    len: usize,
+) -> c_int {
+    // SAFETY: the caller passes NULL or a live bufferevent, and readable data.
+    ffi_boundary!("evrs_sibling_bufferevent_write_now_with", unsafe {
+        if data.is_null() {
+            return -1;
+        }
+        let data = std::slice::from_raw_parts(data.cast::<u8>(), len);
+        match try_from(bev).map(|b| b.write_now_with(data)) {
+            Some(WriteNow::Written) => 1,
+            Some(WriteNow::Partly) => 0,
+            Some(WriteNow::Failed) => 2,
+            Some(WriteNow::Unsupported) | None => -1,
+        }
+    })
+}

@@ -271,10 +271,63 @@ impl Bufferevent {
             _ => {}
         }
         if output.is_empty() {
+            output.shrink();
             WriteNow::Written
         } else {
             WriteNow::Partly
         }
+    }
+
+    /// [`Bufferevent::write_now`] for a message given here rather than queued: with the
+    /// output empty and the write event off, `data` goes to the socket straight from
+    /// the caller's memory, and only what the socket does not take is queued on the
+    /// output (then `Partly`; `Failed` queues it too). `Unsupported` when the output is
+    /// not empty, the write event is on, or the bufferevent cannot be written this
+    /// way: nothing is done then.
+    pub fn write_now_with(&self, data: &[u8]) -> WriteNow {
+        let _hold = self.hold();
+        let fd = self.raw_ref().ev_write.fd;
+        let output = self.output();
+        if self.socket_part().is_none()
+            || fd < 0
+            || self.connecting.get()
+            || self.write_suspended.get() != 0
+            || self.enabled_bits() & ev::WRITE != 0
+            || !output.is_empty()
+        {
+            return WriteNow::Unsupported;
+        }
+        let atmost = super::ratelim::max_to_write(self).min(data.len());
+        let sent = match send_bytes(fd, &data[..atmost]) {
+            Ok(n) => n,
+            Err(e) if is_retriable(e.raw_os_error().unwrap_or(0)) => 0,
+            Err(e) => {
+                let _ = output.add(data);
+                self.run_eventcb(
+                    what::WRITING | what::ERROR,
+                    options::DEFER_CALLBACKS,
+                    e.raw_os_error().unwrap_or(0),
+                );
+                return WriteNow::Failed;
+            }
+        };
+        if sent > 0 {
+            super::ratelim::consumed_write(self, sent);
+        }
+        if sent == data.len() {
+            return WriteNow::Written;
+        }
+        if output.add(&data[sent..]).is_err() {
+            // Out of memory: the message cannot be completed; the connection is told
+            // as of a failed write.
+            self.run_eventcb(
+                what::WRITING | what::ERROR,
+                options::DEFER_CALLBACKS,
+                libc::ENOMEM,
+            );
+            return WriteNow::Failed;
+        }
+        WriteNow::Partly
     }
 
     /// `bufferevent_socket_get_dns_error`.
@@ -433,6 +486,24 @@ impl ChangeHandler for OutputAdded {
             let _ = add_event(bev.ev_write(), bev.timeout_write());
         }
     }
+}
+
+/// `send(MSG_NOSIGNAL)` (`write` for a descriptor that is not a socket): a peer that
+/// left gives EPIPE, not SIGPIPE.
+fn send_bytes(fd: RawFd, data: &[u8]) -> io::Result<usize> {
+    if data.is_empty() {
+        return Ok(0);
+    }
+    // SAFETY: `data` is readable for its length during the call.
+    let mut n = unsafe { libc::send(fd, data.as_ptr().cast(), data.len(), libc::MSG_NOSIGNAL) };
+    if n < 0 && errno::get() == libc::ENOTSOCK {
+        // SAFETY: as above.
+        n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
+    }
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n as usize)
 }
 
 fn is_retriable(code: c_int) -> bool {

@@ -14,6 +14,7 @@ use std::ffi::{c_char, c_int, c_uint, c_void, CStr};
 use evrs::bufferevent::{Bufferevent, WriteNow};
 use evrs::log::Severity;
 
+use crate::buffer::evbuffer;
 use crate::bufferevent::bufferevent;
 use crate::ffi::try_from;
 
@@ -137,6 +138,21 @@ pub unsafe extern "C" fn evrs_sibling_bufferevent_write_now(bev: *mut buffereven
             Some(WriteNow::Failed) => 2,
             Some(WriteNow::Unsupported) | None => -1,
         }
+    })
+}
+
+/// Empties an evbuffer for reuse as a new one (libevent_extra reuses a finished
+/// request's buffers for the next request on its connection): 1 when done, 0 when the
+/// buffer carries something a new one would not have (callbacks, a lock, a frozen end,
+/// other settings), which the caller then frees and replaces.
+///
+/// # Safety
+/// `buf` is NULL or a live evbuffer.
+#[no_mangle]
+pub unsafe extern "C" fn evrs_sibling_evbuffer_reset(buf: *mut evbuffer) -> c_int {
+    // SAFETY: the caller passes NULL or a live evbuffer, as for the public API.
+    ffi_boundary!("evrs_sibling_evbuffer_reset", unsafe {
+        crate::buffer::with(buf, 0, |b| c_int::from(b.reset_if_plain()))
     })
 }
 

@@ -16,6 +16,7 @@ extern "C" {
     pub fn event_mm_strdup_(text: *const c_char) -> *mut c_char;
     pub fn evrs_sibling_log(severity: c_int, message: *const c_char);
     pub fn evrs_sibling_bufferevent_write_now(bev: *mut bufferevent) -> c_int;
+    pub fn evrs_sibling_evbuffer_reset(buf: *mut evbuffer) -> c_int;
     pub fn evrs_sibling_bufferevent_write_now_with(
         bev: *mut bufferevent,
         data: *const c_void,

@@ -1897,13 +1897,15 @@ fn send_done(conn: Conn) {
         || is_request_connection_close(req)
         || request::has_flag(req, PEER_GONE);
     set_field!(req, evcon, ptr::null_mut());
-    // SAFETY: the request left the queue; server requests are the library's to free.
-    unsafe { request::free(req) };
     if need_close {
+        // SAFETY: the request left the queue; server requests are the library's to
+        // free.
+        unsafe { request::free(req) };
         free(conn);
         return;
     }
-    if server::associate_new_request(conn).is_err() {
+    // The finished request is freed, or reused for the next one.
+    if server::associate_new_request(conn, Some(req)).is_err() {
         free(conn);
     }
 }

@@ -61,7 +61,11 @@ const EVBUFFER_PTR_ADD: c_uint = 1;
 /// # Safety
 /// Under the crate contract.
 #[inline]
-unsafe fn with<R>(buf: *const evbuffer, missing: R, f: impl FnOnce(&Evbuffer) -> R) -> R {
+pub(crate) unsafe fn with<R>(
+    buf: *const evbuffer,
+    missing: R,
+    f: impl FnOnce(&Evbuffer) -> R,
+) -> R {
     let Some(b) = try_nonnull(buf) else {
         return missing;
     };

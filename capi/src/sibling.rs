@@ -11,13 +11,16 @@
 
 use std::ffi::{c_char, c_int, c_uint, c_void, CStr};
 
+use evrs::bufferevent::{Bufferevent, WriteNow};
 use evrs::log::Severity;
+
+use crate::buffer::evbuffer;
+use crate::bufferevent::bufferevent;
+use crate::ffi::try_from;
 
 /// Bumped whenever a function here changes; a sibling refuses to work with a core that
 /// answers another number (`evrs_sibling_interface_version`).
-pub const INTERFACE_VERSION: c_uint = 1;
-
-use crate::bufferevent::bufferevent;
+pub const INTERFACE_VERSION: c_uint = 2;
 
 #[no_mangle]
 pub extern "C" fn evrs_sibling_interface_version() -> c_uint {
@@ -126,9 +129,77 @@ pub unsafe extern "C" fn evrs_sibling_log(severity: c_int, message: *const c_cha
 pub unsafe extern "C" fn evrs_sibling_bufferevent_enable_locking(bev: *mut bufferevent) -> c_int {
     // SAFETY: the caller passes NULL or a live bufferevent.
     ffi_boundary!("evrs_sibling_bufferevent_enable_locking", unsafe {
-        match crate::ffi::try_from(bev) {
+        match try_from(bev) {
             Some(b) if b.enable_locking() => 0,
             _ => -1,
+        }
+    })
+}
+
+/// Writes a socket bufferevent's output to its socket at once (libevent_extra sends
+/// replies this way instead of waiting a loop iteration for the write event): 1 when
+/// the output is now empty, 0 when data remains (the caller enables `EV_WRITE` for the
+/// rest), 2 when the write failed (the event callback is told from the loop), -1 when
+/// the bufferevent cannot be written this way (not a socket, connecting, suspended).
+/// No callback runs.
+///
+/// # Safety
+/// `bev` is NULL or a live bufferevent.
+#[no_mangle]
+pub unsafe extern "C" fn evrs_sibling_bufferevent_write_now(bev: *mut bufferevent) -> c_int {
+    // SAFETY: the caller passes NULL or a live bufferevent, as for the public API.
+    ffi_boundary!("evrs_sibling_bufferevent_write_now", unsafe {
+        match try_from(bev).map(Bufferevent::write_now) {
+            Some(WriteNow::Written) => 1,
+            Some(WriteNow::Partly) => 0,
+            Some(WriteNow::Failed) => 2,
+            Some(WriteNow::Unsupported) | None => -1,
+        }
+    })
+}
+
+/// Empties an evbuffer for reuse as a new one (libevent_extra reuses a finished
+/// request's buffers for the next request on its connection): 1 when done, 0 when the
+/// buffer carries something a new one would not have (callbacks, a lock, a frozen end,
+/// other settings), which the caller then frees and replaces.
+///
+/// # Safety
+/// `buf` is NULL or a live evbuffer.
+#[no_mangle]
+pub unsafe extern "C" fn evrs_sibling_evbuffer_reset(buf: *mut evbuffer) -> c_int {
+    // SAFETY: the caller passes NULL or a live evbuffer, as for the public API.
+    ffi_boundary!("evrs_sibling_evbuffer_reset", unsafe {
+        crate::buffer::with(buf, 0, |b| c_int::from(b.reset_if_plain()))
+    })
+}
+
+/// [`evrs_sibling_bufferevent_write_now`] for a message in the caller's memory: with
+/// the output empty and `EV_WRITE` off, `data` (`len` bytes) is written to the socket at
+/// once and only what the socket does not take is queued on the output. 1 when all
+/// went out, 0 when the rest was queued (the caller enables `EV_WRITE`), 2 when the
+/// write failed (the event callback is told from the loop), -1 when nothing was done
+/// (output not empty, `EV_WRITE` on, not a socket...): the caller queues the message
+/// itself.
+///
+/// # Safety
+/// `bev` is NULL or a live bufferevent; `data` is readable for `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn evrs_sibling_bufferevent_write_now_with(
+    bev: *mut bufferevent,
+    data: *const c_void,
+    len: usize,
+) -> c_int {
+    // SAFETY: the caller passes NULL or a live bufferevent, and readable data.
+    ffi_boundary!("evrs_sibling_bufferevent_write_now_with", unsafe {
+        if data.is_null() {
+            return -1;
+        }
+        let data = std::slice::from_raw_parts(data.cast::<u8>(), len);
+        match try_from(bev).map(|b| b.write_now_with(data)) {
+            Some(WriteNow::Written) => 1,
+            Some(WriteNow::Partly) => 0,
+            Some(WriteNow::Failed) => 2,
+            Some(WriteNow::Unsupported) | None => -1,
         }
     })
 }

@@ -47,8 +47,14 @@ impl Queue {
     }
 
     /// Writes at most `limit` bytes from the front to `fd` and removes what was
-    /// written. A file segment at the front goes out with `sendfile`.
-    pub(super) fn write_to(&mut self, fd: RawFd, limit: usize) -> io::Result<usize> {
+    /// written. A file segment at the front goes out with `sendfile`. With
+    /// `no_signal`, a socket whose peer is gone gives EPIPE without raising SIGPIPE.
+    pub(super) fn write_to(
+        &mut self,
+        fd: RawFd,
+        limit: usize,
+        no_signal: bool,
+    ) -> io::Result<usize> {
         let limit = limit.min(self.len);
         if limit == 0 {
             return Ok(0);
@@ -90,14 +96,36 @@ impl Queue {
                 left -= len;
                 count += 1;
             }
-            // SAFETY: the regions describe data of this queue, alive during the call.
-            let n = unsafe { libc::writev(fd, regions.as_ptr(), count as libc::c_int) };
-            if n < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            n as usize
+            write_regions(fd, &regions[..count], no_signal)?
         };
         self.drain(written);
         Ok(written)
     }
+}
+
+/// `writev`, or with `no_signal` `sendmsg(MSG_NOSIGNAL)` (`writev` again for a
+/// descriptor that is not a socket).
+fn write_regions(fd: RawFd, regions: &[libc::iovec], no_signal: bool) -> io::Result<usize> {
+    if no_signal {
+        // SAFETY: all-zero is a valid msghdr (no address, no control data).
+        let mut message: libc::msghdr = unsafe { std::mem::zeroed() };
+        message.msg_iov = regions.as_ptr().cast_mut();
+        message.msg_iovlen = regions.len() as _;
+        // SAFETY: the regions describe live data of the caller's queue; sendmsg only
+        // reads them.
+        let n = unsafe { libc::sendmsg(fd, &message, libc::MSG_NOSIGNAL) };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::ENOTSOCK) {
+            return Err(err);
+        }
+    }
+    // SAFETY: as above, for writev.
+    let n = unsafe { libc::writev(fd, regions.as_ptr(), regions.len() as libc::c_int) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n as usize)
 }

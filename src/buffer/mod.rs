@@ -480,6 +480,34 @@ impl Evbuffer {
         unsafe { self.inner() }.queue.trim();
     }
 
+    /// Empties a buffer for use as a new one, keeping its memory as draining does,
+    /// when nothing about it differs from a new buffer but its contents: no
+    /// callbacks, lock, frozen end, flags, changed read limit, deferred callbacks or
+    /// other holder. False (and nothing done) otherwise.
+    pub fn reset_if_plain(&self) -> bool {
+        if self.lock_ref().is_some() || self.refs.load(Ordering::Acquire) != 1 {
+            return false;
+        }
+        let plain = self.read(|i| {
+            i.callbacks.is_empty()
+                && !i.freeze_start
+                && !i.freeze_end
+                && i.flags == 0
+                && i.max_read == MAX_READ_DEFAULT
+                && i.deferred.is_none()
+                && !i.freed
+        });
+        plain && self.drain(usize::MAX).is_ok()
+    }
+
+    /// Frees free space kept for later appends except one small block, as draining
+    /// the buffer empty keeps (what its next append or read fills).
+    pub fn shrink_to_spare(&self) {
+        let _held = self.held();
+        // SAFETY: the lock is held.
+        unsafe { self.inner() }.queue.trim_to_spare();
+    }
+
     /// `evbuffer_get_contiguous_space`.
     pub fn contiguous_len(&self) -> usize {
         self.read(|i| i.queue.first_len())

@@ -513,6 +513,19 @@ impl Queue {
         }
     }
 
+    /// [`Queue::trim`], except that an empty queue keeps its first block when an
+    /// emptied queue would (small, plain).
+    pub(super) fn trim_to_spare(&mut self) {
+        if self.filled == 0 && self.chunks.front().is_some_and(Self::worth_keeping) {
+            while self.chunks.len() > 1 {
+                let c = self.chunks.pop_back().expect("nonempty");
+                self.retire(c);
+            }
+            return;
+        }
+        self.trim();
+    }
+
     /// Moves the first `out.len()` bytes (at most the length) into `out`; returns how
     /// many were moved.
     #[inline]

@@ -208,6 +208,21 @@ impl Evbuffer {
     /// `evbuffer_write_atmost`: writes at most `howmuch` (or all) bytes to `fd` and
     /// removes them. None when there was nothing to write (or the front is frozen).
     pub fn write_to(&self, fd: RawFd, howmuch: Option<usize>) -> Option<std::io::Result<usize>> {
+        self.write_out(fd, howmuch, false)
+    }
+
+    /// [`Evbuffer::write_to`] for a socket whose peer may be gone: EPIPE comes back as
+    /// an error without raising SIGPIPE.
+    pub fn send_to(&self, fd: RawFd, howmuch: Option<usize>) -> Option<std::io::Result<usize>> {
+        self.write_out(fd, howmuch, true)
+    }
+
+    fn write_out(
+        &self,
+        fd: RawFd,
+        howmuch: Option<usize>,
+        no_signal: bool,
+    ) -> Option<std::io::Result<usize>> {
         self.change(|inner| {
             if inner.freeze_start {
                 return None;
@@ -216,7 +231,7 @@ impl Evbuffer {
             if limit == 0 {
                 return None;
             }
-            let result = inner.queue.write_to(fd, limit);
+            let result = inner.queue.write_to(fd, limit, no_signal);
             if let Ok(n) = result {
                 inner.n_deleted += n;
             }

@@ -31,7 +31,7 @@ use std::sync::Arc;
 pub use filter::{FilterFn, FreeContextFn};
 pub use raw::{DataCallbackFn, EventCallbackFn};
 use raw::{KindTag, RawBufferevent, Watermark};
-pub use socket::SocketAddress;
+pub use socket::{SocketAddress, WriteNow};
 
 use crate::buffer::{
     CallbackEntry, CallbackInfo, ChangeHandler, Evbuffer, OnChange, CB_ENABLED, CB_NODEFER,

@@ -84,6 +84,28 @@ pub(super) struct SocketPart {
     connection_refused: Cell<bool>,
     /// The `EVUTIL_EAI_*` code of the last host-name lookup.
     dns_error: Cell<c_int>,
+    /// How much the next read asks for (at most the read limit): small while reads
+    /// bring little, so that request/response traffic reads into one small block that
+    /// the input keeps, and growing while reads fill what they ask for.
+    read_size: Cell<usize>,
+}
+
+/// The smallest (and first) read size: an input emptied by its reader keeps a block
+/// of this size for the next read instead of allocating one per read.
+const READ_SIZE_MIN: usize = 1024;
+
+impl SocketPart {
+    /// Adapts the next read's size to what the last read of `asked` bytes brought;
+    /// `limit` is the most a read may ask for now.
+    fn adapt_read_size(&self, got: usize, asked: usize, limit: usize) {
+        let size = self.read_size.get();
+        if got >= asked {
+            self.read_size
+                .set(size.saturating_mul(4).min(limit).max(READ_SIZE_MIN));
+        } else if got < size / 8 {
+            self.read_size.set((size / 2).max(READ_SIZE_MIN));
+        }
+    }
 }
 
 impl Bufferevent {
@@ -92,6 +114,7 @@ impl Bufferevent {
         let part = SocketPart {
             connection_refused: Cell::new(false),
             dns_error: Cell::new(0),
+            read_size: Cell::new(READ_SIZE_MIN),
         };
         let ptr = Bufferevent::new_common(base, Kind::Socket(part), &SOCKET_TAG, options, None)?;
         // SAFETY: just made.
@@ -208,11 +231,123 @@ impl Bufferevent {
         Ok(())
     }
 
+    /// Writes the output to the socket now rather than when the loop next finds the
+    /// socket writable, for a sibling library that answers from inside a callback
+    /// (libevent_extra's replies): it saves the write event's round trip through the
+    /// loop. At most what the rate limits allow goes out, as from the write event. No
+    /// callback runs now; a failed write is reported to the event callback from the
+    /// loop (`BEV_EVENT_WRITING | BEV_EVENT_ERROR`, as the write event would).
+    pub fn write_now(&self) -> WriteNow {
+        let _hold = self.hold();
+        let fd = self.raw_ref().ev_write.fd;
+        if self.socket_part().is_none()
+            || fd < 0
+            || self.connecting.get()
+            || self.write_suspended.get() != 0
+        {
+            return WriteNow::Unsupported;
+        }
+        let output = self.output();
+        if output.is_empty() {
+            return WriteNow::Written;
+        }
+        let atmost = super::ratelim::max_to_write(self);
+        output.unfreeze(true);
+        // This write comes earlier than the loop's would: a peer that left must give
+        // EPIPE here, not SIGPIPE where the loop would have seen the close first.
+        let result = output.send_to(fd, Some(atmost));
+        output.freeze(true);
+        match result {
+            Some(Ok(n)) if n > 0 => super::ratelim::consumed_write(self, n),
+            Some(Err(e)) if !is_retriable(e.raw_os_error().unwrap_or(0)) => {
+                let _ = self.disable(ev::WRITE);
+                self.run_eventcb(
+                    what::WRITING | what::ERROR,
+                    options::DEFER_CALLBACKS,
+                    e.raw_os_error().unwrap_or(0),
+                );
+                return WriteNow::Failed;
+            }
+            _ => {}
+        }
+        if output.is_empty() {
+            output.shrink();
+            WriteNow::Written
+        } else {
+            WriteNow::Partly
+        }
+    }
+
+    /// [`Bufferevent::write_now`] for a message given here rather than queued: with the
+    /// output empty and the write event off, `data` goes to the socket straight from
+    /// the caller's memory, and only what the socket does not take is queued on the
+    /// output (then `Partly`; `Failed` queues it too). `Unsupported` when the output is
+    /// not empty, the write event is on, or the bufferevent cannot be written this
+    /// way: nothing is done then.
+    pub fn write_now_with(&self, data: &[u8]) -> WriteNow {
+        let _hold = self.hold();
+        let fd = self.raw_ref().ev_write.fd;
+        let output = self.output();
+        if self.socket_part().is_none()
+            || fd < 0
+            || self.connecting.get()
+            || self.write_suspended.get() != 0
+            || self.enabled_bits() & ev::WRITE != 0
+            || !output.is_empty()
+        {
+            return WriteNow::Unsupported;
+        }
+        let atmost = super::ratelim::max_to_write(self).min(data.len());
+        let sent = match send_bytes(fd, &data[..atmost]) {
+            Ok(n) => n,
+            Err(e) if is_retriable(e.raw_os_error().unwrap_or(0)) => 0,
+            Err(e) => {
+                let _ = output.add(data);
+                self.run_eventcb(
+                    what::WRITING | what::ERROR,
+                    options::DEFER_CALLBACKS,
+                    e.raw_os_error().unwrap_or(0),
+                );
+                return WriteNow::Failed;
+            }
+        };
+        if sent > 0 {
+            super::ratelim::consumed_write(self, sent);
+        }
+        if sent == data.len() {
+            return WriteNow::Written;
+        }
+        if output.add(&data[sent..]).is_err() {
+            // Out of memory: the message cannot be completed; the connection is told
+            // as of a failed write.
+            self.run_eventcb(
+                what::WRITING | what::ERROR,
+                options::DEFER_CALLBACKS,
+                libc::ENOMEM,
+            );
+            return WriteNow::Failed;
+        }
+        WriteNow::Partly
+    }
+
     /// `bufferevent_socket_get_dns_error`.
     pub fn dns_error(&self) -> c_int {
         let _held = self.held();
         self.socket_part().map_or(0, |p| p.dns_error.get())
     }
+}
+
+/// What [`Bufferevent::write_now`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteNow {
+    /// The output is empty.
+    Written,
+    /// Data remains for the write event.
+    Partly,
+    /// The write failed; the event callback is told from the loop.
+    Failed,
+    /// Not a socket bufferevent ready for writing (no socket, connecting, suspended).
+    Unsupported,
 }
 
 enum Connect {
@@ -353,6 +488,24 @@ impl ChangeHandler for OutputAdded {
     }
 }
 
+/// `send(MSG_NOSIGNAL)` (`write` for a descriptor that is not a socket): a peer that
+/// left gives EPIPE, not SIGPIPE.
+fn send_bytes(fd: RawFd, data: &[u8]) -> io::Result<usize> {
+    if data.is_empty() {
+        return Ok(0);
+    }
+    // SAFETY: `data` is readable for its length during the call.
+    let mut n = unsafe { libc::send(fd, data.as_ptr().cast(), data.len(), libc::MSG_NOSIGNAL) };
+    if n < 0 && errno::get() == libc::ENOTSOCK {
+        // SAFETY: as above.
+        n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
+    }
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n as usize)
+}
+
 fn is_retriable(code: c_int) -> bool {
     code == libc::EINTR || code == libc::EAGAIN || code == libc::EWOULDBLOCK
 }
@@ -403,6 +556,10 @@ fn on_readable(bev: &Bufferevent, fd: RawFd, events: c_short) {
         if bev.read_suspended.get() != 0 || howmuch == 0 {
             return;
         }
+        let limit = howmuch;
+        if let Some(part) = bev.socket_part() {
+            howmuch = howmuch.min(part.read_size.get());
+        }
         input.unfreeze(false);
         let result = input.read_from(fd, Some(howmuch));
         input.freeze(false);
@@ -412,11 +569,15 @@ fn on_readable(bev: &Bufferevent, fd: RawFd, events: c_short) {
                 error = errno::get();
             }
             Ok(n) => {
+                if let Some(part) = bev.socket_part() {
+                    part.adapt_read_size(n, howmuch, limit);
+                }
                 super::ratelim::consumed_read(bev, n);
                 bev.trigger_nolock(ev::READ, 0);
-                // An idle connection keeps no buffer memory.
+                // An idle connection keeps no more buffer memory than an emptied
+                // evbuffer does: one small block, which the next read fills.
                 if input.is_empty() {
-                    input.shrink();
+                    input.shrink_to_spare();
                 }
                 return;
             }

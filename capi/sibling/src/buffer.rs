@@ -65,6 +65,40 @@ impl Evbuffer {
         unsafe { sys::evbuffer_remove_buffer(self.0.as_ptr(), dst.0.as_ptr(), len) >= 0 }
     }
 
+    /// Copies the first `out.len()` bytes (or all there are) into `out`, leaving the
+    /// buffer as it is; returns how many were copied.
+    pub fn copy_out(self, out: &mut [u8]) -> usize {
+        // SAFETY: the buffer is live; `out` is writable for its length.
+        let n =
+            unsafe { sys::evbuffer_copyout(self.0.as_ptr(), out.as_mut_ptr().cast(), out.len()) };
+        n.max(0) as usize
+    }
+
+    /// Appends `len` bytes that `fill` writes in place (into contiguous space reserved
+    /// at the end); `fill` returns how many it wrote, at most `len`. False when the
+    /// space could not be reserved (frozen, out of memory): nothing is added.
+    pub fn append_with(self, len: usize, fill: impl FnOnce(&mut [u8]) -> usize) -> bool {
+        let Ok(size) = isize::try_from(len) else {
+            return false;
+        };
+        let mut region = sys::evbuffer_iovec {
+            iov_base: std::ptr::null_mut(),
+            iov_len: 0,
+        };
+        // SAFETY: the buffer is live; one region is asked for, so it is contiguous.
+        if unsafe { sys::evbuffer_reserve_space(self.0.as_ptr(), size, &mut region, 1) } != 1
+            || region.iov_len < len
+        {
+            return false;
+        }
+        // SAFETY: the reserved region is writable for at least `len` bytes until it is
+        // committed, and nothing else touches the buffer meanwhile (`fill` must not).
+        let space = unsafe { std::slice::from_raw_parts_mut(region.iov_base.cast::<u8>(), len) };
+        region.iov_len = fill(space).min(len);
+        // SAFETY: the region just reserved, with the length written into it.
+        unsafe { sys::evbuffer_commit_space(self.0.as_ptr(), &mut region, 1) == 0 }
+    }
+
     pub fn drain(self, len: usize) {
         // SAFETY: the buffer is live; draining more than it holds empties it.
         unsafe { sys::evbuffer_drain(self.0.as_ptr(), len) };

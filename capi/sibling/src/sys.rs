@@ -16,6 +16,13 @@ extern "C" {
     pub fn event_mm_strdup_(text: *const c_char) -> *mut c_char;
     pub fn evrs_sibling_log(severity: c_int, message: *const c_char);
     pub fn evrs_sibling_bufferevent_enable_locking(bev: *mut bufferevent) -> c_int;
+    pub fn evrs_sibling_bufferevent_write_now(bev: *mut bufferevent) -> c_int;
+    pub fn evrs_sibling_evbuffer_reset(buf: *mut evbuffer) -> c_int;
+    pub fn evrs_sibling_bufferevent_write_now_with(
+        bev: *mut bufferevent,
+        data: *const c_void,
+        len: usize,
+    ) -> c_int;
 }
 
 /// Opaque libevent_core objects.
@@ -51,6 +58,14 @@ pub struct evbuffer_ptr {
     pub pos: isize,
     pub chain: *mut c_void,
     pub pos_in_chain: usize,
+}
+
+/// `struct evbuffer_iovec` (event2/buffer.h).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct evbuffer_iovec {
+    pub iov_base: *mut c_void,
+    pub iov_len: usize,
 }
 
 pub type evutil_socket_t = c_int;
@@ -109,6 +124,18 @@ extern "C" {
     pub fn evbuffer_add(buf: *mut evbuffer, data: *const c_void, len: usize) -> c_int;
     pub fn evbuffer_add_buffer(dst: *mut evbuffer, src: *mut evbuffer) -> c_int;
     pub fn evbuffer_remove_buffer(src: *mut evbuffer, dst: *mut evbuffer, len: usize) -> c_int;
+    pub fn evbuffer_copyout(buf: *mut evbuffer, data: *mut c_void, len: usize) -> isize;
+    pub fn evbuffer_reserve_space(
+        buf: *mut evbuffer,
+        size: isize,
+        vec: *mut evbuffer_iovec,
+        n_vec: c_int,
+    ) -> c_int;
+    pub fn evbuffer_commit_space(
+        buf: *mut evbuffer,
+        vec: *mut evbuffer_iovec,
+        n_vecs: c_int,
+    ) -> c_int;
     pub fn evbuffer_drain(buf: *mut evbuffer, len: usize) -> c_int;
     pub fn evbuffer_pullup(buf: *mut evbuffer, size: isize) -> *mut u8;
     pub fn evbuffer_search_eol(

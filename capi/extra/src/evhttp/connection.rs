@@ -109,6 +109,11 @@ pub struct evhttp_connection {
     pub(crate) retry_max: c_int,
     retry_ev: *mut sys::event,
     deferred_read_ev: *mut sys::event,
+    /// Runs the "written" step of a message that `write_buffer` sent at once.
+    write_done_ev: *mut sys::event,
+    /// The bufferevent takes direct writes (a socket one): `EV_WRITE` is then enabled
+    /// only while output waits for the socket.
+    direct_write: bool,
     pub(crate) max_headers_size: usize,
     pub(crate) max_body_size: u64,
     pub(crate) closecb: Option<CloseCb>,
@@ -118,8 +123,6 @@ pub struct evhttp_connection {
     /// The peer's socket address, for `evhttp_connection_get_addr`.
     pub(crate) peer_addr: libc::sockaddr_storage,
     pub(crate) peer_addr_len: libc::socklen_t,
-    /// Reused for each message head so that writing one allocates nothing.
-    head: Vec<u8>,
     /// Cleared when the connection is freed; callers keep a clone across program code.
     alive: LiveFlag,
 }
@@ -242,6 +245,18 @@ impl EventHandler for DeferredRead {
     }
 }
 
+/// The "written" step after a direct write.
+struct WrittenAtOnce;
+impl EventHandler for WrittenAtOnce {
+    type Target = evhttp_connection;
+    fn fire(conn: Conn, _what: c_short) {
+        // Output added since then waits for the write event, which ends with `on_write`.
+        if output_of(conn).is_empty() {
+            on_write(conn);
+        }
+    }
+}
+
 struct RetryTimer;
 impl EventHandler for RetryTimer {
     type Target = evhttp_connection;
@@ -300,6 +315,8 @@ pub(crate) fn new(base: *mut sys::event_base, bev: *mut bufferevent) -> Option<C
         retry_max: 0,
         retry_ev: ptr::null_mut(),
         deferred_read_ev: ptr::null_mut(),
+        write_done_ev: ptr::null_mut(),
+        direct_write: false,
         max_headers_size: usize::MAX,
         max_body_size: usize::MAX as u64,
         closecb: None,
@@ -309,7 +326,6 @@ pub(crate) fn new(base: *mut sys::event_base, bev: *mut bufferevent) -> Option<C
         // SAFETY: all-zero is a valid sockaddr_storage.
         peer_addr: unsafe { std::mem::zeroed() },
         peer_addr_len: 0,
-        head: Vec::new(),
         alive,
     });
     let Some(conn) = conn else {
@@ -375,6 +391,9 @@ pub fn free(conn: Conn) {
         }
         if !(*c).deferred_read_ev.is_null() {
             sys::event_free((*c).deferred_read_ev);
+        }
+        if !(*c).write_done_ev.is_null() {
+            sys::event_free((*c).write_done_ev);
         }
         if !(*c).bev.is_null() {
             handler::clear_callbacks(NonNull::new_unchecked((*c).bev));
@@ -1269,12 +1288,130 @@ fn read_on_write_error_step(conn: Conn, req: Req) {
 
 // ---------------------------------------------------------------- writing
 
+/// Sends the output, then `done` (`evhttp_write_buffer`). Read stays enabled to notice
+/// a closing peer. When nothing is in flight the output is written at once; the "written"
+/// step still runs later from the loop, as after a write event, so that the program's
+/// callbacks run when they do in libevent. Only what the socket does not take at once
+/// waits for the write event.
 fn write_buffer(conn: Conn, done: WriteDone) {
     cx!(conn).write_done = done;
-    enable(conn, sys::EV_READ | sys::EV_WRITE);
+    enable(conn, sys::EV_READ);
+    let bev = bev_of(conn).as_ptr();
+    // SAFETY: the bufferevent is live; the query runs no callback.
+    if unsafe { sys::bufferevent_get_enabled(bev) } & sys::EV_WRITE == 0 {
+        // SAFETY: as above; a direct write runs no callback either.
+        let outcome = unsafe { sys::evrs_sibling_bufferevent_write_now(bev) };
+        if after_direct_write(conn, outcome) {
+            return;
+        }
+    }
+    enable(conn, sys::EV_WRITE);
+}
+
+/// Acts on what a direct write did (`evrs_sibling_bufferevent_write_now*`); false when
+/// the rest is for the write event.
+fn after_direct_write(conn: Conn, outcome: c_int) -> bool {
+    match outcome {
+        1 => {
+            cx!(conn).direct_write = true;
+            schedule_written(conn);
+            true
+        }
+        // The event callback reports the failure from the loop.
+        2 => {
+            cx!(conn).direct_write = true;
+            true
+        }
+        0 => {
+            cx!(conn).direct_write = true;
+            false
+        }
+        _ => false,
+    }
+}
+
+/// Sends the head of `req` and its body, then `done` (`evhttp_make_header` and
+/// `evhttp_write_buffer`). A small message with nothing queued before it is written
+/// from the stack, without passing through the output buffer.
+fn send_message(conn: Conn, req: Req, done: WriteDone) {
+    let plan = plan_head(conn, req);
+    let mut measure = HeadLength(0);
+    plan.write(&mut measure);
+    let head_len = measure.0;
+    let body = request::output_buffer(req);
+    let body_len = body.len();
+    let send_body = have_expect(req, false) != Expect::Continue && body_len > 0;
+    let total = head_len + if send_body { body_len } else { 0 };
+    let bev = bev_of(conn).as_ptr();
+    // SAFETY: the bufferevent is live; the query runs no callback.
+    if total <= STACK_MESSAGE && unsafe { sys::bufferevent_get_enabled(bev) } & sys::EV_WRITE == 0 {
+        let mut message = [0u8; STACK_MESSAGE];
+        let len = fill_message(&plan, head_len, send_body.then_some(body), &mut message);
+        cx!(conn).write_done = done;
+        enable(conn, sys::EV_READ);
+        // SAFETY: the bufferevent is live; `message` is readable for `len` bytes; no
+        // callback runs.
+        let outcome = unsafe {
+            sys::evrs_sibling_bufferevent_write_now_with(bev, message.as_ptr().cast(), len)
+        };
+        if outcome != -1 {
+            if send_body {
+                body.drain(body_len);
+            }
+            if !after_direct_write(conn, outcome) {
+                enable(conn, sys::EV_WRITE);
+            }
+            return;
+        }
+    }
+    queue_message(conn, &plan, head_len, send_body.then_some(body));
+    write_buffer(conn, done);
+}
+
+/// Messages up to this size (head and body) may be written from the stack.
+const STACK_MESSAGE: usize = 2048;
+
+/// Writes the head and then the body (if any) into `space`; returns the length.
+fn fill_message(
+    plan: &HeadPlan,
+    head_len: usize,
+    body: Option<Evbuffer>,
+    space: &mut [u8],
+) -> usize {
+    let mut writer = HeadWriter { space, at: 0 };
+    plan.write(&mut writer);
+    let at = writer.at.min(head_len);
+    match body {
+        Some(body) => at + body.copy_out(&mut space[at..]),
+        None => at,
+    }
+}
+
+fn schedule_written(conn: Conn) {
+    if cx!(conn).write_done_ev.is_null() {
+        let Some(base) = NonNull::new(cx!(conn).base) else {
+            enable(conn, sys::EV_WRITE);
+            return;
+        };
+        // SAFETY: the event is freed with the connection.
+        let ev = unsafe { handler::new_event::<WrittenAtOnce>(base, conn) };
+        let Some(ev) = ev else {
+            // Out of memory: the write event (on an empty output) reports instead.
+            enable(conn, sys::EV_WRITE);
+            return;
+        };
+        cx!(conn).write_done_ev = ev.as_ptr();
+    }
+    // SAFETY: a live event of ours; activation runs its callback later.
+    unsafe { sys::event_active(cx!(conn).write_done_ev, sys::EV_TIMEOUT as c_int, 1) };
 }
 
 fn on_write(conn: Conn) {
+    if cx!(conn).direct_write && output_of(conn).is_empty() {
+        // Back to direct writes; the write event is already off (the output is empty),
+        // so this costs no system call.
+        disable(conn, sys::EV_WRITE);
+    }
     match cx!(conn).write_done {
         WriteDone::Nothing => {}
         WriteDone::SendDone => send_done(conn),
@@ -1287,75 +1424,212 @@ fn on_write(conn: Conn) {
     }
 }
 
-/// Formats the head of `req` into the connection's scratch buffer and queues it with
-/// the body (`evhttp_make_header`).
-fn make_header(conn: Conn, req: Req) {
-    let mut head = std::mem::take(&mut cx!(conn).head);
-    head.clear();
-    if field!(req, kind) == KIND_REQUEST {
-        make_request_head(conn, req, &mut head);
-    } else {
-        make_response_head(conn, req, &mut head);
-    }
+/// Queues the head and the body on the output buffer. The head is written in place
+/// at the end of the output buffer, into space reserved for the length measured, so
+/// that no scratch memory is needed.
+fn queue_message(conn: Conn, plan: &HeadPlan, head_len: usize, body: Option<Evbuffer>) {
     let output = output_of(conn);
-    output.append(&head);
-    cx!(conn).head = head;
-    let body = request::output_buffer(req);
-    if have_expect(req, false) != Expect::Continue && !body.is_empty() {
-        output.append_buffer(body);
+    // A small body goes out in one piece with the head, and the request's buffer keeps
+    // its memory; a large one is moved over without copying.
+    let copied = body.filter(|b| b.len() <= SMALL_BODY);
+    let total = head_len + copied.map_or(0, Evbuffer::len);
+    if !output.append_with(total, |space| fill_message(plan, head_len, copied, space)) {
+        evrs_sibling::log::warn(format_args!(
+            "evhttp_make_header: no room for the message head"
+        ));
+        return;
+    }
+    match (body, copied) {
+        (_, Some(body)) => body.clear(),
+        (Some(body), None) => {
+            output.append_buffer(body);
+        }
+        (None, None) => {}
     }
 }
 
-fn push_header(head: &mut Vec<u8>, key: &[u8], value: &[u8]) {
-    head.extend_from_slice(key);
-    head.extend_from_slice(b": ");
-    head.extend_from_slice(value);
-    head.extend_from_slice(b"\r\n");
+fn plan_head(conn: Conn, req: Req) -> HeadPlan {
+    if field!(req, kind) == KIND_REQUEST {
+        plan_request_head(conn, req)
+    } else {
+        plan_response_head(conn, req)
+    }
 }
 
-fn push_headers(head: &mut Vec<u8>, headers: *const evkeyvalq, skip: &[&[u8]]) {
-    // SAFETY: a live header list, walked without changing it.
-    unsafe {
-        let mut entry = keyvalq::first(headers);
-        while !entry.is_null() {
-            let key = keyvalq::bytes_of((*entry).key);
-            if !skip.iter().any(|s| key.eq_ignore_ascii_case(s)) {
-                push_header(head, key, keyvalq::bytes_of((*entry).value));
+/// Bodies up to this size are copied behind the head (`queue_message`).
+const SMALL_BODY: usize = 4096;
+
+/// Where a head is written: measured, then written into reserved space.
+trait HeadSink {
+    fn put(&mut self, bytes: &[u8]);
+
+    fn put_decimal(&mut self, mut n: u64) {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
             }
-            entry = keyvalq::next(entry);
+        }
+        self.put(&digits[i..]);
+    }
+
+    fn put_header(&mut self, key: &[u8], value: &[u8]) {
+        self.put(key);
+        self.put(b": ");
+        self.put(value);
+        self.put(b"\r\n");
+    }
+
+    fn put_headers(&mut self, headers: *const evkeyvalq) {
+        // SAFETY: a live header list, walked without changing it.
+        unsafe {
+            let mut entry = keyvalq::first(headers);
+            while !entry.is_null() {
+                self.put_header(
+                    keyvalq::bytes_of((*entry).key),
+                    keyvalq::bytes_of((*entry).value),
+                );
+                entry = keyvalq::next(entry);
+            }
+        }
+    }
+
+    fn put_version(&mut self, major: c_char, minor: c_char) {
+        self.put(b"HTTP/");
+        self.put_decimal(major as u64);
+        self.put(b".");
+        self.put_decimal(minor as u64);
+    }
+}
+
+struct HeadLength(usize);
+
+impl HeadSink for HeadLength {
+    fn put(&mut self, bytes: &[u8]) {
+        self.0 += bytes.len();
+    }
+}
+
+/// Writes into `space`, counting what does not fit (nothing does not, as the space
+/// was measured with the same plan).
+struct HeadWriter<'a> {
+    space: &'a mut [u8],
+    at: usize,
+}
+
+impl HeadSink for HeadWriter<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        let end = self.at + bytes.len();
+        if let Some(dst) = self.space.get_mut(self.at..end) {
+            dst.copy_from_slice(bytes);
+        }
+        self.at = end;
+    }
+}
+
+/// What goes into a head, decided once (with every change to the header lists made)
+/// before it is measured and written.
+enum HeadPlan {
+    Request {
+        method: Option<std::borrow::Cow<'static, [u8]>>,
+        target: *const c_char,
+        major: c_char,
+        minor: c_char,
+        headers: *const evkeyvalq,
+    },
+    Response {
+        major: c_char,
+        minor: c_char,
+        code: c_int,
+        reason: *const c_char,
+        headers: *const evkeyvalq,
+        date: Option<[u8; 29]>,
+        keep_alive: bool,
+        content_length: Option<usize>,
+        content_type: Option<&'static [u8]>,
+        close: bool,
+    },
+}
+
+impl HeadPlan {
+    /// The plan's strings belong to the request, which nothing changes while the head
+    /// is written.
+    fn write(&self, out: &mut impl HeadSink) {
+        match *self {
+            HeadPlan::Request {
+                ref method,
+                target,
+                major,
+                minor,
+                headers,
+            } => {
+                out.put(method.as_deref().unwrap_or(b"NULL"));
+                out.put(b" ");
+                // SAFETY: the request's target string (NULL prints as nothing).
+                out.put(unsafe { keyvalq::bytes_of(target) });
+                out.put(b" ");
+                out.put_version(major, minor);
+                out.put(b"\r\n");
+                out.put_headers(headers);
+                out.put(b"\r\n");
+            }
+            HeadPlan::Response {
+                major,
+                minor,
+                code,
+                reason,
+                headers,
+                ref date,
+                keep_alive,
+                content_length,
+                content_type,
+                close,
+            } => {
+                out.put_version(major, minor);
+                out.put(b" ");
+                if code < 0 {
+                    out.put(b"-");
+                }
+                out.put_decimal(code.unsigned_abs() as u64);
+                out.put(b" ");
+                // SAFETY: the request's reason string (NULL prints as nothing).
+                out.put(unsafe { keyvalq::bytes_of(reason) });
+                out.put(b"\r\n");
+                // The headers libevent adds go after the list's, in this order.
+                out.put_headers(headers);
+                if let Some(date) = date {
+                    out.put_header(b"Date", date);
+                }
+                if keep_alive {
+                    out.put_header(b"Connection", b"keep-alive");
+                }
+                if let Some(len) = content_length {
+                    out.put(b"Content-Length: ");
+                    out.put_decimal(len as u64);
+                    out.put(b"\r\n");
+                }
+                if let Some(ct) = content_type {
+                    out.put_header(b"Content-Type", ct);
+                }
+                if close {
+                    out.put_header(b"Connection", b"close");
+                }
+                out.put(b"\r\n");
+            }
         }
     }
 }
 
-fn push_decimal(head: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    head.extend_from_slice(&digits[i..]);
-}
-
-fn make_request_head(conn: Conn, req: Req, head: &mut Vec<u8>) {
+fn plan_request_head(conn: Conn, req: Req) -> HeadPlan {
     let headers = field!(req, output_headers);
     // SAFETY: the request's live header list.
     unsafe { keyvalq::remove_first(headers, b"Proxy-Connection") };
     let kind = field!(req, type_);
-    let (name, flags) = method_info(Some(conn), kind);
-    head.extend_from_slice(name.as_deref().unwrap_or(b"NULL"));
-    head.push(b' ');
-    // SAFETY: the request's target string (NULL prints as nothing).
-    head.extend_from_slice(unsafe { keyvalq::bytes_of(field!(req, uri)) });
-    head.extend_from_slice(b" HTTP/");
-    push_decimal(head, field!(req, major) as u64);
-    head.push(b'.');
-    push_decimal(head, field!(req, minor) as u64);
-    head.extend_from_slice(b"\r\n");
+    let (method, flags) = method_info(Some(conn), kind);
     let body_len = request::output_buffer(req).len();
     // SAFETY: as above.
     let has_length = unsafe { keyvalq::find(headers, b"Content-Length") }.is_some();
@@ -1363,68 +1637,51 @@ fn make_request_head(conn: Conn, req: Req, head: &mut Vec<u8>) {
         && (body_len > 0 || kind == method::POST || kind == method::PUT)
         && !has_length
     {
-        let mut len = Vec::with_capacity(20);
-        push_decimal(&mut len, body_len as u64);
+        let mut digits = HeadWriter {
+            space: &mut [0u8; 20],
+            at: 0,
+        };
+        digits.put_decimal(body_len as u64);
+        let len = digits.at;
         // SAFETY: as above.
-        unsafe { request::add_header(headers, b"Content-Length", &len) };
+        unsafe { request::add_header(headers, b"Content-Length", &digits.space[..len]) };
     }
-    push_headers(head, headers, &[]);
-    head.extend_from_slice(b"\r\n");
+    HeadPlan::Request {
+        method,
+        target: field!(req, uri),
+        major: field!(req, major),
+        minor: field!(req, minor),
+        headers,
+    }
 }
 
-fn make_response_head(conn: Conn, req: Req, head: &mut Vec<u8>) {
+fn plan_response_head(conn: Conn, req: Req) -> HeadPlan {
     let input_headers = field!(req, input_headers);
     let headers = field!(req, output_headers);
     let keepalive = is_keepalive(input_headers);
     let needs_body = response_needs_body(req);
     let (major, minor) = (field!(req, major), field!(req, minor));
-    head.extend_from_slice(b"HTTP/");
-    push_decimal(head, major as u64);
-    head.push(b'.');
-    push_decimal(head, minor as u64);
-    head.push(b' ');
-    let code = field!(req, response_code);
-    if code < 0 {
-        head.push(b'-');
-    }
-    push_decimal(head, code.unsigned_abs() as u64);
-    head.push(b' ');
-    // SAFETY: the request's reason string (NULL prints as nothing).
-    head.extend_from_slice(unsafe { keyvalq::bytes_of(field!(req, response_code_line)) });
-    head.extend_from_slice(b"\r\n");
-
-    // The headers libevent adds go at the end of the list, in this order; they are
-    // written straight to the head (the list itself gets them too, as in libevent,
-    // only where a program could tell: Connection handling).
-    let mut extra: Vec<(&[u8], Vec<u8>)> = Vec::new();
+    // The headers libevent adds are written straight to the head (the list itself
+    // gets them too, as in libevent, only where a program could tell: Connection
+    // handling).
     let find = |name: &[u8]| {
         // SAFETY: the request's live header list.
         unsafe { keyvalq::find(headers, name) }.is_some()
     };
-    if major == 1 {
-        if minor >= 1 && !find(b"Date") {
-            extra.push((b"Date", super::date::now_rfc1123()));
-        }
-        if minor == 0 && keepalive {
-            extra.push((b"Connection", b"keep-alive".to_vec()));
-        }
-        if (minor >= 1 || keepalive)
-            && needs_body
-            && !find(b"Transfer-Encoding")
-            && !find(b"Content-Length")
-        {
-            let mut len = Vec::with_capacity(20);
-            push_decimal(&mut len, request::output_buffer(req).len() as u64);
-            extra.push((b"Content-Length", len));
-        }
-    }
-    if needs_body && !find(b"Content-Type") {
-        let http = cx!(conn).server;
-        if let Some(ct) = server::default_content_type(http) {
-            extra.push((b"Content-Type", ct.to_vec()));
-        }
-    }
     let close = is_connection_close(field!(req, flags), input_headers);
+    let date = (major == 1 && minor >= 1 && !find(b"Date")).then(super::date::now_rfc1123);
+    let keep_alive = major == 1 && minor == 0 && keepalive && !close;
+    let content_length = (major == 1
+        && (minor >= 1 || keepalive)
+        && needs_body
+        && !find(b"Transfer-Encoding")
+        && !find(b"Content-Length"))
+    .then(|| request::output_buffer(req).len());
+    let content_type = if needs_body && !find(b"Content-Type") {
+        server::default_content_type(cx!(conn).server)
+    } else {
+        None
+    };
     let proxy = request::has_flag(req, request::PROXY_REQUEST);
     if close {
         // SAFETY: the request's live header list.
@@ -1432,16 +1689,19 @@ fn make_response_head(conn: Conn, req: Req, head: &mut Vec<u8>) {
             while keyvalq::remove_first(headers, b"Connection") {}
             keyvalq::remove_first(headers, b"Proxy-Connection");
         }
-        extra.retain(|(k, _)| *k != b"Connection");
     }
-    push_headers(head, headers, &[]);
-    for (key, value) in &extra {
-        push_header(head, key, value);
+    HeadPlan::Response {
+        major,
+        minor,
+        code: field!(req, response_code),
+        reason: field!(req, response_code_line),
+        headers,
+        date,
+        keep_alive,
+        content_length,
+        content_type,
+        close: close && !proxy,
     }
-    if close && !proxy {
-        push_header(head, b"Connection", b"close");
-    }
-    head.extend_from_slice(b"\r\n");
 }
 
 /// `evhttp_send`: the reply with its body.
@@ -1468,8 +1728,7 @@ fn send(req: Req, body: Option<Evbuffer>) {
     if let Some(body) = body {
         request::output_buffer(req).append_buffer(body);
     }
-    make_header(conn, req);
-    write_buffer(conn, WriteDone::SendDone);
+    send_message(conn, req, WriteDone::SendDone);
 }
 
 /// `evhttp_send_reply`.
@@ -1556,8 +1815,7 @@ pub fn send_reply_start(req: Req, code: c_int, reason: Option<&[u8]>) {
     } else {
         request::set_chunked(req, false);
     }
-    make_header(conn, req);
-    write_buffer(conn, WriteDone::Nothing);
+    send_message(conn, req, WriteDone::Nothing);
 }
 
 /// `evhttp_send_reply_chunk_with_cb`.
@@ -1571,7 +1829,9 @@ pub fn send_reply_chunk(req: Req, data: Evbuffer, cb: Option<ChunkWrittenCb>, ar
     }
     let output = output_of(conn);
     if request::is_chunked(req) {
-        output.append(format!("{len:x}\r\n").as_bytes());
+        let mut line = [0u8; 18];
+        let at = hex_line(&mut line, len);
+        output.append(&line[at..]);
     }
     output.append_buffer(data);
     if request::is_chunked(req) {
@@ -1581,6 +1841,20 @@ pub fn send_reply_chunk(req: Req, data: Evbuffer, cb: Option<ChunkWrittenCb>, ar
         conn,
         cb.map_or(WriteDone::Nothing, |cb| WriteDone::Program(cb, arg)),
     );
+}
+
+/// Writes "<len in hex>\r\n" at the end of `out`; returns where it starts.
+fn hex_line(out: &mut [u8; 18], mut len: usize) -> usize {
+    let mut at = out.len() - 2;
+    out[at..].copy_from_slice(b"\r\n");
+    loop {
+        at -= 1;
+        out[at] = b"0123456789abcdef"[len & 15];
+        len >>= 4;
+        if len == 0 {
+            return at;
+        }
+    }
 }
 
 /// `evhttp_send_reply_end`.
@@ -1623,13 +1897,15 @@ fn send_done(conn: Conn) {
         || is_request_connection_close(req)
         || request::has_flag(req, PEER_GONE);
     set_field!(req, evcon, ptr::null_mut());
-    // SAFETY: the request left the queue; server requests are the library's to free.
-    unsafe { request::free(req) };
     if need_close {
+        // SAFETY: the request left the queue; server requests are the library's to
+        // free.
+        unsafe { request::free(req) };
         free(conn);
         return;
     }
-    if server::associate_new_request(conn).is_err() {
+    // The finished request is freed, or reused for the next one.
+    if server::associate_new_request(conn, Some(req)).is_err() {
         free(conn);
     }
 }
@@ -1679,8 +1955,7 @@ fn dispatch_request(conn: Conn) {
     };
     stop_detect_close(conn);
     cx!(conn).state = State::Writing;
-    make_header(conn, req);
-    write_buffer(conn, WriteDone::RequestWritten);
+    send_message(conn, req, WriteDone::RequestWritten);
 }
 
 fn request_written(conn: Conn) {
@@ -1795,6 +2070,9 @@ fn on_connect_event(conn: Conn, what: c_short) {
     }
     let (read, write) = (cx!(conn).timeout_read, cx!(conn).timeout_write);
     apply_timeouts(conn, read, write);
+    // The connect was watched through the write event; requests are written at once
+    // (`write_buffer`), with the write event only for what the socket does not take.
+    disable(conn, sys::EV_WRITE);
     dispatch_request(conn);
 }
 
@@ -1913,8 +2191,7 @@ pub unsafe fn start_websocket(
 ) -> Option<NonNull<bufferevent>> {
     request::set_response_code(req, 101, Some(b"Switching Protocols"));
     let conn = NonNull::new(field!(req, evcon))?;
-    make_header(conn, req);
-    write_buffer(conn, WriteDone::Nothing);
+    send_message(conn, req, WriteDone::Nothing);
     remove_request(conn, req);
     let bev = NonNull::new(cx!(conn).bev)?;
     // SAFETY: the bufferevent leaves the connection; its callbacks must not reach the

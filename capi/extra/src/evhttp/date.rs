@@ -7,16 +7,16 @@ thread_local! {
 }
 
 /// "Sun, 06 Nov 1994 08:49:37 GMT" for the current time.
-pub fn now_rfc1123() -> Vec<u8> {
+pub fn now_rfc1123() -> [u8; 29] {
     // SAFETY: time(NULL) only reads the clock.
     let now = unsafe { libc::time(std::ptr::null_mut()) } as i64;
     let (cached_at, text) = CACHE.with(Cell::get);
     if cached_at == now {
-        return text.to_vec();
+        return text;
     }
     let text = format_rfc1123(now);
     CACHE.with(|c| c.set((now, text)));
-    text.to_vec()
+    text
 }
 
 fn format_rfc1123(seconds: i64) -> [u8; 29] {

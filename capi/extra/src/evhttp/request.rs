@@ -205,62 +205,78 @@ pub fn output_buffer(req: Req) -> Evbuffer {
     unsafe { Evbuffer::from_raw(NonNull::new_unchecked(field!(req, output_buffer))) }
 }
 
+/// A request and its two header lists in one allocation (the lists are reached
+/// through the request's pointers, as programs reach them).
+#[repr(C)]
+struct RequestBlock {
+    request: evhttp_request,
+    input_headers: evkeyvalq,
+    output_headers: evkeyvalq,
+}
+
 /// `evhttp_request_new`: a request with empty header lists and buffers.
 pub fn new(cb: Option<RequestCb>, cb_arg: *mut c_void) -> Option<Req> {
-    let input_headers = keyvalq::new_list().ok()?;
-    let output_headers = match keyvalq::new_list() {
-        Ok(list) => list,
-        Err(_) => {
-            // SAFETY: just made, not shared.
-            unsafe { keyvalq::free_list(input_headers.as_ptr()) };
-            return None;
-        }
-    };
     // SAFETY: plain allocations; NULL is handled below.
     let (input_buffer, output_buffer) = unsafe { (sys::evbuffer_new(), sys::evbuffer_new()) };
-    let req = try_box(evhttp_request {
-        next: evhttp_request_link {
-            tqe_next: ptr::null_mut(),
-            tqe_prev: ptr::null_mut(),
+    let empty_list = || evkeyvalq {
+        tqh_first: ptr::null_mut(),
+        tqh_last: ptr::null_mut(),
+    };
+    let block = try_box(RequestBlock {
+        request: evhttp_request {
+            next: evhttp_request_link {
+                tqe_next: ptr::null_mut(),
+                tqe_prev: ptr::null_mut(),
+            },
+            evcon: ptr::null_mut(),
+            flags: 0,
+            input_headers: ptr::null_mut(),
+            output_headers: ptr::null_mut(),
+            remote_host: ptr::null_mut(),
+            remote_port: 0,
+            host_cache: ptr::null_mut(),
+            kind: KIND_RESPONSE,
+            type_: 0,
+            headers_size: 0,
+            body_size: 0,
+            uri: ptr::null_mut(),
+            uri_elems: ptr::null_mut(),
+            major: 0,
+            minor: 0,
+            response_code: 0,
+            response_code_line: ptr::null_mut(),
+            input_buffer,
+            ntoread: 0,
+            bits: 0,
+            output_buffer,
+            cb,
+            cb_arg,
+            chunk_cb: None,
+            header_cb: None,
+            error_cb: None,
+            on_complete_cb: None,
+            on_complete_cb_arg: ptr::null_mut(),
         },
-        evcon: ptr::null_mut(),
-        flags: 0,
-        input_headers: input_headers.as_ptr(),
-        output_headers: output_headers.as_ptr(),
-        remote_host: ptr::null_mut(),
-        remote_port: 0,
-        host_cache: ptr::null_mut(),
-        kind: KIND_RESPONSE,
-        type_: 0,
-        headers_size: 0,
-        body_size: 0,
-        uri: ptr::null_mut(),
-        uri_elems: ptr::null_mut(),
-        major: 0,
-        minor: 0,
-        response_code: 0,
-        response_code_line: ptr::null_mut(),
-        input_buffer,
-        ntoread: 0,
-        bits: 0,
-        output_buffer,
-        cb,
-        cb_arg,
-        chunk_cb: None,
-        header_cb: None,
-        error_cb: None,
-        on_complete_cb: None,
-        on_complete_cb_arg: ptr::null_mut(),
+        input_headers: empty_list(),
+        output_headers: empty_list(),
     });
-    let Some(req) = req else {
-        // SAFETY: the lists and buffers were just made and are not shared.
+    let Some(block) = block else {
+        // SAFETY: the buffers were just made and are not shared (NULL is ignored).
         unsafe {
-            keyvalq::free_list(input_headers.as_ptr());
-            keyvalq::free_list(output_headers.as_ptr());
             sys::evbuffer_free(input_buffer);
             sys::evbuffer_free(output_buffer);
         }
         return None;
+    };
+    // SAFETY: the block is fresh and ours; the lists are initialised in place, where
+    // they stay (the block does not move).
+    let req = unsafe {
+        let b = block.as_ptr();
+        keyvalq::init(ptr::addr_of_mut!((*b).input_headers));
+        keyvalq::init(ptr::addr_of_mut!((*b).output_headers));
+        (*b).request.input_headers = ptr::addr_of_mut!((*b).input_headers);
+        (*b).request.output_headers = ptr::addr_of_mut!((*b).output_headers);
+        block.cast::<evhttp_request>()
     };
     if input_buffer.is_null() || output_buffer.is_null() {
         // SAFETY: the request was just made and is not shared.
@@ -284,6 +300,82 @@ pub unsafe fn free(req: Req) {
     unsafe { destroy(req) }
 }
 
+/// Frees `req` or, where the free would happen now, makes it the new request that
+/// [`new`] would make, with its memory (the object, the header lists, the buffers)
+/// kept: the server's next request on the same connection. None when it was not
+/// reused (freed, or its free postponed).
+///
+/// # Safety
+/// As for [`free`].
+pub unsafe fn free_or_renew(req: Req, cb: Option<RequestCb>, cb_arg: *mut c_void) -> Option<Req> {
+    if has_flag(req, REQ_DEFER_FREE) {
+        add_flag(req, REQ_NEEDS_FREE);
+        return None;
+    }
+    // SAFETY: the caller hands the request over; every field was made by `new` or
+    // the functions named, and each is released once and reset below.
+    unsafe {
+        let r = req.as_ptr();
+        for slot in [
+            ptr::addr_of_mut!((*r).input_buffer),
+            ptr::addr_of_mut!((*r).output_buffer),
+        ] {
+            if sys::evrs_sibling_evbuffer_reset(*slot) != 1 {
+                // The buffer carries the program's settings: a new one replaces it.
+                sys::evbuffer_free(*slot);
+                *slot = sys::evbuffer_new();
+                if slot.is_null() {
+                    destroy(req);
+                    return None;
+                }
+            }
+        }
+        keyvalq::clear((*r).input_headers);
+        keyvalq::clear((*r).output_headers);
+        keyvalq::free_c_string((*r).uri);
+        uri_link::free((*r).uri_elems);
+        keyvalq::free_c_string((*r).response_code_line);
+        keyvalq::free_c_string((*r).host_cache);
+        // The peer's address is the same for the next request on the connection;
+        // `remote_host` is kept for the caller to check.
+        r.write(evhttp_request {
+            next: evhttp_request_link {
+                tqe_next: ptr::null_mut(),
+                tqe_prev: ptr::null_mut(),
+            },
+            evcon: ptr::null_mut(),
+            flags: 0,
+            input_headers: (*r).input_headers,
+            output_headers: (*r).output_headers,
+            remote_host: (*r).remote_host,
+            remote_port: 0,
+            host_cache: ptr::null_mut(),
+            kind: KIND_RESPONSE,
+            type_: 0,
+            headers_size: 0,
+            body_size: 0,
+            uri: ptr::null_mut(),
+            uri_elems: ptr::null_mut(),
+            major: 0,
+            minor: 0,
+            response_code: 0,
+            response_code_line: ptr::null_mut(),
+            input_buffer: (*r).input_buffer,
+            ntoread: 0,
+            bits: 0,
+            output_buffer: (*r).output_buffer,
+            cb,
+            cb_arg,
+            chunk_cb: None,
+            header_cb: None,
+            error_cb: None,
+            on_complete_cb: None,
+            on_complete_cb_arg: ptr::null_mut(),
+        });
+    }
+    Some(req)
+}
+
 /// Frees `req` unless the program owns it (`evhttp_request_free_auto`).
 ///
 /// # Safety
@@ -305,15 +397,15 @@ unsafe fn destroy(req: Req) {
         uri_link::free((*r).uri_elems);
         keyvalq::free_c_string((*r).response_code_line);
         keyvalq::free_c_string((*r).host_cache);
-        keyvalq::free_list((*r).input_headers);
-        keyvalq::free_list((*r).output_headers);
+        keyvalq::clear((*r).input_headers);
+        keyvalq::clear((*r).output_headers);
         if !(*r).input_buffer.is_null() {
             sys::evbuffer_free((*r).input_buffer);
         }
         if !(*r).output_buffer.is_null() {
             sys::evbuffer_free((*r).output_buffer);
         }
-        drop(Box::from_raw(r));
+        drop(Box::from_raw(r.cast::<RequestBlock>()));
     }
 }
 
@@ -327,6 +419,16 @@ pub(crate) fn replace_string(slot: *mut *mut c_char, value: &[u8]) -> Option<()>
         *slot = copy.map_or(ptr::null_mut(), NonNull::as_ptr);
     }
     copy.map(|_| ())
+}
+
+/// Frees a C string field and leaves NULL in it.
+pub(crate) fn replace_string_with_null(slot: *mut *mut c_char) {
+    // SAFETY: `slot` is a string field of a live request, holding NULL or a string of
+    // the core's allocator.
+    unsafe {
+        keyvalq::free_c_string(*slot);
+        *slot = ptr::null_mut();
+    }
 }
 
 /// `evhttp_response_code_`: the request becomes a response with this status.

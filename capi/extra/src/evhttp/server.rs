@@ -525,6 +525,23 @@ pub fn bound_sockets(http: Http) -> Vec<NonNull<evhttp_bound_socket>> {
 
 /// The peer's numeric host and port.
 fn name_from_addr(addr: *const libc::sockaddr, len: libc::socklen_t) -> Option<(Vec<u8>, u16)> {
+    // IPv4, the common case, is written here: what getnameinfo writes for it, without
+    // its formatting machinery.
+    // SAFETY: `addr` is valid for `len` bytes, checked to hold a sockaddr_in.
+    if len as usize >= size_of::<libc::sockaddr_in>()
+        && c_int::from(unsafe { (*addr).sa_family }) == libc::AF_INET
+    {
+        // SAFETY: as above; read unaligned as the listener's buffer may be.
+        let sin = unsafe { addr.cast::<libc::sockaddr_in>().read_unaligned() };
+        let mut host = Vec::with_capacity(15);
+        for (i, octet) in sin.sin_addr.s_addr.to_ne_bytes().iter().enumerate() {
+            if i > 0 {
+                host.push(b'.');
+            }
+            push_decimal(&mut host, *octet);
+        }
+        return Some((host, u16::from_be(sin.sin_port)));
+    }
     let mut host = [0 as c_char; 1025];
     let mut serv = [0 as c_char; 32];
     // SAFETY: the buffers are writable for the lengths given; `addr` is valid for `len`.
@@ -546,6 +563,16 @@ fn name_from_addr(addr: *const libc::sockaddr, len: libc::socklen_t) -> Option<(
     let (host, serv) = unsafe { (CStr::from_ptr(host.as_ptr()), CStr::from_ptr(serv.as_ptr())) };
     let port = serv.to_str().ok()?.parse().unwrap_or(0);
     Some((host.to_bytes().to_vec(), port))
+}
+
+fn push_decimal(out: &mut Vec<u8>, n: u8) {
+    if n >= 100 {
+        out.push(b'0' + n / 100);
+    }
+    if n >= 10 {
+        out.push(b'0' + n / 10 % 10);
+    }
+    out.push(b'0' + n % 10);
 }
 
 fn get_request(
@@ -620,6 +647,11 @@ fn get_request(
         }
     }
     let bev = cx!(conn).bev;
+    // A new bufferevent has EV_WRITE enabled, which the socket would be watched for
+    // at once: it is disabled first (nothing is watched yet, so this costs no system
+    // call), and the socket is then registered for reading only.
+    // SAFETY: the bufferevent is live.
+    unsafe { sys::bufferevent_disable(bev, sys::EV_WRITE) };
     // SAFETY: the bufferevent is live and takes the socket over.
     if unsafe { sys::bufferevent_replacefd(bev, fd) } != 0 {
         connection::free(conn);
@@ -628,10 +660,7 @@ fn get_request(
         return;
     }
     // SAFETY: the bufferevent is live.
-    unsafe {
-        sys::bufferevent_enable(bev, sys::EV_READ);
-        sys::bufferevent_disable(bev, sys::EV_WRITE);
-    }
+    unsafe { sys::bufferevent_enable(bev, sys::EV_READ) };
     let (read, write) = (hx!(http).timeout_read, hx!(http).timeout_write);
     let set = |tv: &libc::timeval| tv.tv_sec != 0 || tv.tv_usec != 0;
     if set(&read) || set(&write) {
@@ -660,19 +689,38 @@ fn get_request(
         cx!(conn).requests.push_back(req);
         cx!(conn).state = State::Writing;
         connection::send_error(req, 503, None);
-    } else if associate_new_request(conn).is_err() {
+    } else if associate_new_request(conn, None).is_err() {
         connection::free(conn);
     }
 }
 
 /// A new request object waits for the next request on `conn`.
-pub(crate) fn associate_new_request(conn: Conn) -> Result<(), ()> {
+/// `finished` is the connection's last request, which is freed, or reused when it can
+/// be (`request::free_or_renew`).
+pub(crate) fn associate_new_request(conn: Conn, finished: Option<Req>) -> Result<(), ()> {
     let http = cx!(conn).server;
-    let req = request::new(Some(server_request_arrived), http.cast()).ok_or(())?;
+    let cb = Some(server_request_arrived as RequestCb);
+    // SAFETY: the connection hands its finished request over.
+    let renewed = finished.and_then(|req| unsafe { request::free_or_renew(req, cb, http.cast()) });
+    let req = match renewed {
+        Some(req) => req,
+        None => request::new(cb, http.cast()).ok_or(())?,
+    };
     let address = cx!(conn).address;
-    if !address.is_null() {
-        // SAFETY: our NUL-terminated copy of the peer's address.
-        let host = unsafe { keyvalq::bytes_of(address) };
+    // SAFETY: our NUL-terminated copy of the peer's address, and the request's string
+    // (kept by a renewed request, NULL in a new one).
+    let (host, known) = unsafe {
+        (
+            keyvalq::bytes_of(address),
+            keyvalq::bytes_of(field!(req, remote_host)),
+        )
+    };
+    if address.is_null() {
+        // SAFETY: the field's address inside a live request.
+        unsafe {
+            request::replace_string_with_null(ptr::addr_of_mut!((*req.as_ptr()).remote_host))
+        };
+    } else if host != known || field!(req, remote_host).is_null() {
         // SAFETY: the field's address inside a live request.
         if request::replace_string(
             unsafe { ptr::addr_of_mut!((*req.as_ptr()).remote_host) },
@@ -729,22 +777,32 @@ fn handle_request(req: Req, http: Http) {
         return;
     }
     let mut target = http;
-    let host = request::host(req);
+    // Without aliases or virtual hosts every host is this server's: the host is not
+    // looked up (nor cached in the request) for nothing.
+    let host = if hx!(http).aliases.is_empty() && hx!(http).vhosts.is_empty() {
+        ptr::null()
+    } else {
+        request::host(req)
+    };
     if !host.is_null() {
         // SAFETY: the host string belongs to the request and is unchanged here.
         let host = unsafe { keyvalq::bytes_of(host) };
         target = find_vhost(http, host).0;
     }
     // Without memory for the decoded path no handler matches, as in libevent.
-    // SAFETY: the request's own parsed target, live while the request is.
-    let path = unsafe { uri_link::decoded_path(field!(req, uri_elems)) };
-    let found = path.and_then(|path| {
-        hx!(target)
-            .handlers
-            .iter()
-            .find(|h| h.path == path)
-            .map(|h| (h.cb, h.arg))
-    });
+    let found = if hx!(target).handlers.is_empty() {
+        None
+    } else {
+        // SAFETY: the request's own parsed target, live while the request is.
+        let path = unsafe { uri_link::decoded_path(field!(req, uri_elems)) };
+        path.and_then(|path| {
+            hx!(target)
+                .handlers
+                .iter()
+                .find(|h| h.path[..] == path[..])
+                .map(|h| (h.cb, h.arg))
+        })
+    };
     if let Some((cb, arg)) = found {
         // SAFETY: the program's handler.
         unsafe { cb(req.as_ptr(), arg) };

@@ -1,6 +1,7 @@
 //! The request engine's uses of URIs: parsing a request target into `req->uri_elems`,
 //! its scheme and host, and the decoded path the handlers are matched against.
 
+use std::borrow::Cow;
 use std::ffi::c_char;
 
 use evrs_http_proto::escape::{uri_decode, PlusDecoding};
@@ -66,14 +67,18 @@ pub(crate) unsafe fn scheme_is_http(uri: *mut evhttp_uri) -> bool {
 ///
 /// # Safety
 /// As for [`host`].
-pub(crate) unsafe fn decoded_path(uri: *mut evhttp_uri) -> Option<Vec<u8>> {
+pub(crate) unsafe fn decoded_path<'a>(uri: *mut evhttp_uri) -> Option<Cow<'a, [u8]>> {
     // SAFETY: as in `host`.
     let path = unsafe { evhttp_uri::get(uri) }
         .and_then(|uri| uri.path())
         .map_or(&b""[..], |path| path.as_bytes());
+    if !path.contains(&b'%') {
+        // Nothing to decode (and so no NUL either).
+        return Some(Cow::Borrowed(path));
+    }
     let mut decoded = uri_decode(path, PlusDecoding::Keep).ok()?;
     if let Some(nul) = decoded.iter().position(|&b| b == 0) {
         decoded.truncate(nul);
     }
-    Some(decoded)
+    Some(Cow::Owned(decoded))
 }

@@ -266,6 +266,12 @@ impl EventHandler for RetryTimer {
     }
 }
 
+/// What one read or write of a connection's own bufferevent moves at most (the
+/// bufferevent default is 16 KiB): bodies of many megabytes then take a sixteenth of
+/// the system calls and loop iterations. Reads start small and grow to this only while
+/// they keep filling what they ask for.
+const MAX_SINGLE_IO: usize = 256 * 1024;
+
 /// A new connection object over `bev` (a new socket bufferevent when NULL).
 pub(crate) fn new(base: *mut sys::event_base, bev: *mut bufferevent) -> Option<Conn> {
     let given_bev = bev;
@@ -277,6 +283,13 @@ pub(crate) fn new(base: *mut sys::event_base, bev: *mut bufferevent) -> Option<C
     };
     let bev_nn = NonNull::new(bev)?;
     let made_bev = bev_nn.as_ptr() != given_bev;
+    if made_bev {
+        // SAFETY: the bufferevent was just made here.
+        unsafe {
+            sys::bufferevent_set_max_single_read(bev, MAX_SINGLE_IO);
+            sys::bufferevent_set_max_single_write(bev, MAX_SINGLE_IO);
+        }
+    }
     let Some(alive) = LiveFlag::try_new() else {
         release_unused_bufferevent(bev_nn, made_bev);
         return None;

@@ -175,6 +175,8 @@ extern "C" {
     pub fn bufferevent_enable(bev: *mut bufferevent, event: c_short) -> c_int;
     pub fn bufferevent_disable(bev: *mut bufferevent, event: c_short) -> c_int;
     pub fn bufferevent_get_enabled(bev: *mut bufferevent) -> c_short;
+    pub fn bufferevent_set_max_single_read(bev: *mut bufferevent, size: usize) -> c_int;
+    pub fn bufferevent_set_max_single_write(bev: *mut bufferevent, size: usize) -> c_int;
     pub fn bufferevent_get_input(bev: *mut bufferevent) -> *mut evbuffer;
     pub fn bufferevent_get_output(bev: *mut bufferevent) -> *mut evbuffer;
     pub fn bufferevent_set_timeouts(

@@ -266,6 +266,12 @@ impl EventHandler for RetryTimer {
     }
 }
 
+/// What one read or write of a connection's own bufferevent moves at most (the
+/// bufferevent default is 16 KiB): bodies of many megabytes then take a sixteenth of
+/// the system calls and loop iterations. Reads start small and grow to this only while
+/// they keep filling what they ask for.
+const MAX_SINGLE_IO: usize = 256 * 1024;
+
 /// A new connection object over `bev` (a new socket bufferevent when NULL).
 pub(crate) fn new(base: *mut sys::event_base, bev: *mut bufferevent) -> Option<Conn> {
     let given_bev = bev;
@@ -277,6 +283,13 @@ pub(crate) fn new(base: *mut sys::event_base, bev: *mut bufferevent) -> Option<C
     };
     let bev_nn = NonNull::new(bev)?;
     let made_bev = bev_nn.as_ptr() != given_bev;
+    if made_bev {
+        // SAFETY: the bufferevent was just made here.
+        unsafe {
+            sys::bufferevent_set_max_single_read(bev, MAX_SINGLE_IO);
+            sys::bufferevent_set_max_single_write(bev, MAX_SINGLE_IO);
+        }
+    }
     let Some(alive) = LiveFlag::try_new() else {
         release_unused_bufferevent(bev_nn, made_bev);
         return None;
@@ -932,9 +945,8 @@ fn read_trailer(conn: Conn, req: Req) {
     match parse_headers(conn, req) {
         Status::DataCorrupted | Status::DataTooLong => fail(conn, error::DATA_TOO_LONG),
         Status::AllDataRead => {
-            if cx!(conn).flags & CON_OUTGOING != 0 {
-                disable(conn, sys::EV_READ);
-            }
+            // (libevent stops reading here on a client; `connection_done` decides at
+            // once whether to read on, so the read event is left as it is.)
             connection_done(conn);
         }
         _ => {}
@@ -1017,9 +1029,9 @@ fn read_body(conn: Conn, req: Req) {
         }
     }
     if field!(req, ntoread) == 0 {
-        if cx!(conn).flags & CON_OUTGOING != 0 {
-            disable(conn, sys::EV_READ);
-        }
+        // A client's read event is left on: `connection_done` resets the connection,
+        // writes the next request or watches for a close, each reading on (libevent
+        // stops reading first and starts again there).
         connection_done(conn);
     }
 }
@@ -1943,17 +1955,14 @@ fn start_detect_close(conn: Conn) {
     enable(conn, sys::EV_READ);
 }
 
-fn stop_detect_close(conn: Conn) {
-    cx!(conn).flags &= !CON_CLOSEDETECT;
-    disable(conn, sys::EV_READ);
-}
-
 /// Writes the first queued request (`evhttp_request_dispatch`).
 fn dispatch_request(conn: Conn) {
     let Some(req) = first_request(conn) else {
         return;
     };
-    stop_detect_close(conn);
+    // No longer watching for a close; reading stays on, as writing the request
+    // enables it anyway (libevent stops and restarts it).
+    cx!(conn).flags &= !CON_CLOSEDETECT;
     cx!(conn).state = State::Writing;
     send_message(conn, req, WriteDone::RequestWritten);
 }

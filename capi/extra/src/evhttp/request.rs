@@ -324,14 +324,14 @@ pub unsafe fn free_or_renew(req: Req, cb: Option<RequestCb>, cb_arg: *mut c_void
                 // The buffer carries the program's settings: a new one replaces it.
                 sys::evbuffer_free(*slot);
                 *slot = sys::evbuffer_new();
-                if slot.is_null() {
+                if (*slot).is_null() {
                     destroy(req);
                     return None;
                 }
             }
         }
-        keyvalq::clear((*r).input_headers);
-        keyvalq::clear((*r).output_headers);
+        clear_list((*r).input_headers);
+        clear_list((*r).output_headers);
         keyvalq::free_c_string((*r).uri);
         uri_link::free((*r).uri_elems);
         keyvalq::free_c_string((*r).response_code_line);
@@ -372,6 +372,12 @@ pub unsafe fn free_or_renew(req: Req, cb: Option<RequestCb>, cb_arg: *mut c_void
             on_complete_cb: None,
             on_complete_cb_arg: ptr::null_mut(),
         });
+        // The lists are the request's own again (a program may have stored others).
+        let block = r.cast::<RequestBlock>();
+        keyvalq::init(ptr::addr_of_mut!((*block).input_headers));
+        keyvalq::init(ptr::addr_of_mut!((*block).output_headers));
+        (*r).input_headers = ptr::addr_of_mut!((*block).input_headers);
+        (*r).output_headers = ptr::addr_of_mut!((*block).output_headers);
     }
     Some(req)
 }
@@ -397,8 +403,8 @@ unsafe fn destroy(req: Req) {
         uri_link::free((*r).uri_elems);
         keyvalq::free_c_string((*r).response_code_line);
         keyvalq::free_c_string((*r).host_cache);
-        keyvalq::clear((*r).input_headers);
-        keyvalq::clear((*r).output_headers);
+        clear_list((*r).input_headers);
+        clear_list((*r).output_headers);
         if !(*r).input_buffer.is_null() {
             sys::evbuffer_free((*r).input_buffer);
         }
@@ -406,6 +412,18 @@ unsafe fn destroy(req: Req) {
             sys::evbuffer_free((*r).output_buffer);
         }
         drop(Box::from_raw(r.cast::<RequestBlock>()));
+    }
+}
+
+/// Empties one of a request's header lists (NULL, if a program stored that in the
+/// field, is left alone).
+///
+/// # Safety
+/// `list` is NULL or a live, initialised list.
+unsafe fn clear_list(list: *mut evkeyvalq) {
+    if !list.is_null() {
+        // SAFETY: the caller gives a live list.
+        unsafe { keyvalq::clear(list) };
     }
 }
 

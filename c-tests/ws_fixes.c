@@ -4,8 +4,9 @@
  * fragmented with continuation frames (libevent closes the session on the final
  * continuation frame), a frame that arrives in the same write as the handshake
  * (libevent leaves it unread until more data comes), and evws_connection_free called
- * from the message callback (libevent goes on using the freed session). */
-// test: evrs-only libevent 2.2.1 mishandles 64-bit frame lengths, final continuation frames, frames sent with the handshake and a session freed in its callback
+ * from the message callback (libevent goes on using the freed session); and an
+ * unmasked client frame closes the session with 1002 (libevent takes it). */
+// test: evrs-only libevent 2.2.1 mishandles 64-bit frame lengths, final continuation frames, frames sent with the handshake, a session freed in its callback and unmasked client frames
 // test: link event_core event_extra
 #include <sys/queue.h>
 
@@ -140,6 +141,22 @@ int main(void)
 	raw_close(&c);
 	run_for(base, 30);
 	CHECK_INT_EQ(closes, 1);
+
+	/* An unmasked frame from the client: a close frame with 1002 and the connection
+	 * closed, no message (RFC 6455 5.1; libevent takes the frame). */
+	messages = 0;
+	open_session(&c);
+	ws_send_frame(base, &c, WS_TEXT_FRAME, 1, 0, "bare", 4);
+	CHECK(ws_read(base, &c, &m));
+	CHECK_INT_EQ(m.opcode, 0x8);
+	CHECK_UINT_EQ(m.len, 2);
+	CHECK(m.len == 2 && m.data[0] == 0x03 && m.data[1] == 0xea);
+	ws_msg_free(&m);
+	CHECK(raw_wait_eof(base, &c, HTTP_WAIT_MS));
+	run_for(base, 10);
+	CHECK_INT_EQ(messages, 0);
+	CHECK_INT_EQ(closes, 2);
+	raw_close(&c);
 
 	/* A frame in the same write as the handshake. */
 	messages = 0;

@@ -21,7 +21,8 @@
 //!   (WS_CR_PROTO_ERR), where libevent sends code 0, which RFC 6455 forbids on the
 //!   wire; `evws_close(WS_CR_NONE)` sends a close frame without a code for the same
 //!   reason.
-//! - Unmasked client frames are accepted, as libevent does for nonconformant clients.
+//! - An unmasked client frame closes the session with 1002 (WS_CR_PROTO_ERR), as RFC
+//!   6455 (5.1) requires of a server; libevent takes such frames as if masked.
 //! - A session freed inside its own callback is not used afterwards; frames already
 //!   received when the session starts are delivered; a connection error or EOF frees
 //!   the session (libevent leaves it until `evhttp_free` when an error or an EOF with
@@ -605,6 +606,11 @@ fn read_frames(session: Session, bev: NonNull<sys::bufferevent>) {
                 continue;
             }
         };
+        if header.mask.is_none() {
+            log::debug(format_args!("websocket: unmasked client frame; closing"));
+            close(session, WS_CR_PROTO_ERR);
+            continue;
+        }
         let (frame_len, payload_len) = (header.frame_len(), header.payload_len);
         if available < frame_len {
             return;

@@ -214,6 +214,51 @@ struct RequestBlock {
     output_headers: evkeyvalq,
 }
 
+/// A request in its initial state over the given buffers, with no header lists yet
+/// (the caller points them at the request's own).
+fn blank(
+    input_buffer: *mut sys::evbuffer,
+    output_buffer: *mut sys::evbuffer,
+    remote_host: *mut c_char,
+    cb: Option<RequestCb>,
+    cb_arg: *mut c_void,
+) -> evhttp_request {
+    evhttp_request {
+        next: evhttp_request_link {
+            tqe_next: ptr::null_mut(),
+            tqe_prev: ptr::null_mut(),
+        },
+        evcon: ptr::null_mut(),
+        flags: 0,
+        input_headers: ptr::null_mut(),
+        output_headers: ptr::null_mut(),
+        remote_host,
+        remote_port: 0,
+        host_cache: ptr::null_mut(),
+        kind: KIND_RESPONSE,
+        type_: 0,
+        headers_size: 0,
+        body_size: 0,
+        uri: ptr::null_mut(),
+        uri_elems: ptr::null_mut(),
+        major: 0,
+        minor: 0,
+        response_code: 0,
+        response_code_line: ptr::null_mut(),
+        input_buffer,
+        ntoread: 0,
+        bits: 0,
+        output_buffer,
+        cb,
+        cb_arg,
+        chunk_cb: None,
+        header_cb: None,
+        error_cb: None,
+        on_complete_cb: None,
+        on_complete_cb_arg: ptr::null_mut(),
+    }
+}
+
 /// `evhttp_request_new`: a request with empty header lists and buffers.
 pub fn new(cb: Option<RequestCb>, cb_arg: *mut c_void) -> Option<Req> {
     // SAFETY: plain allocations; NULL is handled below.
@@ -223,40 +268,7 @@ pub fn new(cb: Option<RequestCb>, cb_arg: *mut c_void) -> Option<Req> {
         tqh_last: ptr::null_mut(),
     };
     let block = try_box(RequestBlock {
-        request: evhttp_request {
-            next: evhttp_request_link {
-                tqe_next: ptr::null_mut(),
-                tqe_prev: ptr::null_mut(),
-            },
-            evcon: ptr::null_mut(),
-            flags: 0,
-            input_headers: ptr::null_mut(),
-            output_headers: ptr::null_mut(),
-            remote_host: ptr::null_mut(),
-            remote_port: 0,
-            host_cache: ptr::null_mut(),
-            kind: KIND_RESPONSE,
-            type_: 0,
-            headers_size: 0,
-            body_size: 0,
-            uri: ptr::null_mut(),
-            uri_elems: ptr::null_mut(),
-            major: 0,
-            minor: 0,
-            response_code: 0,
-            response_code_line: ptr::null_mut(),
-            input_buffer,
-            ntoread: 0,
-            bits: 0,
-            output_buffer,
-            cb,
-            cb_arg,
-            chunk_cb: None,
-            header_cb: None,
-            error_cb: None,
-            on_complete_cb: None,
-            on_complete_cb_arg: ptr::null_mut(),
-        },
+        request: blank(input_buffer, output_buffer, ptr::null_mut(), cb, cb_arg),
         input_headers: empty_list(),
         output_headers: empty_list(),
     });
@@ -338,40 +350,13 @@ pub unsafe fn free_or_renew(req: Req, cb: Option<RequestCb>, cb_arg: *mut c_void
         keyvalq::free_c_string((*r).host_cache);
         // The peer's address is the same for the next request on the connection;
         // `remote_host` is kept for the caller to check.
-        r.write(evhttp_request {
-            next: evhttp_request_link {
-                tqe_next: ptr::null_mut(),
-                tqe_prev: ptr::null_mut(),
-            },
-            evcon: ptr::null_mut(),
-            flags: 0,
-            input_headers: (*r).input_headers,
-            output_headers: (*r).output_headers,
-            remote_host: (*r).remote_host,
-            remote_port: 0,
-            host_cache: ptr::null_mut(),
-            kind: KIND_RESPONSE,
-            type_: 0,
-            headers_size: 0,
-            body_size: 0,
-            uri: ptr::null_mut(),
-            uri_elems: ptr::null_mut(),
-            major: 0,
-            minor: 0,
-            response_code: 0,
-            response_code_line: ptr::null_mut(),
-            input_buffer: (*r).input_buffer,
-            ntoread: 0,
-            bits: 0,
-            output_buffer: (*r).output_buffer,
+        r.write(blank(
+            (*r).input_buffer,
+            (*r).output_buffer,
+            (*r).remote_host,
             cb,
             cb_arg,
-            chunk_cb: None,
-            header_cb: None,
-            error_cb: None,
-            on_complete_cb: None,
-            on_complete_cb_arg: ptr::null_mut(),
-        });
+        ));
         // The lists are the request's own again (a program may have stored others).
         let block = r.cast::<RequestBlock>();
         keyvalq::init(ptr::addr_of_mut!((*block).input_headers));

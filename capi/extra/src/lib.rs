@@ -1,5 +1,6 @@
 //! libevent_extra: evhttp (event2/http.h, http_compat.h, http_struct.h,
-//! keyvalq_struct.h) and WebSockets (event2/ws.h).
+//! keyvalq_struct.h), WebSockets (event2/ws.h) and evdns (event2/dns.h, dns_compat.h,
+//! dns_struct.h).
 //!
 //! It reaches libevent_core only through the core's exported C symbols, by way of
 //! `evrs-sibling`; it never links the core crate. The protocol (parsing and encoding)
@@ -17,6 +18,9 @@ mod boundary;
 #[global_allocator]
 static ALLOCATOR: evrs_sibling::CoreAllocator = evrs_sibling::CoreAllocator;
 
+pub mod dns;
+pub mod dns_compat;
+pub mod evdns;
 pub mod evhttp;
 pub mod http;
 pub mod ws;

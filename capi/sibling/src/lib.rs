@@ -18,6 +18,7 @@
 pub mod alloc;
 pub mod buffer;
 pub mod handler;
+pub mod lock;
 pub mod log;
 pub mod sys;
 

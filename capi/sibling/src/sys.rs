@@ -233,3 +233,53 @@ extern "C" {
     pub fn bufferevent_trigger(bev: *mut bufferevent, iotype: c_short, options: c_int);
     pub fn evbuffer_expand(buf: *mut evbuffer, datlen: usize) -> c_int;
 }
+
+// Version 3 of the private sibling interface: locks, and DNS for libevent_core.
+extern "C" {
+    pub fn evrs_sibling_lock_new(recursive: c_int) -> *mut c_void;
+    pub fn evrs_sibling_lock_acquire(lock: *mut c_void);
+    pub fn evrs_sibling_lock_release(lock: *mut c_void);
+    pub fn evrs_sibling_lock_free(lock: *mut c_void);
+    pub fn evrs_sibling_set_dns_resolver(
+        start: Option<DnsGetaddrinfoFn>,
+        cancel: Option<DnsGetaddrinfoCancelFn>,
+    );
+    pub fn evrs_sibling_addrinfo_new(
+        addr: *const libc::sockaddr,
+        addrlen: libc::socklen_t,
+        socktype: c_int,
+        protocol: c_int,
+        flags: c_int,
+        canonname: *const c_char,
+        next: *mut libc::addrinfo,
+    ) -> *mut libc::addrinfo;
+}
+
+/// `evdns_getaddrinfo_cb`.
+pub type DnsGetaddrinfoCb = unsafe extern "C" fn(c_int, *mut libc::addrinfo, *mut c_void);
+/// `evdns_getaddrinfo`'s signature, as the core calls it.
+pub type DnsGetaddrinfoFn = unsafe extern "C" fn(
+    *mut c_void,
+    *const c_char,
+    *const c_char,
+    *const libc::addrinfo,
+    DnsGetaddrinfoCb,
+    *mut c_void,
+) -> *mut c_void;
+/// `evdns_getaddrinfo_cancel`'s signature.
+pub type DnsGetaddrinfoCancelFn = unsafe extern "C" fn(*mut c_void);
+
+// evdns resolver: the core's public functions the resolver uses.
+extern "C" {
+    pub fn evutil_secure_rng_get_bytes(buf: *mut c_void, n: usize);
+}
+
+// evdns getaddrinfo: the core's public functions evdns_getaddrinfo uses.
+extern "C" {
+    pub fn evutil_gai_strerror(err: c_int) -> *const c_char;
+}
+
+// evdns server: the core's public functions the DNS server uses.
+extern "C" {
+    pub fn evconnlistener_enable(lev: *mut evconnlistener) -> c_int;
+}

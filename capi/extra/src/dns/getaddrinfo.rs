@@ -1,0 +1,1 @@
+//! `event2/dns.h` entry points of `evdns_getaddrinfo`.

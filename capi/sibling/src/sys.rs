@@ -240,6 +240,8 @@ extern "C" {
     pub fn evrs_sibling_lock_acquire(lock: *mut c_void);
     pub fn evrs_sibling_lock_release(lock: *mut c_void);
     pub fn evrs_sibling_lock_free(lock: *mut c_void);
+    /// The 1.x API's current base (`event_init`'s), NULL if there is none.
+    pub fn evrs_sibling_current_base() -> *mut event_base;
     pub fn evrs_sibling_set_dns_resolver(
         start: Option<DnsGetaddrinfoFn>,
         cancel: Option<DnsGetaddrinfoCancelFn>,

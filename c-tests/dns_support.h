@@ -39,6 +39,17 @@
 
 #include "check.h"
 
+/* libevent 2.1 returns these codes too, but names them only in a comment. */
+#ifndef EVDNS_ERROR_NONE
+#define EVDNS_ERROR_NONE 0
+#define EVDNS_ERROR_FAILED_TO_OPEN_FILE 1
+#define EVDNS_ERROR_FAILED_TO_STAT_FILE 2
+#define EVDNS_ERROR_FILE_TOO_LARGE 3
+#define EVDNS_ERROR_OUT_OF_MEMORY 4
+#define EVDNS_ERROR_SHORT_READ_FROM_FILE 5
+#define EVDNS_ERROR_NO_NAMESERVERS_CONFIGURED 6
+#endif
+
 #define DS_TYPE_A 1
 #define DS_TYPE_NS 2
 #define DS_TYPE_CNAME 5
@@ -465,6 +476,28 @@ static inline void ds_build_query(struct ds_msg *m, unsigned id, const char *nam
 	ds_put16(m, 1);
 }
 
+/* The reverse name of an address ("7.2.0.192.in-addr.arpa", nibbles for IPv6). */
+static inline void ds_reverse_name(const char *ip, char *out, size_t cap)
+{
+	unsigned char a[16];
+	if (inet_pton(AF_INET, ip, a) == 1) {
+		snprintf(out, cap, "%u.%u.%u.%u.in-addr.arpa", a[3], a[2], a[1], a[0]);
+	} else {
+		static const char hex[] = "0123456789abcdef";
+		size_t o = 0;
+		int i;
+		REQUIRE(inet_pton(AF_INET6, ip, a) == 1);
+		REQUIRE(cap >= 73);
+		for (i = 15; i >= 0; i--) {
+			out[o++] = hex[a[i] & 15];
+			out[o++] = '.';
+			out[o++] = hex[a[i] >> 4];
+			out[o++] = '.';
+		}
+		strcpy(out + o, "ip6.arpa");
+	}
+}
+
 /* ---- The fake server ---------------------------------------------------------------- */
 
 #define DS_ZONE_MAX 64
@@ -522,6 +555,8 @@ struct ds_server {
 	int last_had_opt;
 	int last_opt_size;
 	char last_name[256];	/* last query name as sent (guarded by lock) */
+	char names[32][256];	/* the first 32 query names since the last reset, lower case */
+	int names_len;		/* guarded by lock */
 	pthread_mutex_t lock;
 
 	struct ds_conn *conns[DS_CONN_MAX];
@@ -652,6 +687,8 @@ static inline void ds_server_handle(struct ds_server *s, const unsigned char *p,
 		DS_ATOMIC_ADD(s->udp_queries, 1);
 	pthread_mutex_lock(&s->lock);
 	snprintf(s->last_name, sizeof(s->last_name), "%s", q.name);
+	if (s->names_len < 32)
+		snprintf(s->names[s->names_len++], sizeof(s->names[0]), "%s", q.lname);
 	s->last_had_opt = q.has_opt;
 	s->last_opt_size = (int)q.opt_udp_size;
 	pthread_mutex_unlock(&s->lock);
@@ -836,6 +873,23 @@ static inline void ds_server_stop(struct ds_server *s)
 	close(s->udp_fd);
 	close(s->tcp_fd);
 	s->running = 0;
+}
+
+/* The query names seen since the last call, lower case, separated by spaces. */
+static inline const char *ds_server_names(struct ds_server *s)
+{
+	static char out[32 * 258];
+	int i;
+	out[0] = 0;
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < s->names_len; i++) {
+		if (i)
+			strcat(out, " ");
+		strcat(out, s->names[i]);
+	}
+	s->names_len = 0;
+	pthread_mutex_unlock(&s->lock);
+	return out;
 }
 
 /* ---- A resolver base on the fake server --------------------------------------------- */

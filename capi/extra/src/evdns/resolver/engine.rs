@@ -222,7 +222,10 @@ fn timeval(duration: Duration) -> libc::timeval {
 }
 
 fn count_dots(name: &[u8]) -> c_int {
-    name.iter().filter(|&&b| b == b'.').count().min(c_int::MAX as usize) as c_int
+    name.iter()
+        .filter(|&&b| b == b'.')
+        .count()
+        .min(c_int::MAX as usize) as c_int
 }
 
 /// A name as `build_query` wants it: without one trailing dot.
@@ -318,7 +321,12 @@ impl Inner {
 
     // ---------------------------------------------------------------- lookups
 
-    pub fn start_lookup(&mut self, query: Query<'_>, flags: c_int, done: Completion) -> *mut Request {
+    pub fn start_lookup(
+        &mut self,
+        query: Query<'_>,
+        flags: c_int,
+        done: Completion,
+    ) -> *mut Request {
         let (kind, name) = match query {
             Query::Ipv4(name) => (Kind::A, name.to_bytes().to_vec()),
             Query::Ipv6(name) => (Kind::Aaaa, name.to_bytes().to_vec()),
@@ -326,7 +334,11 @@ impl Inner {
             Query::ReverseV6(addr) => (Kind::Ptr, message::reverse_name_v6(addr)),
         };
         let serial = self.serial();
-        let Some(request) = evrs_sibling::alloc::try_box(Request { slot: 0, serial }) else {
+        let Some(request) = evrs_sibling::alloc::try_box(Request {
+            base: self.base.cast_mut(),
+            slot: 0,
+            serial,
+        }) else {
             self.dropped.push(done);
             return ptr::null_mut();
         };
@@ -425,7 +437,13 @@ impl Inner {
 
     /// A new transaction for lookup `slot`; `forced_ns` puts it in flight on that
     /// server whatever the limit (probes).
-    fn new_tx(&mut self, slot: usize, name: &[u8], qtype: u16, forced_ns: Option<usize>) -> Option<usize> {
+    fn new_tx(
+        &mut self,
+        slot: usize,
+        name: &[u8],
+        qtype: u16,
+        forced_ns: Option<usize>,
+    ) -> Option<usize> {
         let name = wire_name(name);
         if name.len() >= 256 {
             return None;
@@ -455,7 +473,8 @@ impl Inner {
             serial,
         })?;
         // SAFETY: the event base is live; `target` lives until the event is freed.
-        let Some(timer) = (unsafe { handler::new_event::<TxTimeout>(self.event_base(), target) }) else {
+        let Some(timer) = (unsafe { handler::new_event::<TxTimeout>(self.event_base(), target) })
+        else {
             // SAFETY: fresh from try_box.
             drop(unsafe { Box::from_raw(target.as_ptr()) });
             return None;
@@ -1063,7 +1082,7 @@ impl Inner {
     }
 
     fn on_probe_timer(&mut self, ns: usize, serial: u64) {
-        if !self.servers.get(ns).is_some_and(|s| s.serial == serial) {
+        if self.servers.get(ns).is_none_or(|s| s.serial != serial) {
             return;
         }
         self.log(
@@ -1277,7 +1296,11 @@ impl Inner {
 
     /// Ends the probes of every server (their callbacks are internal).
     fn end_probes(&mut self) {
-        let probes: Vec<usize> = self.servers.iter_mut().filter_map(|(_, s)| s.probe.take()).collect();
+        let probes: Vec<usize> = self
+            .servers
+            .iter_mut()
+            .filter_map(|(_, s)| s.probe.take())
+            .collect();
         for probe in probes {
             if self.lookups.contains(probe) {
                 self.finish_lookup(probe, DNS_ERR_CANCEL, 0, AnswerData::None, None);
@@ -1450,7 +1473,11 @@ impl EventHandler for ProbeTimer {
 }
 
 /// The read and write events of a server's UDP socket.
-unsafe extern "C" fn server_ready(_fd: sys::evutil_socket_t, what: c_short, arg: *mut std::ffi::c_void) {
+unsafe extern "C" fn server_ready(
+    _fd: sys::evutil_socket_t,
+    what: c_short,
+    arg: *mut std::ffi::c_void,
+) {
     let Some(target) = NonNull::new(arg.cast::<Target>()) else {
         return;
     };
@@ -1473,4 +1500,3 @@ unsafe extern "C" fn server_ready(_fd: sys::evutil_socket_t, what: c_short, arg:
         evrs_sibling::log::warn(format_args!("evdns: internal error caught in a callback"));
     }
 }
-

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use evrs_sibling::sys;
 
-use super::{Answer, Completion, Query};
+use super::{Completion, Query};
 
 pub mod config;
 pub mod dispatch;
@@ -37,6 +37,8 @@ pub struct Base {
 /// `struct evdns_request`: the program's handle on one lookup, freed after its callback
 /// ran (or when the base is freed without running it).
 pub struct Request {
+    /// The base it runs on (for `evdns_cancel_request` with a NULL base).
+    pub base: *mut Base,
     /// The lookup's key in `Inner::lookups`, and its serial (keys are reused).
     pub(crate) slot: usize,
     pub(crate) serial: u64,

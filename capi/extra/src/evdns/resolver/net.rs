@@ -148,7 +148,8 @@ pub fn udp_socket(server: &SocketAddr, options: &SocketOptions) -> Result<c_int,
         if !server.ip().is_loopback() {
             let (storage, len) = sockaddr_of(&bind_to);
             // SAFETY: `storage` holds a valid address of `len` bytes.
-            let rc = unsafe { libc::bind(fd, (&storage as *const libc::sockaddr_storage).cast(), len) };
+            let rc =
+                unsafe { libc::bind(fd, (&storage as *const libc::sockaddr_storage).cast(), len) };
             if rc < 0 {
                 return close_with(2);
             }
@@ -241,6 +242,11 @@ pub fn recv_from(fd: c_int, buf: &mut [u8]) -> Received {
         };
     }
     // SAFETY: recvfrom wrote `len` bytes of address into `storage`.
-    let from = unsafe { sockaddr_read((&storage as *const libc::sockaddr_storage).cast(), len as usize) };
+    let from = unsafe {
+        sockaddr_read(
+            (&storage as *const libc::sockaddr_storage).cast(),
+            len as usize,
+        )
+    };
     Received::Packet(got as usize, from)
 }

@@ -129,7 +129,12 @@ pub fn disconnect(inner: &mut Inner, ns: usize) {
     }
 }
 
-fn live_connection(inner: &mut Inner, ns: usize, serial: u64, bev: NonNull<sys::bufferevent>) -> bool {
+fn live_connection(
+    inner: &mut Inner,
+    ns: usize,
+    serial: u64,
+    bev: NonNull<sys::bufferevent>,
+) -> bool {
     inner
         .server_by_key(ns)
         .is_some_and(|s| s.serial == serial && s.tcp.as_ref().is_some_and(|c| c.bev == bev))
@@ -162,7 +167,13 @@ fn on_read(inner: &mut Inner, ns: usize, serial: u64, bev: NonNull<sys::bufferev
     }
 }
 
-fn on_event(inner: &mut Inner, ns: usize, serial: u64, bev: NonNull<sys::bufferevent>, what: c_short) {
+fn on_event(
+    inner: &mut Inner,
+    ns: usize,
+    serial: u64,
+    bev: NonNull<sys::bufferevent>,
+    what: c_short,
+) {
     if !live_connection(inner, ns, serial, bev) {
         return;
     }
@@ -171,7 +182,10 @@ fn on_event(inner: &mut Inner, ns: usize, serial: u64, bev: NonNull<sys::buffere
             conn.connected = true;
         }
     } else if what & (sys::BEV_EVENT_EOF | sys::BEV_EVENT_ERROR | sys::BEV_EVENT_TIMEOUT) != 0 {
-        inner.log(Severity::Debug, format!("TCP connection event {what}; closing"));
+        inner.log(
+            Severity::Debug,
+            format!("TCP connection event {what}; closing"),
+        );
         disconnect(inner, ns);
     }
 }

@@ -2,13 +2,15 @@
 //! pairs and filters, with rate limits. (`bufferevent_get_input`/`_output` are in
 //! `buffer.rs`, after the header the API lists them under.)
 
-use std::ffi::{c_char, c_int, c_short, c_void};
-use std::ptr;
+use std::ffi::{c_char, c_int, c_short, c_void, CStr};
+use std::ptr::{self, NonNull};
+use std::sync::Mutex;
 
 use evrs::buffer::Evbuffer;
 use evrs::bufferevent::ratelim::{RateLimitGroup, TokenBucketCfg};
 use evrs::bufferevent::{
-    Bufferevent, DataCallbackFn, EventCallbackFn, FilterFn, FlushMode, SocketAddress,
+    set_async_resolver, AsyncResolver, Bufferevent, DataCallbackFn, EventCallbackFn, FilterFn,
+    FlushMode, SocketAddress,
 };
 use evrs::event::Tv;
 use evrs::util::resolve::Hints;
@@ -36,7 +38,8 @@ castable! {
     /// `struct bufferevent_rate_limit_group` (opaque to C).
     bufferevent_rate_limit_group => RateLimitGroup, OwnershipBox
 }
-/// `struct evdns_base` (opaque; host names are resolved without it for now).
+/// `struct evdns_base` (opaque; libevent_extra's, reached through the resolver it
+/// registers with `evrs_sibling_set_dns_resolver`).
 pub type evdns_base = c_void;
 /// `bufferevent_data_cb`.
 pub type bufferevent_data_cb = Option<DataCallbackFn>;
@@ -113,7 +116,7 @@ pub unsafe extern "C" fn bufferevent_socket_connect(
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_socket_connect_hostname(
     bev: *mut bufferevent,
-    _dns_base: *mut evdns_base,
+    dns_base: *mut evdns_base,
     family: c_int,
     hostname: *const c_char,
     port: c_int,
@@ -129,14 +132,14 @@ pub unsafe extern "C" fn bufferevent_socket_connect_hostname(
             socktype: libc::SOCK_STREAM,
             protocol: libc::IPPROTO_TCP,
         };
-        bev.connect_hostname(&hints, host, port).status()
+        connect_hostname_with(bev, dns_base, &hints, host, port)
     })
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_socket_connect_hostname_hints(
     bev: *mut bufferevent,
-    _dns_base: *mut evdns_base,
+    dns_base: *mut evdns_base,
     hints_in: *const evutil_addrinfo,
     hostname: *const c_char,
     port: c_int,
@@ -156,7 +159,119 @@ pub unsafe extern "C" fn bufferevent_socket_connect_hostname_hints(
             socktype: h.ai_socktype,
             protocol: h.ai_protocol,
         };
-        bev.connect_hostname(&hints, host, port).status()
+        connect_hostname_with(bev, dns_base, &hints, host, port)
+    })
+}
+
+/// A host-name connect through evdns when the program gave an `evdns_base`, else
+/// through the blocking resolver.
+fn connect_hostname_with(
+    bev: &Bufferevent,
+    dns_base: *mut evdns_base,
+    hints: &Hints,
+    host: &CStr,
+    port: c_int,
+) -> c_int {
+    match NonNull::new(dns_base) {
+        Some(dns) => bev.connect_hostname_async(dns, hints, host, port),
+        None => bev.connect_hostname(hints, host, port),
+    }
+    .status()
+}
+
+// ----- the resolver libevent_extra lends (evdns_getaddrinfo) ---------------------------
+
+/// `evdns_getaddrinfo_cb`.
+pub(crate) type DnsGetaddrinfoCb = unsafe extern "C" fn(c_int, *mut evutil_addrinfo, *mut c_void);
+/// `evdns_getaddrinfo`.
+pub(crate) type DnsGetaddrinfoFn = unsafe extern "C" fn(
+    *mut c_void,
+    *const c_char,
+    *const c_char,
+    *const evutil_addrinfo,
+    DnsGetaddrinfoCb,
+    *mut c_void,
+) -> *mut c_void;
+/// `evdns_getaddrinfo_cancel`.
+pub(crate) type DnsGetaddrinfoCancelFn = unsafe extern "C" fn(*mut c_void);
+
+/// The two functions libevent_extra registered.
+static EVDNS_FUNCTIONS: Mutex<Option<(DnsGetaddrinfoFn, DnsGetaddrinfoCancelFn)>> =
+    Mutex::new(None);
+
+fn evdns_functions() -> Option<(DnsGetaddrinfoFn, DnsGetaddrinfoCancelFn)> {
+    *EVDNS_FUNCTIONS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Makes `start` and `cancel` the resolver of host-name connects with an
+/// `evdns_base`.
+pub(crate) fn register_evdns(start: DnsGetaddrinfoFn, cancel: DnsGetaddrinfoCancelFn) {
+    *EVDNS_FUNCTIONS.lock().unwrap_or_else(|e| e.into_inner()) = Some((start, cancel));
+    set_async_resolver(AsyncResolver {
+        start: evdns_start,
+        cancel: evdns_cancel,
+    });
+}
+
+fn evdns_start(
+    dns: NonNull<c_void>,
+    host: &CStr,
+    service: &CStr,
+    hints: &Hints,
+    bev: NonNull<Bufferevent>,
+) -> Option<NonNull<c_void>> {
+    let (start, _) = evdns_functions()?;
+    // SAFETY: all-zero is a valid addrinfo (integers 0, pointers NULL).
+    let mut c_hints: evutil_addrinfo = unsafe { std::mem::zeroed() };
+    c_hints.ai_flags = hints.flags;
+    c_hints.ai_family = hints.family;
+    c_hints.ai_socktype = hints.socktype;
+    c_hints.ai_protocol = hints.protocol;
+    // SAFETY: the strings and hints outlive the call; `evdns_lookup_done` gets `bev`
+    // back, which the lookup's reference keeps alive until then.
+    NonNull::new(unsafe {
+        start(
+            dns.as_ptr(),
+            host.as_ptr(),
+            service.as_ptr(),
+            &c_hints,
+            evdns_lookup_done,
+            bev.as_ptr().cast(),
+        )
+    })
+}
+
+fn evdns_cancel(request: NonNull<c_void>) {
+    if let Some((_, cancel)) = evdns_functions() {
+        // SAFETY: a request `start` returned whose answer has not come (the
+        // bufferevent forgets it when the answer comes).
+        unsafe { cancel(request.as_ptr()) };
+    }
+}
+
+/// The answer of a lookup `evdns_start` made: the first address is kept, the list
+/// freed, and the bufferevent told.
+unsafe extern "C" fn evdns_lookup_done(result: c_int, ai: *mut evutil_addrinfo, arg: *mut c_void) {
+    ffi_boundary!("bufferevent_socket_connect_hostname", {
+        // SAFETY: `ai` is NULL or a list of nodes with `ai_addrlen` readable bytes at
+        // `ai_addr`, from evrs_sibling_addrinfo_new (or evutil_getaddrinfo).
+        let first = unsafe { ai.as_ref() }.and_then(|node| {
+            if node.ai_addr.is_null() {
+                return None;
+            }
+            // SAFETY: as above.
+            let bytes = unsafe {
+                std::slice::from_raw_parts(node.ai_addr.cast::<u8>(), node.ai_addrlen as usize)
+            };
+            SocketAddress::from_bytes(bytes)
+        });
+        // SAFETY: the list is ours to free, once (libevent's contract for the callback).
+        unsafe { crate::util::free_addrinfo_list(ai) };
+        if let Some(bev) = NonNull::new(arg.cast::<Bufferevent>()) {
+            // SAFETY: `arg` is the bufferevent `evdns_start` passed, kept alive by the
+            // lookup's reference.
+            unsafe { Bufferevent::lookup_finished(bev, result, first) };
+        }
     })
 }
 

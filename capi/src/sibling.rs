@@ -11,16 +11,23 @@
 
 use std::ffi::{c_char, c_int, c_uint, c_void, CStr};
 
+use std::net::SocketAddr;
+
 use evrs::bufferevent::{Bufferevent, WriteNow};
 use evrs::log::Severity;
+use evrs::thread::Lock;
+use evrs::util::addr::SockaddrView;
+use evrs::util::resolve::AddrInfo;
 
 use crate::buffer::evbuffer;
-use crate::bufferevent::bufferevent;
-use crate::ffi::try_from;
+use crate::bufferevent::{bufferevent, DnsGetaddrinfoCancelFn, DnsGetaddrinfoFn};
+use crate::event::event_base;
+use crate::ffi::{to_mut_ptr, try_from};
+use crate::util::{evutil_addrinfo, sockaddr};
 
 /// Bumped whenever a function here changes; a sibling refuses to work with a core that
 /// answers another number (`evrs_sibling_interface_version`).
-pub const INTERFACE_VERSION: c_uint = 2;
+pub const INTERFACE_VERSION: c_uint = 3;
 
 #[no_mangle]
 pub extern "C" fn evrs_sibling_interface_version() -> c_uint {
@@ -201,5 +208,146 @@ pub unsafe extern "C" fn evrs_sibling_bufferevent_write_now_with(
             Some(WriteNow::Failed) => 2,
             Some(WriteNow::Unsupported) | None => -1,
         }
+    })
+}
+
+// ----- version 3: locks, the current base, DNS -----------------------------------------
+
+/// A lock of the program's kind for a sibling's object: a boxed [`Lock`], or NULL when
+/// the program has not enabled threading (every lock call is then a no-op, as in
+/// libevent).
+#[no_mangle]
+pub extern "C" fn evrs_sibling_lock_new(recursive: c_int) -> *mut c_void {
+    ffi_boundary!("evrs_sibling_lock_new", {
+        match Lock::new(recursive != 0) {
+            Some(lock) => Box::into_raw(Box::new(lock)).cast(),
+            None => std::ptr::null_mut(),
+        }
+    })
+}
+
+/// Takes a lock from [`evrs_sibling_lock_new`]; NULL is ignored.
+///
+/// # Safety
+/// `lock` is NULL or a live lock from [`evrs_sibling_lock_new`].
+#[no_mangle]
+pub unsafe extern "C" fn evrs_sibling_lock_acquire(lock: *mut c_void) {
+    ffi_boundary!("evrs_sibling_lock_acquire", {
+        // SAFETY: the caller passes NULL or a live boxed Lock.
+        if let Some(lock) = unsafe { lock.cast::<Lock>().as_ref() } {
+            lock.lock();
+        }
+    })
+}
+
+/// Releases a lock taken with [`evrs_sibling_lock_acquire`]; NULL is ignored.
+///
+/// # Safety
+/// `lock` is NULL or a live lock from [`evrs_sibling_lock_new`] that the caller holds.
+#[no_mangle]
+pub unsafe extern "C" fn evrs_sibling_lock_release(lock: *mut c_void) {
+    ffi_boundary!("evrs_sibling_lock_release", {
+        // SAFETY: the caller passes NULL or a live boxed Lock.
+        if let Some(lock) = unsafe { lock.cast::<Lock>().as_ref() } {
+            lock.unlock();
+        }
+    })
+}
+
+/// Frees a lock from [`evrs_sibling_lock_new`]; NULL is ignored.
+///
+/// # Safety
+/// `lock` is NULL or a live lock from [`evrs_sibling_lock_new`], not held, freed once.
+#[no_mangle]
+pub unsafe extern "C" fn evrs_sibling_lock_free(lock: *mut c_void) {
+    ffi_boundary!("evrs_sibling_lock_free", {
+        if !lock.is_null() {
+            // SAFETY: a box evrs_sibling_lock_new gave up, given back once.
+            drop(unsafe { Box::from_raw(lock.cast::<Lock>()) });
+        }
+    })
+}
+
+/// The 1.x API's current base (`event_init`'s), NULL when there is none.
+#[no_mangle]
+pub extern "C" fn evrs_sibling_current_base() -> *mut event_base {
+    ffi_boundary!("evrs_sibling_current_base", {
+        // SAFETY: only the pointer is taken; the program keeps the base alive while it
+        // uses it (libevent's rule for the current base).
+        match unsafe { evrs::event::base_or_current(None) } {
+            Some(base) => to_mut_ptr(base),
+            None => std::ptr::null_mut(),
+        }
+    })
+}
+
+/// Registers libevent_extra's `evdns_getaddrinfo` and `evdns_getaddrinfo_cancel` for
+/// `bufferevent_socket_connect_hostname(_hints)` with an `evdns_base`. NULL for either
+/// leaves things as they are.
+#[no_mangle]
+pub extern "C" fn evrs_sibling_set_dns_resolver(
+    start: Option<DnsGetaddrinfoFn>,
+    cancel: Option<DnsGetaddrinfoCancelFn>,
+) {
+    ffi_boundary!("evrs_sibling_set_dns_resolver", {
+        if let (Some(start), Some(cancel)) = (start, cancel) {
+            crate::bufferevent::register_evdns(start, cancel);
+        }
+    })
+}
+
+/// One answer node that `evutil_freeaddrinfo` frees: a copy of the IPv4 or IPv6
+/// address `addr` (`addrlen` bytes), the type, protocol and flags, a copy of
+/// `canonname` (may be NULL), and `next` as its successor. NULL for another family, a
+/// short address, or when out of memory.
+///
+/// # Safety
+/// `addr` is NULL or readable for `addrlen` bytes; `canonname` is NULL or a
+/// NUL-terminated string; `next` is NULL or a list `evutil_freeaddrinfo` frees.
+#[no_mangle]
+pub unsafe extern "C" fn evrs_sibling_addrinfo_new(
+    addr: *const sockaddr,
+    addrlen: libc::socklen_t,
+    socktype: c_int,
+    protocol: c_int,
+    flags: c_int,
+    canonname: *const c_char,
+    next: *mut evutil_addrinfo,
+) -> *mut evutil_addrinfo {
+    ffi_boundary!("evrs_sibling_addrinfo_new", {
+        let needed = |family: c_int| match family {
+            libc::AF_INET => std::mem::size_of::<libc::sockaddr_in>(),
+            _ => std::mem::size_of::<libc::sockaddr_in6>(),
+        };
+        if addr.is_null() || (addrlen as usize) < std::mem::size_of::<libc::sa_family_t>() {
+            return std::ptr::null_mut();
+        }
+        // SAFETY: `addr` is readable for `addrlen` bytes, at least the family.
+        let family =
+            c_int::from(unsafe { std::ptr::read_unaligned(addr.cast::<libc::sa_family_t>()) });
+        if (addrlen as usize) < needed(family) {
+            return std::ptr::null_mut();
+        }
+        // SAFETY: the address is as large as its family requires (checked above).
+        let address: SocketAddr = match unsafe { crate::util::sockaddr_view(addr) } {
+            Some(SockaddrView::V4(a)) => a.into(),
+            Some(SockaddrView::V6(a)) => a.into(),
+            _ => return std::ptr::null_mut(),
+        };
+        let canonical_name = if canonname.is_null() {
+            None
+        } else {
+            // SAFETY: the caller passes a NUL-terminated string.
+            Some(unsafe { CStr::from_ptr(canonname) }.to_owned())
+        };
+        let answer = AddrInfo {
+            flags,
+            family,
+            socktype,
+            protocol,
+            addr: address,
+            canonical_name,
+        };
+        crate::util::new_addrinfo_node(&answer, next).unwrap_or(std::ptr::null_mut())
     })
 }

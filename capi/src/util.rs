@@ -98,7 +98,7 @@ unsafe fn write_truncated(dst: *mut c_char, capacity: usize, text: &[u8]) -> c_i
 ///
 /// # Safety
 /// `sa` is NULL or points to a socket address as large as its family requires.
-unsafe fn sockaddr_view(sa: *const sockaddr) -> Option<SockaddrView> {
+pub(crate) unsafe fn sockaddr_view(sa: *const sockaddr) -> Option<SockaddrView> {
     if sa.is_null() {
         return None;
     }
@@ -486,7 +486,7 @@ pub extern "C" fn evutil_closesocket(sock: c_int) -> c_int {
 
 /// One node of a C answer list: a block holding the `addrinfo` with its socket address
 /// right after it, and a separately allocated canonical name. None when out of memory.
-fn new_addrinfo_node(
+pub(crate) fn new_addrinfo_node(
     answer: &resolve::AddrInfo,
     next: *mut evutil_addrinfo,
 ) -> Option<*mut evutil_addrinfo> {

@@ -31,7 +31,7 @@ use std::sync::Arc;
 pub use filter::{FilterFn, FreeContextFn};
 pub use raw::{DataCallbackFn, EventCallbackFn};
 use raw::{KindTag, RawBufferevent, Watermark};
-pub use socket::{SocketAddress, WriteNow};
+pub use socket::{set_async_resolver, AsyncResolver, SocketAddress, WriteNow};
 
 use crate::buffer::{
     CallbackEntry, CallbackInfo, ChangeHandler, Evbuffer, OnChange, CB_ENABLED, CB_NODEFER,
@@ -377,6 +377,9 @@ impl Bufferevent {
             l.lock();
         }
         self.set_callbacks(None, None, None, std::ptr::null_mut());
+        // libevent lets the lookup of a freed bufferevent run on (and connect); it is
+        // cancelled here instead, so that a freed bufferevent does no more work.
+        self.cancel_lookup();
         self.decref_and_unlock();
     }
 

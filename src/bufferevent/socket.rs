@@ -3,12 +3,13 @@
 //! connections are made and reported (`BEV_EVENT_CONNECTED`).
 
 use std::cell::Cell;
-use std::ffi::{c_int, c_short, CStr, CString};
+use std::ffi::{c_int, c_short, c_void, CStr, CString};
 use std::io;
 use std::mem::size_of;
 use std::net::SocketAddr;
 use std::os::fd::RawFd;
 use std::ptr::NonNull;
+use std::sync::RwLock;
 
 use super::raw::KindTag;
 use super::{options, suspend, what, BevError, BevResult, Bufferevent, Kind};
@@ -84,6 +85,8 @@ pub(super) struct SocketPart {
     connection_refused: Cell<bool>,
     /// The `EVUTIL_EAI_*` code of the last host-name lookup.
     dns_error: Cell<c_int>,
+    /// The asynchronous lookup in progress for `connect_hostname_async`, if any.
+    lookup: Cell<Option<NonNull<c_void>>>,
     /// How much the next read asks for (at most the read limit): small while reads
     /// bring little, so that request/response traffic reads into one small block that
     /// the input keeps, and growing while reads fill what they ask for.
@@ -114,6 +117,7 @@ impl Bufferevent {
         let part = SocketPart {
             connection_refused: Cell::new(false),
             dns_error: Cell::new(0),
+            lookup: Cell::new(None),
             read_size: Cell::new(READ_SIZE_MIN),
         };
         let ptr = Bufferevent::new_common(base, Kind::Socket(part), &SOCKET_TAG, options, None)?;
@@ -229,6 +233,91 @@ impl Bufferevent {
             }
         }
         Ok(())
+    }
+
+    /// `bufferevent_socket_connect_hostname(_hints)` with an `evdns_base`: the lookup
+    /// runs through the resolver a sibling library registered ([`set_async_resolver`])
+    /// while reading and writing are suspended, and the answer connects the socket
+    /// ([`Bufferevent::lookup_finished`]). Without a registered resolver this is
+    /// [`Bufferevent::connect_hostname`], as libevent falls back to its blocking lookup.
+    pub fn connect_hostname_async(
+        &self,
+        dns: NonNull<c_void>,
+        hints: &Hints,
+        host: &CStr,
+        port: c_int,
+    ) -> BevResult {
+        let Some(resolver) = async_resolver() else {
+            return self.connect_hostname(hints, host, port);
+        };
+        if ![libc::AF_INET, libc::AF_INET6, libc::AF_UNSPEC].contains(&hints.family)
+            || !(1..=65535).contains(&port)
+        {
+            return Err(BevError);
+        }
+        let _hold = self.hold();
+        let Some(part) = self.socket_part() else {
+            return Err(BevError);
+        };
+        part.dns_error.set(0);
+        self.suspend_write(suspend::LOOKUP);
+        self.suspend_read(suspend::LOOKUP);
+        // The lookup owns a reference until its answer comes (perhaps inside `start`).
+        self.incref();
+        let service = CString::new(port.to_string()).expect("digits");
+        let request = (resolver.start)(dns, host, &service, hints, self.this());
+        // An answer given inside `start` came with no request (None).
+        if let Some(part) = self.socket_part() {
+            part.lookup.set(request);
+        }
+        Ok(())
+    }
+
+    /// The answer of a lookup started by [`Bufferevent::connect_hostname_async`]:
+    /// `result` is its `EVUTIL_EAI_*` code and `first` its first address. Called once
+    /// per lookup, by the resolver; it gives up the reference the lookup held.
+    ///
+    /// # Safety
+    /// `this` is the bufferevent the lookup was started for; the lookup's reference
+    /// keeps it alive until this call.
+    pub unsafe fn lookup_finished(
+        this: NonNull<Bufferevent>,
+        result: c_int,
+        first: Option<SocketAddress>,
+    ) {
+        // SAFETY: the lookup's reference keeps the bufferevent alive.
+        let bev = unsafe { this.as_ref() };
+        {
+            let _hold = bev.hold();
+            bev.unsuspend_write(suspend::LOOKUP);
+            bev.unsuspend_read(suspend::LOOKUP);
+            if let Some(part) = bev.socket_part() {
+                part.lookup.set(None);
+                part.dns_error.set(result);
+            }
+            if result == resolve::codes::CANCEL {
+                // Cancelled by the program (free, setfd): nothing to report.
+            } else if result != 0 {
+                bev.run_eventcb(what::ERROR, 0, 0);
+            } else {
+                let connected = first.is_some_and(|addr| bev.connect(Some(&addr)).is_ok());
+                if !connected {
+                    bev.run_eventcb(what::ERROR, 0, errno::get());
+                }
+            }
+        }
+        bev.decref();
+    }
+
+    /// Cancels the lookup in progress, if any; its answer then comes with
+    /// `EVUTIL_EAI_CANCEL` and is dropped quietly.
+    pub(super) fn cancel_lookup(&self) {
+        let Some(request) = self.socket_part().and_then(|p| p.lookup.take()) else {
+            return;
+        };
+        if let Some(resolver) = async_resolver() {
+            (resolver.cancel)(request);
+        }
     }
 
     /// Writes the output to the socket now rather than when the loop next finds the
@@ -350,6 +439,34 @@ pub enum WriteNow {
     Unsupported,
 }
 
+/// [`AsyncResolver::start`]: `(dns, host, service, hints, bev)`.
+pub type StartLookupFn =
+    fn(NonNull<c_void>, &CStr, &CStr, &Hints, NonNull<Bufferevent>) -> Option<NonNull<c_void>>;
+
+/// An asynchronous resolver a sibling library lends the core for
+/// `bufferevent_socket_connect_hostname` with an `evdns_base` (libevent_extra's
+/// `evdns_getaddrinfo`).
+#[derive(Clone, Copy)]
+pub struct AsyncResolver {
+    /// Starts a lookup of `host` and `service` with `dns` for `bev`; its answer goes,
+    /// exactly once and possibly inside this call, to [`Bufferevent::lookup_finished`].
+    /// The request to cancel, or None when there is nothing left to cancel.
+    pub start: StartLookupFn,
+    /// Cancels a request `start` returned whose answer has not come yet.
+    pub cancel: fn(request: NonNull<c_void>),
+}
+
+static ASYNC_RESOLVER: RwLock<Option<AsyncResolver>> = RwLock::new(None);
+
+/// Registers the resolver used for lookups with an `evdns_base`.
+pub fn set_async_resolver(resolver: AsyncResolver) {
+    *ASYNC_RESOLVER.write().unwrap_or_else(|e| e.into_inner()) = Some(resolver);
+}
+
+fn async_resolver() -> Option<AsyncResolver> {
+    *ASYNC_RESOLVER.read().unwrap_or_else(|e| e.into_inner())
+}
+
 enum Connect {
     InProgress,
     Done,
@@ -456,6 +573,8 @@ pub(super) fn destruct(bev: &Bufferevent) {
 /// unfrozen afterwards.
 pub(super) fn set_fd(bev: &Bufferevent, fd: RawFd) {
     let _held = bev.held();
+    // A new socket ends the lookup in progress, as in libevent.
+    bev.cancel_lookup();
     // SAFETY: the bufferevent's own assigned events.
     unsafe {
         let _ = event::del(bev.ev_read(), DelMode::Auto);

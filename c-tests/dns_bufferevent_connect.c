@@ -3,7 +3,8 @@
  * written before the connect goes out after it), NXDOMAIN gives BEV_EVENT_ERROR with
  * the EVUTIL_EAI_* code in bufferevent_socket_get_dns_error, a numeric host connects
  * through evdns without a query, and freeing the bufferevent or giving it a socket
- * while its lookup is pending does not crash or call back. */
+ * while its lookup is pending does not crash or call back (a new socket cancels the
+ * lookup: EVUTIL_EAI_CANCEL in bufferevent_socket_get_dns_error). */
 #include "dns_support.h"
 
 #include <event2/bufferevent.h>
@@ -144,6 +145,19 @@ int main(void)
 	REQUIRE(bev != NULL);
 	CHECK_INT_EQ(bufferevent_socket_connect_hostname(bev, dns, AF_UNIX, "server.test", port), -1);
 	CHECK_INT_EQ(bufferevent_socket_connect_hostname(bev, dns, AF_INET, "server.test", 0), -1);
+	bufferevent_free(bev);
+
+	/* A new socket while the lookup is pending cancels it, quietly. */
+	memset(&o, 0, sizeof(o));
+	bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	REQUIRE(bev != NULL);
+	bufferevent_setcb(bev, NULL, NULL, event_cb, &o);
+	CHECK_INT_EQ(bufferevent_socket_connect_hostname(bev, dns, AF_INET, "silent.test", port), 0);
+	ds_run_for(base, 0.05);
+	CHECK_INT_EQ(bufferevent_setfd(bev, -1), 0);
+	ds_run_for(base, 1.0);
+	CHECK_INT_EQ(o.calls, 0);
+	CHECK_INT_EQ(bufferevent_socket_get_dns_error(bev), EVUTIL_EAI_CANCEL);
 	bufferevent_free(bev);
 
 	/* Freed while the lookup is pending: no callback, nothing left behind. */

@@ -23,7 +23,7 @@ pub unsafe extern "C" fn evdns_getaddrinfo(
     // SAFETY: the program passes a live base (or NULL), C strings (or NULL) and
     // readable hints (or NULL), as libevent requires.
     ffi_boundary!("evdns_getaddrinfo", or ptr::null_mut(), unsafe {
-        getaddrinfo::getaddrinfo(dns_base, nodename, servname, hints_in, cb, arg)
+        getaddrinfo::getaddrinfo(dns_base, nodename, servname, hints_in, cb, arg, false)
     })
 }
 

@@ -136,6 +136,7 @@ pub unsafe extern "C" fn evdns_base_free(base: *mut Base, fail_requests: c_int) 
         if !base.is_null() {
             // A program freeing the global resolver itself leaves no dangling global.
             crate::evdns::global::forget(base);
+            crate::evdns::getaddrinfo::base_freed(base);
             engine::base_free(base, fail_requests != 0);
         }
     })

@@ -15,6 +15,7 @@ use std::ffi::{c_char, c_int, c_short, c_void, CStr, CString};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 use evrs_sibling::handler::{self, EventHandler};
 use evrs_sibling::{alloc, log, sys};
@@ -479,7 +480,35 @@ pub struct GetAddrInfoRequest {
     arg: *mut c_void,
     /// The `getaddrinfo-allow-skew` timer (with both families only).
     timer: Option<NonNull<sys::event>>,
+    /// Started by libevent_core for a bufferevent, which waits for an answer.
+    from_core: bool,
     state: RefCell<State>,
+}
+
+/// The requests in flight, by address, so that freeing a base can tell its requests
+/// (whose lookups may still complete later, or never) not to touch it again.
+static LIVE_REQUESTS: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+
+fn live_requests() -> std::sync::MutexGuard<'static, Vec<usize>> {
+    LIVE_REQUESTS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// For `evdns_base_free`: the requests on `base` stop using it (their skew timer
+/// stops, nothing cancels through it any more). Their lookups still end: with
+/// DNS_ERR_SHUTDOWN (fail_requests), or by being dropped ([`LookupCompletion`]).
+pub fn base_freed(base: *mut Base) {
+    let requests = live_requests().clone();
+    for address in requests {
+        // SAFETY: a registered request is live until `free_request` unregisters it.
+        let req = unsafe { &*(address as *const GetAddrInfoRequest) };
+        if req.base != base {
+            continue;
+        }
+        if let Ok(mut state) = req.state.try_borrow_mut() {
+            state.base_gone = true;
+        }
+        req.stop_timer();
+    }
 }
 
 struct State {
@@ -767,6 +796,8 @@ unsafe fn carry_out(request: NonNull<GetAddrInfoRequest>, next: Next) {
 /// `request` came from `try_box` in [`getaddrinfo`], has no lookup running and is not
 /// used again.
 unsafe fn free_request(request: NonNull<GetAddrInfoRequest>) {
+    let address = request.as_ptr() as usize;
+    live_requests().retain(|&a| a != address);
     // SAFETY: guaranteed by the caller.
     let boxed = unsafe { Box::from_raw(request.as_ptr()) };
     if let Some(timer) = boxed.timer {
@@ -790,6 +821,70 @@ fn on_lookup_done(request: NonNull<GetAddrInfoRequest>, family: Family, answer: 
         req.lookup_done(family, answer)
     };
     // SAFETY: `next` says whether the request is now unreferenced.
+    unsafe { carry_out(request, next) };
+}
+
+/// What a lookup's completion holds: it reports the answer, or, when the resolver
+/// drops it without running it (its base freed without fail_requests), lets the
+/// request go (libevent would leak it, its skew timer pointing at the freed base).
+struct LookupCompletion {
+    request: NonNull<GetAddrInfoRequest>,
+    family: Family,
+    ran: bool,
+}
+
+impl LookupCompletion {
+    fn run(mut self, answer: Answer) {
+        self.ran = true;
+        on_lookup_done(self.request, self.family, answer);
+    }
+}
+
+impl Drop for LookupCompletion {
+    fn drop(&mut self) {
+        if !self.ran {
+            lookup_dropped(self.request, self.family);
+        }
+    }
+}
+
+/// A lookup the resolver dropped without an answer. At start (the lookup was never
+/// recorded as running) nothing is to be done; otherwise its base was freed.
+fn lookup_dropped(request: NonNull<GetAddrInfoRequest>, family: Family) {
+    // SAFETY: a request lives until its last lookup has completed, and this is one.
+    let req = unsafe { request.as_ref() };
+    let next = {
+        let Ok(mut guard) = req.state.try_borrow_mut() else {
+            return;
+        };
+        let state = &mut *guard;
+        let (slot, other) = match family {
+            Family::V4 => (&mut state.v4, state.v6),
+            Family::V6 => (&mut state.v6, state.v4),
+        };
+        if slot.is_null() {
+            return;
+        }
+        *slot = ptr::null_mut();
+        state.base_gone = true;
+        if !other.is_null() {
+            return;
+        }
+        state.finished = true;
+        match state.callback.take() {
+            // libevent_core's bufferevent holds a reference until it hears back; it
+            // takes EVUTIL_EAI_CANCEL quietly. A program's own callback is not called,
+            // as libevent drops such requests silently.
+            Some(callback) if req.from_core => Next::Deliver {
+                callback,
+                result: Err(eai::CANCEL),
+                free: true,
+            },
+            _ => Next::Free,
+        }
+    };
+    req.stop_timer();
+    // SAFETY: no lookup of the request remains.
     unsafe { carry_out(request, next) };
 }
 
@@ -862,6 +957,7 @@ pub unsafe fn getaddrinfo(
     hints_in: *const libc::addrinfo,
     callback: Option<Callback>,
     arg: *mut c_void,
+    from_core: bool,
 ) -> *mut GetAddrInfoRequest {
     let Some(callback) = callback else {
         // libevent would call through NULL; there is nobody to answer.
@@ -930,6 +1026,7 @@ pub unsafe fn getaddrinfo(
         port,
         arg,
         timer: None,
+        from_core,
         state: RefCell::new(State {
             callback: Some(callback),
             v4: ptr::null_mut(),
@@ -946,6 +1043,7 @@ pub unsafe fn getaddrinfo(
         deliver(callback, arg, Err(eai::MEMORY));
         return ptr::null_mut();
     };
+    live_requests().push(request.as_ptr() as usize);
     let want_v4 = hints.family != libc::AF_INET6;
     let want_v6 = hints.family != libc::AF_INET;
     if want_v4 && want_v6 {
@@ -976,14 +1074,24 @@ pub unsafe fn getaddrinfo(
         let req = unsafe { request.as_ref() };
         if want_v4 {
             log::debug(format_args!("Sending request for {node:?} on ipv4"));
-            let done = Box::new(move |answer: Answer| on_lookup_done(request, Family::V4, answer));
+            let completion = LookupCompletion {
+                request,
+                family: Family::V4,
+                ran: false,
+            };
+            let done = Box::new(move |answer: Answer| completion.run(answer));
             // SAFETY: the base is live; `done` runs later, from the loop.
             let r = unsafe { resolver::start_lookup(base, Query::Ipv4(node), flags, done) };
             req.state.borrow_mut().v4 = r;
         }
         if want_v6 {
             log::debug(format_args!("Sending request for {node:?} on ipv6"));
-            let done = Box::new(move |answer: Answer| on_lookup_done(request, Family::V6, answer));
+            let completion = LookupCompletion {
+                request,
+                family: Family::V6,
+                ran: false,
+            };
+            let done = Box::new(move |answer: Answer| completion.run(answer));
             // SAFETY: as above.
             let r = unsafe { resolver::start_lookup(base, Query::Ipv6(node), flags, done) };
             req.state.borrow_mut().v6 = r;
@@ -1005,10 +1113,18 @@ pub unsafe fn getaddrinfo(
 /// # Safety
 /// `request` is NULL or a request whose callback has not run yet (libevent's rule).
 pub unsafe fn cancel(request: *mut GetAddrInfoRequest) {
-    // SAFETY: guaranteed by the caller.
-    let Some(req) = (unsafe { request.as_ref() }) else {
+    if request.is_null() {
         return;
-    };
+    }
+    if !live_requests().contains(&(request as usize)) {
+        // Finished and freed already: libevent would touch freed memory.
+        log::warn(format_args!(
+            "evdns_getaddrinfo_cancel: the request is not in progress"
+        ));
+        return;
+    }
+    // SAFETY: registered, hence live (the caller does not free it meanwhile).
+    let req = unsafe { &*request };
     if req.state.borrow().base_gone {
         return;
     }
@@ -1028,7 +1144,7 @@ unsafe extern "C" fn core_start(
     arg: *mut c_void,
 ) -> *mut c_void {
     ffi_boundary!("evdns_getaddrinfo", unsafe {
-        getaddrinfo(base.cast(), node, service, hints, Some(callback), arg).cast()
+        getaddrinfo(base.cast(), node, service, hints, Some(callback), arg, true).cast()
     })
 }
 

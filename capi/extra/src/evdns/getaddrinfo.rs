@@ -482,6 +482,9 @@ pub struct GetAddrInfoRequest {
     timer: Option<NonNull<sys::event>>,
     /// Started by libevent_core for a bufferevent, which waits for an answer.
     from_core: bool,
+    /// The base was freed: neither it nor its lock is used again. Read before taking
+    /// that lock, hence atomic.
+    base_gone: AtomicBool,
     state: RefCell<State>,
 }
 
@@ -504,9 +507,7 @@ pub fn base_freed(base: *mut Base) {
         if req.base != base {
             continue;
         }
-        if let Ok(mut state) = req.state.try_borrow_mut() {
-            state.base_gone = true;
-        }
+        req.base_gone.store(true, Ordering::Release);
         req.stop_timer();
     }
 }
@@ -528,8 +529,6 @@ struct State {
     canceled: bool,
     /// The last lookup has finished: cancelling is too late.
     finished: bool,
-    /// The base was freed (`DNS_ERR_SHUTDOWN`): neither it nor its lock is used again.
-    base_gone: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -597,6 +596,10 @@ impl GetAddrInfoRequest {
         build_answer(&addrs, &self.hints, canon.as_deref())
     }
 
+    fn is_base_gone(&self) -> bool {
+        self.base_gone.load(Ordering::Acquire)
+    }
+
     fn has_found(state: &State) -> bool {
         !state.v4_found.is_empty() || !state.v6_found.is_empty()
     }
@@ -626,7 +629,7 @@ impl GetAddrInfoRequest {
     fn lookup_done(&self, family: Family, answer: Answer) -> Next {
         let mut state = self.state.borrow_mut();
         if answer.result == DNS_ERR_SHUTDOWN {
-            state.base_gone = true;
+            self.base_gone.store(true, Ordering::Release);
         }
         match family {
             Family::V4 => state.v4 = ptr::null_mut(),
@@ -660,7 +663,7 @@ impl GetAddrInfoRequest {
         if error != 0 {
             if other_running {
                 // The other family may still answer; wait for it, at most the skew.
-                if !state.base_gone && !state.canceled {
+                if !self.is_base_gone() && !state.canceled {
                     self.start_timer();
                 }
                 state.pending_error = error;
@@ -698,7 +701,7 @@ impl GetAddrInfoRequest {
             _ => {}
         }
         if other_running {
-            if !state.base_gone {
+            if !self.is_base_gone() {
                 self.start_timer();
             }
             return Next::Nothing;
@@ -716,7 +719,7 @@ impl GetAddrInfoRequest {
     /// what the other one found.
     fn skew_expired(&self) -> Next {
         let mut state = self.state.borrow_mut();
-        if state.base_gone || state.canceled || state.finished {
+        if self.is_base_gone() || state.canceled || state.finished {
             return Next::Nothing;
         }
         let Some(callback) = state.callback.take() else {
@@ -747,7 +750,7 @@ impl GetAddrInfoRequest {
     /// callback comes once, later, with `EVUTIL_EAI_CANCEL`.
     fn cancel(&self) {
         let mut state = self.state.borrow_mut();
-        if state.finished || state.base_gone || state.callback.is_none() {
+        if state.finished || self.is_base_gone() || state.callback.is_none() {
             // Done already, or answered from the skew timer: nothing to cancel (libevent
             // would cancel again; the callback has been called).
             return;
@@ -812,7 +815,7 @@ unsafe fn free_request(request: NonNull<GetAddrInfoRequest>) {
 fn on_lookup_done(request: NonNull<GetAddrInfoRequest>, family: Family, answer: Answer) {
     // SAFETY: a request lives until its last lookup has completed, and this is one.
     let req = unsafe { request.as_ref() };
-    let gone = answer.result == DNS_ERR_SHUTDOWN || req.state.borrow().base_gone;
+    let gone = answer.result == DNS_ERR_SHUTDOWN || req.is_base_gone();
     let next = if gone {
         req.lookup_done(family, answer)
     } else {
@@ -866,7 +869,7 @@ fn lookup_dropped(request: NonNull<GetAddrInfoRequest>, family: Family) {
             return;
         }
         *slot = ptr::null_mut();
-        state.base_gone = true;
+        req.base_gone.store(true, Ordering::Release);
         if !other.is_null() {
             return;
         }
@@ -896,7 +899,7 @@ impl EventHandler for SkewTimer {
     fn fire(target: NonNull<GetAddrInfoRequest>, _what: c_short) {
         // SAFETY: the timer is freed with its request, so the request is live.
         let req = unsafe { target.as_ref() };
-        if req.state.borrow().base_gone {
+        if req.is_base_gone() {
             return;
         }
         let next = {
@@ -1027,6 +1030,7 @@ pub unsafe fn getaddrinfo(
         arg,
         timer: None,
         from_core,
+        base_gone: AtomicBool::new(false),
         state: RefCell::new(State {
             callback: Some(callback),
             v4: ptr::null_mut(),
@@ -1037,7 +1041,6 @@ pub unsafe fn getaddrinfo(
             canonical_name: None,
             canceled: false,
             finished: false,
-            base_gone: false,
         }),
     }) else {
         deliver(callback, arg, Err(eai::MEMORY));
@@ -1125,7 +1128,7 @@ pub unsafe fn cancel(request: *mut GetAddrInfoRequest) {
     }
     // SAFETY: registered, hence live (the caller does not free it meanwhile).
     let req = unsafe { &*request };
-    if req.state.borrow().base_gone {
+    if req.is_base_gone() {
         return;
     }
     // SAFETY: the base is live while the request has lookups of it.

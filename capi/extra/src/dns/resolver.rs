@@ -125,7 +125,8 @@ pub unsafe extern "C" fn evdns_base_new(
             evrs_sibling::log::warn(format_args!("evdns_base_new: no event base"));
             return ptr::null_mut();
         };
-        // registered at merge: crate::evdns::getaddrinfo::register_with_core()
+        // bufferevent_socket_connect_hostname resolves through evdns from now on.
+        crate::evdns::getaddrinfo::register_with_core();
         engine::base_new(event_base, flags)
     })
 }

@@ -284,4 +284,7 @@ extern "C" {
 // evdns server: the core's public functions the DNS server uses.
 extern "C" {
     pub fn evconnlistener_enable(lev: *mut evconnlistener) -> c_int;
+    pub fn evconnlistener_get_base(lev: *mut evconnlistener) -> *mut event_base;
+    pub fn bufferevent_write(bev: *mut bufferevent, data: *const c_void, size: usize) -> c_int;
+    pub fn bufferevent_setwatermark(bev: *mut bufferevent, events: c_short, lowmark: usize, highmark: usize);
 }

@@ -372,7 +372,7 @@ impl Inner {
                     if flags & DNS_OPTION_SEARCH != 0 {
                         self.search_list_clear();
                         for domain in domains {
-                            self.search_list_add(&domain);
+                            self.search_list_append(&domain);
                         }
                     }
                 }

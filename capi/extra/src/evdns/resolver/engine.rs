@@ -1408,12 +1408,17 @@ impl Inner {
         self.search = Rc::new(Search::default());
     }
 
+    /// evdns_base_search_add: as in libevent, a domain added this way is tried
+    /// before those added earlier.
     pub fn search_list_add(&mut self, domain: &[u8]) {
-        let mut domain = domain;
-        while let Some(rest) = domain.strip_prefix(b".") {
-            domain = rest;
-        }
-        Rc::make_mut(&mut self.search).domains.push(domain.to_vec());
+        let domain = strip_leading_dots(domain).to_vec();
+        Rc::make_mut(&mut self.search).domains.insert(0, domain);
+    }
+
+    /// A domain of a resolv.conf `search` line: tried in the file's order.
+    pub fn search_list_append(&mut self, domain: &[u8]) {
+        let domain = strip_leading_dots(domain).to_vec();
+        Rc::make_mut(&mut self.search).domains.push(domain);
     }
 
     pub fn search_ndots_set(&mut self, ndots: c_int) {
@@ -1423,6 +1428,13 @@ impl Inner {
     pub fn server_by_key(&mut self, ns: usize) -> Option<&mut Nameserver> {
         self.servers.get_mut(ns)
     }
+}
+
+fn strip_leading_dots(mut domain: &[u8]) -> &[u8] {
+    while let Some(rest) = domain.strip_prefix(b".") {
+        domain = rest;
+    }
+    domain
 }
 
 /// `name` followed by a search domain (a dot between unless the name ends with one).

@@ -1095,7 +1095,8 @@ impl Inner {
             request: ptr::null_mut(),
             completion: None,
             kind: Kind::A,
-            tcp_flags: self.options.tcp_flags & DNS_QUERY_USEVC,
+            // Probes always go over UDP, as in libevent.
+            tcp_flags: 0,
             need_cname: false,
             search: None,
             tx: None,

@@ -510,7 +510,7 @@ static inline void ds_reverse_name(const char *ip, char *out, size_t cap)
 
 /* ---- The fake server ---------------------------------------------------------------- */
 
-#define DS_ZONE_MAX 64
+#define DS_ZONE_MAX 128
 #define DS_CONN_MAX 16
 
 struct ds_record {

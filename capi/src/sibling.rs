@@ -20,7 +20,7 @@ use evrs::util::addr::SockaddrView;
 use evrs::util::resolve::AddrInfo;
 
 use crate::buffer::evbuffer;
-use crate::bufferevent::{bufferevent, DnsGetaddrinfoCancelFn, DnsGetaddrinfoFn};
+use crate::bufferevent::bufferevent;
 use crate::event::event_base;
 use crate::ffi::{to_mut_ptr, try_from};
 use crate::util::{evutil_addrinfo, sockaddr};
@@ -286,8 +286,17 @@ pub extern "C" fn evrs_sibling_current_base() -> *mut event_base {
 /// leaves things as they are.
 #[no_mangle]
 pub extern "C" fn evrs_sibling_set_dns_resolver(
-    start: Option<DnsGetaddrinfoFn>,
-    cancel: Option<DnsGetaddrinfoCancelFn>,
+    start: Option<
+        unsafe extern "C" fn(
+            *mut c_void,
+            *const c_char,
+            *const c_char,
+            *const evutil_addrinfo,
+            unsafe extern "C" fn(c_int, *mut evutil_addrinfo, *mut c_void),
+            *mut c_void,
+        ) -> *mut c_void,
+    >,
+    cancel: Option<unsafe extern "C" fn(*mut c_void)>,
 ) {
     ffi_boundary!("evrs_sibling_set_dns_resolver", {
         if let (Some(start), Some(cancel)) = (start, cancel) {

@@ -10,8 +10,12 @@ use std::ptr;
 
 use evrs_sibling::sys;
 
+// The C names of the types, as the signatures below spell them for the header check.
+use crate::evdns::global::dns::evdns_server_port;
+use crate::evdns::global::dns::{evdns_callback_type, evdns_request_callback_fn_type};
 use crate::evdns::global::{self, dns};
-use crate::evdns::resolver::Base;
+use crate::evdns::resolver::Base as evdns_base;
+use libc::{in6_addr, in_addr};
 
 #[no_mangle]
 pub extern "C" fn evdns_init() -> c_int {
@@ -19,7 +23,7 @@ pub extern "C" fn evdns_init() -> c_int {
 }
 
 #[no_mangle]
-pub extern "C" fn evdns_get_global_base() -> *mut Base {
+pub extern "C" fn evdns_get_global_base() -> *mut evdns_base {
     ffi_boundary!("evdns_get_global_base", { global::current() })
 }
 
@@ -89,7 +93,7 @@ pub extern "C" fn evdns_resume() -> c_int {
 }
 
 /// The 1.x answer of a lookup start: 0 when a request was made, else -1.
-fn started(request: *mut c_void) -> c_int {
+fn started(request: *mut dns::evdns_request) -> c_int {
     if request.is_null() {
         -1
     } else {
@@ -101,7 +105,7 @@ fn started(request: *mut c_void) -> c_int {
 pub unsafe extern "C" fn evdns_resolve_ipv4(
     name: *const c_char,
     flags: c_int,
-    callback: Option<dns::ResolveCallback>,
+    callback: Option<evdns_callback_type>,
     ptr: *mut c_void,
 ) -> c_int {
     ffi_boundary!("evdns_resolve_ipv4", {
@@ -118,7 +122,7 @@ pub unsafe extern "C" fn evdns_resolve_ipv4(
 pub unsafe extern "C" fn evdns_resolve_ipv6(
     name: *const c_char,
     flags: c_int,
-    callback: Option<dns::ResolveCallback>,
+    callback: Option<evdns_callback_type>,
     ptr: *mut c_void,
 ) -> c_int {
     ffi_boundary!("evdns_resolve_ipv6", {
@@ -133,9 +137,9 @@ pub unsafe extern "C" fn evdns_resolve_ipv6(
 
 #[no_mangle]
 pub unsafe extern "C" fn evdns_resolve_reverse(
-    address: *const libc::in_addr,
+    address: *const in_addr,
     flags: c_int,
-    callback: Option<dns::ResolveCallback>,
+    callback: Option<evdns_callback_type>,
     ptr: *mut c_void,
 ) -> c_int {
     ffi_boundary!("evdns_resolve_reverse", {
@@ -152,9 +156,9 @@ pub unsafe extern "C" fn evdns_resolve_reverse(
 
 #[no_mangle]
 pub unsafe extern "C" fn evdns_resolve_reverse_ipv6(
-    address: *const libc::in6_addr,
+    address: *const in6_addr,
     flags: c_int,
-    callback: Option<dns::ResolveCallback>,
+    callback: Option<evdns_callback_type>,
     ptr: *mut c_void,
 ) -> c_int {
     ffi_boundary!("evdns_resolve_reverse_ipv6", {
@@ -236,9 +240,9 @@ pub extern "C" fn evdns_search_ndots_set(ndots: c_int) {
 pub unsafe extern "C" fn evdns_add_server_port(
     socket: sys::evutil_socket_t,
     flags: c_int,
-    callback: Option<dns::ServerCallback>,
+    callback: Option<evdns_request_callback_fn_type>,
     user_data: *mut c_void,
-) -> *mut c_void {
+) -> *mut evdns_server_port {
     ffi_boundary!("evdns_add_server_port", or ptr::null_mut(), unsafe {
         // SAFETY: the program's arguments, passed on; NULL means the current base.
         dns::evdns_add_server_port_with_base(ptr::null_mut(), socket, flags, callback, user_data)

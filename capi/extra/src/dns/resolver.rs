@@ -125,7 +125,6 @@ pub unsafe extern "C" fn evdns_base_new(
             evrs_sibling::log::warn(format_args!("evdns_base_new: no event base"));
             return ptr::null_mut();
         };
-        // bufferevent_socket_connect_hostname resolves through evdns from now on.
         crate::evdns::getaddrinfo::register_with_core();
         engine::base_new(event_base, flags)
     })
@@ -135,6 +134,8 @@ pub unsafe extern "C" fn evdns_base_new(
 pub unsafe extern "C" fn evdns_base_free(base: *mut Base, fail_requests: c_int) {
     ffi_boundary!("evdns_base_free", unsafe {
         if !base.is_null() {
+            // A program freeing the global resolver itself leaves no dangling global.
+            crate::evdns::global::forget(base);
             engine::base_free(base, fail_requests != 0);
         }
     })

@@ -55,7 +55,7 @@ const DNS_ERR_CANCEL: c_int = 69;
 const DNS_CNAME_CALLBACK: c_int = 0x80;
 
 /// `evdns_getaddrinfo_cb`.
-pub type Callback = sys::DnsGetaddrinfoCb;
+pub use sys::DnsGetaddrinfoCb as Callback;
 
 /// The part of `struct evutil_addrinfo` hints that steers a lookup.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -22,79 +22,91 @@ static GLOBAL_BASE: AtomicPtr<Base> = AtomicPtr::new(ptr::null_mut());
 // The dns.h entry points the compat functions forward to (this library's own).
 // (Declared with the opaque C type; the resolver's `Base` is behind it.)
 extern "C" {
-    fn evdns_base_new(event_base: *mut sys::event_base, flags: c_int) -> *mut sys::evdns_base;
-    fn evdns_base_free(base: *mut sys::evdns_base, fail_requests: c_int);
+    fn evdns_base_new(event_base: *mut sys::event_base, flags: c_int) -> *mut dns::evdns_base;
+    fn evdns_base_free(base: *mut dns::evdns_base, fail_requests: c_int);
 }
 
 // The rest of dns.h, for dns_compat.rs.
 pub(crate) mod dns {
     use super::*;
 
-    pub use evrs_sibling::sys::evdns_base as RawBase;
+    pub use evrs_sibling::sys::evdns_base;
+
+    /// `struct evdns_request`, as C sees it.
+    #[repr(C)]
+    pub struct evdns_request {
+        _private: [u8; 0],
+    }
+
+    /// `struct evdns_server_port`, as C sees it.
+    #[repr(C)]
+    pub struct evdns_server_port {
+        _private: [u8; 0],
+    }
+
+    pub use crate::evdns::server::evdns_request_callback_fn_type;
 
     /// `evdns_callback_type`.
-    pub type ResolveCallback =
+    pub type evdns_callback_type =
         unsafe extern "C" fn(c_int, c_char, c_int, c_int, *mut c_void, *mut c_void);
     /// `evdns_debug_log_fn_type`.
-    pub type LogFn = unsafe extern "C" fn(c_int, *const c_char);
-    /// `evdns_request_callback_fn_type`.
-    pub type ServerCallback = unsafe extern "C" fn(*mut c_void, *mut c_void);
+    pub type evdns_debug_log_fn_type = unsafe extern "C" fn(c_int, *const c_char);
 
     extern "C" {
-        pub fn evdns_set_log_fn(log_fn: Option<LogFn>);
-        pub fn evdns_base_nameserver_add(base: *mut RawBase, address: c_ulong) -> c_int;
-        pub fn evdns_base_nameserver_ip_add(base: *mut RawBase, ip: *const c_char) -> c_int;
-        pub fn evdns_base_count_nameservers(base: *mut RawBase) -> c_int;
-        pub fn evdns_base_clear_nameservers_and_suspend(base: *mut RawBase) -> c_int;
-        pub fn evdns_base_resume(base: *mut RawBase) -> c_int;
+        pub fn evdns_set_log_fn(log_fn: Option<evdns_debug_log_fn_type>);
+        pub fn evdns_base_nameserver_add(base: *mut evdns_base, address: c_ulong) -> c_int;
+        pub fn evdns_base_nameserver_ip_add(base: *mut evdns_base, ip: *const c_char) -> c_int;
+        pub fn evdns_base_count_nameservers(base: *mut evdns_base) -> c_int;
+        pub fn evdns_base_clear_nameservers_and_suspend(base: *mut evdns_base) -> c_int;
+        pub fn evdns_base_resume(base: *mut evdns_base) -> c_int;
         pub fn evdns_base_resolve_ipv4(
-            base: *mut RawBase,
+            base: *mut evdns_base,
             name: *const c_char,
             flags: c_int,
-            callback: Option<ResolveCallback>,
+            callback: Option<evdns_callback_type>,
             arg: *mut c_void,
-        ) -> *mut c_void;
+        ) -> *mut evdns_request;
         pub fn evdns_base_resolve_ipv6(
-            base: *mut RawBase,
+            base: *mut evdns_base,
             name: *const c_char,
             flags: c_int,
-            callback: Option<ResolveCallback>,
+            callback: Option<evdns_callback_type>,
             arg: *mut c_void,
-        ) -> *mut c_void;
+        ) -> *mut evdns_request;
         pub fn evdns_base_resolve_reverse(
-            base: *mut RawBase,
+            base: *mut evdns_base,
             address: *const libc::in_addr,
             flags: c_int,
-            callback: Option<ResolveCallback>,
+            callback: Option<evdns_callback_type>,
             arg: *mut c_void,
-        ) -> *mut c_void;
+        ) -> *mut evdns_request;
         pub fn evdns_base_resolve_reverse_ipv6(
-            base: *mut RawBase,
+            base: *mut evdns_base,
             address: *const libc::in6_addr,
             flags: c_int,
-            callback: Option<ResolveCallback>,
+            callback: Option<evdns_callback_type>,
             arg: *mut c_void,
-        ) -> *mut c_void;
+        ) -> *mut evdns_request;
         pub fn evdns_base_set_option(
-            base: *mut RawBase,
+            base: *mut evdns_base,
             option: *const c_char,
             value: *const c_char,
         ) -> c_int;
         pub fn evdns_base_resolv_conf_parse(
-            base: *mut RawBase,
+            base: *mut evdns_base,
             flags: c_int,
             filename: *const c_char,
         ) -> c_int;
-        pub fn evdns_base_search_clear(base: *mut RawBase);
-        pub fn evdns_base_search_add(base: *mut RawBase, domain: *const c_char);
-        pub fn evdns_base_search_ndots_set(base: *mut RawBase, ndots: c_int);
+        pub fn evdns_base_search_clear(base: *mut evdns_base);
+        pub fn evdns_base_search_add(base: *mut evdns_base, domain: *const c_char);
+        pub fn evdns_base_search_ndots_set(base: *mut evdns_base, ndots: c_int);
         pub fn evdns_add_server_port_with_base(
             event_base: *mut sys::event_base,
             socket: sys::evutil_socket_t,
             flags: c_int,
-            callback: Option<ServerCallback>,
+            callback: Option<evdns_request_callback_fn_type>,
             user_data: *mut c_void,
-        ) -> *mut c_void;
+        ) -> *mut evdns_server_port;
     }
 }
 

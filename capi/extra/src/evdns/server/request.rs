@@ -140,7 +140,8 @@ pub struct ServerRequest {
 pub enum Parsed {
     /// A query to give the program.
     Query(NonNull<ServerRequest>),
-    /// A query with an opcode other than QUERY: answered NOTIMPL at once, as libevent.
+    /// A query with an opcode other than QUERY: answered NOTIMPL at once, as libevent
+    /// intends.
     NotImplemented(NonNull<ServerRequest>),
 }
 

@@ -15,8 +15,8 @@ use evrs_sibling::handler::{self, BuffereventHandler, ListenerHandler};
 use evrs_sibling::sys;
 
 use super::{
-    base_of, handle_tcp_message, is_closing, lock, retain, tcp_half, unlock, unlock_and_release,
-    ServerPort,
+    base_of, handle_tcp_message, is_closing, lock, log_debug, log_warn, retain, tcp_half, unlock,
+    unlock_and_release, ServerPort,
 };
 
 /// libevent's defaults: `MAX_CLIENT_CONNECTIONS` and `SERVER_IDLE_CONN_TIMEOUT`.
@@ -152,7 +152,7 @@ pub unsafe fn send_reply(client: NonNull<TcpClient>, response: &[u8]) {
     let written =
         unsafe { sys::bufferevent_write(bev.as_ptr(), framed.as_ptr().cast(), framed.len()) };
     if written != 0 {
-        evrs_sibling::log::warn(format_args!(
+        log_warn(format_args!(
             "evdns server: could not write a reply; closing the connection"
         ));
         // SAFETY: as this function's contract.
@@ -206,7 +206,7 @@ unsafe fn open_connection(
         return false;
     };
     if tcp.clients.len() >= tcp.max_clients || tcp.clients.try_reserve(1).is_err() {
-        evrs_sibling::log::debug(format_args!(
+        log_debug(format_args!(
             "evdns server: refusing a connection (limit {})",
             tcp.max_clients
         ));

@@ -128,9 +128,32 @@ int main(void)
 	REQUIRE(getsockname(server_fd, (struct sockaddr *)&server_addr, &slen) == 0);
 	evutil_make_socket_nonblocking(server_fd);
 
-	/* No callback, no socket: refused. */
-	CHECK(evdns_add_server_port_with_base(base, server_fd, 0, NULL, NULL) == NULL);
+	/* No socket: refused. No callback: queries are dropped (libevent's own tests
+	 * make such ports; libevent crashes on their first query). */
 	CHECK(evdns_add_server_port_with_base(base, -1, 0, server_cb, NULL) == NULL);
+	{
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+		struct sockaddr_in quiet;
+		memset(&quiet, 0, sizeof(quiet));
+		quiet.sin_family = AF_INET;
+		quiet.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		REQUIRE(bind(fd, (struct sockaddr *)&quiet, sizeof(quiet)) == 0);
+		socklen_t qlen_addr = sizeof(quiet);
+		getsockname(fd, (struct sockaddr *)&quiet, &qlen_addr);
+		evutil_make_socket_nonblocking(fd);
+		struct evdns_server_port *silent = evdns_add_server_port_with_base(base, fd, 0, NULL, NULL);
+		REQUIRE(silent);
+		int probe = socket(AF_INET, SOCK_DGRAM, 0);
+		qlen = build_query(query, 0x0100, 0x0100, 0);
+		sendto(probe, query, qlen, 0, (struct sockaddr *)&quiet, sizeof(quiet));
+		for (int i = 0; i < 20; i++) {
+			event_base_loop(base, EVLOOP_NONBLOCK);
+			usleep(1000);
+		}
+		CHECK(recv(probe, reply, sizeof(reply), MSG_DONTWAIT) < 0);
+		close(probe);
+		evdns_close_server_port(silent);
+	}
 	struct evdns_server_port *port = evdns_add_server_port_with_base(base, server_fd, 0, server_cb, NULL);
 	REQUIRE(port);
 

@@ -42,7 +42,8 @@ const UDP_QUERY_BUFFER: usize = 4096;
 pub struct ServerPort {
     lock: CoreLock,
     base: NonNull<sys::event_base>,
-    callback: evdns_request_callback_fn_type,
+    /// None: queries are dropped (libevent crashes on the first one).
+    callback: Option<evdns_request_callback_fn_type>,
     user_data: *mut c_void,
     refs: usize,
     closing: bool,
@@ -168,10 +169,9 @@ pub unsafe fn add_udp_port(
     callback: Option<evdns_request_callback_fn_type>,
     user_data: *mut c_void,
 ) -> *mut ServerPort {
-    let (Some(base), Some(callback)) = (base_or_current(base), callback) else {
-        // libevent takes a NULL callback and crashes on the first query.
+    let Some(base) = base_or_current(base) else {
         log_warn(format_args!(
-            "evdns_add_server_port_with_base: no event base or no callback"
+            "evdns_add_server_port_with_base: no event base"
         ));
         return std::ptr::null_mut();
     };
@@ -260,9 +260,9 @@ pub unsafe fn add_tcp_port(
     // SAFETY: a live listener.
     let base = base_or_current(base)
         .or_else(|| NonNull::new(unsafe { sys::evconnlistener_get_base(listener.as_ptr()) }));
-    let (Some(base), Some(callback)) = (base, callback) else {
+    let Some(base) = base else {
         log_warn(format_args!(
-            "evdns_add_server_port_with_listener: no event base or no callback"
+            "evdns_add_server_port_with_listener: no event base"
         ));
         return std::ptr::null_mut();
     };
@@ -372,9 +372,13 @@ pub unsafe fn set_option(port: NonNull<ServerPort>, option: c_int, value: usize)
 unsafe fn dispatch(port: NonNull<ServerPort>, request: NonNull<ServerRequest>) {
     // SAFETY: set at creation and never changed, so reading them needs no lock.
     let (callback, user_data) = unsafe { ((*port.as_ptr()).callback, (*port.as_ptr()).user_data) };
-    // SAFETY: the program's callback with the request it now owns; no borrow of ours
-    // is alive.
-    unsafe { callback(ServerRequest::public_ptr(request), user_data) };
+    match callback {
+        // SAFETY: the program's callback with the request it now owns; no borrow of
+        // ours is alive.
+        Some(callback) => unsafe { callback(ServerRequest::public_ptr(request), user_data) },
+        // SAFETY: a live request nobody else has.
+        None => unsafe { drop_request(request) },
+    }
 }
 
 /// Turns a received packet into a request: ignored when not a query; a query with

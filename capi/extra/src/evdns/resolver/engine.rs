@@ -1065,6 +1065,8 @@ impl Inner {
         if server.up {
             return;
         }
+        // Whole seconds are compared with the maximum, as libevent does: the wait
+        // stops growing once they reach it and is cut only when they exceed it.
         let mut timeout = initial;
         for _ in 0..server.failed_times {
             if timeout.as_secs() >= max {

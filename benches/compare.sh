@@ -2,11 +2,12 @@
 # Whole-library benchmarks: evrs (build/lib, from `make`) against the system's
 # libevent 2.1 (Debian's libevent-dev).
 #
-#   bash benches/compare.sh               wall-clock medians (about 6 minutes)
+#   bash benches/compare.sh               wall-clock medians (about 8 minutes)
 #   bash benches/compare.sh --callgrind   also user-space instruction counts
 #                                         (or CALLGRIND=1; about 2 minutes more)
 #   bash benches/compare.sh --http        only the HTTP benchmarks (about 4 minutes)
 #   bash benches/compare.sh --no-http     only the core benchmarks (about 2 minutes)
+#   bash benches/compare.sh --dns         only the DNS benchmarks (about 2 minutes)
 #
 # Each C benchmark in benches/c is built twice with -O2, into target/bench/evrs and
 # target/bench/libevent-2.1. The two builds are run alternately in the same invocation
@@ -16,7 +17,7 @@
 # program finds a wrong count or checksum, is shown as n/a; its logs are in
 # target/bench/<build>/. The ratio column always reads "above 1 means evrs is
 # better": libevent-2.1 / evrs for times, instructions, allocations and bytes,
-# evrs / libevent-2.1 for rates (MiB/s, connections/s, requests/s).
+# evrs / libevent-2.1 for rates (MiB/s, connections/s, requests/s, lookups/s, queries/s).
 #
 # Environment: CC (default cc), ROUNDS (default 5), CALLGRIND=1, TIMEOUT (seconds per
 # benchmark process, default 120; 900 under valgrind), PIN=0 (do not pin the HTTP
@@ -33,11 +34,13 @@ if [[ ${CALLGRIND:-0} == 1 ]]; then
 fi
 run_core=1
 run_http=1
+run_dns=1
 for arg in "$@"; do
     case $arg in
         --callgrind) callgrind=1 ;;
-        --http) run_core=0 run_http=1 ;;
-        --no-http) run_core=1 run_http=0 ;;
+        --http) run_core=0 run_http=1 run_dns=0 ;;
+        --no-http) run_core=1 run_http=0 run_dns=0 ;;
+        --dns) run_core=0 run_http=0 run_dns=1 ;;
         -h | --help)
             usage
             exit 0
@@ -84,12 +87,16 @@ builds=(libevent-2.1 evrs)
 core_benches=(chain timers buffer_bulk buffer_small buffer_readln buffer_search bev_echo
     bev_connrate bev_idle_mem)
 http_benches=(http_hello http_client http_bulk http_mem)
+dns_benches=(dns_lookup dns_server)
 benches=(chain) # always: its first line names the library for the header
 if ((run_core)); then
     benches=("${core_benches[@]}")
 fi
 if ((run_http)); then
     benches+=("${http_benches[@]}")
+fi
+if ((run_dns)); then
+    benches+=("${dns_benches[@]}")
 fi
 
 # --- build -----------------------------------------------------------------------------
@@ -440,6 +447,27 @@ if ((run_http)); then
         "${result[evrs/heap_allocs_per_request]}"
 fi
 
+# --- wall clock: DNS -------------------------------------------------------------------
+
+# Each program runs its own loopback peer in a thread: dns_lookup a plain UDP responder
+# for the evdns resolver, dns_server a plain UDP client for an evdns server port.
+dns_lookup_config="-n 100000 -c 500 -r 3"
+dns_server_config="-n 100000 -c 64 -r 3"
+if ((run_dns)); then
+    note "dns_lookup $dns_lookup_config ($rounds rounds)"
+    alternate dns_lookup "$dns_lookup_config" lookups_per_s heap_bytes_per_inflight
+    row_rate "dns_lookup $dns_lookup_config" "lookups/s" \
+        "${result[libevent-2.1/lookups_per_s]}" "${result[evrs/lookups_per_s]}"
+    row "dns_lookup $dns_lookup_config" "heap bytes/request in flight" \
+        "${result[libevent-2.1/heap_bytes_per_inflight]}" \
+        "${result[evrs/heap_bytes_per_inflight]}"
+
+    note "dns_server $dns_server_config ($rounds rounds)"
+    alternate dns_server "$dns_server_config" queries_per_s
+    row_rate "dns_server $dns_server_config" "queries/s" \
+        "${result[libevent-2.1/queries_per_s]}" "${result[evrs/queries_per_s]}"
+fi
+
 # --- callgrind -------------------------------------------------------------------------
 
 # callgrind_per BUILD BENCH TOGGLE COUNT_FIELD ARGS...: instructions counted inside
@@ -532,6 +560,9 @@ if ((run_http)); then
         echo "- HTTP: servers and their load not pinned to CPUs"
     fi
 fi
+if ((run_dns)); then
+    echo "- DNS: each program's loopback peer is a thread of the same process"
+fi
 echo
 echo "| benchmark | metric | libevent-2.1 | evrs | ratio |"
 echo "|---|---|---:|---:|---:|"
@@ -539,4 +570,4 @@ printf '%s\n' "${rows[@]}"
 echo
 echo "Ratio: above 1 means evrs is better. It is libevent-2.1 / evrs for times, instructions," \
     "allocations and bytes, and evrs / libevent-2.1 for rates (MiB/s, connections/s," \
-    "requests/s)."
+    "requests/s, lookups/s, queries/s)."

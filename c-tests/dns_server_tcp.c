@@ -5,6 +5,7 @@
  * the connection, malformed messages ignored, a client gone before its reply, and
  * closing the port with a request outstanding. */
 // test: requires 2.2
+// test: per-backend
 #include <event2/dns.h>
 #include <event2/dns_struct.h>
 #include <event2/event.h>
@@ -25,6 +26,8 @@ static int callbacks;
 static struct evdns_server_request *saved;
 static int late_result = -99;
 static struct sockaddr_in last_client;
+static struct evdns_server_port *port_to_close;
+static int close_result = -99;
 
 static size_t put_name(unsigned char *out, const char *name)
 {
@@ -161,6 +164,10 @@ static void server_cb(struct evdns_server_request *req, void *arg)
 		saved = req;
 		struct timeval tv = { 0, 50000 };
 		CHECK_INT_EQ(event_base_once(base, -1, EV_TIMEOUT, respond_later, NULL, &tv), 0);
+	} else if (!strcmp(name, "closeport.example.com")) {
+		/* Closed from the callback, with a second query already buffered. */
+		evdns_close_server_port(port_to_close);
+		close_result = evdns_server_request_respond(req, 0);
 	} else if (!strcmp(name, "hold.example.com")) {
 		saved = req;
 	} else if (!strcmp(name, "addr.example.com")) {
@@ -308,6 +315,41 @@ int main(void)
 	close(c2.fd);
 	CHECK_INT_EQ(evdns_server_port_set_option(port, EVDNS_SOPT_TCP_IDLE_TIMEOUT, 10), 0);
 
+	/* A client that sends many queries and reads nothing for a while: the server
+	 * stops taking its queries while 256 KiB of replies wait, then answers them all
+	 * once the client reads. Small socket buffers keep the replies in the server. */
+	{
+		int small = 4096;
+		setsockopt(evconnlistener_get_fd(lev), SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+		static struct conn c4;
+		c4.have = 0;
+		c4.fd = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(c4.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+		REQUIRE(connect(c4.fd, (struct sockaddr *)&server, sizeof(server)) == 0);
+		pump(20);
+		enum { MANY = 400 };
+		static unsigned char many[MANY * 40];
+		size_t at = 0;
+		for (int i = 0; i < MANY; i++)
+			at += framed_query(many + at, (unsigned)i, "big.example.com", EVDNS_TYPE_A);
+		int start = callbacks;
+		send_all(&c4, many, at);
+		pump(300);
+		/* evrs only: libevent takes every query. */
+		CHECK(callbacks - start > 100);
+		CHECK(callbacks - start < MANY);
+		int got = 0;
+		for (int i = 0; i < MANY; i++) {
+			len = read_reply(&c4, msg, 3000);
+			if (len < 12 || get16(msg) != (unsigned)i)
+				break;
+			got++;
+		}
+		CHECK_INT_EQ(got, MANY);
+		close(c4.fd);
+		pump(20);
+	}
+
 	/* A client gone before its reply: the reply is dropped. */
 	connect_to(&c3, &server);
 	qlen = framed_query(query, 0x0108, "later.example.com", EVDNS_TYPE_A);
@@ -337,6 +379,29 @@ int main(void)
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
 		CHECK(connect(fd, (struct sockaddr *)&server, sizeof(server)) != 0);
 		close(fd);
+	}
+
+	/* A port closed from its callback while reading: the connection goes, the
+	 * query after it is not handed over, the callback's reply is dropped. */
+	{
+		struct evconnlistener *lev2 = evconnlistener_new_bind(base, NULL, NULL,
+		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, -1, (struct sockaddr *)&sin, sizeof(sin));
+		REQUIRE(lev2);
+		struct sockaddr_in server2;
+		slen = sizeof(server2);
+		REQUIRE(getsockname(evconnlistener_get_fd(lev2), (struct sockaddr *)&server2, &slen) == 0);
+		port_to_close = evdns_add_server_port_with_listener(base, lev2, 0, server_cb, NULL);
+		REQUIRE(port_to_close);
+		static struct conn c5;
+		connect_to(&c5, &server2);
+		qlen = framed_query(query, 0x0201, "closeport.example.com", EVDNS_TYPE_A);
+		qlen += framed_query(query + qlen, 0x0202, "a.example.com", EVDNS_TYPE_A);
+		int before = callbacks;
+		send_all(&c5, query, qlen);
+		CHECK_INT_EQ(read_reply(&c5, msg, 1000), -2);
+		CHECK_INT_EQ(callbacks, before + 1);
+		CHECK_INT_EQ(close_result, 0);
+		close(c5.fd);
 	}
 
 	event_base_free(base);

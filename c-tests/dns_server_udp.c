@@ -5,6 +5,7 @@
  * answering later from a timer, a reply over 512 bytes cut with TC, malformed packets
  * and replies sent to the server ignored, a flood of bogus packets, and closing the
  * port with a request outstanding (the port and its socket go after the reply). */
+// test: per-backend
 #include <event2/dns.h>
 #include <event2/dns_struct.h>
 #include <event2/event.h>

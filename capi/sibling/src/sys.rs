@@ -286,5 +286,10 @@ extern "C" {
     pub fn evconnlistener_enable(lev: *mut evconnlistener) -> c_int;
     pub fn evconnlistener_get_base(lev: *mut evconnlistener) -> *mut event_base;
     pub fn bufferevent_write(bev: *mut bufferevent, data: *const c_void, size: usize) -> c_int;
-    pub fn bufferevent_setwatermark(bev: *mut bufferevent, events: c_short, lowmark: usize, highmark: usize);
+    pub fn bufferevent_setwatermark(
+        bev: *mut bufferevent,
+        events: c_short,
+        lowmark: usize,
+        highmark: usize,
+    );
 }

@@ -111,12 +111,10 @@ unsafe fn pending_record(
     // SAFETY: as this function's contract.
     let name = unsafe { c_bytes(name) }?;
     let data = if is_name != 0 {
-        if data.is_null() {
-            RecordData::Bytes(Vec::new())
-        } else {
-            // SAFETY: a NUL-terminated name.
-            RecordData::Name(unsafe { c_bytes(data) }?)
-        }
+        // A NULL name as data is refused (libevent takes it and crashes when it
+        // writes the reply).
+        // SAFETY: NULL or a NUL-terminated name.
+        RecordData::Name(unsafe { c_bytes(data) }?)
     } else if data.is_null() {
         RecordData::Bytes(Vec::new())
     } else {

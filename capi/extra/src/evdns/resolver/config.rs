@@ -139,7 +139,8 @@ impl Inner {
     /// -1, an option of a class not allowed (or unknown) is ignored with 0.
     pub fn set_option(&mut self, option: &[u8], value: Option<&[u8]>, flags: c_int) -> c_int {
         let misc = flags & DNS_OPTION_MISC != 0;
-        let name = String::from_utf8_lossy(option).into_owned();
+        let name = String::from_utf8_lossy(option);
+        let name = name.trim_end_matches(':').to_owned();
         // use-vc and ignore-tc take no value; every other option needs one.
         if option_is(option, "use-vc") || option_is(option, "ignore-tc") {
             if !misc {
@@ -372,7 +373,7 @@ impl Inner {
                     if flags & DNS_OPTION_SEARCH != 0 {
                         self.search_list_clear();
                         for domain in domains {
-                            self.search_list_add(&domain);
+                            self.search_list_append(&domain);
                         }
                     }
                 }

@@ -119,6 +119,11 @@ impl Shared {
     }
 }
 
+/// Nothing left to run and no base to queue more: the dispatcher may go.
+fn batch_is_last(state: &State) -> bool {
+    !state.running && !state.base_alive && state.queue.is_empty()
+}
+
 struct Dispatcher;
 
 impl EventHandler for Dispatcher {
@@ -130,22 +135,16 @@ impl EventHandler for Dispatcher {
             // nothing is running here.
             let lock = unsafe { &target.as_ref().lock };
             lock.acquire();
-            // SAFETY: the lock is held.
-            let batch: Vec<Ready> = unsafe {
+            // SAFETY: the lock is held. Taking the batch and leaving the running state
+            // happen under one hold, so an answer queued meanwhile is never missed.
+            let (batch, free_now) = unsafe {
                 let state = &mut *target.as_ref().state.get();
-                state.running = true;
-                state.queue.drain(..).collect()
+                let batch: Vec<Ready> = state.queue.drain(..).collect();
+                state.running = !batch.is_empty();
+                (batch, batch_is_last(state))
             };
             lock.release();
             if batch.is_empty() {
-                lock.acquire();
-                // SAFETY: the lock is held.
-                let free_now = unsafe {
-                    let state = &mut *target.as_ref().state.get();
-                    state.running = false;
-                    !state.base_alive && state.queue.is_empty()
-                };
-                lock.release();
                 if free_now {
                     // SAFETY: the base is gone and nothing else is queued or running.
                     unsafe { Shared::free_now(target) };

@@ -1065,6 +1065,8 @@ impl Inner {
         if server.up {
             return;
         }
+        // Whole seconds are compared with the maximum, as libevent does: the wait
+        // stops growing once they reach it and is cut only when they exceed it.
         let mut timeout = initial;
         for _ in 0..server.failed_times {
             if timeout.as_secs() >= max {
@@ -1095,7 +1097,8 @@ impl Inner {
             request: ptr::null_mut(),
             completion: None,
             kind: Kind::A,
-            tcp_flags: self.options.tcp_flags & DNS_QUERY_USEVC,
+            // Probes always go over UDP, as in libevent.
+            tcp_flags: 0,
             need_cname: false,
             search: None,
             tx: None,
@@ -1408,12 +1411,17 @@ impl Inner {
         self.search = Rc::new(Search::default());
     }
 
+    /// evdns_base_search_add: as in libevent, a domain added this way is tried
+    /// before those added earlier.
     pub fn search_list_add(&mut self, domain: &[u8]) {
-        let mut domain = domain;
-        while let Some(rest) = domain.strip_prefix(b".") {
-            domain = rest;
-        }
-        Rc::make_mut(&mut self.search).domains.push(domain.to_vec());
+        let domain = strip_leading_dots(domain).to_vec();
+        Rc::make_mut(&mut self.search).domains.insert(0, domain);
+    }
+
+    /// A domain of a resolv.conf `search` line: tried in the file's order.
+    pub fn search_list_append(&mut self, domain: &[u8]) {
+        let domain = strip_leading_dots(domain).to_vec();
+        Rc::make_mut(&mut self.search).domains.push(domain);
     }
 
     pub fn search_ndots_set(&mut self, ndots: c_int) {
@@ -1423,6 +1431,13 @@ impl Inner {
     pub fn server_by_key(&mut self, ns: usize) -> Option<&mut Nameserver> {
         self.servers.get_mut(ns)
     }
+}
+
+fn strip_leading_dots(mut domain: &[u8]) -> &[u8] {
+    while let Some(rest) = domain.strip_prefix(b".") {
+        domain = rest;
+    }
+    domain
 }
 
 /// `name` followed by a search domain (a dot between unless the name ends with one).

@@ -42,7 +42,8 @@ const UDP_QUERY_BUFFER: usize = 4096;
 pub struct ServerPort {
     lock: CoreLock,
     base: NonNull<sys::event_base>,
-    callback: evdns_request_callback_fn_type,
+    /// None: queries are dropped (libevent crashes on the first one).
+    callback: Option<evdns_request_callback_fn_type>,
     user_data: *mut c_void,
     refs: usize,
     closing: bool,
@@ -62,6 +63,16 @@ struct UdpPort {
     /// reference through its request.
     queue: VecDeque<NonNull<ServerRequest>>,
     write_waiting: bool,
+}
+
+/// A warning about the server, through libevent_core's log.
+fn log_warn(message: std::fmt::Arguments<'_>) {
+    evrs_sibling::log::warn(message);
+}
+
+/// A debug message about the server, through libevent_core's log.
+fn log_debug(message: std::fmt::Arguments<'_>) {
+    evrs_sibling::log::debug(message);
 }
 
 /// Takes the port's lock.
@@ -158,10 +169,9 @@ pub unsafe fn add_udp_port(
     callback: Option<evdns_request_callback_fn_type>,
     user_data: *mut c_void,
 ) -> *mut ServerPort {
-    let (Some(base), Some(callback)) = (base_or_current(base), callback) else {
-        // libevent takes a NULL callback and crashes on the first query.
-        evrs_sibling::log::warn(format_args!(
-            "evdns_add_server_port_with_base: no event base or no callback"
+    let Some(base) = base_or_current(base) else {
+        log_warn(format_args!(
+            "evdns_add_server_port_with_base: no event base"
         ));
         return std::ptr::null_mut();
     };
@@ -250,9 +260,9 @@ pub unsafe fn add_tcp_port(
     // SAFETY: a live listener.
     let base = base_or_current(base)
         .or_else(|| NonNull::new(unsafe { sys::evconnlistener_get_base(listener.as_ptr()) }));
-    let (Some(base), Some(callback)) = (base, callback) else {
-        evrs_sibling::log::warn(format_args!(
-            "evdns_add_server_port_with_listener: no event base or no callback"
+    let Some(base) = base else {
+        log_warn(format_args!(
+            "evdns_add_server_port_with_listener: no event base"
         ));
         return std::ptr::null_mut();
     };
@@ -286,7 +296,7 @@ pub unsafe fn close_port(port: NonNull<ServerPort>) {
     let state = unsafe { &mut *port.as_ptr() };
     if state.closing {
         // libevent drops a reference again and frees the port under its requests.
-        evrs_sibling::log::warn(format_args!("evdns_close_server_port: already closed"));
+        log_warn(format_args!("evdns_close_server_port: already closed"));
         state.lock.release();
         return;
     }
@@ -338,13 +348,13 @@ pub unsafe fn set_option(port: NonNull<ServerPort>, option: c_int, value: usize)
             0
         }
         (Transport::Udp(_), SOPT_TCP_MAX_CLIENTS | SOPT_TCP_IDLE_TIMEOUT) => {
-            evrs_sibling::log::warn(format_args!(
+            log_warn(format_args!(
                 "evdns_server_port_set_option: option {option} applies to TCP ports only"
             ));
             -1
         }
         _ => {
-            evrs_sibling::log::warn(format_args!(
+            log_warn(format_args!(
                 "evdns_server_port_set_option: unknown option {option}"
             ));
             -1
@@ -362,9 +372,13 @@ pub unsafe fn set_option(port: NonNull<ServerPort>, option: c_int, value: usize)
 unsafe fn dispatch(port: NonNull<ServerPort>, request: NonNull<ServerRequest>) {
     // SAFETY: set at creation and never changed, so reading them needs no lock.
     let (callback, user_data) = unsafe { ((*port.as_ptr()).callback, (*port.as_ptr()).user_data) };
-    // SAFETY: the program's callback with the request it now owns; no borrow of ours
-    // is alive.
-    unsafe { callback(ServerRequest::public_ptr(request), user_data) };
+    match callback {
+        // SAFETY: the program's callback with the request it now owns; no borrow of
+        // ours is alive.
+        Some(callback) => unsafe { callback(ServerRequest::public_ptr(request), user_data) },
+        // SAFETY: a live request nobody else has.
+        None => unsafe { drop_request(request) },
+    }
 }
 
 /// Turns a received packet into a request: ignored when not a query; a query with
@@ -511,7 +525,7 @@ unsafe fn udp_send(fd: sys::evutil_socket_t, request: NonNull<ServerRequest>) ->
         #[allow(unreachable_patterns)]
         Some(libc::EWOULDBLOCK) => SendOutcome::WouldBlock,
         _ => {
-            evrs_sibling::log::warn(format_args!(
+            log_warn(format_args!(
                 "evdns server: error {error} while sending a reply"
             ));
             SendOutcome::Failed
@@ -635,7 +649,7 @@ unsafe extern "C" fn udp_ready(_fd: sys::evutil_socket_t, what: c_short, arg: *m
         }
     }));
     if outcome.is_err() {
-        evrs_sibling::log::warn(format_args!("evdns server: internal error caught"));
+        log_warn(format_args!("evdns server: internal error caught"));
     }
 }
 
@@ -710,7 +724,7 @@ unsafe fn read_queries(port: NonNull<ServerPort>) {
         let Ok(received) = usize::try_from(received) else {
             let error = std::io::Error::last_os_error();
             if !matches!(error.raw_os_error(), Some(libc::EAGAIN | libc::EINTR)) {
-                evrs_sibling::log::warn(format_args!(
+                log_warn(format_args!(
                     "evdns server: error {error} while reading a query"
                 ));
             }

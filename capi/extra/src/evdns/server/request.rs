@@ -140,7 +140,8 @@ pub struct ServerRequest {
 pub enum Parsed {
     /// A query to give the program.
     Query(NonNull<ServerRequest>),
-    /// A query with an opcode other than QUERY: answered NOTIMPL at once, as libevent.
+    /// A query with an opcode other than QUERY: answered NOTIMPL at once, as libevent
+    /// intends.
     NotImplemented(NonNull<ServerRequest>),
 }
 
@@ -149,6 +150,14 @@ impl ServerRequest {
     /// (replies included) or memory runs out: such packets are ignored.
     pub fn from_packet(packet: &[u8], port: NonNull<ServerPort>, origin: Origin) -> Option<Parsed> {
         let (query, edns_size) = message::parse_request_with_edns(packet).ok()?;
+        // A name that cannot be written back (a label holding a dot, say) could not
+        // be echoed in the reply, which would then never go out: such a query is
+        // ignored like a malformed one (libevent sends a corrupted name).
+        let mut scratch = Vec::new();
+        for question in &query.questions {
+            scratch.clear();
+            wire::write_name(&mut scratch, &question.name).ok()?;
+        }
         let mut questions = Vec::new();
         questions.try_reserve_exact(query.questions.len()).ok()?;
         for question in &query.questions {

@@ -15,8 +15,8 @@ use evrs_sibling::handler::{self, BuffereventHandler, ListenerHandler};
 use evrs_sibling::sys;
 
 use super::{
-    base_of, handle_tcp_message, is_closing, lock, retain, tcp_half, unlock, unlock_and_release,
-    ServerPort,
+    base_of, handle_tcp_message, is_closing, lock, log_debug, log_warn, retain, tcp_half, unlock,
+    unlock_and_release, ServerPort,
 };
 
 /// libevent's defaults: `MAX_CLIENT_CONNECTIONS` and `SERVER_IDLE_CONN_TIMEOUT`.
@@ -26,6 +26,9 @@ const DEFAULT_IDLE_SECONDS: libc::time_t = 10;
 const PREFIX_LEN: usize = 2;
 /// Input kept per connection at most: one whole message and its prefix.
 const MAX_INPUT: usize = PREFIX_LEN + u16::MAX as usize;
+/// Replies waiting for a client that does not read them: past this, its further
+/// queries wait until they are gone (libevent lets them grow without bound).
+const MAX_PENDING_OUTPUT: usize = 256 * 1024;
 
 pub struct TcpPort {
     /// Freed when the port closes.
@@ -58,6 +61,8 @@ pub struct TcpClient {
     peer: libc::sockaddr_storage,
     peer_len: libc::socklen_t,
     refs: usize,
+    /// Reading stopped until the replies waiting are written.
+    paused: bool,
 }
 
 impl TcpClient {
@@ -147,7 +152,7 @@ pub unsafe fn send_reply(client: NonNull<TcpClient>, response: &[u8]) {
     let written =
         unsafe { sys::bufferevent_write(bev.as_ptr(), framed.as_ptr().cast(), framed.len()) };
     if written != 0 {
-        evrs_sibling::log::warn(format_args!(
+        log_warn(format_args!(
             "evdns server: could not write a reply; closing the connection"
         ));
         // SAFETY: as this function's contract.
@@ -201,7 +206,7 @@ unsafe fn open_connection(
         return false;
     };
     if tcp.clients.len() >= tcp.max_clients || tcp.clients.try_reserve(1).is_err() {
-        evrs_sibling::log::debug(format_args!(
+        log_debug(format_args!(
             "evdns server: refusing a connection (limit {})",
             tcp.max_clients
         ));
@@ -230,6 +235,7 @@ unsafe fn open_connection(
         peer: storage,
         peer_len: copied as libc::socklen_t,
         refs: 1,
+        paused: false,
     }) else {
         // SAFETY: ours; this also closes the socket, so report it accepted.
         unsafe { sys::bufferevent_free(bev.as_ptr()) };
@@ -254,21 +260,29 @@ impl BuffereventHandler for Connection {
     type Target = TcpClient;
 
     fn read(client: NonNull<TcpClient>, _bev: NonNull<sys::bufferevent>) {
-        // SAFETY: a connected client's port is open, so live.
-        let port = unsafe { (*client.as_ptr()).port };
-        // SAFETY: as above; the frame references keep port and record through the
-        // program's callbacks.
-        unsafe {
-            lock(port);
-            retain(port, 1);
-            retain_client(client);
-            read_messages(port, client);
-            release_client(client);
-            unlock_and_release(port, 1);
-        }
+        // SAFETY: the callback of a live record.
+        unsafe { serve_input(client) }
     }
 
-    fn write(_client: NonNull<TcpClient>, _bev: NonNull<sys::bufferevent>) {}
+    /// Called when the output is empty: a paused connection reads again.
+    fn write(client: NonNull<TcpClient>, bev: NonNull<sys::bufferevent>) {
+        // SAFETY: a connected client's port is open, so live.
+        let port = unsafe { (*client.as_ptr()).port };
+        // SAFETY: live port and record; the flag is guarded by the port's lock.
+        let resume = unsafe {
+            lock(port);
+            let paused = std::mem::replace(&mut (*client.as_ptr()).paused, false);
+            unlock(port);
+            paused
+        };
+        if resume {
+            // SAFETY: our live bufferevent; then the messages already buffered.
+            unsafe {
+                sys::bufferevent_enable(bev.as_ptr(), sys::EV_READ);
+                serve_input(client);
+            }
+        }
+    }
 
     fn event(client: NonNull<TcpClient>, _bev: NonNull<sys::bufferevent>, what: c_short) {
         if what & (sys::BEV_EVENT_EOF | sys::BEV_EVENT_ERROR | sys::BEV_EVENT_TIMEOUT) == 0 {
@@ -285,6 +299,25 @@ impl BuffereventHandler for Connection {
     }
 }
 
+/// Serves the whole messages buffered on a connection.
+///
+/// # Safety
+/// `client` is a live, connected record (so its port is open and live).
+unsafe fn serve_input(client: NonNull<TcpClient>) {
+    // SAFETY: set at creation and never changed.
+    let port = unsafe { (*client.as_ptr()).port };
+    // SAFETY: as this function's contract; the frame references keep port and
+    // record through the program's callbacks.
+    unsafe {
+        lock(port);
+        retain(port, 1);
+        retain_client(client);
+        read_messages(port, client);
+        release_client(client);
+        unlock_and_release(port, 1);
+    }
+}
+
 /// Takes every whole message from the connection's input and hands it on.
 ///
 /// # Safety
@@ -297,6 +330,17 @@ unsafe fn read_messages(port: NonNull<ServerPort>, client: NonNull<TcpClient>) {
             return;
         };
         if closing {
+            return;
+        }
+        // SAFETY: a live bufferevent of ours.
+        let output = unsafe { sys::bufferevent_get_output(bev.as_ptr()) };
+        // SAFETY: its live output buffer.
+        if unsafe { sys::evbuffer_get_length(output) } > MAX_PENDING_OUTPUT {
+            // SAFETY: locked; the write callback resumes once the output is empty.
+            unsafe {
+                (*client.as_ptr()).paused = true;
+                sys::bufferevent_disable(bev.as_ptr(), sys::EV_READ);
+            }
             return;
         }
         // SAFETY: a live bufferevent of ours.

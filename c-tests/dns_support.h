@@ -172,18 +172,20 @@ static inline const char *ds_tmpdir_get(void)
 	return ds_tmpdir;
 }
 
-/* Writes `text` into NAME inside the temporary directory; returns the full path (a
- * static buffer per call site is not needed: the result is strdup'ed and kept). */
+/* Writes `text` into NAME inside the temporary directory; returns the full path (one
+ * of 16 static buffers, reused in turn). */
 static inline const char *ds_write_file(const char *name, const char *text)
 {
-	char path[256];
+	static char paths[16][256];
+	static unsigned next;
+	char *path = paths[next++ % 16];
 	FILE *f;
-	snprintf(path, sizeof(path), "%s/%s", ds_tmpdir_get(), name);
+	snprintf(path, sizeof(paths[0]), "%s/%s", ds_tmpdir_get(), name);
 	f = fopen(path, "w");
 	REQUIRE(f != NULL);
 	fputs(text, f);
 	REQUIRE(fclose(f) == 0);
-	return strdup(path);
+	return path;
 }
 
 /* ---- Bounded loop runs -------------------------------------------------------------- */
@@ -1100,6 +1102,7 @@ static inline void ds_reap(pid_t pid)
 static inline pid_t ds_dnsmasq_start(unsigned short port, const char *ready_name,
     const char *const extra[])
 {
+	static char path[4096];
 	const char *prog = ds_find_program("dnsmasq");
 	char *argv[64];
 	char portopt[32];
@@ -1109,7 +1112,8 @@ static inline pid_t ds_dnsmasq_start(unsigned short port, const char *ready_name
 	if (!prog)
 		return 0;
 	snprintf(portopt, sizeof(portopt), "--port=%u", port);
-	argv[n++] = strdup(prog);
+	snprintf(path, sizeof(path), "%s", prog);
+	argv[n++] = path;
 	argv[n++] = "--keep-in-foreground";
 	argv[n++] = "-C";
 	argv[n++] = "/dev/null";

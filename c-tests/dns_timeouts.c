@@ -114,7 +114,7 @@ static void test_failover_and_probe(void)
 	REQUIRE(evdns_base_set_option(dns, "timeout:", "0.2") == 0);
 	REQUIRE(evdns_base_set_option(dns, "attempts:", "3") == 0);
 	REQUIRE(evdns_base_set_option(dns, "max-timeouts:", "2") == 0);
-	REQUIRE(evdns_base_set_option(dns, "initial-probe-timeout:", "0.5") == 0);
+	REQUIRE(evdns_base_set_option(dns, "initial-probe-timeout:", "1.5") == 0);
 
 	/* Both answer: both get used. */
 	for (i = 0; i < 6; i++) {
@@ -151,6 +151,7 @@ static void test_failover_and_probe(void)
 
 	/* A is down now: new lookups go to B only, at once (no timeout to wait for). A
 	 * answers again, but is not asked until a probe finds it up. */
+	REQUIRE(evdns_base_set_option(dns, "timeout:", "1") == 0);
 	DS_ATOMIC_SET(a.silent, 0);
 	a_before = DS_ATOMIC_GET(ca.test_queries);
 	from_b = 0;
@@ -160,7 +161,7 @@ static void test_failover_and_probe(void)
 		CHECK(lookup_once(base, dns, name, &r));
 		CHECK_INT_EQ(r.result, DNS_ERR_NONE);
 		from_b += strcmp(r.addrs[0], "10.0.0.2") == 0;
-		CHECK(ds_now() - t0 < 0.15);
+		CHECK(ds_now() - t0 < 0.5);
 	}
 	CHECK_INT_EQ(from_b, 5);
 	CHECK_INT_EQ(DS_ATOMIC_GET(ca.test_queries), a_before);

@@ -1,7 +1,8 @@
 //! The TCP half of a server port (libevent 2.2): connections accepted by the program's
 //! listener, each message prefixed by its 16-bit length, several per connection,
 //! pieces gathered until whole; at most `max_clients` connections, each closed after
-//! `idle_timeout` without traffic.
+//! `idle_timeout` without traffic. A client that does not read its replies has its
+//! further queries wait once 256 KiB of replies are pending.
 //!
 //! A connection's record counts references under the port's lock: one while
 //! connected, one per request it brought that is not answered yet, one per frame of

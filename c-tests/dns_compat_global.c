@@ -73,7 +73,6 @@ int main(void)
 	snprintf(text, sizeof(text), "nameserver %s\noptions timeout:0.3 attempts:2\n", s.addr);
 	conf = ds_write_file("resolv.conf", text);
 	CHECK_INT_EQ(evdns_resolv_conf_parse(DNS_OPTION_NAMESERVERS | DNS_OPTION_MISC, conf), 0);
-	free((void *)conf);
 	REQUIRE(evdns_get_global_base() != NULL);
 	CHECK_INT_EQ(evdns_count_nameservers(), 1);
 

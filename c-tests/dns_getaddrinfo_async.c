@@ -202,7 +202,6 @@ int main(void)
 	hosts = ds_write_file("hosts",
 	    "# comment\n192.0.2.50 myhost alias\n2001:db8::50 myhost\n192.0.2.51 v4host\n");
 	CHECK_INT_EQ(evdns_base_load_hosts(dns, hosts), 0);
-	free((void *)hosts);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = PF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;

@@ -85,8 +85,11 @@ pub(super) struct SocketPart {
     connection_refused: Cell<bool>,
     /// The `EVUTIL_EAI_*` code of the last host-name lookup.
     dns_error: Cell<c_int>,
-    /// The asynchronous lookup in progress for `connect_hostname_async`, if any.
+    /// The asynchronous lookup in progress for `connect_hostname_async`, if any and
+    /// not cancelled.
     lookup: Cell<Option<NonNull<c_void>>>,
+    /// A lookup's answer is still to come (even a cancelled one's).
+    lookup_outstanding: Cell<bool>,
     /// How much the next read asks for (at most the read limit): small while reads
     /// bring little, so that request/response traffic reads into one small block that
     /// the input keeps, and growing while reads fill what they ask for.
@@ -118,6 +121,7 @@ impl Bufferevent {
             connection_refused: Cell::new(false),
             dns_error: Cell::new(0),
             lookup: Cell::new(None),
+            lookup_outstanding: Cell::new(false),
             read_size: Cell::new(READ_SIZE_MIN),
         };
         let ptr = Bufferevent::new_common(base, Kind::Socket(part), &SOCKET_TAG, options, None)?;
@@ -259,7 +263,16 @@ impl Bufferevent {
         let Some(part) = self.socket_part() else {
             return Err(BevError);
         };
+        if part.lookup_outstanding.get() {
+            // libevent starts a second lookup over the first, and both answers then
+            // act on the bufferevent; one at a time here.
+            crate::log::warn(format_args!(
+                "bufferevent_socket_connect_hostname: a lookup is still in progress"
+            ));
+            return Err(BevError);
+        }
         part.dns_error.set(0);
+        part.lookup_outstanding.set(true);
         self.suspend_write(suspend::LOOKUP);
         self.suspend_read(suspend::LOOKUP);
         // The lookup owns a reference until its answer comes (perhaps inside `start`).
@@ -293,6 +306,7 @@ impl Bufferevent {
             bev.unsuspend_read(suspend::LOOKUP);
             if let Some(part) = bev.socket_part() {
                 part.lookup.set(None);
+                part.lookup_outstanding.set(false);
                 part.dns_error.set(result);
             }
             if result == resolve::codes::CANCEL {

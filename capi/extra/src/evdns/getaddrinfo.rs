@@ -124,7 +124,12 @@ fn numeric_port(service: &[u8]) -> Option<u16> {
     if service.is_empty() {
         return None;
     }
-    let text = service.trim_ascii_start();
+    // C's isspace: space, \t, \n, \v, \f, \r.
+    let blanks = service
+        .iter()
+        .take_while(|&&b| b == b' ' || (b'\t'..=b'\r').contains(&b))
+        .count();
+    let text = &service[blanks..];
     let (negative, digits) = match text.first() {
         Some(b'-') => (true, &text[1..]),
         Some(b'+') => (false, &text[1..]),
@@ -153,10 +158,13 @@ fn protocol_name(protocol: c_int) -> Option<CString> {
         other => {
             // SAFETY: a plain lookup; the entry is copied before any other call.
             let entry = unsafe { libc::getprotobynumber(other) };
-            // SAFETY: a non-NULL entry has a NUL-terminated name.
-            unsafe { entry.as_ref() }
-                .filter(|e| !e.p_name.is_null())
-                .map(|e| unsafe { CStr::from_ptr(e.p_name) }.to_owned())
+            // SAFETY: a non-NULL entry is the C library's static protoent.
+            let entry = unsafe { entry.as_ref() }?;
+            if entry.p_name.is_null() {
+                return None;
+            }
+            // SAFETY: a non-NULL name of a protoent is NUL-terminated.
+            Some(unsafe { CStr::from_ptr(entry.p_name) }.to_owned())
         }
     }
 }

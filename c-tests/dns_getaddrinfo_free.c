@@ -2,7 +2,8 @@
  * fail_requests: the program's callbacks are not called, the skew timer of a request
  * that has half its answer does not touch the freed base, a bufferevent waiting for its
  * host name is released, and evdns_getaddrinfo_cancel on a finished request is
- * refused. */
+ * refused. Also: a second bufferevent_socket_connect_hostname while the first lookup
+ * is pending is refused (libevent runs both). */
 // test: evrs-only libevent 2.1 runs the skew timer on the freed base and leaks the rest
 #include "dns_support.h"
 
@@ -80,6 +81,17 @@ int main(void)
 	evdns_getaddrinfo_cancel(req);
 	ds_run_for(base, 0.1);
 	CHECK_INT_EQ(r1.calls, 1);
+
+	/* One lookup at a time per bufferevent. */
+	bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	REQUIRE(bev != NULL);
+	bufferevent_setcb(bev, NULL, NULL, event_cb, NULL);
+	CHECK_INT_EQ(bufferevent_socket_connect_hostname(bev, dns, AF_INET, "silent.test", 80), 0);
+	CHECK_INT_EQ(bufferevent_socket_connect_hostname(bev, dns, AF_INET, "www.test", 80), -1);
+	ds_run_for(base, 0.05);
+	bufferevent_free(bev);
+	ds_run_for(base, 0.05);
+	CHECK_INT_EQ(event_calls, 0);
 
 	/* Pending lookups, one with its A answer in and the skew timer running. */
 	REQUIRE(evdns_base_set_option(dns, "getaddrinfo-allow-skew:", "0.3") == 0);

@@ -70,6 +70,7 @@ int main(void)
 	struct sockaddr_storage ss;
 	struct evdns_request *req;
 
+	ds_count_allocations();
 	ds_quiet_logs();
 	ds_server_start(&s);
 	ds_zone_add(&s, "www.example.com", DS_TYPE_A, 120, "10.0.0.1");
@@ -240,6 +241,9 @@ int main(void)
 	}
 
 	event_base_free(base);
+	/* Everything the resolver allocated went back (lookups, answers, handles,
+	 * servers, dispatchers). */
+	CHECK_INT_EQ(ds_live_blocks, 0);
 	ds_server_stop(&s);
 	return check_report();
 }

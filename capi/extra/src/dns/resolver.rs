@@ -375,7 +375,10 @@ pub unsafe extern "C" fn evdns_cancel_request(base: *mut Base, req: *mut Request
         if req.is_null() {
             return;
         }
-        let base = if base.is_null() { (*req).base } else { base };
+        // The request's own base: a handle is only ever looked up in the base that
+        // made it, whatever base the program names.
+        let _ = base;
+        let base = (*req).base;
         if !base.is_null() {
             engine::cancel_lookup(base, req);
         }

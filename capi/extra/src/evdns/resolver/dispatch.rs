@@ -152,10 +152,22 @@ impl EventHandler for Dispatcher {
                 return;
             }
             for ready in batch {
-                (ready.completion)(ready.answer);
-                if !ready.request.is_null() {
+                let Ready {
+                    completion,
+                    answer,
+                    request,
+                } = ready;
+                // One failing completion must not stop the others (nor leave the
+                // dispatcher marked as running).
+                let run = std::panic::AssertUnwindSafe(move || completion(answer));
+                if std::panic::catch_unwind(run).is_err() {
+                    evrs_sibling::log::warn(format_args!(
+                        "evdns: internal error caught in a lookup's completion"
+                    ));
+                }
+                if !request.is_null() {
                     // SAFETY: the handle came from try_box and its lookup is over.
-                    drop(unsafe { Box::from_raw(ready.request) });
+                    drop(unsafe { Box::from_raw(request) });
                 }
             }
         }

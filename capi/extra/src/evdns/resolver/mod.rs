@@ -54,10 +54,14 @@ pub(crate) unsafe fn with_inner<R>(base: *const Base, body: impl FnOnce(&mut Inn
     // SAFETY: the caller gives a live base; `shared` lives at least as long.
     let shared = unsafe { (*base).shared };
     // SAFETY: as above.
-    unsafe { shared.as_ref() }.lock.acquire();
-    // SAFETY: the lock is held, and no other reference to the state is alive: callers
-    // never nest `with_inner` (the state's code calls no program code).
+    let lock = unsafe { &shared.as_ref().lock };
+    // Released on unwinding too, so that a panic caught at the boundary leaves no
+    // lock held.
+    let guard = lock.hold();
     let (result, ready, logs, dropped) = {
+        // SAFETY: the lock is held, and no other reference to the state is alive: the
+        // state's code calls no program code and never re-enters `with_inner`, and
+        // every other path to the state goes through this function.
         let inner = unsafe { &mut *(*base).inner.get() };
         let result = body(inner);
         (
@@ -71,8 +75,7 @@ pub(crate) unsafe fn with_inner<R>(base: *const Base, body: impl FnOnce(&mut Inn
         // SAFETY: the lock is held; `shared` is live.
         unsafe { Shared::schedule(shared, ready) };
     }
-    // SAFETY: acquired above.
-    unsafe { shared.as_ref() }.lock.release();
+    drop(guard);
     drop(dropped);
     for (severity, message) in logs {
         config::emit_log(severity, &message);

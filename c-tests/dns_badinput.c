@@ -417,6 +417,16 @@ static void test_flood(struct evdns_base *dns)
 	CHECK(ds_run_until(base, &r.calls, 1, 3));
 	CHECK_INT_EQ(r.result, DNS_ERR_NONE);
 	REQUIRE(DS_ATOMIC_GET(resolver_addr_known));
+#ifdef DNS_QUERY_USEVC /* libevent 2.2: the socket is visible */
+	{
+		struct sockaddr_in local;
+		socklen_t sl = sizeof(local);
+		int fd = evdns_base_get_nameserver_fd(dns, 0);
+		CHECK(fd >= 0);
+		CHECK_INT_EQ(getsockname(fd, (struct sockaddr *)&local, &sl), 0);
+		CHECK_INT_EQ(local.sin_port, resolver_addr.sin_port);
+	}
+#endif
 	ds_run_for(base, 0.05);
 	live_before = ds_live_bytes;
 	peak_before = ds_peak_bytes;

@@ -566,6 +566,7 @@ struct ds_server {
 	int queries;		/* both */
 	int last_had_opt;
 	int last_opt_size;
+	struct sockaddr_in last_from;	/* sender of the last UDP query (guarded by lock) */
 	char last_name[256];	/* last query name as sent (guarded by lock) */
 	char names[32][256];	/* the first 32 query names since the last reset, lower case */
 	int names_len;		/* guarded by lock */
@@ -702,6 +703,8 @@ static inline void ds_server_handle(struct ds_server *s, const unsigned char *p,
 	if (s->names_len < 32)
 		snprintf(s->names[s->names_len++], sizeof(s->names[0]), "%s", q.lname);
 	s->last_had_opt = q.has_opt;
+	if (!tcp)
+		s->last_from = q.from;
 	s->last_opt_size = (int)q.opt_udp_size;
 	pthread_mutex_unlock(&s->lock);
 	if (DS_ATOMIC_GET(s->silent))

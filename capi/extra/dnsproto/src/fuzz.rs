@@ -90,6 +90,10 @@ pub fn request(data: &[u8]) {
         65535,
     )
     .is_ok()
+        && request
+            .questions
+            .iter()
+            .all(|question| reads_back(&question.name))
     {
         let mut as_query = response.clone();
         as_query[2] &= !0x80;
@@ -135,7 +139,9 @@ pub fn request(data: &[u8]) {
             let (parsed, size) = parse_request_with_edns(&query).expect("a query parses");
             assert_eq!(size, udp_size);
             assert_eq!(parsed.questions.len(), 1);
-            assert_eq!(parsed.questions[0].name, name);
+            if reads_back(&name) {
+                assert_eq!(parsed.questions[0].name, name);
+            }
         }
     }
 }
@@ -208,6 +214,15 @@ pub fn hosts(data: &[u8]) {
     assert_eq!(hosts::parse(&text), entries, "written out and read again");
 }
 
+/// Whether a name read from the wire, once written, reads back as the same text. A
+/// label may hold any byte, dots included; writing splits the text at dots again,
+/// which gives the same text back unless it ends in a dot (a last label that ends
+/// in one, or is one), which is taken as the root's. Names that would have an empty
+/// label fail to write and are skipped by the callers anyway.
+fn reads_back(name: &[u8]) -> bool {
+    !name.ends_with(b".")
+}
+
 /// A token of a parsed file: not empty, no blank, newline or NUL inside, not a
 /// comment.
 fn check_token(token: &[u8]) {
@@ -231,7 +246,7 @@ fn check_names_everywhere(data: &[u8]) {
                 assert!(end > at && end <= data.len());
                 assert!(name.len() <= MAX_NAME_TEXT_LEN);
                 written.clear();
-                if write_name(&mut written, &name).is_ok() {
+                if reads_back(&name) && write_name(&mut written, &name).is_ok() {
                     assert!(written.len() <= MAX_NAME_WIRE_LEN);
                     assert_eq!(read_name(&written, 0, &mut again), Ok(written.len()));
                     assert_eq!(again, name);
@@ -296,7 +311,14 @@ fn check_reply(data: &[u8], header: &Header, expected: &Expected<'_>) {
 /// A reply with answers, written out as a server would and read again, gives the
 /// same answers, CNAME and TTL.
 fn check_reply_round_trip(reply: &Reply, expected: &Expected<'_>) {
-    if reply.records == Records::None {
+    if reply.records == Records::None
+        || !reads_back(expected.name)
+        || reply
+            .cname
+            .as_deref()
+            .is_some_and(|cname| !reads_back(cname))
+        || matches!(&reply.records, Records::Ptr(name) if !reads_back(name))
+    {
         return;
     }
     let owner = expected.name.to_vec();

@@ -45,21 +45,25 @@ fn replay(name: &str, check: fn(&[u8])) {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "reads files; slow under Miri")]
 fn dns_reply_corpus() {
     replay("dns_reply", evrs_dns_proto::fuzz::reply);
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "reads files; slow under Miri")]
 fn dns_request_corpus() {
     replay("dns_request", evrs_dns_proto::fuzz::request);
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "reads files; slow under Miri")]
 fn dns_resolv_conf_corpus() {
     replay("dns_resolv_conf", evrs_dns_proto::fuzz::resolv_conf);
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "reads files; slow under Miri")]
 fn dns_hosts_corpus() {
     replay("dns_hosts", evrs_dns_proto::fuzz::hosts);
 }
@@ -408,6 +412,7 @@ fn write_seeds() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "reads files; slow under Miri")]
 fn seeds_pass_the_checks() {
     for (name, data) in reply_seeds() {
         assert!(

@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod fuzz;
 pub mod hosts;
 pub mod message;
 pub mod resolv_conf;

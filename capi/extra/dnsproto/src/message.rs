@@ -94,7 +94,10 @@ pub struct Expected<'a> {
     pub name: &'a [u8],
     pub qtype: u16,
     /// Compare the question's name byte for byte (randomize-case on) rather than
-    /// ignoring ASCII case.
+    /// ignoring ASCII case. (libevent 2.2.1 has the two cases the other way round:
+    /// it ignores case exactly when it randomized it, which defeats the point of
+    /// the 0x20 trick. A server echoes the question as sent, so real replies pass
+    /// either way.)
     pub case_sensitive: bool,
 }
 

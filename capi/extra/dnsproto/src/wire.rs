@@ -253,6 +253,48 @@ pub(crate) fn name_equals(
     Ok((equal && rest.is_none(), end))
 }
 
+/// Whether the name this compressor wrote at `at` in `message` is exactly the dotted
+/// `name`; stops at the first difference, as most candidates differ at once.
+fn written_name_is(message: &[u8], at: usize, name: &[u8]) -> bool {
+    let mut position = at;
+    let mut rest = name;
+    // The compressor writes each pointer to an earlier offset, but stay bounded
+    // whatever the bytes are.
+    for _ in 0..MAX_NAME_WIRE_LEN {
+        let Some(&length_byte) = message.get(position) else {
+            return false;
+        };
+        if length_byte & 0xc0 == 0xc0 {
+            let Some(&low) = message.get(position + 1) else {
+                return false;
+            };
+            let target = usize::from(length_byte & 0x3f) << 8 | usize::from(low);
+            if target >= position {
+                return false;
+            }
+            position = target;
+            continue;
+        }
+        let label_len = usize::from(length_byte);
+        if label_len == 0 {
+            return rest.is_empty();
+        }
+        let Some(label) = message.get(position + 1..position + 1 + label_len) else {
+            return false;
+        };
+        let Some(after) = rest.strip_prefix(label) else {
+            return false;
+        };
+        rest = match after.split_first() {
+            None => after,
+            Some((b'.', remaining)) if !remaining.is_empty() => remaining,
+            Some(_) => return false,
+        };
+        position += 1 + label_len;
+    }
+    false
+}
+
 /// `name` without one trailing dot: libevent accepts "example.com." for
 /// "example.com" when it writes names.
 fn strip_trailing_dot(name: &[u8]) -> &[u8] {
@@ -348,12 +390,11 @@ impl Compressor {
         let mut pointer = None;
         for label in labels.clone() {
             let suffix = &name[suffix_start..];
-            if let Some(&offset) = self.suffixes.iter().find(|&&offset| {
-                matches!(
-                    name_equals(message, usize::from(offset), suffix, true),
-                    Ok((true, _))
-                )
-            }) {
+            if let Some(&offset) = self
+                .suffixes
+                .iter()
+                .find(|&&offset| written_name_is(message, usize::from(offset), suffix))
+            {
                 pointer = Some(offset);
                 break;
             }

@@ -153,7 +153,7 @@ pub fn resolv_conf(data: &[u8]) {
     for directive in &directives {
         match directive {
             Directive::Nameserver(address) => {
-                check_token(address);
+                check_resolv_conf_token(address);
                 if let Some(addr) = parse_nameserver(address) {
                     let written = addr.to_string();
                     assert_eq!(parse_nameserver(written.as_bytes()), Some(addr));
@@ -162,14 +162,14 @@ pub fn resolv_conf(data: &[u8]) {
                 text.extend_from_slice(address);
             }
             Directive::Domain(domain) => {
-                check_token(domain);
+                check_resolv_conf_token(domain);
                 text.extend_from_slice(b"domain\t");
                 text.extend_from_slice(domain);
             }
             Directive::Search(domains) => {
                 text.extend_from_slice(b"search");
                 for domain in domains {
-                    check_token(domain);
+                    check_resolv_conf_token(domain);
                     text.push(b' ');
                     text.extend_from_slice(domain);
                 }
@@ -223,13 +223,18 @@ fn reads_back(name: &[u8]) -> bool {
     !name.ends_with(b".")
 }
 
-/// A token of a parsed file: not empty, no blank, newline or NUL inside, not a
-/// comment.
+/// A token of a parsed file: not empty, no blank, newline or NUL inside.
 fn check_token(token: &[u8]) {
     assert!(!token.is_empty());
     assert!(!token
         .iter()
         .any(|byte| matches!(byte, b' ' | b'\t' | b'\r' | b'\n' | 0)));
+}
+
+/// A token of a resolv.conf directive: also not a comment, which starts with `#` or
+/// `;` there (a hosts file knows only `#`).
+fn check_resolv_conf_token(token: &[u8]) {
+    check_token(token);
     assert!(!matches!(token[0], b'#' | b';'));
 }
 

@@ -1,7 +1,7 @@
 /* Resolver configuration calls: evdns_err_to_string's texts; the nameserver calls'
  * return codes (unparsable 4, duplicate 3), default port 53, IPv6 and sockaddr forms;
  * evdns_base_set_option with bad values; bind-to: taken (libevent applies it only to
- * nameservers that are not loopback ones); max-inflight: (requests beyond it wait their turn); the log callback hears
+ * nameservers that are not loopback ones); the search list calls; max-inflight: (requests beyond it wait their turn); the log callback hears
  * about a failed nameserver; EVDNS_BASE_DISABLE_WHEN_INACTIVE lets the loop end when
  * nothing is pending, while a base without it keeps the loop running. */
 // test: timeout 30
@@ -201,6 +201,35 @@ static void test_log(void)
 	ds_quiet_logs();
 }
 
+static const char *asked(struct evdns_base *dns, const char *name)
+{
+	struct ds_result r = { 0 };
+	ds_server_names(&srv);
+	REQUIRE(evdns_base_resolve_ipv4(dns, name, 0, ds_result_cb, &r) != NULL);
+	CHECK(ds_run_until(base, &r.calls, 1, 3));
+	return ds_server_names(&srv);
+}
+
+/* evdns_base_search_add puts each domain in front of the others (libevent's order:
+ * the last one added is tried first); ndots_set; search_clear also resets ndots. */
+static void test_search_api(void)
+{
+	struct evdns_base *dns = ds_base_for(base, &srv);
+	evdns_base_search_add(dns, "a.test");
+	evdns_base_search_add(dns, "b.test");
+	evdns_base_search_add(dns, "c.test");
+	CHECK_STR_EQ(asked(dns, "x"), "x.c.test x.b.test x.a.test x");
+	evdns_base_search_ndots_set(dns, 0);
+	CHECK_STR_EQ(asked(dns, "x"), "x x.c.test x.b.test x.a.test");
+	evdns_base_search_clear(dns);
+	CHECK_STR_EQ(asked(dns, "x"), "x");
+	evdns_base_search_add(dns, "d.test");
+	CHECK_STR_EQ(asked(dns, "x"), "x.d.test x");
+	evdns_base_search_ndots_set(dns, 3);
+	CHECK_STR_EQ(asked(dns, "x.y.z"), "x.y.z.d.test x.y.z");
+	evdns_base_free(dns, 0);
+}
+
 static void exit_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -263,6 +292,7 @@ int main(void)
 	test_bad_option_values();
 	test_bind_to();
 	test_max_inflight();
+	test_search_api();
 	test_log();
 	test_disable_when_inactive();
 

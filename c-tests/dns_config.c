@@ -1,7 +1,8 @@
 /* Resolver configuration calls: evdns_err_to_string's texts; the nameserver calls'
  * return codes (unparsable 4, duplicate 3), default port 53, IPv6 and sockaddr forms;
  * evdns_base_set_option with bad values; bind-to: taken (libevent applies it only to
- * nameservers that are not loopback ones); the search list calls; max-inflight: (requests beyond it wait their turn); the log callback hears
+ * nameservers that are not loopback ones); the search list calls; a lookup
+ * with no nameserver waits for one (and evdns_base_resume); max-inflight: (requests beyond it wait their turn); the log callback hears
  * about a failed nameserver; EVDNS_BASE_DISABLE_WHEN_INACTIVE lets the loop end when
  * nothing is pending, while a base without it keeps the loop running. */
 // test: timeout 30
@@ -230,6 +231,36 @@ static void test_search_api(void)
 	evdns_base_free(dns, 0);
 }
 
+/* A lookup on a base with no nameserver waits (no call, no timeout); once one is added
+ * and evdns_base_resume is called it is sent and answered. Another one waiting when the
+ * base is freed with fail_requests hears DNS_ERR_SHUTDOWN. */
+static void test_no_nameserver(void)
+{
+	struct evdns_base *dns = evdns_base_new(base, 0);
+	struct ds_result r = { 0 }, later = { 0 };
+	REQUIRE(dns != NULL);
+	REQUIRE(evdns_base_set_option(dns, "timeout:", "0.2") == 0);
+	REQUIRE(evdns_base_resolve_ipv4(dns, "www.test", 0, ds_result_cb, &r) != NULL);
+	ds_run_for(base, 0.8);
+	CHECK_INT_EQ(r.calls, 0);
+	REQUIRE(evdns_base_nameserver_ip_add(dns, srv.addr) == 0);
+	CHECK_INT_EQ(evdns_base_resume(dns), 0);
+	CHECK(ds_run_until(base, &r.calls, 1, 3));
+	CHECK_INT_EQ(r.result, DNS_ERR_NONE);
+	CHECK_STR_EQ(r.addrs[0], "192.0.2.1");
+	evdns_base_free(dns, 0);
+
+	dns = evdns_base_new(base, 0);
+	REQUIRE(dns != NULL);
+	REQUIRE(evdns_base_resolve_ipv4(dns, "www.test", 0, ds_result_cb, &later) != NULL);
+	ds_run_for(base, 0.2);
+	CHECK_INT_EQ(later.calls, 0);
+	evdns_base_free(dns, 1);
+	ds_run_for(base, 0.1);
+	CHECK_INT_EQ(later.calls, 1);
+	CHECK_INT_EQ(later.result, DNS_ERR_SHUTDOWN);
+}
+
 static void exit_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -293,6 +324,7 @@ int main(void)
 	test_bind_to();
 	test_max_inflight();
 	test_search_api();
+	test_no_nameserver();
 	test_log();
 	test_disable_when_inactive();
 

@@ -5,6 +5,7 @@
  * names, the response codes (FORMERR, SERVFAIL retried then DNS_ERR_TIMEOUT, NOTIMPL and
  * REFUSED reissued to another nameserver), and the 0x20 case randomization of query
  * names (randomize-case:). */
+// test: per-backend
 // test: timeout 30
 #include "dns_support.h"
 

@@ -308,6 +308,55 @@ static void test_ptr_loop(struct evdns_base *dns)
 	srv.handler = bad_handler;
 }
 
+/* Names the program passes: too long (> 255) or with a label over 63 bytes are refused
+ * (NULL, nothing sent); the root ("" or ".") and a trailing dot are asked; an empty
+ * label inside ("a..b") is refused or asked, but never crashes (libevent asks "a"). */
+static void test_bad_names(struct evdns_base *dns)
+{
+	char longname[400], longlabel[100];
+	struct ds_result r;
+	int i, before;
+	static const char *const odd[] = { "a..b", "..", "has space.test", "tab\there.test" };
+
+	memset(longname, 'a', sizeof(longname));
+	longname[sizeof(longname) - 1] = 0;
+	for (i = 50; i < (int)sizeof(longname) - 1; i += 50)
+		longname[i] = '.';
+	memset(longlabel, 'b', sizeof(longlabel));
+	memcpy(longlabel + 90, ".test", 6);
+
+	before = DS_ATOMIC_GET(srv.queries);
+	memset(&r, 0, sizeof(r));
+	CHECK(evdns_base_resolve_ipv4(dns, longname, DNS_QUERY_NO_SEARCH, ds_result_cb, &r) == NULL);
+	CHECK(evdns_base_resolve_ipv6(dns, longlabel, DNS_QUERY_NO_SEARCH, ds_result_cb, &r) == NULL);
+	ds_run_for(base, 0.1);
+	CHECK_INT_EQ(r.calls, 0);
+	CHECK_INT_EQ(DS_ATOMIC_GET(srv.queries), before);
+
+	memset(&r, 0, sizeof(r));
+	REQUIRE(evdns_base_resolve_ipv4(dns, "", DNS_QUERY_NO_SEARCH, ds_result_cb, &r) != NULL);
+	CHECK(ds_run_until(base, &r.calls, 1, 3));
+	CHECK_INT_EQ(r.result, DNS_ERR_NOTEXIST);
+	pthread_mutex_lock(&srv.lock);
+	CHECK_STR_EQ(srv.last_name, "");
+	pthread_mutex_unlock(&srv.lock);
+
+	memset(&r, 0, sizeof(r));
+	REQUIRE(evdns_base_resolve_ipv4(dns, "after.test.", DNS_QUERY_NO_SEARCH, ds_result_cb, &r) != NULL);
+	CHECK(ds_run_until(base, &r.calls, 1, 3));
+	CHECK_INT_EQ(r.result, DNS_ERR_NONE);
+	CHECK_STR_EQ(r.addrs[0], GOOD_ADDR);
+
+	for (i = 0; i < (int)(sizeof(odd) / sizeof(odd[0])); i++) {
+		memset(&r, 0, sizeof(r));
+		if (evdns_base_resolve_ipv4(dns, odd[i], DNS_QUERY_NO_SEARCH, ds_result_cb, &r)) {
+			CHECK(ds_run_until(base, &r.calls, 1, 3));
+			ds_run_for(base, 0.05);
+			CHECK_INT_EQ(r.calls, 1);
+		}
+	}
+}
+
 /* ---- The flood ---------------------------------------------------------------------- */
 
 static struct sockaddr_in resolver_addr;
@@ -502,6 +551,7 @@ int main(void)
 
 	test_kinds(dns);
 	test_ptr_loop(dns);
+	test_bad_names(dns);
 
 	/* Still fine. */
 	REQUIRE(evdns_base_resolve_ipv4(dns, "after.test", 0, ds_result_cb, &r) != NULL);

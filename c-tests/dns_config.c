@@ -1,7 +1,8 @@
 /* Resolver configuration calls: evdns_err_to_string's texts; the nameserver calls'
  * return codes (unparsable 4, duplicate 3), default port 53, IPv6 and sockaddr forms;
  * evdns_base_set_option with bad values; bind-to: taken (libevent applies it only to
- * nameservers that are not loopback ones); max-inflight: (requests beyond it wait their turn); the log callback hears
+ * nameservers that are not loopback ones); the search list calls; a lookup
+ * with no nameserver waits for one (and evdns_base_resume); max-inflight: (requests beyond it wait their turn); the log callback hears
  * about a failed nameserver; EVDNS_BASE_DISABLE_WHEN_INACTIVE lets the loop end when
  * nothing is pending, while a base without it keeps the loop running. */
 // test: timeout 30
@@ -201,6 +202,65 @@ static void test_log(void)
 	ds_quiet_logs();
 }
 
+static const char *asked(struct evdns_base *dns, const char *name)
+{
+	struct ds_result r = { 0 };
+	ds_server_names(&srv);
+	REQUIRE(evdns_base_resolve_ipv4(dns, name, 0, ds_result_cb, &r) != NULL);
+	CHECK(ds_run_until(base, &r.calls, 1, 3));
+	return ds_server_names(&srv);
+}
+
+/* evdns_base_search_add puts each domain in front of the others (libevent's order:
+ * the last one added is tried first); ndots_set; search_clear also resets ndots. */
+static void test_search_api(void)
+{
+	struct evdns_base *dns = ds_base_for(base, &srv);
+	evdns_base_search_add(dns, "a.test");
+	evdns_base_search_add(dns, "b.test");
+	evdns_base_search_add(dns, "c.test");
+	CHECK_STR_EQ(asked(dns, "x"), "x.c.test x.b.test x.a.test x");
+	evdns_base_search_ndots_set(dns, 0);
+	CHECK_STR_EQ(asked(dns, "x"), "x x.c.test x.b.test x.a.test");
+	evdns_base_search_clear(dns);
+	CHECK_STR_EQ(asked(dns, "x"), "x");
+	evdns_base_search_add(dns, "d.test");
+	CHECK_STR_EQ(asked(dns, "x"), "x.d.test x");
+	evdns_base_search_ndots_set(dns, 3);
+	CHECK_STR_EQ(asked(dns, "x.y.z"), "x.y.z.d.test x.y.z");
+	evdns_base_free(dns, 0);
+}
+
+/* A lookup on a base with no nameserver waits (no call, no timeout); once one is added
+ * and evdns_base_resume is called it is sent and answered. Another one waiting when the
+ * base is freed with fail_requests hears DNS_ERR_SHUTDOWN. */
+static void test_no_nameserver(void)
+{
+	struct evdns_base *dns = evdns_base_new(base, 0);
+	struct ds_result r = { 0 }, later = { 0 };
+	REQUIRE(dns != NULL);
+	REQUIRE(evdns_base_set_option(dns, "timeout:", "0.2") == 0);
+	REQUIRE(evdns_base_resolve_ipv4(dns, "www.test", 0, ds_result_cb, &r) != NULL);
+	ds_run_for(base, 0.8);
+	CHECK_INT_EQ(r.calls, 0);
+	REQUIRE(evdns_base_nameserver_ip_add(dns, srv.addr) == 0);
+	CHECK_INT_EQ(evdns_base_resume(dns), 0);
+	CHECK(ds_run_until(base, &r.calls, 1, 3));
+	CHECK_INT_EQ(r.result, DNS_ERR_NONE);
+	CHECK_STR_EQ(r.addrs[0], "192.0.2.1");
+	evdns_base_free(dns, 0);
+
+	dns = evdns_base_new(base, 0);
+	REQUIRE(dns != NULL);
+	REQUIRE(evdns_base_resolve_ipv4(dns, "www.test", 0, ds_result_cb, &later) != NULL);
+	ds_run_for(base, 0.2);
+	CHECK_INT_EQ(later.calls, 0);
+	evdns_base_free(dns, 1);
+	ds_run_for(base, 0.1);
+	CHECK_INT_EQ(later.calls, 1);
+	CHECK_INT_EQ(later.result, DNS_ERR_SHUTDOWN);
+}
+
 static void exit_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -263,6 +323,8 @@ int main(void)
 	test_bad_option_values();
 	test_bind_to();
 	test_max_inflight();
+	test_search_api();
+	test_no_nameserver();
 	test_log();
 	test_disable_when_inactive();
 

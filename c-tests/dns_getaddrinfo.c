@@ -3,7 +3,8 @@
  * names ("http"), hosts-file entries (evdns_base_load_hosts of a file written here, and
  * the built-in localhost of evdns_base_load_hosts(base, NULL)), lookups against the fake
  * server (A then AAAA order for AF_UNSPEC, one family, CNAME with AI_CANONNAME,
- * NXDOMAIN, NODATA, a missing AAAA, a timeout), evdns_getaddrinfo_cancel (one call with
+ * NXDOMAIN, NODATA, a missing AAAA, a timeout), getaddrinfo-allow-skew (one family
+ * answered, the other silent), evdns_getaddrinfo_cancel (one call with
  * EVUTIL_EAI_CANCEL). Every result list is freed with evutil_freeaddrinfo. */
 // test: timeout 30
 #include "dns_support.h"
@@ -322,6 +323,54 @@ static void test_server(struct evdns_base *dns)
 	DS_ATOMIC_SET(srv.silent, 0);
 }
 
+/* One family answered, the other never: after getaddrinfo-allow-skew the answer comes
+ * with what there is, long before the silent request would time out. */
+static int skew_handler(struct ds_server *s, const struct ds_query *q, struct ds_msg *m,
+    void *arg)
+{
+	unsigned silent_type = *(unsigned *)arg;
+	if (q->qtype == silent_type)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	ds_zone_answer(s, q, m);
+	pthread_mutex_unlock(&s->lock);
+	return 1;
+}
+
+static void test_skew(void)
+{
+	struct evdns_base *dns = ds_base_for(base, &srv);
+	struct evutil_addrinfo h = hints_of(AF_UNSPEC, SOCK_STREAM, 0);
+	static unsigned silent_type;
+	struct gai g;
+	double t0;
+
+	REQUIRE(evdns_base_set_option(dns, "timeout:", "3") == 0);
+	REQUIRE(evdns_base_set_option(dns, "getaddrinfo-allow-skew:", "0.3") == 0);
+	srv.handler_arg = &silent_type;
+	srv.handler = skew_handler;
+
+	silent_type = DS_TYPE_AAAA;
+	t0 = ds_now();
+	later(dns, "www.test", "80", &h, &g);
+	CHECK(ds_now() - t0 < 2.0);
+	CHECK_INT_EQ(g.err, 0);
+	CHECK_INT_EQ(g.n, 2);
+	CHECK_STR_EQ(g.text[0], "v4 tcp 192.0.2.1 80");
+
+	silent_type = DS_TYPE_A;
+	t0 = ds_now();
+	later(dns, "www.test", "80", &h, &g);
+	CHECK(ds_now() - t0 < 2.0);
+	CHECK_INT_EQ(g.err, 0);
+	CHECK_INT_EQ(g.n, 1);
+	CHECK_STR_EQ(g.text[0], "v6 tcp 2001:db8::1 80");
+
+	srv.handler = NULL;
+	ds_run_for(base, 0.1);
+	evdns_base_free(dns, 0);
+}
+
 static void test_cancel(struct evdns_base *dns)
 {
 	struct evutil_addrinfo h = hints_of(AF_UNSPEC, SOCK_STREAM, 0);
@@ -382,6 +431,7 @@ int main(void)
 	test_server(dns);
 	test_cancel(dns);
 	evdns_base_free(dns, 0);
+	test_skew();
 	test_hosts();
 
 	ds_server_stop(&srv);

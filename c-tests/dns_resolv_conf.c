@@ -5,7 +5,8 @@
  * without a port, IPv6 ones, duplicates, search/domain, options on one line, unknown
  * and comment lines, the EVDNS_ERROR_* returns (missing file, a directory, no
  * nameserver), the default 127.0.0.1 and DNS_OPTION_NAMESERVERS_NO_DEFAULT, and
- * DNS_OPTION_HOSTSFILE observed through evdns_getaddrinfo. */
+ * DNS_OPTION_HOSTSFILE observed through evdns_getaddrinfo; evdns_base_new with
+ * EVDNS_BASE_INITIALIZE_NAMESERVERS (and NAMESERVERS_NO_DEFAULT) on the system's file. */
 // test: timeout 30
 #include "dns_support.h"
 
@@ -373,6 +374,55 @@ static void test_hostsfile(void)
 	evdns_base_free(dns, 0);
 }
 
+/* The nameserver lines of /etc/resolv.conf with a plain IPv4 or IPv6 address, without
+ * duplicates; -1 when the file cannot be read. */
+static int system_nameservers(void)
+{
+	FILE *f = fopen("/etc/resolv.conf", "r");
+	char line[512], seen[16][64];
+	int n = 0, i;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *save = NULL, *kw = strtok_r(line, " \t\r\n", &save), *addr;
+		unsigned char buf[16];
+		int dup = 0;
+		if (!kw || strcmp(kw, "nameserver") != 0)
+			continue;
+		addr = strtok_r(NULL, " \t\r\n", &save);
+		if (!addr || (inet_pton(AF_INET, addr, buf) != 1 && inet_pton(AF_INET6, addr, buf) != 1))
+			continue;
+		for (i = 0; i < n; i++)
+			dup |= strcmp(seen[i], addr) == 0;
+		if (!dup && n < 16)
+			snprintf(seen[n++], sizeof(seen[0]), "%s", addr);
+	}
+	fclose(f);
+	return n;
+}
+
+/* EVDNS_BASE_INITIALIZE_NAMESERVERS reads the system's /etc/resolv.conf: its nameservers,
+ * or 127.0.0.1 when it names none, unless EVDNS_BASE_NAMESERVERS_NO_DEFAULT. */
+static void test_system_config(void)
+{
+	int expected = system_nameservers();
+	struct evdns_base *dns;
+	if (expected < 0) {
+		printf("skip: no /etc/resolv.conf\n");
+		expected = 0;
+	}
+	dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+	REQUIRE(dns != NULL);
+	CHECK_INT_EQ(evdns_base_count_nameservers(dns), expected > 0 ? expected : 1);
+	if (expected == 0)
+		CHECK_STR_EQ(ns_text(dns, 0), "127.0.0.1:53");
+	evdns_base_free(dns, 0);
+	dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS | EVDNS_BASE_NAMESERVERS_NO_DEFAULT);
+	REQUIRE(dns != NULL);
+	CHECK_INT_EQ(evdns_base_count_nameservers(dns), expected);
+	evdns_base_free(dns, 0);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -384,6 +434,7 @@ int main(void)
 	test_search();
 	test_misc_options();
 	test_hostsfile();
+	test_system_config();
 	ds_server_stop(&srv);
 	event_base_free(base);
 	return check_report();

@@ -12,6 +12,9 @@ use crate::evdns::server::{
     ServerRequest,
 };
 
+/// `enum evdns_server_option`.
+pub type evdns_server_option = c_int;
+
 /// `EVDNS_ANSWER_SECTION`.
 const ANSWER_SECTION: c_int = 0;
 
@@ -53,7 +56,7 @@ pub unsafe extern "C" fn evdns_close_server_port(port: *mut ServerPort) {
 #[no_mangle]
 pub unsafe extern "C" fn evdns_server_port_set_option(
     port: *mut ServerPort,
-    option: c_int,
+    option: evdns_server_option,
     value: usize,
 ) -> c_int {
     ffi_boundary!("evdns_server_port_set_option", unsafe {

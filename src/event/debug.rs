@@ -41,9 +41,11 @@ pub fn enable() {
     }
 }
 
-/// `libevent_global_shutdown`: forgets everything debug mode remembered.
+/// `libevent_global_shutdown`: forgets everything debug mode remembered and turns it
+/// off, as libevent does (a program may enable it again afterwards).
 pub fn shutdown() {
     *EVENTS.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    ENABLED.store(false, Ordering::SeqCst);
 }
 
 pub fn note_base_created() {

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use evrs_dns_proto::message::{self, Expected, Records, Reply};
-use evrs_dns_proto::wire::{self, Header};
+use evrs_dns_proto::wire::{self, Header, WireError};
 use evrs_sibling::handler::{self, EventHandler};
 use evrs_sibling::log::Severity;
 use evrs_sibling::sys;
@@ -132,6 +132,9 @@ pub struct Nameserver {
     choked: bool,
     /// The lookup probing this server while it is down.
     probe: Option<usize>,
+    /// It answered a query with the name in lower case instead of the case it was
+    /// sent in (randomize-case): from then on such replies are taken from it.
+    folds_case: bool,
     pub tcp: Option<tcp::Connection>,
 }
 
@@ -693,6 +696,9 @@ impl Inner {
         };
         match message::parse_reply(packet, &expected) {
             Ok(reply) => self.handle_reply(tx, reply),
+            Err(WireError::WrongQuestion) if self.options.randomize_case => {
+                self.handle_case_folded(tx, header.id, packet);
+            }
             Err(error) => {
                 // Ignored rather than failing the request as libevent does, so that a
                 // forged or broken packet cannot end a lookup; the query times out
@@ -703,6 +709,52 @@ impl Inner {
                 );
             }
         }
+    }
+
+    /// A reply whose question differs from the query's name: some servers answer
+    /// with the name in lower case, which libevent accepts by ignoring case whenever
+    /// it randomized it. Ignoring case would let a forger skip guessing the 0x20 bits,
+    /// so only the all-lower-case form counts: the first time a server does this the
+    /// query goes to it again in lower case (a forged reply is never taken), and
+    /// later such replies from that server are taken as they are.
+    fn handle_case_folded(&mut self, tx: usize, id: u16, packet: &[u8]) {
+        let entry = &self.txs[tx];
+        let lower_name = entry.name.to_ascii_lowercase();
+        let expected = Expected {
+            id,
+            name: &lower_name,
+            qtype: entry.qtype,
+            case_sensitive: true,
+        };
+        let Ok(reply) = message::parse_reply(packet, &expected) else {
+            self.log(
+                Severity::Debug,
+                "Ignoring a DNS reply to another question".into(),
+            );
+            return;
+        };
+        let Some(ns) = entry.ns else {
+            return;
+        };
+        if self.servers[ns].folds_case {
+            self.handle_reply(tx, reply);
+            return;
+        }
+        self.servers[ns].folds_case = true;
+        let addr = self.servers[ns].addr;
+        self.log(
+            Severity::Debug,
+            format!("Nameserver {addr} answers in lower case; asking it again in lower case"),
+        );
+        let entry = &mut self.txs[tx];
+        entry.name = lower_name;
+        // The question's name starts after the 12-byte header; its label lengths
+        // (at most 63) are not letters, so lowering every byte of it is safe.
+        let name_end = (12 + entry.name.len() + 2).min(entry.packet.len());
+        entry.packet[12..name_end].make_ascii_lowercase();
+        // Not an attempt of its own: the server did answer.
+        entry.tx_count = entry.tx_count.saturating_sub(1);
+        self.transmit(tx);
     }
 
     fn handle_reply(&mut self, tx: usize, reply: Reply) {
@@ -1207,6 +1259,7 @@ impl Inner {
                     inflight: 0,
                     choked: false,
                     probe: None,
+                    folds_case: false,
                     tcp: None,
                 });
                 if self.ring.is_empty() {

@@ -69,6 +69,14 @@ evutil_usleep_(const struct timeval *tv)
 		;
 }
 
+/* A socket; EVUTIL_SOCK_CLOEXEC and EVUTIL_SOCK_NONBLOCK in `type` are the kernel's own
+ * flags here, so socket() applies them. */
+evutil_socket_t
+evutil_socket_(int domain, int type, int protocol)
+{
+	return socket(domain, type, protocol);
+}
+
 /* Connects *fd_ptr (a new non-blocking stream socket if it is negative) to sa: 1 when
  * connected at once, 0 while in progress, 2 when refused, -1 on another error. */
 int

@@ -75,6 +75,10 @@ ev_int32_t evutil_weakrand_range_(struct evutil_weakrand_state *state, ev_int32_
 
 void evutil_usleep_(const struct timeval *tv);
 void evutil_rtrim_lws_(char *str);
+/* Flags that evutil_socket_ takes in its type argument (Linux takes them in socket()). */
+#define EVUTIL_SOCK_CLOEXEC SOCK_CLOEXEC
+#define EVUTIL_SOCK_NONBLOCK SOCK_NONBLOCK
+evutil_socket_t evutil_socket_(int domain, int type, int protocol);
 int evutil_socket_connect_(evutil_socket_t *fd_ptr, const struct sockaddr *sa, int socklen);
 int evutil_ersatz_socketpair_(int family, int type, int protocol, evutil_socket_t fd[2]);
 int evutil_sockaddr_is_loopback_(const struct sockaddr *sa);

@@ -14,9 +14,10 @@ use evrs_dns_proto::wire::{self, Header};
 use evrs_sibling::handler::{self, EventHandler};
 use evrs_sibling::log::Severity;
 use evrs_sibling::sys;
-use slab::Slab;
 
 use super::dispatch::Ready;
+use super::fallible::{self, OutOfMemory};
+use super::table::Table;
 use super::{net, tcp, with_inner, Base, Request};
 use crate::evdns::{Answer, AnswerData, Completion, Query};
 
@@ -193,13 +194,13 @@ pub struct Inner {
     pub options: Options,
     pub search: Rc<Search>,
     pub hosts: Vec<(Vec<u8>, std::net::IpAddr)>,
-    pub servers: Slab<Nameserver>,
+    pub servers: Table<Nameserver>,
     /// Server keys in libevent's ring order; `head` is the next one to pick.
     pub ring: Vec<usize>,
     head: usize,
     good: usize,
-    lookups: Slab<Lookup>,
-    txs: Slab<Tx>,
+    lookups: Table<Lookup>,
+    txs: Table<Tx>,
     by_id: HashMap<u16, usize>,
     waiting: VecDeque<usize>,
     inflight: usize,
@@ -253,12 +254,12 @@ impl Inner {
             options: Options::default(),
             search: Rc::new(Search::default()),
             hosts: Vec::new(),
-            servers: Slab::new(),
+            servers: Table::new(),
             ring: Vec::new(),
             head: 0,
             good: 0,
-            lookups: Slab::new(),
-            txs: Slab::new(),
+            lookups: Table::new(),
+            txs: Table::new(),
             by_id: HashMap::new(),
             waiting: VecDeque::new(),
             inflight: 0,
@@ -275,8 +276,11 @@ impl Inner {
         self.base
     }
 
-    pub fn log(&mut self, severity: Severity, message: String) {
-        self.logs.push((severity, message));
+    /// Queues a message for the log; it is lost when memory runs out.
+    pub fn log(&mut self, severity: Severity, message: impl std::fmt::Display) {
+        if let Some(text) = fallible::format(format_args!("{message}")) {
+            let _ = fallible::push(&mut self.logs, (severity, text));
+        }
     }
 
     fn serial(&mut self) -> u64 {
@@ -298,8 +302,7 @@ impl Inner {
             self.log(
                 Severity::Warn,
                 "Unrecognized flag passed to evdns_base_new(). Assuming you meant \
-                 EVDNS_BASE_INITIALIZE_NAMESERVERS."
-                    .into(),
+                 EVDNS_BASE_INITIALIZE_NAMESERVERS.",
             );
             flags = EVDNS_BASE_INITIALIZE_NAMESERVERS;
         }
@@ -326,12 +329,15 @@ impl Inner {
         query: Query<'_>,
         flags: c_int,
         done: Completion,
-    ) -> *mut Request {
+    ) -> Result<*mut Request, Completion> {
         let (kind, name) = match query {
-            Query::Ipv4(name) => (Kind::A, name.to_bytes().to_vec()),
-            Query::Ipv6(name) => (Kind::Aaaa, name.to_bytes().to_vec()),
-            Query::ReverseV4(addr) => (Kind::Ptr, message::reverse_name_v4(addr)),
-            Query::ReverseV6(addr) => (Kind::Ptr, message::reverse_name_v6(addr)),
+            Query::Ipv4(name) => (Kind::A, fallible::to_vec(name.to_bytes()).ok()),
+            Query::Ipv6(name) => (Kind::Aaaa, fallible::to_vec(name.to_bytes()).ok()),
+            Query::ReverseV4(addr) => (Kind::Ptr, message::reverse_name_v4(addr).ok()),
+            Query::ReverseV6(addr) => (Kind::Ptr, message::reverse_name_v6(addr).ok()),
+        };
+        let Some(name) = name else {
+            return Err(done);
         };
         let serial = self.serial();
         let Some(request) = evrs_sibling::alloc::try_box(Request {
@@ -339,11 +345,10 @@ impl Inner {
             slot: 0,
             serial,
         }) else {
-            self.dropped.push(done);
-            return ptr::null_mut();
+            return Err(done);
         };
         let request = request.as_ptr();
-        let slot = self.lookups.insert(Lookup {
+        let inserted = self.lookups.try_insert(Lookup {
             serial,
             request,
             completion: Some(done),
@@ -354,6 +359,14 @@ impl Inner {
             tx: None,
             probe_of: None,
         });
+        let slot = match inserted {
+            Ok(slot) => slot,
+            Err((lookup, OutOfMemory)) => {
+                // SAFETY: the handle is ours and was never given out.
+                drop(unsafe { Box::from_raw(request) });
+                return Err(lookup.completion.expect("stored just above"));
+            }
+        };
         // SAFETY: fresh from try_box, ours.
         unsafe { (*request).slot = slot };
 
@@ -363,7 +376,7 @@ impl Inner {
             && !search.domains.is_empty()
         {
             let (first, index) = if count_dots(&name) >= search.ndots {
-                (Some(name.clone()), -1)
+                (fallible::to_vec(&name).ok(), -1)
             } else {
                 (search_name(&name, &search.domains[0]), 0)
             };
@@ -381,14 +394,13 @@ impl Inner {
             Some(tx) => {
                 self.lookups[slot].tx = Some(tx);
                 self.submit(tx);
-                request
+                Ok(request)
             }
             None => {
                 let lookup = self.lookups.remove(slot);
-                self.dropped.extend(lookup.completion);
                 // SAFETY: the handle is ours and was never given out.
                 drop(unsafe { Box::from_raw(request) });
-                ptr::null_mut()
+                Err(lookup.completion.expect("stored above"))
             }
         }
     }
@@ -448,10 +460,11 @@ impl Inner {
         if name.len() >= 256 {
             return None;
         }
-        let mut name = name.to_vec();
+        let mut name = fallible::to_vec(name).ok()?;
         if self.options.randomize_case {
-            let mut bits = vec![0u8; name.len().div_ceil(8)];
-            random_bytes(&mut bits);
+            // One bit per byte of a name shorter than 256 bytes.
+            let mut bits = [0u8; 32];
+            random_bytes(&mut bits[..name.len().div_ceil(8)]);
             for (index, byte) in name.iter_mut().enumerate() {
                 if byte.is_ascii_alphabetic() {
                     if bits[index / 8] & (1 << (index % 8)) != 0 {
@@ -464,7 +477,18 @@ impl Inner {
         }
         let edns = (self.options.max_udp_size > DNS_MAX_UDP_SIZE)
             .then(|| self.options.max_udp_size.min(65535) as u16);
+        // Room for the whole query (header, name, question, OPT record), so that
+        // building it does not allocate; and room for this transaction in the tables
+        // every transaction may enter, so that `submit` and `pump_waiting` never do.
         let mut packet = Vec::new();
+        packet.try_reserve_exact(name.len() + 64).ok()?;
+        let room = self.txs.len() + 1;
+        self.by_id
+            .try_reserve(room.saturating_sub(self.by_id.len()))
+            .ok()?;
+        self.waiting
+            .try_reserve(room.saturating_sub(self.waiting.len()))
+            .ok()?;
         message::build_query(&mut packet, 0xffff, &name, qtype, edns).ok()?;
         let serial = self.serial();
         let target = evrs_sibling::alloc::try_box(Target {
@@ -489,7 +513,7 @@ impl Inner {
         if let Some(id) = id {
             packet[..2].copy_from_slice(&id.to_be_bytes());
         }
-        Some(self.txs.insert(Tx {
+        let inserted = self.txs.try_insert(Tx {
             serial,
             lookup: slot,
             name,
@@ -503,7 +527,18 @@ impl Inner {
             inflight: false,
             timer,
             target,
-        }))
+        });
+        match inserted {
+            Ok(key) => Some(key),
+            Err((tx, OutOfMemory)) => {
+                // SAFETY: fresh and never added; the target goes after its event.
+                unsafe {
+                    sys::event_free(tx.timer.as_ptr());
+                    drop(Box::from_raw(tx.target.as_ptr()));
+                }
+                None
+            }
+        }
     }
 
     fn pick_id(&self) -> u16 {
@@ -699,7 +734,7 @@ impl Inner {
                 // and is retried instead.
                 self.log(
                     Severity::Debug,
-                    format!("Ignoring a DNS reply that does not parse: {error:?}"),
+                    format_args!("Ignoring a DNS reply that does not parse: {error:?}"),
                 );
             }
         }
@@ -822,7 +857,7 @@ impl Inner {
         let qtype = self.txs[tx].qtype;
         self.log(
             Severity::Debug,
-            "Received a truncated reply; retransmitting via TCP".into(),
+            "Received a truncated reply; retransmitting via TCP",
         );
         // The name keeps the case it was sent with.
         let randomize = std::mem::replace(&mut self.options.randomize_case, false);
@@ -848,7 +883,7 @@ impl Inner {
         let origname = state.origname.clone();
         let next_name = if index as usize >= list.domains.len() {
             if count_dots(&origname) < list.ndots {
-                self.log(Severity::Debug, "Search: trying the raw name".into());
+                self.log(Severity::Debug, "Search: trying the raw name");
                 self.lookups[slot].search = None;
                 Some(origname)
             } else {
@@ -992,11 +1027,11 @@ impl Inner {
         let probe_timer = server.probe_timer;
         self.log(
             Severity::Msg,
-            format!("Nameserver {addr} has failed: {reason}"),
+            format_args!("Nameserver {addr} has failed: {reason}"),
         );
         self.good -= 1;
         if self.good == 0 {
-            self.log(Severity::Msg, "All nameservers have failed".into());
+            self.log(Severity::Msg, "All nameservers have failed");
         }
         tcp::disconnect(self, ns);
         let timeout = timeval(self.options.initial_probe_timeout);
@@ -1032,7 +1067,7 @@ impl Inner {
         unsafe { sys::event_del(server.probe_timer.as_ptr()) };
         let addr = server.addr;
         self.good += 1;
-        self.log(Severity::Msg, format!("Nameserver {addr} is back up"));
+        self.log(Severity::Msg, format_args!("Nameserver {addr} is back up"));
         if let Some(probe) = probe {
             if self.lookups.contains(probe) {
                 self.finish_lookup(probe, DNS_ERR_CANCEL, 0, AnswerData::None, None);
@@ -1087,12 +1122,10 @@ impl Inner {
         if self.servers.get(ns).is_none_or(|s| s.serial != serial) {
             return;
         }
-        self.log(
-            Severity::Debug,
-            format!("Sending probe to {}", self.servers[ns].addr),
-        );
+        let addr = self.servers[ns].addr;
+        self.log(Severity::Debug, format_args!("Sending probe to {addr}"));
         let serial = self.serial();
-        let slot = self.lookups.insert(Lookup {
+        let inserted = self.lookups.try_insert(Lookup {
             serial,
             request: ptr::null_mut(),
             completion: None,
@@ -1104,6 +1137,11 @@ impl Inner {
             tx: None,
             probe_of: Some(ns),
         });
+        let Ok(slot) = inserted else {
+            // Out of memory: tried again later.
+            self.probe_failed(ns);
+            return;
+        };
         match self.new_tx(slot, b"google.com", wire::TYPE_A, Some(ns)) {
             Some(tx) => {
                 self.lookups[slot].tx = Some(tx);
@@ -1112,6 +1150,7 @@ impl Inner {
             }
             None => {
                 self.lookups.remove(slot);
+                self.probe_failed(ns);
             }
         }
     }
@@ -1135,7 +1174,7 @@ impl Inner {
                         let from = from.map_or_else(|| "?".to_string(), |a| a.to_string());
                         self.log(
                             Severity::Warn,
-                            format!(
+                            format_args!(
                                 "Address mismatch on received DNS packet.  Apparent source was {from}"
                             ),
                         );
@@ -1167,6 +1206,14 @@ impl Inner {
         {
             return 3;
         }
+        // Room for it in the ring, so that nothing fails once the socket exists.
+        if self.ring.try_reserve(1).is_err() {
+            self.log(
+                Severity::Warn,
+                format_args!("Unable to add nameserver {addr}: out of memory"),
+            );
+            return 2;
+        }
         let socket_options = net::SocketOptions {
             bind_to: self.options.bind_to,
             so_rcvbuf: self.options.so_rcvbuf,
@@ -1176,11 +1223,11 @@ impl Inner {
             Ok(fd) => fd,
             Err(code) => {
                 if code == 2 {
-                    self.log(Severity::Warn, "Couldn't bind to outgoing address".into());
+                    self.log(Severity::Warn, "Couldn't bind to outgoing address");
                 }
                 self.log(
                     Severity::Warn,
-                    format!("Unable to add nameserver {addr}: error {code}"),
+                    format_args!("Unable to add nameserver {addr}: error {code}"),
                 );
                 return code;
             }
@@ -1192,7 +1239,7 @@ impl Inner {
                     // SAFETY: a fresh event of ours.
                     unsafe { sys::event_add(read_event.as_ptr(), ptr::null()) };
                 }
-                let key = self.servers.insert(Nameserver {
+                let inserted = self.servers.try_insert(Nameserver {
                     serial,
                     addr,
                     fd,
@@ -1209,6 +1256,25 @@ impl Inner {
                     probe: None,
                     tcp: None,
                 });
+                let key = match inserted {
+                    Ok(key) => key,
+                    Err((server, OutOfMemory)) => {
+                        // SAFETY: fresh events and socket of ours, freed once; the
+                        // target goes after the events that point at it.
+                        unsafe {
+                            sys::event_free(server.read_event.as_ptr());
+                            sys::event_free(server.write_event.as_ptr());
+                            sys::event_free(server.probe_timer.as_ptr());
+                            sys::evutil_closesocket(server.fd);
+                            drop(Box::from_raw(server.target.as_ptr()));
+                        }
+                        self.log(
+                            Severity::Warn,
+                            format_args!("Unable to add nameserver {addr}: out of memory"),
+                        );
+                        return 2;
+                    }
+                };
                 if self.ring.is_empty() {
                     self.ring.push(key);
                     self.head = 0;
@@ -1217,7 +1283,7 @@ impl Inner {
                     self.ring.insert(self.head + 1, key);
                 }
                 self.good += 1;
-                self.log(Severity::Debug, format!("Added nameserver {addr}"));
+                self.log(Severity::Debug, format_args!("Added nameserver {addr}"));
                 0
             }
             None => {
@@ -1225,7 +1291,7 @@ impl Inner {
                 unsafe { sys::evutil_closesocket(fd) };
                 self.log(
                     Severity::Warn,
-                    format!("Unable to add nameserver {addr}: error 2"),
+                    format_args!("Unable to add nameserver {addr}: error 2"),
                 );
                 2
             }
@@ -1393,18 +1459,25 @@ impl Inner {
         self.good = 0;
     }
 
-    pub fn hosts_lookup(&self, name: &[u8], want_v4: bool, want_v6: bool) -> Vec<std::net::IpAddr> {
-        self.hosts
-            .iter()
-            .filter(|(host, addr)| {
-                host.eq_ignore_ascii_case(name)
-                    && match addr {
-                        std::net::IpAddr::V4(_) => want_v4,
-                        std::net::IpAddr::V6(_) => want_v6,
-                    }
-            })
-            .map(|(_, addr)| *addr)
-            .collect()
+    /// The matching entries, or `OutOfMemory`.
+    pub fn hosts_lookup(
+        &self,
+        name: &[u8],
+        want_v4: bool,
+        want_v6: bool,
+    ) -> Result<Vec<std::net::IpAddr>, OutOfMemory> {
+        let mut found = Vec::new();
+        let matching = self.hosts.iter().filter(|(host, addr)| {
+            host.eq_ignore_ascii_case(name)
+                && match addr {
+                    std::net::IpAddr::V4(_) => want_v4,
+                    std::net::IpAddr::V6(_) => want_v6,
+                }
+        });
+        for (_, addr) in matching {
+            fallible::push(&mut found, *addr)?;
+        }
+        Ok(found)
     }
 
     pub fn search_list_clear(&mut self) {
@@ -1414,14 +1487,22 @@ impl Inner {
     /// evdns_base_search_add: as in libevent, a domain added this way is tried
     /// before those added earlier.
     pub fn search_list_add(&mut self, domain: &[u8]) {
-        let domain = strip_leading_dots(domain).to_vec();
-        Rc::make_mut(&mut self.search).domains.insert(0, domain);
+        // Out of memory: nothing is added, as in libevent.
+        let Ok(domain) = fallible::to_vec(strip_leading_dots(domain)) else {
+            return;
+        };
+        let domains = &mut Rc::make_mut(&mut self.search).domains;
+        if domains.try_reserve(1).is_ok() {
+            domains.insert(0, domain);
+        }
     }
 
     /// A domain of a resolv.conf `search` line: tried in the file's order.
     pub fn search_list_append(&mut self, domain: &[u8]) {
-        let domain = strip_leading_dots(domain).to_vec();
-        Rc::make_mut(&mut self.search).domains.push(domain);
+        let Ok(domain) = fallible::to_vec(strip_leading_dots(domain)) else {
+            return;
+        };
+        let _ = fallible::push(&mut Rc::make_mut(&mut self.search).domains, domain);
     }
 
     pub fn search_ndots_set(&mut self, ndots: c_int) {
@@ -1445,7 +1526,9 @@ fn search_name(name: &[u8], domain: &[u8]) -> Option<Vec<u8>> {
     if name.is_empty() {
         return None;
     }
-    let mut full = name.to_vec();
+    let mut full = Vec::new();
+    full.try_reserve_exact(name.len() + 1 + domain.len()).ok()?;
+    full.extend_from_slice(name);
     if !name.ends_with(b".") {
         full.push(b'.');
     }

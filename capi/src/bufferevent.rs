@@ -4,7 +4,7 @@
 
 use std::ffi::{c_char, c_int, c_short, c_void, CStr};
 use std::ptr::{self, NonNull};
-use std::sync::Mutex;
+use std::sync::OnceLock;
 
 use evrs::buffer::Evbuffer;
 use evrs::bufferevent::ratelim::{RateLimitGroup, TokenBucketCfg};
@@ -195,18 +195,22 @@ pub(crate) type DnsGetaddrinfoFn = unsafe extern "C" fn(
 /// `evdns_getaddrinfo_cancel`.
 pub(crate) type DnsGetaddrinfoCancelFn = unsafe extern "C" fn(*mut c_void);
 
-/// The two functions libevent_extra registered.
-static EVDNS_FUNCTIONS: Mutex<Option<(DnsGetaddrinfoFn, DnsGetaddrinfoCancelFn)>> =
-    Mutex::new(None);
+/// The two functions libevent_extra registered. Set once, then read without a lock
+/// on every host-name connect.
+static EVDNS_FUNCTIONS: OnceLock<(DnsGetaddrinfoFn, DnsGetaddrinfoCancelFn)> = OnceLock::new();
 
 fn evdns_functions() -> Option<(DnsGetaddrinfoFn, DnsGetaddrinfoCancelFn)> {
-    *EVDNS_FUNCTIONS.lock().unwrap_or_else(|e| e.into_inner())
+    EVDNS_FUNCTIONS.get().copied()
 }
 
 /// Makes `start` and `cancel` the resolver of host-name connects with an
 /// `evdns_base`.
 pub(crate) fn register_evdns(start: DnsGetaddrinfoFn, cancel: DnsGetaddrinfoCancelFn) {
-    *EVDNS_FUNCTIONS.lock().unwrap_or_else(|e| e.into_inner()) = Some((start, cancel));
+    // One libevent_extra per process registers the same pair; a second call changes
+    // nothing.
+    if EVDNS_FUNCTIONS.set((start, cancel)).is_err() {
+        return;
+    }
     set_async_resolver(AsyncResolver {
         start: evdns_start,
         cancel: evdns_cancel,

@@ -754,18 +754,21 @@ impl Inner {
     /// later such replies from that server are taken as they are.
     fn handle_case_folded(&mut self, tx: usize, id: u16, packet: &[u8]) {
         let entry = &self.txs[tx];
-        let lower_name = entry.name.to_ascii_lowercase();
+        // Names sent are shorter than 256 bytes (new_tx).
+        let mut lower_buf = [0u8; 256];
+        let Some(lower_name) = lower_buf.get_mut(..entry.name.len()) else {
+            return;
+        };
+        lower_name.copy_from_slice(&entry.name);
+        lower_name.make_ascii_lowercase();
         let expected = Expected {
             id,
-            name: &lower_name,
+            name: lower_name,
             qtype: entry.qtype,
             case_sensitive: true,
         };
         let Ok(reply) = message::parse_reply(packet, &expected) else {
-            self.log(
-                Severity::Debug,
-                "Ignoring a DNS reply to another question".into(),
-            );
+            self.log(Severity::Debug, "Ignoring a DNS reply to another question");
             return;
         };
         let Some(ns) = entry.ns else {
@@ -779,10 +782,10 @@ impl Inner {
         let addr = self.servers[ns].addr;
         self.log(
             Severity::Debug,
-            format!("Nameserver {addr} answers in lower case; asking it again in lower case"),
+            format_args!("Nameserver {addr} answers in lower case; asking it again in lower case"),
         );
         let entry = &mut self.txs[tx];
-        entry.name = lower_name;
+        entry.name.make_ascii_lowercase();
         // The question's name starts after the 12-byte header; its label lengths
         // (at most 63) are not letters, so lowering every byte of it is safe.
         let name_end = (12 + entry.name.len() + 2).min(entry.packet.len());

@@ -45,33 +45,35 @@ unsafe fn deliver(callback: evdns_callback_type, arg: *mut c_void, answer: Answe
     };
     match answer.data {
         AnswerData::Ipv4(addrs) if answer.result == 0 => {
-            let raw: Vec<[u8; 4]> = addrs.iter().map(Ipv4Addr::octets).collect();
-            // SAFETY: `raw` holds `len` in_addr values (network order) for the call.
-            unsafe {
-                callback(
-                    0,
-                    DNS_IPV4_A,
-                    raw.len() as c_int,
-                    ttl,
-                    raw.as_ptr().cast_mut().cast(),
-                    arg,
-                )
-            };
+            with_octets(&addrs, Ipv4Addr::octets, |raw| {
+                // SAFETY: `raw` holds `len` in_addr values (network order) for the call.
+                unsafe {
+                    callback(
+                        0,
+                        DNS_IPV4_A,
+                        raw.len() as c_int,
+                        ttl,
+                        raw.as_ptr().cast_mut().cast(),
+                        arg,
+                    )
+                };
+            });
             cname_after(callback);
         }
         AnswerData::Ipv6(addrs) if answer.result == 0 => {
-            let raw: Vec<[u8; 16]> = addrs.iter().map(Ipv6Addr::octets).collect();
-            // SAFETY: `raw` holds `len` in6_addr values for the call.
-            unsafe {
-                callback(
-                    0,
-                    DNS_IPV6_AAAA,
-                    raw.len() as c_int,
-                    ttl,
-                    raw.as_ptr().cast_mut().cast(),
-                    arg,
-                )
-            };
+            with_octets(&addrs, Ipv6Addr::octets, |raw| {
+                // SAFETY: `raw` holds `len` in6_addr values for the call.
+                unsafe {
+                    callback(
+                        0,
+                        DNS_IPV6_AAAA,
+                        raw.len() as c_int,
+                        ttl,
+                        raw.as_ptr().cast_mut().cast(),
+                        arg,
+                    )
+                };
+            });
             cname_after(callback);
         }
         AnswerData::Ptr(name) if answer.result == 0 => {
@@ -97,6 +99,28 @@ unsafe fn deliver(callback: evdns_callback_type, arg: *mut c_void, answer: Answe
             // SAFETY: the program's callback.
             unsafe { callback(result, 0, 0, ttl, ptr::null_mut(), arg) };
         }
+    }
+}
+
+/// Answers with up to this many addresses are laid out for C on the stack.
+const SMALL_ANSWER: usize = 16;
+
+/// Runs `with` on the addresses as C's in_addr / in6_addr array: on the stack for
+/// the usual few, on the heap beyond.
+fn with_octets<A, const N: usize>(
+    addrs: &[A],
+    octets: impl Fn(&A) -> [u8; N],
+    with: impl FnOnce(&[[u8; N]]),
+) {
+    if addrs.len() <= SMALL_ANSWER {
+        let mut small = [[0u8; N]; SMALL_ANSWER];
+        for (slot, addr) in small.iter_mut().zip(addrs) {
+            *slot = octets(addr);
+        }
+        with(&small[..addrs.len()]);
+    } else {
+        let raw: Vec<[u8; N]> = addrs.iter().map(octets).collect();
+        with(&raw);
     }
 }
 

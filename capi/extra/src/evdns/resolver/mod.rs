@@ -22,6 +22,7 @@ pub mod dispatch;
 pub mod engine;
 pub mod net;
 pub mod tcp;
+pub mod timeouts;
 
 use dispatch::Shared;
 use engine::Inner;

@@ -399,10 +399,12 @@ pub unsafe extern "C" fn evdns_cancel_request(base: *mut Base, req: *mut Request
         if req.is_null() {
             return;
         }
-        // The request's own base: a handle is only ever looked up in the base that
-        // made it, whatever base the program names.
-        let _ = base;
-        let base = (*req).base;
+        // The base the program names, as libevent (its own base only for NULL): a
+        // program racing a cancel against the answer from another thread may pass a
+        // handle already freed, and the base is then the one field not to read from
+        // it. The lookup is found by slot, serial and handle together, so a handle
+        // of another base matches nothing.
+        let base = if base.is_null() { (*req).base } else { base };
         if !base.is_null() {
             engine::cancel_lookup(base, req);
         }

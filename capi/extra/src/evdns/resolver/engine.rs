@@ -479,11 +479,10 @@ impl Inner {
         }
     }
 
-    pub fn cancel_lookup(&mut self, slot: usize, serial: u64) {
-        let live = self
-            .lookups
-            .get(slot)
-            .is_some_and(|lookup| lookup.serial == serial && lookup.probe_of.is_none());
+    pub fn cancel_lookup(&mut self, slot: usize, serial: u64, request: *mut Request) {
+        let live = self.lookups.get(slot).is_some_and(|lookup| {
+            lookup.serial == serial && lookup.request == request && lookup.probe_of.is_none()
+        });
         if live {
             self.finish_lookup(slot, DNS_ERR_CANCEL, 0, AnswerData::None, None);
         }

@@ -1245,40 +1245,57 @@ impl Inner {
     }
 
     fn on_readable(&mut self, ns: usize, serial: u64) {
+        // Room for a batch of the largest answers, at most 64 KiB.
+        let slot = self.options.max_udp_size.max(DNS_MAX_UDP_SIZE);
+        let batch = (65536 / slot).clamp(1, net::RECV_BATCH);
         // Taken out of the state while packets are handled, and kept for next time.
         let mut buf = std::mem::take(&mut self.recv_buf);
-        buf.resize(self.options.max_udp_size.max(DNS_MAX_UDP_SIZE), 0);
-        self.read_packets(ns, serial, &mut buf);
+        buf.resize(slot * batch, 0);
+        self.read_packets(ns, serial, &mut buf, slot);
         self.recv_buf = buf;
     }
 
-    fn read_packets(&mut self, ns: usize, serial: u64, buf: &mut [u8]) {
+    fn read_packets(&mut self, ns: usize, serial: u64, buf: &mut [u8], slot: usize) {
         // Bounded, so that a flood cannot keep the loop here.
-        for _ in 0..64 {
+        let mut left = 64;
+        while left > 0 {
             let Some(server) = self.servers.get(ns).filter(|s| s.serial == serial) else {
                 return;
             };
-            match net::recv_from(server.fd, buf) {
-                net::Received::Empty => return,
-                net::Received::Failed(err) => {
+            let (fd, expected) = (server.fd, server.addr);
+            let mut got = [net::Datagram::default(); net::RECV_BATCH];
+            let asked = left.min(buf.len() / slot).min(net::RECV_BATCH);
+            let count = match net::recv_many(fd, buf, slot, &mut got[..asked]) {
+                net::Batch::Empty => return,
+                net::Batch::Failed(err) => {
                     self.server_failed(ns, &net::errno_text(err));
                     return;
                 }
-                net::Received::Packet(len, from) => {
-                    let expected = server.addr;
-                    if !from.is_some_and(|from| net::same_endpoint(&from, &expected)) {
-                        let from = from.map_or_else(|| "?".to_string(), |a| a.to_string());
-                        self.log(
-                            Severity::Warn,
-                            format!(
-                                "Address mismatch on received DNS packet.  Apparent source was {from}"
-                            ),
-                        );
-                        continue;
-                    }
-                    self.servers[ns].timedout = 0;
-                    self.handle_packet(&buf[..len]);
+                net::Batch::Got(count) => count,
+            };
+            left -= count;
+            for (index, datagram) in got[..count].iter().enumerate() {
+                let from = datagram.from;
+                if !from.is_some_and(|from| net::same_endpoint(&from, &expected)) {
+                    let from = from.map_or_else(|| "?".to_string(), |a| a.to_string());
+                    self.log(
+                        Severity::Warn,
+                        format!(
+                            "Address mismatch on received DNS packet.  Apparent source was {from}"
+                        ),
+                    );
+                    continue;
                 }
+                let Some(server) = self.servers.get_mut(ns).filter(|s| s.serial == serial) else {
+                    return;
+                };
+                server.timedout = 0;
+                let start = index * slot;
+                self.handle_packet(&buf[start..start + datagram.len.min(slot)]);
+            }
+            if count < asked {
+                // The socket had no more.
+                return;
             }
         }
     }

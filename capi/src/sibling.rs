@@ -215,12 +215,18 @@ pub unsafe extern "C" fn evrs_sibling_bufferevent_write_now_with(
 
 /// A lock of the program's kind for a sibling's object: a boxed [`Lock`], or NULL when
 /// the program has not enabled threading (every lock call is then a no-op, as in
-/// libevent).
+/// libevent) or memory ran out.
 #[no_mangle]
 pub extern "C" fn evrs_sibling_lock_new(recursive: c_int) -> *mut c_void {
     ffi_boundary!("evrs_sibling_lock_new", {
         match Lock::new(recursive != 0) {
-            Some(lock) => Box::into_raw(Box::new(lock)).cast(),
+            // Out of memory: NULL (the lock is dropped, freeing the program's lock),
+            // which callers take as "no lock", as libevent does when its lock
+            // allocation fails.
+            Some(lock) => match evrs::util::try_box(lock) {
+                Some(lock) => Box::into_raw(lock).cast(),
+                None => std::ptr::null_mut(),
+            },
             None => std::ptr::null_mut(),
         }
     })

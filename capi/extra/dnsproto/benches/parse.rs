@@ -101,7 +101,7 @@ fn replies(c: &mut Criterion) {
     group.bench_function("cname_and_4_a", |b| {
         b.iter(|| parse_reply(black_box(&cdn), black_box(&expected)).expect("valid reply"))
     });
-    let name = reverse_name_v4(Ipv4Addr::new(192, 0, 2, 10));
+    let name = reverse_name_v4(Ipv4Addr::new(192, 0, 2, 10)).expect("memory");
     let ptr = ptr_reply(&name);
     let expected = Expected {
         id: 7,

@@ -3,7 +3,8 @@
 
 use std::net::IpAddr;
 
-use crate::resolv_conf::{is_blank, up_to_nul};
+use crate::resolv_conf::{copy, is_blank, push, up_to_nul};
+use crate::wire::WireError;
 
 /// One line: an address and its names (the canonical name first, then aliases).
 #[derive(Debug, PartialEq, Eq)]
@@ -21,6 +22,12 @@ pub struct Entry {
 /// interface zone; a zone cannot be kept in an `IpAddr`, so such lines are skipped
 /// rather than turned into a different, zone-less address.
 pub fn parse(text: &[u8]) -> Vec<Entry> {
+    try_parse(text).unwrap_or_else(|_| panic!("out of memory"))
+}
+
+/// [`parse`] that reports running out of memory (`WireError::OutOfMemory`) instead
+/// of aborting: the program's allocator may fail.
+pub fn try_parse(text: &[u8]) -> Result<Vec<Entry>, WireError> {
     let mut entries = Vec::new();
     for line in up_to_nul(text).split(|&byte| byte == b'\n') {
         let mut words = line
@@ -40,17 +47,17 @@ pub fn parse(text: &[u8]) -> Vec<Entry> {
             match word.iter().position(|&byte| byte == b'#') {
                 Some(0) => break,
                 Some(hash) => {
-                    names.push(word[..hash].to_vec());
+                    push(&mut names, copy(&word[..hash])?)?;
                     break;
                 }
-                None => names.push(word.to_vec()),
+                None => push(&mut names, copy(word)?)?,
             }
         }
         if !names.is_empty() {
-            entries.push(Entry { addr, names });
+            push(&mut entries, Entry { addr, names })?;
         }
     }
-    entries
+    Ok(entries)
 }
 
 fn parse_address(text: &[u8]) -> Option<IpAddr> {

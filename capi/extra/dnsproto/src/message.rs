@@ -65,16 +65,24 @@ pub fn randomize_case(name: &mut [u8], random: &[u8]) {
 }
 
 /// The PTR name of an IPv4 address: "4.3.2.1.in-addr.arpa" for 1.2.3.4.
-pub fn reverse_name_v4(addr: Ipv4Addr) -> Vec<u8> {
+pub fn reverse_name_v4(addr: Ipv4Addr) -> Result<Vec<u8>, WireError> {
+    use std::io::Write;
     let [a, b, c, d] = addr.octets();
-    format!("{d}.{c}.{b}.{a}.in-addr.arpa").into_bytes()
+    // At most "255.255.255.255.in-addr.arpa": written into a block reserved up front.
+    let mut name = Vec::new();
+    name.try_reserve_exact(29)
+        .map_err(|_| WireError::OutOfMemory)?;
+    write!(name, "{d}.{c}.{b}.{a}.in-addr.arpa").map_err(|_| WireError::OutOfMemory)?;
+    Ok(name)
 }
 
 /// The PTR name of an IPv6 address: its 32 nibbles, lowest first, in lower-case hex,
 /// then "ip6.arpa".
-pub fn reverse_name_v6(addr: Ipv6Addr) -> Vec<u8> {
+pub fn reverse_name_v6(addr: Ipv6Addr) -> Result<Vec<u8>, WireError> {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut name = Vec::with_capacity(72);
+    let mut name = Vec::new();
+    name.try_reserve_exact(72)
+        .map_err(|_| WireError::OutOfMemory)?;
     for byte in addr.octets().iter().rev() {
         name.extend_from_slice(&[
             HEX[usize::from(byte & 0x0f)],
@@ -84,7 +92,7 @@ pub fn reverse_name_v6(addr: Ipv6Addr) -> Vec<u8> {
         ]);
     }
     name.extend_from_slice(b"ip6.arpa");
-    name
+    Ok(name)
 }
 
 /// What a resolver expects back: the id and question it sent.
@@ -693,10 +701,10 @@ mod tests {
     #[test]
     fn reverse_names() {
         assert_eq!(
-            reverse_name_v4(Ipv4Addr::new(192, 0, 2, 10)),
+            reverse_name_v4(Ipv4Addr::new(192, 0, 2, 10)).unwrap(),
             b"10.2.0.192.in-addr.arpa"
         );
-        let name = reverse_name_v6("2001:db8::567:89ab".parse().unwrap());
+        let name = reverse_name_v6("2001:db8::567:89ab".parse().unwrap()).unwrap();
         assert_eq!(
             name,
             b"b.a.9.8.7.6.5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa".to_vec()
@@ -820,7 +828,7 @@ mod tests {
 
     #[test]
     fn ptr_answer_takes_the_first() {
-        let name = reverse_name_v4(Ipv4Addr::new(127, 0, 0, 1));
+        let name = reverse_name_v4(Ipv4Addr::new(127, 0, 0, 1)).unwrap();
         let packet = reply(
             3,
             RESPONSE,

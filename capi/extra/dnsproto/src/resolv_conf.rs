@@ -3,6 +3,7 @@
 //! line skipped. What each directive does (and which DNS_OPTION_* flag allows it) is
 //! the resolver's business.
 
+use crate::wire::WireError;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, SocketAddrV6};
 
 /// One understood line.
@@ -52,6 +53,12 @@ fn tokens(line: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// `domain` value are ignored; a `nameserver` or `domain` line without a value is
 /// skipped.
 pub fn parse(text: &[u8]) -> Vec<Directive> {
+    try_parse(text).unwrap_or_else(|_| panic!("out of memory"))
+}
+
+/// [`parse`] that reports running out of memory (`WireError::OutOfMemory`) instead
+/// of aborting: the program's allocator may fail.
+pub fn try_parse(text: &[u8]) -> Result<Vec<Directive>, WireError> {
     let mut directives = Vec::new();
     for line in up_to_nul(text).split(|&byte| byte == b'\n') {
         let mut words = tokens(line);
@@ -61,16 +68,20 @@ pub fn parse(text: &[u8]) -> Vec<Directive> {
         match keyword {
             b"nameserver" => {
                 if let Some(address) = words.next() {
-                    directives.push(Directive::Nameserver(address.to_vec()));
+                    push(&mut directives, Directive::Nameserver(copy(address)?))?;
                 }
             }
             b"domain" => {
                 if let Some(domain) = words.next() {
-                    directives.push(Directive::Domain(domain.to_vec()));
+                    push(&mut directives, Directive::Domain(copy(domain)?))?;
                 }
             }
             b"search" => {
-                directives.push(Directive::Search(words.map(<[u8]>::to_vec).collect()));
+                let mut domains = Vec::new();
+                for word in words {
+                    push(&mut domains, copy(word)?)?;
+                }
+                push(&mut directives, Directive::Search(domains))?;
             }
             b"options" => {
                 for option in words {
@@ -78,16 +89,33 @@ pub fn parse(text: &[u8]) -> Vec<Directive> {
                         Some(colon) => (&option[..colon], &option[colon + 1..]),
                         None => (option, &b""[..]),
                     };
-                    directives.push(Directive::Option {
-                        name: name.to_vec(),
-                        value: value.to_vec(),
-                    });
+                    let option = Directive::Option {
+                        name: copy(name)?,
+                        value: copy(value)?,
+                    };
+                    push(&mut directives, option)?;
                 }
             }
             _ => {}
         }
     }
-    directives
+    Ok(directives)
+}
+
+/// A copy of `bytes`, or `OutOfMemory`.
+pub(crate) fn copy(bytes: &[u8]) -> Result<Vec<u8>, WireError> {
+    let mut copy = Vec::new();
+    copy.try_reserve_exact(bytes.len())
+        .map_err(|_| WireError::OutOfMemory)?;
+    copy.extend_from_slice(bytes);
+    Ok(copy)
+}
+
+/// Appends `value`, or answers `OutOfMemory`.
+pub(crate) fn push<T>(vec: &mut Vec<T>, value: T) -> Result<(), WireError> {
+    vec.try_reserve(1).map_err(|_| WireError::OutOfMemory)?;
+    vec.push(value);
+    Ok(())
 }
 
 /// A nameserver address as evdns_base_nameserver_ip_add reads it: `1.2.3.4`,

@@ -65,6 +65,8 @@ pub enum WireError {
     NotAQuery,
     /// A reply whose question is not the one asked.
     WrongQuestion,
+    /// Memory ran out (the program's allocator failed).
+    OutOfMemory,
 }
 
 impl std::fmt::Display for WireError {
@@ -80,6 +82,7 @@ impl std::fmt::Display for WireError {
             WireError::NotAReply => "not a reply to this query",
             WireError::NotAQuery => "not a query",
             WireError::WrongQuestion => "reply to a different question",
+            WireError::OutOfMemory => "out of memory",
         };
         f.write_str(text)
     }

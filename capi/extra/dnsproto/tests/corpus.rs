@@ -191,7 +191,8 @@ fn reply_seeds() -> Vec<(&'static str, Vec<u8>)> {
                 9,
                 RESPONSE | flags::AA,
                 &[question(
-                    std::str::from_utf8(&reverse_name_v4(Ipv4Addr::new(192, 0, 2, 1))).unwrap(),
+                    std::str::from_utf8(&reverse_name_v4(Ipv4Addr::new(192, 0, 2, 1)).unwrap())
+                        .unwrap(),
                     TYPE_PTR,
                 )],
                 &[answer(
@@ -208,7 +209,8 @@ fn reply_seeds() -> Vec<(&'static str, Vec<u8>)> {
                 10,
                 RESPONSE,
                 &[question(
-                    std::str::from_utf8(&reverse_name_v6("2001:db8::1".parse().unwrap())).unwrap(),
+                    std::str::from_utf8(&reverse_name_v6("2001:db8::1".parse().unwrap()).unwrap())
+                        .unwrap(),
                     TYPE_PTR,
                 )],
                 &[],
@@ -342,7 +344,7 @@ fn request_seeds() -> Vec<(&'static str, Vec<u8>)> {
             "ptr_v6",
             query(
                 6,
-                std::str::from_utf8(&reverse_name_v6("::1".parse().unwrap())).unwrap(),
+                std::str::from_utf8(&reverse_name_v6("::1".parse().unwrap()).unwrap()).unwrap(),
                 TYPE_PTR,
                 Some(4096),
             ),

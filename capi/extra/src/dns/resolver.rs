@@ -8,7 +8,7 @@ use std::ptr::{self, NonNull};
 
 use evrs_sibling::sys;
 
-use crate::evdns::resolver::{self as engine, config, net, with_inner, Base, Request};
+use crate::evdns::resolver::{self as engine, config, fallible, net, with_inner, Base, Request};
 use crate::evdns::{Answer, AnswerData, Completion, Query};
 
 /// `evdns_callback_type`.
@@ -124,8 +124,9 @@ fn with_octets<A, const N: usize>(
     }
 }
 
-fn c_completion(callback: Option<evdns_callback_type>, arg: *mut c_void) -> Completion {
-    Box::new(move |answer: Answer| {
+/// The completion calling the program's callback; None when out of memory.
+fn c_completion(callback: Option<evdns_callback_type>, arg: *mut c_void) -> Option<Completion> {
+    fallible::completion(move |answer: Answer| {
         if let Some(callback) = callback {
             // SAFETY: the program's callback, run by the dispatcher with no lock held.
             unsafe { deliver(callback, arg, answer) };
@@ -322,7 +323,12 @@ unsafe fn resolve(
         return ptr::null_mut();
     }
     // SAFETY: a live base, as the caller says.
-    unsafe { engine::start_lookup(base, query, flags, c_completion(callback, arg)) }
+    let Some(done) = c_completion(callback, arg) else {
+        // Out of memory: NULL, the callback never runs (libevent's answer).
+        return ptr::null_mut();
+    };
+    // SAFETY: a live base, as the caller says.
+    unsafe { engine::start_lookup(base, query, flags, done) }
 }
 
 #[no_mangle]

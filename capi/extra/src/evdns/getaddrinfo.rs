@@ -20,7 +20,7 @@ use std::sync::Mutex;
 use evrs_sibling::handler::{self, EventHandler};
 use evrs_sibling::{alloc, log, sys};
 
-use super::resolver::{self, Base, Request};
+use super::resolver::{self, fallible, Base, Request};
 use super::{Answer, AnswerData, Query};
 
 /// `EVUTIL_EAI_*` codes: on Linux the C library's `EAI_*` values, as libevent's
@@ -200,9 +200,12 @@ extern "C" {
 /// as libevent's `evutil_inet_pton_scope` reads it.
 fn parse_ipv6_scoped(text: &CStr) -> Option<(Ipv6Addr, u32)> {
     let bytes = text.to_bytes();
+    // Copies are made only with a zone (and without aborting when memory runs out).
+    let address_copy;
     let (address, scope) = match bytes.iter().position(|&b| b == b'%') {
         Some(at) => {
-            let zone = CString::new(&bytes[at + 1..]).ok()?;
+            let zone_copy = c_copy(&bytes[at + 1..])?;
+            let zone = CStr::from_bytes_with_nul(&zone_copy).ok()?;
             // SAFETY: `zone` is NUL-terminated.
             let mut index = unsafe { libc::if_nametoindex(zone.as_ptr()) };
             if index == 0 {
@@ -215,14 +218,24 @@ fn parse_ipv6_scoped(text: &CStr) -> Option<(Ipv6Addr, u32)> {
                     .ok()
                     .map_or(0, |d| d.parse::<u64>().map_or(u32::MAX, |n| n as u32));
             }
-            (CString::new(&bytes[..at]).ok()?, index)
+            address_copy = c_copy(&bytes[..at])?;
+            (CStr::from_bytes_with_nul(&address_copy).ok()?, index)
         }
-        None => (text.to_owned(), 0),
+        None => (text, 0),
     };
     let mut raw = [0u8; 16];
     // SAFETY: `address` is NUL-terminated and `raw` has room for an in6_addr.
     let ok = unsafe { inet_pton(libc::AF_INET6, address.as_ptr(), raw.as_mut_ptr().cast()) };
     (ok == 1).then(|| (Ipv6Addr::from(raw), scope))
+}
+
+/// `bytes` and a NUL (None when out of memory).
+fn c_copy(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut copy = Vec::new();
+    copy.try_reserve_exact(bytes.len() + 1).ok()?;
+    copy.extend_from_slice(bytes);
+    copy.push(0);
+    Some(copy)
 }
 
 /// An IPv4 address in text, as the C library's `inet_pton` reads it.
@@ -254,6 +267,9 @@ pub fn common(node: Option<&CStr>, service: Option<&CStr>, hints: &mut Hints) ->
         // No host: the wildcard address to bind, the loopback to connect; IPv4 first.
         let passive = hints.flags & AI_PASSIVE != 0;
         let mut addrs = Vec::new();
+        if addrs.try_reserve_exact(2).is_err() {
+            return Common::Done(Err(eai::MEMORY));
+        }
         if hints.family != libc::AF_INET6 {
             let ip = if passive {
                 Ipv4Addr::UNSPECIFIED
@@ -274,20 +290,28 @@ pub fn common(node: Option<&CStr>, service: Option<&CStr>, hints: &mut Hints) ->
     };
     if hints.family != libc::AF_INET {
         if let Some((ip, scope)) = parse_ipv6_scoped(node) {
-            return Common::Done(Ok(vec![SocketAddr::V6(SocketAddrV6::new(
-                ip, port, 0, scope,
-            ))]));
+            return one_address(SocketAddr::V6(SocketAddrV6::new(ip, port, 0, scope)));
         }
     }
     if hints.family != libc::AF_INET6 {
         if let Some(ip) = parse_ipv4(node) {
-            return Common::Done(Ok(vec![SocketAddr::V4(SocketAddrV4::new(ip, port))]));
+            return one_address(SocketAddr::V4(SocketAddrV4::new(ip, port)));
         }
     }
     if hints.flags & AI_NUMERICHOST != 0 {
         return Common::Done(Err(eai::NONAME));
     }
     Common::NeedResolve { port }
+}
+
+/// The answer of a numeric host (EVUTIL_EAI_MEMORY when out of memory).
+fn one_address(addr: SocketAddr) -> Common {
+    let mut addrs = Vec::new();
+    if addrs.try_reserve_exact(1).is_err() {
+        return Common::Done(Err(eai::MEMORY));
+    }
+    addrs.push(addr);
+    Common::Done(Ok(addrs))
 }
 
 /// Whether the machine has an IPv4 and an IPv6 address that is not loopback,
@@ -390,10 +414,18 @@ pub fn build_answer(
     } else {
         &[(hints.socktype, hints.protocol)]
     };
-    let entries: Vec<(SocketAddr, c_int, c_int)> = addrs
-        .iter()
-        .flat_map(|addr| kinds.iter().map(move |&(t, p)| (*addr, t, p)))
-        .collect();
+    let mut entries: Vec<(SocketAddr, c_int, c_int)> = Vec::new();
+    if entries
+        .try_reserve_exact(addrs.len() * kinds.len())
+        .is_err()
+    {
+        return Err(eai::MEMORY);
+    }
+    entries.extend(
+        addrs
+            .iter()
+            .flat_map(|addr| kinds.iter().map(move |&(t, p)| (*addr, t, p))),
+    );
     let mut head: *mut libc::addrinfo = ptr::null_mut();
     // Built from the back, each node made pointing at its successor.
     for (index, (addr, socktype, protocol)) in entries.iter().enumerate().rev() {
@@ -508,8 +540,10 @@ fn live_requests() -> std::sync::MutexGuard<'static, Vec<usize>> {
 /// stops, nothing cancels through it any more). Their lookups still end: with
 /// DNS_ERR_SHUTDOWN (fail_requests), or by being dropped ([`LookupCompletion`]).
 pub fn base_freed(base: *mut Base) {
-    let requests = live_requests().clone();
-    for address in requests {
+    // Walked under the registry's lock (stopping a timer runs no program code), so
+    // that no copy of the list has to be allocated.
+    let requests = live_requests();
+    for &address in requests.iter() {
         // SAFETY: a registered request is live until `free_request` unregisters it.
         let req = unsafe { &*(address as *const GetAddrInfoRequest) };
         if req.base != base {
@@ -589,18 +623,24 @@ impl GetAddrInfoRequest {
     /// The answer so far (IPv4 addresses first), as a C list with the canonical name.
     fn collected_answer(&self, state: &mut State) -> Result<*mut libc::addrinfo, c_int> {
         let port = self.port;
-        let addrs: Vec<SocketAddr> = state
-            .v4_found
-            .drain(..)
-            .map(|ip| SocketAddr::V4(SocketAddrV4::new(ip, port)))
-            .chain(
-                state
-                    .v6_found
-                    .drain(..)
-                    .map(|ip| SocketAddr::V6(SocketAddrV6::new(ip, port, 0, 0))),
-            )
-            .collect();
         let canon = state.canonical_name.take();
+        let mut addrs: Vec<SocketAddr> = Vec::new();
+        let count = state.v4_found.len() + state.v6_found.len();
+        if addrs.try_reserve_exact(count).is_err() {
+            return Err(eai::MEMORY);
+        }
+        addrs.extend(
+            state
+                .v4_found
+                .drain(..)
+                .map(|ip| SocketAddr::V4(SocketAddrV4::new(ip, port)))
+                .chain(
+                    state
+                        .v6_found
+                        .drain(..)
+                        .map(|ip| SocketAddr::V6(SocketAddrV6::new(ip, port, 0, 0))),
+                ),
+        );
         build_answer(&addrs, &self.hints, canon.as_deref())
     }
 
@@ -922,7 +962,7 @@ impl EventHandler for SkewTimer {
 
 /// The hosts-table answer for `node`, if the table has the name: libevent answers
 /// with the entries of the wanted family, and with an empty answer when the name is
-/// there only in the other family.
+/// there only in the other family. `Some(Err(EVUTIL_EAI_MEMORY))` when memory ran out.
 ///
 /// # Safety
 /// `base` is a live resolver base.
@@ -931,29 +971,32 @@ unsafe fn from_hosts(
     node: &CStr,
     hints: &Hints,
     port: u16,
-) -> Option<Vec<SocketAddr>> {
+) -> Option<Result<Vec<SocketAddr>, c_int>> {
     // SAFETY: guaranteed by the caller.
     let entries = unsafe {
         let _lock = BaseLock::new(base);
         resolver::hosts_lookup(base, node.to_bytes(), true, true)
     };
+    let Ok(entries) = entries else {
+        return Some(Err(eai::MEMORY));
+    };
     if entries.is_empty() {
         return None;
     }
-    Some(
-        entries
-            .into_iter()
-            .filter_map(|ip| match ip {
-                IpAddr::V4(ip) if hints.family != libc::AF_INET6 => {
-                    Some(SocketAddr::V4(SocketAddrV4::new(ip, port)))
-                }
-                IpAddr::V6(ip) if hints.family != libc::AF_INET => {
-                    Some(SocketAddr::V6(SocketAddrV6::new(ip, port, 0, 0)))
-                }
-                _ => None,
-            })
-            .collect(),
-    )
+    let mut addrs = Vec::new();
+    if addrs.try_reserve_exact(entries.len()).is_err() {
+        return Some(Err(eai::MEMORY));
+    }
+    addrs.extend(entries.into_iter().filter_map(|ip| match ip {
+        IpAddr::V4(ip) if hints.family != libc::AF_INET6 => {
+            Some(SocketAddr::V4(SocketAddrV4::new(ip, port)))
+        }
+        IpAddr::V6(ip) if hints.family != libc::AF_INET => {
+            Some(SocketAddr::V6(SocketAddrV6::new(ip, port, 0, 0)))
+        }
+        _ => None,
+    }));
+    Some(Ok(addrs))
 }
 
 /// `evdns_getaddrinfo`. `base` NULL means the 1.x global resolver.
@@ -1027,7 +1070,8 @@ pub unsafe fn getaddrinfo(
 
     // SAFETY: `base` is live (the caller's, or the global one).
     if let Some(addrs) = unsafe { from_hosts(base, node, &hints, port) } {
-        deliver(callback, arg, build_answer(&addrs, &hints, None));
+        let answer = addrs.and_then(|addrs| build_answer(&addrs, &hints, None));
+        deliver(callback, arg, answer);
         return ptr::null_mut();
     }
 
@@ -1054,7 +1098,12 @@ pub unsafe fn getaddrinfo(
         deliver(callback, arg, Err(eai::MEMORY));
         return ptr::null_mut();
     };
-    live_requests().push(request.as_ptr() as usize);
+    if fallible::push(&mut live_requests(), request.as_ptr() as usize).is_err() {
+        // SAFETY: just made, nothing refers to it.
+        unsafe { free_request(request) };
+        deliver(callback, arg, Err(eai::MEMORY));
+        return ptr::null_mut();
+    }
     let want_v4 = hints.family != libc::AF_INET6;
     let want_v6 = hints.family != libc::AF_INET;
     if want_v4 && want_v6 {
@@ -1090,10 +1139,13 @@ pub unsafe fn getaddrinfo(
                 family: Family::V4,
                 ran: false,
             };
-            let done = Box::new(move |answer: Answer| completion.run(answer));
-            // SAFETY: the base is live; `done` runs later, from the loop.
-            let r = unsafe { resolver::start_lookup(base, Query::Ipv4(node), flags, done) };
-            req.state.borrow_mut().v4 = r;
+            // Out of memory: the lookup is not started (and the dropped completion
+            // finds no lookup recorded, so does nothing).
+            if let Some(done) = fallible::completion(move |answer| completion.run(answer)) {
+                // SAFETY: the base is live; `done` runs later, from the loop.
+                let r = unsafe { resolver::start_lookup(base, Query::Ipv4(node), flags, done) };
+                req.state.borrow_mut().v4 = r;
+            }
         }
         if want_v6 {
             log::debug(format_args!("Sending request for {node:?} on ipv6"));
@@ -1102,10 +1154,11 @@ pub unsafe fn getaddrinfo(
                 family: Family::V6,
                 ran: false,
             };
-            let done = Box::new(move |answer: Answer| completion.run(answer));
-            // SAFETY: as above.
-            let r = unsafe { resolver::start_lookup(base, Query::Ipv6(node), flags, done) };
-            req.state.borrow_mut().v6 = r;
+            if let Some(done) = fallible::completion(move |answer| completion.run(answer)) {
+                // SAFETY: as above.
+                let r = unsafe { resolver::start_lookup(base, Query::Ipv6(node), flags, done) };
+                req.state.borrow_mut().v6 = r;
+            }
         }
         let state = req.state.borrow();
         !state.v4.is_null() || !state.v6.is_null()

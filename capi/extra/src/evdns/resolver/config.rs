@@ -1,15 +1,16 @@
 //! Configuration: `evdns_base_set_option`, resolv.conf, the hosts file, the search
 //! list from the host name, and the log function of `evdns_set_log_fn`.
 
-use std::ffi::{c_char, c_int, CStr, CString};
+use std::ffi::{c_char, c_int, CStr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use evrs_dns_proto::resolv_conf::{self, Directive};
 use evrs_dns_proto::{hosts, resolv_conf::parse_nameserver};
-use evrs_sibling::log::Severity;
+use evrs_sibling::log::{Severity, StackText};
 
 use super::engine::{Inner, DNS_QUERY_IGNTC, DNS_QUERY_USEVC};
+use super::fallible::{self, Lossy};
 
 pub const DNS_OPTION_SEARCH: c_int = 1;
 pub const DNS_OPTION_NAMESERVERS: c_int = 2;
@@ -40,7 +41,7 @@ pub fn set_log_fn(log_fn: Option<LogFn>) {
 
 /// Writes one message of the resolver: to the program's evdns log function
 /// (is_warning set for anything above debug), else to the core's log.
-pub fn emit_log(severity: Severity, message: &str) {
+pub fn emit_log(severity: Severity, message: impl std::fmt::Display) {
     let raw = LOG_FN.load(Ordering::Acquire);
     if raw == 0 {
         evrs_sibling::log::emit(severity, format_args!("{message}"));
@@ -48,10 +49,17 @@ pub fn emit_log(severity: Severity, message: &str) {
     }
     // SAFETY: only `set_log_fn` stores non-zero values, and they are `LogFn`s.
     let log_fn: LogFn = unsafe { std::mem::transmute::<usize, LogFn>(raw) };
-    let text = CString::new(message.replace('\0', "")).unwrap_or_default();
+    // On the stack, so that messages still go out when memory has run out (libevent
+    // formats into a fixed buffer too).
+    let mut text = StackText::format(format_args!("{message}"));
     // SAFETY: the program's log function, called with a NUL-terminated message that
     // outlives the call; no lock or reference of ours is held here.
-    unsafe { log_fn(c_int::from(severity != Severity::Debug), text.as_ptr()) };
+    unsafe {
+        log_fn(
+            c_int::from(severity != Severity::Debug),
+            text.as_c_str().as_ptr(),
+        )
+    };
 }
 
 /// `evdns_err_to_string`.
@@ -139,8 +147,11 @@ impl Inner {
     /// -1, an option of a class not allowed (or unknown) is ignored with 0.
     pub fn set_option(&mut self, option: &[u8], value: Option<&[u8]>, flags: c_int) -> c_int {
         let misc = flags & DNS_OPTION_MISC != 0;
-        let name = String::from_utf8_lossy(option);
-        let name = name.trim_end_matches(':').to_owned();
+        let mut name = option;
+        while let Some(rest) = name.strip_suffix(b":") {
+            name = rest;
+        }
+        let name = Lossy(name);
         // use-vc and ignore-tc take no value; every other option needs one.
         if option_is(option, "use-vc") || option_is(option, "ignore-tc") {
             if !misc {
@@ -155,7 +166,7 @@ impl Inner {
                 DNS_QUERY_IGNTC
             };
             self.options.tcp_flags |= flag;
-            self.log(Severity::Debug, format!("Setting {name} option"));
+            self.log(Severity::Debug, format_args!("Setting {name} option"));
             return 0;
         }
         let Some(value) = value else {
@@ -291,7 +302,7 @@ impl Inner {
         }
         self.log(
             Severity::Debug,
-            format!("Setting {name} to {}", String::from_utf8_lossy(value)),
+            format_args!("Setting {name} to {}", Lossy(value)),
         );
         0
     }
@@ -304,10 +315,7 @@ impl Inner {
             None => {
                 self.log(
                     Severity::Warn,
-                    format!(
-                        "Unable to parse nameserver address {}",
-                        String::from_utf8_lossy(text)
-                    ),
+                    format_args!("Unable to parse nameserver address {}", Lossy(text)),
                 );
                 4
             }
@@ -356,7 +364,11 @@ impl Inner {
             }
             Err(code) => return code,
         };
-        for directive in resolv_conf::parse(&text) {
+        let Ok(directives) = resolv_conf::try_parse(&text) else {
+            // Out of memory: what reading the file would have answered.
+            return EVDNS_ERROR_FAILED_TO_STAT_FILE;
+        };
+        for directive in directives {
             match directive {
                 Directive::Nameserver(address) => {
                     if flags & DNS_OPTION_NAMESERVERS != 0 {
@@ -403,15 +415,25 @@ impl Inner {
             None => None,
         };
         let Some(text) = text else {
-            self.hosts
-                .push((b"localhost".to_vec(), std::net::Ipv4Addr::LOCALHOST.into()));
-            self.hosts
-                .push((b"localhost".to_vec(), std::net::Ipv6Addr::LOCALHOST.into()));
+            // Out of memory, these are left out too: the answer is -1 either way.
+            for addr in [
+                std::net::Ipv4Addr::LOCALHOST.into(),
+                std::net::Ipv6Addr::LOCALHOST.into(),
+            ] {
+                if let Ok(name) = fallible::to_vec(b"localhost") {
+                    let _ = fallible::push(&mut self.hosts, (name, addr));
+                }
+            }
             return if filename.is_some() { -1 } else { 0 };
         };
-        for entry in hosts::parse(&text) {
+        let Ok(entries) = hosts::try_parse(&text) else {
+            return -1;
+        };
+        for entry in entries {
             for name in entry.names {
-                self.hosts.push((name, entry.addr));
+                if fallible::push(&mut self.hosts, (name, entry.addr)).is_err() {
+                    return -1;
+                }
             }
         }
         0
@@ -431,7 +453,11 @@ fn read_file(filename: &CStr) -> Result<Vec<u8>, c_int> {
     if size > MAX_FILE_SIZE {
         return Err(EVDNS_ERROR_FILE_TOO_LARGE);
     }
+    // Reserved up front; a failing allocation is reported (as libevent's file
+    // reader does) rather than ending the process.
     let mut text = Vec::new();
+    text.try_reserve_exact(size as usize + 1)
+        .map_err(|_| EVDNS_ERROR_FAILED_TO_STAT_FILE)?;
     file.take(MAX_FILE_SIZE + 1)
         .read_to_end(&mut text)
         .map_err(|_| EVDNS_ERROR_FAILED_TO_STAT_FILE)?;

@@ -14,9 +14,10 @@ use evrs_dns_proto::wire::{self, Header};
 use evrs_sibling::handler::{self, EventHandler};
 use evrs_sibling::log::Severity;
 use evrs_sibling::sys;
-use slab::Slab;
 
 use super::dispatch::Ready;
+use super::fallible::{self, OutOfMemory};
+use super::table::Table;
 use super::timeouts::{self, Deadlines, TimerChange};
 use super::{net, tcp, with_inner, Base, Request};
 use crate::evdns::{Answer, AnswerData, Completion, Query};
@@ -173,7 +174,6 @@ struct Lookup {
 
 /// One query on the wire (a lookup sends several: search names, TCP retries).
 struct Tx {
-    serial: u64,
     lookup: usize,
     name: Vec<u8>,
     qtype: u16,
@@ -188,7 +188,7 @@ struct Tx {
     timeout: timeouts::Slot,
 }
 
-impl timeouts::Slots for Slab<Tx> {
+impl timeouts::Slots for Table<Tx> {
     fn slot(&mut self, key: usize) -> &mut timeouts::Slot {
         &mut self[key].timeout
     }
@@ -250,13 +250,13 @@ pub struct Inner {
     pub options: Options,
     pub search: Rc<Search>,
     pub hosts: Vec<(Vec<u8>, std::net::IpAddr)>,
-    pub servers: Slab<Nameserver>,
+    pub servers: Table<Nameserver>,
     /// Server keys in libevent's ring order; `head` is the next one to pick.
     pub ring: Vec<usize>,
     head: usize,
     good: usize,
-    lookups: Slab<Lookup>,
-    txs: Slab<Tx>,
+    lookups: Table<Lookup>,
+    txs: Table<Tx>,
     by_id: IdMap,
     /// Retransmit deadlines of the transactions in flight, and their one timer.
     deadlines: Deadlines,
@@ -317,12 +317,12 @@ impl Inner {
             options: Options::default(),
             search: Rc::new(Search::default()),
             hosts: Vec::new(),
-            servers: Slab::new(),
+            servers: Table::new(),
             ring: Vec::new(),
             head: 0,
             good: 0,
-            lookups: Slab::new(),
-            txs: Slab::new(),
+            lookups: Table::new(),
+            txs: Table::new(),
             by_id: IdMap::default(),
             deadlines: Deadlines::default(),
             timer: None,
@@ -344,8 +344,11 @@ impl Inner {
         self.base
     }
 
-    pub fn log(&mut self, severity: Severity, message: String) {
-        self.logs.push((severity, message));
+    /// Queues a message for the log; it is lost when memory runs out.
+    pub fn log(&mut self, severity: Severity, message: impl std::fmt::Display) {
+        if let Some(text) = fallible::format(format_args!("{message}")) {
+            let _ = fallible::push(&mut self.logs, (severity, text));
+        }
     }
 
     fn serial(&mut self) -> u64 {
@@ -384,8 +387,7 @@ impl Inner {
             self.log(
                 Severity::Warn,
                 "Unrecognized flag passed to evdns_base_new(). Assuming you meant \
-                 EVDNS_BASE_INITIALIZE_NAMESERVERS."
-                    .into(),
+                 EVDNS_BASE_INITIALIZE_NAMESERVERS.",
             );
             flags = EVDNS_BASE_INITIALIZE_NAMESERVERS;
         }
@@ -412,12 +414,15 @@ impl Inner {
         query: Query<'_>,
         flags: c_int,
         done: Completion,
-    ) -> *mut Request {
+    ) -> Result<*mut Request, Completion> {
         let (kind, name) = match query {
-            Query::Ipv4(name) => (Kind::A, name.to_bytes().to_vec()),
-            Query::Ipv6(name) => (Kind::Aaaa, name.to_bytes().to_vec()),
-            Query::ReverseV4(addr) => (Kind::Ptr, message::reverse_name_v4(addr)),
-            Query::ReverseV6(addr) => (Kind::Ptr, message::reverse_name_v6(addr)),
+            Query::Ipv4(name) => (Kind::A, fallible::to_vec(name.to_bytes()).ok()),
+            Query::Ipv6(name) => (Kind::Aaaa, fallible::to_vec(name.to_bytes()).ok()),
+            Query::ReverseV4(addr) => (Kind::Ptr, message::reverse_name_v4(addr).ok()),
+            Query::ReverseV6(addr) => (Kind::Ptr, message::reverse_name_v6(addr).ok()),
+        };
+        let Some(name) = name else {
+            return Err(done);
         };
         let serial = self.serial();
         let Some(request) = evrs_sibling::alloc::try_box(Request {
@@ -425,11 +430,10 @@ impl Inner {
             slot: 0,
             serial,
         }) else {
-            self.dropped.push(done);
-            return ptr::null_mut();
+            return Err(done);
         };
         let request = request.as_ptr();
-        let slot = self.lookups.insert(Lookup {
+        let inserted = self.lookups.try_insert(Lookup {
             serial,
             request,
             completion: Some(done),
@@ -440,6 +444,14 @@ impl Inner {
             tx: None,
             probe_of: None,
         });
+        let slot = match inserted {
+            Ok(slot) => slot,
+            Err((lookup, OutOfMemory)) => {
+                // SAFETY: the handle is ours and was never given out.
+                drop(unsafe { Box::from_raw(request) });
+                return Err(lookup.completion.expect("stored just above"));
+            }
+        };
         // SAFETY: fresh from try_box, ours.
         unsafe { (*request).slot = slot };
 
@@ -449,7 +461,7 @@ impl Inner {
             && !search.domains.is_empty()
         {
             let (first, index) = if count_dots(&name) >= search.ndots {
-                (Some(name.clone()), -1)
+                (fallible::to_vec(&name).ok(), -1)
             } else {
                 (search_name(&name, &search.domains[0]), 0)
             };
@@ -467,14 +479,13 @@ impl Inner {
             Some(tx) => {
                 self.lookups[slot].tx = Some(tx);
                 self.submit(tx);
-                request
+                Ok(request)
             }
             None => {
                 let lookup = self.lookups.remove(slot);
-                self.dropped.extend(lookup.completion);
                 // SAFETY: the handle is ours and was never given out.
                 drop(unsafe { Box::from_raw(request) });
-                ptr::null_mut()
+                Err(lookup.completion.expect("stored above"))
             }
         }
     }
@@ -533,7 +544,7 @@ impl Inner {
         if name.len() >= 256 {
             return None;
         }
-        let mut name = name.to_vec();
+        let mut name = fallible::to_vec(name).ok()?;
         if self.options.randomize_case {
             // Names are under 256 bytes (checked above): 32 bytes of bits suffice.
             let mut bits = [0u8; 32];
@@ -551,10 +562,19 @@ impl Inner {
         }
         let edns = (self.options.max_udp_size > DNS_MAX_UDP_SIZE)
             .then(|| self.options.max_udp_size.min(65535) as u16);
-        // Header, the name's labels and root, type and class, and an OPT record.
-        let mut packet = Vec::with_capacity(12 + name.len() + 2 + 4 + 11);
+        // Room for the whole query (header, name, question, OPT record), so that
+        // building it does not allocate; and room for this transaction in the tables
+        // every transaction may enter, so that `submit` and `pump_waiting` never do.
+        let mut packet = Vec::new();
+        packet.try_reserve_exact(name.len() + 64).ok()?;
+        let room = self.txs.len() + 1;
+        self.by_id
+            .try_reserve(room.saturating_sub(self.by_id.len()))
+            .ok()?;
+        self.waiting
+            .try_reserve(room.saturating_sub(self.waiting.len()))
+            .ok()?;
         message::build_query(&mut packet, 0xffff, &name, qtype, edns).ok()?;
-        let serial = self.serial();
         let (id, ns) = if let Some(ns) = forced_ns {
             (Some(self.pick_id()), Some(ns))
         } else if self.inflight < self.options.max_inflight {
@@ -565,20 +585,22 @@ impl Inner {
         if let Some(id) = id {
             packet[..2].copy_from_slice(&id.to_be_bytes());
         }
-        Some(self.txs.insert(Tx {
-            serial,
-            lookup: slot,
-            name,
-            qtype,
-            packet,
-            id,
-            ns,
-            tx_count: 0,
-            reissue_count: 0,
-            transmit_me: false,
-            inflight: false,
-            timeout: timeouts::Slot::default(),
-        }))
+        // Out of memory: the transaction is not made.
+        self.txs
+            .try_insert(Tx {
+                lookup: slot,
+                name,
+                qtype,
+                packet,
+                id,
+                ns,
+                tx_count: 0,
+                reissue_count: 0,
+                transmit_me: false,
+                inflight: false,
+                timeout: timeouts::Slot::default(),
+            })
+            .ok()
     }
 
     fn pick_id(&mut self) -> u16 {
@@ -767,7 +789,7 @@ impl Inner {
                 // and is retried instead.
                 self.log(
                     Severity::Debug,
-                    format!("Ignoring a DNS reply that does not parse: {error:?}"),
+                    format_args!("Ignoring a DNS reply that does not parse: {error:?}"),
                 );
             }
         }
@@ -889,7 +911,7 @@ impl Inner {
         let qtype = self.txs[tx].qtype;
         self.log(
             Severity::Debug,
-            "Received a truncated reply; retransmitting via TCP".into(),
+            "Received a truncated reply; retransmitting via TCP",
         );
         // The name keeps the case it was sent with.
         let randomize = std::mem::replace(&mut self.options.randomize_case, false);
@@ -915,7 +937,7 @@ impl Inner {
         let origname = state.origname.clone();
         let next_name = if index as usize >= list.domains.len() {
             if count_dots(&origname) < list.ndots {
-                self.log(Severity::Debug, "Search: trying the raw name".into());
+                self.log(Severity::Debug, "Search: trying the raw name");
                 self.lookups[slot].search = None;
                 Some(origname)
             } else {
@@ -944,22 +966,12 @@ impl Inner {
     /// in deadline order, unless an earlier one's handling changed its timer.
     fn on_timer(&mut self) {
         let now = Instant::now();
-        let mut due = Vec::new();
-        let change = self.deadlines.expire(&mut self.txs, now, &mut due);
-        self.apply_timer_change(change);
-        let due: Vec<(usize, u64, u64)> = due
-            .into_iter()
-            .map(|(key, generation)| (key, self.txs[key].serial, generation))
-            .collect();
-        for (key, serial, generation) in due {
-            let still_due = self
-                .txs
-                .get(key)
-                .is_some_and(|tx| tx.serial == serial && tx.timeout.generation == generation);
-            if still_due {
-                self.on_timeout_of(key);
-            }
+        self.deadlines.fired();
+        while let Some(tx) = self.deadlines.pop_due(&mut self.txs, now) {
+            self.on_timeout_of(tx);
         }
+        let change = self.deadlines.rearm(&mut self.txs, now);
+        self.apply_timer_change(change);
     }
 
     /// (Re)starts the retransmit timeout of `tx`, as event_add of its own timer did.
@@ -1120,11 +1132,11 @@ impl Inner {
         let probe_timer = server.probe_timer;
         self.log(
             Severity::Msg,
-            format!("Nameserver {addr} has failed: {reason}"),
+            format_args!("Nameserver {addr} has failed: {reason}"),
         );
         self.good -= 1;
         if self.good == 0 {
-            self.log(Severity::Msg, "All nameservers have failed".into());
+            self.log(Severity::Msg, "All nameservers have failed");
         }
         tcp::disconnect(self, ns);
         let timeout = timeval(self.options.initial_probe_timeout);
@@ -1160,7 +1172,7 @@ impl Inner {
         unsafe { sys::event_del(server.probe_timer.as_ptr()) };
         let addr = server.addr;
         self.good += 1;
-        self.log(Severity::Msg, format!("Nameserver {addr} is back up"));
+        self.log(Severity::Msg, format_args!("Nameserver {addr} is back up"));
         if let Some(probe) = probe {
             if self.lookups.contains(probe) {
                 self.finish_lookup(probe, DNS_ERR_CANCEL, 0, AnswerData::None, None);
@@ -1215,12 +1227,10 @@ impl Inner {
         if self.servers.get(ns).is_none_or(|s| s.serial != serial) {
             return;
         }
-        self.log(
-            Severity::Debug,
-            format!("Sending probe to {}", self.servers[ns].addr),
-        );
+        let addr = self.servers[ns].addr;
+        self.log(Severity::Debug, format_args!("Sending probe to {addr}"));
         let serial = self.serial();
-        let slot = self.lookups.insert(Lookup {
+        let inserted = self.lookups.try_insert(Lookup {
             serial,
             request: ptr::null_mut(),
             completion: None,
@@ -1232,6 +1242,11 @@ impl Inner {
             tx: None,
             probe_of: Some(ns),
         });
+        let Ok(slot) = inserted else {
+            // Out of memory: tried again later.
+            self.probe_failed(ns);
+            return;
+        };
         match self.new_tx(slot, b"google.com", wire::TYPE_A, Some(ns)) {
             Some(tx) => {
                 self.lookups[slot].tx = Some(tx);
@@ -1240,6 +1255,7 @@ impl Inner {
             }
             None => {
                 self.lookups.remove(slot);
+                self.probe_failed(ns);
             }
         }
     }
@@ -1250,7 +1266,18 @@ impl Inner {
         let batch = (65536 / slot).clamp(1, net::RECV_BATCH);
         // Taken out of the state while packets are handled, and kept for next time.
         let mut buf = std::mem::take(&mut self.recv_buf);
-        buf.resize(slot * batch, 0);
+        let mut batch = batch;
+        while buf.len() < slot * batch && buf.try_reserve(slot * batch - buf.len()).is_err() {
+            if batch == 1 {
+                // Out of memory: the answers stay queued in the socket for now.
+                self.recv_buf = buf;
+                return;
+            }
+            batch = 1;
+        }
+        if buf.len() < slot * batch {
+            buf.resize(slot * batch, 0);
+        }
         self.read_packets(ns, serial, &mut buf, slot);
         self.recv_buf = buf;
     }
@@ -1280,7 +1307,7 @@ impl Inner {
                     let from = from.map_or_else(|| "?".to_string(), |a| a.to_string());
                     self.log(
                         Severity::Warn,
-                        format!(
+                        format_args!(
                             "Address mismatch on received DNS packet.  Apparent source was {from}"
                         ),
                     );
@@ -1318,6 +1345,14 @@ impl Inner {
         {
             return 3;
         }
+        // Room for it in the ring, so that nothing fails once the socket exists.
+        if self.ring.try_reserve(1).is_err() {
+            self.log(
+                Severity::Warn,
+                format_args!("Unable to add nameserver {addr}: out of memory"),
+            );
+            return 2;
+        }
         let socket_options = net::SocketOptions {
             bind_to: self.options.bind_to,
             so_rcvbuf: self.options.so_rcvbuf,
@@ -1327,11 +1362,11 @@ impl Inner {
             Ok(fd) => fd,
             Err(code) => {
                 if code == 2 {
-                    self.log(Severity::Warn, "Couldn't bind to outgoing address".into());
+                    self.log(Severity::Warn, "Couldn't bind to outgoing address");
                 }
                 self.log(
                     Severity::Warn,
-                    format!("Unable to add nameserver {addr}: error {code}"),
+                    format_args!("Unable to add nameserver {addr}: error {code}"),
                 );
                 return code;
             }
@@ -1343,7 +1378,7 @@ impl Inner {
                     // SAFETY: a fresh event of ours.
                     unsafe { sys::event_add(read_event.as_ptr(), ptr::null()) };
                 }
-                let key = self.servers.insert(Nameserver {
+                let inserted = self.servers.try_insert(Nameserver {
                     serial,
                     addr,
                     fd,
@@ -1360,6 +1395,25 @@ impl Inner {
                     probe: None,
                     tcp: None,
                 });
+                let key = match inserted {
+                    Ok(key) => key,
+                    Err((server, OutOfMemory)) => {
+                        // SAFETY: fresh events and socket of ours, freed once; the
+                        // target goes after the events that point at it.
+                        unsafe {
+                            sys::event_free(server.read_event.as_ptr());
+                            sys::event_free(server.write_event.as_ptr());
+                            sys::event_free(server.probe_timer.as_ptr());
+                            sys::evutil_closesocket(server.fd);
+                            drop(Box::from_raw(server.target.as_ptr()));
+                        }
+                        self.log(
+                            Severity::Warn,
+                            format_args!("Unable to add nameserver {addr}: out of memory"),
+                        );
+                        return 2;
+                    }
+                };
                 if self.ring.is_empty() {
                     self.ring.push(key);
                     self.head = 0;
@@ -1368,7 +1422,7 @@ impl Inner {
                     self.ring.insert(self.head + 1, key);
                 }
                 self.good += 1;
-                self.log(Severity::Debug, format!("Added nameserver {addr}"));
+                self.log(Severity::Debug, format_args!("Added nameserver {addr}"));
                 0
             }
             None => {
@@ -1376,7 +1430,7 @@ impl Inner {
                 unsafe { sys::evutil_closesocket(fd) };
                 self.log(
                     Severity::Warn,
-                    format!("Unable to add nameserver {addr}: error 2"),
+                    format_args!("Unable to add nameserver {addr}: error 2"),
                 );
                 2
             }
@@ -1544,18 +1598,25 @@ impl Inner {
         self.free_timer();
     }
 
-    pub fn hosts_lookup(&self, name: &[u8], want_v4: bool, want_v6: bool) -> Vec<std::net::IpAddr> {
-        self.hosts
-            .iter()
-            .filter(|(host, addr)| {
-                host.eq_ignore_ascii_case(name)
-                    && match addr {
-                        std::net::IpAddr::V4(_) => want_v4,
-                        std::net::IpAddr::V6(_) => want_v6,
-                    }
-            })
-            .map(|(_, addr)| *addr)
-            .collect()
+    /// The matching entries, or `OutOfMemory`.
+    pub fn hosts_lookup(
+        &self,
+        name: &[u8],
+        want_v4: bool,
+        want_v6: bool,
+    ) -> Result<Vec<std::net::IpAddr>, OutOfMemory> {
+        let mut found = Vec::new();
+        let matching = self.hosts.iter().filter(|(host, addr)| {
+            host.eq_ignore_ascii_case(name)
+                && match addr {
+                    std::net::IpAddr::V4(_) => want_v4,
+                    std::net::IpAddr::V6(_) => want_v6,
+                }
+        });
+        for (_, addr) in matching {
+            fallible::push(&mut found, *addr)?;
+        }
+        Ok(found)
     }
 
     pub fn search_list_clear(&mut self) {
@@ -1565,14 +1626,22 @@ impl Inner {
     /// evdns_base_search_add: as in libevent, a domain added this way is tried
     /// before those added earlier.
     pub fn search_list_add(&mut self, domain: &[u8]) {
-        let domain = strip_leading_dots(domain).to_vec();
-        Rc::make_mut(&mut self.search).domains.insert(0, domain);
+        // Out of memory: nothing is added, as in libevent.
+        let Ok(domain) = fallible::to_vec(strip_leading_dots(domain)) else {
+            return;
+        };
+        let domains = &mut Rc::make_mut(&mut self.search).domains;
+        if domains.try_reserve(1).is_ok() {
+            domains.insert(0, domain);
+        }
     }
 
     /// A domain of a resolv.conf `search` line: tried in the file's order.
     pub fn search_list_append(&mut self, domain: &[u8]) {
-        let domain = strip_leading_dots(domain).to_vec();
-        Rc::make_mut(&mut self.search).domains.push(domain);
+        let Ok(domain) = fallible::to_vec(strip_leading_dots(domain)) else {
+            return;
+        };
+        let _ = fallible::push(&mut Rc::make_mut(&mut self.search).domains, domain);
     }
 
     pub fn search_ndots_set(&mut self, ndots: c_int) {
@@ -1596,7 +1665,9 @@ fn search_name(name: &[u8], domain: &[u8]) -> Option<Vec<u8>> {
     if name.is_empty() {
         return None;
     }
-    let mut full = name.to_vec();
+    let mut full = Vec::new();
+    full.try_reserve_exact(name.len() + 1 + domain.len()).ok()?;
+    full.extend_from_slice(name);
     if !name.ends_with(b".") {
         full.push(b'.');
     }

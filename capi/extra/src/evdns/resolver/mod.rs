@@ -20,7 +20,9 @@ use super::{Completion, Query};
 pub mod config;
 pub mod dispatch;
 pub mod engine;
+pub mod fallible;
 pub mod net;
+pub mod table;
 pub mod tcp;
 pub mod timeouts;
 
@@ -142,7 +144,12 @@ pub unsafe fn start_lookup(
     done: Completion,
 ) -> *mut Request {
     // SAFETY: the caller gives a live base.
-    unsafe { with_inner(base, |inner| inner.start_lookup(query, flags, done)) }
+    let started = unsafe { with_inner(base, |inner| inner.start_lookup(query, flags, done)) };
+    // A completion that could not start is dropped here, with the lock released.
+    started.unwrap_or_else(|done| {
+        drop(done);
+        ptr::null_mut()
+    })
 }
 
 /// evdns_cancel_request: `done` runs later with DNS_ERR_CANCEL (nothing happens when
@@ -179,7 +186,8 @@ pub unsafe fn getaddrinfo_allow_skew(base: *mut Base) -> Duration {
     unsafe { with_inner(base, |inner| inner.options.getaddrinfo_allow_skew) }
 }
 
-/// The hosts entries for `name` (case-insensitive) of one family, in file order.
+/// The hosts entries for `name` (case-insensitive) of one family, in file order;
+/// `OutOfMemory` when memory ran out.
 ///
 /// # Safety
 /// `base` is a live base.
@@ -188,7 +196,7 @@ pub unsafe fn hosts_lookup(
     name: &[u8],
     want_v4: bool,
     want_v6: bool,
-) -> Vec<IpAddr> {
+) -> Result<Vec<IpAddr>, fallible::OutOfMemory> {
     // SAFETY: the caller gives a live base.
     unsafe { with_inner(base, |inner| inner.hosts_lookup(name, want_v4, want_v6)) }
 }

@@ -51,7 +51,7 @@ pub fn send(inner: &mut Inner, ns: usize, packet: &[u8]) -> SendOutcome {
     if ok {
         SendOutcome::Sent
     } else {
-        inner.log(Severity::Warn, "Failed to send a request via TCP".into());
+        inner.log(Severity::Warn, "Failed to send a request via TCP");
         disconnect(inner, ns);
         SendOutcome::Failed
     }
@@ -111,7 +111,10 @@ fn connection_of(inner: &mut Inner, ns: usize) -> Option<NonNull<sys::buffereven
         disconnect(inner, ns);
         return None;
     }
-    inner.log(Severity::Debug, format!("New TCP connection to {addr}"));
+    inner.log(
+        Severity::Debug,
+        format_args!("New TCP connection to {addr}"),
+    );
     Some(bev)
 }
 
@@ -184,7 +187,7 @@ fn on_event(
     } else if what & (sys::BEV_EVENT_EOF | sys::BEV_EVENT_ERROR | sys::BEV_EVENT_TIMEOUT) != 0 {
         inner.log(
             Severity::Debug,
-            format!("TCP connection event {what}; closing"),
+            format_args!("TCP connection event {what}; closing"),
         );
         disconnect(inner, ns);
     }

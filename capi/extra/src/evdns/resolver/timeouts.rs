@@ -8,6 +8,11 @@
 //! head's deadline, moved only when an earlier deadline arrives, and deleted when the
 //! list empties (a pending timer would keep the loop running). Answers take the head
 //! away without moving the event: it then fires early once and is armed again.
+//!
+//! When it fires, due entries are taken off the head one at a time, each handled
+//! before the next is looked at: one whose timer the handling of an earlier one
+//! stopped is no longer in the list, as a deleted libevent timer does not run even
+//! when it was already due.
 
 use std::time::{Duration, Instant};
 
@@ -18,10 +23,6 @@ pub struct Slot {
     pub deadline: Option<Instant>,
     prev: Option<usize>,
     next: Option<usize>,
-    /// Changes on every arm and disarm, so an expiry collected before a callback
-    /// changed the timer is recognised as stale (as a deleted libevent timer does
-    /// not run even when it was already due).
-    pub generation: u64,
 }
 
 /// What the timer event has to do after a change.
@@ -74,13 +75,11 @@ impl Deadlines {
             Some(at) => slots.slot(at).next,
             None => self.head,
         };
-        {
-            let slot = slots.slot(key);
-            slot.deadline = Some(deadline);
-            slot.prev = after;
-            slot.next = next;
-            slot.generation = slot.generation.wrapping_add(1);
-        }
+        *slots.slot(key) = Slot {
+            deadline: Some(deadline),
+            prev: after,
+            next,
+        };
         match after {
             Some(at) => slots.slot(at).next = Some(key),
             None => self.head = Some(key),
@@ -102,8 +101,6 @@ impl Deadlines {
         if !self.unlink(slots, key) {
             return TimerChange::None;
         }
-        let slot = slots.slot(key);
-        slot.generation = slot.generation.wrapping_add(1);
         if self.head.is_none() && self.armed_for.take().is_some() {
             TimerChange::Delete
         } else {
@@ -117,10 +114,7 @@ impl Deadlines {
             return false;
         }
         let (prev, next) = (slot.prev, slot.next);
-        *slot = Slot {
-            generation: slot.generation,
-            ..Slot::default()
-        };
+        *slot = Slot::default();
         match prev {
             Some(at) => slots.slot(at).next = next,
             None => self.head = next,
@@ -132,37 +126,33 @@ impl Deadlines {
         true
     }
 
-    /// The timer fired: takes out every entry due at `now`, in deadline order, into
-    /// `due` as (key, generation after removal), and says how to arm the event for
-    /// what is left.
-    pub fn expire(
-        &mut self,
-        slots: &mut impl Slots,
-        now: Instant,
-        due: &mut Vec<(usize, u64)>,
-    ) -> TimerChange {
+    /// The timer fired: it is no longer armed.
+    pub fn fired(&mut self) {
         self.armed_for = None;
-        while let Some(key) = self.head {
-            if slots.slot(key).deadline.is_some_and(|d| d > now) {
-                break;
-            }
-            self.unlink(slots, key);
-            let slot = slots.slot(key);
-            slot.generation = slot.generation.wrapping_add(1);
-            due.push((key, slot.generation));
-        }
-        self.rearm(slots, now)
     }
 
-    /// Arms the event for the head's deadline (after it fired).
-    fn rearm(&mut self, slots: &mut impl Slots, now: Instant) -> TimerChange {
-        match self.head {
-            Some(key) => {
-                let deadline = slots.slot(key).deadline.unwrap_or(now);
-                self.armed_for = Some(deadline);
-                TimerChange::Arm(deadline.saturating_duration_since(now))
-            }
-            None => TimerChange::None,
+    /// Takes the head out when it is due at `now`.
+    pub fn pop_due(&mut self, slots: &mut impl Slots, now: Instant) -> Option<usize> {
+        let key = self.head?;
+        if slots.slot(key).deadline.is_some_and(|d| d > now) {
+            return None;
+        }
+        self.unlink(slots, key);
+        Some(key)
+    }
+
+    /// After the due entries were handled: the event is armed for the head's
+    /// deadline unless it already is for an earlier one.
+    pub fn rearm(&mut self, slots: &mut impl Slots, now: Instant) -> TimerChange {
+        let Some(key) = self.head else {
+            return TimerChange::None;
+        };
+        let deadline = slots.slot(key).deadline.unwrap_or(now);
+        if self.armed_for.is_none_or(|armed| deadline < armed) {
+            self.armed_for = Some(deadline);
+            TimerChange::Arm(deadline.saturating_duration_since(now))
+        } else {
+            TimerChange::None
         }
     }
 }

@@ -13,6 +13,7 @@ use std::ffi::{c_int, c_short, c_void};
 use std::ptr::NonNull;
 
 use evrs_sibling::lock::CoreLock;
+use evrs_sibling::log::Severity;
 use evrs_sibling::sys;
 
 pub mod request;
@@ -79,14 +80,14 @@ struct UdpPort {
 /// Queries read by one `recvmmsg`.
 const RECV_BATCH: usize = 8;
 
-/// A warning about the server, through libevent_core's log.
+/// A warning about the server, through the evdns log (evdns_set_log_fn), as in libevent.
 fn log_warn(message: std::fmt::Arguments<'_>) {
-    evrs_sibling::log::warn(message);
+    crate::evdns::resolver::config::emit_log(Severity::Warn, message);
 }
 
-/// A debug message about the server, through libevent_core's log.
+/// A debug message about the server, through the evdns log.
 fn log_debug(message: std::fmt::Arguments<'_>) {
-    evrs_sibling::log::debug(message);
+    crate::evdns::resolver::config::emit_log(Severity::Debug, message);
 }
 
 /// Takes the port's lock.

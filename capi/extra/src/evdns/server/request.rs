@@ -160,6 +160,10 @@ impl ServerRequest {
         origin: Origin,
         name: &mut Vec<u8>,
     ) -> Option<Parsed> {
+        // Room for the longest name, so that reading names never allocates.
+        if name.capacity() < 256 && name.try_reserve(256).is_err() {
+            return None;
+        }
         let mut first = None;
         let mut rest = Vec::new();
         let mut ok = true;

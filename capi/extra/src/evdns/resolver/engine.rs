@@ -565,8 +565,12 @@ impl Inner {
         // Room for the whole query (header, name, question, OPT record), so that
         // building it does not allocate; and room for this transaction in the tables
         // every transaction may enter, so that `submit` and `pump_waiting` never do.
+        // Exactly: header, the name's labels and root, type and class, OPT record.
+        let opt_len = if edns.is_some() { 11 } else { 0 };
         let mut packet = Vec::new();
-        packet.try_reserve_exact(name.len() + 64).ok()?;
+        packet
+            .try_reserve_exact(12 + name.len() + 2 + 4 + opt_len)
+            .ok()?;
         let room = self.txs.len() + 1;
         self.by_id
             .try_reserve(room.saturating_sub(self.by_id.len()))

@@ -7,8 +7,8 @@ use std::net::Ipv4Addr;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use evrs_dns_proto::message::{
-    build_query, build_response, parse_reply, randomize_case, reverse_name_v4, Expected, Question,
-    Record, RecordData, Section,
+    build_query, build_response, build_response_with, parse_reply, randomize_case, reverse_name_v4,
+    scan_request, Expected, Question, QuestionRef, Record, RecordData, Section,
 };
 use evrs_dns_proto::wire::{flags, CLASS_IN, TYPE_A, TYPE_CNAME, TYPE_NS, TYPE_PTR};
 
@@ -145,5 +145,44 @@ fn queries(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, replies, queries);
+/// A server's work per query: scan it, then answer the question with one A record.
+fn server(c: &mut Criterion) {
+    let mut group = c.benchmark_group("server");
+    let mut query = Vec::new();
+    build_query(&mut query, 0x4321, b"q12345.bench.example", TYPE_A, None).expect("query");
+    let answer = [record(
+        Section::Answer,
+        b"q12345.bench.example",
+        TYPE_A,
+        RecordData::Bytes(vec![192, 0, 2, 1]),
+    )];
+    let mut name = Vec::new();
+    let mut out = Vec::with_capacity(512);
+    group.bench_function("scan_and_answer_a", |b| {
+        b.iter(|| {
+            let mut qtype = 0;
+            let head = scan_request(black_box(&query), &mut name, |q| qtype = q.qtype)
+                .expect("valid query");
+            out.clear();
+            let question = QuestionRef {
+                name: &name,
+                qtype,
+                qclass: CLASS_IN,
+            };
+            build_response_with(
+                &mut out,
+                head.id,
+                flags::QR | flags::RD,
+                [question],
+                &answer,
+                512,
+            )
+            .expect("response");
+            out.len()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, replies, queries, server);
 criterion_main!(benches);

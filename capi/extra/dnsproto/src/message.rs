@@ -325,6 +325,79 @@ pub struct Request {
     pub questions: Vec<Question>,
 }
 
+/// One question of a query, borrowed: the name as a dotted byte string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QuestionRef<'a> {
+    pub name: &'a [u8],
+    pub qtype: u16,
+    pub qclass: u16,
+}
+
+impl Question {
+    pub fn as_ref(&self) -> QuestionRef<'_> {
+        QuestionRef {
+            name: &self.name,
+            qtype: self.qtype,
+            qclass: self.qclass,
+        }
+    }
+}
+
+/// A query's header fields, as [`scan_request`] reads them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RequestHead {
+    pub id: u16,
+    /// The flags as received (see [`Request::flags`]).
+    pub flags: u16,
+    pub qdcount: u16,
+    /// The UDP payload size of the first OPT record, as [`parse_request_with_edns`].
+    pub edns_udp_size: Option<u16>,
+}
+
+/// [`parse_request_with_edns`] without allocating: checks the whole query with the
+/// same rules, reading each question's name into `name` (cleared first, kept by the
+/// caller for the next query) and handing the question to `question` in order.
+pub fn scan_request(
+    packet: &[u8],
+    name: &mut Vec<u8>,
+    mut question: impl FnMut(QuestionRef<'_>),
+) -> Result<RequestHead, WireError> {
+    let header = Header::parse(packet)?;
+    if header.flags & flags::QR != 0 {
+        return Err(WireError::NotAQuery);
+    }
+    let mut at = HEADER_LEN;
+    for _ in 0..header.qdcount {
+        let end = read_name(packet, at, name)?;
+        let qtype = read_u16(packet, end)?;
+        let qclass = read_u16(packet, end + 2)?;
+        question(QuestionRef {
+            name,
+            qtype,
+            qclass,
+        });
+        at = end + 4;
+    }
+    for _ in 0..u32::from(header.ancount) + u32::from(header.nscount) {
+        at = read_record_header(packet, at)?.data_end;
+    }
+    let mut edns_udp_size = None;
+    for _ in 0..header.arcount {
+        let record = read_record_header(packet, at)?;
+        at = record.data_end;
+        if record.rtype == TYPE_OPT {
+            edns_udp_size = Some(record.class);
+            break;
+        }
+    }
+    Ok(RequestHead {
+        id: header.id,
+        flags: header.flags,
+        qdcount: header.qdcount,
+        edns_udp_size,
+    })
+}
+
 /// Parses a query as libevent's server does (a reply -> Err(NotAQuery)).
 pub fn parse_request(packet: &[u8]) -> Result<Request, WireError> {
     parse_request_with_edns(packet).map(|(request, _)| request)
@@ -340,45 +413,24 @@ pub fn parse_request(packet: &[u8]) -> Result<Request, WireError> {
 /// record it skips). The question count is not trusted for allocation: a count
 /// larger than the packet can hold fails as Truncated.
 pub fn parse_request_with_edns(packet: &[u8]) -> Result<(Request, Option<u16>), WireError> {
-    let header = Header::parse(packet)?;
-    if header.flags & flags::QR != 0 {
-        return Err(WireError::NotAQuery);
-    }
-    // The smallest question is 5 bytes: a root name, type and class.
-    let room_for = (packet.len() - HEADER_LEN) / 5;
-    let mut questions = Vec::with_capacity(usize::from(header.qdcount).min(room_for));
-    let mut at = HEADER_LEN;
-    for _ in 0..header.qdcount {
-        let mut name = Vec::new();
-        let end = read_name(packet, at, &mut name)?;
-        let qtype = read_u16(packet, end)?;
-        let qclass = read_u16(packet, end + 2)?;
+    let mut name = Vec::new();
+    // Each question read has taken at least 5 bytes of the packet, so a count larger
+    // than the packet cannot make this grow past it.
+    let mut questions = Vec::new();
+    let head = scan_request(packet, &mut name, |question| {
         questions.push(Question {
-            name,
-            qtype,
-            qclass,
+            name: question.name.to_vec(),
+            qtype: question.qtype,
+            qclass: question.qclass,
         });
-        at = end + 4;
-    }
-    for _ in 0..u32::from(header.ancount) + u32::from(header.nscount) {
-        at = read_record_header(packet, at)?.data_end;
-    }
-    let mut udp_size = None;
-    for _ in 0..header.arcount {
-        let record = read_record_header(packet, at)?;
-        at = record.data_end;
-        if record.rtype == TYPE_OPT {
-            udp_size = Some(record.class);
-            break;
-        }
-    }
+    })?;
     Ok((
         Request {
-            id: header.id,
-            flags: header.flags,
+            id: head.id,
+            flags: head.flags,
             questions,
         },
-        udp_size,
+        head.edns_udp_size,
     ))
 }
 
@@ -433,6 +485,26 @@ pub fn build_response(
     records: &[Record],
     max_len: usize,
 ) -> Result<(), WireError> {
+    build_response_with(
+        out,
+        id,
+        flags,
+        questions.iter().map(Question::as_ref),
+        records,
+        max_len,
+    )
+}
+
+/// [`build_response`] with the questions borrowed (so a server need not copy them
+/// out of its request first).
+pub fn build_response_with<'a>(
+    out: &mut Vec<u8>,
+    id: u16,
+    flags: u16,
+    questions: impl IntoIterator<Item = QuestionRef<'a>>,
+    records: &[Record],
+    max_len: usize,
+) -> Result<(), WireError> {
     let start = out.len();
     let result = write_response(out, start, id, flags, questions, records, max_len);
     if result.is_err() {
@@ -441,12 +513,12 @@ pub fn build_response(
     result
 }
 
-fn write_response(
+fn write_response<'a>(
     out: &mut Vec<u8>,
     start: usize,
     id: u16,
     flags: u16,
-    questions: &[Question],
+    questions: impl IntoIterator<Item = QuestionRef<'a>>,
     records: &[Record],
     max_len: usize,
 ) -> Result<(), WireError> {
@@ -466,7 +538,7 @@ fn write_response(
 
     for question in questions {
         let mark = out.len();
-        compressor.write_name(out, &question.name)?;
+        compressor.write_name(out, question.name)?;
         out.extend_from_slice(&question.qtype.to_be_bytes());
         out.extend_from_slice(&question.qclass.to_be_bytes());
         if !fits(out) {
@@ -502,9 +574,7 @@ fn write_response(
     if truncated {
         header.flags |= flags::TC;
     }
-    let mut fixed = Vec::with_capacity(HEADER_LEN);
-    header.write(&mut fixed);
-    out[start..start + HEADER_LEN].copy_from_slice(&fixed);
+    out[start..start + HEADER_LEN].copy_from_slice(&header.to_bytes());
     Ok(())
 }
 
@@ -1055,6 +1125,17 @@ mod tests {
             }
         );
         assert_eq!(parse_request_with_edns(&query).unwrap().1, None);
+        let mut name = Vec::new();
+        let mut seen = Vec::new();
+        let head = scan_request(&query, &mut name, |q| {
+            seen.push((q.name.to_vec(), q.qtype, q.qclass))
+        })
+        .unwrap();
+        assert_eq!((head.id, head.flags, head.qdcount), (0x4242, flags::RD, 1));
+        assert_eq!(
+            seen,
+            vec![(b"Mixed.Case.example".to_vec(), TYPE_MX, CLASS_IN)]
+        );
         // A reply is not a query.
         let response = reply(1, RESPONSE, &[question(b"a", TYPE_A)], &[]);
         assert_eq!(parse_request(&response), Err(WireError::NotAQuery));

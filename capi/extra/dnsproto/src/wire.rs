@@ -120,16 +120,24 @@ impl Header {
 
     /// Appends the 12 header bytes.
     pub fn write(&self, out: &mut Vec<u8>) {
-        for field in [
+        out.extend_from_slice(&self.to_bytes());
+    }
+
+    /// The 12 header bytes.
+    pub fn to_bytes(&self) -> [u8; HEADER_LEN] {
+        let mut bytes = [0; HEADER_LEN];
+        let fields = [
             self.id,
             self.flags,
             self.qdcount,
             self.ancount,
             self.nscount,
             self.arcount,
-        ] {
-            out.extend_from_slice(&field.to_be_bytes());
+        ];
+        for (pair, field) in bytes.chunks_exact_mut(2).zip(fields) {
+            pair.copy_from_slice(&field.to_be_bytes());
         }
+        bytes
     }
 }
 
@@ -340,6 +348,11 @@ fn checked_labels(name: &[u8]) -> Result<Labels<'_>, WireError> {
     Ok(labels)
 }
 
+/// Whether `name` can be written ([`write_name`] would succeed), without writing it.
+pub fn check_name(name: &[u8]) -> Result<(), WireError> {
+    checked_labels(name).map(|_| ())
+}
+
 /// Appends `name` uncompressed.
 pub fn write_name(out: &mut Vec<u8>, name: &[u8]) -> Result<(), WireError> {
     for label in checked_labels(name)? {
@@ -359,9 +372,16 @@ pub fn write_name(out: &mut Vec<u8>, name: &[u8]) -> Result<(), WireError> {
 pub struct Compressor {
     /// Where the message starts in the output vector.
     message_start: usize,
-    /// Offsets (from the message start) of names written so far, each a suffix.
-    suffixes: Vec<u16>,
+    /// Offsets (from the message start) of names written so far, each a suffix: the
+    /// first ones in `inline` (most responses need no more, and so no allocation),
+    /// the rest in `spilled`.
+    inline: [u16; INLINE_SUFFIXES],
+    inline_len: usize,
+    spilled: Vec<u16>,
 }
+
+/// Suffixes kept without allocating.
+const INLINE_SUFFIXES: usize = 16;
 
 /// Enough suffixes for any ordinary response; past this, names are still written,
 /// just not offered for compression, so the cost of a lookup stays bounded.
@@ -378,7 +398,27 @@ impl Compressor {
     pub fn starting_at(message_start: usize) -> Self {
         Compressor {
             message_start,
-            suffixes: Vec::new(),
+            ..Compressor::default()
+        }
+    }
+
+    fn suffixes(&self) -> impl Iterator<Item = u16> + '_ {
+        self.inline[..self.inline_len]
+            .iter()
+            .chain(&self.spilled)
+            .copied()
+    }
+
+    fn suffix_count(&self) -> usize {
+        self.inline_len + self.spilled.len()
+    }
+
+    fn remember(&mut self, offset: u16) {
+        if self.inline_len < INLINE_SUFFIXES {
+            self.inline[self.inline_len] = offset;
+            self.inline_len += 1;
+        } else {
+            self.spilled.push(offset);
         }
     }
 
@@ -393,10 +433,9 @@ impl Compressor {
         let mut pointer = None;
         for label in labels.clone() {
             let suffix = &name[suffix_start..];
-            if let Some(&offset) = self
-                .suffixes
-                .iter()
-                .find(|&&offset| written_name_is(message, usize::from(offset), suffix))
+            if let Some(offset) = self
+                .suffixes()
+                .find(|&offset| written_name_is(message, usize::from(offset), suffix))
             {
                 pointer = Some(offset);
                 break;
@@ -409,8 +448,8 @@ impl Compressor {
                 break;
             }
             let offset = out.len() - self.message_start;
-            if offset <= MAX_POINTER_OFFSET && self.suffixes.len() < MAX_SUFFIXES {
-                self.suffixes.push(offset as u16);
+            if offset <= MAX_POINTER_OFFSET && self.suffix_count() < MAX_SUFFIXES {
+                self.remember(offset as u16);
             }
             out.push(label.len() as u8);
             out.extend_from_slice(label);

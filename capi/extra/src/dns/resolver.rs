@@ -45,33 +45,35 @@ unsafe fn deliver(callback: evdns_callback_type, arg: *mut c_void, answer: Answe
     };
     match answer.data {
         AnswerData::Ipv4(addrs) if answer.result == 0 => {
-            let raw: Vec<[u8; 4]> = addrs.iter().map(Ipv4Addr::octets).collect();
-            // SAFETY: `raw` holds `len` in_addr values (network order) for the call.
-            unsafe {
-                callback(
-                    0,
-                    DNS_IPV4_A,
-                    raw.len() as c_int,
-                    ttl,
-                    raw.as_ptr().cast_mut().cast(),
-                    arg,
-                )
-            };
+            with_octets(&addrs, Ipv4Addr::octets, |raw| {
+                // SAFETY: `raw` holds `len` in_addr values (network order) for the call.
+                unsafe {
+                    callback(
+                        0,
+                        DNS_IPV4_A,
+                        raw.len() as c_int,
+                        ttl,
+                        raw.as_ptr().cast_mut().cast(),
+                        arg,
+                    )
+                };
+            });
             cname_after(callback);
         }
         AnswerData::Ipv6(addrs) if answer.result == 0 => {
-            let raw: Vec<[u8; 16]> = addrs.iter().map(Ipv6Addr::octets).collect();
-            // SAFETY: `raw` holds `len` in6_addr values for the call.
-            unsafe {
-                callback(
-                    0,
-                    DNS_IPV6_AAAA,
-                    raw.len() as c_int,
-                    ttl,
-                    raw.as_ptr().cast_mut().cast(),
-                    arg,
-                )
-            };
+            with_octets(&addrs, Ipv6Addr::octets, |raw| {
+                // SAFETY: `raw` holds `len` in6_addr values for the call.
+                unsafe {
+                    callback(
+                        0,
+                        DNS_IPV6_AAAA,
+                        raw.len() as c_int,
+                        ttl,
+                        raw.as_ptr().cast_mut().cast(),
+                        arg,
+                    )
+                };
+            });
             cname_after(callback);
         }
         AnswerData::Ptr(name) if answer.result == 0 => {
@@ -97,6 +99,28 @@ unsafe fn deliver(callback: evdns_callback_type, arg: *mut c_void, answer: Answe
             // SAFETY: the program's callback.
             unsafe { callback(result, 0, 0, ttl, ptr::null_mut(), arg) };
         }
+    }
+}
+
+/// Answers with up to this many addresses are laid out for C on the stack.
+const SMALL_ANSWER: usize = 16;
+
+/// Runs `with` on the addresses as C's in_addr / in6_addr array: on the stack for
+/// the usual few, on the heap beyond.
+fn with_octets<A, const N: usize>(
+    addrs: &[A],
+    octets: impl Fn(&A) -> [u8; N],
+    with: impl FnOnce(&[[u8; N]]),
+) {
+    if addrs.len() <= SMALL_ANSWER {
+        let mut small = [[0u8; N]; SMALL_ANSWER];
+        for (slot, addr) in small.iter_mut().zip(addrs) {
+            *slot = octets(addr);
+        }
+        with(&small[..addrs.len()]);
+    } else {
+        let raw: Vec<[u8; N]> = addrs.iter().map(octets).collect();
+        with(&raw);
     }
 }
 
@@ -381,10 +405,12 @@ pub unsafe extern "C" fn evdns_cancel_request(base: *mut Base, req: *mut Request
         if req.is_null() {
             return;
         }
-        // The request's own base: a handle is only ever looked up in the base that
-        // made it, whatever base the program names.
-        let _ = base;
-        let base = (*req).base;
+        // The base the program names, as libevent (its own base only for NULL): a
+        // program racing a cancel against the answer from another thread may pass a
+        // handle already freed, and the base is then the one field not to read from
+        // it. The lookup is found by slot, serial and handle together, so a handle
+        // of another base matches nothing.
+        let base = if base.is_null() { (*req).base } else { base };
         if !base.is_null() {
             engine::cancel_lookup(base, req);
         }

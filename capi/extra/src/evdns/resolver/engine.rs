@@ -7,7 +7,7 @@ use std::ffi::{c_int, c_short, CString};
 use std::net::SocketAddr;
 use std::ptr::{self, NonNull};
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use evrs_dns_proto::message::{self, Expected, Records, Reply};
 use evrs_dns_proto::wire::{self, Header, WireError};
@@ -18,6 +18,7 @@ use evrs_sibling::sys;
 use super::dispatch::Ready;
 use super::fallible::{self, OutOfMemory};
 use super::table::Table;
+use super::timeouts::{self, Deadlines, TimerChange};
 use super::{net, tcp, with_inner, Base, Request};
 use crate::evdns::{Answer, AnswerData, Completion, Query};
 
@@ -176,7 +177,6 @@ struct Lookup {
 
 /// One query on the wire (a lookup sends several: search names, TCP retries).
 struct Tx {
-    serial: u64,
     lookup: usize,
     name: Vec<u8>,
     qtype: u16,
@@ -187,8 +187,64 @@ struct Tx {
     reissue_count: u32,
     transmit_me: bool,
     inflight: bool,
-    timer: NonNull<sys::event>,
-    target: NonNull<Target>,
+    /// Its place among the retransmit deadlines.
+    timeout: timeouts::Slot,
+}
+
+impl timeouts::Slots for Table<Tx> {
+    fn slot(&mut self, key: usize) -> &mut timeouts::Slot {
+        &mut self[key].timeout
+    }
+}
+
+/// A hasher for transaction ids: they are random already, so one multiplication
+/// spreads them over the table (SipHash would cost more than the lookup).
+#[derive(Default)]
+pub struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(byte)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u16(&mut self, id: u16) {
+        self.0 = u64::from(id).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type IdMap = HashMap<u16, usize, std::hash::BuildHasherDefault<IdHasher>>;
+
+/// Random bytes taken from the secure generator in blocks, so that a query costs no
+/// system call for its id and case bits.
+struct RandomPool {
+    bytes: [u8; 256],
+    used: usize,
+}
+
+impl RandomPool {
+    fn new() -> Self {
+        RandomPool {
+            bytes: [0; 256],
+            used: 256,
+        }
+    }
+
+    fn fill(&mut self, out: &mut [u8]) {
+        for chunk in out.chunks_mut(self.bytes.len()) {
+            if self.bytes.len() - self.used < chunk.len() {
+                random_bytes(&mut self.bytes);
+                self.used = 0;
+            }
+            chunk.copy_from_slice(&self.bytes[self.used..self.used + chunk.len()]);
+            // Never hand the same bytes out twice.
+            self.bytes[self.used..self.used + chunk.len()].fill(0);
+            self.used += chunk.len();
+        }
+    }
 }
 
 pub struct Inner {
@@ -204,7 +260,14 @@ pub struct Inner {
     good: usize,
     lookups: Table<Lookup>,
     txs: Table<Tx>,
-    by_id: HashMap<u16, usize>,
+    by_id: IdMap,
+    /// Retransmit deadlines of the transactions in flight, and their one timer.
+    deadlines: Deadlines,
+    timer: Option<NonNull<sys::event>>,
+    timer_target: Option<NonNull<Target>>,
+    random: RandomPool,
+    /// The buffer UDP answers are read into, kept between reads.
+    recv_buf: Vec<u8>,
     waiting: VecDeque<usize>,
     inflight: usize,
     next_serial: u64,
@@ -263,7 +326,12 @@ impl Inner {
             good: 0,
             lookups: Table::new(),
             txs: Table::new(),
-            by_id: HashMap::new(),
+            by_id: IdMap::default(),
+            deadlines: Deadlines::default(),
+            timer: None,
+            timer_target: None,
+            random: RandomPool::new(),
+            recv_buf: Vec::new(),
             waiting: VecDeque::new(),
             inflight: 0,
             next_serial: 1,
@@ -298,6 +366,23 @@ impl Inner {
     /// evdns_base_new's work after allocation; false when the base must be freed.
     pub fn initialize(&mut self, base: *const Base, mut flags: c_int) -> bool {
         self.base = base;
+        let Some(target) = evrs_sibling::alloc::try_box(Target {
+            base,
+            key: 0,
+            serial: 0,
+        }) else {
+            return false;
+        };
+        // SAFETY: the event base is live; `target` lives until the timer is freed in
+        // `free_timer`.
+        let Some(timer) = (unsafe { handler::new_event::<TxTimeout>(self.event_base(), target) })
+        else {
+            // SAFETY: fresh from try_box, known to nobody.
+            drop(unsafe { Box::from_raw(target.as_ptr()) });
+            return false;
+        };
+        self.timer = Some(timer);
+        self.timer_target = Some(target);
         let known = EVDNS_BASE_INITIALIZE_NAMESERVERS
             | EVDNS_BASE_DISABLE_WHEN_INACTIVE
             | EVDNS_BASE_NAMESERVERS_NO_DEFAULT;
@@ -408,11 +493,10 @@ impl Inner {
         }
     }
 
-    pub fn cancel_lookup(&mut self, slot: usize, serial: u64) {
-        let live = self
-            .lookups
-            .get(slot)
-            .is_some_and(|lookup| lookup.serial == serial && lookup.probe_of.is_none());
+    pub fn cancel_lookup(&mut self, slot: usize, serial: u64, request: *mut Request) {
+        let live = self.lookups.get(slot).is_some_and(|lookup| {
+            lookup.serial == serial && lookup.request == request && lookup.probe_of.is_none()
+        });
         if live {
             self.finish_lookup(slot, DNS_ERR_CANCEL, 0, AnswerData::None, None);
         }
@@ -465,9 +549,10 @@ impl Inner {
         }
         let mut name = fallible::to_vec(name).ok()?;
         if self.options.randomize_case {
-            // One bit per byte of a name shorter than 256 bytes.
+            // Names are under 256 bytes (checked above): 32 bytes of bits suffice.
             let mut bits = [0u8; 32];
-            random_bytes(&mut bits[..name.len().div_ceil(8)]);
+            let bits = &mut bits[..name.len().div_ceil(8)];
+            self.random.fill(bits);
             for (index, byte) in name.iter_mut().enumerate() {
                 if byte.is_ascii_alphabetic() {
                     if bits[index / 8] & (1 << (index % 8)) != 0 {
@@ -483,8 +568,12 @@ impl Inner {
         // Room for the whole query (header, name, question, OPT record), so that
         // building it does not allocate; and room for this transaction in the tables
         // every transaction may enter, so that `submit` and `pump_waiting` never do.
+        // Exactly: header, the name's labels and root, type and class, OPT record.
+        let opt_len = if edns.is_some() { 11 } else { 0 };
         let mut packet = Vec::new();
-        packet.try_reserve_exact(name.len() + 64).ok()?;
+        packet
+            .try_reserve_exact(12 + name.len() + 2 + 4 + opt_len)
+            .ok()?;
         let room = self.txs.len() + 1;
         self.by_id
             .try_reserve(room.saturating_sub(self.by_id.len()))
@@ -493,19 +582,6 @@ impl Inner {
             .try_reserve(room.saturating_sub(self.waiting.len()))
             .ok()?;
         message::build_query(&mut packet, 0xffff, &name, qtype, edns).ok()?;
-        let serial = self.serial();
-        let target = evrs_sibling::alloc::try_box(Target {
-            base: self.base,
-            key: self.txs.vacant_key(),
-            serial,
-        })?;
-        // SAFETY: the event base is live; `target` lives until the event is freed.
-        let Some(timer) = (unsafe { handler::new_event::<TxTimeout>(self.event_base(), target) })
-        else {
-            // SAFETY: fresh from try_box.
-            drop(unsafe { Box::from_raw(target.as_ptr()) });
-            return None;
-        };
         let (id, ns) = if let Some(ns) = forced_ns {
             (Some(self.pick_id()), Some(ns))
         } else if self.inflight < self.options.max_inflight {
@@ -516,38 +592,28 @@ impl Inner {
         if let Some(id) = id {
             packet[..2].copy_from_slice(&id.to_be_bytes());
         }
-        let inserted = self.txs.try_insert(Tx {
-            serial,
-            lookup: slot,
-            name,
-            qtype,
-            packet,
-            id,
-            ns,
-            tx_count: 0,
-            reissue_count: 0,
-            transmit_me: false,
-            inflight: false,
-            timer,
-            target,
-        });
-        match inserted {
-            Ok(key) => Some(key),
-            Err((tx, OutOfMemory)) => {
-                // SAFETY: fresh and never added; the target goes after its event.
-                unsafe {
-                    sys::event_free(tx.timer.as_ptr());
-                    drop(Box::from_raw(tx.target.as_ptr()));
-                }
-                None
-            }
-        }
+        // Out of memory: the transaction is not made.
+        self.txs
+            .try_insert(Tx {
+                lookup: slot,
+                name,
+                qtype,
+                packet,
+                id,
+                ns,
+                tx_count: 0,
+                reissue_count: 0,
+                transmit_me: false,
+                inflight: false,
+                timeout: timeouts::Slot::default(),
+            })
+            .ok()
     }
 
-    fn pick_id(&self) -> u16 {
+    fn pick_id(&mut self) -> u16 {
         loop {
             let mut bytes = [0u8; 2];
-            random_bytes(&mut bytes);
+            self.random.fill(&mut bytes);
             let id = u16::from_be_bytes(bytes);
             if id != 0xffff && !self.by_id.contains_key(&id) {
                 return id;
@@ -576,6 +642,7 @@ impl Inner {
     /// Removes a transaction from flight or from the waiting queue and frees it.
     fn tx_finished(&mut self, tx: usize) {
         let key = tx;
+        self.disarm_timeout(key);
         let tx = self.txs.remove(key);
         if !tx.inflight {
             self.waiting.retain(|&waiting| waiting != key);
@@ -597,12 +664,6 @@ impl Inner {
                     }
                 }
             }
-        }
-        // SAFETY: the timer is ours; freeing it inside its own callback is allowed, and
-        // its target is not used after this.
-        unsafe {
-            sys::event_free(tx.timer.as_ptr());
-            drop(Box::from_raw(tx.target.as_ptr()));
         }
         self.pump_waiting();
     }
@@ -679,10 +740,8 @@ impl Inner {
             unsafe { sys::event_add(server.write_event.as_ptr(), ptr::null()) };
             return false;
         }
-        let timeout = timeval(self.options.timeout);
+        self.arm_timeout(tx);
         let entry = &mut self.txs[tx];
-        // SAFETY: the timer is live while the transaction is.
-        unsafe { sys::event_add(entry.timer.as_ptr(), &timeout) };
         entry.tx_count += 1;
         entry.transmit_me = false;
         outcome == 0
@@ -897,8 +956,7 @@ impl Inner {
         let entry = &mut self.txs[tx];
         entry.reissue_count += 1;
         entry.tx_count = 0;
-        // SAFETY: the timer is live while the transaction is.
-        unsafe { sys::event_del(entry.timer.as_ptr()) };
+        self.disarm_timeout(tx);
         // Sent now; libevent only marks it and waits for its timer.
         self.transmit(tx);
         true
@@ -963,9 +1021,62 @@ impl Inner {
 
     // ---------------------------------------------------------------- timeouts
 
-    fn on_timeout(&mut self, key: usize, serial: u64) {
-        if self.txs.get(key).is_some_and(|tx| tx.serial == serial) {
-            self.on_timeout_of(key);
+    /// The base's timer fired: every transaction whose deadline passed times out,
+    /// in deadline order, unless an earlier one's handling changed its timer.
+    fn on_timer(&mut self) {
+        let now = Instant::now();
+        self.deadlines.fired();
+        while let Some(tx) = self.deadlines.pop_due(&mut self.txs, now) {
+            self.on_timeout_of(tx);
+        }
+        let change = self.deadlines.rearm(&mut self.txs, now);
+        self.apply_timer_change(change);
+    }
+
+    /// (Re)starts the retransmit timeout of `tx`, as event_add of its own timer did.
+    fn arm_timeout(&mut self, tx: usize) {
+        let now = Instant::now();
+        let deadline = now + self.options.timeout;
+        let change = self.deadlines.arm(&mut self.txs, tx, deadline, now);
+        self.apply_timer_change(change);
+    }
+
+    /// Stops the retransmit timeout of `tx`, as event_del of its own timer did.
+    fn disarm_timeout(&mut self, tx: usize) {
+        let change = self.deadlines.disarm(&mut self.txs, tx);
+        self.apply_timer_change(change);
+    }
+
+    fn apply_timer_change(&mut self, change: TimerChange) {
+        let Some(timer) = self.timer else {
+            return;
+        };
+        match change {
+            TimerChange::None => {}
+            TimerChange::Arm(after) => {
+                // Rounded up to the next microsecond, so that it never fires before
+                // the deadline it was armed for.
+                let after = after + Duration::from_nanos(999);
+                let tv = timeval(after);
+                // SAFETY: the timer is live until `free_timer`.
+                unsafe { sys::event_add(timer.as_ptr(), &tv) };
+            }
+            TimerChange::Delete => {
+                // SAFETY: as above.
+                unsafe { sys::event_del(timer.as_ptr()) };
+            }
+        }
+    }
+
+    /// Frees the base's timer (the base is going).
+    fn free_timer(&mut self) {
+        if let Some(timer) = self.timer.take() {
+            // SAFETY: ours, freed once; its target goes after it.
+            unsafe { sys::event_free(timer.as_ptr()) };
+        }
+        if let Some(target) = self.timer_target.take() {
+            // SAFETY: from try_box in `initialize`; no event refers to it any more.
+            drop(unsafe { Box::from_raw(target.as_ptr()) });
         }
     }
 
@@ -986,8 +1097,7 @@ impl Inner {
             }
             return;
         }
-        // SAFETY: the timer is live while the transaction is.
-        unsafe { sys::event_del(self.txs[tx].timer.as_ptr()) };
+        self.disarm_timeout(tx);
         // A probe stays on the server it probes (libevent lets it move on).
         if self.lookups[slot].probe_of.is_none() {
             let picked = self.pick_server();
@@ -1025,8 +1135,7 @@ impl Inner {
                 let slot = self.txs[tx].lookup;
                 self.finish_lookup(slot, DNS_ERR_TIMEOUT, 0, AnswerData::None, None);
             } else {
-                // SAFETY: the timer is live while the transaction is.
-                unsafe { sys::event_del(self.txs[tx].timer.as_ptr()) };
+                self.disarm_timeout(tx);
                 self.transmit(tx);
             }
         }
@@ -1211,34 +1320,68 @@ impl Inner {
     }
 
     fn on_readable(&mut self, ns: usize, serial: u64) {
-        let mut buf = vec![0u8; self.options.max_udp_size.max(DNS_MAX_UDP_SIZE)];
+        // Room for a batch of the largest answers, at most 64 KiB.
+        let slot = self.options.max_udp_size.max(DNS_MAX_UDP_SIZE);
+        let batch = (65536 / slot).clamp(1, net::RECV_BATCH);
+        // Taken out of the state while packets are handled, and kept for next time.
+        let mut buf = std::mem::take(&mut self.recv_buf);
+        let mut batch = batch;
+        while buf.len() < slot * batch && buf.try_reserve(slot * batch - buf.len()).is_err() {
+            if batch == 1 {
+                // Out of memory: the answers stay queued in the socket for now.
+                self.recv_buf = buf;
+                return;
+            }
+            batch = 1;
+        }
+        if buf.len() < slot * batch {
+            buf.resize(slot * batch, 0);
+        }
+        self.read_packets(ns, serial, &mut buf, slot);
+        self.recv_buf = buf;
+    }
+
+    fn read_packets(&mut self, ns: usize, serial: u64, buf: &mut [u8], slot: usize) {
         // Bounded, so that a flood cannot keep the loop here.
-        for _ in 0..64 {
+        let mut left = 64;
+        while left > 0 {
             let Some(server) = self.servers.get(ns).filter(|s| s.serial == serial) else {
                 return;
             };
-            match net::recv_from(server.fd, &mut buf) {
-                net::Received::Empty => return,
-                net::Received::Failed(err) => {
+            let (fd, expected) = (server.fd, server.addr);
+            let mut got = [net::Datagram::default(); net::RECV_BATCH];
+            let asked = left.min(buf.len() / slot).min(net::RECV_BATCH);
+            let count = match net::recv_many(fd, buf, slot, &mut got[..asked]) {
+                net::Batch::Empty => return,
+                net::Batch::Failed(err) => {
                     self.server_failed(ns, &net::errno_text(err));
                     return;
                 }
-                net::Received::Packet(len, from) => {
-                    let expected = server.addr;
-                    if !from.is_some_and(|from| net::same_endpoint(&from, &expected)) {
-                        let from = from.map_or_else(|| "?".to_string(), |a| a.to_string());
-                        self.log(
-                            Severity::Warn,
-                            format_args!(
-                                "Address mismatch on received DNS packet.  Apparent source was {from}"
-                            ),
-                        );
-                        continue;
-                    }
-                    self.servers[ns].timedout = 0;
-                    let packet = buf[..len].to_vec();
-                    self.handle_packet(&packet);
+                net::Batch::Got(count) => count,
+            };
+            left -= count;
+            for (index, datagram) in got[..count].iter().enumerate() {
+                let from = datagram.from;
+                if !from.is_some_and(|from| net::same_endpoint(&from, &expected)) {
+                    let from = from.map_or_else(|| "?".to_string(), |a| a.to_string());
+                    self.log(
+                        Severity::Warn,
+                        format_args!(
+                            "Address mismatch on received DNS packet.  Apparent source was {from}"
+                        ),
+                    );
+                    continue;
                 }
+                let Some(server) = self.servers.get_mut(ns).filter(|s| s.serial == serial) else {
+                    return;
+                };
+                server.timedout = 0;
+                let start = index * slot;
+                self.handle_packet(&buf[start..start + datagram.len.min(slot)]);
+            }
+            if count < asked {
+                // The socket had no more.
+                return;
             }
         }
     }
@@ -1456,8 +1599,7 @@ impl Inner {
             entry.id = None;
             entry.transmit_me = false;
             entry.inflight = false;
-            // SAFETY: the timer is live while the transaction is.
-            unsafe { sys::event_del(entry.timer.as_ptr()) };
+            self.disarm_timeout(tx);
         }
         self.by_id.clear();
         self.inflight = 0;
@@ -1513,6 +1655,7 @@ impl Inner {
             self.free_server(key);
         }
         self.good = 0;
+        self.free_timer();
     }
 
     /// The matching entries, or `OutOfMemory`.
@@ -1608,9 +1751,9 @@ impl EventHandler for TxTimeout {
     type Target = Target;
     fn fire(target: NonNull<Target>, _what: c_short) {
         // SAFETY: the timer's target lives as long as the timer.
-        let (base, key, serial) = unsafe { read_target(target) };
-        // SAFETY: the base frees its timers before it goes.
-        unsafe { with_inner(base, |inner| inner.on_timeout(key, serial)) };
+        let (base, _, _) = unsafe { read_target(target) };
+        // SAFETY: the base frees its timer before it goes.
+        unsafe { with_inner(base, |inner| inner.on_timer()) };
     }
 }
 

@@ -24,6 +24,7 @@ pub mod fallible;
 pub mod net;
 pub mod table;
 pub mod tcp;
+pub mod timeouts;
 
 use dispatch::Shared;
 use engine::Inner;
@@ -164,7 +165,7 @@ pub unsafe fn cancel_lookup(base: *mut Base, req: *mut Request) {
     // SAFETY: the caller gives a live request handle.
     let (slot, serial) = unsafe { ((*req).slot, (*req).serial) };
     // SAFETY: the caller gives a live base.
-    unsafe { with_inner(base, |inner| inner.cancel_lookup(slot, serial)) }
+    unsafe { with_inner(base, |inner| inner.cancel_lookup(slot, serial, req)) }
 }
 
 /// The event base the resolver runs on.

@@ -250,3 +250,99 @@ pub fn recv_from(fd: c_int, buf: &mut [u8]) -> Received {
     };
     Received::Packet(got as usize, from)
 }
+
+/// Most datagrams one [`recv_many`] reads.
+pub const RECV_BATCH: usize = 16;
+
+/// One datagram of a [`recv_many`]: its length and source.
+#[derive(Clone, Copy, Default)]
+pub struct Datagram {
+    pub len: usize,
+    pub from: Option<SocketAddr>,
+}
+
+pub enum Batch {
+    /// This many datagrams, at the start of `out`.
+    Got(usize),
+    Empty,
+    Failed(c_int),
+}
+
+/// Reads up to `out.len()` datagrams (at most [`RECV_BATCH`]) in one system call
+/// where there is `recvmmsg`, the i-th into `buf[i * slot..]` (`slot` bytes; longer
+/// datagrams are cut, as by `recv_from`).
+pub fn recv_many(fd: c_int, buf: &mut [u8], slot: usize, out: &mut [Datagram]) -> Batch {
+    let wanted = out.len().min(RECV_BATCH).min(buf.len() / slot.max(1));
+    if wanted == 0 {
+        return Batch::Empty;
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        // SAFETY: all-zero iovecs, headers and addresses are valid values.
+        let mut iovecs: [libc::iovec; RECV_BATCH] = unsafe { zeroed() };
+        // SAFETY: as above.
+        let mut headers: [libc::mmsghdr; RECV_BATCH] = unsafe { zeroed() };
+        // SAFETY: as above.
+        let mut addrs: [libc::sockaddr_storage; RECV_BATCH] = unsafe { zeroed() };
+        for (index, chunk) in buf.chunks_exact_mut(slot).take(wanted).enumerate() {
+            iovecs[index] = libc::iovec {
+                iov_base: chunk.as_mut_ptr().cast(),
+                iov_len: chunk.len(),
+            };
+            let header = &mut headers[index].msg_hdr;
+            header.msg_name = (&raw mut addrs[index]).cast();
+            header.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            header.msg_iov = &raw mut iovecs[index];
+            header.msg_iovlen = 1;
+        }
+        // SAFETY: `wanted` headers, each pointing at its own piece of `buf` and its
+        // own address, all writable and alive for the call.
+        let got = unsafe {
+            libc::recvmmsg(
+                fd,
+                headers.as_mut_ptr(),
+                wanted as libc::c_uint,
+                0,
+                std::ptr::null_mut(),
+            )
+        };
+        if got < 0 {
+            let err = errno();
+            return if is_retriable(err) {
+                Batch::Empty
+            } else {
+                Batch::Failed(err)
+            };
+        }
+        let got = got as usize;
+        for index in 0..got {
+            let header = &headers[index];
+            out[index] = Datagram {
+                len: header.msg_len as usize,
+                // SAFETY: recvmmsg wrote `msg_namelen` bytes of address there.
+                from: unsafe {
+                    sockaddr_read(
+                        (&raw const addrs[index]).cast(),
+                        header.msg_hdr.msg_namelen as usize,
+                    )
+                },
+            };
+        }
+        if got == 0 {
+            Batch::Empty
+        } else {
+            Batch::Got(got)
+        }
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        match recv_from(fd, &mut buf[..slot]) {
+            Received::Packet(len, from) => {
+                out[0] = Datagram { len, from };
+                Batch::Got(1)
+            }
+            Received::Empty => Batch::Empty,
+            Received::Failed(err) => Batch::Failed(err),
+        }
+    }
+}

@@ -49,6 +49,8 @@ pub struct ServerPort {
     refs: usize,
     closing: bool,
     transport: Transport,
+    /// Where query names are read while parsing, kept between queries.
+    name_scratch: Vec<u8>,
 }
 
 enum Transport {
@@ -64,7 +66,19 @@ struct UdpPort {
     /// reference through its request.
     queue: VecDeque<NonNull<ServerRequest>>,
     write_waiting: bool,
+    /// Set while queries read in one wake are handed to the program: replies made
+    /// meanwhile are collected in `batch` and sent together when the reading ends.
+    batching: bool,
+    /// Replies answered during this wake, not sent yet, oldest first; each holds a
+    /// port reference through its request.
+    batch: Vec<NonNull<ServerRequest>>,
+    /// Room for `RECV_BATCH` queries read by one system call, made on first use
+    /// and kept (empty while in use, or when it could not be made).
+    recv_area: Vec<u8>,
 }
+
+/// Queries read by one `recvmmsg`.
+const RECV_BATCH: usize = 8;
 
 /// A warning about the server, through the evdns log (evdns_set_log_fn), as in libevent.
 fn log_warn(message: std::fmt::Arguments<'_>) {
@@ -186,12 +200,16 @@ pub unsafe fn add_udp_port(
         user_data,
         refs: 1,
         closing: false,
+        name_scratch: Vec::new(),
         transport: Transport::Udp(UdpPort {
             fd,
             read_event: None,
             write_event: None,
             queue: VecDeque::new(),
             write_waiting: false,
+            batching: false,
+            batch: Vec::new(),
+            recv_area: Vec::new(),
         }),
     }) else {
         return std::ptr::null_mut();
@@ -277,6 +295,7 @@ pub unsafe fn add_tcp_port(
         user_data,
         refs: 1,
         closing: false,
+        name_scratch: Vec::new(),
         transport: Transport::Tcp(TcpPort::new(listener)),
     }) else {
         return std::ptr::null_mut();
@@ -398,7 +417,9 @@ unsafe fn accept_packet(
         Origin::Tcp(client) => Some(client),
         Origin::Udp { .. } => None,
     };
-    let parsed = ServerRequest::from_packet(packet, port, origin)?;
+    // SAFETY: locked; the scratch space is borrowed for the parse only.
+    let name = unsafe { &mut (*port.as_ptr()).name_scratch };
+    let parsed = ServerRequest::from_packet(packet, port, origin, name)?;
     // SAFETY: locked; the new request holds these.
     unsafe {
         retain(port, 1);
@@ -458,6 +479,14 @@ unsafe fn respond_locked(
                 // Keep the order of replies already waiting.
                 // SAFETY: as above.
                 return unsafe { enqueue(udp, request) };
+            }
+            if udp.batching && udp.batch.try_reserve(1).is_ok() {
+                // Sent with the others of this wake, in one system call.
+                udp.batch.push(request);
+                // SAFETY: locked; the request is live. Marked like a queued reply:
+                // answering it again says so, dropping it takes it out.
+                unsafe { (*request.as_ptr()).queued = true };
+                return (0, false);
             }
             // SAFETY: the request is live.
             match unsafe { udp_send(udp.fd, request) } {
@@ -520,6 +549,11 @@ unsafe fn udp_send(fd: sys::evutil_socket_t, request: NonNull<ServerRequest>) ->
     if sent >= 0 {
         return SendOutcome::Sent;
     }
+    send_error()
+}
+
+/// What the error of a failed send means.
+fn send_error() -> SendOutcome {
     let error = std::io::Error::last_os_error();
     match error.raw_os_error() {
         Some(libc::EAGAIN | libc::EINTR) => SendOutcome::WouldBlock,
@@ -570,6 +604,8 @@ unsafe fn free_request(request: NonNull<ServerRequest>) {
             let raw: *const ServerRequest = &*request;
             udp.queue
                 .retain(|queued| queued.as_ptr().cast_const() != raw);
+            udp.batch
+                .retain(|batched| batched.as_ptr().cast_const() != raw);
         }
     }
     if let Origin::Tcp(client) = request.origin {
@@ -696,57 +732,337 @@ unsafe fn flush_queue(port: NonNull<ServerPort>) {
 /// # Safety
 /// `port` is live and locked, and has a frame reference; locked again on return.
 unsafe fn read_queries(port: NonNull<ServerPort>) {
-    let mut packet = [0u8; UDP_QUERY_BUFFER];
-    for _ in 0..UDP_READS_PER_WAKE {
+    // SAFETY: locked.
+    if let Transport::Udp(udp) = unsafe { &mut (*port.as_ptr()).transport } {
+        udp.batching = true;
+    }
+    // SAFETY: as this function's contract.
+    unsafe { read_queries_batched(port) };
+    // SAFETY: locked again by `read_queries_batched`.
+    if let Transport::Udp(udp) = unsafe { &mut (*port.as_ptr()).transport } {
+        udp.batching = false;
+    }
+    // SAFETY: locked, with the frame reference.
+    unsafe { flush_batch(port) };
+}
+
+/// Sends the replies of this wake's batch: together where the system has
+/// `sendmmsg`; what would block joins the queue for the write event, and a reply
+/// that fails for good is dropped, as a queued one is.
+///
+/// # Safety
+/// `port` is live and locked, and has a frame reference.
+unsafe fn flush_batch(port: NonNull<ServerPort>) {
+    // SAFETY: locked; borrowed until the requests are freed below.
+    let Transport::Udp(udp) = (unsafe { &mut (*port.as_ptr()).transport }) else {
+        return;
+    };
+    if udp.batch.is_empty() {
+        return;
+    }
+    let batch = std::mem::take(&mut udp.batch);
+    let fd = udp.fd;
+    let mut done = 0;
+    while done < batch.len() {
+        // SAFETY: the batched requests are live, from UDP, with responses built.
+        let (sent, outcome) = unsafe { udp_send_many(fd, &batch[done..]) };
+        for &request in &batch[done..done + sent] {
+            // SAFETY: sent; the frame reference keeps the port.
+            unsafe {
+                (*request.as_ptr()).queued = false;
+                free_request(request);
+                (*port.as_ptr()).refs -= 1;
+            }
+        }
+        done += sent;
+        match outcome {
+            SendOutcome::Sent => {}
+            SendOutcome::WouldBlock => break,
+            SendOutcome::Failed => {
+                // As a queued reply that fails for good: dropped.
+                let request = batch[done];
+                // SAFETY: as above.
+                unsafe {
+                    (*request.as_ptr()).queued = false;
+                    free_request(request);
+                    (*port.as_ptr()).refs -= 1;
+                }
+                done += 1;
+            }
+        }
+    }
+    for &request in &batch[done..] {
+        // SAFETY: locked; the transport is borrowed for the queueing only.
+        let Transport::Udp(udp) = (unsafe { &mut (*port.as_ptr()).transport }) else {
+            return;
+        };
+        // SAFETY: live, with its response built.
+        unsafe { (*request.as_ptr()).queued = false };
+        // SAFETY: as above.
+        let (result, _) = unsafe { enqueue(udp, request) };
+        if result < 0 {
+            // No room to queue it: dropped, as a reply that cannot be sent.
+            // SAFETY: as above.
+            unsafe {
+                free_request(request);
+                (*port.as_ptr()).refs -= 1;
+            }
+        }
+    }
+    // Kept for the next wake.
+    // SAFETY: locked.
+    if let Transport::Udp(udp) = unsafe { &mut (*port.as_ptr()).transport } {
+        let mut batch = batch;
+        batch.clear();
+        if udp.batch.is_empty() {
+            udp.batch = batch;
+        }
+    }
+}
+
+/// Sends the built responses of `requests` from the start: how many went out, and
+/// what stopped the rest (`Sent` when all did).
+///
+/// # Safety
+/// The requests are live, from UDP, with their responses built.
+unsafe fn udp_send_many(
+    fd: sys::evutil_socket_t,
+    requests: &[NonNull<ServerRequest>],
+) -> (usize, SendOutcome) {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        const MAX: usize = 64;
+        // SAFETY: all-zero iovecs and headers are valid values, filled in below.
+        let mut iovecs: [libc::iovec; MAX] = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        let mut headers: [libc::mmsghdr; MAX] = unsafe { std::mem::zeroed() };
+        let count = requests.len().min(MAX);
+        for (index, &request) in requests[..count].iter().enumerate() {
+            // SAFETY: live requests; borrowed until the call returns, and nothing
+            // else touches them meanwhile (the lock is held).
+            let req = unsafe { &*request.as_ptr() };
+            let (Some(response), Origin::Udp { addr, len }) = (&req.response, &req.origin) else {
+                return if index == 0 {
+                    (0, SendOutcome::Failed)
+                } else {
+                    (index, SendOutcome::Sent)
+                };
+            };
+            iovecs[index] = libc::iovec {
+                iov_base: response.as_ptr().cast_mut().cast(),
+                iov_len: response.len(),
+            };
+            let header = &mut headers[index].msg_hdr;
+            header.msg_name = (addr as *const libc::sockaddr_storage).cast_mut().cast();
+            header.msg_namelen = *len;
+            header.msg_iov = &mut iovecs[index];
+            header.msg_iovlen = 1;
+        }
+        // SAFETY: `count` headers, each pointing at a live response and address.
+        let sent = unsafe { libc::sendmmsg(fd, headers.as_mut_ptr(), count as libc::c_uint, 0) };
+        if sent > 0 {
+            return (sent as usize, SendOutcome::Sent);
+        }
+        // Nothing went out: the error is the first reply's.
+        (0, send_error())
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        // SAFETY: as this function's contract.
+        match unsafe { udp_send(fd, requests[0]) } {
+            SendOutcome::Sent => (1, SendOutcome::Sent),
+            other => (0, other),
+        }
+    }
+}
+
+/// Reads queries and gives them to the program, unlocking around each callback.
+///
+/// # Safety
+/// `port` is live and locked, and has a frame reference; locked again on return.
+unsafe fn read_queries_batched(port: NonNull<ServerPort>) {
+    // SAFETY: locked; taken out while in use (callbacks run in between, but this
+    // event's callback does not run again meanwhile).
+    let mut area = match unsafe { &mut (*port.as_ptr()).transport } {
+        Transport::Udp(udp) => std::mem::take(&mut udp.recv_area),
+        Transport::Tcp(_) => return,
+    };
+    let wanted = RECV_BATCH * UDP_QUERY_BUFFER;
+    if area.len() < wanted && area.try_reserve_exact(wanted - area.len()).is_ok() {
+        area.resize(wanted, 0);
+    }
+    let mut single = [0u8; UDP_QUERY_BUFFER];
+    let mut left = UDP_READS_PER_WAKE;
+    while left > 0 {
         // SAFETY: locked.
         let (closing, fd) = unsafe {
             match &(*port.as_ptr()).transport {
                 Transport::Udp(udp) => ((*port.as_ptr()).closing, udp.fd),
-                Transport::Tcp(_) => return,
+                Transport::Tcp(_) => break,
             }
         };
         if closing {
-            return;
+            break;
         }
-        // SAFETY: all-zero is a valid sockaddr_storage.
-        let mut addr: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+        let mut received = [Received::default(); RECV_BATCH];
+        let asked = if area.len() >= wanted {
+            left.min(RECV_BATCH)
+        } else {
+            1
+        };
+        let count = if area.len() >= wanted {
+            receive_many(fd, &mut area, &mut received[..asked])
+        } else {
+            receive_many(fd, &mut single, &mut received[..asked])
+        };
+        let Some(count) = count else {
+            break;
+        };
+        left -= count;
+        let buffer: &[u8] = if area.len() >= wanted { &area } else { &single };
+        for (index, got) in received[..count].iter().enumerate() {
+            // SAFETY: locked (again, after each callback).
+            if unsafe { (*port.as_ptr()).closing } {
+                break;
+            }
+            let start = index * UDP_QUERY_BUFFER;
+            let packet = &buffer[start..start + got.len];
+            let origin = Origin::Udp {
+                addr: got.addr,
+                len: got.addr_len,
+            };
+            // SAFETY: locked.
+            let Some(request) = (unsafe { accept_packet(port, packet, origin) }) else {
+                continue;
+            };
+            // SAFETY: unlocked around the program's callback; the frame reference
+            // keeps the port, the request's keeps the request until the program lets
+            // it go.
+            unsafe {
+                (*port.as_ptr()).lock.release();
+                dispatch(port, request);
+                lock(port);
+            }
+        }
+        if count < asked {
+            // The socket had no more.
+            break;
+        }
+    }
+    // SAFETY: locked.
+    if let Transport::Udp(udp) = unsafe { &mut (*port.as_ptr()).transport } {
+        udp.recv_area = area;
+    }
+}
+
+/// One datagram read by [`receive_many`].
+#[derive(Clone, Copy)]
+struct Received {
+    len: usize,
+    addr: libc::sockaddr_storage,
+    addr_len: libc::socklen_t,
+}
+
+impl Default for Received {
+    fn default() -> Self {
+        Received {
+            len: 0,
+            // SAFETY: all-zero is a valid sockaddr_storage.
+            addr: unsafe { std::mem::zeroed() },
+            addr_len: 0,
+        }
+    }
+}
+
+/// Reads up to `into.len()` datagrams, the i-th into `buffer` at i *
+/// UDP_QUERY_BUFFER (longer ones are cut, and so fail to parse): how many, or None
+/// when none was waiting or reading failed (logged unless it would block).
+fn receive_many(
+    fd: sys::evutil_socket_t,
+    buffer: &mut [u8],
+    into: &mut [Received],
+) -> Option<usize> {
+    let slots = into.len().min(buffer.len() / UDP_QUERY_BUFFER);
+    if slots == 0 {
+        return None;
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let got = {
+        // SAFETY: all-zero iovecs and headers are valid values, filled in below.
+        let mut iovecs: [libc::iovec; RECV_BATCH] = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        let mut headers: [libc::mmsghdr; RECV_BATCH] = unsafe { std::mem::zeroed() };
+        let slots = slots.min(RECV_BATCH);
+        for (index, chunk) in buffer
+            .chunks_exact_mut(UDP_QUERY_BUFFER)
+            .take(slots)
+            .enumerate()
+        {
+            iovecs[index] = libc::iovec {
+                iov_base: chunk.as_mut_ptr().cast(),
+                iov_len: chunk.len(),
+            };
+            let header = &mut headers[index].msg_hdr;
+            header.msg_name = (&raw mut into[index].addr).cast();
+            header.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            header.msg_iov = &raw mut iovecs[index];
+            header.msg_iovlen = 1;
+        }
+        // SAFETY: `slots` headers, each pointing at its own buffer chunk and address
+        // slot, all writable and alive for the call.
+        let got = unsafe {
+            libc::recvmmsg(
+                fd,
+                headers.as_mut_ptr(),
+                slots as libc::c_uint,
+                0,
+                std::ptr::null_mut(),
+            )
+        };
+        if got > 0 {
+            for (slot, header) in into.iter_mut().zip(&headers[..got as usize]) {
+                slot.len = header.msg_len as usize;
+                slot.addr_len = header.msg_hdr.msg_namelen;
+            }
+        }
+        got
+    };
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let got = {
+        let slot = &mut into[0];
         let mut addr_len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
         // SAFETY: valid buffers with their sizes.
-        let received = unsafe {
+        let got = unsafe {
             libc::recvfrom(
                 fd,
-                packet.as_mut_ptr().cast(),
-                packet.len(),
+                buffer.as_mut_ptr().cast(),
+                UDP_QUERY_BUFFER,
                 0,
-                (&raw mut addr).cast(),
+                (&raw mut slot.addr).cast(),
                 &mut addr_len,
             )
         };
-        let Ok(received) = usize::try_from(received) else {
-            let error = std::io::Error::last_os_error();
-            if !matches!(error.raw_os_error(), Some(libc::EAGAIN | libc::EINTR)) {
-                log_warn(format_args!(
-                    "evdns server: error {error} while reading a query"
-                ));
-            }
-            return;
-        };
-        let origin = Origin::Udp {
-            addr,
-            len: addr_len,
-        };
-        // SAFETY: locked.
-        let Some(request) = (unsafe { accept_packet(port, &packet[..received], origin) }) else {
-            continue;
-        };
-        // SAFETY: unlocked around the program's callback; the frame reference keeps
-        // the port, the request's keeps the request until the program lets it go.
-        unsafe {
-            (*port.as_ptr()).lock.release();
-            dispatch(port, request);
-            lock(port);
+        if got >= 0 {
+            slot.len = got as usize;
+            slot.addr_len = addr_len;
+            1
+        } else {
+            got
         }
+    };
+    if got > 0 {
+        return Some(got as usize);
     }
+    if got == 0 {
+        return None;
+    }
+    let error = std::io::Error::last_os_error();
+    if !matches!(error.raw_os_error(), Some(libc::EAGAIN | libc::EINTR)) {
+        log_warn(format_args!(
+            "evdns server: error {error} while reading a query"
+        ));
+    }
+    None
 }
 
 /// The port's TCP half, for the connection code.

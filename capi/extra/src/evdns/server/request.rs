@@ -8,7 +8,7 @@ use std::alloc::Layout;
 use std::ffi::{c_char, c_int};
 use std::ptr::NonNull;
 
-use evrs_dns_proto::message::{self, Question, Record, RecordData, Section};
+use evrs_dns_proto::message::{self, QuestionRef, Record, RecordData, Section};
 use evrs_dns_proto::wire;
 
 use super::tcp::TcpClient;
@@ -69,7 +69,7 @@ struct QuestionBlock {
 impl QuestionBlock {
     /// A block holding `question`, its name NUL-terminated inline; `None` when memory
     /// runs out.
-    fn new(question: &Question) -> Option<QuestionBlock> {
+    fn new(question: &QuestionRef<'_>) -> Option<QuestionBlock> {
         let name_offset = std::mem::offset_of!(evdns_server_question, name);
         let size = (name_offset + question.name.len() + 1).max(size_of::<evdns_server_question>());
         let layout = Layout::from_size_align(size, align_of::<evdns_server_question>()).ok()?;
@@ -90,7 +90,7 @@ impl QuestionBlock {
     }
 
     /// The question as it stands now: the program may have changed the fields.
-    fn current(&self) -> Question {
+    fn current(&self) -> QuestionRef<'_> {
         let name_offset = std::mem::offset_of!(evdns_server_question, name);
         let room = self.layout.size() - name_offset;
         // SAFETY: the block is live and `layout.size()` bytes long, so `room` bytes
@@ -102,8 +102,8 @@ impl QuestionBlock {
         };
         // A name whose NUL the program overwrote ends at the end of its block.
         let len = name.iter().position(|&b| b == 0).unwrap_or(room);
-        Question {
-            name: name[..len].to_vec(),
+        QuestionRef {
+            name: &name[..len],
             qtype: qtype as u16,
             qclass: qclass as u16,
         }
@@ -125,9 +125,13 @@ pub struct ServerRequest {
     pub port: NonNull<ServerPort>,
     pub origin: Origin,
     id: u16,
-    /// The array `public.questions` points to.
+    /// The array `public.questions` points to: `single` for at most one question
+    /// (no allocation), `question_array` for more.
+    single: [*mut evdns_server_question; 1],
     question_array: Vec<*mut evdns_server_question>,
-    questions: Vec<QuestionBlock>,
+    /// The first question, then the others.
+    first: Option<QuestionBlock>,
+    rest: Vec<QuestionBlock>,
     records: Vec<Record>,
     max_reply_len: usize,
     /// Set once the reply is built; records can no longer be added.
@@ -148,26 +152,57 @@ pub enum Parsed {
 impl ServerRequest {
     /// A request for `packet`, or `None` when the packet is not a well-formed query
     /// (replies included) or memory runs out: such packets are ignored.
-    pub fn from_packet(packet: &[u8], port: NonNull<ServerPort>, origin: Origin) -> Option<Parsed> {
-        let (query, edns_size) = message::parse_request_with_edns(packet).ok()?;
-        // A name that cannot be written back (a label holding a dot, say) could not
-        // be echoed in the reply, which would then never go out: such a query is
-        // ignored like a malformed one (libevent sends a corrupted name).
-        let mut scratch = Vec::new();
-        for question in &query.questions {
-            scratch.clear();
-            wire::write_name(&mut scratch, &question.name).ok()?;
+    ///
+    /// `name` is scratch space the caller keeps between queries.
+    pub fn from_packet(
+        packet: &[u8],
+        port: NonNull<ServerPort>,
+        origin: Origin,
+        name: &mut Vec<u8>,
+    ) -> Option<Parsed> {
+        // Room for the longest name, so that reading names never allocates.
+        if name.capacity() < 256 && name.try_reserve(256).is_err() {
+            return None;
         }
-        let mut questions = Vec::new();
-        questions.try_reserve_exact(query.questions.len()).ok()?;
-        for question in &query.questions {
-            questions.push(QuestionBlock::new(question)?);
+        let mut first = None;
+        let mut rest = Vec::new();
+        let mut ok = true;
+        let head = message::scan_request(packet, name, |question| {
+            // A name that cannot be written back (a label holding a dot, say) could
+            // not be echoed in the reply, which would then never go out: such a query
+            // is ignored like a malformed one (libevent sends a corrupted name).
+            if !ok || wire::check_name(question.name).is_err() {
+                ok = false;
+                return;
+            }
+            let Some(block) = QuestionBlock::new(&question) else {
+                ok = false;
+                return;
+            };
+            if first.is_none() {
+                first = Some(block);
+            } else if rest.try_reserve(1).is_ok() {
+                rest.push(block);
+            } else {
+                ok = false;
+            }
+        })
+        .ok()?;
+        if !ok {
+            return None;
         }
+        let count = usize::from(first.is_some()) + rest.len();
         let mut question_array = Vec::new();
-        question_array
-            .try_reserve_exact(questions.len().max(1))
-            .ok()?;
-        question_array.extend(questions.iter().map(|q| q.block.as_ptr()));
+        if count > 1 {
+            question_array.try_reserve_exact(count).ok()?;
+            question_array.extend(
+                first
+                    .iter()
+                    .chain(&rest)
+                    .map(|question| question.block.as_ptr()),
+            );
+        }
+        let edns_size = head.edns_udp_size;
         let mut records = Vec::new();
         let mut max_reply_len = match origin {
             Origin::Udp { .. } => UDP_REPLY_LIMIT,
@@ -189,28 +224,42 @@ impl ServerRequest {
                 data: RecordData::Bytes(Vec::new()),
             });
         }
-        let kept_flags = query.flags & (wire::flags::RD | wire::flags::CD);
-        let mut request = ServerRequest {
+        let kept_flags = head.flags & (wire::flags::RD | wire::flags::CD);
+        let single = [first
+            .as_ref()
+            .map_or(std::ptr::null_mut(), |question| question.block.as_ptr())];
+        let request = ServerRequest {
             public: evdns_server_request {
                 flags: c_int::from(kept_flags),
-                nquestions: questions.len() as c_int,
+                nquestions: count as c_int,
                 questions: std::ptr::null_mut(),
             },
             port,
             origin,
-            id: query.id,
+            id: head.id,
+            single,
             question_array,
-            questions,
+            first,
+            rest,
             records,
             max_reply_len,
             response: None,
             queued: false,
         };
-        request.public.questions = request.question_array.as_mut_ptr();
         let request = evrs_sibling::alloc::try_box(request)?;
+        // SAFETY: fresh and ours; the box does not move, so a pointer to its own
+        // `single` field stays valid as long as the request.
+        unsafe {
+            let raw = request.as_ptr();
+            (*raw).public.questions = if count > 1 {
+                (*raw).question_array.as_mut_ptr()
+            } else {
+                (&raw mut (*raw).single).cast()
+            };
+        }
         // libevent means to answer other opcodes NOTIMPL, but tests the opcode after
         // masking it off and so hands them to the program as plain queries.
-        if query.flags & wire::flags::OPCODE_MASK != 0 {
+        if head.flags & wire::flags::OPCODE_MASK != 0 {
             Some(Parsed::NotImplemented(request))
         } else {
             Some(Parsed::Query(request))
@@ -241,13 +290,11 @@ impl ServerRequest {
         };
         // A name that cannot be written is refused now rather than spoiling the
         // whole reply later (libevent sends a cut reply with TC set instead).
-        let mut scratch = Vec::new();
-        if wire::write_name(&mut scratch, &record.name).is_err() {
+        if wire::check_name(&record.name).is_err() {
             return false;
         }
         if let RecordData::Name(target) = &record.data {
-            scratch.clear();
-            if wire::write_name(&mut scratch, target).is_err() {
+            if wire::check_name(target).is_err() {
                 return false;
             }
         }
@@ -282,20 +329,16 @@ impl ServerRequest {
             return false;
         }
         let flags = (self.public.flags as u16) | wire::flags::QR | rcode as u16;
-        let mut questions = Vec::new();
-        if questions.try_reserve_exact(self.questions.len()).is_err() {
-            return false;
-        }
-        questions.extend(self.questions.iter().map(QuestionBlock::current));
         let mut out = Vec::new();
         if out.try_reserve(self.max_reply_len.min(4096)).is_err() {
             return false;
         }
-        if message::build_response(
+        let questions = self.first.iter().chain(&self.rest);
+        if message::build_response_with(
             &mut out,
             self.id,
             flags,
-            &questions,
+            questions.map(QuestionBlock::current),
             &self.records,
             self.max_reply_len,
         )

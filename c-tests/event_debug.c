@@ -1,6 +1,7 @@
 /* Debug mode catches misuse of events through the fatal path: adding an event that was
  * never assigned, re-assigning an added one, and using one after event_free. Each case
- * runs in a child process whose fatal callback exits with a known status. */
+ * runs in a child process whose fatal callback exits with a known status. Enabling it
+ * twice is fatal, unless libevent_global_shutdown turned it off in between. */
 // test: per-backend
 #include <event2/event.h>
 #include <event2/event_struct.h>
@@ -93,6 +94,32 @@ static void enable_too_late(struct event_base *base)
 	event_enable_debug_mode();
 }
 
+/* Runs in a child of its own: no base is made before the second enable. */
+static int enable_after_shutdown(int shutdown_between)
+{
+	pid_t pid;
+	int status = 0;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid == 0) {
+		struct event_base *base;
+		event_set_fatal_callback(on_fatal);
+		event_enable_debug_mode();
+		if (shutdown_between)
+			libevent_global_shutdown();
+		event_enable_debug_mode();
+		base = event_base_new();
+		correct_use(base);
+		event_base_free(base);
+		_exit(0);
+	}
+	REQUIRE(pid > 0);
+	REQUIRE(waitpid(pid, &status, 0) == pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 int main(void)
 {
 	CHECK_INT_EQ(run_child(add_unassigned), FATAL_STATUS);
@@ -100,5 +127,7 @@ int main(void)
 	CHECK_INT_EQ(run_child(use_after_free), FATAL_STATUS);
 	CHECK_INT_EQ(run_child(enable_too_late), FATAL_STATUS);
 	CHECK_INT_EQ(run_child(correct_use), 0);
+	CHECK_INT_EQ(enable_after_shutdown(0), FATAL_STATUS);
+	CHECK_INT_EQ(enable_after_shutdown(1), 0);
 	return check_report();
 }

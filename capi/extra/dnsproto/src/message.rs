@@ -104,8 +104,8 @@ pub struct Expected<'a> {
     /// Compare the question's name byte for byte (randomize-case on) rather than
     /// ignoring ASCII case. (libevent 2.2.1 has the two cases the other way round:
     /// it ignores case exactly when it randomized it, which defeats the point of
-    /// the 0x20 trick. A server echoes the question as sent, so real replies pass
-    /// either way.)
+    /// the 0x20 trick. Most servers echo the question as sent; one that lower-cases it
+    /// fails a case-sensitive match, and the resolver then asks it in lower case.)
     pub case_sensitive: bool,
 }
 

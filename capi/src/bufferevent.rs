@@ -263,7 +263,8 @@ unsafe extern "C" fn evdns_lookup_done(result: c_int, ai: *mut evutil_addrinfo, 
             if node.ai_addr.is_null() {
                 return None;
             }
-            // SAFETY: as above.
+            // SAFETY: `ai_addr` is non-NULL and readable for `ai_addrlen` bytes, as every
+            // node the resolver hands the core is.
             let bytes = unsafe {
                 std::slice::from_raw_parts(node.ai_addr.cast::<u8>(), node.ai_addrlen as usize)
             };

@@ -630,7 +630,7 @@ fn send_bytes(fd: RawFd, data: &[u8]) -> io::Result<usize> {
     // SAFETY: `data` is readable for its length during the call.
     let mut n = unsafe { libc::send(fd, data.as_ptr().cast(), data.len(), libc::MSG_NOSIGNAL) };
     if n < 0 && errno::get() == libc::ENOTSOCK {
-        // SAFETY: as above.
+        // SAFETY: `data` is readable for its length during this call too.
         n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
     }
     if n < 0 {

@@ -483,7 +483,8 @@ fn new_node(
                 },
                 sin6_scope_id: a.scope_id(),
             };
-            // SAFETY: as above, a complete sockaddr_in6.
+            // SAFETY: `sin6` is a complete sockaddr_in6 on our stack for the call; `canon`
+            // is NULL or NUL-terminated; `next` is NULL or a core list.
             unsafe {
                 sys::evrs_sibling_addrinfo_new(
                     (&sin6 as *const libc::sockaddr_in6).cast(),
@@ -1032,7 +1033,7 @@ pub unsafe fn getaddrinfo(
     }
     // SAFETY: the caller passes NULL or NUL-terminated strings.
     let node = (!node.is_null()).then(|| unsafe { CStr::from_ptr(node) });
-    // SAFETY: as above.
+    // SAFETY: `service` is NULL or a NUL-terminated string the program keeps for the call.
     let service_c = (!service.is_null()).then(|| unsafe { CStr::from_ptr(service) });
     // SAFETY: the caller passes NULL or readable hints.
     let mut hints = unsafe { Hints::from_c(hints_in) };
@@ -1155,7 +1156,8 @@ pub unsafe fn getaddrinfo(
                 ran: false,
             };
             if let Some(done) = fallible::completion(move |answer| completion.run(answer)) {
-                // SAFETY: as above.
+                // SAFETY: the base is live (its lock is held above); `done` runs later,
+                // from the loop.
                 let r = unsafe { resolver::start_lookup(base, Query::Ipv6(node), flags, done) };
                 req.state.borrow_mut().v6 = r;
             }

@@ -1062,7 +1062,8 @@ impl Inner {
                 unsafe { sys::event_add(timer.as_ptr(), &tv) };
             }
             TimerChange::Delete => {
-                // SAFETY: as above.
+                // SAFETY: the timer is live until `free_timer`, which this path does not
+                // call.
                 unsafe { sys::event_del(timer.as_ptr()) };
             }
         }
@@ -1278,7 +1279,8 @@ impl Inner {
         }
         server.failed_times += 1;
         let timeout = timeval(timeout);
-        // SAFETY: as above.
+        // SAFETY: the probe timer is live while the server is, and `server` is borrowed
+        // here.
         unsafe { sys::event_add(server.probe_timer.as_ptr(), &timeout) };
     }
 
@@ -1526,11 +1528,12 @@ impl Inner {
                 arg,
             )
         });
-        // SAFETY: as above.
+        // SAFETY: the event base is live; `target` outlives the event (freed with the
+        // server).
         let write = NonNull::new(unsafe {
             sys::event_new(self.event_base, fd, sys::EV_WRITE, Some(server_ready), arg)
         });
-        // SAFETY: as above.
+        // SAFETY: the event base is live; `target` lives until the server frees its events.
         let probe = unsafe { handler::new_event::<ProbeTimer>(self.event_base(), target) };
         match (read, write, probe) {
             (Some(read), Some(write), Some(probe)) => Some((serial, target, read, write, probe)),

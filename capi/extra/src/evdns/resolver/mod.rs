@@ -56,7 +56,8 @@ pub struct Request {
 pub(crate) unsafe fn with_inner<R>(base: *const Base, body: impl FnOnce(&mut Inner) -> R) -> R {
     // SAFETY: the caller gives a live base; `shared` lives at least as long.
     let shared = unsafe { (*base).shared };
-    // SAFETY: as above.
+    // SAFETY: `shared` is live while the base is (it may only outlive it), so its lock is
+    // too.
     let lock = unsafe { &shared.as_ref().lock };
     // Released on unwinding too, so that a panic caught at the boundary leaves no
     // lock held.

@@ -280,9 +280,10 @@ pub fn recv_many(fd: c_int, buf: &mut [u8], slot: usize, out: &mut [Datagram]) -
     {
         // SAFETY: all-zero iovecs, headers and addresses are valid values.
         let mut iovecs: [libc::iovec; RECV_BATCH] = unsafe { zeroed() };
-        // SAFETY: as above.
+        // SAFETY: mmsghdr is plain integers and pointers; all-zero is valid, filled in
+        // below.
         let mut headers: [libc::mmsghdr; RECV_BATCH] = unsafe { zeroed() };
-        // SAFETY: as above.
+        // SAFETY: sockaddr_storage is plain bytes; all-zero is a valid (AF_UNSPEC) value.
         let mut addrs: [libc::sockaddr_storage; RECV_BATCH] = unsafe { zeroed() };
         for (index, chunk) in buf.chunks_exact_mut(slot).take(wanted).enumerate() {
             iovecs[index] = libc::iovec {

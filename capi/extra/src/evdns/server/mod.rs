@@ -121,7 +121,8 @@ unsafe fn unlock_and_release(port: NonNull<ServerPort>, released: usize) {
         *refs -= released;
         *refs == 0
     };
-    // SAFETY: as above; the lock field alone is borrowed.
+    // SAFETY: the port is still live (the count was not zero before this release) and we
+    // hold its lock; only the lock field is borrowed.
     unsafe { (*port.as_ptr()).lock.release() };
     if gone {
         // SAFETY: no reference is left, so no request, frame or program handle will
@@ -477,7 +478,8 @@ unsafe fn respond_locked(
             };
             if !udp.queue.is_empty() {
                 // Keep the order of replies already waiting.
-                // SAFETY: as above.
+                // SAFETY: the port's lock is held and the request is live with its response
+                // built.
                 return unsafe { enqueue(udp, request) };
             }
             if udp.batching && udp.batch.try_reserve(1).is_ok() {
@@ -495,7 +497,7 @@ unsafe fn respond_locked(
                     unsafe { free_request(request) };
                     (0, true)
                 }
-                // SAFETY: as above.
+                // SAFETY: the port's lock is held and the request is live, not yet queued.
                 SendOutcome::WouldBlock => unsafe { enqueue(udp, request) },
                 // As libevent: -1 and the request stays the program's, to answer
                 // again or drop.
@@ -781,7 +783,8 @@ unsafe fn flush_batch(port: NonNull<ServerPort>) {
             SendOutcome::Failed => {
                 // As a queued reply that fails for good: dropped.
                 let request = batch[done];
-                // SAFETY: as above.
+                // SAFETY: the port's lock is held; the batch's requests are live until
+                // freed here.
                 unsafe {
                     (*request.as_ptr()).queued = false;
                     free_request(request);
@@ -798,11 +801,12 @@ unsafe fn flush_batch(port: NonNull<ServerPort>) {
         };
         // SAFETY: live, with its response built.
         unsafe { (*request.as_ptr()).queued = false };
-        // SAFETY: as above.
+        // SAFETY: the port's lock is held and the request is live, no longer in the batch.
         let (result, _) = unsafe { enqueue(udp, request) };
         if result < 0 {
             // No room to queue it: dropped, as a reply that cannot be sent.
-            // SAFETY: as above.
+            // SAFETY: the port's lock is held; the request is live and in no queue, so
+            // freeing it leaves no pointer to it.
             unsafe {
                 free_request(request);
                 (*port.as_ptr()).refs -= 1;
@@ -834,7 +838,8 @@ unsafe fn udp_send_many(
         const MAX: usize = 64;
         // SAFETY: all-zero iovecs and headers are valid values, filled in below.
         let mut iovecs: [libc::iovec; MAX] = unsafe { std::mem::zeroed() };
-        // SAFETY: as above.
+        // SAFETY: mmsghdr is plain integers and pointers; all-zero is valid, filled in
+        // below.
         let mut headers: [libc::mmsghdr; MAX] = unsafe { std::mem::zeroed() };
         let count = requests.len().min(MAX);
         for (index, &request) in requests[..count].iter().enumerate() {
@@ -990,7 +995,8 @@ fn receive_many(
     let got = {
         // SAFETY: all-zero iovecs and headers are valid values, filled in below.
         let mut iovecs: [libc::iovec; RECV_BATCH] = unsafe { std::mem::zeroed() };
-        // SAFETY: as above.
+        // SAFETY: mmsghdr is plain integers and pointers; all-zero is valid, filled in
+        // below.
         let mut headers: [libc::mmsghdr; RECV_BATCH] = unsafe { std::mem::zeroed() };
         let slots = slots.min(RECV_BATCH);
         for (index, chunk) in buffer

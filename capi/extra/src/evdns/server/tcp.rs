@@ -366,7 +366,7 @@ unsafe fn read_messages(port: NonNull<ServerPort>, client: NonNull<TcpClient>) {
         }
         let mut message = Vec::new();
         if message.try_reserve_exact(len).is_err() {
-            // SAFETY: as above.
+            // SAFETY: the port's lock is held; the frame reference keeps the client record.
             unsafe { disconnect(client) };
             return;
         }

@@ -8,6 +8,7 @@ use std::ptr::{self, NonNull};
 
 use evrs_sibling::sys;
 
+use crate::evdns::resolver::engine::DNS_ERR_UNKNOWN;
 use crate::evdns::resolver::{self as engine, config, fallible, net, with_inner, Base, Request};
 use crate::evdns::{Answer, AnswerData, Completion, Query};
 
@@ -46,33 +47,15 @@ unsafe fn deliver(callback: evdns_callback_type, arg: *mut c_void, answer: Answe
     match answer.data {
         AnswerData::Ipv4(addrs) if answer.result == 0 => {
             with_octets(&addrs, Ipv4Addr::octets, |raw| {
-                // SAFETY: `raw` holds `len` in_addr values (network order) for the call.
-                unsafe {
-                    callback(
-                        0,
-                        DNS_IPV4_A,
-                        raw.len() as c_int,
-                        ttl,
-                        raw.as_ptr().cast_mut().cast(),
-                        arg,
-                    )
-                };
+                // SAFETY: `raw` holds its in_addr values (network order) for the call.
+                unsafe { call_with_array(callback, DNS_IPV4_A, raw, ttl, arg) };
             });
             cname_after(callback);
         }
         AnswerData::Ipv6(addrs) if answer.result == 0 => {
             with_octets(&addrs, Ipv6Addr::octets, |raw| {
-                // SAFETY: `raw` holds `len` in6_addr values for the call.
-                unsafe {
-                    callback(
-                        0,
-                        DNS_IPV6_AAAA,
-                        raw.len() as c_int,
-                        ttl,
-                        raw.as_ptr().cast_mut().cast(),
-                        arg,
-                    )
-                };
+                // SAFETY: `raw` holds its in6_addr values for the call.
+                unsafe { call_with_array(callback, DNS_IPV6_AAAA, raw, ttl, arg) };
             });
             cname_after(callback);
         }
@@ -92,7 +75,7 @@ unsafe fn deliver(callback: evdns_callback_type, arg: *mut c_void, answer: Answe
         }
         _ => {
             let result = if answer.result == 0 {
-                66
+                DNS_ERR_UNKNOWN
             } else {
                 answer.result
             };
@@ -100,6 +83,23 @@ unsafe fn deliver(callback: evdns_callback_type, arg: *mut c_void, answer: Answe
             unsafe { callback(result, 0, 0, ttl, ptr::null_mut(), arg) };
         }
     }
+}
+
+/// The program's callback with the addresses of one family, as a C array.
+///
+/// # Safety
+/// `callback` is the program's function; `items` are in the C layout of `kind`'s
+/// address type.
+unsafe fn call_with_array<T>(
+    callback: evdns_callback_type,
+    kind: c_char,
+    items: &[T],
+    ttl: c_int,
+    arg: *mut c_void,
+) {
+    let data = items.as_ptr().cast_mut().cast();
+    // SAFETY: `data` holds `items.len()` addresses, valid for the call.
+    unsafe { callback(0, kind, items.len() as c_int, ttl, data, arg) };
 }
 
 /// Answers with up to this many addresses are laid out for C on the stack.

@@ -35,8 +35,9 @@ import tempfile
 
 PROGRAM = "event_rpcgen.py"
 
-# The largest tag: tags become enum constants, which C wants to fit an int.
-MAX_TAG = 0x7FFFFFFF
+# The largest tag: tags become enum constants, which C wants to fit an int,
+# and NAME_MAX_TAGS (the last field's tag + 1) must fit too.
+MAX_TAG = 0x7FFFFFFE
 # The largest fixed byte field, so that a struct stays a sane size.
 MAX_FIXED_LENGTH = 0x7FFFFFFF
 
@@ -813,6 +814,7 @@ def generate_struct(c, struct, known):
       "void", "%s_marshal(struct evbuffer *evbuf, const struct %s *msg)" % (s, s), "{")
     if any(f.array for f in fields):
         c("int i;")
+    c("(void)evbuf;  /* unused when there are no fields */")
     c("if (msg == NULL)", "  return;")
     for field in fields:
         n = field.name

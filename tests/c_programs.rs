@@ -120,7 +120,7 @@ impl Harness {
             .arg("-I")
             .arg(self.root.join("c-tests"));
         if let Some(rpc) = &program.rpcgen {
-            let generated = self.generate(rpc, out.parent().unwrap())?;
+            let generated = self.generate(rpc, out.parent().unwrap(), library)?;
             cc.arg("-I").arg(out.parent().unwrap()).arg(generated);
         }
         if library == Library::Ours {
@@ -143,14 +143,22 @@ impl Harness {
         Ok(out)
     }
 
-    /// Runs our event_rpcgen.py on `c-tests/<rpc>`, writing NAME.gen.h and NAME.gen.c
-    /// into `dir`; returns the path of the .c file.
-    fn generate(&self, rpc: &str, dir: &Path) -> Result<PathBuf, String> {
+    /// Runs event_rpcgen.py on `c-tests/<rpc>`, writing NAME.gen.h and NAME.gen.c into
+    /// `dir`; returns the path of the .c file. Our build uses our generator; the
+    /// system's build uses libevent's own when its source is at hand (`make check`
+    /// fetches it), so that the program's expectations, and in `cross` runs the wire
+    /// format, hold between the two generators too.
+    fn generate(&self, rpc: &str, dir: &Path, library: Library) -> Result<PathBuf, String> {
         let stem = rpc.strip_suffix(".rpc").ok_or("rpcgen needs a .rpc file")?;
         let header = dir.join(format!("{stem}.gen.h"));
         let source = dir.join(format!("{stem}.gen.c"));
+        let ours = self.root.join("capi/extra/rpcgen/event_rpcgen.py");
+        let generator = match library {
+            Library::Ours => ours,
+            Library::System => libevent_generator(&self.root).unwrap_or(ours),
+        };
         let output = Command::new("python3")
-            .arg(self.root.join("capi/extra/rpcgen/event_rpcgen.py"))
+            .arg(&generator)
             .arg("--quiet")
             .arg(self.root.join("c-tests").join(rpc))
             .arg(&header)
@@ -159,7 +167,8 @@ impl Harness {
             .map_err(|e| format!("cannot run python3: {e}"))?;
         if !output.status.success() {
             return Err(format!(
-                "event_rpcgen.py failed:\n{}",
+                "{} failed:\n{}",
+                generator.display(),
                 String::from_utf8_lossy(&output.stderr)
             ));
         }
@@ -349,6 +358,18 @@ impl Harness {
             .map_err(|e| format!("first ({}): {e}", first.label()))
             .and(second_result.map_err(|e| format!("second ({}): {e}", second.label())))
     }
+}
+
+/// libevent's own event_rpcgen.py, from the source tree `make check` unpacks into
+/// target/upstream-src, if there is one.
+fn libevent_generator(root: &Path) -> Option<PathBuf> {
+    let mut trees: Vec<PathBuf> = std::fs::read_dir(root.join("target/upstream-src"))
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("event_rpcgen.py").is_file())
+        .collect();
+    trees.sort();
+    trees.pop().map(|tree| tree.join("event_rpcgen.py"))
 }
 
 /// True when the system's libevent development files are installed.

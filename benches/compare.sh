@@ -8,6 +8,7 @@
 #   bash benches/compare.sh --http        only the HTTP benchmarks (about 4 minutes)
 #   bash benches/compare.sh --no-http     only the core benchmarks (about 2 minutes)
 #   bash benches/compare.sh --dns         only the DNS benchmarks (about 2 minutes)
+#   bash benches/compare.sh --rpc         only the evtag and evrpc benchmarks (about 2 minutes)
 #
 # Each C benchmark in benches/c is built twice with -O2, into target/bench/evrs and
 # target/bench/libevent-2.1. The two builds are run alternately in the same invocation
@@ -35,12 +36,14 @@ fi
 run_core=1
 run_http=1
 run_dns=1
+run_rpc=1
 for arg in "$@"; do
     case $arg in
         --callgrind) callgrind=1 ;;
-        --http) run_core=0 run_http=1 run_dns=0 ;;
-        --no-http) run_core=1 run_http=0 run_dns=0 ;;
-        --dns) run_core=0 run_http=0 run_dns=1 ;;
+        --http) run_core=0 run_http=1 run_dns=0 run_rpc=0 ;;
+        --no-http) run_core=1 run_http=0 run_dns=0 run_rpc=0 ;;
+        --dns) run_core=0 run_http=0 run_dns=1 run_rpc=0 ;;
+        --rpc) run_core=0 run_http=0 run_dns=0 run_rpc=1 ;;
         -h | --help)
             usage
             exit 0
@@ -88,6 +91,7 @@ core_benches=(chain timers buffer_bulk buffer_small buffer_readln buffer_search 
     bev_connrate bev_idle_mem)
 http_benches=(http_hello http_client http_bulk http_mem)
 dns_benches=(dns_lookup dns_server)
+rpc_benches=(rpc_tag rpc_call)
 benches=(chain) # always: its first line names the library for the header
 if ((run_core)); then
     benches=("${core_benches[@]}")
@@ -97,6 +101,9 @@ if ((run_http)); then
 fi
 if ((run_dns)); then
     benches+=("${dns_benches[@]}")
+fi
+if ((run_rpc)); then
+    benches+=("${rpc_benches[@]}")
 fi
 
 # --- build -----------------------------------------------------------------------------
@@ -466,6 +473,25 @@ if ((run_dns)); then
     alternate dns_server "$dns_server_config" queries_per_s
     row_rate "dns_server $dns_server_config" "queries/s" \
         "${result[libevent-2.1/queries_per_s]}" "${result[evrs/queries_per_s]}"
+fi
+
+# --- wall clock: evtag and evrpc --------------------------------------------------------
+
+# rpc_tag runs in one thread; rpc_call runs its server in a thread of its own.
+rpc_tag_config="-n 100000 -r 5"
+rpc_call_config="-n 20000 -c 8 -r 3"
+if ((run_rpc)); then
+    note "rpc_tag $rpc_tag_config ($rounds rounds)"
+    alternate rpc_tag "$rpc_tag_config" marshal_ns unmarshal_ns
+    row "rpc_tag $rpc_tag_config (20 fields)" "marshal ns/message" \
+        "${result[libevent-2.1/marshal_ns]}" "${result[evrs/marshal_ns]}"
+    row "rpc_tag $rpc_tag_config (20 fields)" "unmarshal ns/message" \
+        "${result[libevent-2.1/unmarshal_ns]}" "${result[evrs/unmarshal_ns]}"
+
+    note "rpc_call $rpc_call_config ($rounds rounds)"
+    alternate rpc_call "$rpc_call_config" calls_per_s
+    row_rate "rpc_call $rpc_call_config" "calls/s" \
+        "${result[libevent-2.1/calls_per_s]}" "${result[evrs/calls_per_s]}"
 fi
 
 # --- callgrind -------------------------------------------------------------------------

@@ -13,6 +13,15 @@
  *                                              crashes or differs on purpose (REASON)
  *   // test: per-backend                       run once per poll backend
  *   // test: timeout 60                        seconds before the run counts as hung
+ *   // test: rpcgen NAME.rpc                   compile the code event_rpcgen.py makes
+ *                                              of c-tests/NAME.rpc with the program,
+ *                                              which includes "NAME.gen.h" (the
+ *                                              libevent build uses libevent's own
+ *                                              generator when its source is unpacked)
+ *   // test: cross                             also run as `first DIR` on one library
+ *                                              and, meanwhile, `second DIR` on the
+ *                                              other (both orders); with no arguments
+ *                                              the program plays both parts itself
  */
 #ifndef EVRS_C_TESTS_CHECK_H
 #define EVRS_C_TESTS_CHECK_H

@@ -45,6 +45,10 @@ struct Program {
     libs: Vec<String>,
     requires_2_2: bool,
     per_backend: bool,
+    /// A `.rpc` file in c-tests/ whose generated code is compiled with the program.
+    rpcgen: Option<String>,
+    /// Also run as two processes, one per library (see `Harness::cross`).
+    cross: bool,
     timeout: Duration,
 }
 
@@ -58,6 +62,8 @@ impl Program {
             libs: vec!["event".to_owned()],
             requires_2_2: false,
             per_backend: false,
+            rpcgen: None,
+            cross: false,
             timeout: Duration::from_secs(30),
         };
         for line in text.lines() {
@@ -71,6 +77,11 @@ impl Program {
                 // Checks where libevent itself crashes or misbehaves (NULL arguments...).
                 Some("evrs-only") => program.requires_2_2 = true,
                 Some("per-backend") => program.per_backend = true,
+                Some("rpcgen") => {
+                    let file = words.next().ok_or("rpcgen needs a .rpc file")?;
+                    program.rpcgen = Some(file.to_owned());
+                }
+                Some("cross") => program.cross = true,
                 Some("timeout") => {
                     let secs = words.next().and_then(|w| w.parse().ok());
                     program.timeout = Duration::from_secs(secs.ok_or("bad timeout")?);
@@ -108,6 +119,14 @@ impl Harness {
             .arg("-Wno-deprecated-declarations")
             .arg("-I")
             .arg(self.root.join("c-tests"));
+        if let Some(rpc) = &program.rpcgen {
+            let generated = self.generate(rpc, out.parent().unwrap(), library)?;
+            cc.arg("-I").arg(out.parent().unwrap()).arg(generated);
+            if library == Library::System {
+                // libevent's generator leaves the argument of NAME_new_with_arg unused.
+                cc.arg("-Wno-unused-parameter");
+            }
+        }
         if library == Library::Ours {
             cc.arg("-I").arg(self.root.join("include"));
             cc.arg("-L").arg(&self.libdir);
@@ -128,6 +147,38 @@ impl Harness {
         Ok(out)
     }
 
+    /// Runs event_rpcgen.py on `c-tests/<rpc>`, writing NAME.gen.h and NAME.gen.c into
+    /// `dir`; returns the path of the .c file. Our build uses our generator; the
+    /// system's build uses libevent's own when its source is at hand (`make check`
+    /// fetches it), so that the program's expectations, and in `cross` runs the wire
+    /// format, hold between the two generators too.
+    fn generate(&self, rpc: &str, dir: &Path, library: Library) -> Result<PathBuf, String> {
+        let stem = rpc.strip_suffix(".rpc").ok_or("rpcgen needs a .rpc file")?;
+        let header = dir.join(format!("{stem}.gen.h"));
+        let source = dir.join(format!("{stem}.gen.c"));
+        let ours = self.root.join("capi/extra/rpcgen/event_rpcgen.py");
+        let generator = match library {
+            Library::Ours => ours,
+            Library::System => libevent_generator(&self.root).unwrap_or(ours),
+        };
+        let output = Command::new("python3")
+            .arg(&generator)
+            .arg("--quiet")
+            .arg(self.root.join("c-tests").join(rpc))
+            .arg(&header)
+            .arg(&source)
+            .output()
+            .map_err(|e| format!("cannot run python3: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "{} failed:\n{}",
+                generator.display(),
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        Ok(source)
+    }
+
     fn run(
         &self,
         binary: &Path,
@@ -136,6 +187,18 @@ impl Harness {
         program: &Program,
         library: Library,
     ) -> Result<(), String> {
+        let child = self.start(binary, &[], env, backend, library)?;
+        self.finish(child, program)
+    }
+
+    fn start(
+        &self,
+        binary: &Path,
+        args: &[&std::ffi::OsStr],
+        env: &[&str],
+        backend: Option<&str>,
+        library: Library,
+    ) -> Result<Running, String> {
         let mut command = if self.valgrind && library == Library::Ours {
             let mut c = Command::new("valgrind");
             c.args([
@@ -156,6 +219,7 @@ impl Harness {
             command.env("EVRS_TEST_BACKEND", backend);
         }
         command
+            .args(args)
             .current_dir(&self.root)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -174,12 +238,27 @@ impl Harness {
             let _ = stderr.read_to_string(&mut s);
             s
         });
+        Ok(Running {
+            child,
+            out_reader,
+            err_reader,
+            started: Instant::now(),
+        })
+    }
+
+    /// Waits for a started program within its time limit and collects its output.
+    fn finish(&self, running: Running, program: &Program) -> Result<(), String> {
+        let Running {
+            mut child,
+            out_reader,
+            err_reader,
+            started,
+        } = running;
         let limit = if self.valgrind {
             program.timeout * 10
         } else {
             program.timeout
         };
-        let started = Instant::now();
         let status = loop {
             if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
                 break Some(status);
@@ -232,6 +311,69 @@ impl Harness {
             }]
         }
     }
+}
+
+/// A program started by `Harness::start`.
+struct Running {
+    child: std::process::Child,
+    out_reader: std::thread::JoinHandle<String>,
+    err_reader: std::thread::JoinHandle<String>,
+    started: Instant,
+}
+
+impl Harness {
+    /// For a `cross` program built against both libraries: for each ordered pair, runs
+    /// `A first DIR` in the background and `B second DIR`, with DIR a fresh directory,
+    /// so that what one library writes (a file, a server) the other reads (a client).
+    fn cross(&self, program: &Program) -> Vec<Outcome> {
+        let pairs = [
+            (Library::Ours, Library::System),
+            (Library::System, Library::Ours),
+        ];
+        pairs
+            .iter()
+            .map(|&(first, second)| Outcome {
+                label: format!(
+                    "{} [cross: {} first, {} second]",
+                    program.name,
+                    first.label(),
+                    second.label()
+                ),
+                result: self.cross_pair(program, first, second),
+            })
+            .collect()
+    }
+
+    fn cross_pair(&self, program: &Program, first: Library, second: Library) -> Result<(), String> {
+        let binary = |library: Library| self.bindir.join(library.label()).join(&program.name);
+        let dir =
+            self.bindir
+                .join("cross")
+                .join(format!("{}-{}-first", program.name, first.label()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let role = |name: &'static str| [std::ffi::OsStr::new(name), dir.as_os_str()];
+        let first_child = self.start(&binary(first), &role("first"), &[], None, first)?;
+        let second_result = self
+            .start(&binary(second), &role("second"), &[], None, second)
+            .and_then(|child| self.finish(child, program));
+        let first_result = self.finish(first_child, program);
+        first_result
+            .map_err(|e| format!("first ({}): {e}", first.label()))
+            .and(second_result.map_err(|e| format!("second ({}): {e}", second.label())))
+    }
+}
+
+/// libevent's own event_rpcgen.py, from the source tree `make check` unpacks into
+/// target/upstream-src, if there is one.
+fn libevent_generator(root: &Path) -> Option<PathBuf> {
+    let mut trees: Vec<PathBuf> = std::fs::read_dir(root.join("target/upstream-src"))
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("event_rpcgen.py").is_file())
+        .collect();
+    trees.sort();
+    trees.pop().map(|tree| tree.join("event_rpcgen.py"))
 }
 
 /// True when the system's libevent development files are installed.
@@ -302,7 +444,16 @@ fn main() -> ExitCode {
         let mut outcomes = harness.test(&program, Library::Ours);
         if program.runs_on_system() {
             if differential {
-                outcomes.extend(harness.test(&program, Library::System));
+                let system = harness.test(&program, Library::System);
+                let built = !system.iter().any(|o| {
+                    o.result
+                        .as_ref()
+                        .is_err_and(|e| e.starts_with("compile failed"))
+                });
+                outcomes.extend(system);
+                if program.cross && built {
+                    outcomes.extend(harness.cross(&program));
+                }
             } else {
                 skipped += 1;
             }

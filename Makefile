@@ -2,7 +2,8 @@
 # and runs every test.
 #
 #   make                      release libraries in build/lib
-#   make install PREFIX=DIR   headers, libraries, pkg-config and CMake files (DIR=/usr/local)
+#   make install PREFIX=DIR   headers, libraries, pkg-config and CMake files, and
+#                             event_rpcgen.py (DIR=/usr/local)
 #   make check                everything CI checks
 #   make upstream-check LIBEVENT_SRC=DIR
 #                             libevent's own regression suite from a libevent source
@@ -12,6 +13,7 @@
 PREFIX     ?= /usr/local
 LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
+BINDIR     ?= $(PREFIX)/bin
 DESTDIR    ?=
 CARGO      ?= cargo
 MIRI_CARGO ?= cargo +nightly
@@ -72,6 +74,8 @@ install: all
 	install -d $(DESTDIR)$(INCLUDEDIR)/event2 $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(LIBDIR)/cmake/libevent
 	install -m 644 include/*.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 include/event2/*.h $(DESTDIR)$(INCLUDEDIR)/event2/
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 755 capi/extra/rpcgen/event_rpcgen.py $(DESTDIR)$(BINDIR)/event_rpcgen.py
 	for l in $(LIBRARIES); do \
 	    install -m 755 $(OUT)/lib$$l-2.2.so.1.0.0 $(DESTDIR)$(LIBDIR)/ && \
 	    ln -sf lib$$l-2.2.so.1.0.0 $(DESTDIR)$(LIBDIR)/lib$$l-2.2.so.1 && \
@@ -95,6 +99,7 @@ uninstall:
 	    $(DESTDIR)$(LIBDIR)/lib$(l)-2.2.so.1 $(DESTDIR)$(LIBDIR)/lib$(l).so \
 	    $(DESTDIR)$(LIBDIR)/lib$(l).a)
 	rm -f $(foreach pc,$(PKGCONFIG),$(DESTDIR)$(LIBDIR)/pkgconfig/$(pc))
+	rm -f $(DESTDIR)$(BINDIR)/event_rpcgen.py
 
 check-style:
 	$(CARGO) fmt --all -- --check

@@ -529,8 +529,17 @@ def generate_header(desc, header_path):
     w("#include <event2/rpc.h>")
     w("")
     w("struct evbuffer;")
+    # Every struct named, so that no prototype declares one in its parameter
+    # list (a struct of another file too; libevent's header lacks those).
+    named = []
     for struct in desc.structs:
-        w("struct %s;" % struct.name)
+        named.append(struct.name)
+    for struct in desc.structs:
+        for field in struct.fields:
+            if field.kind == "struct" and field.ref not in named:
+                named.append(field.ref)
+    for name in named:
+        w("struct %s;" % name)
     w("")
     for struct in desc.structs:
         s = struct.name

@@ -273,6 +273,13 @@ class OutputTest(unittest.TestCase):
                     self.assertTrue(header.endswith("#endif /* EVENT_RPCGEN_OUT_GEN_H_INCLUDED_ */\n"))
                     self.assertIn("return 0;", code)
 
+    def test_structs_of_other_files_are_declared(self):
+        header, code = self.generate("shipment.rpc")
+        self.assertLess(header.index("struct parcel;"), header.index("struct shipment_access_ {"))
+        self.assertLess(header.index("struct leg;"), header.index("struct shipment_access_ {"))
+        self.assertNotIn('#include "courier.gen.h"', header)
+        self.assertIn("evtag_unmarshal_parcel(evbuf, SHIPMENT_PARCELS, value)", code)
+
     def test_same_input_same_output(self):
         self.assertEqual(self.generate("courier.rpc"), self.generate("courier.rpc"))
 

@@ -894,8 +894,11 @@ def generate_struct(c, struct, known):
             elif field.kind == "int64":
                 c("if (evtag_unmarshal_int64(evbuf, %s, &%s) == -1)" % (tag, slot), "  return -1;")
             elif field.kind == "string":
+                # Whatever a failed read left in the slot is freed: the
+                # element is not counted.
                 c("%s = NULL;" % slot,
-                  "if (evtag_unmarshal_string(evbuf, %s, &%s) == -1)" % (tag, slot), "  return -1;")
+                  "if (evtag_unmarshal_string(evbuf, %s, &%s) == -1) {" % (tag, slot),
+                  "free(%s);" % slot, "%s = NULL;" % slot, "return -1;", "}")
             else:
                 unmarshal_struct_value(c, field, tag, slot, known)
             c("msg->%s_length++;" % n)

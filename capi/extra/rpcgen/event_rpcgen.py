@@ -620,10 +620,9 @@ def generate_code(desc, header_path):
     known = {struct.name for struct in desc.structs}
     fields = [field for struct in desc.structs for field in struct.fields]
     kinds = {field.kind for field in fields}
-    array_kinds = {field.kind for field in fields if field.array}
     needs_dup = "string" in kinds
     needs_bytes = "bytes" in kinds
-    # Structs that fields copy (assign) and that this file defines.
+    # Structs that fields hold, which need a copy helper for assign.
     copied = []
     for field in fields:
         if field.kind == "struct" and field.ref not in copied:
@@ -780,7 +779,6 @@ def unmarshal_struct_value(c, field, tag, target, known):
 def generate_struct(c, struct, known):
     s = struct.name
     fields = struct.fields
-    upper = s.upper()
     c("/*", " * struct %s" % s, " */", "")
     c("static struct %s_access_ %s_base_ = {" % (s, s))
     if not fields:

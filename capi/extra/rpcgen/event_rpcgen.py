@@ -52,8 +52,10 @@ C_KEYWORDS = frozenset(
 # What a field holds; arrays may hold only these kinds.
 ARRAY_KINDS = ("int", "int64", "string", "struct")
 
-IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-NUMBER_RE = re.compile(r"(0[xX][0-9A-Fa-f]+|0|[1-9][0-9]*)\Z")
+IDENT_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+IDENT_CHARS = IDENT_START | frozenset("0123456789")
+DIGITS = frozenset("0123456789")
+NUMBER_RE = re.compile(r"(0[xX][0-9A-Fa-f]+|0|[1-9][0-9]*)\Z", re.ASCII)
 
 
 class RpcError(Exception):
@@ -117,16 +119,16 @@ def tokenize(text, path):
             line += newlines
             continue
         at_line_start = False
-        if char.isalpha() or char == "_":
+        if char in IDENT_START:
             end = pos + 1
-            while end < length and (text[end].isalnum() or text[end] == "_"):
+            while end < length and text[end] in IDENT_CHARS:
                 end += 1
             tokens.append(Token("word", text[pos:end], line))
             pos = end
             continue
-        if char.isdigit():
+        if char in DIGITS:
             end = pos + 1
-            while end < length and (text[end].isalnum() or text[end] == "_"):
+            while end < length and text[end] in IDENT_CHARS:
                 end += 1
             tokens.append(Token("number", text[pos:end], line))
             pos = end
@@ -511,7 +513,7 @@ def members(field):
 
 def guard_name(header_path):
     base = os.path.basename(header_path)
-    return "EVENT_RPCGEN_%s_INCLUDED_" % re.sub(r"\W", "_", base).upper()
+    return "EVENT_RPCGEN_%s_INCLUDED_" % re.sub(r"[^A-Za-z0-9_]", "_", base).upper()
 
 
 def generate_header(desc, header_path):
@@ -1093,7 +1095,7 @@ def write_atomically(path, text):
     directory = os.path.dirname(path) or "."
     fd, temp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
     try:
-        with os.fdopen(fd, "w") as out:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as out:
             out.write(text)
         os.chmod(temp, 0o644)
         os.replace(temp, path)
@@ -1144,6 +1146,8 @@ def main(argv=None):
         parser.error("the C file's name must end with .c: %s" % impl)
     if not header.endswith(".h"):
         parser.error("the header's name must end with .h: %s" % header)
+    if any(char in os.path.basename(header) for char in '"\\\n'):
+        parser.error("the header's name cannot go in an #include line: %r" % header)
     try:
         desc = parse_file(args.rpc_file)
         if args.print_enums:

@@ -119,6 +119,7 @@ class ErrorTest(unittest.TestCase):
         ("struct s {\n int\n while = 1; }", 3, "C keyword"),
         ("\n\nstruct s { int a = 1; } /* open", 3, "comment is not closed"),
         ("struct s {\n  int a = 1; $\n}", 2, "unexpected character '$'"),
+        ("struct s {\n  int \u00e9 = 1;\n}", 2, "unexpected character"),
         ("int a = 1;", 1, "expected 'struct'"),
         ("\n#pragma once\n", 2, "unsupported preprocessor line"),
         ("\n#include stdio.h\n", 2, "#include needs"),
@@ -216,12 +217,19 @@ class CommandLineTest(unittest.TestCase):
 
     def test_bad_output_names(self):
         for args in ([self.rpc, "x.h"], [self.rpc, "x.c", "y.c"], [self.rpc, "x.h", "y.h"],
-                     [self.rpc, "a.h", "b.c", "c.c"], []):
+                     [self.rpc, "a.h", "b.c", "c.c"], [self.rpc, 'a"b.h', "b.c"], []):
             with self.subTest(args=args):
                 status, _, stderr = run_main(args)
                 self.assertEqual(status, 2)
                 self.assertIn("usage:", stderr)
         self.assertEqual(self.files(), ["proto.rpc"])
+
+    def test_bytes_that_are_not_utf8_pass_through(self):
+        with open(self.rpc, "wb") as out:
+            out.write(b'#define NAME "\xff"\nstruct s { int a = 1; }\n')
+        self.assertEqual(run_main(["--quiet", self.rpc])[0], 0)
+        with open(os.path.join(self.dir, "proto.gen.h"), "rb") as src:
+            self.assertIn(b'#define NAME "\xff"\n', src.read())
 
     def test_not_quiet_says_what_it_wrote(self):
         status, stdout, _ = run_main([self.rpc])

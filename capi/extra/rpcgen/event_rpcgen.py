@@ -14,14 +14,19 @@ The language:
     #endif          copied into the C file, in order, before the header
     #define / #undef  copied into the header
     struct NAME {
-        [optional | array] TYPE FIELD [= TAG];   (the tag is required)
+        [optional | array] TYPE FIELD = TAG;
         ...
     }
 
 TYPE is int, int64, string, bytes, `bytes FIELD[LENGTH]` (fixed size; LENGTH
 a number or a macro) or struct[OTHER].  A field is required unless it is
 optional or an array; arrays may hold int, int64, string and struct fields.
-The `;` after a struct's last field may be left out.
+TAG is a decimal or 0x number, unique in its struct.  The `;` after a
+struct's last field may be left out.  OTHER must be a struct of the file, or
+of another generated file when the file has an #include line.
+
+--print-enums prints each struct's tag enum and writes nothing (libevent's
+generator has no such option).
 
 Where libevent's generated code crashes or leaks on bad input, ours returns -1
 (or NULL) instead; the differences are listed where they are generated.

@@ -8,6 +8,7 @@ c-tests/rpcgen_*.c programs.
 import contextlib
 import io
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -172,6 +173,32 @@ class ErrorTest(unittest.TestCase):
         status, _, stderr = run_main(["/nonexistent/x.rpc"])
         self.assertEqual(status, 1)
         self.assertIn("/nonexistent/x.rpc", stderr)
+
+
+class TokenSoupTest(unittest.TestCase):
+    """Random sequences of the language's pieces: each is refused with an
+    RpcError or generates code; nothing else escapes."""
+
+    PIECES = ["struct", "a", "b", "{", "}", "[", "]", "=", ";", "int", "int64", "string",
+              "bytes", "optional", "array", "0", "1", "2", "0x10", "010", "9999999999",
+              "\n", "/*", "*/", "//", "#include <x.h>\n", "#define N 4\n", "#if 1\n",
+              "#endif\n", "N", "struct[a]", "struct[b]", "$", "0x"]
+
+    def test_token_soup(self):
+        rnd = random.Random(20261204)
+        accepted = 0
+        for _ in range(3000):
+            text = " ".join(rnd.choice(self.PIECES) for _ in range(rnd.randint(0, 30)))
+            if rnd.random() < 0.5:
+                text = "struct a { int x = 1; }\nstruct b { " + text + " }"
+            try:
+                desc = parse(text)
+            except event_rpcgen.RpcError:
+                continue
+            accepted += 1
+            event_rpcgen.generate_header(desc, "f.gen.h")
+            event_rpcgen.generate_code(desc, "f.gen.h")
+        self.assertGreater(accepted, 10)
 
 
 class CommandLineTest(unittest.TestCase):

@@ -91,6 +91,7 @@ fn python_unit_tests() {
         .args(["-m", "unittest", "discover", "-s"])
         .arg(root().join("capi/extra/rpcgen"))
         .current_dir(root())
+        .env("PYTHONDONTWRITEBYTECODE", "1")
         .output()
         .expect("python3 runs (it is needed to build and test the project)");
     assert!(

@@ -230,3 +230,40 @@ fn core_libraries_need_no_tls_library() {
         }
     }
 }
+
+#[test]
+fn installed_generator_builds_messages() {
+    let dir = scratch("rpcgen");
+    let generator = prefix().join("bin/event_rpcgen.py");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&generator)
+            .expect("bin/event_rpcgen.py installed")
+            .permissions(),
+    );
+    assert_eq!(mode & 0o111, 0o111, "event_rpcgen.py is executable");
+    // Run as a program (its #! line), with the default output names beside the input.
+    let rpc = dir.join("wire_rpcgen.rpc");
+    std::fs::copy(root().join("c-tests/wire_rpcgen.rpc"), &rpc).unwrap();
+    run(Command::new(&generator).arg("--quiet").arg(&rpc));
+    let binary = dir.join("wire_rpcgen");
+    let mut flags = pkg_config(&["--cflags", "--libs", "libevent_extra"]);
+    flags.push(format!("-Wl,-rpath,{}", prefix().join("lib").display()));
+    run(Command::new("cc")
+        .args([
+            "-std=c99",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-D_DEFAULT_SOURCE",
+        ])
+        .arg("-I")
+        .arg(root().join("c-tests"))
+        .arg("-I")
+        .arg(&dir)
+        .arg(root().join("c-tests/wire_rpcgen.c"))
+        .arg(dir.join("wire_rpcgen.gen.c"))
+        .arg("-o")
+        .arg(&binary)
+        .args(&flags));
+    run(Command::new(&binary).env_remove("LD_LIBRARY_PATH"));
+}

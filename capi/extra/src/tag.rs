@@ -75,6 +75,19 @@ fn warn_null(entry_point: &str, what: &str) {
     evrs_sibling::log::warn(format_args!("{entry_point}: {what} is NULL; nothing done"));
 }
 
+/// The buffer a writer appends to; NULL (where libevent would crash) is reported.
+///
+/// # Safety
+/// As for [`buffer`].
+unsafe fn output(buf: *mut evbuffer, entry_point: &str) -> Option<Evbuffer> {
+    // SAFETY: the caller passes the program's buffer or NULL.
+    let found = unsafe { buffer(buf) };
+    if found.is_none() {
+        warn_null(entry_point, "the buffer");
+    }
+    found
+}
+
 /// Nothing to prepare; kept for old programs.
 #[no_mangle]
 pub extern "C" fn evtag_init() {
@@ -85,7 +98,7 @@ pub extern "C" fn evtag_init() {
 pub unsafe extern "C" fn evtag_encode_int(evbuf: *mut evbuffer, number: u32) {
     ffi_boundary!("evtag_encode_int", {
         // SAFETY: the program's buffer or NULL.
-        if let Some(buf) = unsafe { buffer(evbuf) } {
+        if let Some(buf) = unsafe { output(evbuf, "evtag_encode_int") } {
             buf.append(proto::encode_int(number).as_bytes());
         }
     })
@@ -95,7 +108,7 @@ pub unsafe extern "C" fn evtag_encode_int(evbuf: *mut evbuffer, number: u32) {
 pub unsafe extern "C" fn evtag_encode_int64(evbuf: *mut evbuffer, number: u64) {
     ffi_boundary!("evtag_encode_int64", {
         // SAFETY: the program's buffer or NULL.
-        if let Some(buf) = unsafe { buffer(evbuf) } {
+        if let Some(buf) = unsafe { output(evbuf, "evtag_encode_int64") } {
             buf.append(proto::encode_int64(number).as_bytes());
         }
     })
@@ -136,8 +149,8 @@ pub unsafe extern "C" fn evtag_marshal(
 ) {
     ffi_boundary!("evtag_marshal", {
         // SAFETY: the program's buffer or NULL.
-        let Some(buf) = (unsafe { buffer(evbuf) }) else {
-            return warn_null("evtag_marshal", "the buffer");
+        let Some(buf) = (unsafe { output(evbuf, "evtag_marshal") }) else {
+            return;
         };
         if data.is_null() && len > 0 {
             return warn_null("evtag_marshal", "the data");
@@ -183,7 +196,7 @@ pub unsafe extern "C" fn evtag_marshal_buffer(evbuf: *mut evbuffer, tag: u32, da
 pub unsafe extern "C" fn evtag_marshal_int(evbuf: *mut evbuffer, tag: u32, integer: u32) {
     ffi_boundary!("evtag_marshal_int", {
         // SAFETY: the program's buffer or NULL.
-        if let Some(buf) = unsafe { buffer(evbuf) } {
+        if let Some(buf) = unsafe { output(evbuf, "evtag_marshal_int") } {
             buf.append(proto::int_record(tag, integer).as_bytes());
         }
     })
@@ -193,7 +206,7 @@ pub unsafe extern "C" fn evtag_marshal_int(evbuf: *mut evbuffer, tag: u32, integ
 pub unsafe extern "C" fn evtag_marshal_int64(evbuf: *mut evbuffer, tag: u32, integer: u64) {
     ffi_boundary!("evtag_marshal_int64", {
         // SAFETY: the program's buffer or NULL.
-        if let Some(buf) = unsafe { buffer(evbuf) } {
+        if let Some(buf) = unsafe { output(evbuf, "evtag_marshal_int64") } {
             buf.append(proto::int64_record(tag, integer).as_bytes());
         }
     })
@@ -203,8 +216,8 @@ pub unsafe extern "C" fn evtag_marshal_int64(evbuf: *mut evbuffer, tag: u32, int
 pub unsafe extern "C" fn evtag_marshal_string(buf: *mut evbuffer, tag: u32, string: *const c_char) {
     ffi_boundary!("evtag_marshal_string", {
         // SAFETY: the program's buffer or NULL.
-        let Some(out) = (unsafe { buffer(buf) }) else {
-            return warn_null("evtag_marshal_string", "the buffer");
+        let Some(out) = (unsafe { output(buf, "evtag_marshal_string") }) else {
+            return;
         };
         if string.is_null() {
             return warn_null("evtag_marshal_string", "the string");
@@ -219,8 +232,8 @@ pub unsafe extern "C" fn evtag_marshal_string(buf: *mut evbuffer, tag: u32, stri
 pub unsafe extern "C" fn evtag_marshal_timeval(evbuf: *mut evbuffer, tag: u32, tv: *mut timeval) {
     ffi_boundary!("evtag_marshal_timeval", {
         // SAFETY: the program's buffer or NULL.
-        let Some(buf) = (unsafe { buffer(evbuf) }) else {
-            return warn_null("evtag_marshal_timeval", "the buffer");
+        let Some(buf) = (unsafe { output(evbuf, "evtag_marshal_timeval") }) else {
+            return;
         };
         // SAFETY: the program's time value or NULL.
         let Some(tv) = (unsafe { tv.as_ref() }) else {

@@ -52,7 +52,8 @@ impl Lookahead {
 /// # Safety
 /// `buf` is NULL or a live evbuffer that stays so during the call.
 unsafe fn buffer(buf: *mut evbuffer) -> Option<Evbuffer> {
-    // SAFETY: the program passes a live evbuffer or NULL, which gives None.
+    // SAFETY: the entry points pass what the program passed, a live evbuffer (tag.h)
+    // or NULL, which gives None; it stays live for the call.
     unsafe { Evbuffer::from_ptr(buf) }
 }
 
@@ -80,7 +81,7 @@ fn warn_null(entry_point: &str, what: &str) {
 /// # Safety
 /// As for [`buffer`].
 unsafe fn output(buf: *mut evbuffer, entry_point: &str) -> Option<Evbuffer> {
-    // SAFETY: the caller passes the program's buffer or NULL.
+    // SAFETY: callers pass what the program passed: a live evbuffer or NULL.
     let found = unsafe { buffer(buf) };
     if found.is_none() {
         warn_null(entry_point, "the buffer");
@@ -97,7 +98,7 @@ pub extern "C" fn evtag_init() {
 #[no_mangle]
 pub unsafe extern "C" fn evtag_encode_int(evbuf: *mut evbuffer, number: u32) {
     ffi_boundary!("evtag_encode_int", {
-        // SAFETY: the program's buffer or NULL.
+        // SAFETY: tag.h takes a live evbuffer of the program here; NULL gives None.
         if let Some(buf) = unsafe { output(evbuf, "evtag_encode_int") } {
             buf.append(proto::encode_int(number).as_bytes());
         }
@@ -107,7 +108,7 @@ pub unsafe extern "C" fn evtag_encode_int(evbuf: *mut evbuffer, number: u32) {
 #[no_mangle]
 pub unsafe extern "C" fn evtag_encode_int64(evbuf: *mut evbuffer, number: u64) {
     ffi_boundary!("evtag_encode_int64", {
-        // SAFETY: the program's buffer or NULL.
+        // SAFETY: tag.h takes a live evbuffer of the program here; NULL gives None.
         if let Some(buf) = unsafe { output(evbuf, "evtag_encode_int64") } {
             buf.append(proto::encode_int64(number).as_bytes());
         }
@@ -148,7 +149,7 @@ pub unsafe extern "C" fn evtag_marshal(
     len: u32,
 ) {
     ffi_boundary!("evtag_marshal", {
-        // SAFETY: the program's buffer or NULL.
+        // SAFETY: tag.h takes a live evbuffer of the program here; NULL gives None.
         let Some(buf) = (unsafe { output(evbuf, "evtag_marshal") }) else {
             return;
         };
@@ -168,7 +169,7 @@ pub unsafe extern "C" fn evtag_marshal(
 #[no_mangle]
 pub unsafe extern "C" fn evtag_marshal_buffer(evbuf: *mut evbuffer, tag: u32, data: *mut evbuffer) {
     ffi_boundary!("evtag_marshal_buffer", {
-        // SAFETY: the program's buffers or NULL.
+        // SAFETY: tag.h takes live evbuffers of the program here; NULL gives None.
         let (Some(buf), Some(payload)) = (unsafe { buffer(evbuf) }, unsafe { buffer(data) }) else {
             return warn_null("evtag_marshal_buffer", "a buffer");
         };
@@ -195,7 +196,7 @@ pub unsafe extern "C" fn evtag_marshal_buffer(evbuf: *mut evbuffer, tag: u32, da
 #[no_mangle]
 pub unsafe extern "C" fn evtag_marshal_int(evbuf: *mut evbuffer, tag: u32, integer: u32) {
     ffi_boundary!("evtag_marshal_int", {
-        // SAFETY: the program's buffer or NULL.
+        // SAFETY: tag.h takes a live evbuffer of the program here; NULL gives None.
         if let Some(buf) = unsafe { output(evbuf, "evtag_marshal_int") } {
             buf.append(proto::int_record(tag, integer).as_bytes());
         }
@@ -205,7 +206,7 @@ pub unsafe extern "C" fn evtag_marshal_int(evbuf: *mut evbuffer, tag: u32, integ
 #[no_mangle]
 pub unsafe extern "C" fn evtag_marshal_int64(evbuf: *mut evbuffer, tag: u32, integer: u64) {
     ffi_boundary!("evtag_marshal_int64", {
-        // SAFETY: the program's buffer or NULL.
+        // SAFETY: tag.h takes a live evbuffer of the program here; NULL gives None.
         if let Some(buf) = unsafe { output(evbuf, "evtag_marshal_int64") } {
             buf.append(proto::int64_record(tag, integer).as_bytes());
         }
@@ -215,7 +216,7 @@ pub unsafe extern "C" fn evtag_marshal_int64(evbuf: *mut evbuffer, tag: u32, int
 #[no_mangle]
 pub unsafe extern "C" fn evtag_marshal_string(buf: *mut evbuffer, tag: u32, string: *const c_char) {
     ffi_boundary!("evtag_marshal_string", {
-        // SAFETY: the program's buffer or NULL.
+        // SAFETY: tag.h takes a live evbuffer of the program here; NULL gives None.
         let Some(out) = (unsafe { output(buf, "evtag_marshal_string") }) else {
             return;
         };
@@ -231,11 +232,11 @@ pub unsafe extern "C" fn evtag_marshal_string(buf: *mut evbuffer, tag: u32, stri
 #[no_mangle]
 pub unsafe extern "C" fn evtag_marshal_timeval(evbuf: *mut evbuffer, tag: u32, tv: *mut timeval) {
     ffi_boundary!("evtag_marshal_timeval", {
-        // SAFETY: the program's buffer or NULL.
+        // SAFETY: tag.h takes a live evbuffer of the program here; NULL gives None.
         let Some(buf) = (unsafe { output(evbuf, "evtag_marshal_timeval") }) else {
             return;
         };
-        // SAFETY: the program's time value or NULL.
+        // SAFETY: tag.h takes a readable timeval here; NULL gives None.
         let Some(tv) = (unsafe { tv.as_ref() }) else {
             return warn_null("evtag_marshal_timeval", "the time value");
         };
@@ -248,14 +249,14 @@ pub unsafe extern "C" fn evtag_marshal_timeval(evbuf: *mut evbuffer, tag: u32, t
 #[no_mangle]
 pub unsafe extern "C" fn evtag_unmarshal_header(evbuf: *mut evbuffer, ptag: *mut u32) -> c_int {
     ffi_boundary!("evtag_unmarshal_header", {
-        // SAFETY: the program's buffer or NULL.
+        // SAFETY: tag.h takes a live evbuffer of the program here; NULL gives None.
         let Some(buf) = (unsafe { buffer(evbuf) }) else {
             return -1;
         };
         let Some(header) = take_header(buf) else {
             return -1;
         };
-        // SAFETY: the program's tag slot or NULL.
+        // SAFETY: tag.h takes a writable tag or NULL (no tag wanted) here.
         if let Some(slot) = unsafe { ptag.as_mut() } {
             *slot = header.tag;
         }
@@ -271,7 +272,7 @@ pub unsafe extern "C" fn evtag_unmarshal(
     dst: *mut evbuffer,
 ) -> c_int {
     ffi_boundary!("evtag_unmarshal", {
-        // SAFETY: the program's buffers or NULL.
+        // SAFETY: tag.h takes live evbuffers of the program here; NULL gives None.
         let (Some(from), Some(to)) = (unsafe { buffer(src) }, unsafe { buffer(dst) }) else {
             return -1;
         };
@@ -283,7 +284,7 @@ pub unsafe extern "C" fn evtag_unmarshal(
         let Some(header) = take_header(from) else {
             return -1;
         };
-        // SAFETY: the program's tag slot or NULL.
+        // SAFETY: tag.h takes a writable tag or NULL (no tag wanted) here.
         if let Some(slot) = unsafe { ptag.as_mut() } {
             *slot = header.tag;
         }
@@ -298,7 +299,8 @@ pub unsafe extern "C" fn evtag_unmarshal(
 /// Moves the first `len` bytes of `from` (it holds them) to the end of `to`; false
 /// when the core moved fewer (a frozen end, no memory).
 fn move_payload(from: Evbuffer, to: Evbuffer, len: usize) -> bool {
-    // SAFETY: both buffers are live for the call (the handles' contract).
+    // SAFETY: both handles come from the entry point's live buffers, which stay
+    // live for the call; `len` bytes are in `from`, so the move is in bounds.
     let moved = unsafe { sys::evbuffer_remove_buffer(from.as_ptr(), to.as_ptr(), len) };
     usize::try_from(moved).is_ok_and(|moved| moved == len)
 }
@@ -306,7 +308,7 @@ fn move_payload(from: Evbuffer, to: Evbuffer, len: usize) -> bool {
 #[no_mangle]
 pub unsafe extern "C" fn evtag_consume(evbuf: *mut evbuffer) -> c_int {
     ffi_boundary!("evtag_consume", {
-        // SAFETY: the program's buffer or NULL.
+        // SAFETY: tag.h takes a live evbuffer of the program here; NULL gives None.
         let Some(buf) = (unsafe { buffer(evbuf) }) else {
             return -1;
         };
@@ -321,7 +323,7 @@ pub unsafe extern "C" fn evtag_consume(evbuf: *mut evbuffer) -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn evtag_peek(evbuf: *mut evbuffer, ptag: *mut u32) -> c_int {
     ffi_boundary!("evtag_peek", {
-        // SAFETY: the program's buffer or NULL.
+        // SAFETY: tag.h takes a live evbuffer of the program here; NULL gives None.
         let Some(buf) = (unsafe { buffer(evbuf) }) else {
             return -1;
         };
@@ -329,7 +331,7 @@ pub unsafe extern "C" fn evtag_peek(evbuf: *mut evbuffer, ptag: *mut u32) -> c_i
         let Some((tag, tag_len)) = proto::decode_tag(lookahead.front().bytes) else {
             return -1;
         };
-        // SAFETY: the program's tag slot or NULL.
+        // SAFETY: tag.h takes a writable tag or NULL (no tag wanted) here.
         if let Some(slot) = unsafe { ptag.as_mut() } {
             *slot = tag;
         }
@@ -346,11 +348,12 @@ unsafe fn report_length(
     plength: *mut u32,
     read: fn(&[u8]) -> Option<u32>,
 ) -> c_int {
-    // SAFETY: the program's buffer or NULL.
+    // SAFETY: tag.h takes a live evbuffer of the program here; NULL gives None.
     let Some(buf) = (unsafe { buffer(evbuf) }) else {
         return -1;
     };
-    // SAFETY: the program's length slot or NULL (libevent would write through NULL).
+    // SAFETY: tag.h takes a writable length here; NULL (libevent would write
+    // through it) gives None.
     let Some(slot) = (unsafe { plength.as_mut() }) else {
         return -1;
     };
@@ -386,7 +389,8 @@ pub unsafe extern "C" fn evtag_unmarshal_int(
     pinteger: *mut u32,
 ) -> c_int {
     ffi_boundary!("evtag_unmarshal_int", {
-        // SAFETY: the program's buffer and integer slot, or NULL.
+        // SAFETY: tag.h takes a live evbuffer and a writable integer here; NULL gives
+        // None.
         let (Some(buf), Some(slot)) = (unsafe { buffer(evbuf) }, unsafe { pinteger.as_mut() })
         else {
             return -1;
@@ -408,7 +412,8 @@ pub unsafe extern "C" fn evtag_unmarshal_int64(
     pinteger: *mut u64,
 ) -> c_int {
     ffi_boundary!("evtag_unmarshal_int64", {
-        // SAFETY: the program's buffer and integer slot, or NULL.
+        // SAFETY: tag.h takes a live evbuffer and a writable integer here; NULL gives
+        // None.
         let (Some(buf), Some(slot)) = (unsafe { buffer(evbuf) }, unsafe { pinteger.as_mut() })
         else {
             return -1;
@@ -431,7 +436,7 @@ pub unsafe extern "C" fn evtag_unmarshal_fixed(
     len: usize,
 ) -> c_int {
     ffi_boundary!("evtag_unmarshal_fixed", {
-        // SAFETY: the program's buffer or NULL.
+        // SAFETY: tag.h takes a live evbuffer of the program here; NULL gives None.
         let Some(buf) = (unsafe { buffer(src) }) else {
             return -1;
         };
@@ -461,7 +466,8 @@ pub unsafe extern "C" fn evtag_unmarshal_string(
     pstring: *mut *mut c_char,
 ) -> c_int {
     ffi_boundary!("evtag_unmarshal_string", {
-        // SAFETY: the program's buffer and string slot, or NULL.
+        // SAFETY: tag.h takes a live evbuffer and a writable string pointer here; NULL
+        // gives None.
         let (Some(buf), Some(slot)) = (unsafe { buffer(evbuf) }, unsafe { pstring.as_mut() })
         else {
             return -1;
@@ -498,7 +504,8 @@ pub unsafe extern "C" fn evtag_unmarshal_timeval(
     ptv: *mut timeval,
 ) -> c_int {
     ffi_boundary!("evtag_unmarshal_timeval", {
-        // SAFETY: the program's buffer and time value, or NULL.
+        // SAFETY: tag.h takes a live evbuffer and a writable timeval here; NULL gives
+        // None.
         let (Some(buf), Some(tv)) = (unsafe { buffer(evbuf) }, unsafe { ptv.as_mut() }) else {
             return -1;
         };

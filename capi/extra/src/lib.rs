@@ -1,10 +1,11 @@
 //! libevent_extra: evhttp (event2/http.h, http_compat.h, http_struct.h,
-//! keyvalq_struct.h), WebSockets (event2/ws.h) and evdns (event2/dns.h, dns_compat.h,
-//! dns_struct.h).
+//! keyvalq_struct.h), WebSockets (event2/ws.h), evdns (event2/dns.h, dns_compat.h,
+//! dns_struct.h) and tagged records (event2/tag.h).
 //!
 //! It reaches libevent_core only through the core's exported C symbols, by way of
 //! `evrs-sibling`; it never links the core crate. The protocol (parsing and encoding)
-//! is the pure crate `evrs-http-proto` (proto/).
+//! is the pure crate `evrs-http-proto` (proto/); the evtag encoding is
+//! `evrs-tag-proto` (tagproto/).
 
 // C names are kept for C types, so that each signature reads like its header.
 #![allow(non_camel_case_types)]
@@ -23,4 +24,5 @@ pub mod dns_compat;
 pub mod evdns;
 pub mod evhttp;
 pub mod http;
+pub mod tag;
 pub mod ws;

@@ -520,3 +520,87 @@ pub unsafe extern "C" fn evtag_unmarshal_timeval(
         0
     })
 }
+
+// Four functions that libevent exports without declaring them in a header; its own
+// regression suite declares and calls them, and programs built against libevent's
+// libraries may too.
+
+/// Appends the tag's encoding (to nothing when `evbuf` is NULL); its length in bytes.
+#[no_mangle]
+pub unsafe extern "C" fn evtag_encode_tag(evbuf: *mut evbuffer, tag: u32) -> c_int {
+    ffi_boundary!("evtag_encode_tag", {
+        let encoded = proto::encode_tag(tag);
+        // SAFETY: a live evbuffer of the program, or NULL to measure only.
+        if let Some(buf) = unsafe { buffer(evbuf) } {
+            buf.append(encoded.as_bytes());
+        }
+        encoded.len() as c_int
+    })
+}
+
+/// Removes the tag at the start of `evbuf`; its length in bytes, or -1 (nothing
+/// removed) when no valid tag is there.
+#[no_mangle]
+pub unsafe extern "C" fn evtag_decode_tag(ptag: *mut u32, evbuf: *mut evbuffer) -> c_int {
+    ffi_boundary!("evtag_decode_tag", {
+        // SAFETY: a live evbuffer of the program, or NULL, which gives None.
+        let Some(buf) = (unsafe { buffer(evbuf) }) else {
+            return -1;
+        };
+        let lookahead = Lookahead::of(buf);
+        let Some((tag, len)) = proto::decode_tag(lookahead.front().bytes) else {
+            return -1;
+        };
+        buf.drain(len);
+        // SAFETY: a writable tag of the program, or NULL when it wants none.
+        if let Some(slot) = unsafe { ptag.as_mut() } {
+            *slot = tag;
+        }
+        len as c_int
+    })
+}
+
+/// Removes one encoded number from the start of `evbuf`: 0, or -1 (nothing removed).
+///
+/// # Safety
+/// `pnumber` is NULL or writable; `evbuf` is NULL or live.
+unsafe fn decode_number<T>(
+    pnumber: *mut T,
+    evbuf: *mut evbuffer,
+    read: fn(&[u8]) -> Option<(T, usize)>,
+) -> c_int {
+    // SAFETY: a live evbuffer of the program, or NULL, which gives None.
+    let Some(buf) = (unsafe { buffer(evbuf) }) else {
+        return -1;
+    };
+    // SAFETY: a writable number of the program; NULL, where libevent would write
+    // through it, gives None.
+    let Some(slot) = (unsafe { pnumber.as_mut() }) else {
+        return -1;
+    };
+    let lookahead = Lookahead::of(buf);
+    match read(lookahead.front().bytes) {
+        Some((value, len)) => {
+            buf.drain(len);
+            *slot = value;
+            0
+        }
+        None => -1,
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn evtag_decode_int(pnumber: *mut u32, evbuf: *mut evbuffer) -> c_int {
+    // SAFETY: the program passes a writable number and a live evbuffer, or NULLs.
+    ffi_boundary!("evtag_decode_int", unsafe {
+        decode_number(pnumber, evbuf, decode::decode_int)
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn evtag_decode_int64(pnumber: *mut u64, evbuf: *mut evbuffer) -> c_int {
+    // SAFETY: the program passes a writable number and a live evbuffer, or NULLs.
+    ffi_boundary!("evtag_decode_int64", unsafe {
+        decode_number(pnumber, evbuf, decode::decode_int64)
+    })
+}

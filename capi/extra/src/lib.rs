@@ -22,5 +22,7 @@ pub mod dns;
 pub mod dns_compat;
 pub mod evdns;
 pub mod evhttp;
+pub mod evrpc;
 pub mod http;
+pub mod rpc;
 pub mod ws;

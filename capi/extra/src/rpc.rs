@@ -13,7 +13,7 @@ use crate::evrpc::hooks::{self, Hooks};
 use crate::evrpc::{
     client, evrpc, evrpc_base, evrpc_link, evrpc_pool, evrpc_req_generic, evrpc_request_wrapper,
     evrpc_status, server, warn, ClientCb, CompleteFn, FreeFn, HookCb, MarshalFn, NewFn, ServerCb,
-    UnmarshalFn, STATUS_ERR_UNSTARTED,
+    UnmarshalFn, EVRPC_HOOK_RESULT, EVRPC_HOOK_TYPE, STATUS_ERR_UNSTARTED,
 };
 
 /// A C string argument; None (with a warning) for NULL.
@@ -345,7 +345,7 @@ pub unsafe extern "C" fn evrpc_request_set_cb(
 #[no_mangle]
 pub unsafe extern "C" fn evrpc_add_hook(
     vbase: *mut c_void,
-    hook_type: c_int,
+    hook_type: EVRPC_HOOK_TYPE,
     cb: Option<HookCb>,
     cb_arg: *mut c_void,
 ) -> *mut c_void {
@@ -373,7 +373,7 @@ pub unsafe extern "C" fn evrpc_add_hook(
 #[no_mangle]
 pub unsafe extern "C" fn evrpc_remove_hook(
     vbase: *mut c_void,
-    hook_type: c_int,
+    hook_type: EVRPC_HOOK_TYPE,
     handle: *mut c_void,
 ) -> c_int {
     ffi_boundary!("evrpc_remove_hook", or 0, {
@@ -388,7 +388,7 @@ pub unsafe extern "C" fn evrpc_remove_hook(
 pub unsafe extern "C" fn evrpc_resume_request(
     vbase: *mut c_void,
     ctx: *mut c_void,
-    res: c_int,
+    res: EVRPC_HOOK_RESULT,
 ) -> c_int {
     ffi_boundary!("evrpc_resume_request", {
         match required(

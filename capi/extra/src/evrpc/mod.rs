@@ -39,11 +39,13 @@ pub const HTTP_SERVUNAVAIL: c_int = 503;
 /// `HTTP_OK`.
 pub const HTTP_OK: c_int = 200;
 
-// `enum EVRPC_HOOK_TYPE`.
+/// `enum EVRPC_HOOK_TYPE`.
+pub type EVRPC_HOOK_TYPE = c_int;
 pub const EVRPC_INPUT: c_int = 0;
 pub const EVRPC_OUTPUT: c_int = 1;
 
-// `enum EVRPC_HOOK_RESULT`.
+/// `enum EVRPC_HOOK_RESULT`.
+pub type EVRPC_HOOK_RESULT = c_int;
 pub const EVRPC_TERMINATE: c_int = -1;
 pub const EVRPC_CONTINUE: c_int = 0;
 pub const EVRPC_PAUSE: c_int = 1;

@@ -44,7 +44,7 @@ pub struct evrpc_base {
     rpc_list: RpcListHead,
 }
 
-pub type Base = NonNull<evrpc_base>;
+pub type RpcBase = NonNull<evrpc_base>;
 
 /// One registered RPC: the program-visible `struct evrpc` and what the engine needs
 /// beside it. The HTTP callback's argument.
@@ -64,13 +64,13 @@ struct Registration {
 pub struct ServerCall {
     generic: evrpc_req_generic,
     registration: NonNull<Registration>,
-    base: Base,
+    base: RpcBase,
     base_alive: LiveFlag,
 }
 
 pub type Call = NonNull<ServerCall>;
 
-fn bx<'a>(base: Base) -> &'a mut evrpc_base {
+fn bx<'a>(base: RpcBase) -> &'a mut evrpc_base {
     // SAFETY: callers pass a live base (checked through `alive` after every call into
     // program code) and use the borrow within one statement.
     unsafe { &mut *base.as_ptr() }
@@ -83,12 +83,12 @@ fn reg<'a>(registration: NonNull<Registration>) -> &'a mut Registration {
 }
 
 /// The hooks block of a base.
-pub fn hooks_of(base: Base) -> NonNull<Hooks> {
+pub fn hooks_of(base: RpcBase) -> NonNull<Hooks> {
     base.cast()
 }
 
 /// evrpc_init().
-pub fn new(http: *mut evhttp) -> Option<Base> {
+pub fn new(http: *mut evhttp) -> Option<RpcBase> {
     let alive = LiveFlag::try_new()?;
     let base = try_box(evrpc_base {
         hooks: Hooks::new(alive),
@@ -105,7 +105,7 @@ pub fn new(http: *mut evhttp) -> Option<Base> {
 
 /// Rewrites the `next` links of the registered `struct evrpc`s and the list head, so
 /// that they form the TAILQ a program may walk.
-fn relink(base: Base) {
+fn relink(base: RpcBase) {
     let b = base.as_ptr();
     // SAFETY: the base is live; its registrations and their `struct evrpc`s too.
     unsafe {
@@ -139,7 +139,7 @@ fn release_if_done(registration: NonNull<Registration>) {
 }
 
 /// The registration of `name`, if any.
-fn find(base: Base, name: &[u8]) -> Option<NonNull<Registration>> {
+fn find(base: RpcBase, name: &[u8]) -> Option<NonNull<Registration>> {
     bx(base)
         .registrations
         .iter()
@@ -150,7 +150,7 @@ fn find(base: Base, name: &[u8]) -> Option<NonNull<Registration>> {
 /// evrpc_register_rpc(): the base takes `rpc` over on success. libevent registers a
 /// name twice (and its HTTP callback fails silently); this refuses with -1, as it does
 /// an `rpc` with a missing function, leaving `rpc` to the caller.
-pub fn register(base: Base, rpc: NonNull<evrpc>, cb: ServerCb, cb_arg: *mut c_void) -> c_int {
+pub fn register(base: RpcBase, rpc: NonNull<evrpc>, cb: ServerCb, cb_arg: *mut c_void) -> c_int {
     let r = rpc.as_ptr();
     // SAFETY: the program passes a filled-in `struct evrpc`.
     let (uri, complete) = unsafe {
@@ -233,7 +233,7 @@ pub fn register(base: Base, rpc: NonNull<evrpc>, cb: ServerCb, cb_arg: *mut c_vo
 }
 
 /// evrpc_unregister_rpc().
-pub fn unregister(base: Base, name: &[u8]) -> c_int {
+pub fn unregister(base: RpcBase, name: &[u8]) -> c_int {
     let Some(registration) = find(base, name) else {
         return -1;
     };
@@ -244,7 +244,7 @@ pub fn unregister(base: Base, name: &[u8]) -> c_int {
 }
 
 /// Takes a registration off the HTTP server; it goes once its calls are over.
-fn detach(base: Base, registration: NonNull<Registration>) {
+fn detach(base: RpcBase, registration: NonNull<Registration>) {
     let http = bx(base).http;
     let path = reg(registration).path.as_ptr().cast::<c_char>();
     // SAFETY: a live server and a C string; removing a callback runs no program code.
@@ -266,7 +266,7 @@ fn detach(base: Base, registration: NonNull<Registration>) {
 /// (libevent leaks them, unanswered) are answered with 503 and freed. A call in the
 /// program's handler stays valid: evrpc_request_done() sends its reply without output
 /// hooks.
-pub fn free(base: Base) {
+pub fn free(base: RpcBase) {
     bx(base).hooks.alive.set(false);
     let registrations = std::mem::take(&mut bx(base).registrations);
     for registration in registrations {
@@ -542,7 +542,7 @@ fn free_call(call: Call) {
 /// evrpc_register_generic(): a `struct evrpc` made from the given functions. NULL
 /// functions are refused with -1 (libevent calls them).
 #[allow(clippy::too_many_arguments)]
-pub fn register_generic(base: Base, name: &[u8], fns: super::evrpc) -> c_int {
+pub fn register_generic(base: RpcBase, name: &[u8], fns: super::evrpc) -> c_int {
     // SAFETY: a plain allocation; zeroed is a valid `struct evrpc` (NULL pointers).
     let rpc = unsafe { sys::event_mm_calloc_(1, size_of::<evrpc>()) }.cast::<evrpc>();
     let Some(rpc) = NonNull::new(rpc) else {

@@ -50,6 +50,8 @@ pub type RpcBase = NonNull<evrpc_base>;
 /// beside it. The HTTP callback's argument.
 struct Registration {
     rpc: NonNull<evrpc>,
+    /// The base it is registered with (live while `registered`).
+    base: RpcBase,
     name: Vec<u8>,
     /// "/.rpc.NAME" with its NUL.
     path: Vec<u8>,
@@ -190,6 +192,7 @@ pub fn register(base: RpcBase, rpc: NonNull<evrpc>, cb: ServerCb, cb_arg: *mut c
     };
     let Some(registration) = try_box(Registration {
         rpc,
+        base,
         name,
         path,
         calls: 0,
@@ -309,13 +312,7 @@ fn start_call(req: NonNull<evhttp_request>, registration: NonNull<Registration>)
     let input = field!(req, input_buffer);
     // SAFETY: the request's live input buffer.
     let body_len = unsafe { sys::evbuffer_get_length(input) };
-    let rpc = reg(registration).rpc.as_ptr();
-    // SAFETY: a registered RPC's `struct evrpc`, whose `base` is its live base.
-    let base = unsafe { (*rpc).base };
-    let Some(base) = NonNull::new(base) else {
-        send_unavailable(req.as_ptr());
-        return;
-    };
+    let (rpc, base) = (reg(registration).rpc.as_ptr(), reg(registration).base);
     if field!(req, type_) != REQ_POST || body_len == 0 {
         send_unavailable(req.as_ptr());
         return;
@@ -541,7 +538,6 @@ fn free_call(call: Call) {
 
 /// evrpc_register_generic(): a `struct evrpc` made from the given functions. NULL
 /// functions are refused with -1 (libevent calls them).
-#[allow(clippy::too_many_arguments)]
 pub fn register_generic(base: RpcBase, name: &[u8], fns: super::evrpc) -> c_int {
     // SAFETY: a plain allocation; zeroed is a valid `struct evrpc` (NULL pointers).
     let rpc = unsafe { sys::event_mm_calloc_(1, size_of::<evrpc>()) }.cast::<evrpc>();

@@ -102,7 +102,7 @@ fn px<'a>(pool: Pool) -> &'a mut evrpc_pool {
     unsafe { &mut *pool.as_ptr() }
 }
 
-fn cx_<'a>(ctx: Ctx) -> &'a mut evrpc_request_wrapper {
+fn wx<'a>(ctx: Ctx) -> &'a mut evrpc_request_wrapper {
     // SAFETY: callers pass a live call held by their frame (or a list of its pool) and
     // use the borrow within one statement.
     unsafe { &mut *ctx.as_ptr() }
@@ -113,7 +113,7 @@ pub fn hooks_of(pool: Pool) -> NonNull<Hooks> {
 }
 
 fn pool_is_alive(ctx: Ctx) -> bool {
-    cx_(ctx).pool_alive.as_ref().is_some_and(LiveFlag::get)
+    wx(ctx).pool_alive.as_ref().is_some_and(LiveFlag::get)
 }
 
 /// evrpc_pool_new().
@@ -149,7 +149,7 @@ pub fn free(pool: Pool) {
             continue;
         };
         // Both kinds of held call own their HTTP request.
-        let req = cx_(ctx).req;
+        let req = wx(ctx).req;
         if !req.is_null() {
             // SAFETY: the request is ours (not yet made, or owned).
             unsafe { evhttp_request_free(req) };
@@ -157,8 +157,8 @@ pub fn free(pool: Pool) {
         free_ctx(ctx);
     }
     for ctx in in_flight {
-        let req = cx_(ctx).req;
-        if cx_(ctx).evcon_alive.as_ref().is_some_and(LiveFlag::get) && !req.is_null() {
+        let req = wx(ctx).req;
+        if wx(ctx).evcon_alive.as_ref().is_some_and(LiveFlag::get) && !req.is_null() {
             // The connection still holds the request: it must not call back into the
             // freed call.
             // SAFETY: a request queued on a live connection is live.
@@ -224,7 +224,8 @@ pub fn remove_connection(pool: Pool, conn: Conn) {
 
 /// evrpc_pool_set_timeout().
 pub fn set_timeout(pool: Pool, secs: c_int) {
-    for conn in px(pool).connections.clone() {
+    for at in 0..px(pool).connections.len() {
+        let conn = px(pool).connections[at];
         // SAFETY: a live connection of the pool; setting a timeout runs no program
         // code.
         unsafe { evhttp_connection_set_timeout(conn.as_ptr(), secs) };
@@ -267,24 +268,24 @@ pub fn new_ctx(
 }
 
 pub fn get_pool(ctx: Ctx) -> *mut evrpc_pool {
-    cx_(ctx).pool
+    wx(ctx).pool
 }
 
 /// evrpc_request_set_pool(): only before the call starts (libevent lets a running call
 /// change pools, which breaks its bookkeeping).
 pub fn set_pool(ctx: Ctx, pool: *mut evrpc_pool) {
-    if cx_(ctx).stage != Stage::Unstarted {
+    if wx(ctx).stage != Stage::Unstarted {
         warn(format_args!(
             "evrpc_request_set_pool: the call has started; ignored"
         ));
         return;
     }
-    cx_(ctx).pool = pool;
+    wx(ctx).pool = pool;
 }
 
 pub fn set_cb(ctx: Ctx, cb: Option<ClientCb>, cb_arg: *mut c_void) {
-    cx_(ctx).cb = cb;
-    cx_(ctx).cb_arg = cb_arg;
+    wx(ctx).cb = cb;
+    wx(ctx).cb_arg = cb_arg;
 }
 
 /// Frees a call and what it owns (its timer, its meta data); not its HTTP request.
@@ -304,13 +305,13 @@ fn free_ctx(ctx: Ctx) {
 /// without a pool or whose pool has no connection (libevent asserts) completes at once
 /// with EVRPC_STATUS_ERR_UNSTARTED, and -1 is returned.
 pub fn make_request(ctx: Ctx) -> c_int {
-    if cx_(ctx).stage != Stage::Unstarted {
+    if wx(ctx).stage != Stage::Unstarted {
         warn(format_args!(
             "evrpc_make_request: the call has already started; refused"
         ));
         return -1;
     }
-    let Some(pool) = NonNull::new(cx_(ctx).pool) else {
+    let Some(pool) = NonNull::new(wx(ctx).pool) else {
         warn(format_args!("evrpc_make_request: the call has no pool"));
         fail_unstarted(ctx);
         return -1;
@@ -326,8 +327,8 @@ pub fn make_request(ctx: Ctx) -> c_int {
         fail_unstarted(ctx);
         return -1;
     }
-    cx_(ctx).pool_alive = Some(px(pool).hooks.alive.clone());
-    cx_(ctx).stage = Stage::Queued;
+    wx(ctx).pool_alive = Some(px(pool).hooks.alive.clone());
+    wx(ctx).stage = Stage::Queued;
     px(pool).queue.push_back(ctx);
     schedule(pool);
     0
@@ -353,7 +354,7 @@ fn schedule(pool: Pool) {
 /// Completes a call that could not be sent: EVRPC_STATUS_ERR_UNSTARTED. Then the next
 /// queued call goes out (libevent leaves it queued until another call completes).
 fn fail_unstarted(ctx: Ctx) {
-    let c = cx_(ctx);
+    let c = wx(ctx);
     let (cb, cb_arg, request, reply) = (c.cb, c.cb_arg, c.request, c.reply);
     let pool = c.pool;
     let pool_alive = c.pool_alive.clone();
@@ -373,7 +374,7 @@ fn fail_unstarted(ctx: Ctx) {
 
 /// Frees the HTTP request a call made but did not hand to a connection.
 fn free_unsent_request(ctx: Ctx) {
-    let req = std::mem::replace(&mut cx_(ctx).req, ptr::null_mut());
+    let req = std::mem::replace(&mut wx(ctx).req, ptr::null_mut());
     if !req.is_null() {
         // SAFETY: the request is ours; no connection has it.
         unsafe { evhttp_request_free(req) };
@@ -388,15 +389,15 @@ fn discard(ctx: Ctx) {
 
 /// `evrpc_schedule_request`: encodes the request and runs the output hooks.
 fn start_on(pool: Pool, conn: Conn, ctx: Ctx) {
-    cx_(ctx).stage = Stage::Busy;
+    wx(ctx).stage = Stage::Busy;
     // SAFETY: our callback with the call it expects.
     let req = unsafe { evhttp_request_new(Some(on_reply), ctx.as_ptr().cast()) };
     if req.is_null() {
         return fail_unstarted(ctx);
     }
-    cx_(ctx).req = req;
-    cx_(ctx).evcon = conn.as_ptr();
-    let (marshal, request) = (cx_(ctx).request_marshal, cx_(ctx).request);
+    wx(ctx).req = req;
+    wx(ctx).evcon = conn.as_ptr();
+    let (marshal, request) = (wx(ctx).request_marshal, wx(ctx).request);
     // SAFETY: the program's encoder, into the new request's body.
     unsafe { marshal((*req).output_buffer, request) };
     if !pool_is_alive(ctx) {
@@ -414,7 +415,7 @@ fn start_on(pool: Pool, conn: Conn, ctx: Ctx) {
                 return fail_unstarted(ctx);
             }
             HookOutcome::Result(EVRPC_PAUSE) => {
-                cx_(ctx).stage = Stage::PausedOutput;
+                wx(ctx).stage = Stage::PausedOutput;
                 if !hooks::pause(
                     hooks_of(pool),
                     ctx.as_ptr().cast(),
@@ -435,15 +436,15 @@ fn start_on(pool: Pool, conn: Conn, ctx: Ctx) {
 /// makes the POST. A call whose connection left the pool while it was held fails with
 /// EVRPC_STATUS_ERR_UNSTARTED (libevent sends it on the connection, even a freed one).
 pub fn continue_output(ctx: Ctx, result: c_int) {
-    cx_(ctx).stage = Stage::Busy;
+    wx(ctx).stage = Stage::Busy;
     if result == EVRPC_TERMINATE {
         free_unsent_request(ctx);
         return fail_unstarted(ctx);
     }
-    let Some(pool) = NonNull::new(cx_(ctx).pool).filter(|_| pool_is_alive(ctx)) else {
+    let Some(pool) = NonNull::new(wx(ctx).pool).filter(|_| pool_is_alive(ctx)) else {
         return discard(ctx);
     };
-    let Some(conn) = NonNull::new(cx_(ctx).evcon).filter(|c| px(pool).connections.contains(c))
+    let Some(conn) = NonNull::new(wx(ctx).evcon).filter(|c| px(pool).connections.contains(c))
     else {
         warn(format_args!(
             "evrpc: the connection of a held call left the pool; the call is not sent"
@@ -461,10 +462,10 @@ pub fn continue_output(ctx: Ctx, result: c_int) {
         free_unsent_request(ctx);
         return fail_unstarted(ctx);
     }
-    cx_(ctx).stage = Stage::InFlight;
-    cx_(ctx).evcon_alive = Some(alive_token(conn));
-    let req = cx_(ctx).req;
-    let path = cx_(ctx).path.as_ptr().cast();
+    wx(ctx).stage = Stage::InFlight;
+    wx(ctx).evcon_alive = Some(alive_token(conn));
+    let req = wx(ctx).req;
+    let path = wx(ctx).path.as_ptr().cast();
     // SAFETY: a live connection of the pool, our request, a C string. On success the
     // call may already be over (a failed connect completes it), so it is not touched.
     if unsafe { evhttp_make_request(conn.as_ptr(), req, REQ_POST, path) } == 0 {
@@ -474,13 +475,13 @@ pub fn continue_output(ctx: Ctx, result: c_int) {
     // evhttp frees in some of its failure paths, so it is left alone here).
     remove_item(&mut px(pool).in_flight, &ctx);
     disarm_timer(ctx);
-    cx_(ctx).req = ptr::null_mut();
+    wx(ctx).req = ptr::null_mut();
     fail_unstarted(ctx);
 }
 
 /// Arms the call's timeout on the pool's base (or the connection's).
 fn arm_timer(pool: Pool, conn: Conn, ctx: Ctx, secs: c_int) -> bool {
-    if cx_(ctx).timer.is_null() {
+    if wx(ctx).timer.is_null() {
         let base = NonNull::new(px(pool).base).or_else(|| NonNull::new(cx!(conn).base));
         let Some(base) = base else {
             return false;
@@ -489,18 +490,18 @@ fn arm_timer(pool: Pool, conn: Conn, ctx: Ctx, secs: c_int) -> bool {
         let Some(timer) = (unsafe { handler::new_event::<TimeoutHandler>(base, ctx) }) else {
             return false;
         };
-        cx_(ctx).timer = timer.as_ptr();
+        wx(ctx).timer = timer.as_ptr();
     }
     let tv = libc::timeval {
         tv_sec: libc::time_t::from(secs),
         tv_usec: 0,
     };
     // SAFETY: the call's live timer.
-    unsafe { sys::event_add(cx_(ctx).timer, &tv) == 0 }
+    unsafe { sys::event_add(wx(ctx).timer, &tv) == 0 }
 }
 
 fn disarm_timer(ctx: Ctx) {
-    let timer = cx_(ctx).timer;
+    let timer = wx(ctx).timer;
     if !timer.is_null() {
         // SAFETY: the call's live timer.
         unsafe { sys::event_del(timer) };
@@ -515,12 +516,12 @@ impl EventHandler for TimeoutHandler {
     /// `evrpc_request_timeout`: the connection is failed with a timeout, which
     /// completes the call with EVRPC_STATUS_ERR_TIMEOUT.
     fn fire(ctx: Ctx, _what: c_short) {
-        if cx_(ctx).stage != Stage::InFlight {
+        if wx(ctx).stage != Stage::InFlight {
             return;
         }
-        let req = cx_(ctx).req;
-        let conn = NonNull::new(cx_(ctx).evcon)
-            .filter(|_| cx_(ctx).evcon_alive.as_ref().is_some_and(LiveFlag::get));
+        let req = wx(ctx).req;
+        let conn = NonNull::new(wx(ctx).evcon)
+            .filter(|_| wx(ctx).evcon_alive.as_ref().is_some_and(LiveFlag::get));
         let Some(conn) = conn else {
             return reply_arrived(ctx, ptr::null_mut());
         };
@@ -547,20 +548,20 @@ unsafe extern "C" fn on_reply(req: *mut evhttp_request, arg: *mut c_void) {
 }
 
 fn reply_arrived(ctx: Ctx, req: *mut evhttp_request) {
-    if cx_(ctx).stage != Stage::InFlight {
+    if wx(ctx).stage != Stage::InFlight {
         return;
     }
     disarm_timer(ctx);
-    cx_(ctx).stage = Stage::Busy;
-    cx_(ctx).req = req;
-    let Some(pool) = NonNull::new(cx_(ctx).pool).filter(|_| pool_is_alive(ctx)) else {
+    wx(ctx).stage = Stage::Busy;
+    wx(ctx).req = req;
+    let Some(pool) = NonNull::new(wx(ctx).pool).filter(|_| pool_is_alive(ctx)) else {
         return free_ctx(ctx);
     };
     remove_item(&mut px(pool).in_flight, &ctx);
     if req.is_null() || !px(pool).hooks.has(EVRPC_INPUT) {
         return complete(ctx, EVRPC_CONTINUE);
     }
-    let evcon = cx_(ctx).evcon;
+    let evcon = wx(ctx).evcon;
     // SAFETY: the call's own `hook_meta` field.
     unsafe { hooks::associate(ptr::addr_of_mut!((*ctx.as_ptr()).hook_meta), evcon) };
     // SAFETY: the live reply.
@@ -572,7 +573,7 @@ fn reply_arrived(ctx: Ctx, req: *mut evhttp_request) {
             // evhttp frees the reply when this callback returns, unless it is owned.
             // SAFETY: the live reply.
             unsafe { evhttp_request_own(req) };
-            cx_(ctx).stage = Stage::PausedInput;
+            wx(ctx).stage = Stage::PausedInput;
             if !hooks::pause(
                 hooks_of(pool),
                 ctx.as_ptr().cast(),
@@ -588,8 +589,8 @@ fn reply_arrived(ctx: Ctx, req: *mut evhttp_request) {
 /// After the input hooks (`evrpc_reply_done_closure`): decodes the reply and runs the
 /// completion callback; then the next queued call goes out.
 pub fn complete(ctx: Ctx, result: c_int) {
-    cx_(ctx).stage = Stage::Busy;
-    let c = cx_(ctx);
+    wx(ctx).stage = Stage::Busy;
+    let c = wx(ctx);
     let (req, reply, unmarshal, clear) = (c.req, c.reply, c.reply_unmarshal, c.reply_clear);
     let error = if req.is_null() {
         STATUS_ERR_TIMEOUT
@@ -605,7 +606,7 @@ pub fn complete(ctx: Ctx, result: c_int) {
         // SAFETY: the program's function that empties its reply.
         unsafe { clear(reply) };
     }
-    let c = cx_(ctx);
+    let c = wx(ctx);
     let (cb, cb_arg, request, pool) = (c.cb, c.cb_arg, c.request, c.pool);
     let pool_alive = c.pool_alive.clone();
     free_ctx(ctx);

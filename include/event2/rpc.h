@@ -507,9 +507,9 @@ int evrpc_remove_hook(void *vbase,
 EVENT2_EXPORT_SYMBOL
 int evrpc_resume_request(void *vbase, void *ctx, enum EVRPC_HOOK_RESULT res);
 
-/** Attaches a named piece of data to a call, from a hook.  Data added by a
- * client's output hook travels with the request and can be read by the
- * server's input hooks.
+/** Attaches a named piece of data to a call, from a hook.  The data stays
+ * with the call on this side: what a client's output hook adds, the same
+ * call's input hooks can read; it is not sent to the peer.
  *
  * @param ctx the context the hook received
  * @param key the name, a NUL-terminated string (copied)

@@ -1,6 +1,7 @@
 //! libevent_extra: evhttp (event2/http.h, http_compat.h, http_struct.h,
 //! keyvalq_struct.h), WebSockets (event2/ws.h), evdns (event2/dns.h, dns_compat.h,
-//! dns_struct.h) and tagged records (event2/tag.h).
+//! dns_struct.h), tagged records (event2/tag.h) and RPC over HTTP (event2/rpc.h,
+//! rpc_struct.h).
 //!
 //! It reaches libevent_core only through the core's exported C symbols, by way of
 //! `evrs-sibling`; it never links the core crate. The protocol (parsing and encoding)
@@ -23,6 +24,8 @@ pub mod dns;
 pub mod dns_compat;
 pub mod evdns;
 pub mod evhttp;
+pub mod evrpc;
 pub mod http;
+pub mod rpc;
 pub mod tag;
 pub mod ws;

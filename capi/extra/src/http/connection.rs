@@ -107,6 +107,16 @@ pub unsafe extern "C" fn evhttp_make_request(
     })
 }
 
+/// Records whether the program chose the connection's timeouts
+/// (`EVHTTP_CON_TIMEOUT_ADJUSTED`), which an evrpc pool respects.
+fn adjust_timeout_flag(conn: NonNull<evhttp_connection>, adjusted: bool) {
+    if adjusted {
+        cx!(conn).flags |= connection::CON_TIMEOUT_ADJUSTED;
+    } else {
+        cx!(conn).flags &= !connection::CON_TIMEOUT_ADJUSTED;
+    }
+}
+
 macro_rules! conn_setter {
     ($name:ident, ($($arg:ident: $ty:ty),*), |$c:ident| $body:block) => {
         #[no_mangle]
@@ -145,6 +155,7 @@ conn_setter!(evhttp_connection_set_initial_retry_tv, (tv: *const libc::timeval),
     cx!(c).initial_retry = client::timeout_from(unsafe { arg_tv(tv) }, connection::HTTP_INITIAL_RETRY_TIMEOUT);
 });
 conn_setter!(evhttp_connection_set_timeout, (timeout: c_int), |c| {
+    adjust_timeout_flag(c, timeout != -1);
     cx!(c).timeout_read = client::timeout_from_secs(timeout, connection::HTTP_READ_TIMEOUT);
     cx!(c).timeout_write = client::timeout_from_secs(timeout, connection::HTTP_WRITE_TIMEOUT);
     client::apply_read_write_timeouts(c);
@@ -152,21 +163,25 @@ conn_setter!(evhttp_connection_set_timeout, (timeout: c_int), |c| {
 conn_setter!(evhttp_connection_set_timeout_tv, (tv: *const libc::timeval), |c| {
     // SAFETY: the program passes NULL or a timeval.
     let tv = unsafe { arg_tv(tv) };
+    adjust_timeout_flag(c, tv.is_some());
     cx!(c).timeout_read = client::timeout_from(tv, connection::HTTP_READ_TIMEOUT);
     cx!(c).timeout_write = client::timeout_from(tv, connection::HTTP_WRITE_TIMEOUT);
     client::apply_read_write_timeouts(c);
 });
 conn_setter!(evhttp_connection_set_connect_timeout_tv, (tv: *const libc::timeval), |c| {
+    adjust_timeout_flag(c, true);
     // SAFETY: the program passes NULL or a timeval.
     cx!(c).timeout_connect = client::timeout_from(unsafe { arg_tv(tv) }, connection::HTTP_CONNECT_TIMEOUT);
     client::apply_connect_timeout(c);
 });
 conn_setter!(evhttp_connection_set_read_timeout_tv, (tv: *const libc::timeval), |c| {
+    adjust_timeout_flag(c, true);
     // SAFETY: the program passes NULL or a timeval.
     cx!(c).timeout_read = client::timeout_from(unsafe { arg_tv(tv) }, -1);
     client::apply_read_write_timeouts(c);
 });
 conn_setter!(evhttp_connection_set_write_timeout_tv, (tv: *const libc::timeval), |c| {
+    adjust_timeout_flag(c, true);
     // SAFETY: the program passes NULL or a timeval.
     cx!(c).timeout_write = client::timeout_from(unsafe { arg_tv(tv) }, -1);
     client::apply_read_write_timeouts(c);

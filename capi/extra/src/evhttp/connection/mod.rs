@@ -45,6 +45,8 @@ pub const CON_LINGERING_CLOSE: u32 = 0x0020;
 pub const CON_PUBLIC_FLAGS_END: u32 = 0x100000;
 pub const CON_AUTOFREE: u32 = CON_PUBLIC_FLAGS_END;
 pub const CON_READING_ERROR: u32 = CON_AUTOFREE << 1;
+/// The program set a timeout: an evrpc pool the connection joins keeps it.
+pub const CON_TIMEOUT_ADJUSTED: u32 = CON_READING_ERROR << 1;
 
 pub const HTTP_CONNECT_TIMEOUT: i64 = 45;
 pub const HTTP_READ_TIMEOUT: i64 = 50;

@@ -34,14 +34,6 @@
 static struct event_base *base;
 static ev_uint16_t port;
 
-static ev_uint16_t bound_port(struct evhttp_bound_socket *handle)
-{
-	struct sockaddr_in sin;
-	ev_socklen_t len = sizeof(sin);
-	REQUIRE(getsockname(evhttp_bound_socket_get_fd(handle), (struct sockaddr *)&sin, &len) == 0);
-	return ntohs(sin.sin_port);
-}
-
 /* What a raw HTTP request saw. */
 struct raw {
 	int done;

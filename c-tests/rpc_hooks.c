@@ -335,14 +335,6 @@ static void test_pause(void)
 	CHECK_INT_EQ(resume_failed, 0);
 }
 
-static ev_uint16_t bound_port(struct evhttp_bound_socket *handle)
-{
-	struct sockaddr_in sin;
-	ev_socklen_t len = sizeof(sin);
-	REQUIRE(getsockname(evhttp_bound_socket_get_fd(handle), (struct sockaddr *)&sin, &len) == 0);
-	return ntohs(sin.sin_port);
-}
-
 int main(void)
 {
 	struct evhttp *http;

@@ -17,7 +17,10 @@
 #include <event2/rpc_struct.h>
 #include <event2/util.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -234,6 +237,15 @@ static inline void record_outcome(struct evrpc_status *status, void *request, vo
 static inline void GotAnswer(struct evrpc_status *status, struct ask *req, struct answer *rep, void *arg)
 {
 	record_outcome(status, req, rep, arg);
+}
+
+/* The port an evhttp listener was bound to (port 0 picks one). */
+static inline ev_uint16_t bound_port(struct evhttp_bound_socket *handle)
+{
+	struct sockaddr_in sin;
+	ev_socklen_t len = sizeof(sin);
+	REQUIRE(getsockname(evhttp_bound_socket_get_fd(handle), (struct sockaddr *)&sin, &len) == 0);
+	return ntohs(sin.sin_port);
 }
 
 #endif /* EVRS_C_TESTS_RPC_SUPPORT_H */

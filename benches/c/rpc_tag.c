@@ -66,7 +66,7 @@ static void fill(struct message *m)
 	}
 }
 
-static void marshal(struct evbuffer *out, struct evbuffer *scratch, const struct message *m)
+__attribute__((noinline)) static void marshal(struct evbuffer *out, struct evbuffer *scratch, const struct message *m)
 {
 	ev_uint32_t tag = 1;
 	int i;
@@ -84,7 +84,7 @@ static void marshal(struct evbuffer *out, struct evbuffer *scratch, const struct
 }
 
 /* Reads one message back; 0 on success. Strings are malloc'd, as generated code does. */
-static int unmarshal(struct evbuffer *in, struct evbuffer *scratch, struct message *m)
+__attribute__((noinline)) static int unmarshal(struct evbuffer *in, struct evbuffer *scratch, struct message *m)
 {
 	ev_uint32_t tag;
 	if (evtag_unmarshal(in, &tag, scratch) == -1 || tag != MESSAGE_TAG)

@@ -33,11 +33,19 @@ struct Lookahead {
 impl Lookahead {
     fn of(buf: Evbuffer) -> Lookahead {
         let mut bytes = [0u8; LOOKAHEAD];
-        let copied = buf.copy_out(&mut bytes);
+        let total_len = buf.len();
+        // A pullup, as libevent's readers do: when the first chunk holds these bytes
+        // (nearly always) it only hands out a pointer, which is cheaper than copying out.
+        let copied = buf
+            .with_prefix(total_len.min(LOOKAHEAD), |front| {
+                bytes[..front.len()].copy_from_slice(front);
+                front.len()
+            })
+            .unwrap_or(0);
         Lookahead {
             bytes,
             copied,
-            total_len: buf.len(),
+            total_len,
         }
     }
 

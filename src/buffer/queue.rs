@@ -583,11 +583,20 @@ impl Queue {
     }
 
     /// Makes the first `size` bytes contiguous; returns a pointer to them.
+    #[inline]
     pub(super) fn pullup(&mut self, size: usize) -> Result<*mut u8, QueueError> {
         debug_assert!(size > 0 && size <= self.len);
-        if self.chunks[0].len() >= size {
-            return Ok(self.chunks[0].data_ptr());
+        // Nearly always the first chunk holds them already (readers look at a header);
+        // the copying stays out of line so that this check is all callers pay.
+        match self.chunks.front() {
+            Some(first) if first.len() >= size => Ok(first.data_ptr()),
+            _ => self.pullup_by_copying(size),
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn pullup_by_copying(&mut self, size: usize) -> Result<*mut u8, QueueError> {
         self.reserve_chunks(1)?;
         self.moved();
         let first = &self.chunks[0];

@@ -2,10 +2,11 @@
 //! (tagproto/).
 //!
 //! Writers build a number's or a time value's whole record on the stack and append it
-//! with one `evbuffer_add`. Readers copy out the buffer's first
-//! [`LOOKAHEAD`](evrs_tag_proto::LOOKAHEAD) bytes, let the proto crate decide what
-//! libevent would answer and drain, and drain that much; payloads that leave whole
-//! (strings, fixed fields, nested records) are copied or moved by the core.
+//! with one `evbuffer_add`. Readers look at the buffer's first
+//! [`LOOKAHEAD`](evrs_tag_proto::LOOKAHEAD) bytes through a pullup (a pointer into the
+//! first chunk, nearly always), let the proto crate decide what libevent would answer
+//! and drain, and drain that much; payloads that leave whole (strings, fixed fields,
+//! nested records) are copied or moved by the core.
 //!
 //! Where libevent dereferences NULL (a NULL buffer, output pointer, string or time
 //! value) these answer -1 or write nothing, leaving the buffer as it was. Readers also
@@ -23,38 +24,23 @@ use evrs_tag_proto::{self as proto, decode, Front, Taken, LOOKAHEAD};
 use libc::timeval;
 use sys::evbuffer;
 
-/// The first bytes of a buffer, copied out.
-struct Lookahead {
-    bytes: [u8; LOOKAHEAD],
-    copied: usize,
-    total_len: usize,
-}
-
-impl Lookahead {
-    fn of(buf: Evbuffer) -> Lookahead {
-        let mut bytes = [0u8; LOOKAHEAD];
-        let total_len = buf.len();
-        // A pullup, as libevent's readers do: when the first chunk holds these bytes
-        // (nearly always) it only hands out a pointer, which is cheaper than copying out.
-        let copied = buf
-            .with_prefix(total_len.min(LOOKAHEAD), |front| {
-                bytes[..front.len()].copy_from_slice(front);
-                front.len()
-            })
-            .unwrap_or(0);
-        Lookahead {
-            bytes,
-            copied,
-            total_len,
-        }
-    }
-
-    fn front(&self) -> Front<'_> {
-        Front {
-            bytes: &self.bytes[..self.copied],
-            total_len: self.total_len,
-        }
-    }
+/// Runs a reader over the start of a buffer: its first [`LOOKAHEAD`] bytes (or all
+/// there are), made contiguous by a pullup, as libevent's readers do. When the first
+/// chunk holds them, which is nearly always, that only hands out a pointer: nothing is
+/// copied. `read` must not touch the buffer.
+fn with_front<R>(buf: Evbuffer, read: impl Fn(Front<'_>) -> R) -> R {
+    let total_len = buf.len();
+    buf.with_prefix(total_len.min(LOOKAHEAD), |bytes| {
+        read(Front { bytes, total_len })
+    })
+    // The pullup found no memory: the reader sees nothing, so it answers -1 and
+    // removes nothing.
+    .unwrap_or_else(|| {
+        read(Front {
+            bytes: &[],
+            total_len: 0,
+        })
+    })
 }
 
 /// # Safety
@@ -76,8 +62,7 @@ fn finish<T>(buf: Evbuffer, taken: Taken<T>) -> Option<T> {
 /// `evtag_unmarshal_header` on a known buffer: the header is gone, the payload
 /// (`len` bytes, all there) stays.
 fn take_header(buf: Evbuffer) -> Option<proto::Header> {
-    let lookahead = Lookahead::of(buf);
-    finish(buf, decode::unmarshal_header(lookahead.front()))
+    finish(buf, with_front(buf, decode::unmarshal_header))
 }
 
 fn warn_null(entry_point: &str, what: &str) {
@@ -335,8 +320,7 @@ pub unsafe extern "C" fn evtag_peek(evbuf: *mut evbuffer, ptag: *mut u32) -> c_i
         let Some(buf) = (unsafe { buffer(evbuf) }) else {
             return -1;
         };
-        let lookahead = Lookahead::of(buf);
-        let Some((tag, tag_len)) = proto::decode_tag(lookahead.front().bytes) else {
+        let Some((tag, tag_len)) = with_front(buf, |front| proto::decode_tag(front.bytes)) else {
             return -1;
         };
         // SAFETY: tag.h takes a writable tag or NULL (no tag wanted) here.
@@ -365,8 +349,7 @@ unsafe fn report_length(
     let Some(slot) = (unsafe { plength.as_mut() }) else {
         return -1;
     };
-    let lookahead = Lookahead::of(buf);
-    match read(lookahead.front().bytes) {
+    match with_front(buf, |front| read(front.bytes)) {
         Some(length) => {
             *slot = length;
             0
@@ -403,9 +386,8 @@ pub unsafe extern "C" fn evtag_unmarshal_int(
         else {
             return -1;
         };
-        let lookahead = Lookahead::of(buf);
-        let Some((value, len)) = finish(buf, decode::unmarshal_int(lookahead.front(), need_tag))
-        else {
+        let taken = with_front(buf, |front| decode::unmarshal_int(front, need_tag));
+        let Some((value, len)) = finish(buf, taken) else {
             return -1;
         };
         *slot = value;
@@ -426,9 +408,8 @@ pub unsafe extern "C" fn evtag_unmarshal_int64(
         else {
             return -1;
         };
-        let lookahead = Lookahead::of(buf);
-        let Some((value, len)) = finish(buf, decode::unmarshal_int64(lookahead.front(), need_tag))
-        else {
+        let taken = with_front(buf, |front| decode::unmarshal_int64(front, need_tag));
+        let Some((value, len)) = finish(buf, taken) else {
             return -1;
         };
         *slot = value;
@@ -451,9 +432,9 @@ pub unsafe extern "C" fn evtag_unmarshal_fixed(
         if data.is_null() && len > 0 {
             return -1;
         }
-        let lookahead = Lookahead::of(buf);
+        let taken = with_front(buf, |front| decode::expect_record(front, need_tag));
         // A record of the wrong tag or length loses its header; its payload stays.
-        match finish(buf, decode::expect_record(lookahead.front(), need_tag)) {
+        match finish(buf, taken) {
             Some(header) if header.payload_len as usize == len => {}
             _ => return -1,
         }
@@ -480,8 +461,8 @@ pub unsafe extern "C" fn evtag_unmarshal_string(
         else {
             return -1;
         };
-        let lookahead = Lookahead::of(buf);
-        let Some(header) = finish(buf, decode::expect_record(lookahead.front(), need_tag)) else {
+        let taken = with_front(buf, |front| decode::expect_record(front, need_tag));
+        let Some(header) = finish(buf, taken) else {
             return -1;
         };
         let len = header.payload_len as usize;
@@ -517,10 +498,8 @@ pub unsafe extern "C" fn evtag_unmarshal_timeval(
         let (Some(buf), Some(tv)) = (unsafe { buffer(evbuf) }, unsafe { ptv.as_mut() }) else {
             return -1;
         };
-        let lookahead = Lookahead::of(buf);
-        let Some((seconds, microseconds)) =
-            finish(buf, decode::unmarshal_timeval(lookahead.front(), need_tag))
-        else {
+        let taken = with_front(buf, |front| decode::unmarshal_timeval(front, need_tag));
+        let Some((seconds, microseconds)) = finish(buf, taken) else {
             return -1;
         };
         tv.tv_sec = seconds.into();
@@ -555,8 +534,7 @@ pub unsafe extern "C" fn evtag_decode_tag(ptag: *mut u32, evbuf: *mut evbuffer) 
         let Some(buf) = (unsafe { buffer(evbuf) }) else {
             return -1;
         };
-        let lookahead = Lookahead::of(buf);
-        let Some((tag, len)) = proto::decode_tag(lookahead.front().bytes) else {
+        let Some((tag, len)) = with_front(buf, |front| proto::decode_tag(front.bytes)) else {
             return -1;
         };
         buf.drain(len);
@@ -586,8 +564,7 @@ unsafe fn decode_number<T>(
     let Some(slot) = (unsafe { pnumber.as_mut() }) else {
         return -1;
     };
-    let lookahead = Lookahead::of(buf);
-    match read(lookahead.front().bytes) {
+    match with_front(buf, |front| read(front.bytes)) {
         Some((value, len)) => {
             buf.drain(len);
             *slot = value;

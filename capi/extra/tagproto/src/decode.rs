@@ -28,22 +28,26 @@ pub fn decode_tag(bytes: &[u8]) -> Option<(u32, usize)> {
 /// Needless leading zero digits and a non-zero padding nibble are accepted, as in
 /// libevent.
 fn decode_nibbles(bytes: &[u8], max_digits: usize) -> Option<(u64, usize)> {
-    let digits = usize::from(bytes.first()? >> 4) + 1;
+    let first = *bytes.first()?;
+    let digits = usize::from(first >> 4) + 1;
     if digits > max_digits {
         return None;
     }
     let encoded = bytes.get(..digits / 2 + 1)?;
-    let mut value = 0u64;
-    // Half-byte i (from 1; 0 is the count) holds digit i - 1; most significant first.
-    for position in (1..=digits).rev() {
-        let byte = encoded[position / 2];
-        let nibble = if position % 2 == 1 {
-            byte & 0x0f
-        } else {
-            byte >> 4
-        };
-        value = (value << 4) | u64::from(nibble);
-    }
+    // Digit 0 is the first byte's low half; after it, byte k holds digit 2k - 1 in its
+    // high half and digit 2k in its low half: swapping the halves of those bytes gives
+    // the digits from 1 up in order, least significant first.
+    let mut tail = [0u8; 8];
+    tail[..encoded.len() - 1].copy_from_slice(&encoded[1..]);
+    let swapped = u64::from_le_bytes(tail);
+    let rest = ((swapped & 0x0f0f_0f0f_0f0f_0f0f) << 4) | ((swapped >> 4) & 0x0f0f_0f0f_0f0f_0f0f);
+    let all = (rest << 4) | u64::from(first & 0x0f);
+    // Only `digits` digits count: a padding half after them is ignored.
+    let value = if digits >= 16 {
+        all
+    } else {
+        all & ((1u64 << (4 * digits)) - 1)
+    };
     Some((value, encoded.len()))
 }
 

@@ -67,17 +67,13 @@ pub fn encode_tag(tag: u32) -> Encoded {
 fn encode_nibbles(value: u64) -> Encoded {
     let significant = (u64::BITS - value.leading_zeros()).div_ceil(4) as usize;
     let mut out = Encoded::new();
-    // The count nibble takes the first half-byte; digit i takes half-byte i + 1.
-    for digit in 0..significant {
-        let nibble = ((value >> (4 * digit)) & 0x0f) as u8;
-        let position = digit + 1;
-        if position % 2 == 1 {
-            out.bytes[position / 2] |= nibble;
-        } else {
-            out.bytes[position / 2] |= nibble << 4;
-        }
-    }
-    out.bytes[0] |= (significant.saturating_sub(1) as u8) << 4;
+    // The count nibble and digit 0 share the first byte; after it, byte k holds digit
+    // 2k - 1 in its high half and digit 2k in its low half, which is each byte of the
+    // value shifted past digit 0 with its two halves swapped (unused halves are zero).
+    out.bytes[0] = ((significant.saturating_sub(1) as u8) << 4) | (value & 0x0f) as u8;
+    let rest = value >> 4;
+    let swapped = ((rest & 0x0f0f_0f0f_0f0f_0f0f) << 4) | ((rest >> 4) & 0x0f0f_0f0f_0f0f_0f0f);
+    out.bytes[1..9].copy_from_slice(&swapped.to_le_bytes());
     out.len = (significant + 2) / 2;
     out
 }

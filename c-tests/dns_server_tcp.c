@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "dns_support.h"
 
 static struct event_base *base;
 static int callbacks;
@@ -29,49 +30,11 @@ static struct sockaddr_in last_client;
 static struct evdns_server_port *port_to_close;
 static int close_result = -99;
 
-static size_t put_name(unsigned char *out, const char *name)
-{
-	size_t at = 0;
-	while (*name) {
-		const char *dot = strchr(name, '.');
-		size_t len = dot ? (size_t)(dot - name) : strlen(name);
-		out[at++] = (unsigned char)len;
-		memcpy(out + at, name, len);
-		at += len;
-		name += len;
-		if (*name == '.')
-			name++;
-	}
-	out[at++] = 0;
-	return at;
-}
-
-static size_t put16(unsigned char *out, unsigned v)
-{
-	out[0] = (unsigned char)(v >> 8);
-	out[1] = (unsigned char)v;
-	return 2;
-}
-
-static unsigned get16(const unsigned char *p)
-{
-	return (unsigned)p[0] << 8 | p[1];
-}
-
 /* A query with its 2-byte length prefix. */
 static size_t framed_query(unsigned char *out, unsigned id, const char *name, unsigned qtype)
 {
-	size_t at = 2;
-	at += put16(out + at, id);
-	at += put16(out + at, 0x0100);
-	at += put16(out + at, 1);
-	at += put16(out + at, 0);
-	at += put16(out + at, 0);
-	at += put16(out + at, 0);
-	at += put_name(out + at, name);
-	at += put16(out + at, qtype);
-	at += put16(out + at, 1);
-	put16(out, (unsigned)(at - 2));
+	size_t at = 2 + ds_raw_query(out + 2, id, 0x0100, name, qtype);
+	ds_raw_put16(out, (unsigned)(at - 2));
 	return at;
 }
 
@@ -87,8 +50,8 @@ struct conn {
 static int read_reply(struct conn *c, unsigned char *msg, int ms)
 {
 	for (int i = 0; i < ms / 5 + 1; i++) {
-		if (c->have >= 2 && c->have >= 2 + get16(c->buf)) {
-			size_t len = get16(c->buf);
+		if (c->have >= 2 && c->have >= 2 + ds_get16(c->buf)) {
+			size_t len = ds_get16(c->buf);
 			memcpy(msg, c->buf + 2, len);
 			memmove(c->buf, c->buf + 2 + len, c->have - 2 - len);
 			c->have -= 2 + len;
@@ -237,8 +200,8 @@ int main(void)
 	}
 	len = read_reply(&c1, msg, 2000);
 	CHECK(len >= 12);
-	CHECK_UINT_EQ(get16(msg), 0x0102);
-	CHECK_UINT_EQ(get16(msg + 2), 0x8105);
+	CHECK_UINT_EQ(ds_get16(msg), 0x0102);
+	CHECK_UINT_EQ(ds_get16(msg + 2), 0x8105);
 
 	/* One query in three pieces. */
 	qlen = framed_query(query, 0x0103, "a.example.com", EVDNS_TYPE_A);
@@ -248,7 +211,7 @@ int main(void)
 	pump(20);
 	send_all(&c1, query + 7, qlen - 7);
 	len = read_reply(&c1, msg, 2000);
-	CHECK(len > 12 && get16(msg) == 0x0103);
+	CHECK(len > 12 && ds_get16(msg) == 0x0103);
 
 	/* Malformed messages are skipped; the connection goes on. */
 	{
@@ -258,7 +221,7 @@ int main(void)
 		qlen = framed_query(query, 0x0104, "a.example.com", EVDNS_TYPE_A);
 		send_all(&c1, query, qlen);
 		len = read_reply(&c1, msg, 2000);
-		CHECK(len > 12 && get16(msg) == 0x0104);
+		CHECK(len > 12 && ds_get16(msg) == 0x0104);
 		CHECK_INT_EQ(callbacks, before + 1);
 	}
 
@@ -267,22 +230,22 @@ int main(void)
 	send_all(&c1, query, qlen);
 	len = read_reply(&c1, msg, 2000);
 	CHECK(len > 512);
-	CHECK_UINT_EQ(get16(msg + 2), 0x8100);
-	CHECK_UINT_EQ(get16(msg + 6), 60);
+	CHECK_UINT_EQ(ds_get16(msg + 2), 0x8100);
+	CHECK_UINT_EQ(ds_get16(msg + 6), 60);
 
 	/* Answered later. */
 	qlen = framed_query(query, 0x0106, "later.example.com", EVDNS_TYPE_A);
 	send_all(&c1, query, qlen);
 	len = read_reply(&c1, msg, 2000);
-	CHECK(len > 12 && get16(msg) == 0x0106);
-	CHECK_UINT_EQ(get16(msg + 6), 1);
+	CHECK(len > 12 && ds_get16(msg) == 0x0106);
+	CHECK_UINT_EQ(ds_get16(msg + 6), 1);
 	CHECK_INT_EQ(late_result, 0);
 
 	/* The client's address. */
 	qlen = framed_query(query, 0x0107, "addr.example.com", EVDNS_TYPE_A);
 	send_all(&c1, query, qlen);
 	len = read_reply(&c1, msg, 2000);
-	CHECK(len > 12 && get16(msg) == 0x0107);
+	CHECK(len > 12 && ds_get16(msg) == 0x0107);
 	{
 		struct sockaddr_in mine;
 		socklen_t mine_len = sizeof(mine);
@@ -341,7 +304,7 @@ int main(void)
 		int got = 0;
 		for (int i = 0; i < MANY; i++) {
 			len = read_reply(&c4, msg, 3000);
-			if (len < 12 || get16(msg) != (unsigned)i)
+			if (len < 12 || ds_get16(msg) != (unsigned)i)
 				break;
 			got++;
 		}

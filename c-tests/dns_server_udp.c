@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "dns_support.h"
 
 static struct event_base *base;
 static int client_fd;
@@ -27,53 +28,6 @@ static struct sockaddr_in server_addr;
 static int callbacks;
 static struct evdns_server_request *saved;
 static struct evdns_server_port *closing_port;
-
-/* Appends a name in DNS labels. */
-static size_t put_name(unsigned char *out, const char *name)
-{
-	size_t at = 0;
-	while (*name) {
-		const char *dot = strchr(name, '.');
-		size_t len = dot ? (size_t)(dot - name) : strlen(name);
-		out[at++] = (unsigned char)len;
-		memcpy(out + at, name, len);
-		at += len;
-		name += len;
-		if (*name == '.')
-			name++;
-	}
-	out[at++] = 0;
-	return at;
-}
-
-static size_t put16(unsigned char *out, unsigned v)
-{
-	out[0] = (unsigned char)(v >> 8);
-	out[1] = (unsigned char)v;
-	return 2;
-}
-
-static unsigned get16(const unsigned char *p)
-{
-	return (unsigned)p[0] << 8 | p[1];
-}
-
-/* A query with one question (qdcount 1, others 0). */
-static size_t build_query(unsigned char *out, unsigned id, unsigned flags, const char *name,
-    unsigned qtype)
-{
-	size_t at = 0;
-	at += put16(out + at, id);
-	at += put16(out + at, flags);
-	at += put16(out + at, 1);
-	at += put16(out + at, 0);
-	at += put16(out + at, 0);
-	at += put16(out + at, 0);
-	at += put_name(out + at, name);
-	at += put16(out + at, qtype);
-	at += put16(out + at, 1);
-	return at;
-}
 
 /* Runs the loop until a reply arrives on the client socket (its length) or about
  * `ms` milliseconds pass (-1). */
@@ -219,12 +173,12 @@ static void check_reply(const unsigned char *reply, int len, const unsigned char
     unsigned flags, unsigned an, unsigned ns, unsigned ar, const unsigned char *rest, size_t rest_len)
 {
 	REQUIRE(len >= 12);
-	CHECK_UINT_EQ(get16(reply), get16(query));
-	CHECK_UINT_EQ(get16(reply + 2), flags);
-	CHECK_UINT_EQ(get16(reply + 4), 1);
-	CHECK_UINT_EQ(get16(reply + 6), an);
-	CHECK_UINT_EQ(get16(reply + 8), ns);
-	CHECK_UINT_EQ(get16(reply + 10), ar);
+	CHECK_UINT_EQ(ds_get16(reply), ds_get16(query));
+	CHECK_UINT_EQ(ds_get16(reply + 2), flags);
+	CHECK_UINT_EQ(ds_get16(reply + 4), 1);
+	CHECK_UINT_EQ(ds_get16(reply + 6), an);
+	CHECK_UINT_EQ(ds_get16(reply + 8), ns);
+	CHECK_UINT_EQ(ds_get16(reply + 10), ar);
 	CHECK_INT_EQ(len, (int)(qlen + rest_len));
 	if (len == (int)(qlen + rest_len)) {
 		CHECK_MEM_EQ(reply + 12, query + 12, qlen - 12);
@@ -254,7 +208,7 @@ int main(void)
 	client_fd = udp_socket(&client_addr);
 
 	/* A records: two addresses in one record, the owner a pointer to the question. */
-	qlen = build_query(query, 0x1234, 0x0100, "a.example.com", EVDNS_TYPE_A);
+	qlen = ds_raw_query(query, 0x1234, 0x0100, "a.example.com", EVDNS_TYPE_A);
 	len = exchange(query, qlen, reply, sizeof(reply));
 	{
 		static const unsigned char rest[] = { 0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 8,
@@ -262,7 +216,7 @@ int main(void)
 		check_reply(reply, len, query, qlen, 0x8000 | 0x0400 | 0x0100, 1, 0, 0, rest, sizeof(rest));
 	}
 
-	qlen = build_query(query, 0x0001, 0, "aaaa.example.com", EVDNS_TYPE_AAAA);
+	qlen = ds_raw_query(query, 0x0001, 0, "aaaa.example.com", EVDNS_TYPE_AAAA);
 	len = exchange(query, qlen, reply, sizeof(reply));
 	{
 		static const unsigned char rest[] = { 0xc0, 0x0c, 0, 28, 0, 1, 0, 0, 0, 7, 0, 16,
@@ -271,14 +225,14 @@ int main(void)
 	}
 
 	/* PTR from an address: the owner is the question's name. */
-	qlen = build_query(query, 0x0002, 0x0100, "4.3.2.1.in-addr.arpa", EVDNS_TYPE_PTR);
+	qlen = ds_raw_query(query, 0x0002, 0x0100, "4.3.2.1.in-addr.arpa", EVDNS_TYPE_PTR);
 	len = exchange(query, qlen, reply, sizeof(reply));
 	{
 		static const unsigned char rest[] = { 0xc0, 0x0c, 0, 12, 0, 1, 0, 0, 0, 5, 0, 18,
 			4, 'h', 'o', 's', 't', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0 };
 		check_reply(reply, len, query, qlen, 0x8100, 1, 0, 0, rest, sizeof(rest));
 	}
-	qlen = build_query(query, 0x0003, 0, "9.9.10.10.in-addr.arpa", EVDNS_TYPE_PTR);
+	qlen = ds_raw_query(query, 0x0003, 0, "9.9.10.10.in-addr.arpa", EVDNS_TYPE_PTR);
 	len = exchange(query, qlen, reply, sizeof(reply));
 	{
 		static const unsigned char rest[] = { 0xc0, 0x0c, 0, 12, 0, 1, 0, 0, 0, 5, 0, 17,
@@ -287,7 +241,7 @@ int main(void)
 	}
 
 	/* CNAME: the target's suffix points into the question. */
-	qlen = build_query(query, 0x0004, 0, "cname.example.com", EVDNS_TYPE_A);
+	qlen = ds_raw_query(query, 0x0004, 0, "cname.example.com", EVDNS_TYPE_A);
 	len = exchange(query, qlen, reply, sizeof(reply));
 	{
 		static const unsigned char rest[] = { 0xc0, 0x0c, 0, 5, 0, 1, 0, 0, 1, 0x2c, 0, 9,
@@ -296,7 +250,7 @@ int main(void)
 	}
 
 	/* Any record, in the authority and additional sections; a name as data. */
-	qlen = build_query(query, 0x0005, 0, "generic.example.com", EVDNS_TYPE_A);
+	qlen = ds_raw_query(query, 0x0005, 0, "generic.example.com", EVDNS_TYPE_A);
 	len = exchange(query, qlen, reply, sizeof(reply));
 	{
 		static const unsigned char rest[] = {
@@ -308,18 +262,18 @@ int main(void)
 	/* Two questions: both echoed, the second compressed. */
 	{
 		size_t at = 0;
-		at += put16(query + at, 0x0006);
-		at += put16(query + at, 0);
-		at += put16(query + at, 2);
-		at += put16(query + at, 0);
-		at += put16(query + at, 0);
-		at += put16(query + at, 0);
-		at += put_name(query + at, "two.example.com");
-		at += put16(query + at, 1);
-		at += put16(query + at, 1);
-		at += put_name(query + at, "q2.example.com");
-		at += put16(query + at, 28);
-		at += put16(query + at, 1);
+		at += ds_raw_put16(query + at, 0x0006);
+		at += ds_raw_put16(query + at, 0);
+		at += ds_raw_put16(query + at, 2);
+		at += ds_raw_put16(query + at, 0);
+		at += ds_raw_put16(query + at, 0);
+		at += ds_raw_put16(query + at, 0);
+		at += ds_raw_put_name(query + at, "two.example.com");
+		at += ds_raw_put16(query + at, 1);
+		at += ds_raw_put16(query + at, 1);
+		at += ds_raw_put_name(query + at, "q2.example.com");
+		at += ds_raw_put16(query + at, 28);
+		at += ds_raw_put16(query + at, 1);
 		len = exchange(query, at, reply, sizeof(reply));
 		static const unsigned char expected[] = { 0, 6, 0x80, 0, 0, 2, 0, 0, 0, 0, 0, 0,
 			3, 't', 'w', 'o', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1,
@@ -330,36 +284,36 @@ int main(void)
 	}
 
 	/* Over 512 bytes: cut, with TC. */
-	qlen = build_query(query, 0x0007, 0, "big.example.com", EVDNS_TYPE_A);
+	qlen = ds_raw_query(query, 0x0007, 0, "big.example.com", EVDNS_TYPE_A);
 	len = exchange(query, qlen, reply, sizeof(reply));
 	CHECK(len > 0 && len <= 512);
-	CHECK_UINT_EQ(get16(reply + 2), 0x8000 | 0x0200);
+	CHECK_UINT_EQ(ds_get16(reply + 2), 0x8000 | 0x0200);
 #if LIBEVENT_VERSION_NUMBER >= 0x02020000
 	/* evrs leaves out whole records and counts what it wrote (libevent cuts the
 	 * message at 512 bytes and keeps the counts). */
-	CHECK_UINT_EQ(get16(reply + 6), (unsigned)(len - (int)qlen) / 16);
+	CHECK_UINT_EQ(ds_get16(reply + 6), (unsigned)(len - (int)qlen) / 16);
 	CHECK_INT_EQ((len - (int)qlen) % 16, 0);
 #endif
 
 	/* Response codes; a bad one is refused and the request stays usable. */
-	qlen = build_query(query, 0x0008, 0x0100, "error.example.com", EVDNS_TYPE_A);
+	qlen = ds_raw_query(query, 0x0008, 0x0100, "error.example.com", EVDNS_TYPE_A);
 	len = exchange(query, qlen, reply, sizeof(reply));
 	check_reply(reply, len, query, qlen, 0x8103, 0, 0, 0, NULL, 0);
 
 	/* The client's address. */
-	qlen = build_query(query, 0x0009, 0, "addr.example.com", EVDNS_TYPE_A);
+	qlen = ds_raw_query(query, 0x0009, 0, "addr.example.com", EVDNS_TYPE_A);
 	len = exchange(query, qlen, reply, sizeof(reply));
 	check_reply(reply, len, query, qlen, 0x8000, 0, 0, 0, NULL, 0);
 
 	/* Dropped: no reply. */
 	int before = callbacks;
-	qlen = build_query(query, 0x000a, 0, "drop.example.com", EVDNS_TYPE_A);
+	qlen = ds_raw_query(query, 0x000a, 0, "drop.example.com", EVDNS_TYPE_A);
 	REQUIRE(sendto(client_fd, query, qlen, 0, (struct sockaddr *)&server_addr, sizeof(server_addr)) == (ssize_t)qlen);
 	CHECK_INT_EQ(wait_reply(reply, sizeof(reply), 200), -1);
 	CHECK_INT_EQ(callbacks, before + 1);
 
 	/* Answered later, from a timer. */
-	qlen = build_query(query, 0x000b, 0, "later.example.com", EVDNS_TYPE_A);
+	qlen = ds_raw_query(query, 0x000b, 0, "later.example.com", EVDNS_TYPE_A);
 	len = exchange(query, qlen, reply, sizeof(reply));
 	{
 		static const unsigned char rest[] = { 0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 9 };
@@ -396,9 +350,9 @@ int main(void)
 			event_base_loop(base, EVLOOP_NONBLOCK);
 	}
 	CHECK_INT_EQ(callbacks, before);
-	qlen = build_query(query, 0x000c, 0x0100, "a.example.com", EVDNS_TYPE_A);
+	qlen = ds_raw_query(query, 0x000c, 0x0100, "a.example.com", EVDNS_TYPE_A);
 	len = exchange(query, qlen, reply, sizeof(reply));
-	CHECK(len > 12 && get16(reply) == 0x000c);
+	CHECK(len > 12 && ds_get16(reply) == 0x000c);
 	CHECK_INT_EQ(callbacks, before + 1);
 
 	evdns_close_server_port(port);
@@ -410,7 +364,7 @@ int main(void)
 	server_fd = udp_socket(&server_addr);
 	closing_port = evdns_add_server_port_with_base(base, server_fd, 0, server_cb, &callbacks);
 	REQUIRE(closing_port);
-	qlen = build_query(query, 0x000d, 0, "close.example.com", EVDNS_TYPE_A);
+	qlen = ds_raw_query(query, 0x000d, 0, "close.example.com", EVDNS_TYPE_A);
 	len = exchange(query, qlen, reply, sizeof(reply));
 	{
 		static const unsigned char rest[] = { 0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 9 };

@@ -269,6 +269,49 @@ static inline void ds_put_name(struct ds_msg *m, const char *name)
 	ds_put8(m, 0);
 }
 
+/* The same pieces into a plain array, for packets built byte by byte; each returns
+ * how many bytes it wrote. */
+static inline size_t ds_raw_put16(unsigned char *out, unsigned v)
+{
+	out[0] = (unsigned char)(v >> 8);
+	out[1] = (unsigned char)v;
+	return 2;
+}
+
+static inline size_t ds_raw_put_name(unsigned char *out, const char *name)
+{
+	size_t at = 0;
+	while (*name) {
+		const char *dot = strchr(name, '.');
+		size_t n = dot ? (size_t)(dot - name) : strlen(name);
+		out[at++] = (unsigned char)n;
+		memcpy(out + at, name, n);
+		at += n;
+		name += n;
+		if (*name == '.')
+			name++;
+	}
+	out[at++] = 0;
+	return at;
+}
+
+/* A query with one question (qdcount 1, the other counts 0). */
+static inline size_t ds_raw_query(unsigned char *out, unsigned id, unsigned flags,
+    const char *name, unsigned qtype)
+{
+	size_t at = 0;
+	at += ds_raw_put16(out + at, id);
+	at += ds_raw_put16(out + at, flags);
+	at += ds_raw_put16(out + at, 1);
+	at += ds_raw_put16(out + at, 0);
+	at += ds_raw_put16(out + at, 0);
+	at += ds_raw_put16(out + at, 0);
+	at += ds_raw_put_name(out + at, name);
+	at += ds_raw_put16(out + at, qtype);
+	at += ds_raw_put16(out + at, 1);
+	return at;
+}
+
 static inline void ds_set16(struct ds_msg *m, size_t at, unsigned v)
 {
 	m->b[at] = (v >> 8) & 0xff;

@@ -4,6 +4,8 @@
 
 use crate::{Outcome, TlsSession};
 
+pub mod cdecl;
+
 /// How many rounds a loop may take before it is declared stuck.
 const MAX_ROUNDS: usize = 100_000;
 

@@ -103,6 +103,12 @@ pub struct MbedTlsSession {
     /// Counts of slots replaced, so the totals never go back.
     retired_counts: ByteCounts,
     errors: Vec<u64>,
+    /// A handshake completed on this context: a new one needs a reset first.
+    handshake_done: bool,
+    /// A renegotiation started and not finished: `handshake` goes on with
+    /// `mbedtls_ssl_renegotiate` (which finishes a server's request and continues a
+    /// client's handshake).
+    renegotiating: bool,
 }
 
 impl MbedTlsSession {
@@ -122,6 +128,8 @@ impl MbedTlsSession {
             slot: ptr::null_mut(),
             retired_counts: ByteCounts::default(),
             errors: Vec::new(),
+            handshake_done: false,
+            renegotiating: false,
         })
     }
 
@@ -257,17 +265,42 @@ impl Drop for MbedTlsSession {
 
 impl TlsSession for MbedTlsSession {
     fn start_handshake(&mut self, _role: Role) -> bool {
-        // The role is the configuration's endpoint (mbedtls_ssl_config_defaults);
-        // libevent's clear/connect/accept operations do nothing for Mbed TLS either.
-        true
+        // The role is the configuration's endpoint (mbedtls_ssl_config_defaults).
+        // libevent does nothing here for Mbed TLS, so a context whose handshake is
+        // over (a new fd given to the bufferevent) would not start again; a fresh
+        // context is left alone (a reset would drop a session set for resumption).
+        self.renegotiating = false;
+        if !self.handshake_done {
+            return true;
+        }
+        // SAFETY: the context is valid and set up; the reset keeps its config and I/O.
+        let ret = unsafe { sys::mbedtls_ssl_session_reset(self.ssl) };
+        self.handshake_done = ret != 0;
+        ret == 0
     }
 
     fn handshake(&mut self) -> Outcome {
-        // SAFETY: the context is valid; its I/O is our live slot, the program's, or
-        // none (then Mbed TLS fails with BAD_INPUT_DATA).
-        match self.call(|ssl| unsafe { sys::mbedtls_ssl_handshake(ssl) }) {
-            Ok(_) => Outcome::Done(0),
-            Err(code) => self.classify(code),
+        let result = if self.renegotiating {
+            // SAFETY: the context and its I/O are alive.
+            self.call(|ssl| unsafe { sys::mbedtls_ssl_renegotiate(ssl) })
+        } else {
+            // SAFETY: the context is valid; its I/O is our live slot, the program's,
+            // or none (then Mbed TLS fails with BAD_INPUT_DATA).
+            self.call(|ssl| unsafe { sys::mbedtls_ssl_handshake(ssl) })
+        };
+        match result {
+            Ok(_) => {
+                self.handshake_done = true;
+                self.renegotiating = false;
+                Outcome::Done(0)
+            }
+            Err(code) => {
+                let outcome = self.classify(code);
+                if !matches!(outcome, Outcome::WantRead | Outcome::WantWrite) {
+                    self.renegotiating = false;
+                }
+                outcome
+            }
         }
     }
 
@@ -316,7 +349,10 @@ impl TlsSession for MbedTlsSession {
         // started (libevent takes any negative result, these too, for a refusal).
         match self.call(|ssl| unsafe { sys::mbedtls_ssl_renegotiate(ssl) }) {
             Ok(_) => Ok(()),
-            Err(sys::MBEDTLS_ERR_SSL_WANT_READ | sys::MBEDTLS_ERR_SSL_WANT_WRITE) => Ok(()),
+            Err(sys::MBEDTLS_ERR_SSL_WANT_READ | sys::MBEDTLS_ERR_SSL_WANT_WRITE) => {
+                self.renegotiating = true;
+                Ok(())
+            }
             Err(code) => {
                 self.errors.push(stored_code(code));
                 Err(RenegotiationRefused)
@@ -410,8 +446,9 @@ unsafe extern "C" fn send_cb(ctx: *mut c_void, buf: *const u8, len: usize) -> c_
             // SAFETY: Mbed TLS gives `len` readable bytes at `buf`.
             let data = unsafe { std::slice::from_raw_parts(buf, len) };
             match transport.send(data) {
+                // 0 would read as "all flushed" to Mbed TLS: treat it as no room.
+                TransportIo::Ready(0) | TransportIo::WouldBlock => sys::MBEDTLS_ERR_SSL_WANT_WRITE,
                 TransportIo::Ready(n) => n.min(len) as c_int,
-                TransportIo::WouldBlock => sys::MBEDTLS_ERR_SSL_WANT_WRITE,
                 TransportIo::Eof => sys::MBEDTLS_ERR_NET_CONN_RESET,
                 TransportIo::Failed(_) => sys::MBEDTLS_ERR_NET_SEND_FAILED,
             }

@@ -92,6 +92,7 @@ extern "C" {
         conf: *const mbedtls_ssl_config,
     ) -> c_int;
     pub fn mbedtls_ssl_free(ssl: *mut mbedtls_ssl_context);
+    pub fn mbedtls_ssl_session_reset(ssl: *mut mbedtls_ssl_context) -> c_int;
     pub fn mbedtls_ssl_set_bio(
         ssl: *mut mbedtls_ssl_context,
         p_bio: *mut c_void,

@@ -408,6 +408,66 @@ fn renegotiation() {
 }
 
 #[test]
+fn server_renegotiation() {
+    let configs = configs(true);
+    let mut p = connected(&configs, 4096);
+    // A 10-byte transport cannot take the request at once: the rest goes out from
+    // the server's handshake calls.
+    p.server_end.set_capacity(10);
+    assert_eq!(p.server.renegotiate(), Ok(()));
+    assert_eq!(p.server.handshake(), Outcome::WantWrite, "the request is not out yet");
+    let mut buf = [0u8; 64];
+    let mut server_done = false;
+    for _ in 0..2000 {
+        if !server_done {
+            match p.server.handshake() {
+                Outcome::Done(0) => server_done = true,
+                Outcome::WantRead | Outcome::WantWrite => {}
+                other => panic!(
+                    "server renegotiating: {other:?} {:x?}",
+                    p.server.take_errors()
+                ),
+            }
+        }
+        match p.client.read(&mut buf) {
+            Outcome::WantRead | Outcome::WantWrite => {}
+            other => panic!("client during renegotiation: {other:?}"),
+        }
+        match p.server.read(&mut buf) {
+            Outcome::WantRead | Outcome::WantWrite => {}
+            other => panic!("server during renegotiation: {other:?}"),
+        }
+        if server_done && p.server_end.in_flight() == 0 && p.client_end.in_flight() == 0 {
+            break;
+        }
+    }
+    assert!(server_done);
+    p.server_end.set_capacity(4096);
+    let data = pattern(20_000);
+    let (got, _) = testing::transfer(&mut p.server, &mut p.client, &data, 4096, 4096).unwrap();
+    assert!(got == data);
+    let (got, _) = testing::transfer(&mut p.client, &mut p.server, &data, 4096, 4096).unwrap();
+    assert!(got == data);
+}
+
+#[test]
+fn a_context_can_handshake_again_after_start_handshake() {
+    let configs = configs(false);
+    let mut p = connected(&configs, 4096);
+    let (got, _) = testing::transfer(&mut p.client, &mut p.server, b"first", 5, 16).unwrap();
+    assert_eq!(got, b"first");
+    // New connections for both contexts (bufferevent_setfd with a new fd).
+    let (client_end, server_end) = MemoryTransport::pair(4096);
+    assert!(p.client.start_handshake(Role::Connect));
+    assert!(p.server.start_handshake(Role::Accept));
+    p.client.set_transport(Box::new(client_end)).unwrap();
+    p.server.set_transport(Box::new(server_end)).unwrap();
+    testing::handshake(&mut p.client, &mut p.server).unwrap();
+    let (got, _) = testing::transfer(&mut p.server, &mut p.client, b"second", 6, 16).unwrap();
+    assert_eq!(got, b"second");
+}
+
+#[test]
 fn renegotiation_disabled_by_the_server_is_refused() {
     let identity = self_signed("localhost");
     let client_config = TestConfig::new(Side::Client, Some(&identity), true);

@@ -496,8 +496,9 @@ unsafe extern "C" fn bio_write(bio: *mut ffi::BIO, data: *const c_char, len: c_i
     let buf = unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len as usize) };
     let result = catch_unwind(AssertUnwindSafe(|| slot.transport.send(buf)));
     match result {
-        Ok(TransportIo::Ready(n)) => n.min(len as usize) as c_int,
-        Ok(TransportIo::WouldBlock) => {
+        Ok(TransportIo::Ready(n)) if n > 0 => n.min(len as usize) as c_int,
+        // Nothing taken: no room (a 0 return without retry would be an error).
+        Ok(TransportIo::Ready(_) | TransportIo::WouldBlock) => {
             // SAFETY: live BIO, as above.
             unsafe { ffi::BIO_set_retry_write(bio) };
             -1

@@ -385,6 +385,21 @@ fn server_renegotiation_under_tls12() {
 }
 
 #[test]
+fn a_session_can_handshake_again_after_start_handshake() {
+    let mut p = connected(&TLS13, 4096);
+    let (got, _) = testing::transfer(&mut p.client, &mut p.server, b"first", 5, 16).unwrap();
+    assert_eq!(got, b"first");
+    let (client_end, server_end) = MemoryTransport::pair(4096);
+    assert!(p.client.start_handshake(Role::Connect));
+    assert!(p.server.start_handshake(Role::Accept));
+    p.client.set_transport(Box::new(client_end)).unwrap();
+    p.server.set_transport(Box::new(server_end)).unwrap();
+    testing::handshake(&mut p.client, &mut p.server).unwrap();
+    let (got, _) = testing::transfer(&mut p.server, &mut p.client, b"second", 6, 16).unwrap();
+    assert_eq!(got, b"second");
+}
+
+#[test]
 fn renegotiation_is_refused_under_tls13() {
     let mut p = connected(&TLS13, 4096);
     assert_eq!(p.client.renegotiate(), Err(RenegotiationRefused));

@@ -153,19 +153,27 @@ pub trait TlsSession {
     fn pending(&self) -> usize;
 
     /// Starts a renegotiation; the engine then calls [`TlsSession::handshake`] until
-    /// `Done` (a server's request completes at once: the client answers during later
-    /// reads). TLS 1.3 has no renegotiation: refused.
+    /// `Done` (a server's completes once its request is out: the client answers, and
+    /// the server finishes, during later reads). Refused: TLS 1.3 (no renegotiation),
+    /// a handshake not over yet, renegotiation disabled by configuration. A peer that
+    /// refuses (OpenSSL 3 servers do unless SSL_OP_ALLOW_CLIENT_RENEGOTIATION) shows
+    /// as an `Error` from the handshake calls that follow.
     fn renegotiate(&mut self) -> Result<(), RenegotiationRefused>;
 
     /// Sends close_notify: `Done(0)` once it is handed to the transport, WantWrite
     /// until then. Does not wait for the peer's.
     fn close_notify(&mut self) -> Outcome;
 
-    /// The error codes the last call that returned `Error` or `Closed` left (the
-    /// library's error queue, drained into numbers: OpenSSL's `unsigned long` packed
-    /// codes, Mbed TLS's negative codes as libevent stores them, `code as u32`), oldest
-    /// first; empty after it is called. Each call of the session starts with an empty
-    /// queue.
+    /// The error codes the last call that returned `Error` or `Closed` left, oldest
+    /// first, in the order libevent records them; empty after it is called. Each call
+    /// of the session starts with an empty list.
+    ///
+    /// OpenSSL: the `SSL_get_error` class (1 SSL, 5 SYSCALL, ...) then the thread's
+    /// error queue drained (packed `unsigned long` codes); nothing for a clean close.
+    /// Mbed TLS: the one negative code as libevent stores it (`code as u32`), also for
+    /// a clean close (PEER_CLOSE_NOTIFY) and a transport EOF (CONN_EOF), nothing for a
+    /// read that returned 0. The engine keeps the first three
+    /// (`bufferevent_get_openssl_error` gives the newest first).
     fn take_errors(&mut self) -> Vec<u64>;
 
     /// Ciphertext moved through the transport so far, for the rate limits.
@@ -181,6 +189,13 @@ pub trait TlsSession {
     /// `BEV_CTRL_SET_FD`); with `Some(fd)`, use the object's I/O as it stands if it is
     /// on that fd, refuse if it is on another fd, else set up I/O on `fd`. The library
     /// never closes the fd. Returns the fd in use.
+    ///
+    /// OpenSSL: the fd of a descriptor BIO in the SSL's write chain (a memory or other
+    /// BIO has none, and stays as it is until an fd is given); that BIO is told not to
+    /// close the fd. Mbed TLS: the fd of the program's `mbedtls_net_send/_recv`
+    /// binding, rebound to the session's own callbacks on the same fd (as libevent
+    /// rebinds); callbacks of the program's own give `UnknownFd` (libevent makes up an
+    /// fd from LONG_MAX there).
     fn bind_socket(&mut self, fd: Option<i32>) -> Result<Option<i32>, BindError>;
 
     /// Sets up the library's own socket I/O on `fd`, replacing what was there

@@ -415,7 +415,11 @@ fn server_renegotiation() {
     // the server's handshake calls.
     p.server_end.set_capacity(10);
     assert_eq!(p.server.renegotiate(), Ok(()));
-    assert_eq!(p.server.handshake(), Outcome::WantWrite, "the request is not out yet");
+    assert_eq!(
+        p.server.handshake(),
+        Outcome::WantWrite,
+        "the request is not out yet"
+    );
     let mut buf = [0u8; 64];
     let mut server_done = false;
     for _ in 0..2000 {

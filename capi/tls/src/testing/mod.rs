@@ -1,4 +1,4 @@
-//! Drives two sessions against each other over [`MemoryTransport`]s, as the engine
+//! Drives two sessions against each other over [`MemoryTransport`](crate::MemoryTransport)s, as the engine
 //! would, for the TLS libraries' tests: handshakes, transfers that obey the write
 //! retry rule, and what each side saw.
 

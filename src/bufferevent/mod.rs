@@ -15,6 +15,7 @@
 mod callbacks;
 mod control;
 mod filter;
+mod foreign;
 mod pair;
 pub mod ratelim;
 pub mod raw;
@@ -29,6 +30,7 @@ use std::ptr::{addr_of_mut, NonNull};
 use std::sync::Arc;
 
 pub use filter::{FilterFn, FreeContextFn};
+pub use foreign::ForeignKind;
 pub use raw::{DataCallbackFn, EventCallbackFn};
 use raw::{KindTag, RawBufferevent, Watermark};
 pub use socket::{set_async_resolver, AsyncResolver, SocketAddress, WriteNow};
@@ -83,6 +85,8 @@ mod suspend {
     pub const LOOKUP: u16 = 0x08;
     /// A filter on top does not want input now.
     pub const FILTER_READ: u16 = 0x10;
+    /// Every reason.
+    pub const ALL: u16 = WATERMARK | BANDWIDTH | GROUP | LOOKUP | FILTER_READ;
 }
 
 /// `enum bufferevent_flush_mode`.
@@ -115,6 +119,8 @@ enum Kind {
     Socket(socket::SocketPart),
     Pair(pair::PairPart),
     Filter(Box<filter::FilterPart>),
+    /// Implemented outside the core (the TLS bufferevents).
+    Foreign(foreign::ForeignPart),
 }
 
 /// `struct bufferevent` and everything behind it.
@@ -371,6 +377,12 @@ impl Bufferevent {
         self.decref_and_unlock();
     }
 
+    /// [`Bufferevent::unlock`] that tells whether it gave up the last reference (the
+    /// bufferevent is then going and must not be used again).
+    pub fn unlock_last(&self) -> bool {
+        self.decref_and_unlock()
+    }
+
     /// `bufferevent_free`: callbacks stop now; the rest goes with the last reference.
     pub fn free(&self) {
         if let Some(l) = self.lock_ref() {
@@ -577,6 +589,7 @@ impl Bufferevent {
             Kind::Socket(_) => socket::enable(self, events),
             Kind::Pair(p) => pair::enable(self, p, events),
             Kind::Filter(f) => filter::enable(self, f, events),
+            Kind::Foreign(f) => foreign::enable(self, f, events),
         }
     }
 
@@ -591,6 +604,7 @@ impl Bufferevent {
                 filter::disable(self, f, events);
                 Ok(())
             }
+            Kind::Foreign(f) => foreign::disable(self, f, events),
         }
     }
 
@@ -599,6 +613,7 @@ impl Bufferevent {
             Kind::Socket(_) => {}
             Kind::Pair(p) => pair::unlink(p),
             Kind::Filter(f) => filter::unlink(self, f),
+            Kind::Foreign(f) => foreign::unlink(self, f),
         }
     }
 
@@ -615,6 +630,7 @@ impl Bufferevent {
                 filter::destruct(self, f);
                 Some(f.underlying)
             }
+            Kind::Foreign(f) => foreign::destruct(self, f),
         }
     }
 
@@ -626,6 +642,7 @@ impl Bufferevent {
             Kind::Socket(_) => 0,
             Kind::Pair(p) => pair::flush(self, p, iotype, mode),
             Kind::Filter(f) => filter::flush(self, f, iotype, mode),
+            Kind::Foreign(f) => foreign::flush(self, f, iotype, mode),
         }
     }
 
@@ -637,6 +654,7 @@ impl Bufferevent {
             Kind::Pair(_) => -1,
             // SAFETY: the filter holds a reference on its underlying bufferevent.
             Kind::Filter(f) => unsafe { f.underlying.as_ref() }.fd(),
+            Kind::Foreign(f) => foreign::fd(self, f),
         }
     }
 
@@ -651,6 +669,7 @@ impl Bufferevent {
             Kind::Pair(_) => Err(BevError),
             // SAFETY: the filter holds a reference on its underlying bufferevent
             Kind::Filter(f) => unsafe { f.underlying.as_ref() }.set_fd(fd),
+            Kind::Foreign(f) => foreign::set_fd(self, f, fd),
         }
     }
 
@@ -672,6 +691,7 @@ impl Bufferevent {
         let _held = self.held();
         match &self.kind {
             Kind::Filter(f) => Some(f.underlying),
+            Kind::Foreign(f) => foreign::underlying(self, f),
             _ => None,
         }
     }

@@ -152,12 +152,22 @@ impl Bufferevent {
     /// `bufferevent_socket_connect`: connects the socket (made here when the
     /// bufferevent has none) to `addr`, or, with None, waits for a connect the program
     /// started itself.
+    ///
+    /// On a foreign kind (TLS), as libevent does on its SSL bufferevents, the socket
+    /// goes through the kind (`bufferevent_getfd`/`bufferevent_setfd`), which assigns
+    /// `ev_write` to it; the write event is then added with the write timeout and the
+    /// connection marked in progress, for the kind's handshake to finish.
     pub fn connect(&self, addr: Option<&SocketAddress>) -> BevResult {
         let _hold = self.hold();
-        if self.socket_part().is_none() {
+        let foreign = matches!(self.kind, Kind::Foreign(_));
+        if self.socket_part().is_none() && !foreign {
             return Err(BevError);
         }
-        let mut fd = self.raw_ref().ev_read.fd;
+        let mut fd = if foreign {
+            self.fd()
+        } else {
+            self.raw_ref().ev_read.fd
+        };
         let mut made = false;
         if fd < 0 {
             let Some(addr) = addr else {
@@ -182,7 +192,18 @@ impl Bufferevent {
                 }
             };
         }
-        set_fd(self, fd);
+        if foreign {
+            if self.set_fd(fd).is_err() {
+                // libevent goes on with a socket the kind refused; it is given back
+                // here instead.
+                if made {
+                    let _ = crate::util::socket::close(fd);
+                }
+                return Err(BevError);
+            }
+        } else {
+            set_fd(self, fd);
+        }
         match outcome {
             Connect::InProgress => {
                 enable(self, ev::WRITE)?;

@@ -481,6 +481,10 @@ impl ForeignKind for SiblingKind {
         // SAFETY: as in `enable`.
         try_nonnull(unsafe { get_underlying(self.ctx, bev_handle(bev)) })
     }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
 }
 
 /// A bufferevent of the sibling's kind `ops` (a table that lives as long as the
@@ -551,8 +555,8 @@ pub unsafe extern "C" fn evrs_sibling_bufferevent_foreign_ctx(
         let Some(bev) = try_from(bev) else {
             return std::ptr::null_mut();
         };
-        let kind = bev.foreign_kind().map(|k| k as &dyn std::any::Any);
-        match kind.and_then(|k| k.downcast_ref::<SiblingKind>()) {
+        let kind = bev.foreign_kind();
+        match kind.and_then(|k| k.as_any().downcast_ref::<SiblingKind>()) {
             Some(kind) if !ops.is_null() && std::ptr::eq(kind.identity, ops) => kind.ctx,
             _ => std::ptr::null_mut(),
         }

@@ -25,7 +25,7 @@ static FOREIGN_TAG: KindTag = KindTag { name: c"foreign" };
 /// bufferevent's lock held. They get the bufferevent's pointer, not a reference: they
 /// may call back into the core (enable, trigger callbacks...), and the core holds a
 /// reference on the bufferevent across each call, so it stays allocated.
-pub trait ForeignKind: Any {
+pub trait ForeignKind {
     /// Starts I/O in `events` (`EV_READ`, `EV_WRITE`), which are enabled and not
     /// suspended.
     fn enable(&self, bev: NonNull<Bufferevent>, events: c_short) -> BevResult;
@@ -49,6 +49,8 @@ pub trait ForeignKind: Any {
     /// reference on it (`bufferevent_incref`) from its creation; the core gives that
     /// reference up once the foreign bufferevent is gone, as libevent does.
     fn underlying(&self, bev: NonNull<Bufferevent>) -> Option<NonNull<Bufferevent>>;
+    /// The object itself (`self`), for its library to recognise it by downcasting.
+    fn as_any(&self) -> &dyn Any;
 }
 
 /// What a foreign bufferevent keeps besides the common state.
@@ -92,7 +94,7 @@ impl Bufferevent {
     }
 
     /// The kind object of a foreign bufferevent, for its own library to recognise it
-    /// (downcast through [`Any`]). The reference must not be kept across a call that
+    /// (downcast through [`ForeignKind::as_any`]). The reference must not be kept across a call that
     /// may free the bufferevent.
     pub fn foreign_kind(&self) -> Option<&dyn ForeignKind> {
         match &self.kind {

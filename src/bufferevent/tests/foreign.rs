@@ -131,6 +131,10 @@ impl ForeignKind for FakeKind {
         self.note("underlying".into());
         self.underlying.get()
     }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
 }
 
 struct Made {
@@ -367,7 +371,9 @@ fn a_callback_run_from_inside_the_kind_may_free_the_bufferevent() {
     let Some(kind) = bev(m.bev).foreign_kind() else {
         panic!("a foreign bufferevent");
     };
-    let kind = (kind as &dyn std::any::Any)
+    assert!(kind.as_any().downcast_ref::<String>().is_none());
+    let kind = kind
+        .as_any()
         .downcast_ref::<FakeKind>()
         .expect("the fake kind");
     *kind.on_enable.borrow_mut() = Some(Box::new(|bev_ptr| {

@@ -59,9 +59,16 @@ pub(super) struct ForeignPart {
     /// `ev_read`/`ev_write` watch the descriptor (socket-like timeouts), rather than
     /// being timeout-only events.
     timeouts_on_fd: bool,
+    /// `bufferevent_socket_connect_hostname` works on a foreign kind too, as
+    /// libevent's does on its SSL bufferevents (evhttp's HTTPS connections).
+    host_lookup: super::socket::HostLookup,
 }
 
 impl ForeignPart {
+    pub(super) fn host_lookup(&self) -> &super::socket::HostLookup {
+        &self.host_lookup
+    }
+
     pub(super) fn timeouts_on_fd(&self) -> bool {
         self.timeouts_on_fd
     }
@@ -83,6 +90,7 @@ impl Bufferevent {
         let part = ForeignPart {
             kind,
             timeouts_on_fd,
+            host_lookup: Default::default(),
         };
         let ptr = Bufferevent::new_common(base, Kind::Foreign(part), &FOREIGN_TAG, options, None)?;
         // SAFETY: just made.

@@ -98,7 +98,17 @@ impl ForeignKind for SocketKind {
         self.bev.set(Some(bev));
         // SAFETY: a live bufferevent; the kind object lives as long as its events.
         unsafe {
+            foreign::del_event(bev, Direction::Read);
             foreign::del_event(bev, Direction::Write);
+            // Both events are the kind's own from now on, as a TLS kind's are; the
+            // teardown finalizes them all the same.
+            foreign::assign_event::<ConnectFinished>(
+                bev,
+                Direction::Read,
+                fd,
+                sys::EV_READ | sys::EV_PERSIST | sys::EV_FINALIZE,
+                NonNull::from(self),
+            )?;
             foreign::assign_event::<ConnectFinished>(
                 bev,
                 Direction::Write,
@@ -208,6 +218,15 @@ fn a_kind_is_made_found_enabled_and_torn_down() {
 
 #[test]
 fn connect_on_a_kind_goes_through_its_fd_and_write_event() {
+    connect_on_a_kind(false);
+}
+
+#[test]
+fn connect_hostname_on_a_kind_connects_as_well() {
+    connect_on_a_kind(true);
+}
+
+fn connect_on_a_kind(by_name: bool) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listener");
     let std::net::SocketAddr::V4(target) = listener.local_addr().expect("address") else {
         panic!("IPv4");
@@ -234,13 +253,30 @@ fn connect_on_a_kind_goes_through_its_fd_and_write_event() {
             Some(note_event),
             std::ptr::null_mut(),
         );
-        let r = sys::bufferevent_socket_connect(
-            bev.as_ptr(),
-            (&sin as *const libc::sockaddr_in).cast(),
-            std::mem::size_of::<libc::sockaddr_in>() as c_int,
-        );
+        let r = if by_name {
+            sys::bufferevent_socket_connect_hostname(
+                bev.as_ptr(),
+                std::ptr::null_mut(),
+                libc::AF_INET,
+                c"127.0.0.1".as_ptr(),
+                c_int::from(target.port()),
+            )
+        } else {
+            sys::bufferevent_socket_connect(
+                bev.as_ptr(),
+                (&sin as *const libc::sockaddr_in).cast(),
+                std::mem::size_of::<libc::sockaddr_in>() as c_int,
+            )
+        };
         assert_eq!(r, 0);
-        assert_eq!(take(&calls), ["set_fd true"]);
+        assert_eq!(sys::bufferevent_socket_get_dns_error(bev.as_ptr()), 0);
+        if by_name {
+            // The lookup suspends both directions, then resumes the enabled one.
+            let lookup = ["disable 4", "disable 2", "enable 4", "set_fd true"];
+            assert_eq!(take(&calls), lookup);
+        } else {
+            assert_eq!(take(&calls), ["set_fd true"]);
+        }
         assert!(sys::bufferevent_getfd(bev.as_ptr()) >= 0);
         assert!(foreign::connecting(bev));
         let write = foreign::event(bev, Direction::Write);

@@ -33,7 +33,9 @@ pub trait ForeignKind {
     fn disable(&self, bev: NonNull<Bufferevent>, events: c_short) -> BevResult;
     /// The last reference went: stop I/O and let go of companions (with
     /// `BEV_OPT_CLOSE_ON_FREE`, free the underlying bufferevent). The events are
-    /// finalized afterwards and [`ForeignKind::destruct`] comes from the loop.
+    /// finalized afterwards and [`ForeignKind::destruct`] comes from the loop. No
+    /// reference is left: work on this bufferevent here (or in `destruct`) does not
+    /// bring it back (a second teardown is refused, a deferred callback dropped).
     fn unlink(&self, bev: NonNull<Bufferevent>);
     /// Releases what the kind holds (the socket with `BEV_OPT_CLOSE_ON_FREE`, its
     /// session). The kind object itself is dropped right after, with the bufferevent;
@@ -169,7 +171,7 @@ impl Bufferevent {
             ev::WRITE => (self.ev_write(), self.timeout_write()),
             _ => return Err(BevError),
         };
-        if event_is_timer(self, event) && timeout.is_none() {
+        if event_is_timer(event) && timeout.is_none() {
             // A timeout-only event without a timeout has nothing to wait for.
             return Ok(());
         }
@@ -202,7 +204,7 @@ impl Bufferevent {
 }
 
 /// Whether `event` is a timeout-only event (no descriptor, no I/O direction).
-fn event_is_timer(_bev: &Bufferevent, event: NonNull<event::raw::Event>) -> bool {
+fn event_is_timer(event: NonNull<event::raw::Event>) -> bool {
     // SAFETY: one of the bufferevent's own events, read for its flags only.
     let events = unsafe { event.as_ref() }.events;
     events & (ev::READ | ev::WRITE | ev::SIGNAL) == 0

@@ -140,6 +140,10 @@ pub struct Bufferevent {
     write_suspended: Cell<u16>,
     /// An outgoing connection is in progress.
     connecting: Cell<bool>,
+    /// The last reference went: the teardown started and must not start again, even
+    /// when a kind's `unlink` or `destruct` (code outside the core, for foreign kinds)
+    /// takes and drops a reference of its own.
+    dying: Cell<bool>,
     readcb_pending: Cell<bool>,
     writecb_pending: Cell<bool>,
     eventcb_pending: Cell<c_short>,
@@ -239,6 +243,7 @@ impl Bufferevent {
             read_suspended: Cell::new(0),
             write_suspended: Cell::new(0),
             connecting: Cell::new(false),
+            dying: Cell::new(false),
             readcb_pending: Cell::new(false),
             writecb_pending: Cell::new(false),
             eventcb_pending: Cell::new(0),
@@ -342,7 +347,7 @@ impl Bufferevent {
             ));
         } else {
             self.refs.set(refs - 1);
-            if last {
+            if last && !self.dying.replace(true) {
                 self.start_teardown();
             }
         }
@@ -432,6 +437,12 @@ impl Bufferevent {
                 base.cancel_callback(Event::as_callback(bev.ev_write()));
                 if let Some(refill) = ratelim::refill_event(bev) {
                     base.cancel_callback(Event::as_callback(refill));
+                }
+                // Deferred callbacks hold a reference, so none is queued now, unless a
+                // kind's `unlink` queued one on the dying bufferevent: it goes with it.
+                if let Some(deferred) = (*bev.deferred.get()).as_mut() {
+                    // A raw place, as in `schedule_deferred`: the base holds the pointer.
+                    base.cancel_callback(NonNull::new_unchecked(addr_of_mut!(**deferred)));
                 }
             }
             let underlying = bev.kind_destruct();

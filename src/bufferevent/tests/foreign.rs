@@ -35,6 +35,8 @@ struct FakeKind {
     underlying: Cell<Option<NonNull<Bufferevent>>>,
     /// Run inside `enable` (a kind that reads buffered data at once calls back).
     on_enable: RefCell<Option<Hook>>,
+    /// Run inside `unlink`.
+    on_unlink: RefCell<Option<Hook>>,
     /// `set_fd` assigns `ev_write` to the socket, to finish a connect (as a TLS kind's
     /// handshake event does).
     watches_connect: bool,
@@ -81,8 +83,12 @@ impl ForeignKind for FakeKind {
         Ok(())
     }
 
-    fn unlink(&self, _bev: NonNull<Bufferevent>) {
+    fn unlink(&self, bev: NonNull<Bufferevent>) {
         self.note("unlink".into());
+        let hook = self.on_unlink.borrow_mut().take();
+        if let Some(hook) = hook {
+            hook(bev);
+        }
     }
 
     fn destruct(&self, bev: NonNull<Bufferevent>) {
@@ -152,6 +158,7 @@ fn fake_kind(calls: &Calls, arms_events: bool) -> FakeKind {
         fd: Cell::new(-1),
         underlying: Cell::new(None),
         on_enable: RefCell::new(None),
+        on_unlink: RefCell::new(None),
         watches_connect: false,
     }
 }
@@ -399,6 +406,36 @@ fn a_deferred_callback_may_free_the_bufferevent() {
     assert_eq!(m.journal.take(), [("t", what::EOF)]);
     assert_eq!(take(&m.calls), ["unlink", "underlying", "destruct"]);
     m.base.free(true);
+}
+
+#[test]
+fn a_kind_that_takes_references_while_dying_does_not_tear_down_twice() {
+    for deferred_first in [false, true] {
+        let m = made(options::DEFER_CALLBACKS);
+        let kind = bev(m.bev).foreign_kind().expect("foreign");
+        let kind = kind.as_any().downcast_ref::<FakeKind>().expect("fake");
+        *kind.on_unlink.borrow_mut() = Some(Box::new(|bev_ptr| {
+            // SAFETY: the bufferevent is dying but still allocated.
+            let b = unsafe { bev_ptr.as_ref() };
+            b.lock();
+            b.unlock();
+            // Queued with a reference on a bufferevent that has none left.
+            b.trigger_event_with_error(what::EOF, 0, 0);
+        }));
+        if deferred_first {
+            // The program's own reference goes without clearing its callbacks, so the
+            // event queued from `unlink` may still reach them.
+            bev(m.bev).decref();
+        } else {
+            bev(m.bev).free();
+        }
+        m.base.run(loop_flag::NONBLOCK);
+        m.base.run(loop_flag::NONBLOCK);
+        let calls = take(&m.calls);
+        assert_eq!(calls, ["unlink", "underlying", "destruct"]);
+        m.journal.take();
+        m.base.free(true);
+    }
 }
 
 #[test]

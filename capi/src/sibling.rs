@@ -9,11 +9,13 @@
 //! the rest are named `evrs_sibling_*`. `capi/sibling` is the one Rust binding over all
 //! of them. None of these is declared in a public header.
 
-use std::ffi::{c_char, c_int, c_uint, c_void, CStr};
+use std::ffi::{c_char, c_int, c_short, c_uint, c_void, CStr};
 
 use std::net::SocketAddr;
+use std::os::fd::RawFd;
+use std::ptr::NonNull;
 
-use evrs::bufferevent::{Bufferevent, WriteNow};
+use evrs::bufferevent::{BevError, BevResult, Bufferevent, FlushMode, ForeignKind, WriteNow};
 use evrs::log::Severity;
 use evrs::thread::Lock;
 use evrs::util::addr::SockaddrView;
@@ -21,13 +23,13 @@ use evrs::util::resolve::AddrInfo;
 
 use crate::buffer::evbuffer;
 use crate::bufferevent::bufferevent;
-use crate::event::event_base;
-use crate::ffi::{to_mut_ptr, try_from};
+use crate::event::{base_or_current, event, event_base};
+use crate::ffi::{to_mut_ptr, try_from, try_nonnull, Status};
 use crate::util::{evutil_addrinfo, sockaddr};
 
 /// Bumped whenever a function here changes; a sibling refuses to work with a core that
 /// answers another number (`evrs_sibling_interface_version`).
-pub const INTERFACE_VERSION: c_uint = 3;
+pub const INTERFACE_VERSION: c_uint = 4;
 
 #[no_mangle]
 pub extern "C" fn evrs_sibling_interface_version() -> c_uint {
@@ -364,5 +366,421 @@ pub unsafe extern "C" fn evrs_sibling_addrinfo_new(
             canonical_name,
         };
         crate::util::new_addrinfo_node(&answer, next).unwrap_or(std::ptr::null_mut())
+    })
+}
+
+// ----- version 4: bufferevent kinds implemented by a sibling (TLS) ----------------------
+
+/// `struct evrs_sibling_bev_ops`: the operations of a bufferevent kind a sibling
+/// implements (libevent's `struct bufferevent_ops`), each called with the
+/// bufferevent's lock held and the sibling's `ctx`. `enable`, `disable` and `destruct`
+/// are required; a NULL `unlink` does nothing, a NULL `flush` flushes nothing (0), a
+/// NULL `get_fd` has no descriptor (-1), a NULL `set_fd` refuses (-1) and a NULL
+/// `get_underlying` has no underlying bufferevent.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct evrs_sibling_bev_ops {
+    /// `sizeof(struct evrs_sibling_bev_ops)` as the sibling knows it, for growth.
+    pub size: usize,
+    pub enable: Option<unsafe extern "C" fn(*mut c_void, *mut bufferevent, c_short) -> c_int>,
+    pub disable: Option<unsafe extern "C" fn(*mut c_void, *mut bufferevent, c_short) -> c_int>,
+    /// The last reference went: stop I/O, let companions go.
+    pub unlink: Option<unsafe extern "C" fn(*mut c_void, *mut bufferevent)>,
+    /// From the loop, after `unlink`: release everything, `ctx` included.
+    pub destruct: Option<unsafe extern "C" fn(*mut c_void, *mut bufferevent)>,
+    pub flush: Option<unsafe extern "C" fn(*mut c_void, *mut bufferevent, c_short, c_int) -> c_int>,
+    pub get_fd: Option<unsafe extern "C" fn(*mut c_void, *mut bufferevent) -> c_int>,
+    pub set_fd: Option<unsafe extern "C" fn(*mut c_void, *mut bufferevent, c_int) -> c_int>,
+    pub get_underlying:
+        Option<unsafe extern "C" fn(*mut c_void, *mut bufferevent) -> *mut bufferevent>,
+}
+
+/// `evrs_sibling_bufferevent_new_foreign`'s flag: `ev_read`/`ev_write` watch the
+/// descriptor, so that timeouts are re-armed as a socket bufferevent's are (a TLS
+/// bufferevent on a socket); without it they are the core's timeout-only events (a
+/// TLS filter over another bufferevent).
+pub const EVRS_SIBLING_FOREIGN_TIMEOUTS_ON_FD: c_int = 1;
+
+/// A sibling's kind as the core sees it: a copy of its table, the table's address
+/// (what identifies the kind) and its context.
+struct SiblingKind {
+    ops: evrs_sibling_bev_ops,
+    identity: *const evrs_sibling_bev_ops,
+    ctx: *mut c_void,
+}
+
+fn bev_handle(bev: NonNull<Bufferevent>) -> *mut bufferevent {
+    to_mut_ptr(bev.as_ptr())
+}
+
+fn bev_result(status: c_int) -> BevResult {
+    if status < 0 {
+        Err(BevError)
+    } else {
+        Ok(())
+    }
+}
+
+impl ForeignKind for SiblingKind {
+    fn enable(&self, bev: NonNull<Bufferevent>, events: c_short) -> BevResult {
+        let Some(enable) = self.ops.enable else {
+            return Err(BevError);
+        };
+        // SAFETY: the sibling's function with its own context and a live bufferevent.
+        bev_result(unsafe { enable(self.ctx, bev_handle(bev), events) })
+    }
+
+    fn disable(&self, bev: NonNull<Bufferevent>, events: c_short) -> BevResult {
+        let Some(disable) = self.ops.disable else {
+            return Err(BevError);
+        };
+        // SAFETY: as in `enable`.
+        bev_result(unsafe { disable(self.ctx, bev_handle(bev), events) })
+    }
+
+    fn unlink(&self, bev: NonNull<Bufferevent>) {
+        if let Some(unlink) = self.ops.unlink {
+            // SAFETY: as in `enable`.
+            unsafe { unlink(self.ctx, bev_handle(bev)) };
+        }
+    }
+
+    fn destruct(&self, bev: NonNull<Bufferevent>) {
+        if let Some(destruct) = self.ops.destruct {
+            // SAFETY: as in `enable`; called once, as the last use of `ctx`.
+            unsafe { destruct(self.ctx, bev_handle(bev)) };
+        }
+    }
+
+    fn flush(&self, bev: NonNull<Bufferevent>, iotype: c_short, mode: FlushMode) -> c_int {
+        match self.ops.flush {
+            // SAFETY: as in `enable`.
+            Some(flush) => unsafe { flush(self.ctx, bev_handle(bev), iotype, mode as c_int) },
+            None => 0,
+        }
+    }
+
+    fn fd(&self, bev: NonNull<Bufferevent>) -> RawFd {
+        match self.ops.get_fd {
+            // SAFETY: as in `enable`.
+            Some(get_fd) => unsafe { get_fd(self.ctx, bev_handle(bev)) },
+            None => -1,
+        }
+    }
+
+    fn set_fd(&self, bev: NonNull<Bufferevent>, fd: RawFd) -> BevResult {
+        match self.ops.set_fd {
+            // SAFETY: as in `enable`.
+            Some(set_fd) => bev_result(unsafe { set_fd(self.ctx, bev_handle(bev), fd) }),
+            None => Err(BevError),
+        }
+    }
+
+    fn underlying(&self, bev: NonNull<Bufferevent>) -> Option<NonNull<Bufferevent>> {
+        let get_underlying = self.ops.get_underlying?;
+        // SAFETY: as in `enable`.
+        try_nonnull(unsafe { get_underlying(self.ctx, bev_handle(bev)) })
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// A bufferevent of the sibling's kind `ops` (a table that lives as long as the
+/// library; its address identifies the kind) with `ctx` for its operations. `options`
+/// are `BEV_OPT_*`: the core applies `THREADSAFE`, `DEFER_CALLBACKS` and
+/// `UNLOCK_CALLBACKS` (refused without `DEFER_CALLBACKS`, as everywhere);
+/// `CLOSE_ON_FREE` is the kind's to honour. `flags` may hold
+/// `EVRS_SIBLING_FOREIGN_TIMEOUTS_ON_FD`. NULL for a NULL or short table, a missing
+/// `enable`, `disable` or `destruct`, unknown flags, or when out of memory; `ctx` then
+/// stays the caller's, and no operation was called.
+///
+/// # Safety
+/// `base` is NULL (the current base) or a live base; `ops` is NULL or a table of at
+/// least `ops->size` readable bytes that outlives every bufferevent made with it.
+#[no_mangle]
+pub unsafe extern "C" fn evrs_sibling_bufferevent_new_foreign(
+    base: *mut event_base,
+    options: c_int,
+    ops: *const evrs_sibling_bev_ops,
+    ctx: *mut c_void,
+    flags: c_int,
+) -> *mut bufferevent {
+    // SAFETY: the caller passes NULL or live objects.
+    ffi_boundary!("evrs_sibling_bufferevent_new_foreign", unsafe {
+        if ops.is_null() || flags & !EVRS_SIBLING_FOREIGN_TIMEOUTS_ON_FD != 0 {
+            return std::ptr::null_mut();
+        }
+        // The size first: a shorter table (an older sibling) is not read further.
+        let size = std::ptr::read_unaligned(ops.cast::<usize>());
+        if size < std::mem::size_of::<evrs_sibling_bev_ops>() {
+            evrs::log::warn(format_args!(
+                "evrs_sibling_bufferevent_new_foreign: operations table too short"
+            ));
+            return std::ptr::null_mut();
+        }
+        let table = std::ptr::read_unaligned(ops);
+        if table.enable.is_none() || table.disable.is_none() || table.destruct.is_none() {
+            return std::ptr::null_mut();
+        }
+        let Some(base) = base_or_current(base) else {
+            return std::ptr::null_mut();
+        };
+        let Some(kind) = evrs::util::try_box(SiblingKind {
+            ops: table,
+            identity: ops,
+            ctx,
+        }) else {
+            return std::ptr::null_mut();
+        };
+        let timeouts_on_fd = flags & EVRS_SIBLING_FOREIGN_TIMEOUTS_ON_FD != 0;
+        Bufferevent::foreign_new(base, options as u32, kind, timeouts_on_fd)
+            .map_or(std::ptr::null_mut(), |b| to_mut_ptr(b.as_ptr()))
+    })
+}
+
+/// The `ctx` of a bufferevent made by [`evrs_sibling_bufferevent_new_foreign`] with
+/// this `ops` table; NULL for another kind or table (or NULL arguments).
+///
+/// # Safety
+/// `bev` is NULL or a live bufferevent.
+#[no_mangle]
+pub unsafe extern "C" fn evrs_sibling_bufferevent_foreign_ctx(
+    bev: *mut bufferevent,
+    ops: *const evrs_sibling_bev_ops,
+) -> *mut c_void {
+    // SAFETY: the caller passes NULL or a live bufferevent.
+    ffi_boundary!("evrs_sibling_bufferevent_foreign_ctx", unsafe {
+        let Some(bev) = try_from(bev) else {
+            return std::ptr::null_mut();
+        };
+        let kind = bev.foreign_kind();
+        match kind.and_then(|k| k.as_any().downcast_ref::<SiblingKind>()) {
+            Some(kind) if !ops.is_null() && std::ptr::eq(kind.identity, ops) => kind.ctx,
+            _ => std::ptr::null_mut(),
+        }
+    })
+}
+
+/// The `BEV_OPT_*` flags `bev` was made with; -1 for NULL.
+///
+/// # Safety
+/// `bev` is NULL or a live bufferevent.
+#[no_mangle]
+pub unsafe extern "C" fn evrs_sibling_bufferevent_options(bev: *mut bufferevent) -> c_int {
+    // SAFETY: the caller passes NULL or a live bufferevent.
+    ffi_boundary!("evrs_sibling_bufferevent_options", unsafe {
+        try_from(bev).map_or(-1, |b| b.options() as c_int)
+    })
+}
+
+/// `&bev->ev_read` (`which` = `EV_READ`) or `&bev->ev_write` (`EV_WRITE`), for a kind
+/// to `event_assign` and add; NULL for NULL or another `which`.
+///
+/// # Safety
+/// `bev` is NULL or a live bufferevent.
+#[no_mangle]
+pub unsafe extern "C" fn evrs_sibling_bufferevent_event(
+    bev: *mut bufferevent,
+    which: c_short,
+) -> *mut event {
+    // SAFETY: the caller passes NULL or a live bufferevent.
+    ffi_boundary!("evrs_sibling_bufferevent_event", unsafe {
+        try_from(bev)
+            .and_then(|b| b.event_of(which))
+            .map_or(std::ptr::null_mut(), NonNull::as_ptr)
+    })
+}
+
+/// Adds `ev_read` (`which` = `EV_READ`) or `ev_write` with the bufferevent's timeout
+/// for that direction (libevent's `bufferevent_add_event_`); on a timeout-only event
+/// (no descriptor) it restarts that timeout, and does nothing without one. 0, or -1.
+///
+/// # Safety
+/// `bev` is NULL or a live bufferevent.
+#[no_mangle]
+pub unsafe extern "C" fn evrs_sibling_bufferevent_add_event(
+    bev: *mut bufferevent,
+    which: c_short,
+) -> c_int {
+    // SAFETY: the caller passes NULL or a live bufferevent.
+    ffi_boundary!("evrs_sibling_bufferevent_add_event", unsafe {
+        try_from(bev).map_or(-1, |b| b.add_event(which).status())
+    })
+}
+
+/// Suspends `EV_READ` or `EV_WRITE` (`which`) for `reasons` (`BEV_SUSPEND_*` bits:
+/// 0x01 watermark, 0x02 bandwidth, 0x04 group, 0x08 lookup, 0x10 filter read), as
+/// libevent's `bufferevent_suspend_read_` and `_write_`. 0, or -1 for NULL, another
+/// `which`, no reason or an unknown one.
+///
+/// # Safety
+/// `bev` is NULL or a live bufferevent.
+#[no_mangle]
+pub unsafe extern "C" fn evrs_sibling_bufferevent_suspend(
+    bev: *mut bufferevent,
+    which: c_short,
+    reasons: c_uint,
+) -> c_int {
+    // SAFETY: the caller passes NULL or a live bufferevent.
+    ffi_boundary!("evrs_sibling_bufferevent_suspend", unsafe {
+        set_suspended(bev, which, reasons, true)
+    })
+}
+
+/// Lifts `reasons` from `EV_READ` or `EV_WRITE` (`bufferevent_unsuspend_read_` and
+/// `_write_`); the direction restarts when no reason is left and it is enabled.
+///
+/// # Safety
+/// `bev` is NULL or a live bufferevent.
+#[no_mangle]
+pub unsafe extern "C" fn evrs_sibling_bufferevent_unsuspend(
+    bev: *mut bufferevent,
+    which: c_short,
+    reasons: c_uint,
+) -> c_int {
+    // SAFETY: the caller passes NULL or a live bufferevent.
+    ffi_boundary!("evrs_sibling_bufferevent_unsuspend", unsafe {
+        set_suspended(bev, which, reasons, false)
+    })
+}
+
+/// # Safety
+/// `bev` is NULL or a live bufferevent.
+unsafe fn set_suspended(bev: *mut bufferevent, which: c_short, reasons: c_uint, on: bool) -> c_int {
+    // SAFETY: the caller passes NULL or a live bufferevent.
+    let Some(bev) = (unsafe { try_from(bev) }) else {
+        return -1;
+    };
+    match u16::try_from(reasons) {
+        Ok(reasons) => bev.set_suspended(which, reasons, on).status(),
+        Err(_) => -1,
+    }
+}
+
+/// Why `EV_READ` or `EV_WRITE` (`which`) is suspended: its `BEV_SUSPEND_*` bits, 0
+/// when it is not; -1 for NULL or another `which`.
+///
+/// # Safety
+/// `bev` is NULL or a live bufferevent.
+#[no_mangle]
+pub unsafe extern "C" fn evrs_sibling_bufferevent_suspended(
+    bev: *mut bufferevent,
+    which: c_short,
+) -> c_int {
+    // SAFETY: the caller passes NULL or a live bufferevent.
+    ffi_boundary!("evrs_sibling_bufferevent_suspended", unsafe {
+        try_from(bev)
+            .and_then(|b| b.suspended(which))
+            .map_or(-1, c_int::from)
+    })
+}
+
+/// Takes `bytes` read (`which` = `EV_READ`) or written from the bufferevent's and its
+/// group's rate-limit buckets, suspending the direction when one ran dry (libevent's
+/// `bufferevent_decrement_read_buckets_` and `_write_`). The budget itself is the public
+/// `bufferevent_get_max_to_read`/`_write`. 0, or -1 for NULL, another `which` or a
+/// negative count.
+///
+/// # Safety
+/// `bev` is NULL or a live bufferevent.
+#[no_mangle]
+pub unsafe extern "C" fn evrs_sibling_bufferevent_decrement_buckets(
+    bev: *mut bufferevent,
+    which: c_short,
+    bytes: isize,
+) -> c_int {
+    // SAFETY: the caller passes NULL or a live bufferevent.
+    ffi_boundary!("evrs_sibling_bufferevent_decrement_buckets", unsafe {
+        match (try_from(bev), usize::try_from(bytes)) {
+            (Some(b), Ok(bytes)) => b.consume_budget(which, bytes).status(),
+            _ => -1,
+        }
+    })
+}
+
+/// Runs the event callback with `events` as libevent's `bufferevent_run_eventcb_`:
+/// at once, or from the loop with `BEV_OPT_DEFER_CALLBACKS` in `options` or the
+/// bufferevent's options; the callback sees `errno` = `error`. Takes a reference and
+/// the lock around it, so the callback may free the bufferevent.
+///
+/// # Safety
+/// `bev` is NULL or a live bufferevent.
+#[no_mangle]
+pub unsafe extern "C" fn evrs_sibling_bufferevent_run_eventcb(
+    bev: *mut bufferevent,
+    events: c_short,
+    options: c_int,
+    error: c_int,
+) {
+    // SAFETY: the caller passes NULL or a live bufferevent.
+    ffi_boundary!("evrs_sibling_bufferevent_run_eventcb", unsafe {
+        if let Some(b) = try_from(bev) {
+            b.trigger_event_with_error(events, options as u32, error);
+        }
+    })
+}
+
+/// Whether a connect is in progress (`bufferevent_socket_connect` sets it): 1, 0, or
+/// -1 for NULL.
+///
+/// # Safety
+/// `bev` is NULL or a live bufferevent.
+#[no_mangle]
+pub unsafe extern "C" fn evrs_sibling_bufferevent_connecting(bev: *mut bufferevent) -> c_int {
+    // SAFETY: the caller passes NULL or a live bufferevent.
+    ffi_boundary!("evrs_sibling_bufferevent_connecting", unsafe {
+        try_from(bev).map_or(-1, |b| c_int::from(b.connecting()))
+    })
+}
+
+/// Sets (non-zero) or clears the connect-in-progress flag: a kind clears it when its
+/// handshake found the socket connected.
+///
+/// # Safety
+/// `bev` is NULL or a live bufferevent.
+#[no_mangle]
+pub unsafe extern "C" fn evrs_sibling_bufferevent_set_connecting(
+    bev: *mut bufferevent,
+    connecting: c_int,
+) {
+    // SAFETY: the caller passes NULL or a live bufferevent.
+    ffi_boundary!("evrs_sibling_bufferevent_set_connecting", unsafe {
+        if let Some(b) = try_from(bev) {
+            b.set_connecting(connecting != 0);
+        }
+    })
+}
+
+/// Takes a reference and the lock (`bufferevent_incref_and_lock_`), so that the
+/// bufferevent outlives a callback that frees it; undone by
+/// [`evrs_sibling_bufferevent_decref_and_unlock`].
+///
+/// # Safety
+/// `bev` is NULL or a live bufferevent.
+#[no_mangle]
+pub unsafe extern "C" fn evrs_sibling_bufferevent_incref_and_lock(bev: *mut bufferevent) {
+    // SAFETY: the caller passes NULL or a live bufferevent.
+    ffi_boundary!("evrs_sibling_bufferevent_incref_and_lock", unsafe {
+        if let Some(b) = try_from(bev) {
+            b.lock();
+        }
+    })
+}
+
+/// Gives up the lock and the reference taken by
+/// [`evrs_sibling_bufferevent_incref_and_lock`]: 1 when that was the last reference
+/// (the bufferevent is going; it must not be used again), 0 otherwise, -1 for NULL.
+///
+/// # Safety
+/// `bev` is NULL or a live bufferevent that the caller locked this way.
+#[no_mangle]
+pub unsafe extern "C" fn evrs_sibling_bufferevent_decref_and_unlock(
+    bev: *mut bufferevent,
+) -> c_int {
+    // SAFETY: the caller passes NULL or a live bufferevent.
+    ffi_boundary!("evrs_sibling_bufferevent_decref_and_unlock", unsafe {
+        try_from(bev).map_or(-1, |b| c_int::from(b.unlock_last()))
     })
 }

@@ -167,6 +167,13 @@ impl Bufferevent {
         self.run_eventcb(events, options & TRIG_ALL, error);
     }
 
+    /// `bufferevent_run_eventcb_` for a kind implemented outside the core: as
+    /// [`Bufferevent::trigger_event`], with the `errno` the callback sees given.
+    pub fn trigger_event_with_error(&self, events: c_short, options: u32, error: c_int) {
+        let _hold = self.hold();
+        self.run_eventcb(events, options & TRIG_ALL, error);
+    }
+
     /// Runs what was deferred, in libevent's order: a completed connect, then the read
     /// and write callbacks, then the other events merged into one call.
     pub(super) fn run_deferred(&self, unlock_around: bool) {

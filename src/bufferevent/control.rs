@@ -119,7 +119,8 @@ impl Bufferevent {
         self.raw_mut().timeout_write = to_timeval(write);
         match self.kind {
             Kind::Socket(_) => self.adjust_existing_timeouts(),
-            Kind::Pair(_) | Kind::Filter(_) => self.adjust_generic_timeouts(),
+            Kind::Foreign(ref f) if f.timeouts_on_fd() => self.adjust_existing_timeouts(),
+            Kind::Pair(_) | Kind::Filter(_) | Kind::Foreign(_) => self.adjust_generic_timeouts(),
         }
     }
 

@@ -15,6 +15,7 @@
 mod callbacks;
 mod control;
 mod filter;
+mod foreign;
 mod pair;
 pub mod ratelim;
 pub mod raw;
@@ -29,6 +30,7 @@ use std::ptr::{addr_of_mut, NonNull};
 use std::sync::Arc;
 
 pub use filter::{FilterFn, FreeContextFn};
+pub use foreign::ForeignKind;
 pub use raw::{DataCallbackFn, EventCallbackFn};
 use raw::{KindTag, RawBufferevent, Watermark};
 pub use socket::{set_async_resolver, AsyncResolver, SocketAddress, WriteNow};
@@ -83,6 +85,8 @@ mod suspend {
     pub const LOOKUP: u16 = 0x08;
     /// A filter on top does not want input now.
     pub const FILTER_READ: u16 = 0x10;
+    /// Every reason.
+    pub const ALL: u16 = WATERMARK | BANDWIDTH | GROUP | LOOKUP | FILTER_READ;
 }
 
 /// `enum bufferevent_flush_mode`.
@@ -115,6 +119,8 @@ enum Kind {
     Socket(socket::SocketPart),
     Pair(pair::PairPart),
     Filter(Box<filter::FilterPart>),
+    /// Implemented outside the core (the TLS bufferevents).
+    Foreign(foreign::ForeignPart),
 }
 
 /// `struct bufferevent` and everything behind it.
@@ -134,6 +140,10 @@ pub struct Bufferevent {
     write_suspended: Cell<u16>,
     /// An outgoing connection is in progress.
     connecting: Cell<bool>,
+    /// The last reference went: the teardown started and must not start again, even
+    /// when a kind's `unlink` or `destruct` (code outside the core, for foreign kinds)
+    /// takes and drops a reference of its own.
+    dying: Cell<bool>,
     readcb_pending: Cell<bool>,
     writecb_pending: Cell<bool>,
     eventcb_pending: Cell<c_short>,
@@ -233,6 +243,7 @@ impl Bufferevent {
             read_suspended: Cell::new(0),
             write_suspended: Cell::new(0),
             connecting: Cell::new(false),
+            dying: Cell::new(false),
             readcb_pending: Cell::new(false),
             writecb_pending: Cell::new(false),
             eventcb_pending: Cell::new(0),
@@ -336,7 +347,7 @@ impl Bufferevent {
             ));
         } else {
             self.refs.set(refs - 1);
-            if last {
+            if last && !self.dying.replace(true) {
                 self.start_teardown();
             }
         }
@@ -369,6 +380,12 @@ impl Bufferevent {
     /// `bufferevent_unlock`.
     pub fn unlock(&self) {
         self.decref_and_unlock();
+    }
+
+    /// [`Bufferevent::unlock`] that tells whether it gave up the last reference (the
+    /// bufferevent is then going and must not be used again).
+    pub fn unlock_last(&self) -> bool {
+        self.decref_and_unlock()
     }
 
     /// `bufferevent_free`: callbacks stop now; the rest goes with the last reference.
@@ -420,6 +437,12 @@ impl Bufferevent {
                 base.cancel_callback(Event::as_callback(bev.ev_write()));
                 if let Some(refill) = ratelim::refill_event(bev) {
                     base.cancel_callback(Event::as_callback(refill));
+                }
+                // Deferred callbacks hold a reference, so none is queued now, unless a
+                // kind's `unlink` queued one on the dying bufferevent: it goes with it.
+                if let Some(deferred) = (*bev.deferred.get()).as_mut() {
+                    // A raw place, as in `schedule_deferred`: the base holds the pointer.
+                    base.cancel_callback(NonNull::new_unchecked(addr_of_mut!(**deferred)));
                 }
             }
             let underlying = bev.kind_destruct();
@@ -577,6 +600,7 @@ impl Bufferevent {
             Kind::Socket(_) => socket::enable(self, events),
             Kind::Pair(p) => pair::enable(self, p, events),
             Kind::Filter(f) => filter::enable(self, f, events),
+            Kind::Foreign(f) => foreign::enable(self, f, events),
         }
     }
 
@@ -591,6 +615,7 @@ impl Bufferevent {
                 filter::disable(self, f, events);
                 Ok(())
             }
+            Kind::Foreign(f) => foreign::disable(self, f, events),
         }
     }
 
@@ -599,6 +624,7 @@ impl Bufferevent {
             Kind::Socket(_) => {}
             Kind::Pair(p) => pair::unlink(p),
             Kind::Filter(f) => filter::unlink(self, f),
+            Kind::Foreign(f) => foreign::unlink(self, f),
         }
     }
 
@@ -615,6 +641,7 @@ impl Bufferevent {
                 filter::destruct(self, f);
                 Some(f.underlying)
             }
+            Kind::Foreign(f) => foreign::destruct(self, f),
         }
     }
 
@@ -626,6 +653,7 @@ impl Bufferevent {
             Kind::Socket(_) => 0,
             Kind::Pair(p) => pair::flush(self, p, iotype, mode),
             Kind::Filter(f) => filter::flush(self, f, iotype, mode),
+            Kind::Foreign(f) => foreign::flush(self, f, iotype, mode),
         }
     }
 
@@ -637,6 +665,7 @@ impl Bufferevent {
             Kind::Pair(_) => -1,
             // SAFETY: the filter holds a reference on its underlying bufferevent.
             Kind::Filter(f) => unsafe { f.underlying.as_ref() }.fd(),
+            Kind::Foreign(f) => foreign::fd(self, f),
         }
     }
 
@@ -651,6 +680,7 @@ impl Bufferevent {
             Kind::Pair(_) => Err(BevError),
             // SAFETY: the filter holds a reference on its underlying bufferevent
             Kind::Filter(f) => unsafe { f.underlying.as_ref() }.set_fd(fd),
+            Kind::Foreign(f) => foreign::set_fd(self, f, fd),
         }
     }
 
@@ -672,6 +702,7 @@ impl Bufferevent {
         let _held = self.held();
         match &self.kind {
             Kind::Filter(f) => Some(f.underlying),
+            Kind::Foreign(f) => foreign::underlying(self, f),
             _ => None,
         }
     }

@@ -79,17 +79,24 @@ impl SocketAddress {
     }
 }
 
-/// What a socket bufferevent keeps besides the common state.
-pub(super) struct SocketPart {
-    /// A connect refused before the write event could report it.
-    connection_refused: Cell<bool>,
+/// The host-name lookup of `bufferevent_socket_connect_hostname`, on a socket or a
+/// foreign (TLS) bufferevent.
+#[derive(Default)]
+pub(super) struct HostLookup {
     /// The `EVUTIL_EAI_*` code of the last host-name lookup.
     dns_error: Cell<c_int>,
     /// The asynchronous lookup in progress for `connect_hostname_async`, if any and
     /// not cancelled.
-    lookup: Cell<Option<NonNull<c_void>>>,
+    request: Cell<Option<NonNull<c_void>>>,
     /// A lookup's answer is still to come (even a cancelled one's).
-    lookup_outstanding: Cell<bool>,
+    outstanding: Cell<bool>,
+}
+
+/// What a socket bufferevent keeps besides the common state.
+pub(super) struct SocketPart {
+    /// A connect refused before the write event could report it.
+    connection_refused: Cell<bool>,
+    lookup: HostLookup,
     /// How much the next read asks for (at most the read limit): small while reads
     /// bring little, so that request/response traffic reads into one small block that
     /// the input keeps, and growing while reads fill what they ask for.
@@ -119,9 +126,7 @@ impl Bufferevent {
     pub fn socket_new(base: &Base, fd: RawFd, options: u32) -> Option<NonNull<Bufferevent>> {
         let part = SocketPart {
             connection_refused: Cell::new(false),
-            dns_error: Cell::new(0),
-            lookup: Cell::new(None),
-            lookup_outstanding: Cell::new(false),
+            lookup: HostLookup::default(),
             read_size: Cell::new(READ_SIZE_MIN),
         };
         let ptr = Bufferevent::new_common(base, Kind::Socket(part), &SOCKET_TAG, options, None)?;
@@ -149,15 +154,34 @@ impl Bufferevent {
         }
     }
 
+    /// The host-name lookup state of the kinds that connect (socket and foreign).
+    fn host_lookup(&self) -> Option<&HostLookup> {
+        match &self.kind {
+            Kind::Socket(s) => Some(&s.lookup),
+            Kind::Foreign(f) => Some(f.host_lookup()),
+            _ => None,
+        }
+    }
+
     /// `bufferevent_socket_connect`: connects the socket (made here when the
     /// bufferevent has none) to `addr`, or, with None, waits for a connect the program
     /// started itself.
+    ///
+    /// On a foreign kind (TLS), as libevent does on its SSL bufferevents, the socket
+    /// goes through the kind (`bufferevent_getfd`/`bufferevent_setfd`), which assigns
+    /// `ev_write` to it; the write event is then added with the write timeout and the
+    /// connection marked in progress, for the kind's handshake to finish.
     pub fn connect(&self, addr: Option<&SocketAddress>) -> BevResult {
         let _hold = self.hold();
-        if self.socket_part().is_none() {
+        let foreign = matches!(self.kind, Kind::Foreign(_));
+        if self.socket_part().is_none() && !foreign {
             return Err(BevError);
         }
-        let mut fd = self.raw_ref().ev_read.fd;
+        let mut fd = if foreign {
+            self.fd()
+        } else {
+            self.raw_ref().ev_read.fd
+        };
         let mut made = false;
         if fd < 0 {
             let Some(addr) = addr else {
@@ -182,7 +206,18 @@ impl Bufferevent {
                 }
             };
         }
-        set_fd(self, fd);
+        if foreign {
+            if self.set_fd(fd).is_err() {
+                // libevent goes on with a socket the kind refused; it is given back
+                // here instead.
+                if made {
+                    let _ = crate::util::socket::close(fd);
+                }
+                return Err(BevError);
+            }
+        } else {
+            set_fd(self, fd);
+        }
         match outcome {
             Connect::InProgress => {
                 enable(self, ev::WRITE)?;
@@ -211,7 +246,7 @@ impl Bufferevent {
             return Err(BevError);
         }
         let _hold = self.hold();
-        let Some(part) = self.socket_part() else {
+        let Some(part) = self.host_lookup() else {
             return Err(BevError);
         };
         part.dns_error.set(0);
@@ -260,10 +295,10 @@ impl Bufferevent {
             return Err(BevError);
         }
         let _hold = self.hold();
-        let Some(part) = self.socket_part() else {
+        let Some(part) = self.host_lookup() else {
             return Err(BevError);
         };
-        if part.lookup_outstanding.get() {
+        if part.outstanding.get() {
             // libevent starts a second lookup over the first, and both answers then
             // act on the bufferevent; one at a time here.
             crate::log::warn(format_args!(
@@ -272,7 +307,7 @@ impl Bufferevent {
             return Err(BevError);
         }
         part.dns_error.set(0);
-        part.lookup_outstanding.set(true);
+        part.outstanding.set(true);
         self.suspend_write(suspend::LOOKUP);
         self.suspend_read(suspend::LOOKUP);
         // The lookup owns a reference until its answer comes (perhaps inside `start`).
@@ -280,8 +315,8 @@ impl Bufferevent {
         let service = CString::new(port.to_string()).expect("digits");
         let request = (resolver.start)(dns, host, &service, hints, self.this());
         // An answer given inside `start` came with no request (None).
-        if let Some(part) = self.socket_part() {
-            part.lookup.set(request);
+        if let Some(part) = self.host_lookup() {
+            part.request.set(request);
         }
         Ok(())
     }
@@ -304,9 +339,9 @@ impl Bufferevent {
             let _hold = bev.hold();
             bev.unsuspend_write(suspend::LOOKUP);
             bev.unsuspend_read(suspend::LOOKUP);
-            if let Some(part) = bev.socket_part() {
-                part.lookup.set(None);
-                part.lookup_outstanding.set(false);
+            if let Some(part) = bev.host_lookup() {
+                part.request.set(None);
+                part.outstanding.set(false);
                 part.dns_error.set(result);
             }
             if result == resolve::codes::CANCEL {
@@ -326,7 +361,7 @@ impl Bufferevent {
     /// Cancels the lookup in progress, if any; its answer then comes with
     /// `EVUTIL_EAI_CANCEL` and is dropped quietly.
     pub(super) fn cancel_lookup(&self) {
-        let Some(request) = self.socket_part().and_then(|p| p.lookup.take()) else {
+        let Some(request) = self.host_lookup().and_then(|p| p.request.take()) else {
             return;
         };
         if let Some(resolver) = async_resolver() {
@@ -436,7 +471,7 @@ impl Bufferevent {
     /// `bufferevent_socket_get_dns_error`.
     pub fn dns_error(&self) -> c_int {
         let _held = self.held();
-        self.socket_part().map_or(0, |p| p.dns_error.get())
+        self.host_lookup().map_or(0, |p| p.dns_error.get())
     }
 }
 

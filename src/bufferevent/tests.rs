@@ -2,6 +2,8 @@
 //! flushing, timeouts, and ends freed from inside their own callbacks. Driven as the C
 //! entry points drive them, so they run under Miri too.
 
+mod foreign;
+
 use std::cell::RefCell;
 use std::ptr::NonNull;
 use std::rc::Rc;

@@ -110,7 +110,7 @@ pub trait EventHandler {
     fn fire(target: NonNull<Self::Target>, what: c_short);
 }
 
-unsafe extern "C" fn event_trampoline<H: EventHandler>(
+pub(crate) unsafe extern "C" fn event_trampoline<H: EventHandler>(
     _fd: sys::evutil_socket_t,
     what: c_short,
     arg: *mut c_void,

@@ -14,9 +14,12 @@
 //! - `log`: messages through the core's log callback and debug mask.
 //! - `buffer`: [`buffer::Evbuffer`], a handle with the evbuffer operations used.
 //! - `handler`: typed Rust handlers behind the core's C callbacks.
+//! - `foreign`: [`foreign::ForeignKind`], a bufferevent kind a sibling implements
+//!   (the TLS bufferevents), with the core's common bufferevent code it builds on.
 
 pub mod alloc;
 pub mod buffer;
+pub mod foreign;
 pub mod handler;
 pub mod lock;
 pub mod log;

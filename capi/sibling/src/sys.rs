@@ -293,3 +293,104 @@ extern "C" {
         highmark: usize,
     );
 }
+
+// Version 4 of the private sibling interface: bufferevent kinds implemented by a
+// sibling (the TLS bufferevents).
+
+/// `struct evrs_sibling_bev_ops`: a sibling's bufferevent kind, each operation called
+/// with the bufferevent's lock held and the kind's context. `enable`, `disable` and
+/// `destruct` are required.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct evrs_sibling_bev_ops {
+    /// `size_of::<evrs_sibling_bev_ops>()`.
+    pub size: usize,
+    pub enable: Option<unsafe extern "C" fn(*mut c_void, *mut bufferevent, c_short) -> c_int>,
+    pub disable: Option<unsafe extern "C" fn(*mut c_void, *mut bufferevent, c_short) -> c_int>,
+    pub unlink: Option<unsafe extern "C" fn(*mut c_void, *mut bufferevent)>,
+    pub destruct: Option<unsafe extern "C" fn(*mut c_void, *mut bufferevent)>,
+    pub flush: Option<unsafe extern "C" fn(*mut c_void, *mut bufferevent, c_short, c_int) -> c_int>,
+    pub get_fd: Option<unsafe extern "C" fn(*mut c_void, *mut bufferevent) -> evutil_socket_t>,
+    pub set_fd:
+        Option<unsafe extern "C" fn(*mut c_void, *mut bufferevent, evutil_socket_t) -> c_int>,
+    pub get_underlying:
+        Option<unsafe extern "C" fn(*mut c_void, *mut bufferevent) -> *mut bufferevent>,
+}
+
+/// `evrs_sibling_bufferevent_new_foreign`'s flag: `ev_read`/`ev_write` watch the
+/// descriptor (socket-like timeouts) rather than being the core's timeout-only events.
+pub const EVRS_SIBLING_FOREIGN_TIMEOUTS_ON_FD: c_int = 1;
+
+/// `BEV_SUSPEND_*`: why a direction is suspended.
+pub const BEV_SUSPEND_WM: c_uint = 0x01;
+pub const BEV_SUSPEND_BW: c_uint = 0x02;
+pub const BEV_SUSPEND_BW_GROUP: c_uint = 0x04;
+pub const BEV_SUSPEND_LOOKUP: c_uint = 0x08;
+pub const BEV_SUSPEND_FILT_READ: c_uint = 0x10;
+
+pub const EV_FINALIZE: c_short = 0x40;
+pub const BEV_OPT_DEFER_CALLBACKS: c_int = 1 << 2;
+pub const BEV_OPT_UNLOCK_CALLBACKS: c_int = 1 << 3;
+
+extern "C" {
+    pub fn evrs_sibling_bufferevent_new_foreign(
+        base: *mut event_base,
+        options: c_int,
+        ops: *const evrs_sibling_bev_ops,
+        ctx: *mut c_void,
+        flags: c_int,
+    ) -> *mut bufferevent;
+    pub fn evrs_sibling_bufferevent_foreign_ctx(
+        bev: *mut bufferevent,
+        ops: *const evrs_sibling_bev_ops,
+    ) -> *mut c_void;
+    pub fn evrs_sibling_bufferevent_options(bev: *mut bufferevent) -> c_int;
+    pub fn evrs_sibling_bufferevent_event(bev: *mut bufferevent, which: c_short) -> *mut event;
+    pub fn evrs_sibling_bufferevent_add_event(bev: *mut bufferevent, which: c_short) -> c_int;
+    pub fn evrs_sibling_bufferevent_suspend(
+        bev: *mut bufferevent,
+        which: c_short,
+        reasons: c_uint,
+    ) -> c_int;
+    pub fn evrs_sibling_bufferevent_unsuspend(
+        bev: *mut bufferevent,
+        which: c_short,
+        reasons: c_uint,
+    ) -> c_int;
+    pub fn evrs_sibling_bufferevent_suspended(bev: *mut bufferevent, which: c_short) -> c_int;
+    pub fn evrs_sibling_bufferevent_decrement_buckets(
+        bev: *mut bufferevent,
+        which: c_short,
+        bytes: isize,
+    ) -> c_int;
+    pub fn evrs_sibling_bufferevent_run_eventcb(
+        bev: *mut bufferevent,
+        events: c_short,
+        options: c_int,
+        error: c_int,
+    );
+    pub fn evrs_sibling_bufferevent_connecting(bev: *mut bufferevent) -> c_int;
+    pub fn evrs_sibling_bufferevent_set_connecting(bev: *mut bufferevent, connecting: c_int);
+    pub fn evrs_sibling_bufferevent_incref_and_lock(bev: *mut bufferevent);
+    pub fn evrs_sibling_bufferevent_decref_and_unlock(bev: *mut bufferevent) -> c_int;
+}
+
+// The public functions a sibling's bufferevent kind uses besides those above.
+extern "C" {
+    pub fn event_assign(
+        ev: *mut event,
+        base: *mut event_base,
+        fd: evutil_socket_t,
+        events: c_short,
+        callback: Option<event_callback_fn>,
+        arg: *mut c_void,
+    ) -> c_int;
+    pub fn event_initialized(ev: *const event) -> c_int;
+    pub fn event_get_fd(ev: *const event) -> evutil_socket_t;
+    pub fn bufferevent_trigger_event(bev: *mut bufferevent, what: c_short, options: c_int);
+    pub fn bufferevent_incref(bev: *mut bufferevent);
+    pub fn bufferevent_decref(bev: *mut bufferevent) -> c_int;
+    pub fn bufferevent_get_max_to_read(bev: *mut bufferevent) -> isize;
+    pub fn bufferevent_get_max_to_write(bev: *mut bufferevent) -> isize;
+    pub fn bufferevent_get_underlying(bev: *mut bufferevent) -> *mut bufferevent;
+}

@@ -173,7 +173,7 @@ fn the_high_watermark_stops_reading_until_the_input_drains() {
     assert!(pump(&mut client, &mut server));
     let held = server.host.input.len();
     // At the mark, plus what one record's pending plaintext adds.
-    assert!(held >= 10_000 && held < 10_000 + 16_384, "{held}");
+    assert!((10_000..10_000 + 16_384).contains(&held), "{held}");
     assert!(!server.host.watching(Direction::Read));
     assert!(server.host.watermark_suspended);
     assert!(!client.host.output.is_empty(), "the writer is held back");

@@ -457,16 +457,17 @@ impl Engine {
 
     // ---- reading and writing ----
 
-    /// Moves stashed plaintext into the input buffer; false if it is still refused.
-    fn unstash(&mut self, host: &mut dyn Host) -> bool {
+    /// Moves stashed plaintext into the input buffer: Some(moved anything), None
+    /// if it is still refused.
+    fn unstash(&mut self, host: &mut dyn Host) -> Option<bool> {
         if self.stash.is_empty() {
-            return true;
+            return Some(false);
         }
         if host.input_append(&self.stash) {
             self.stash.clear();
-            true
+            Some(true)
         } else {
-            false
+            None
         }
     }
 
@@ -477,10 +478,15 @@ impl Engine {
         if host.suspended(Direction::Read) {
             return pass;
         }
-        if !self.unstash(host) {
-            pass.failed = true;
-            return pass;
+        match self.unstash(host) {
+            None => {
+                pass.failed = true;
+                return pass;
+            }
+            Some(moved) => pass.progress = moved,
         }
+        // Progress from the session's reads, which is what ignores a later error.
+        let mut read_any = false;
         let n_to_read = n_to_read.min(host.budget(Direction::Read));
         let mut total = 0;
         while total < n_to_read {
@@ -496,7 +502,7 @@ impl Engine {
             match outcome {
                 Outcome::Done(n) => {
                     let n = n.min(want);
-                    pass.progress = true;
+                    read_any = true;
                     total += n;
                     if !host.input_append(&self.scratch[..n]) {
                         // Kept for the next pass rather than lost.
@@ -504,6 +510,7 @@ impl Engine {
                         pass.failed = true;
                         break;
                     }
+                    pass.progress = true;
                     if self.read_blocked_on_write && self.clear_read_blocked_on_write(host).is_err()
                     {
                         pass.failed = true;
@@ -512,7 +519,7 @@ impl Engine {
                 }
                 // With progress made, the data goes up first; the condition shows
                 // again on the next call (libevent does the same).
-                _ if pass.progress => break,
+                _ if read_any => break,
                 Outcome::WantRead => {
                     if self.read_blocked_on_write && self.clear_read_blocked_on_write(host).is_err()
                     {

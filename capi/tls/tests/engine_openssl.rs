@@ -418,3 +418,245 @@ fn a_renegotiation_during_a_blocked_write_blocks_the_write_on_read() {
     assert!(pump(&mut client, &mut server));
     assert!(client.program.received == reply);
 }
+
+mod filter {
+    //! Filter-kind engines whose underlying bufferevents are a pair of byte queues:
+    //! what one writes to its underlying output, the other's underlying input gets.
+
+    use super::*;
+    use evrs_tls::engine::{Engine, Kind, Notice};
+    use evrs_tls::testing::host::MockHost;
+    use evrs_tls::{Transport, TransportIo};
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+    use std::rc::Rc;
+
+    #[derive(Default)]
+    struct Underlying {
+        input: VecDeque<u8>,
+        output: VecDeque<u8>,
+        /// The peer's underlying bufferevent is gone: EOF after the input.
+        eof: bool,
+    }
+
+    /// The session's transport over the underlying bufferevent's buffers.
+    struct Buffers(Rc<RefCell<Underlying>>);
+
+    impl Transport for Buffers {
+        fn recv(&mut self, buf: &mut [u8]) -> TransportIo {
+            let mut u = self.0.borrow_mut();
+            if u.input.is_empty() {
+                return if u.eof {
+                    TransportIo::Eof
+                } else {
+                    TransportIo::WouldBlock
+                };
+            }
+            let n = buf.len().min(u.input.len());
+            for (slot, byte) in buf.iter_mut().zip(u.input.drain(..n)) {
+                *slot = byte;
+            }
+            TransportIo::Ready(n)
+        }
+        fn send(&mut self, buf: &[u8]) -> TransportIo {
+            self.0.borrow_mut().output.extend(buf);
+            TransportIo::Ready(buf.len())
+        }
+    }
+
+    struct FilterSide {
+        engine: Engine,
+        host: MockHost,
+        under: Rc<RefCell<Underlying>>,
+        received: Vec<u8>,
+        events: Vec<u16>,
+    }
+
+    impl FilterSide {
+        fn new(mut session: OpenSslSession, state: State) -> FilterSide {
+            let under = Rc::new(RefCell::new(Underlying::default()));
+            session
+                .set_transport(Box::new(Buffers(Rc::clone(&under))))
+                .unwrap();
+            let mut side = FilterSide {
+                engine: Engine::new(Box::new(session), Kind::Filter, state, false),
+                host: MockHost::default(),
+                under,
+                received: Vec::new(),
+                events: Vec::new(),
+            };
+            side.engine.start(&mut side.host, None).unwrap();
+            side
+        }
+
+        fn enable(&mut self, events: Events) {
+            self.host.enabled = events;
+            self.engine.enable(&mut self.host, events).unwrap();
+        }
+
+        fn write(&mut self, data: &[u8]) {
+            let orig_len = self.host.output.len();
+            self.host.output.extend(data);
+            self.engine.on_output_added(&mut self.host, orig_len);
+        }
+
+        fn notices(&mut self) -> bool {
+            let mut any = false;
+            while let Some(notice) = self.engine.next_notice() {
+                any = true;
+                match notice {
+                    Notice::Read => self.received.extend(self.host.input.drain(..)),
+                    Notice::Write => {}
+                    Notice::Event { events, .. } => self.events.push(events),
+                }
+            }
+            any
+        }
+    }
+
+    /// Moves `from`'s underlying output to `to`'s underlying input, then runs the
+    /// callbacks the underlying bufferevents would: `to`'s read callback (if its
+    /// reading is not suspended), `from`'s write callback (its output drained).
+    fn transfer(from: &mut FilterSide, to: &mut FilterSide) -> bool {
+        let moved: Vec<u8> = from.under.borrow_mut().output.drain(..).collect();
+        if moved.is_empty() {
+            return from.notices() | to.notices();
+        }
+        to.under.borrow_mut().input.extend(moved);
+        if to.host.underlying_reading {
+            to.engine.on_readable(&mut to.host);
+        }
+        from.engine.on_writable(&mut from.host);
+        from.notices();
+        to.notices();
+        true
+    }
+
+    fn run(a: &mut FilterSide, b: &mut FilterSide) {
+        for _ in 0..100_000 {
+            let ab = transfer(a, b);
+            let ba = transfer(b, a);
+            // Input held back while the underlying did not read: read it once it does.
+            let mut late = false;
+            for side in [&mut *a, &mut *b] {
+                if side.host.underlying_reading && !side.under.borrow().input.is_empty() {
+                    let before = side.under.borrow().input.len();
+                    side.engine.on_readable(&mut side.host);
+                    late |= side.under.borrow().input.len() != before;
+                    side.notices();
+                }
+            }
+            if !ab && !ba && !late {
+                return;
+            }
+        }
+        panic!("filter link stuck");
+    }
+
+    fn pair() -> (FilterSide, FilterSide) {
+        let identity = self_signed("localhost");
+        let mut client =
+            FilterSide::new(session(Role::Connect, &identity, &TLS13), State::Connecting);
+        let mut server =
+            FilterSide::new(session(Role::Accept, &identity, &TLS13), State::Accepting);
+        server.enable(Events::BOTH);
+        client.enable(Events::BOTH);
+        run(&mut client, &mut server);
+        assert_eq!(client.events, vec![event::CONNECTED]);
+        assert_eq!(server.events, vec![event::CONNECTED]);
+        (client, server)
+    }
+
+    #[test]
+    fn filters_handshake_when_enabled_and_carry_data_both_ways() {
+        let (mut client, mut server) = pair();
+        let up = pattern(1 << 20);
+        client.write(&up);
+        run(&mut client, &mut server);
+        assert_eq!(checksum(&server.received), checksum(&up));
+        let down = pattern(300_000);
+        server.write(&down);
+        run(&mut client, &mut server);
+        assert!(client.received == down);
+        assert!(client.host.saw(Call::RestartTimeout(Direction::Write)));
+        assert!(server.host.saw(Call::RestartTimeout(Direction::Read)));
+    }
+
+    #[test]
+    fn the_underlying_output_watermark_bounds_each_write_pass() {
+        let (mut client, mut server) = pair();
+        client.host.underlying_room = Some(5000);
+        client.host.log.clear();
+        let data = pattern(60_000);
+        client.write(&data);
+        for call in &client.host.log {
+            if let Call::Front { max, .. } = call {
+                assert!(*max <= 5000, "{call:?}");
+            }
+        }
+        client.host.underlying_room = None;
+        client.engine.on_writable(&mut client.host);
+        run(&mut client, &mut server);
+        assert!(server.received == data);
+    }
+
+    #[test]
+    fn disabled_reading_suspends_the_underlying_reading() {
+        let (mut client, mut server) = pair();
+        server.host.enabled = Events::WRITE;
+        server.engine.disable(&mut server.host, Events::READ);
+        assert!(!server.host.underlying_reading);
+        client.write(b"held");
+        run(&mut client, &mut server);
+        assert!(server.received.is_empty());
+        assert!(
+            !server.under.borrow().input.is_empty(),
+            "left in the underlying"
+        );
+        server.enable(Events::BOTH);
+        run(&mut client, &mut server);
+        assert_eq!(server.received, b"held");
+    }
+
+    #[test]
+    fn a_close_notify_before_the_underlying_eof_is_a_clean_eof() {
+        let (mut client, mut server) = pair();
+        client.write(b"bye");
+        run(&mut client, &mut server);
+        assert_eq!(
+            client.engine.session_mut().close_notify(),
+            evrs_tls::Outcome::Done(0)
+        );
+        // The close_notify and the EOF arrive together; the records are read first.
+        let alert: Vec<u8> = client.under.borrow_mut().output.drain(..).collect();
+        server.under.borrow_mut().input.extend(alert);
+        server.under.borrow_mut().eof = true;
+        server
+            .engine
+            .on_underlying_event(&mut server.host, event::EOF | event::READING, 0);
+        server.notices();
+        assert_eq!(server.received, b"bye");
+        assert_eq!(
+            server.events,
+            vec![event::CONNECTED, event::EOF | event::READING]
+        );
+    }
+
+    #[test]
+    fn an_underlying_eof_without_close_notify_follows_the_flag() {
+        for (allow, expected) in [(false, event::ERROR), (true, event::EOF)] {
+            let (_client, mut server) = pair();
+            server.engine.set_allow_dirty_shutdown(allow);
+            server.under.borrow_mut().eof = true;
+            server
+                .engine
+                .on_underlying_event(&mut server.host, event::EOF | event::READING, 0);
+            server.notices();
+            let last = *server.events.last().unwrap();
+            // Reading first met the transport's EOF (dirty, READING), which is
+            // what gets reported; the underlying's own EOF then adds nothing.
+            assert_eq!(last & (event::EOF | event::ERROR), expected, "{last:x}");
+            assert_eq!(server.events.len(), 2);
+        }
+    }
+}

@@ -59,9 +59,32 @@ impl EngineCell {
         result
     }
 
-    /// Runs `f` on the engine unless it is busy (Err(Busy)): for calls that cannot
-    /// wait (set_fd, renegotiate, the flag and error accessors).
-    pub fn with<R>(&self, f: impl FnOnce(&mut Engine) -> R) -> Result<R, EngineError> {
+    /// Runs `f` on the engine with `host`, then what was queued meanwhile; Err(Busy)
+    /// if the engine is already running. For the calls that answer something
+    /// (set_fd, renegotiate, flush, unlink, the ctrl operations).
+    pub fn with<R>(
+        &self,
+        host: &mut dyn Host,
+        f: impl FnOnce(&mut Engine, &mut dyn Host) -> R,
+    ) -> Result<R, EngineError> {
+        let mut engine = self
+            .engine
+            .try_borrow_mut()
+            .map_err(|_| EngineError::Busy)?;
+        let result = f(&mut engine, host);
+        loop {
+            let next = self.queued.borrow_mut().pop_front();
+            let Some(input) = next else {
+                break;
+            };
+            let _ = run(&mut engine, host, input);
+        }
+        Ok(result)
+    }
+
+    /// Runs `f` on the engine without a host (flags, the error store, the
+    /// session); Err(Busy) if the engine is running.
+    pub fn inspect<R>(&self, f: impl FnOnce(&mut Engine) -> R) -> Result<R, EngineError> {
         let mut engine = self
             .engine
             .try_borrow_mut()

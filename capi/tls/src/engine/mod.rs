@@ -723,7 +723,8 @@ impl Engine {
 
     // ---- the handshake ----
 
-    /// libevent's do_handshake: Ok(true) once the handshake is over.
+    /// libevent's do_handshake: one step; Err when the connection ended (reported)
+    /// or the host refused to watch what the session waits for.
     fn do_handshake(&mut self, host: &mut dyn Host) -> Result<(), EngineError> {
         if self.state == State::Open {
             return Ok(());

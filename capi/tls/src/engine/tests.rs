@@ -419,7 +419,7 @@ fn a_reentrant_call_is_queued_and_run_after_the_running_one() {
         cell: &cell,
         reentered: Vec::new(),
     };
-    cell.with(|engine| engine.start(&mut host, Some(4)))
+    cell.with(&mut host, |engine, host| engine.start(host, Some(4)))
         .unwrap()
         .unwrap();
     cell.drive(&mut host, Input::Enable(Events::READ)).unwrap();
@@ -436,5 +436,5 @@ fn a_reentrant_call_is_queued_and_run_after_the_running_one() {
         .rposition(|call| *call == Call::Watch(Direction::Read, false));
     assert!(read_watch_off.is_some());
     assert!(!host.inner.watching(Direction::Read));
-    assert_eq!(cell.with(|_| ()), Ok(()));
+    assert_eq!(cell.inspect(|engine| engine.flags()), Ok(0));
 }

@@ -268,6 +268,22 @@ impl MemoryTransport {
         *self.counts.borrow()
     }
 
+    /// How many more bytes this end can send now.
+    pub fn room(&self) -> usize {
+        let lane = self.outgoing.borrow();
+        if lane.closed {
+            return 0;
+        }
+        lane.capacity.saturating_sub(lane.bytes.len())
+    }
+
+    /// Whether the peer closed its sending end and everything it sent was received
+    /// (the next recv says Eof).
+    pub fn peer_closed(&self) -> bool {
+        let lane = self.incoming.borrow();
+        lane.closed && lane.bytes.is_empty()
+    }
+
     /// Changes how many bytes each direction from this end holds (at least 1).
     pub fn set_capacity(&self, capacity: usize) {
         self.outgoing.borrow_mut().capacity = capacity.max(1);
@@ -308,6 +324,7 @@ impl Transport for MemoryTransport {
     }
 }
 
+pub mod engine;
 pub mod testing;
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 use crate::{Outcome, TlsSession};
 
 pub mod cdecl;
+pub mod host;
 
 /// How many rounds a loop may take before it is declared stuck.
 const MAX_ROUNDS: usize = 100_000;

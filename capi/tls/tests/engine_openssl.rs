@@ -1,8 +1,7 @@
 //! The engine driving real OpenSSL sessions: a client and a server socket-kind
 //! engine over in-memory transports, each with a recording mock host.
 
-use std::ffi::{c_int, c_ulong};
-use std::ptr;
+use std::ffi::c_ulong;
 
 use evrs_tls::engine::{event, Direction, Events, State, FLAG_BATCH_WRITE};
 use evrs_tls::testing::host::{pump, Call, Side};
@@ -16,27 +15,6 @@ use openssl_sys as ffi;
 struct Config {
     tls12: bool,
     trust: Option<Identity>,
-}
-
-fn load(identity: &Identity) -> (*mut ffi::X509, *mut ffi::EVP_PKEY) {
-    // SAFETY: memory BIOs over the PEM strings, which outlive them; the parsed
-    // objects go to the caller, who frees them.
-    unsafe {
-        let cert_bio = ffi::BIO_new_mem_buf(
-            identity.cert_pem.as_ptr().cast(),
-            identity.cert_pem.len() as c_int,
-        );
-        let cert = ffi::PEM_read_bio_X509(cert_bio, ptr::null_mut(), None, ptr::null_mut());
-        ffi::BIO_free_all(cert_bio);
-        let key_bio = ffi::BIO_new_mem_buf(
-            identity.key_pem.as_ptr().cast(),
-            identity.key_pem.len() as c_int,
-        );
-        let key = ffi::PEM_read_bio_PrivateKey(key_bio, ptr::null_mut(), None, ptr::null_mut());
-        ffi::BIO_free_all(key_bio);
-        assert!(!cert.is_null() && !key.is_null());
-        (cert, key)
-    }
 }
 
 /// A session in `role` over a fresh SSL of a context made for it.
@@ -55,7 +33,7 @@ fn session(role: Role, identity: &Identity, config: &Config) -> OpenSslSession {
         match role {
             Role::Accept => {
                 ffi::SSL_CTX_set_options(ctx, sys::SSL_OP_ALLOW_CLIENT_RENEGOTIATION);
-                let (cert, key) = load(identity);
+                let (cert, key) = identity.load();
                 assert_eq!(ffi::SSL_CTX_use_certificate(ctx, cert), 1);
                 assert_eq!(ffi::SSL_CTX_use_PrivateKey(ctx, key), 1);
                 ffi::X509_free(cert);
@@ -63,7 +41,7 @@ fn session(role: Role, identity: &Identity, config: &Config) -> OpenSslSession {
             }
             Role::Connect => {
                 if let Some(trusted) = &config.trust {
-                    let (cert, key) = load(trusted);
+                    let (cert, key) = trusted.load();
                     assert_eq!(
                         ffi::X509_STORE_add_cert(ffi::SSL_CTX_get_cert_store(ctx), cert),
                         1

@@ -2,7 +2,7 @@
 //! committed): P-256, CN and subjectAltName as asked, CA:TRUE so it can be its own
 //! trust anchor for OpenSSL and Mbed TLS alike.
 
-use std::ffi::{c_char, CString};
+use std::ffi::{c_char, c_int, CString};
 use std::ptr;
 
 use openssl_sys as ffi;
@@ -12,6 +12,26 @@ use openssl_sys as ffi;
 pub struct Identity {
     pub cert_pem: String,
     pub key_pem: String,
+}
+
+impl Identity {
+    /// The certificate and key parsed into OpenSSL objects, which the caller frees.
+    pub fn load(&self) -> (*mut ffi::X509, *mut ffi::EVP_PKEY) {
+        // SAFETY: memory BIOs over the PEM strings, which outlive them; the parsed
+        // objects go to the caller.
+        unsafe {
+            let cert_bio =
+                ffi::BIO_new_mem_buf(self.cert_pem.as_ptr().cast(), self.cert_pem.len() as c_int);
+            let cert = ffi::PEM_read_bio_X509(cert_bio, ptr::null_mut(), None, ptr::null_mut());
+            ffi::BIO_free_all(cert_bio);
+            let key_bio =
+                ffi::BIO_new_mem_buf(self.key_pem.as_ptr().cast(), self.key_pem.len() as c_int);
+            let key = ffi::PEM_read_bio_PrivateKey(key_bio, ptr::null_mut(), None, ptr::null_mut());
+            ffi::BIO_free_all(key_bio);
+            assert!(!cert.is_null() && !key.is_null());
+            (cert, key)
+        }
+    }
 }
 
 /// Makes a self-signed identity for `common_name` (also its DNS subjectAltName).

@@ -7,28 +7,6 @@ use evrs_tls::MemoryTransport;
 
 use crate::testcert::{self_signed, Identity};
 
-/// Parses a PEM certificate and key.
-fn load(identity: &Identity) -> (*mut ffi::X509, *mut ffi::EVP_PKEY) {
-    // SAFETY: memory BIOs over the PEM strings, which outlive them; the parsed
-    // objects are returned to the caller, who frees them.
-    unsafe {
-        let cert_bio = ffi::BIO_new_mem_buf(
-            identity.cert_pem.as_ptr().cast(),
-            identity.cert_pem.len() as c_int,
-        );
-        let cert = ffi::PEM_read_bio_X509(cert_bio, ptr::null_mut(), None, ptr::null_mut());
-        ffi::BIO_free_all(cert_bio);
-        let key_bio = ffi::BIO_new_mem_buf(
-            identity.key_pem.as_ptr().cast(),
-            identity.key_pem.len() as c_int,
-        );
-        let key = ffi::PEM_read_bio_PrivateKey(key_bio, ptr::null_mut(), None, ptr::null_mut());
-        ffi::BIO_free_all(key_bio);
-        assert!(!cert.is_null() && !key.is_null());
-        (cert, key)
-    }
-}
-
 struct Config {
     /// TLS 1.2 at most (for renegotiation).
     tls12: bool,
@@ -56,13 +34,13 @@ fn context(server: Option<&Identity>, config: &Config) -> *mut ffi::SSL_CTX {
             ffi::SSL_CTX_set_options(ctx, sys::SSL_OP_ALLOW_CLIENT_RENEGOTIATION);
         }
         if let Some(identity) = server {
-            let (cert, key) = load(identity);
+            let (cert, key) = identity.load();
             assert_eq!(ffi::SSL_CTX_use_certificate(ctx, cert), 1);
             assert_eq!(ffi::SSL_CTX_use_PrivateKey(ctx, key), 1);
             ffi::X509_free(cert);
             ffi::EVP_PKEY_free(key);
         } else if let Some(trusted) = &config.trust {
-            let (cert, key) = load(trusted);
+            let (cert, key) = trusted.load();
             assert_eq!(
                 ffi::X509_STORE_add_cert(ffi::SSL_CTX_get_cert_store(ctx), cert),
                 1

@@ -140,10 +140,14 @@ impl OpenSslSession {
     /// Unhooks our BIO (if the SSL still has it) and frees the transport: the SSL may
     /// outlive the session, and its BIO must then fail rather than reach freed memory.
     fn release_transport(&mut self) {
-        let (rbio, wbio) = self.bios();
-        if !self.our_bio.is_null() && (rbio == self.our_bio || wbio == self.our_bio) {
-            // SAFETY: our_bio is still one of the SSL's BIOs, so it is alive.
-            unsafe { ffi::BIO_set_data(self.our_bio, ptr::null_mut()) };
+        // The SSL is asked only while our BIO may be in it: after `Drop` freed the
+        // SSL (FreeOnDrop), `our_bio` is null and the SSL is not touched.
+        if !self.our_bio.is_null() {
+            let (rbio, wbio) = self.bios();
+            if rbio == self.our_bio || wbio == self.our_bio {
+                // SAFETY: our_bio is still one of the SSL's BIOs, so it is alive.
+                unsafe { ffi::BIO_set_data(self.our_bio, ptr::null_mut()) };
+            }
         }
         self.our_bio = ptr::null_mut();
         if !self.slot.is_null() {

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 /* A P-256 key and a certificate for "localhost" signed with it, valid for a day. */
-static int ssl_make_identity(EVP_PKEY **key_out, X509 **cert_out)
+static inline int ssl_make_identity(EVP_PKEY **key_out, X509 **cert_out)
 {
 	EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 	X509 *cert = X509_new();
@@ -45,10 +45,11 @@ struct ssl_contexts {
 	SSL_CTX *client;
 };
 
-static int ssl_make_contexts(struct ssl_contexts *c, int max_version)
+static inline int ssl_make_contexts(struct ssl_contexts *c, int max_version)
 {
 	EVP_PKEY *key;
 	X509 *cert;
+	c->server = c->client = NULL;
 	if (ssl_make_identity(&key, &cert) < 0)
 		return -1;
 	c->server = SSL_CTX_new(TLS_server_method());
@@ -70,20 +71,20 @@ static int ssl_make_contexts(struct ssl_contexts *c, int max_version)
 	return 0;
 }
 
-static void ssl_free_contexts(struct ssl_contexts *c)
+static inline void ssl_free_contexts(struct ssl_contexts *c)
 {
 	SSL_CTX_free(c->server);
 	SSL_CTX_free(c->client);
 }
 
 /* The byte at offset i of the test pattern. */
-static unsigned char ssl_pattern_byte(size_t i)
+static inline unsigned char ssl_pattern_byte(size_t i)
 {
 	return (unsigned char)((i * 7 + (i >> 9)) & 0xff);
 }
 
 /* FNV-1a, continued over more bytes. */
-static uint64_t ssl_checksum(uint64_t hash, const unsigned char *data, size_t len)
+static inline uint64_t ssl_checksum(uint64_t hash, const unsigned char *data, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
 		hash = (hash ^ data[i]) * 0x100000001b3ULL;

@@ -2,7 +2,9 @@
  * trust the server's certificate gets BEV_EVENT_ERROR and, from
  * bufferevent_get_openssl_error, the verification failure first, then the
  * SSL_get_error class, then 0; a server freed without close_notify is an error to
- * the client (dirty shutdowns are not allowed by default). */
+ * the client (dirty shutdowns are not allowed by default). The constructors refuse
+ * an fd other than the one the SSL already uses and a filter without an underlying
+ * bufferevent, and learn the fd from the SSL when given none. */
 // test: link event_openssl event_core ssl crypto
 // test: timeout 60
 #include <event2/buffer.h>
@@ -142,6 +144,34 @@ static void dirty_shutdown_is_an_error(struct event_base *base)
 	ssl_free_contexts(&c);
 }
 
+static void constructor_rules(struct event_base *base)
+{
+	struct ssl_contexts c;
+	evutil_socket_t fds[2];
+	struct bufferevent *bev;
+	SSL *ssl;
+	CHECK_INT_EQ(ssl_make_contexts(&c, 0), 0);
+	CHECK_INT_EQ(evutil_socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+	ssl = SSL_new(c.client);
+	CHECK_INT_EQ(SSL_set_fd(ssl, fds[0]), 1);
+	/* Another fd than the SSL's: refused; the SSL stays the program's. */
+	CHECK(bufferevent_openssl_socket_new(base, fds[1], ssl,
+	    BUFFEREVENT_SSL_CONNECTING, 0) == NULL);
+	/* No fd: the SSL's. */
+	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_CONNECTING, 0);
+	CHECK(bev != NULL);
+	CHECK_INT_EQ(bufferevent_getfd(bev), fds[0]);
+	CHECK(bufferevent_openssl_get_ssl(bev) == ssl);
+	bufferevent_free(bev);
+	SSL_free(ssl);
+	/* No underlying bufferevent: refused, and the SSL freed as asked. */
+	CHECK(bufferevent_openssl_filter_new(base, NULL, SSL_new(c.client),
+	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE) == NULL);
+	evutil_closesocket(fds[0]);
+	evutil_closesocket(fds[1]);
+	ssl_free_contexts(&c);
+}
+
 int main(void)
 {
 	struct event_base *base = event_base_new();
@@ -150,6 +180,7 @@ int main(void)
 	CHECK(base != NULL);
 	untrusted_certificate(base);
 	dirty_shutdown_is_an_error(base);
+	constructor_rules(base);
 	event_base_free(base);
 	return check_report();
 }

@@ -1,18 +1,20 @@
 /* TLS socket bufferevents (bufferevent_openssl_socket_new): a client and a server in
- * one program, over a socket pair and over TCP (the client connecting with
+ * one program, over a socket pair (with no options, deferred callbacks, locking, and
+ * locking with unlocked deferred callbacks) and over TCP (the client connecting with
  * bufferevent_socket_connect on a TLS bufferevent made without an fd). The handshake
  * reports CONNECTED on both ends; 1 MiB goes to the server, which echoes it, and
  * comes back intact; the client closes cleanly (close_notify, then free) and the
  * server sees EOF|READING with no error queued. Also the accessors: get_ssl, the
  * error queue, allow_dirty_shutdown, and their answers for a bufferevent of another
  * kind. */
-// test: link event_openssl event_core ssl crypto
+// test: link event_openssl event_core event_pthreads ssl crypto
 // test: timeout 60
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <event2/thread.h>
 #include <event2/util.h>
 
 #include <arpa/inet.h>
@@ -43,6 +45,7 @@ struct exchange {
 	struct end server;
 	uint64_t sent_checksum;
 	struct evconnlistener *listener;
+	int options;
 };
 
 static void server_read(struct bufferevent *bev, void *arg)
@@ -124,7 +127,7 @@ static struct bufferevent *server_bev(struct exchange *x, evutil_socket_t fd)
 	struct bufferevent *bev;
 	x->server.ssl = SSL_new(x->contexts->server);
 	bev = bufferevent_openssl_socket_new(x->base, fd, x->server.ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE | x->options);
 	CHECK(bev != NULL);
 	if (!bev)
 		return NULL;
@@ -169,19 +172,20 @@ static void check_outcome(struct exchange *x)
 	CHECK_INT_EQ(x->server.last_event, BEV_EVENT_EOF | BEV_EVENT_READING);
 }
 
-static void over_socketpair(struct event_base *base, struct ssl_contexts *c)
+static void over_socketpair(struct event_base *base, struct ssl_contexts *c, int options)
 {
 	struct exchange x;
 	evutil_socket_t fds[2];
 	struct bufferevent *client;
 
 	start(&x, base, c);
+	x.options = options;
 	CHECK_INT_EQ(evutil_socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
 	evutil_make_socket_nonblocking(fds[0]);
 	evutil_make_socket_nonblocking(fds[1]);
 	server_bev(&x, fds[1]);
 	client = bufferevent_openssl_socket_new(base, fds[0], x.client.ssl,
-	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE | options);
 	CHECK(client != NULL);
 	if (!client)
 		return;
@@ -253,11 +257,17 @@ static void other_kind(struct event_base *base)
 
 int main(void)
 {
-	struct event_base *base = event_base_new();
+	struct event_base *base;
 	struct ssl_contexts contexts;
+	CHECK_INT_EQ(evthread_use_pthreads(), 0);
+	base = event_base_new();
 	CHECK(base != NULL);
 	CHECK_INT_EQ(ssl_make_contexts(&contexts, 0), 0);
-	over_socketpair(base, &contexts);
+	over_socketpair(base, &contexts, 0);
+	over_socketpair(base, &contexts, BEV_OPT_DEFER_CALLBACKS);
+	over_socketpair(base, &contexts, BEV_OPT_THREADSAFE);
+	over_socketpair(base, &contexts,
+	    BEV_OPT_THREADSAFE | BEV_OPT_DEFER_CALLBACKS | BEV_OPT_UNLOCK_CALLBACKS);
 	over_tcp(base, &contexts);
 	other_kind(base);
 	ssl_free_contexts(&contexts);

@@ -1,7 +1,7 @@
 //! The C entry points of libevent_openssl (event2/bufferevent_ssl.h and the OpenSSL
 //! constructors of event2/bufferevent.h).
 
-use std::ffi::{c_int, c_ulong};
+use std::ffi::{c_int, c_uint, c_ulong};
 use std::ptr::{self, NonNull};
 
 use evrs_sibling::foreign::{self, IncrefLock};
@@ -13,8 +13,12 @@ use openssl_sys::SSL;
 
 use crate::kind::{self, TlsKind, UnderlyingTransport};
 
+/// `enum bufferevent_ssl_state`.
+#[allow(non_camel_case_types)]
+pub type bufferevent_ssl_state = c_uint;
+
 /// `BUFFEREVENT_SSL_OPEN`, `_CONNECTING`, `_ACCEPTING`.
-fn state_of(state: c_int) -> Option<State> {
+fn state_of(state: bufferevent_ssl_state) -> Option<State> {
     match state {
         0 => Some(State::Open),
         1 => Some(State::Connecting),
@@ -91,7 +95,7 @@ pub unsafe extern "C" fn bufferevent_openssl_socket_new(
     base: *mut event_base,
     fd: evutil_socket_t,
     ssl: *mut SSL,
-    state: c_int,
+    state: bufferevent_ssl_state,
     options: c_int,
 ) -> *mut bufferevent {
     ffi_boundary!("bufferevent_openssl_socket_new", {
@@ -124,7 +128,7 @@ pub unsafe extern "C" fn bufferevent_openssl_filter_new(
     base: *mut event_base,
     underlying: *mut bufferevent,
     ssl: *mut SSL,
-    state: c_int,
+    state: bufferevent_ssl_state,
     options: c_int,
 ) -> *mut bufferevent {
     ffi_boundary!("bufferevent_openssl_filter_new", {

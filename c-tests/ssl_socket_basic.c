@@ -1,6 +1,7 @@
 /* TLS socket bufferevents (bufferevent_openssl_socket_new): a client and a server in
  * one program, over a socket pair (with no options, deferred callbacks, locking, and
- * locking with unlocked deferred callbacks) and over TCP (the client connecting with
+ * locking with unlocked deferred callbacks; and a server given its fd by
+ * bufferevent_setfd) and over TCP (the client connecting with
  * bufferevent_socket_connect on a TLS bufferevent made without an fd). The handshake
  * reports CONNECTED on both ends; 1 MiB goes to the server, which echoes it, and
  * comes back intact; the client closes cleanly (close_notify, then free) and the
@@ -46,6 +47,8 @@ struct exchange {
 	uint64_t sent_checksum;
 	struct evconnlistener *listener;
 	int options;
+	/* The server is made without its fd and given it with bufferevent_setfd. */
+	int late_fd;
 };
 
 static void server_read(struct bufferevent *bev, void *arg)
@@ -126,11 +129,15 @@ static struct bufferevent *server_bev(struct exchange *x, evutil_socket_t fd)
 {
 	struct bufferevent *bev;
 	x->server.ssl = SSL_new(x->contexts->server);
-	bev = bufferevent_openssl_socket_new(x->base, fd, x->server.ssl,
+	bev = bufferevent_openssl_socket_new(x->base, x->late_fd ? -1 : fd, x->server.ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE | x->options);
 	CHECK(bev != NULL);
 	if (!bev)
 		return NULL;
+	if (x->late_fd) {
+		CHECK_INT_EQ(bufferevent_getfd(bev), -1);
+		CHECK_INT_EQ(bufferevent_setfd(bev, fd), 0);
+	}
 	CHECK(bufferevent_openssl_get_ssl(bev) == x->server.ssl);
 	CHECK_INT_EQ(bufferevent_getfd(bev), fd);
 	bufferevent_setcb(bev, server_read, NULL, server_event, x);
@@ -172,7 +179,8 @@ static void check_outcome(struct exchange *x)
 	CHECK_INT_EQ(x->server.last_event, BEV_EVENT_EOF | BEV_EVENT_READING);
 }
 
-static void over_socketpair(struct event_base *base, struct ssl_contexts *c, int options)
+static void over_socketpair(struct event_base *base, struct ssl_contexts *c, int options,
+    int late_fd)
 {
 	struct exchange x;
 	evutil_socket_t fds[2];
@@ -180,6 +188,7 @@ static void over_socketpair(struct event_base *base, struct ssl_contexts *c, int
 
 	start(&x, base, c);
 	x.options = options;
+	x.late_fd = late_fd;
 	CHECK_INT_EQ(evutil_socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
 	evutil_make_socket_nonblocking(fds[0]);
 	evutil_make_socket_nonblocking(fds[1]);
@@ -263,11 +272,12 @@ int main(void)
 	base = event_base_new();
 	CHECK(base != NULL);
 	CHECK_INT_EQ(ssl_make_contexts(&contexts, 0), 0);
-	over_socketpair(base, &contexts, 0);
-	over_socketpair(base, &contexts, BEV_OPT_DEFER_CALLBACKS);
-	over_socketpair(base, &contexts, BEV_OPT_THREADSAFE);
+	over_socketpair(base, &contexts, 0, 0);
+	over_socketpair(base, &contexts, 0, 1);
+	over_socketpair(base, &contexts, BEV_OPT_DEFER_CALLBACKS, 0);
+	over_socketpair(base, &contexts, BEV_OPT_THREADSAFE, 0);
 	over_socketpair(base, &contexts,
-	    BEV_OPT_THREADSAFE | BEV_OPT_DEFER_CALLBACKS | BEV_OPT_UNLOCK_CALLBACKS);
+	    BEV_OPT_THREADSAFE | BEV_OPT_DEFER_CALLBACKS | BEV_OPT_UNLOCK_CALLBACKS, 0);
 	over_tcp(base, &contexts);
 	other_kind(base);
 	ssl_free_contexts(&contexts);

@@ -264,6 +264,12 @@ pub unsafe fn start(bev: NonNull<sys::bufferevent>, fd: Option<c_int>) -> bool {
     // SAFETY: the kind lives as long as the bufferevent; nothing else uses it yet.
     let kind_ref = unsafe { kind.as_ref() };
     kind_ref.bev.set(Some(bev));
+    if let Some(underlying) = kind_ref.underlying {
+        // First: the core gives this reference up after destruct, even when the
+        // steps below fail and the caller frees the bufferevent.
+        // SAFETY: the program's live underlying bufferevent.
+        unsafe { foreign::incref(underlying) };
+    }
     // SAFETY: a live bufferevent's own output buffer; the entry is removed before the
     // kind is dropped (unlink, destruct).
     let entry = unsafe {
@@ -281,7 +287,6 @@ pub unsafe fn start(bev: NonNull<sys::bufferevent>, fd: Option<c_int>) -> bool {
         // SAFETY: the program's live underlying bufferevent; our reference keeps it
         // until after destruct, and unlink takes the callbacks off it.
         unsafe {
-            foreign::incref(underlying);
             handler::set_callbacks::<UnderlyingEvents>(underlying, kind);
             sys::bufferevent_setwatermark(underlying.as_ptr(), sys::EV_READ, 0, 0);
             sys::bufferevent_enable(underlying.as_ptr(), sys::EV_READ | sys::EV_WRITE);

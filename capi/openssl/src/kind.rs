@@ -67,8 +67,21 @@ impl TlsKind {
     }
 }
 
+/// Who called into the kind, which decides how the read callback runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    /// The loop: an fd event or the underlying bufferevent's callbacks.
+    Loop,
+    /// The program, through an API call (`bufferevent_enable`, a drain of the input
+    /// that lifts the watermark, `bufferevent_write`...), maybe from inside its own
+    /// read callback: the read callback is deferred, so that it never runs nested in
+    /// that call and sees the input out of order. (libevent's filter kind runs it
+    /// nested there.)
+    Program,
+}
+
 /// Runs `f` on the engine of `kind` with a host over `bev`, then delivers the
-/// notices. None when the engine is gone or busy.
+/// notices. None when the engine is gone or busy. For calls from the program.
 ///
 /// # Safety
 /// `kind` is the live kind object of the live bufferevent `bev`, and a reference on
@@ -87,7 +100,7 @@ pub unsafe fn with_engine<R>(
         cell.as_ref().and_then(|cell| cell.with(&mut host, f).ok())
     };
     // SAFETY: as this function's contract says.
-    unsafe { deliver(kind, bev) };
+    unsafe { deliver(kind, bev, Caller::Program) };
     result
 }
 
@@ -99,6 +112,7 @@ unsafe fn drive(
     kind: NonNull<TlsKind>,
     bev: NonNull<sys::bufferevent>,
     input: Input,
+    caller: Caller,
 ) -> Result<(), EngineError> {
     let mut host = BevHost { kind, bev };
     let result = {
@@ -111,7 +125,7 @@ unsafe fn drive(
         }
     };
     // SAFETY: as this function's contract says.
-    unsafe { deliver(kind, bev) };
+    unsafe { deliver(kind, bev, caller) };
     result
 }
 
@@ -120,7 +134,11 @@ unsafe fn drive(
 ///
 /// # Safety
 /// As for [`with_engine`].
-unsafe fn deliver(kind: NonNull<TlsKind>, bev: NonNull<sys::bufferevent>) {
+unsafe fn deliver(kind: NonNull<TlsKind>, bev: NonNull<sys::bufferevent>, caller: Caller) {
+    let read_options = match caller {
+        Caller::Loop => 0,
+        Caller::Program => sys::BEV_TRIG_DEFER_CALLBACKS,
+    };
     loop {
         let notice = {
             // SAFETY: the held reference keeps the kind alive; this borrow ends here.
@@ -135,7 +153,7 @@ unsafe fn deliver(kind: NonNull<TlsKind>, bev: NonNull<sys::bufferevent>) {
         // which only drops the program's reference.
         unsafe {
             match notice {
-                Notice::Read => foreign::trigger(bev, sys::EV_READ, 0),
+                Notice::Read => foreign::trigger(bev, sys::EV_READ, read_options),
                 Notice::Write => foreign::trigger(bev, sys::EV_WRITE, sys::BEV_OPT_DEFER_CALLBACKS),
                 Notice::Event { events, error } => {
                     foreign::run_eventcb(bev, events as c_short, 0, error)
@@ -147,7 +165,7 @@ unsafe fn deliver(kind: NonNull<TlsKind>, bev: NonNull<sys::bufferevent>) {
 
 /// Entry from a callback of ours (fd event, underlying bufferevent, output buffer):
 /// takes a reference and the lock on the TLS bufferevent, then drives.
-fn drive_from_callback(kind: NonNull<TlsKind>, input: Input) {
+fn drive_from_callback(kind: NonNull<TlsKind>, input: Input, caller: Caller) {
     // SAFETY: the callbacks are registered with the kind's address and removed before
     // it is dropped (unlink, destruct), so it is alive here.
     let Some(bev) = (unsafe { kind.as_ref() }).bev.get() else {
@@ -156,7 +174,7 @@ fn drive_from_callback(kind: NonNull<TlsKind>, input: Input) {
     // SAFETY: the kind's bufferevent lives as long as the kind.
     let _hold = unsafe { IncrefLock::new(bev) };
     // SAFETY: the reference just taken is held until the end of this function.
-    let _ = unsafe { drive(kind, bev, input) };
+    let _ = unsafe { drive(kind, bev, input, caller) };
 }
 
 fn to_dir(which: Direction) -> foreign::Direction {
@@ -178,13 +196,27 @@ impl ForeignKind for TlsKind {
     fn enable(&self, bev: NonNull<sys::bufferevent>, events: c_short) -> Result<(), Refused> {
         let events = Events::from_bits(i32::from(events));
         // SAFETY: the core holds a reference on `bev` across the operation.
-        status(unsafe { drive(NonNull::from(self), bev, Input::Enable(events)) })
+        status(unsafe {
+            drive(
+                NonNull::from(self),
+                bev,
+                Input::Enable(events),
+                Caller::Program,
+            )
+        })
     }
 
     fn disable(&self, bev: NonNull<sys::bufferevent>, events: c_short) -> Result<(), Refused> {
         let events = Events::from_bits(i32::from(events));
         // SAFETY: as in `enable`.
-        status(unsafe { drive(NonNull::from(self), bev, Input::Disable(events)) })
+        status(unsafe {
+            drive(
+                NonNull::from(self),
+                bev,
+                Input::Disable(events),
+                Caller::Program,
+            )
+        })
     }
 
     fn unlink(&self, bev: NonNull<sys::bufferevent>) {
@@ -313,7 +345,7 @@ unsafe extern "C" fn output_changed(
         };
         if info.n_added > 0 {
             let orig_len = info.orig_size;
-            drive_from_callback(kind, Input::OutputAdded { orig_len });
+            drive_from_callback(kind, Input::OutputAdded { orig_len }, Caller::Program);
         }
     };
     if catch_unwind(AssertUnwindSafe(body)).is_err() {
@@ -336,7 +368,7 @@ impl EventHandler for FdRead {
         } else {
             Input::Readable
         };
-        drive_from_callback(target, input);
+        drive_from_callback(target, input, Caller::Loop);
     }
 }
 
@@ -348,7 +380,7 @@ impl EventHandler for FdWrite {
         } else {
             Input::Writable
         };
-        drive_from_callback(target, input);
+        drive_from_callback(target, input, Caller::Loop);
     }
 }
 
@@ -358,10 +390,10 @@ struct UnderlyingEvents;
 impl BuffereventHandler for UnderlyingEvents {
     type Target = TlsKind;
     fn read(target: NonNull<TlsKind>, _bev: NonNull<sys::bufferevent>) {
-        drive_from_callback(target, Input::Readable);
+        drive_from_callback(target, Input::Readable, Caller::Loop);
     }
     fn write(target: NonNull<TlsKind>, _bev: NonNull<sys::bufferevent>) {
-        drive_from_callback(target, Input::Writable);
+        drive_from_callback(target, Input::Writable, Caller::Loop);
     }
     fn event(target: NonNull<TlsKind>, _bev: NonNull<sys::bufferevent>, what: c_short) {
         let error = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
@@ -371,6 +403,7 @@ impl BuffereventHandler for UnderlyingEvents {
                 what: what as u16,
                 error,
             },
+            Caller::Loop,
         );
     }
 }

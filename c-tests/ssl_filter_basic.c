@@ -4,7 +4,9 @@
  * ends, 1 MiB goes to the server and is echoed back intact, the client sends
  * close_notify (SSL_shutdown) and the server sees EOF|READING. The server then frees
  * its end with its underlying bufferevent (BEV_OPT_CLOSE_ON_FREE); over a socket the
- * client sees that EOF, reported as EOF because it allows a dirty shutdown. */
+ * client sees that EOF, reported as EOF because it allows a dirty shutdown. Without
+ * BEV_OPT_CLOSE_ON_FREE, freeing a filter leaves the underlying bufferevent and the
+ * SSL to the program, the underlying one without the filter's callbacks. */
 // test: link event_openssl event_core ssl crypto
 // test: timeout 60
 #include <event2/buffer.h>
@@ -154,6 +156,38 @@ static void exchange(struct event_base *base, struct ssl_contexts *c,
 	}
 }
 
+static int underlying_reads;
+
+static void count_underlying_read(struct bufferevent *bev, void *arg)
+{
+	(void)arg;
+	underlying_reads++;
+	evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
+}
+
+static void release_without_close(struct event_base *base, struct ssl_contexts *c)
+{
+	struct bufferevent *pair[2], *tls;
+	SSL *ssl = SSL_new(c->client);
+	CHECK_INT_EQ(bufferevent_pair_new(base, 0, pair), 0);
+	tls = bufferevent_openssl_filter_new(base, pair[0], ssl, BUFFEREVENT_SSL_CONNECTING, 0);
+	CHECK(tls != NULL);
+	if (!tls)
+		return;
+	bufferevent_enable(tls, EV_READ | EV_WRITE);
+	bufferevent_free(tls);
+	/* The underlying bufferevent is the program's again: its own callbacks run. */
+	bufferevent_setcb(pair[0], count_underlying_read, NULL, NULL, NULL);
+	bufferevent_enable(pair[0], EV_READ);
+	CHECK_INT_EQ(bufferevent_write(pair[1], "plain", 5), 0);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	CHECK(underlying_reads >= 1);
+	bufferevent_free(pair[0]);
+	bufferevent_free(pair[1]);
+	/* And the SSL is still the program's to free. */
+	SSL_free(ssl);
+}
+
 int main(void)
 {
 	struct event_base *base = event_base_new();
@@ -176,6 +210,8 @@ int main(void)
 
 	CHECK_INT_EQ(bufferevent_pair_new(base, BEV_OPT_DEFER_CALLBACKS, pair), 0);
 	exchange(base, &contexts, pair[0], pair[1], 0);
+
+	release_without_close(base, &contexts);
 
 	ssl_free_contexts(&contexts);
 	event_base_free(base);

@@ -4,7 +4,9 @@
  * SSL_get_error class, then 0; a server freed without close_notify is an error to
  * the client (dirty shutdowns are not allowed by default). The constructors refuse
  * an fd other than the one the SSL already uses and a filter without an underlying
- * bufferevent, and learn the fd from the SSL when given none. */
+ * bufferevent, and learn the fd from the SSL when given none. A connect that is
+ * refused is BEV_EVENT_ERROR with errno ECONNREFUSED (libevent 2.1 adds READING, as
+ * its handshake reads the failed socket; 2.2.1 reports the connect's error alone). */
 // test: link event_openssl event_core ssl crypto
 // test: timeout 60
 #include <event2/buffer.h>
@@ -13,6 +15,9 @@
 #include <event2/event.h>
 #include <event2/util.h>
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -172,6 +177,47 @@ static void constructor_rules(struct event_base *base)
 	ssl_free_contexts(&c);
 }
 
+static short refused_event;
+static int refused_errno;
+
+static void refused_cb(struct bufferevent *bev, short what, void *arg)
+{
+	(void)arg;
+	refused_event = what;
+	refused_errno = EVUTIL_SOCKET_ERROR();
+	bufferevent_free(bev);
+}
+
+static void connect_refused(struct event_base *base)
+{
+	struct ssl_contexts c;
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	evutil_socket_t unused = socket(AF_INET, SOCK_STREAM, 0);
+	struct bufferevent *bev;
+	CHECK_INT_EQ(ssl_make_contexts(&c, 0), 0);
+	/* A port nobody listens on: bound, then closed. */
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK_INT_EQ(bind(unused, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	getsockname(unused, (struct sockaddr *)&sin, &len);
+	evutil_closesocket(unused);
+	bev = bufferevent_openssl_socket_new(base, -1, SSL_new(c.client),
+	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	CHECK(bev != NULL);
+	if (!bev)
+		return;
+	bufferevent_setcb(bev, NULL, NULL, refused_cb, NULL);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	CHECK_INT_EQ(bufferevent_socket_connect(bev, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	CHECK(event_base_dispatch(base) >= 0);
+	CHECK(refused_event & BEV_EVENT_ERROR);
+	CHECK(!(refused_event & (BEV_EVENT_CONNECTED | BEV_EVENT_EOF)));
+	CHECK_INT_EQ(refused_errno, ECONNREFUSED);
+	ssl_free_contexts(&c);
+}
+
 int main(void)
 {
 	struct event_base *base = event_base_new();
@@ -181,6 +227,7 @@ int main(void)
 	untrusted_certificate(base);
 	dirty_shutdown_is_an_error(base);
 	constructor_rules(base);
+	connect_refused(base);
 	event_base_free(base);
 	return check_report();
 }

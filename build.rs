@@ -1,6 +1,7 @@
 //! Generates C declarations of every `extern "C"` function of the `capi` crate and
-//! of libevent_extra's crate (with cbindgen, configured by `cbindgen.toml`) into
-//! `$OUT_DIR/capi_exports.h` and `$OUT_DIR/extra_exports.h`.
+//! of libevent_extra's and libevent_openssl's crates (with cbindgen, configured by
+//! `cbindgen.toml`) into `$OUT_DIR/capi_exports.h`, `extra_exports.h` and
+//! `openssl_exports.h`.
 //! The ABI test compiles them together with `include/`, so a Rust signature that
 //! disagrees with its public declaration is a compile error.
 
@@ -11,6 +12,7 @@ fn main() {
     println!("cargo:rerun-if-changed=cbindgen.toml");
     generate(&root, "capi/src", "capi_exports.h", false);
     generate(&root, "capi/extra/src", "extra_exports.h", true);
+    generate(&root, "capi/openssl/src", "openssl_exports.h", false);
 }
 
 /// Declarations of the `extern "C"` functions of the crate whose sources are in `src`.

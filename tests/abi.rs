@@ -443,6 +443,8 @@ fn capi_signatures_match_headers() {
     writeln!(text, "#include \"{}\"", generated.display()).unwrap();
     let extra = Path::new(env!("OUT_DIR")).join("extra_exports.h");
     writeln!(text, "#include \"{}\"", extra.display()).unwrap();
+    let openssl = Path::new(env!("OUT_DIR")).join("openssl_exports.h");
+    writeln!(text, "#include \"{}\"", openssl.display()).unwrap();
     std::fs::write(&source, text).unwrap();
     compile(
         "cc",

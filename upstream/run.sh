@@ -54,10 +54,18 @@ rpc/          regress_rpc.c                      evrpc_init
 thread/       regress_thread.c                   -
 listener/     regress_listener.c                 -
 watch/        regress_watch.c                    -
+openssl/      regress_openssl.c                  bufferevent_openssl_socket_new
 '
+# 2.1.12's TLS group is ssl/, in regress_ssl.c; 2.2.1's regress_openssl.c includes its
+# regress_ssl.c, which is then not compiled on its own.
+if [ ! -f "$src/test/regress_openssl.c" ]; then
+    groups_table+='ssl/          regress_ssl.c                      bufferevent_openssl_socket_new
+'
+fi
 # Groups of the suite that need a TLS library build of ours (their runner lists them
-# only when event-config.h says the library has one).
-tls_groups='openssl/ mbedtls/'
+# only when event-config.h says the library has one). libevent_openssl's are in the
+# table above: openssl/ (2.2.1) and ssl/ (2.1.12).
+tls_groups='mbedtls/'
 # Files every build needs: the runner and the helpers shared by several groups.
 common_files='regress_main.c regress_testutils.c'
 runner_file=$(cd "$src/test" && ls tiny*test.c)
@@ -186,6 +194,9 @@ done
 
 libs=(-L "$prefix/lib" -Wl,-rpath,"$prefix/lib")
 grep -q '^ev\(http\|dns\|tag\|rpc\)_' "$exports" && libs+=(-levent_extra)
+if [ "${group_state[openssl/]:-}" = built ] || [ "${group_state[ssl/]:-}" = built ]; then
+    libs+=(-levent_openssl -lssl -lcrypto)
+fi
 libs+=(-levent_pthreads -levent_core "${libs_extra[@]}" -lpthread)
 
 # A function the suite calls that neither our libraries nor our support provide gets a

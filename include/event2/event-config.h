@@ -184,9 +184,11 @@
 /** The system header <sys/un.h> can be included. */
 #define EVENT__HAVE_SYS_UN_H 1
 
-/* EVENT__HAVE_OPENSSL and EVENT__HAVE_MBEDTLS are left undefined until evrs ships
- * libevent_openssl and libevent_mbedtls, so that programs testing them do not
- * reach for TLS bufferevents that cannot link yet. */
+/** libevent_openssl is built: event2/bufferevent_ssl.h declares its functions. */
+#define EVENT__HAVE_OPENSSL 1
+
+/* EVENT__HAVE_MBEDTLS is left undefined until evrs ships libevent_mbedtls, so that
+ * programs testing it do not reach for TLS bufferevents that cannot link yet. */
 
 /** The C library provides pipe(). */
 #define EVENT__HAVE_PIPE 1

@@ -25,3 +25,9 @@ EMPTY_GROUP(minheap_testcases);
 #ifdef UPSTREAM_EMPTY_watch
 EMPTY_GROUP(watch_testcases);
 #endif
+#ifdef UPSTREAM_EMPTY_openssl
+EMPTY_GROUP(openssl_testcases);
+#endif
+#ifdef UPSTREAM_EMPTY_ssl
+EMPTY_GROUP(ssl_testcases);
+#endif

@@ -897,9 +897,13 @@ impl Engine {
                 if events.write {
                     self.consider_writing(host);
                 }
-            } else if events.read || events.write {
-                // libevent's filter handshake starts as a side effect of the read
-                // or write that its enable attempts; started explicitly here.
+            } else if events.read || (events.write && host.output_len() > 0) {
+                // libevent's filter handshake starts as a side effect of the read, or
+                // of the write of pending output, that its enable attempts; started
+                // explicitly here. Enabling writing with nothing to write starts
+                // nothing: evhttp does that before it connects a filter whose socket
+                // has no fd yet, and a ClientHello queued then would be followed by a
+                // second one when the connect resets the session.
                 let _ = self.do_handshake(host);
             }
         } else if events.read && self.state == State::Open && self.session.pending() > 0 {

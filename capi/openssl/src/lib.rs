@@ -1,0 +1,18 @@
+//! libevent_openssl: the TLS bufferevents of event2/bufferevent_ssl.h over the
+//! program's OpenSSL `SSL` objects.
+//!
+//! The TLS state machine is `evrs_tls::engine`, the OpenSSL calls are
+//! `evrs_tls_openssl`'s session; this crate is the glue between them and
+//! libevent_core: a bufferevent kind of the core's foreign-kind seam (`kind`) and the C
+//! entry points (`bufferevent_ssl`). It reaches the core only through its exported C
+//! symbols (`evrs_sibling`), as libevent_extra does.
+
+#[macro_use]
+mod boundary;
+mod bufferevent_ssl;
+mod core_api;
+mod kind;
+
+// Boxes and vectors go through the program's event_set_mem_functions, as the core's do.
+#[global_allocator]
+static ALLOCATOR: evrs_sibling::CoreAllocator = evrs_sibling::CoreAllocator;

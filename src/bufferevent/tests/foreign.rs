@@ -5,7 +5,7 @@
 //! the kind as suspensions.
 
 use std::cell::{Cell, RefCell};
-use std::ffi::{c_int, c_short, c_void};
+use std::ffi::{c_int, c_short};
 use std::os::fd::RawFd;
 use std::ptr::NonNull;
 use std::rc::Rc;
@@ -290,14 +290,6 @@ fn deferred_callbacks_run_from_the_loop_in_order() {
     finish(m);
 }
 
-thread_local! {
-    static SEEN_ERRNO: Cell<c_int> = const { Cell::new(0) };
-}
-
-unsafe extern "C" fn note_errno(_bev: *mut Bufferevent, _what: c_short, _arg: *mut c_void) {
-    SEEN_ERRNO.with(|seen| seen.set(crate::util::errno::get()));
-}
-
 #[test]
 fn the_event_callback_sees_the_given_errno_now_or_deferred() {
     for (opts, defer) in [
@@ -307,12 +299,13 @@ fn the_event_callback_sees_the_given_errno_now_or_deferred() {
     ] {
         let m = made(opts);
         let b = bev(m.bev);
-        b.set_callbacks(None, None, Some(note_errno), std::ptr::null_mut());
-        SEEN_ERRNO.with(|seen| seen.set(0));
+        let seen = Rc::new(Cell::new(0));
+        let noted = Rc::clone(&seen);
+        m.probe.then(move |_| noted.set(crate::util::errno::get()));
         b.trigger_event_with_error(what::ERROR | what::READING, defer, libc::ECONNRESET);
         crate::util::errno::set(0);
         m.base.run(loop_flag::NONBLOCK);
-        assert_eq!(SEEN_ERRNO.with(Cell::get), libc::ECONNRESET);
+        assert_eq!(seen.get(), libc::ECONNRESET);
         finish(m);
     }
 }

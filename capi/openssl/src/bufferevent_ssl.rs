@@ -180,7 +180,8 @@ unsafe fn inspect<R>(bev: *mut bufferevent, f: impl FnOnce(&mut Engine) -> R) ->
     let (bev, kind) = unsafe { tls_kind(bev) }?;
     // SAFETY: a live bufferevent; the reference keeps the kind alive meanwhile.
     let _hold = unsafe { IncrefLock::new(bev) };
-    // SAFETY: as above; `f` runs no program code.
+    // SAFETY: the reference just taken keeps the kind alive; `f` runs no program code,
+    // so nothing can free it or borrow it meanwhile.
     unsafe { kind.as_ref() }.inspect(f)
 }
 

@@ -465,7 +465,7 @@ fn write_room(bev: NonNull<sys::bufferevent>) -> Option<usize> {
     if high == 0 {
         return None;
     }
-    // SAFETY: as above.
+    // SAFETY: `bev` is live (callers' contracts), so its output buffer is too.
     let len = unsafe { sys::evbuffer_get_length(sys::bufferevent_get_output(bev.as_ptr())) };
     Some(high.saturating_sub(len))
 }
@@ -598,7 +598,7 @@ impl Host for BevHost {
             let which = to_dir(dir);
             // SAFETY: a live bufferevent's own event.
             let ev = unsafe { foreign::event(self.bev, which) };
-            // SAFETY: as above.
+            // SAFETY: `ev` is the live bufferevent's own event, initialised at creation.
             let pending = unsafe {
                 sys::event_pending(
                     ev.as_ptr(),
@@ -606,7 +606,8 @@ impl Host for BevHost {
                     ptr::null_mut(),
                 )
             } != 0;
-            // SAFETY: as above; the event is deleted before it is assigned again.
+            // SAFETY: the live bufferevent's own event; it is deleted before it is
+            // assigned again.
             unsafe { foreign::del_event(self.bev, which) };
             let (fd, events) = match (fd, dir) {
                 (Some(fd), Direction::Read) => (fd, sys::EV_READ),

@@ -133,7 +133,7 @@ impl EventHandler for ConnectFinished {
         };
         // SAFETY: the event is the bufferevent's own, so the bufferevent is live.
         let _hold = unsafe { IncrefLock::new(bev) };
-        // SAFETY: as above.
+        // SAFETY: `bev` is live (its own event fired) and held by the reference above.
         unsafe {
             foreign::del_event(bev, Direction::Write);
             if foreign::connecting(bev) {

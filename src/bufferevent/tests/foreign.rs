@@ -354,7 +354,7 @@ fn descriptor_timeouts_are_armed_by_the_kind_and_rearmed_by_the_core() {
         assert_eq!(event::pending(write, ev::TIMEOUT).0, 0);
     }
     b.set_timeouts(Some(ms(1)), Some(ms(1))).unwrap();
-    // SAFETY: as above.
+    // SAFETY: `write` is the live bufferevent's own event.
     unsafe { assert_eq!(event::pending(write, ev::TIMEOUT).0, 0) };
     m.base.run(0);
     assert_eq!(m.journal.take(), [("t", what::TIMEOUT | what::READING)]);

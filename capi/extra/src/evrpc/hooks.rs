@@ -290,7 +290,8 @@ pub unsafe fn add_meta(ctx: *mut c_void, key: *const c_char, data: *const c_void
     };
     // SAFETY: the caller gives a live call.
     let slot = unsafe { meta_slot(ctx) };
-    // SAFETY: as above.
+    // SAFETY: `slot` points into the live call just checked; nothing else holds a
+    // reference to its meta list while this runs (no program code is called).
     unsafe {
         if (*slot).is_null() {
             let Some(meta) = new_meta() else {

@@ -403,7 +403,8 @@ pub fn continue_input(call: Call, result: c_int) {
     }
     // SAFETY: the program's message constructor.
     let reply = unsafe { reply_new(reply_arg) };
-    // SAFETY: as above.
+    // SAFETY: `call` is the live call this frame owns; the write is one raw store and
+    // no reference to the call is alive.
     unsafe { (*call.as_ptr()).generic.reply = reply };
     if reply.is_null() {
         return fail(call);

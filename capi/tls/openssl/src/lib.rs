@@ -112,7 +112,7 @@ impl OpenSslSession {
             counts.read = unsafe { sys::BIO_number_read(rbio) };
         }
         if !wbio.is_null() {
-            // SAFETY: as above for wbio.
+            // SAFETY: wbio is the SSL's live BIO (just fetched); the call reads a counter.
             counts.written = unsafe { sys::BIO_number_written(wbio) };
         }
         counts
@@ -265,7 +265,7 @@ impl TlsSession for OpenSslSession {
         match role {
             // SAFETY: self.ssl is valid; these set the handshake role.
             Role::Connect => unsafe { ffi::SSL_set_connect_state(self.ssl) },
-            // SAFETY: as above.
+            // SAFETY: self.ssl is valid; this sets the handshake role.
             Role::Accept => unsafe { ffi::SSL_set_accept_state(self.ssl) },
         }
         true
@@ -468,7 +468,7 @@ unsafe extern "C" fn bio_read(bio: *mut ffi::BIO, out: *mut c_char, len: c_int) 
     match result {
         Ok(TransportIo::Ready(n)) => n.min(len as usize) as c_int,
         Ok(TransportIo::WouldBlock) => {
-            // SAFETY: live BIO, as above.
+            // SAFETY: `bio` is the live BIO OpenSSL called us with; this sets its flags.
             unsafe { ffi::BIO_set_retry_read(bio) };
             -1
         }
@@ -503,7 +503,7 @@ unsafe extern "C" fn bio_write(bio: *mut ffi::BIO, data: *const c_char, len: c_i
         Ok(TransportIo::Ready(n)) if n > 0 => n.min(len as usize) as c_int,
         // Nothing taken: no room (a 0 return without retry would be an error).
         Ok(TransportIo::Ready(_) | TransportIo::WouldBlock) => {
-            // SAFETY: live BIO, as above.
+            // SAFETY: `bio` is the live BIO OpenSSL called us with; this sets its flags.
             unsafe { ffi::BIO_set_retry_write(bio) };
             -1
         }

@@ -12,8 +12,9 @@
 #![allow(non_camel_case_types)]
 #![allow(clippy::missing_safety_doc)]
 
+/// `ffi_boundary!`, the panic boundary shared by the sibling libraries.
 #[macro_use]
-mod boundary;
+extern crate evrs_sibling;
 
 /// Every Rust allocation of the library goes through the core's memory functions, that
 /// is, through the program's `event_set_mem_functions` choice.

@@ -7,8 +7,9 @@
 //! entry points (`bufferevent_ssl`). It reaches the core only through its exported C
 //! symbols (`evrs_sibling`), as libevent_extra does.
 
+/// `ffi_boundary!`, the panic boundary shared by the sibling libraries.
 #[macro_use]
-mod boundary;
+extern crate evrs_sibling;
 mod bufferevent_ssl;
 mod core_api;
 mod kind;

@@ -8,6 +8,7 @@
 //! private interface of `capi/src/sibling.rs`) and wraps them once in safe Rust.
 //!
 //! - `sys`: the raw declarations, nothing else.
+//! - `boundary`: `ffi_boundary!`, the panic boundary of every sibling entry point.
 //! - `alloc`: [`CoreAllocator`], the siblings' Rust global allocator, so that their
 //!   boxes and vectors go through the program's `event_set_mem_functions` as the
 //!   core's do.
@@ -18,6 +19,8 @@
 //!   (the TLS bufferevents), with the core's common bufferevent code it builds on.
 
 pub mod alloc;
+#[macro_use]
+pub mod boundary;
 pub mod buffer;
 pub mod foreign;
 pub mod handler;

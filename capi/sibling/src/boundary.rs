@@ -1,6 +1,8 @@
-//! The panic boundary every entry point of libevent_extra runs inside, so that no panic
-//! unwinds into C: a caught panic is logged through the core's log and the entry point
-//! returns libevent's failure value for its return type.
+//! The panic boundary every entry point of a sibling library (libevent_extra,
+//! libevent_openssl, ...) runs inside, so that no panic unwinds into C: a caught panic
+//! is logged through the core's log and the entry point returns libevent's failure
+//! value for its return type. A sibling brings the macro in with
+//! `#[macro_use] extern crate evrs_sibling;`.
 
 /// The value an entry point returns when its body panicked: libevent's failure answer
 /// for that return type.
@@ -50,7 +52,7 @@ impl<T> FailureValue for *mut T {
 /// Reports a caught panic through the core's log.
 #[cold]
 pub fn report_panic(entry_point: &str) {
-    evrs_sibling::log::warn(format_args!(
+    crate::log::warn(format_args!(
         "{entry_point}: internal error caught; returning failure"
     ));
 }
@@ -65,9 +67,10 @@ pub fn report_panic(entry_point: &str) {
 ///
 /// The name is any `&str` expression: a literal, or `stringify!(entry)` in a macro
 /// that defines several entry points.
+#[macro_export]
 macro_rules! ffi_boundary {
     ($name:expr, or $failure:expr, unsafe { $($body:tt)* }) => {
-        ffi_boundary!($name, or $failure, { unsafe { $($body)* } })
+        $crate::ffi_boundary!($name, or $failure, { unsafe { $($body)* } })
     };
     ($name:expr, or $failure:expr, $body:block) => {
         match ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| $body)) {
@@ -79,9 +82,9 @@ macro_rules! ffi_boundary {
         }
     };
     ($name:expr, unsafe { $($body:tt)* }) => {
-        ffi_boundary!($name, { unsafe { $($body)* } })
+        $crate::ffi_boundary!($name, { unsafe { $($body)* } })
     };
     ($name:expr, $body:block) => {
-        ffi_boundary!($name, or $crate::boundary::FailureValue::failure(), $body)
+        $crate::ffi_boundary!($name, or $crate::boundary::FailureValue::failure(), $body)
     };
 }

@@ -1,80 +1,19 @@
 //! The C entry points of libevent_openssl (event2/bufferevent_ssl.h and the OpenSSL
-//! constructors of event2/bufferevent.h).
+//! constructors of event2/bufferevent.h): the program's `SSL` made into a session,
+//! then the TLS bufferevent of `evrs_tls_bev`.
 
 use std::ffi::{c_int, c_uint, c_ulong};
 use std::ptr::{self, NonNull};
 
-use evrs_sibling::foreign::{self, IncrefLock};
 use evrs_sibling::sys::{self, bufferevent, event_base, evutil_socket_t};
-use evrs_tls::engine::{Engine, EngineCell, Kind, State};
 use evrs_tls::TlsSession;
+use evrs_tls_bev::api;
 use evrs_tls_openssl::{OpenSslSession, Ownership};
 use openssl_sys::SSL;
-
-use crate::kind::{self, TlsKind, UnderlyingTransport};
 
 /// `enum bufferevent_ssl_state`.
 #[allow(non_camel_case_types)]
 pub type bufferevent_ssl_state = c_uint;
-
-/// `BUFFEREVENT_SSL_OPEN`, `_CONNECTING`, `_ACCEPTING`.
-fn state_of(state: bufferevent_ssl_state) -> Option<State> {
-    match state {
-        0 => Some(State::Open),
-        1 => Some(State::Connecting),
-        2 => Some(State::Accepting),
-        _ => None,
-    }
-}
-
-/// The TLS kind object of `bev`, None for NULL or another kind.
-///
-/// # Safety
-/// `bev` is NULL or a live bufferevent.
-unsafe fn tls_kind(bev: *mut bufferevent) -> Option<(NonNull<bufferevent>, NonNull<TlsKind>)> {
-    let bev = NonNull::new(bev)?;
-    // SAFETY: a live bufferevent (the caller's contract).
-    let kind = unsafe { foreign::kind_of::<TlsKind>(bev) }?;
-    Some((bev, kind))
-}
-
-/// A TLS bufferevent over `session` (already bound to its fd or transport); frees the
-/// session (and with it, under `BEV_OPT_CLOSE_ON_FREE`, the `SSL`) when refused.
-///
-/// # Safety
-/// `base` is a live base; `underlying` is NULL or a live bufferevent.
-unsafe fn new_tls(
-    base: NonNull<event_base>,
-    underlying: Option<NonNull<bufferevent>>,
-    fd: Option<c_int>,
-    session: OpenSslSession,
-    state: State,
-    options: c_int,
-) -> *mut bufferevent {
-    let ssl = session.ssl();
-    let kind = if underlying.is_some() {
-        Kind::Filter
-    } else {
-        Kind::Socket
-    };
-    let close_on_free = options & sys::BEV_OPT_CLOSE_ON_FREE != 0;
-    let engine = Engine::new(Box::new(session), kind, state, close_on_free);
-    let tls = TlsKind::new(EngineCell::new(engine), underlying, ssl);
-    // SAFETY: a live base.
-    let Some(bev) = (unsafe { foreign::new(base, options, tls, kind == Kind::Socket) }) else {
-        return ptr::null_mut();
-    };
-    // SAFETY: the bufferevent just made, which nothing else knows yet.
-    if unsafe { kind::start(bev, fd) } {
-        bev.as_ptr()
-    } else {
-        // As libevent: the bufferevent goes (with its SSL, and its underlying
-        // bufferevent, under BEV_OPT_CLOSE_ON_FREE).
-        // SAFETY: our own reference to the bufferevent just made.
-        unsafe { sys::bufferevent_free(bev.as_ptr()) };
-        ptr::null_mut()
-    }
-}
 
 fn ownership(options: c_int) -> Ownership {
     if options & sys::BEV_OPT_CLOSE_ON_FREE != 0 {
@@ -104,7 +43,7 @@ pub unsafe extern "C" fn bufferevent_openssl_socket_new(
         let Some(mut session) = (unsafe { OpenSslSession::new(ssl, ownership(options)) }) else {
             return ptr::null_mut();
         };
-        let (Some(base), Some(state)) = (NonNull::new(base), state_of(state)) else {
+        let (Some(base), Some(state)) = (NonNull::new(base), api::state_of(state)) else {
             return ptr::null_mut();
         };
         // libevent's rule: use the fd the SSL has, refuse a different one, else set
@@ -112,8 +51,19 @@ pub unsafe extern "C" fn bufferevent_openssl_socket_new(
         let Ok(fd) = session.bind_socket((fd >= 0).then_some(fd)) else {
             return ptr::null_mut();
         };
+        let ssl = session.ssl();
         // SAFETY: a live base.
-        unsafe { new_tls(base, None, fd, session, state, options) }
+        unsafe {
+            api::new_tls(
+                base,
+                None,
+                fd,
+                Box::new(session),
+                ssl.cast(),
+                state,
+                options,
+            )
+        }
     })
 }
 
@@ -139,18 +89,29 @@ pub unsafe extern "C" fn bufferevent_openssl_filter_new(
         let (Some(base), Some(underlying), Some(state)) = (
             NonNull::new(base),
             NonNull::new(underlying),
-            state_of(state),
+            api::state_of(state),
         ) else {
             return ptr::null_mut();
         };
-        // SAFETY: the kind takes a reference on the underlying bufferevent before the
-        // session can use the transport, and drops the session first.
-        let transport = unsafe { UnderlyingTransport::new(underlying) };
-        if session.set_transport(Box::new(transport)).is_err() {
+        // SAFETY: the program's live underlying bufferevent, which the filter made
+        // below keeps.
+        let transport = unsafe { api::filter_transport(underlying) };
+        if session.set_transport(transport).is_err() {
             return ptr::null_mut();
         }
+        let ssl = session.ssl();
         // SAFETY: a live base and underlying bufferevent.
-        unsafe { new_tls(base, Some(underlying), None, session, state, options) }
+        unsafe {
+            api::new_tls(
+                base,
+                Some(underlying),
+                None,
+                Box::new(session),
+                ssl.cast(),
+                state,
+                options,
+            )
+        }
     })
 }
 
@@ -162,27 +123,8 @@ pub unsafe extern "C" fn bufferevent_openssl_filter_new(
 pub unsafe extern "C" fn bufferevent_openssl_get_ssl(bev: *mut bufferevent) -> *mut SSL {
     ffi_boundary!("bufferevent_openssl_get_ssl", {
         // SAFETY: the caller gives NULL or a live bufferevent.
-        match unsafe { tls_kind(bev) } {
-            // SAFETY: a kind object lives as long as its bufferevent.
-            Some((_, kind)) => unsafe { kind.as_ref() }.ssl(),
-            None => ptr::null_mut(),
-        }
+        unsafe { api::tls_object(bev) }.cast::<SSL>()
     })
-}
-
-/// Runs `f` on the engine of `bev` under its lock; None for another kind or when
-/// the engine is running (a call from inside one of its own operations).
-///
-/// # Safety
-/// `bev` is NULL or a live bufferevent.
-unsafe fn inspect<R>(bev: *mut bufferevent, f: impl FnOnce(&mut Engine) -> R) -> Option<R> {
-    // SAFETY: the caller gives NULL or a live bufferevent.
-    let (bev, kind) = unsafe { tls_kind(bev) }?;
-    // SAFETY: a live bufferevent; the reference keeps the kind alive meanwhile.
-    let _hold = unsafe { IncrefLock::new(bev) };
-    // SAFETY: the reference just taken keeps the kind alive; `f` runs no program code,
-    // so nothing can free it or borrow it meanwhile.
-    unsafe { kind.as_ref() }.inspect(f)
 }
 
 /// `bufferevent_get_openssl_error`: the newest stored error code, removed; 0 when
@@ -194,7 +136,7 @@ unsafe fn inspect<R>(bev: *mut bufferevent, f: impl FnOnce(&mut Engine) -> R) ->
 pub unsafe extern "C" fn bufferevent_get_openssl_error(bev: *mut bufferevent) -> c_ulong {
     ffi_boundary!("bufferevent_get_openssl_error", {
         // SAFETY: the caller gives NULL or a live bufferevent.
-        unsafe { inspect(bev, |e| e.pop_error()) }.unwrap_or(0) as c_ulong
+        (unsafe { api::pop_error(bev) }) as c_ulong
     })
 }
 
@@ -209,10 +151,7 @@ pub unsafe extern "C" fn bufferevent_openssl_get_allow_dirty_shutdown(
 ) -> c_int {
     ffi_boundary!("bufferevent_openssl_get_allow_dirty_shutdown", {
         // SAFETY: the caller gives NULL or a live bufferevent.
-        match unsafe { inspect(bev, |e| e.allow_dirty_shutdown()) } {
-            Some(allow) => c_int::from(allow),
-            None => -1,
-        }
+        unsafe { api::allow_dirty_shutdown(bev) }
     })
 }
 
@@ -227,11 +166,7 @@ pub unsafe extern "C" fn bufferevent_openssl_set_allow_dirty_shutdown(
 ) {
     ffi_boundary!("bufferevent_openssl_set_allow_dirty_shutdown", {
         // SAFETY: the caller gives NULL or a live bufferevent.
-        unsafe {
-            inspect(bev, |e| {
-                e.set_allow_dirty_shutdown(allow_dirty_shutdown != 0)
-            })
-        };
+        unsafe { api::set_allow_dirty_shutdown(bev, allow_dirty_shutdown != 0) };
     })
 }
 
@@ -244,17 +179,7 @@ pub unsafe extern "C" fn bufferevent_openssl_set_allow_dirty_shutdown(
 pub unsafe extern "C" fn bufferevent_ssl_renegotiate(bev: *mut bufferevent) -> c_int {
     ffi_boundary!("bufferevent_ssl_renegotiate", {
         // SAFETY: the caller gives NULL or a live bufferevent.
-        let Some((bev, kind)) = (unsafe { tls_kind(bev) }) else {
-            return -1;
-        };
-        // SAFETY: a live bufferevent; the reference is held across the call, which
-        // may run the program's callbacks.
-        let _hold = unsafe { IncrefLock::new(bev) };
-        // SAFETY: the reference above is held for the whole call.
-        match unsafe { kind::with_engine(kind, bev, |e, h| e.renegotiate(h)) } {
-            Some(Ok(())) => 0,
-            _ => -1,
-        }
+        unsafe { api::renegotiate(bev) }
     })
 }
 
@@ -266,7 +191,7 @@ pub unsafe extern "C" fn bufferevent_ssl_renegotiate(bev: *mut bufferevent) -> c
 pub unsafe extern "C" fn bufferevent_ssl_get_flags(bev: *mut bufferevent) -> u64 {
     ffi_boundary!("bufferevent_ssl_get_flags", or u64::MAX, {
         // SAFETY: the caller gives NULL or a live bufferevent.
-        unsafe { inspect(bev, |e| e.flags()) }.unwrap_or(u64::MAX)
+        unsafe { api::flags(bev) }
     })
 }
 
@@ -279,9 +204,7 @@ pub unsafe extern "C" fn bufferevent_ssl_get_flags(bev: *mut bufferevent) -> u64
 pub unsafe extern "C" fn bufferevent_ssl_set_flags(bev: *mut bufferevent, flags: u64) -> u64 {
     ffi_boundary!("bufferevent_ssl_set_flags", or u64::MAX, {
         // SAFETY: the caller gives NULL or a live bufferevent.
-        unsafe { inspect(bev, |e| e.set_flags(flags)) }
-            .flatten()
-            .unwrap_or(u64::MAX)
+        unsafe { api::set_flags(bev, flags) }
     })
 }
 
@@ -293,8 +216,6 @@ pub unsafe extern "C" fn bufferevent_ssl_set_flags(bev: *mut bufferevent, flags:
 pub unsafe extern "C" fn bufferevent_ssl_clear_flags(bev: *mut bufferevent, flags: u64) -> u64 {
     ffi_boundary!("bufferevent_ssl_clear_flags", or u64::MAX, {
         // SAFETY: the caller gives NULL or a live bufferevent.
-        unsafe { inspect(bev, |e| e.clear_flags(flags)) }
-            .flatten()
-            .unwrap_or(u64::MAX)
+        unsafe { api::clear_flags(bev, flags) }
     })
 }

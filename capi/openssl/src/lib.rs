@@ -2,17 +2,15 @@
 //! program's OpenSSL `SSL` objects.
 //!
 //! The TLS state machine is `evrs_tls::engine`, the OpenSSL calls are
-//! `evrs_tls_openssl`'s session; this crate is the glue between them and
-//! libevent_core: a bufferevent kind of the core's foreign-kind seam (`kind`) and the C
-//! entry points (`bufferevent_ssl`). It reaches the core only through its exported C
-//! symbols (`evrs_sibling`), as libevent_extra does.
+//! `evrs_tls_openssl`'s session, and the bufferevent kind that drives them, shared
+//! with libevent_mbedtls, is `evrs_tls_bev`; this crate holds the C entry points
+//! (`bufferevent_ssl`). It reaches the core only through its exported C symbols
+//! (`evrs_sibling`), as libevent_extra does.
 
 /// `ffi_boundary!`, the panic boundary shared by the sibling libraries.
 #[macro_use]
 extern crate evrs_sibling;
 mod bufferevent_ssl;
-mod core_api;
-mod kind;
 
 // Boxes and vectors go through the program's event_set_mem_functions, as the core's do.
 #[global_allocator]

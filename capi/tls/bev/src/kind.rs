@@ -30,8 +30,10 @@ pub struct TlsKind {
     bev: Cell<Option<NonNull<sys::bufferevent>>>,
     /// The filter kind's underlying bufferevent (we hold a reference on it).
     underlying: Option<NonNull<sys::bufferevent>>,
-    /// The program's `SSL`, for `bufferevent_openssl_get_ssl` while the engine runs.
-    ssl: *mut openssl_sys::SSL,
+    /// The program's TLS object (an OpenSSL `SSL`, an `mbedtls_ssl_context`), for
+    /// `bufferevent_openssl_get_ssl` and `bufferevent_mbedtls_get_ssl`, which answer it
+    /// even while the engine runs.
+    tls_object: *mut c_void,
     /// The socket kind's fd as the fd events watch it, -1 for none.
     fd: Cell<c_int>,
     /// Our callback on the bufferevent's output buffer.
@@ -44,20 +46,20 @@ impl TlsKind {
     pub fn new(
         cell: EngineCell,
         underlying: Option<NonNull<sys::bufferevent>>,
-        ssl: *mut openssl_sys::SSL,
+        tls_object: *mut c_void,
     ) -> TlsKind {
         TlsKind {
             cell: RefCell::new(Some(cell)),
             bev: Cell::new(None),
             underlying,
-            ssl,
+            tls_object,
             fd: Cell::new(-1),
             output_cb: Cell::new(ptr::null_mut()),
         }
     }
 
-    pub fn ssl(&self) -> *mut openssl_sys::SSL {
-        self.ssl
+    pub fn tls_object(&self) -> *mut c_void {
+        self.tls_object
     }
 
     /// Runs `f` on the engine without a host (flags, the error store); None when the

@@ -24,32 +24,49 @@ use crate::sys;
 pub struct Refused;
 
 /// A bufferevent kind implemented by a sibling library. Every operation gets the
-/// bufferevent; `Err(Refused)` is -1 to the core.
+/// kind object as a pointer, not a reference: an operation may run the program's
+/// callbacks, which may call back into the same object (an enable, a write) or drop
+/// their reference to the bufferevent, so an operation borrows the object only
+/// briefly, between such calls. The object itself stays allocated during an operation
+/// (the core holds a reference on the bufferevent). `Err(Refused)` is -1 to the core.
 pub trait ForeignKind: Sized + 'static {
     /// The kind's table, declared with [`foreign_kind_ops!`].
     fn ops() -> &'static sys::evrs_sibling_bev_ops;
     /// Starts I/O in `events` (`EV_READ`, `EV_WRITE`), now enabled and not suspended.
-    fn enable(&self, bev: NonNull<sys::bufferevent>, events: c_short) -> Result<(), Refused>;
+    fn enable(
+        this: NonNull<Self>,
+        bev: NonNull<sys::bufferevent>,
+        events: c_short,
+    ) -> Result<(), Refused>;
     /// Stops I/O in `events` (disabled or suspended).
-    fn disable(&self, bev: NonNull<sys::bufferevent>, events: c_short) -> Result<(), Refused>;
+    fn disable(
+        this: NonNull<Self>,
+        bev: NonNull<sys::bufferevent>,
+        events: c_short,
+    ) -> Result<(), Refused>;
     /// The last reference went: stop I/O, let companions go (with
     /// `BEV_OPT_CLOSE_ON_FREE`, free the underlying bufferevent).
-    fn unlink(&self, _bev: NonNull<sys::bufferevent>) {}
+    fn unlink(_this: NonNull<Self>, _bev: NonNull<sys::bufferevent>) {}
     /// From the loop after `unlink`: release the session and, with
     /// `BEV_OPT_CLOSE_ON_FREE`, the socket. The object is dropped afterwards; the
     /// core then gives up the reference the kind holds on its underlying bufferevent.
-    fn destruct(&self, _bev: NonNull<sys::bufferevent>) {}
+    fn destruct(_this: NonNull<Self>, _bev: NonNull<sys::bufferevent>) {}
     /// `bufferevent_flush`: 0 nothing flushed, 1 something, -1 failure.
-    fn flush(&self, _bev: NonNull<sys::bufferevent>, _iotype: c_short, _mode: c_int) -> c_int {
+    fn flush(
+        _this: NonNull<Self>,
+        _bev: NonNull<sys::bufferevent>,
+        _iotype: c_short,
+        _mode: c_int,
+    ) -> c_int {
         0
     }
     /// `bufferevent_getfd`.
-    fn fd(&self, _bev: NonNull<sys::bufferevent>) -> sys::evutil_socket_t {
+    fn fd(_this: NonNull<Self>, _bev: NonNull<sys::bufferevent>) -> sys::evutil_socket_t {
         -1
     }
     /// `bufferevent_setfd`.
     fn set_fd(
-        &self,
+        _this: NonNull<Self>,
         _bev: NonNull<sys::bufferevent>,
         _fd: sys::evutil_socket_t,
     ) -> Result<(), Refused> {
@@ -57,7 +74,10 @@ pub trait ForeignKind: Sized + 'static {
     }
     /// `bufferevent_get_underlying`. A kind with one took a reference on it
     /// ([`incref`]) when it was made.
-    fn underlying(&self, _bev: NonNull<sys::bufferevent>) -> Option<NonNull<sys::bufferevent>> {
+    fn underlying(
+        _this: NonNull<Self>,
+        _bev: NonNull<sys::bufferevent>,
+    ) -> Option<NonNull<sys::bufferevent>> {
         None
     }
 }
@@ -96,18 +116,14 @@ fn guarded<T>(what: &str, failed: T, body: impl FnOnce() -> T) -> T {
     })
 }
 
-/// The kind object and the bufferevent of an operation's call.
-///
-/// # Safety
-/// `ctx` is NULL or the box [`new`] gave the core for a `K`, not destructed yet.
-unsafe fn parts<'a, K>(
+/// The kind object and the bufferevent of an operation's call: `ctx` is the box [`new`]
+/// gave the core for a `K` (the core passes back the context registered with `K`'s
+/// table), alive until `destruct`.
+fn parts<K>(
     ctx: *mut c_void,
     bev: *mut sys::bufferevent,
-) -> Option<(&'a K, NonNull<sys::bufferevent>)> {
-    // SAFETY: as the caller guarantees; the core holds a reference on the bufferevent
-    // during the call, so the object stays until `destruct`.
-    let kind = unsafe { ctx.cast::<K>().as_ref() }?;
-    Some((kind, NonNull::new(bev)?))
+) -> Option<(NonNull<K>, NonNull<sys::bufferevent>)> {
+    Some((NonNull::new(ctx.cast::<K>())?, NonNull::new(bev)?))
 }
 
 fn status(result: Result<(), Refused>) -> c_int {
@@ -123,12 +139,11 @@ unsafe extern "C" fn enable_trampoline<K: ForeignKind>(
     bev: *mut sys::bufferevent,
     events: c_short,
 ) -> c_int {
-    // SAFETY: the core passes back the context `new` registered with `K`'s table.
-    let Some((kind, bev)) = (unsafe { parts::<K>(ctx, bev) }) else {
+    let Some((kind, bev)) = parts::<K>(ctx, bev) else {
         return -1;
     };
     guarded("bufferevent enable", -1, || {
-        status(kind.enable(bev, events))
+        status(K::enable(kind, bev, events))
     })
 }
 
@@ -137,12 +152,11 @@ unsafe extern "C" fn disable_trampoline<K: ForeignKind>(
     bev: *mut sys::bufferevent,
     events: c_short,
 ) -> c_int {
-    // SAFETY: as in `enable_trampoline`.
-    let Some((kind, bev)) = (unsafe { parts::<K>(ctx, bev) }) else {
+    let Some((kind, bev)) = parts::<K>(ctx, bev) else {
         return -1;
     };
     guarded("bufferevent disable", -1, || {
-        status(kind.disable(bev, events))
+        status(K::disable(kind, bev, events))
     })
 }
 
@@ -150,9 +164,8 @@ unsafe extern "C" fn unlink_trampoline<K: ForeignKind>(
     ctx: *mut c_void,
     bev: *mut sys::bufferevent,
 ) {
-    // SAFETY: as in `enable_trampoline`.
-    if let Some((kind, bev)) = unsafe { parts::<K>(ctx, bev) } {
-        guarded("bufferevent unlink", (), || kind.unlink(bev));
+    if let Some((kind, bev)) = parts::<K>(ctx, bev) {
+        guarded("bufferevent unlink", (), || K::unlink(kind, bev));
     }
 }
 
@@ -160,14 +173,15 @@ unsafe extern "C" fn destruct_trampoline<K: ForeignKind>(
     ctx: *mut c_void,
     bev: *mut sys::bufferevent,
 ) {
-    if ctx.is_null() {
+    let Some(kind) = NonNull::new(ctx.cast::<K>()) else {
         return;
-    }
-    // SAFETY: the box `new` gave the core, handed back once, at the end.
-    let kind = unsafe { Box::from_raw(ctx.cast::<K>()) };
+    };
     if let Some(bev) = NonNull::new(bev) {
-        guarded("bufferevent destruct", (), || kind.destruct(bev));
+        guarded("bufferevent destruct", (), || K::destruct(kind, bev));
     }
+    // SAFETY: the box `new` gave the core, handed back once, at the end; `destruct`
+    // above was its last use.
+    let kind = unsafe { Box::from_raw(kind.as_ptr()) };
     // A panicking drop is caught too, so that it does not unwind into the core.
     guarded("bufferevent destruct", (), move || drop(kind));
 }
@@ -178,22 +192,22 @@ unsafe extern "C" fn flush_trampoline<K: ForeignKind>(
     iotype: c_short,
     mode: c_int,
 ) -> c_int {
-    // SAFETY: as in `enable_trampoline`.
-    let Some((kind, bev)) = (unsafe { parts::<K>(ctx, bev) }) else {
+    let Some((kind, bev)) = parts::<K>(ctx, bev) else {
         return -1;
     };
-    guarded("bufferevent flush", -1, || kind.flush(bev, iotype, mode))
+    guarded("bufferevent flush", -1, || {
+        K::flush(kind, bev, iotype, mode)
+    })
 }
 
 unsafe extern "C" fn get_fd_trampoline<K: ForeignKind>(
     ctx: *mut c_void,
     bev: *mut sys::bufferevent,
 ) -> sys::evutil_socket_t {
-    // SAFETY: as in `enable_trampoline`.
-    let Some((kind, bev)) = (unsafe { parts::<K>(ctx, bev) }) else {
+    let Some((kind, bev)) = parts::<K>(ctx, bev) else {
         return -1;
     };
-    guarded("bufferevent getfd", -1, || kind.fd(bev))
+    guarded("bufferevent getfd", -1, || K::fd(kind, bev))
 }
 
 unsafe extern "C" fn set_fd_trampoline<K: ForeignKind>(
@@ -201,23 +215,23 @@ unsafe extern "C" fn set_fd_trampoline<K: ForeignKind>(
     bev: *mut sys::bufferevent,
     fd: sys::evutil_socket_t,
 ) -> c_int {
-    // SAFETY: as in `enable_trampoline`.
-    let Some((kind, bev)) = (unsafe { parts::<K>(ctx, bev) }) else {
+    let Some((kind, bev)) = parts::<K>(ctx, bev) else {
         return -1;
     };
-    guarded("bufferevent setfd", -1, || status(kind.set_fd(bev, fd)))
+    guarded("bufferevent setfd", -1, || status(K::set_fd(kind, bev, fd)))
 }
 
 unsafe extern "C" fn underlying_trampoline<K: ForeignKind>(
     ctx: *mut c_void,
     bev: *mut sys::bufferevent,
 ) -> *mut sys::bufferevent {
-    // SAFETY: as in `enable_trampoline`.
-    let Some((kind, bev)) = (unsafe { parts::<K>(ctx, bev) }) else {
+    let Some((kind, bev)) = parts::<K>(ctx, bev) else {
         return std::ptr::null_mut();
     };
-    guarded("bufferevent get_underlying", None, || kind.underlying(bev))
-        .map_or(std::ptr::null_mut(), NonNull::as_ptr)
+    guarded("bufferevent get_underlying", None, || {
+        K::underlying(kind, bev)
+    })
+    .map_or(std::ptr::null_mut(), NonNull::as_ptr)
 }
 
 /// A bufferevent of kind `K` owning `kind`, on `base` with `BEV_OPT_*` `options`;

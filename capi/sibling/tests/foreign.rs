@@ -52,17 +52,29 @@ impl ForeignKind for SocketKind {
         &SOCKET_KIND_OPS
     }
 
-    fn enable(&self, bev: NonNull<sys::bufferevent>, events: c_short) -> Result<(), Refused> {
-        self.note(format!("enable {events}"));
-        if events & sys::EV_WRITE != 0 && self.fd.get() >= 0 {
+    fn enable(
+        this: NonNull<Self>,
+        bev: NonNull<sys::bufferevent>,
+        events: c_short,
+    ) -> Result<(), Refused> {
+        // SAFETY: the core keeps the object during the operation.
+        let kind = unsafe { this.as_ref() };
+        kind.note(format!("enable {events}"));
+        if events & sys::EV_WRITE != 0 && kind.fd.get() >= 0 {
             // SAFETY: the core passes a live bufferevent.
             unsafe { foreign::add_event(bev, Direction::Write) }?;
         }
         Ok(())
     }
 
-    fn disable(&self, bev: NonNull<sys::bufferevent>, events: c_short) -> Result<(), Refused> {
-        self.note(format!("disable {events}"));
+    fn disable(
+        this: NonNull<Self>,
+        bev: NonNull<sys::bufferevent>,
+        events: c_short,
+    ) -> Result<(), Refused> {
+        // SAFETY: the core keeps the object during the operation.
+        let kind = unsafe { this.as_ref() };
+        kind.note(format!("disable {events}"));
         if events & sys::EV_WRITE != 0 {
             // SAFETY: the core passes a live bufferevent.
             unsafe { foreign::del_event(bev, Direction::Write) };
@@ -70,32 +82,40 @@ impl ForeignKind for SocketKind {
         Ok(())
     }
 
-    fn unlink(&self, _bev: NonNull<sys::bufferevent>) {
-        self.note("unlink");
+    fn unlink(this: NonNull<Self>, _bev: NonNull<sys::bufferevent>) {
+        // SAFETY: the core keeps the object during the operation.
+        let kind = unsafe { this.as_ref() };
+        kind.note("unlink");
     }
 
-    fn destruct(&self, bev: NonNull<sys::bufferevent>) {
-        self.note("destruct");
+    fn destruct(this: NonNull<Self>, bev: NonNull<sys::bufferevent>) {
+        // SAFETY: the core keeps the object until after this operation.
+        let kind = unsafe { this.as_ref() };
+        kind.note("destruct");
         // SAFETY: the core passes a live bufferevent.
         let close = unsafe { foreign::options(bev) } & sys::BEV_OPT_CLOSE_ON_FREE != 0;
-        if close && self.fd.get() >= 0 {
+        if close && kind.fd.get() >= 0 {
             // SAFETY: the kind's own socket, closed once.
-            unsafe { sys::evutil_closesocket(self.fd.get()) };
+            unsafe { sys::evutil_closesocket(kind.fd.get()) };
         }
     }
 
-    fn fd(&self, _bev: NonNull<sys::bufferevent>) -> sys::evutil_socket_t {
-        self.fd.get()
+    fn fd(this: NonNull<Self>, _bev: NonNull<sys::bufferevent>) -> sys::evutil_socket_t {
+        // SAFETY: the core keeps the object during the operation.
+        let kind = unsafe { this.as_ref() };
+        kind.fd.get()
     }
 
     fn set_fd(
-        &self,
+        this: NonNull<Self>,
         bev: NonNull<sys::bufferevent>,
         fd: sys::evutil_socket_t,
     ) -> Result<(), Refused> {
-        self.note(format!("set_fd {}", fd >= 0));
-        self.fd.set(fd);
-        self.bev.set(Some(bev));
+        // SAFETY: the core keeps the object during the operation.
+        let kind = unsafe { this.as_ref() };
+        kind.note(format!("set_fd {}", fd >= 0));
+        kind.fd.set(fd);
+        kind.bev.set(Some(bev));
         // SAFETY: a live bufferevent; the kind object lives as long as its events.
         unsafe {
             foreign::del_event(bev, Direction::Read);
@@ -107,14 +127,14 @@ impl ForeignKind for SocketKind {
                 Direction::Read,
                 fd,
                 sys::EV_READ | sys::EV_PERSIST | sys::EV_FINALIZE,
-                NonNull::from(self),
+                this,
             )?;
             foreign::assign_event::<ConnectFinished>(
                 bev,
                 Direction::Write,
                 fd,
                 sys::EV_WRITE | sys::EV_PERSIST | sys::EV_FINALIZE,
-                NonNull::from(self),
+                this,
             )
         }
     }
@@ -153,10 +173,18 @@ impl ForeignKind for OtherKind {
     fn ops() -> &'static sys::evrs_sibling_bev_ops {
         &OTHER_KIND_OPS
     }
-    fn enable(&self, _bev: NonNull<sys::bufferevent>, _events: c_short) -> Result<(), Refused> {
+    fn enable(
+        _this: NonNull<Self>,
+        _bev: NonNull<sys::bufferevent>,
+        _events: c_short,
+    ) -> Result<(), Refused> {
         Ok(())
     }
-    fn disable(&self, _bev: NonNull<sys::bufferevent>, _events: c_short) -> Result<(), Refused> {
+    fn disable(
+        _this: NonNull<Self>,
+        _bev: NonNull<sys::bufferevent>,
+        _events: c_short,
+    ) -> Result<(), Refused> {
         Ok(())
     }
 }

@@ -195,80 +195,91 @@ impl ForeignKind for TlsKind {
         &TLS_OPS
     }
 
-    fn enable(&self, bev: NonNull<sys::bufferevent>, events: c_short) -> Result<(), Refused> {
+    fn enable(
+        this: NonNull<Self>,
+        bev: NonNull<sys::bufferevent>,
+        events: c_short,
+    ) -> Result<(), Refused> {
         let events = Events::from_bits(i32::from(events));
         // SAFETY: the core holds a reference on `bev` across the operation.
-        status(unsafe {
-            drive(
-                NonNull::from(self),
-                bev,
-                Input::Enable(events),
-                Caller::Program,
-            )
-        })
+        status(unsafe { drive(this, bev, Input::Enable(events), Caller::Program) })
     }
 
-    fn disable(&self, bev: NonNull<sys::bufferevent>, events: c_short) -> Result<(), Refused> {
+    fn disable(
+        this: NonNull<Self>,
+        bev: NonNull<sys::bufferevent>,
+        events: c_short,
+    ) -> Result<(), Refused> {
         let events = Events::from_bits(i32::from(events));
-        // SAFETY: as in `enable`.
-        status(unsafe {
-            drive(
-                NonNull::from(self),
-                bev,
-                Input::Disable(events),
-                Caller::Program,
-            )
-        })
+        // SAFETY: the core holds a reference on `bev` across the operation.
+        status(unsafe { drive(this, bev, Input::Disable(events), Caller::Program) })
     }
 
-    fn unlink(&self, bev: NonNull<sys::bufferevent>) {
-        self.remove_output_cb(bev);
-        // SAFETY: as in `enable`.
-        unsafe { with_engine(NonNull::from(self), bev, |engine, host| engine.unlink(host)) };
+    fn unlink(this: NonNull<Self>, bev: NonNull<sys::bufferevent>) {
+        // SAFETY: the core keeps the object until `destruct`; the borrow ends here.
+        unsafe { this.as_ref() }.remove_output_cb(bev);
+        // SAFETY: the core holds a reference on `bev` across the operation.
+        unsafe { with_engine(this, bev, |engine, host| engine.unlink(host)) };
     }
 
-    fn destruct(&self, bev: NonNull<sys::bufferevent>) {
-        self.remove_output_cb(bev);
-        let cell = self.cell.borrow_mut().take();
+    fn destruct(this: NonNull<Self>, bev: NonNull<sys::bufferevent>) {
+        let cell = {
+            // SAFETY: the object lives until after this operation; the borrow ends
+            // before the engine's teardown below.
+            let kind = unsafe { this.as_ref() };
+            kind.remove_output_cb(bev);
+            kind.cell.borrow_mut().take()
+        };
         if let Some(cell) = cell {
-            let mut host = BevHost {
-                kind: NonNull::from(self),
-                bev,
-            };
+            let mut host = BevHost { kind: this, bev };
             cell.into_inner().destruct(&mut host);
         }
     }
 
-    fn flush(&self, bev: NonNull<sys::bufferevent>, iotype: c_short, _mode: c_int) -> c_int {
+    fn flush(
+        this: NonNull<Self>,
+        bev: NonNull<sys::bufferevent>,
+        iotype: c_short,
+        _mode: c_int,
+    ) -> c_int {
         let iotype = Events::from_bits(i32::from(iotype));
-        // SAFETY: as in `enable`.
-        unsafe { with_engine(NonNull::from(self), bev, |e, h| e.flush(h, iotype)) }.unwrap_or(-1)
+        // SAFETY: the core holds a reference on `bev` across the operation.
+        unsafe { with_engine(this, bev, |e, h| e.flush(h, iotype)) }.unwrap_or(-1)
     }
 
-    fn fd(&self, _bev: NonNull<sys::bufferevent>) -> sys::evutil_socket_t {
-        match self.underlying {
+    fn fd(this: NonNull<Self>, _bev: NonNull<sys::bufferevent>) -> sys::evutil_socket_t {
+        // SAFETY: the core keeps the object during the operation; only fields are read.
+        let (underlying, fd) = unsafe {
+            let kind = this.as_ref();
+            (kind.underlying, kind.fd.get())
+        };
+        match underlying {
             // SAFETY: we hold a reference on the underlying bufferevent.
             Some(underlying) => unsafe { sys::bufferevent_getfd(underlying.as_ptr()) },
-            None => self.fd.get(),
+            None => fd,
         }
     }
 
     fn set_fd(
-        &self,
+        this: NonNull<Self>,
         bev: NonNull<sys::bufferevent>,
         fd: sys::evutil_socket_t,
     ) -> Result<(), Refused> {
         let fd = (fd >= 0).then_some(fd);
-        // SAFETY: as in `enable`.
-        let r = unsafe { with_engine(NonNull::from(self), bev, |e, h| e.set_fd(h, fd)) };
+        // SAFETY: the core holds a reference on `bev` across the operation.
+        let r = unsafe { with_engine(this, bev, |e, h| e.set_fd(h, fd)) };
         match r {
             Some(Ok(())) => Ok(()),
             _ => Err(Refused),
         }
     }
 
-    fn underlying(&self, _bev: NonNull<sys::bufferevent>) -> Option<NonNull<sys::bufferevent>> {
-        self.underlying
+    fn underlying(
+        this: NonNull<Self>,
+        _bev: NonNull<sys::bufferevent>,
+    ) -> Option<NonNull<sys::bufferevent>> {
+        // SAFETY: the core keeps the object during the operation; a field is read.
+        unsafe { this.as_ref() }.underlying
     }
 }
 

@@ -517,6 +517,10 @@ impl Host for BevHost {
         self.input().append(data)
     }
 
+    fn input_fill(&mut self, len: usize, fill: &mut dyn FnMut(&mut [u8]) -> usize) -> bool {
+        self.input().append_with(len, fill)
+    }
+
     fn output_len(&self) -> usize {
         self.output().len()
     }

@@ -70,6 +70,12 @@ pub trait Host {
     /// the read callback itself). False when the buffer refused it (out of memory, or
     /// the program froze its end).
     fn input_append(&mut self, data: &[u8]) -> bool;
+    /// Decrypts in place: calls `fill` once with `len` bytes of contiguous space
+    /// reserved at the end of the input buffer and appends the first bytes `fill`
+    /// says it wrote (at most `len`), as [`Host::input_append`] would. False, without
+    /// calling `fill`, when no such space can be had; the engine then decrypts into
+    /// memory of its own and appends.
+    fn input_fill(&mut self, len: usize, fill: &mut dyn FnMut(&mut [u8]) -> usize) -> bool;
     /// Bytes in the output buffer.
     fn output_len(&self) -> usize;
     /// Calls `write` once with the first bytes of the output buffer, contiguous: at

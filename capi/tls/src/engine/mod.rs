@@ -494,19 +494,14 @@ impl Engine {
                 break;
             }
             let want = (n_to_read - total).min(READ_CHUNK);
-            if self.scratch.len() < want {
-                self.scratch.resize(want, 0);
-            }
-            let outcome = self.session.read(&mut self.scratch[..want]);
+            let (outcome, appended) = self.read_into_input(host, want);
             self.charge(host);
             match outcome {
                 Outcome::Done(n) => {
                     let n = n.min(want);
                     read_any = true;
                     total += n;
-                    if !host.input_append(&self.scratch[..n]) {
-                        // Kept for the next pass rather than lost.
-                        self.stash.extend_from_slice(&self.scratch[..n]);
+                    if !appended {
                         pass.failed = true;
                         break;
                     }
@@ -547,6 +542,44 @@ impl Engine {
             host.restart_timeout(Direction::Read);
         }
         pass
+    }
+
+    /// One read of the session of at most `want` bytes, decrypted straight into the
+    /// input buffer (no copy, no memory of ours held between reads), or where the
+    /// buffer has no room to lend, into scratch memory and then appended. Answers the
+    /// session's outcome and whether its plaintext reached the input buffer; what did
+    /// not is stashed for the next pass rather than lost.
+    fn read_into_input(&mut self, host: &mut dyn Host, want: usize) -> (Outcome, bool) {
+        let session = &mut self.session;
+        let mut outcome = None;
+        let filled = host.input_fill(want, &mut |space| {
+            let result = session.read(space);
+            let written = match result {
+                Outcome::Done(n) => n.min(space.len()),
+                _ => 0,
+            };
+            outcome = Some(result);
+            written
+        });
+        if let Some(outcome) = outcome {
+            return (outcome, filled);
+        }
+        if self.scratch.len() < want {
+            self.scratch.resize(want, 0);
+        }
+        let outcome = self.session.read(&mut self.scratch[..want]);
+        let appended = match outcome {
+            Outcome::Done(n) => {
+                let n = n.min(want);
+                let appended = host.input_append(&self.scratch[..n]);
+                if !appended {
+                    self.stash.extend_from_slice(&self.scratch[..n]);
+                }
+                appended
+            }
+            _ => true,
+        };
+        (outcome, appended)
     }
 
     /// libevent's do_write: encrypts from the front of the output buffer, at most

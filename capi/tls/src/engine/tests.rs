@@ -220,6 +220,24 @@ fn plaintext_the_input_refuses_is_kept_not_lost() {
 }
 
 #[test]
+fn plaintext_goes_through_scratch_memory_where_the_input_lends_no_space() {
+    let (mut engine, script) = engine(Kind::Socket, State::Open);
+    let mut host = MockHost {
+        enabled: Events::BOTH,
+        input_lends_no_space: true,
+        ..MockHost::default()
+    };
+    engine.start(&mut host, Some(5)).unwrap();
+    script.borrow_mut().reads.push_back(Outcome::Done(100));
+    engine.on_readable(&mut host);
+    assert_eq!(host.input.len(), 100);
+    host.input_lends_no_space = false;
+    script.borrow_mut().reads.push_back(Outcome::Done(50));
+    engine.on_readable(&mut host);
+    assert_eq!(host.input.len(), 150);
+}
+
+#[test]
 fn a_blocked_write_is_offered_again_with_its_length() {
     let (mut engine, script) = engine(Kind::Socket, State::Open);
     let mut host = MockHost {
@@ -340,6 +358,9 @@ impl Host for ReentrantHost<'_> {
     }
     fn input_append(&mut self, data: &[u8]) -> bool {
         self.inner.input_append(data)
+    }
+    fn input_fill(&mut self, len: usize, fill: &mut dyn FnMut(&mut [u8]) -> usize) -> bool {
+        self.inner.input_fill(len, fill)
     }
     fn output_len(&self) -> usize {
         self.inner.output_len()

@@ -61,6 +61,8 @@ pub struct MockHost {
     pub connect_result: Result<bool, i32>,
     /// The input buffer refuses appends (frozen).
     pub input_refuses: bool,
+    /// The input buffer accepts appends but lends no space to decrypt into.
+    pub input_lends_no_space: bool,
     /// The output buffer's chains are this long: fronts are no longer unless `min`
     /// asks for more.
     pub chunk: usize,
@@ -86,6 +88,7 @@ impl Default for MockHost {
             fd: None,
             connect_result: Ok(true),
             input_refuses: false,
+            input_lends_no_space: false,
             chunk: 4096,
             log: Vec::new(),
         }
@@ -109,6 +112,15 @@ impl MockHost {
     }
 }
 
+impl MockHost {
+    /// The core's input watermark callback suspends reading at the high mark.
+    fn check_high_watermark(&mut self) {
+        if self.high_watermark > 0 && self.input.len() >= self.high_watermark {
+            self.watermark_suspended = true;
+        }
+    }
+}
+
 impl Host for MockHost {
     fn input_len(&self) -> usize {
         self.input.len()
@@ -119,10 +131,18 @@ impl Host for MockHost {
             return false;
         }
         self.input.extend(data);
-        // The core's input watermark callback suspends reading at the high mark.
-        if self.high_watermark > 0 && self.input.len() >= self.high_watermark {
-            self.watermark_suspended = true;
+        self.check_high_watermark();
+        true
+    }
+
+    fn input_fill(&mut self, len: usize, fill: &mut dyn FnMut(&mut [u8]) -> usize) -> bool {
+        if self.input_refuses || self.input_lends_no_space {
+            return false;
         }
+        let mut space = vec![0; len];
+        let written = fill(&mut space).min(len);
+        self.input.extend(&space[..written]);
+        self.check_high_watermark();
         true
     }
 

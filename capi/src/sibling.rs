@@ -29,7 +29,7 @@ use crate::util::{evutil_addrinfo, sockaddr};
 
 /// Bumped whenever a function here changes; a sibling refuses to work with a core that
 /// answers another number (`evrs_sibling_interface_version`).
-pub const INTERFACE_VERSION: c_uint = 4;
+pub const INTERFACE_VERSION: c_uint = 5;
 
 #[no_mangle]
 pub extern "C" fn evrs_sibling_interface_version() -> c_uint {
@@ -559,6 +559,31 @@ pub unsafe extern "C" fn evrs_sibling_bufferevent_foreign_ctx(
         match kind.and_then(|k| k.as_any().downcast_ref::<SiblingKind>()) {
             Some(kind) if !ops.is_null() && std::ptr::eq(kind.identity, ops) => kind.ctx,
             _ => std::ptr::null_mut(),
+        }
+    })
+}
+
+/// The operations table a bufferevent of a sibling's kind was made with (what
+/// identifies its kind); NULL for NULL or a bufferevent of the core's kinds. A
+/// sibling recognises a family of kinds by it (the TLS bufferevents of the two TLS
+/// libraries, whose tables carry a family mark after the operations: libevent's
+/// `BEV_IS_SSL`, which compares the ops' type name).
+///
+/// # Safety
+/// `bev` is NULL or a live bufferevent.
+#[no_mangle]
+pub unsafe extern "C" fn evrs_sibling_bufferevent_foreign_ops(
+    bev: *mut bufferevent,
+) -> *const evrs_sibling_bev_ops {
+    // SAFETY: the caller passes NULL or a live bufferevent.
+    ffi_boundary!("evrs_sibling_bufferevent_foreign_ops", unsafe {
+        let Some(bev) = try_from(bev) else {
+            return std::ptr::null();
+        };
+        let kind = bev.foreign_kind();
+        match kind.and_then(|k| k.as_any().downcast_ref::<SiblingKind>()) {
+            Some(kind) => kind.identity,
+            None => std::ptr::null(),
         }
     })
 }

@@ -270,6 +270,24 @@ pub unsafe fn new<K: ForeignKind>(
     NonNull::new(bev)
 }
 
+/// The operations table and context of `bev` if it is a bufferevent of any sibling's
+/// kind (its own library's or another's); None for the core's kinds. Only the table's
+/// owner knows what the context is.
+///
+/// # Safety
+/// `bev` is a live bufferevent.
+pub unsafe fn table_and_ctx(
+    bev: NonNull<sys::bufferevent>,
+) -> Option<(NonNull<sys::evrs_sibling_bev_ops>, NonNull<c_void>)> {
+    // SAFETY: `bev` is live, as this function requires.
+    let ops = NonNull::new(
+        unsafe { sys::evrs_sibling_bufferevent_foreign_ops(bev.as_ptr()) }.cast_mut(),
+    )?;
+    // SAFETY: `bev` is live, and `ops` the table it was made with.
+    let ctx = unsafe { sys::evrs_sibling_bufferevent_foreign_ctx(bev.as_ptr(), ops.as_ptr()) };
+    Some((ops, NonNull::new(ctx)?))
+}
+
 /// The kind object of `bev` if it is a bufferevent of kind `K`. It lives until the
 /// bufferevent's last reference goes; hold one ([`incref`], [`IncrefLock`]) across
 /// calls that may free it.

@@ -295,7 +295,7 @@ extern "C" {
 }
 
 // Version 4 of the private sibling interface: bufferevent kinds implemented by a
-// sibling (the TLS bufferevents).
+// sibling (the TLS bufferevents); version 5 adds `evrs_sibling_bufferevent_foreign_ops`.
 
 /// `struct evrs_sibling_bev_ops`: a sibling's bufferevent kind, each operation called
 /// with the bufferevent's lock held and the kind's context. `enable`, `disable` and
@@ -344,6 +344,9 @@ extern "C" {
         bev: *mut bufferevent,
         ops: *const evrs_sibling_bev_ops,
     ) -> *mut c_void;
+    pub fn evrs_sibling_bufferevent_foreign_ops(
+        bev: *mut bufferevent,
+    ) -> *const evrs_sibling_bev_ops;
     pub fn evrs_sibling_bufferevent_options(bev: *mut bufferevent) -> c_int;
     pub fn evrs_sibling_bufferevent_event(bev: *mut bufferevent, which: c_short) -> *mut event;
     pub fn evrs_sibling_bufferevent_add_event(bev: *mut bufferevent, which: c_short) -> c_int;

@@ -224,6 +224,13 @@ fn a_kind_is_made_found_enabled_and_torn_down() {
     unsafe {
         assert!(foreign::kind_of::<SocketKind>(bev).is_some());
         assert!(foreign::kind_of::<OtherKind>(bev).is_none());
+        // Any library finds the table and context (what it knows of another's kind).
+        let (table, ctx) = foreign::table_and_ctx(bev).unwrap();
+        assert!(std::ptr::eq(table.as_ptr(), SocketKind::ops()));
+        assert_eq!(
+            ctx.cast::<SocketKind>(),
+            foreign::kind_of::<SocketKind>(bev).unwrap()
+        );
         assert_eq!(sys::bufferevent_enable(bev.as_ptr(), sys::EV_READ), 0);
         assert_eq!(sys::bufferevent_disable(bev.as_ptr(), sys::EV_READ), 0);
         assert_eq!(take(&calls), ["enable 2", "disable 2"]);
@@ -383,6 +390,14 @@ fn the_c_functions_check_their_arguments() {
         assert!(sys::bufferevent_get_underlying(bev).is_null());
         assert!(sys::evrs_sibling_bufferevent_foreign_ctx(bev, &short).is_null());
         assert!(sys::evrs_sibling_bufferevent_foreign_ctx(null.cast(), &full).is_null());
+        assert!(std::ptr::eq(
+            sys::evrs_sibling_bufferevent_foreign_ops(bev),
+            &full
+        ));
+        assert!(sys::evrs_sibling_bufferevent_foreign_ops(null.cast()).is_null());
+        let plain = sys::bufferevent_socket_new(base.as_ptr(), -1, 0);
+        assert!(sys::evrs_sibling_bufferevent_foreign_ops(plain).is_null());
+        sys::bufferevent_free(plain);
         assert!(sys::evrs_sibling_bufferevent_event(bev, sys::EV_TIMEOUT).is_null());
         assert_eq!(sys::evrs_sibling_bufferevent_add_event(bev, 0), -1);
         assert_eq!(

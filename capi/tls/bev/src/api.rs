@@ -9,7 +9,7 @@ use evrs_sibling::sys::{self, bufferevent, event_base};
 use evrs_tls::engine::{Engine, EngineCell, Kind, State};
 use evrs_tls::{TlsSession, Transport};
 
-use crate::kind::{self, TlsKind, UnderlyingTransport};
+use crate::kind::{self, Control, TlsKind, TlsTable, UnderlyingTransport, TLS_FAMILY};
 
 /// `BUFFEREVENT_SSL_OPEN`, `_CONNECTING`, `_ACCEPTING`; None for another value.
 pub fn state_of(state: c_uint) -> Option<State> {
@@ -122,6 +122,77 @@ pub unsafe fn pop_error(bev: *mut bufferevent) -> u64 {
     unsafe { inspect(bev, |e| e.pop_error()) }.unwrap_or(0)
 }
 
+/// Does `request` on a TLS bufferevent of either TLS library: this one's directly,
+/// the other's (a program linking both) through its table's control entry. None for
+/// another kind.
+///
+/// # Safety
+/// `bev` is NULL or a live bufferevent.
+unsafe fn request(bev: *mut bufferevent, request: Control, arg: u64) -> Option<u64> {
+    let bev = NonNull::new(bev)?;
+    // SAFETY: `bev` is live, as this function requires.
+    if let Some(kind) = unsafe { foreign::kind_of::<TlsKind>(bev) } {
+        // SAFETY: the kind object of the live `bev`.
+        return Some(unsafe { control(bev, kind, request, arg) });
+    }
+    // SAFETY: `bev` is live, as this function requires.
+    let (table, ctx) = unsafe { foreign::table_and_ctx(bev) }?;
+    // SAFETY: a live table of at least `size` bytes (the core read it so at creation);
+    // the mark and the entry are read only when `size` says they are there.
+    let control = unsafe {
+        let size = ptr::read_unaligned(table.as_ptr().cast::<usize>());
+        if size < std::mem::size_of::<TlsTable>() {
+            return None;
+        }
+        let table = table.cast::<TlsTable>().as_ptr();
+        if ptr::read_unaligned(ptr::addr_of!((*table).family)) != TLS_FAMILY {
+            return None;
+        }
+        ptr::read_unaligned(ptr::addr_of!((*table).control))
+    };
+    // SAFETY: the other TLS library's entry for its own bufferevent and context; it
+    // takes its own reference and lock.
+    Some(unsafe { control(ctx.as_ptr(), bev.as_ptr(), request as c_int, arg) })
+}
+
+/// Does `request` on this library's TLS bufferevent `bev` with kind object `kind`
+/// (see [`Control`]).
+///
+/// # Safety
+/// `bev` is a live bufferevent and `kind` its kind object.
+pub(crate) unsafe fn control(
+    bev: NonNull<bufferevent>,
+    kind: NonNull<TlsKind>,
+    request: Control,
+    arg: u64,
+) -> u64 {
+    // SAFETY: `bev` is live; the reference keeps the kind alive meanwhile, also
+    // across the program's callbacks a renegotiation may run.
+    let _hold = unsafe { IncrefLock::new(bev) };
+    let inspect = |f: &dyn Fn(&mut Engine) -> u64| {
+        // SAFETY: the reference above keeps the kind alive; `f` runs no program code,
+        // so nothing can free it or borrow it meanwhile.
+        unsafe { kind.as_ref() }.inspect(f).unwrap_or(u64::MAX)
+    };
+    match request {
+        Control::Flags => inspect(&|e| e.flags()),
+        Control::SetFlags => inspect(&|e| e.set_flags(arg).unwrap_or(u64::MAX)),
+        Control::ClearFlags => inspect(&|e| e.clear_flags(arg).unwrap_or(u64::MAX)),
+        Control::AllowDirtyShutdown => inspect(&|e| u64::from(e.allow_dirty_shutdown())),
+        Control::SetAllowDirtyShutdown => inspect(&|e| {
+            e.set_allow_dirty_shutdown(arg != 0);
+            0
+        }),
+        // SAFETY: the reference above is held for the whole call.
+        Control::Renegotiate => {
+            match unsafe { kind::with_engine(kind, bev, |e, h| e.renegotiate(h)) } {
+                Some(Ok(())) => 0,
+                _ => u64::MAX,
+            }
+        }
+    }
+}
+
 /// Whether dirty shutdowns are allowed: 1 or 0; -1 for another kind (as libevent's
 /// EV_UINT64_MAX cut to int).
 ///
@@ -129,9 +200,9 @@ pub unsafe fn pop_error(bev: *mut bufferevent) -> u64 {
 /// `bev` is NULL or a live bufferevent.
 pub unsafe fn allow_dirty_shutdown(bev: *mut bufferevent) -> c_int {
     // SAFETY: `bev` is NULL or live, as this function requires.
-    match unsafe { inspect(bev, |e| e.allow_dirty_shutdown()) } {
-        Some(allow) => c_int::from(allow),
-        None => -1,
+    match unsafe { request(bev, Control::AllowDirtyShutdown, 0) } {
+        Some(allow @ (0 | 1)) => allow as c_int,
+        _ => -1,
     }
 }
 
@@ -141,7 +212,7 @@ pub unsafe fn allow_dirty_shutdown(bev: *mut bufferevent) -> c_int {
 /// `bev` is NULL or a live bufferevent.
 pub unsafe fn set_allow_dirty_shutdown(bev: *mut bufferevent, allow: bool) {
     // SAFETY: `bev` is NULL or live, as this function requires.
-    unsafe { inspect(bev, |e| e.set_allow_dirty_shutdown(allow)) };
+    unsafe { request(bev, Control::SetAllowDirtyShutdown, u64::from(allow)) };
 }
 
 /// Starts a renegotiation: 0, or -1 when the session refuses (TLS 1.3, a handshake
@@ -151,15 +222,8 @@ pub unsafe fn set_allow_dirty_shutdown(bev: *mut bufferevent, allow: bool) {
 /// `bev` is NULL or a live bufferevent.
 pub unsafe fn renegotiate(bev: *mut bufferevent) -> c_int {
     // SAFETY: `bev` is NULL or live, as this function requires.
-    let Some((bev, kind)) = (unsafe { tls_kind(bev) }) else {
-        return -1;
-    };
-    // SAFETY: `bev` is live; the reference is held across the call, which may run
-    // the program's callbacks.
-    let _hold = unsafe { IncrefLock::new(bev) };
-    // SAFETY: the reference above is held for the whole call.
-    match unsafe { kind::with_engine(kind, bev, |e, h| e.renegotiate(h)) } {
-        Some(Ok(())) => 0,
+    match unsafe { request(bev, Control::Renegotiate, 0) } {
+        Some(0) => 0,
         _ => -1,
     }
 }
@@ -170,7 +234,7 @@ pub unsafe fn renegotiate(bev: *mut bufferevent) -> c_int {
 /// `bev` is NULL or a live bufferevent.
 pub unsafe fn flags(bev: *mut bufferevent) -> u64 {
     // SAFETY: `bev` is NULL or live, as this function requires.
-    unsafe { inspect(bev, |e| e.flags()) }.unwrap_or(u64::MAX)
+    unsafe { request(bev, Control::Flags, 0) }.unwrap_or(u64::MAX)
 }
 
 /// Sets `flags`: the old flags, or EV_UINT64_MAX when none of `flags` is known or
@@ -180,9 +244,7 @@ pub unsafe fn flags(bev: *mut bufferevent) -> u64 {
 /// `bev` is NULL or a live bufferevent.
 pub unsafe fn set_flags(bev: *mut bufferevent, flags: u64) -> u64 {
     // SAFETY: `bev` is NULL or live, as this function requires.
-    unsafe { inspect(bev, |e| e.set_flags(flags)) }
-        .flatten()
-        .unwrap_or(u64::MAX)
+    unsafe { request(bev, Control::SetFlags, flags) }.unwrap_or(u64::MAX)
 }
 
 /// Clears `flags`, answering as [`set_flags`].
@@ -191,7 +253,5 @@ pub unsafe fn set_flags(bev: *mut bufferevent, flags: u64) -> u64 {
 /// `bev` is NULL or a live bufferevent.
 pub unsafe fn clear_flags(bev: *mut bufferevent, flags: u64) -> u64 {
     // SAFETY: `bev` is NULL or live, as this function requires.
-    unsafe { inspect(bev, |e| e.clear_flags(flags)) }
-        .flatten()
-        .unwrap_or(u64::MAX)
+    unsafe { request(bev, Control::ClearFlags, flags) }.unwrap_or(u64::MAX)
 }

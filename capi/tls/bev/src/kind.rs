@@ -16,7 +16,7 @@ use std::ptr::{self, NonNull};
 use evrs_sibling::buffer::Evbuffer;
 use evrs_sibling::foreign::{self, ForeignKind, IncrefLock, Refused};
 use evrs_sibling::handler::{self, BuffereventHandler, EventHandler};
-use evrs_sibling::{foreign_kind_ops, sys};
+use evrs_sibling::sys;
 use evrs_tls::engine::{Direction, EngineCell, EngineError, Events, Host, Input, Notice};
 use evrs_tls::{Transport, TransportIo};
 
@@ -40,7 +40,96 @@ pub struct TlsKind {
     output_cb: Cell<*mut evbuffer_cb_entry>,
 }
 
-foreign_kind_ops!(static TLS_OPS: TlsKind);
+/// The TLS kind's table: the core's operations, then what lets the other TLS library
+/// work a bufferevent of this one (a program linking both libevent_openssl and
+/// libevent_mbedtls calls one `bufferevent_ssl_get_flags` for both kinds, as
+/// libevent's shared functions take any "ssl" bufferevent): a family mark and a
+/// control entry that takes integers only, so that the two libraries share no Rust
+/// type. `ops.size` covers the whole table, which is how a reader knows the mark is
+/// there to read.
+#[repr(C)]
+pub struct TlsTable {
+    pub ops: sys::evrs_sibling_bev_ops,
+    pub family: [u8; 16],
+    pub control: unsafe extern "C" fn(
+        ctx: *mut c_void,
+        bev: *mut sys::bufferevent,
+        request: c_int,
+        arg: u64,
+    ) -> u64,
+}
+
+/// The family mark; a change of [`Control`] or of the table's layout changes it.
+pub const TLS_FAMILY: [u8; 16] = *b"evrs-tls-ctl/1\0\0";
+
+pub static TLS_TABLE: TlsTable = TlsTable {
+    ops: sys::evrs_sibling_bev_ops {
+        size: std::mem::size_of::<TlsTable>(),
+        ..foreign::ops_for::<TlsKind>()
+    },
+    family: TLS_FAMILY,
+    control: control_trampoline,
+};
+
+/// What one TLS library asks of the other's bufferevent through the control entry.
+/// Answers are `u64::MAX` for a refusal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(i32)]
+pub enum Control {
+    /// The `BUFFEREVENT_SSL_*` flags.
+    Flags = 1,
+    /// Sets the flags in `arg`: the old flags.
+    SetFlags = 2,
+    /// Clears the flags in `arg`: the old flags.
+    ClearFlags = 3,
+    /// Starts a renegotiation: 0.
+    Renegotiate = 4,
+    /// Whether dirty shutdowns are allowed: 0 or 1.
+    AllowDirtyShutdown = 5,
+    /// Allows (`arg` 1) or forbids (0) dirty shutdowns: 0.
+    SetAllowDirtyShutdown = 6,
+}
+
+impl Control {
+    fn from_raw(request: c_int) -> Option<Control> {
+        [
+            Control::Flags,
+            Control::SetFlags,
+            Control::ClearFlags,
+            Control::Renegotiate,
+            Control::AllowDirtyShutdown,
+            Control::SetAllowDirtyShutdown,
+        ]
+        .into_iter()
+        .find(|c| *c as c_int == request)
+    }
+}
+
+unsafe extern "C" fn control_trampoline(
+    ctx: *mut c_void,
+    bev: *mut sys::bufferevent,
+    request: c_int,
+    arg: u64,
+) -> u64 {
+    let (Some(kind), Some(bev), Some(request)) = (
+        NonNull::new(ctx.cast::<TlsKind>()),
+        NonNull::new(bev),
+        Control::from_raw(request),
+    ) else {
+        return u64::MAX;
+    };
+    let body = || {
+        // SAFETY: the other library found `ctx` as the context of the live `bev`
+        // made with this table, so it is this library's kind object of `bev`.
+        unsafe { crate::api::control(bev, kind, request, arg) }
+    };
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|_| {
+        evrs_sibling::log::warn(format_args!(
+            "TLS bufferevent control: internal error caught"
+        ));
+        u64::MAX
+    })
+}
 
 impl TlsKind {
     pub fn new(
@@ -192,7 +281,7 @@ fn status(r: Result<(), EngineError>) -> Result<(), Refused> {
 
 impl ForeignKind for TlsKind {
     fn ops() -> &'static sys::evrs_sibling_bev_ops {
-        &TLS_OPS
+        &TLS_TABLE.ops
     }
 
     fn enable(

@@ -27,8 +27,10 @@ use crate::event::{base_or_current, event, event_base};
 use crate::ffi::{to_mut_ptr, try_from, try_nonnull, Status};
 use crate::util::{evutil_addrinfo, sockaddr};
 
-/// Bumped whenever a function here changes; a sibling refuses to work with a core that
-/// answers another number (`evrs_sibling_interface_version`).
+/// Bumped whenever a function here changes (`evrs_sibling_interface_version`), so that
+/// a mismatched pair of installed libraries can be told apart; the libraries are
+/// built and installed together, and a sibling that needs a function an older core
+/// lacks fails to load.
 pub const INTERFACE_VERSION: c_uint = 5;
 
 #[no_mangle]

@@ -208,20 +208,47 @@ fn all_symbols(library: &str) -> Vec<(char, String)> {
 /// the core's functions, and is linked against libevent_core.
 #[test]
 fn extra_holds_no_copy_of_the_core() {
+    holds_no_copy_of_the_core(
+        "event_extra",
+        "evrs_extra::",
+        &[
+            "event_mm_malloc_",
+            "event_mm_free_",
+            "bufferevent_socket_new",
+            "evbuffer_add",
+        ],
+    );
+}
+
+/// The same for libevent_openssl, whose TLS bufferevents are a kind of the core's
+/// made through the sibling interface.
+#[test]
+fn openssl_holds_no_copy_of_the_core() {
+    holds_no_copy_of_the_core(
+        "event_openssl",
+        "evrs_tls_bev::",
+        &[
+            "event_mm_malloc_",
+            "evrs_sibling_bufferevent_new_foreign",
+            "bufferevent_free",
+            "evbuffer_add",
+        ],
+    );
+}
+
+fn holds_no_copy_of_the_core(library: &str, own_code: &str, needed: &[&str]) {
     let core_exports = exports("event_core");
-    let extra_exports = exports("event_extra");
-    let shared: Vec<_> = core_exports.intersection(&extra_exports).collect();
+    let sibling_exports = exports(library);
+    let shared: Vec<_> = core_exports.intersection(&sibling_exports).collect();
     assert!(
         shared.is_empty(),
-        "libevent_extra defines core symbols: {shared:?}"
+        "lib{library} defines core symbols: {shared:?}"
     );
 
-    let symbols = all_symbols("event_extra");
+    let symbols = all_symbols(library);
     assert!(
-        symbols
-            .iter()
-            .any(|(_, name)| name.starts_with("evrs_extra::")),
-        "libevent_extra.so has no symbol table to check (stripped?)"
+        symbols.iter().any(|(_, name)| name.starts_with(own_code)),
+        "lib{library}.so has no symbol table to check (stripped?)"
     );
     let core_code: Vec<_> = symbols
         .iter()
@@ -241,7 +268,7 @@ fn extra_holds_no_copy_of_the_core() {
         .collect();
     assert!(
         core_code.is_empty(),
-        "libevent_extra.so holds code of the core crates: {:?}",
+        "lib{library}.so holds code of the core crates: {:?}",
         &core_code[..core_code.len().min(10)]
     );
 
@@ -250,25 +277,20 @@ fn extra_holds_no_copy_of_the_core() {
         .filter(|(kind, _)| *kind == 'U')
         .map(|(_, name)| name.split('@').next().unwrap_or_default().to_owned())
         .collect();
-    for needed in [
-        "event_mm_malloc_",
-        "event_mm_free_",
-        "bufferevent_socket_new",
-        "evbuffer_add",
-    ] {
+    for needed in needed {
         assert!(
-            imported.contains(needed),
-            "libevent_extra.so does not import {needed} from libevent_core"
+            imported.contains(*needed),
+            "lib{library}.so does not import {needed} from libevent_core"
         );
     }
     let dynamic = Command::new("readelf")
         .args(["-d"])
-        .arg(libdir().join("libevent_extra.so"))
+        .arg(libdir().join(format!("lib{library}.so")))
         .output()
         .expect("readelf runs");
     assert!(
         String::from_utf8_lossy(&dynamic.stdout).contains("[libevent_core-2.2.so.1]"),
-        "libevent_extra.so is not linked against libevent_core"
+        "lib{library}.so is not linked against libevent_core"
     );
 }
 

@@ -17,8 +17,9 @@
  *
  * Output: a '#' line with the library version, backend and OpenSSL version, then
  *   tls_bulk kind=socket|filter mib=M runs=R mib_per_s=X cpu_us_per_mib=C bytes_total=B
+ *   mib_total=T
  * with M MiB over the median run time, the median user + system CPU time per MiB of
- * the process (getrusage), and the bytes checked over all runs. A wrong byte, an
+ * the process (getrusage), and the bytes and MiB checked over all runs. A wrong byte, an
  * error or end-of-file event, or a run longer than 300 s makes the program fail.
  *
  * The timed work is bench_run(), for callgrind's --toggle-collect. Uses only API
@@ -294,10 +295,10 @@ int main(int argc, char **argv)
 	}
 
 	printf("tls_bulk kind=%s mib=%d runs=%d mib_per_s=%.1f cpu_us_per_mib=%.1f "
-	       "bytes_total=%llu\n",
+	       "bytes_total=%llu mib_total=%d\n",
 	    use_filter ? "filter" : "socket", mib, runs,
 	    mib / (tls_bench_median(wall, runs) / 1e9),
-	    tls_bench_median(cpu, runs) / 1e3 / mib, bytes_total);
+	    tls_bench_median(cpu, runs) / 1e3 / mib, bytes_total, mib * runs);
 
 	event_base_free(base);
 	tls_bench_free_contexts(&ctxs);

@@ -2,7 +2,7 @@
 # Whole-library benchmarks: evrs (build/lib, from `make`) against the system's
 # libevent 2.1 (Debian's libevent-dev).
 #
-#   bash benches/compare.sh               wall-clock medians (about 8 minutes)
+#   bash benches/compare.sh               wall-clock medians (about 13 minutes)
 #   bash benches/compare.sh --callgrind   also user-space instruction counts
 #                                         (or CALLGRIND=1; about 2 minutes more)
 #   bash benches/compare.sh --http        only the HTTP benchmarks (about 4 minutes)

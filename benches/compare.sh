@@ -2,13 +2,15 @@
 # Whole-library benchmarks: evrs (build/lib, from `make`) against the system's
 # libevent 2.1 (Debian's libevent-dev).
 #
-#   bash benches/compare.sh               wall-clock medians (about 8 minutes)
+#   bash benches/compare.sh               wall-clock medians (about 13 minutes)
 #   bash benches/compare.sh --callgrind   also user-space instruction counts
 #                                         (or CALLGRIND=1; about 2 minutes more)
 #   bash benches/compare.sh --http        only the HTTP benchmarks (about 4 minutes)
 #   bash benches/compare.sh --no-http     only the core benchmarks (about 2 minutes)
 #   bash benches/compare.sh --dns         only the DNS benchmarks (about 2 minutes)
 #   bash benches/compare.sh --rpc         only the evtag and evrpc benchmarks (about 2 minutes)
+#   bash benches/compare.sh --tls         only the TLS bufferevent benchmarks (about 5 minutes;
+#                                         with --callgrind also their instruction counts)
 #
 # Each C benchmark in benches/c is built twice with -O2, into target/bench/evrs and
 # target/bench/libevent-2.1. The two builds are run alternately in the same invocation
@@ -18,7 +20,9 @@
 # program finds a wrong count or checksum, is shown as n/a; its logs are in
 # target/bench/<build>/. The ratio column always reads "above 1 means evrs is
 # better": libevent-2.1 / evrs for times, instructions, allocations and bytes,
-# evrs / libevent-2.1 for rates (MiB/s, connections/s, requests/s, lookups/s, queries/s).
+# evrs / libevent-2.1 for rates (MiB/s, connections/s, requests/s, lookups/s, queries/s,
+# handshakes/s). The TLS benchmarks link libevent_openssl too (Debian's 2.1 one against
+# the system's OpenSSL, and build/lib's), and are shown as n/a when it is missing.
 #
 # Environment: CC (default cc), ROUNDS (default 5), CALLGRIND=1, TIMEOUT (seconds per
 # benchmark process, default 120; 900 under valgrind), PIN=0 (do not pin the HTTP
@@ -26,7 +30,7 @@
 set -euo pipefail
 
 usage() {
-    sed -n '2,23s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+    sed -n '2,29s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 callgrind=0
@@ -37,13 +41,15 @@ run_core=1
 run_http=1
 run_dns=1
 run_rpc=1
+run_tls=1
 for arg in "$@"; do
     case $arg in
         --callgrind) callgrind=1 ;;
-        --http) run_core=0 run_http=1 run_dns=0 run_rpc=0 ;;
-        --no-http) run_core=1 run_http=0 run_dns=0 run_rpc=0 ;;
-        --dns) run_core=0 run_http=0 run_dns=1 run_rpc=0 ;;
-        --rpc) run_core=0 run_http=0 run_dns=0 run_rpc=1 ;;
+        --http) run_core=0 run_http=1 run_dns=0 run_rpc=0 run_tls=0 ;;
+        --no-http) run_core=1 run_http=0 run_dns=0 run_rpc=0 run_tls=0 ;;
+        --dns) run_core=0 run_http=0 run_dns=1 run_rpc=0 run_tls=0 ;;
+        --rpc) run_core=0 run_http=0 run_dns=0 run_rpc=1 run_tls=0 ;;
+        --tls) run_core=0 run_http=0 run_dns=0 run_rpc=0 run_tls=1 ;;
         -h | --help)
             usage
             exit 0
@@ -73,8 +79,8 @@ if ! command -v "$cc" > /dev/null; then
     echo "compare.sh: no C compiler '$cc' (set CC)" >&2
     exit 1
 fi
-if ((callgrind && !run_core)); then
-    note "--callgrind counts only the core benchmarks; none are selected"
+if ((callgrind && !run_core && !run_tls)); then
+    note "--callgrind counts only the core and TLS benchmarks; none are selected"
     callgrind=0
 fi
 if ((callgrind)) && ! command -v valgrind > /dev/null; then
@@ -92,6 +98,7 @@ core_benches=(chain timers buffer_bulk buffer_small buffer_readln buffer_search 
 http_benches=(http_hello http_client http_bulk http_mem)
 dns_benches=(dns_lookup dns_server)
 rpc_benches=(rpc_tag rpc_call)
+tls_benches=(tls_bulk tls_handshake tls_idle_mem)
 benches=(chain) # always: its first line names the library for the header
 if ((run_core)); then
     benches=("${core_benches[@]}")
@@ -105,20 +112,27 @@ fi
 if ((run_rpc)); then
     benches+=("${rpc_benches[@]}")
 fi
+if ((run_tls)); then
+    benches+=("${tls_benches[@]}")
+fi
 
 # --- build -----------------------------------------------------------------------------
 
 declare -A built=() # [build/bench] = 1 when the binary exists
 build_one() {       # build bench
     local build=$1 bench=$2 dir=$out/$1
-    local -a cflags=(-O2) ldflags=(-levent)
+    local -a cflags=(-O2) ldflags=() libs=(-levent)
+    if [[ $bench == tls_* ]]; then
+        libs=(-levent_openssl -levent -lssl -lcrypto)
+    fi
     if [[ $build == evrs ]]; then
         cflags+=(-I"$root/include")
         # --disable-new-dtags: DT_RPATH wins over LD_LIBRARY_PATH, so this binary
         # always loads build/lib.
         # shellcheck disable=SC2054 # the commas belong to the linker options
-        ldflags=(-L"$lib" -Wl,-rpath,"$lib" -Wl,--disable-new-dtags -levent)
+        ldflags=(-L"$lib" -Wl,-rpath,"$lib" -Wl,--disable-new-dtags)
     fi
+    ldflags+=("${libs[@]}")
     mkdir -p "$dir"
     rm -f "$dir/$bench"
     if "$cc" "${cflags[@]}" "$root/benches/c/$bench.c" -o "$dir/$bench" "${ldflags[@]}" \
@@ -532,10 +546,63 @@ if ((run_rpc)); then
         "${result[libevent-2.1/calls_per_s]}" "${result[evrs/calls_per_s]}"
 fi
 
+# --- wall clock: TLS bufferevents -------------------------------------------------------
+
+# One process, one thread and one event base per program: both ends of every
+# connection are in it, so the figures are the library's cost plus OpenSSL's, twice.
+tls_bulk_configs=("-m 512 -r 3" "-m 512 -r 3 -f")
+tls_handshake_config="-n 2000 -c 8 -r 3"
+tls_idle_configs=("-n 2000" "-n 2000 -f")
+if ((run_tls)); then
+    for args in "${tls_bulk_configs[@]}"; do
+        note "tls_bulk $args ($rounds rounds)"
+        alternate tls_bulk "$args" mib_per_s cpu_us_per_mib
+        row_rate "tls_bulk $args" "MiB/s" "${result[libevent-2.1/mib_per_s]}" \
+            "${result[evrs/mib_per_s]}"
+        row "tls_bulk $args" "CPU us/MiB (both ends)" "${result[libevent-2.1/cpu_us_per_mib]}" \
+            "${result[evrs/cpu_us_per_mib]}"
+    done
+
+    note "tls_handshake $tls_handshake_config ($rounds rounds)"
+    alternate tls_handshake "$tls_handshake_config" handshakes_per_s cpu_us_per_handshake
+    row_rate "tls_handshake $tls_handshake_config" "handshakes/s" \
+        "${result[libevent-2.1/handshakes_per_s]}" "${result[evrs/handshakes_per_s]}"
+    row "tls_handshake $tls_handshake_config" "CPU us/handshake (both ends)" \
+        "${result[libevent-2.1/cpu_us_per_handshake]}" "${result[evrs/cpu_us_per_handshake]}"
+
+    for args in "${tls_idle_configs[@]}"; do
+        note "tls_idle_mem $args ($rounds rounds)"
+        alternate tls_idle_mem "$args" bytes_per_bev lib_bytes_per_bev ssl_bytes_per_bev
+        row "tls_idle_mem $args" "heap bytes/TLS bufferevent" \
+            "${result[libevent-2.1/bytes_per_bev]}" "${result[evrs/bytes_per_bev]}"
+        row "tls_idle_mem $args" "of which not OpenSSL's" \
+            "${result[libevent-2.1/lib_bytes_per_bev]}" "${result[evrs/lib_bytes_per_bev]}"
+        row "tls_idle_mem $args" "of which OpenSSL's" \
+            "${result[libevent-2.1/ssl_bytes_per_bev]}" "${result[evrs/ssl_bytes_per_bev]}"
+    done
+
+    # Instruction counts of the timed function (user space, both ends, OpenSSL's
+    # included): steadier than wall clock on a shared machine.
+    if ((callgrind)); then
+        for args in "-m 32 -r 1" "-m 32 -r 1 -f"; do
+            note "callgrind: tls_bulk $args"
+            read -ra argv <<< "$args"
+            old=$(callgrind_per libevent-2.1 tls_bulk bench_run mib_total "${argv[@]}")
+            new=$(callgrind_per evrs tls_bulk bench_run mib_total "${argv[@]}")
+            row "tls_bulk $args" "instructions/MiB" "$old" "$new"
+        done
+        note "callgrind: tls_handshake -n 200 -c 8 -r 1"
+        old=$(callgrind_per libevent-2.1 tls_handshake bench_run handshakes_total \
+            -n 200 -c 8 -r 1)
+        new=$(callgrind_per evrs tls_handshake bench_run handshakes_total -n 200 -c 8 -r 1)
+        row "tls_handshake -n 200 -c 8 -r 1" "instructions/handshake" "$old" "$new"
+    fi
+fi
+
 # --- callgrind -------------------------------------------------------------------------
 
 
-if ((callgrind)); then
+if ((callgrind && run_core)); then
     cg_chain_runs=3
     cg_timers="-n 100000 -r 1"
     cg_bulk="-m 64 -r 1"
@@ -601,6 +668,10 @@ fi
 if ((run_dns)); then
     echo "- DNS: each program's loopback peer is a thread of the same process"
 fi
+if ((run_tls)); then
+    echo "- TLS: $(openssl version 2> /dev/null || echo "OpenSSL"); TLS 1.3," \
+        "TLS_AES_128_GCM_SHA256, X25519, ECDSA P-256; both ends in one thread"
+fi
 echo
 echo "| benchmark | metric | libevent-2.1 | evrs | ratio |"
 echo "|---|---|---:|---:|---:|"
@@ -608,4 +679,4 @@ printf '%s\n' "${rows[@]}"
 echo
 echo "Ratio: above 1 means evrs is better. It is libevent-2.1 / evrs for times, instructions," \
     "allocations and bytes, and evrs / libevent-2.1 for rates (MiB/s, connections/s," \
-    "requests/s, lookups/s, queries/s)."
+    "requests/s, lookups/s, queries/s, handshakes/s)."

@@ -184,6 +184,27 @@ pub unsafe extern "C" fn evrs_sibling_evbuffer_reset(buf: *mut evbuffer) -> c_in
     })
 }
 
+/// Frees the free space an evbuffer keeps for later appends: all of it, or with
+/// `keep_spare` all but one small block (what a socket bufferevent keeps on an idle
+/// connection's input). A TLS bufferevent calls it on buffers its I/O emptied, as the
+/// core's own kinds do, so that an idle connection holds no buffer memory.
+///
+/// # Safety
+/// `buf` is NULL or a live evbuffer.
+#[no_mangle]
+pub unsafe extern "C" fn evrs_sibling_evbuffer_shrink(buf: *mut evbuffer, keep_spare: c_int) {
+    // SAFETY: the caller passes NULL or a live evbuffer, as for the public API.
+    ffi_boundary!("evrs_sibling_evbuffer_shrink", unsafe {
+        crate::buffer::with(buf, (), |b| {
+            if keep_spare != 0 {
+                b.shrink_to_spare()
+            } else {
+                b.shrink()
+            }
+        })
+    })
+}
+
 /// [`evrs_sibling_bufferevent_write_now`] for a message in the caller's memory: with
 /// the output empty and `EV_WRITE` off, `data` (`len` bytes) is written to the socket at
 /// once and only what the socket does not take is queued on the output. 1 when all
@@ -403,12 +424,19 @@ pub struct evrs_sibling_bev_ops {
 /// TLS filter over another bufferevent).
 pub const EVRS_SIBLING_FOREIGN_TIMEOUTS_ON_FD: c_int = 1;
 
-/// A sibling's kind as the core sees it: a copy of its table, the table's address
-/// (what identifies the kind) and its context.
+/// A sibling's kind as the core sees it: its table (whose address identifies the kind;
+/// read in place, as it outlives the kind's bufferevents) and its context.
 struct SiblingKind {
-    ops: evrs_sibling_bev_ops,
-    identity: *const evrs_sibling_bev_ops,
+    identity: NonNull<evrs_sibling_bev_ops>,
     ctx: *mut c_void,
+}
+
+impl SiblingKind {
+    fn ops(&self) -> &evrs_sibling_bev_ops {
+        // SAFETY: checked aligned and long enough when the bufferevent was made, and
+        // the sibling keeps it alive and unchanged while the bufferevent lives.
+        unsafe { self.identity.as_ref() }
+    }
 }
 
 fn bev_handle(bev: NonNull<Bufferevent>) -> *mut bufferevent {
@@ -425,7 +453,7 @@ fn bev_result(status: c_int) -> BevResult {
 
 impl ForeignKind for SiblingKind {
     fn enable(&self, bev: NonNull<Bufferevent>, events: c_short) -> BevResult {
-        let Some(enable) = self.ops.enable else {
+        let Some(enable) = self.ops().enable else {
             return Err(BevError);
         };
         // SAFETY: the sibling's function with its own context and a live bufferevent.
@@ -433,7 +461,7 @@ impl ForeignKind for SiblingKind {
     }
 
     fn disable(&self, bev: NonNull<Bufferevent>, events: c_short) -> BevResult {
-        let Some(disable) = self.ops.disable else {
+        let Some(disable) = self.ops().disable else {
             return Err(BevError);
         };
         // SAFETY: as in `enable`.
@@ -441,21 +469,21 @@ impl ForeignKind for SiblingKind {
     }
 
     fn unlink(&self, bev: NonNull<Bufferevent>) {
-        if let Some(unlink) = self.ops.unlink {
+        if let Some(unlink) = self.ops().unlink {
             // SAFETY: as in `enable`.
             unsafe { unlink(self.ctx, bev_handle(bev)) };
         }
     }
 
     fn destruct(&self, bev: NonNull<Bufferevent>) {
-        if let Some(destruct) = self.ops.destruct {
+        if let Some(destruct) = self.ops().destruct {
             // SAFETY: as in `enable`; called once, as the last use of `ctx`.
             unsafe { destruct(self.ctx, bev_handle(bev)) };
         }
     }
 
     fn flush(&self, bev: NonNull<Bufferevent>, iotype: c_short, mode: FlushMode) -> c_int {
-        match self.ops.flush {
+        match self.ops().flush {
             // SAFETY: as in `enable`.
             Some(flush) => unsafe { flush(self.ctx, bev_handle(bev), iotype, mode as c_int) },
             None => 0,
@@ -463,7 +491,7 @@ impl ForeignKind for SiblingKind {
     }
 
     fn fd(&self, bev: NonNull<Bufferevent>) -> RawFd {
-        match self.ops.get_fd {
+        match self.ops().get_fd {
             // SAFETY: as in `enable`.
             Some(get_fd) => unsafe { get_fd(self.ctx, bev_handle(bev)) },
             None => -1,
@@ -471,7 +499,7 @@ impl ForeignKind for SiblingKind {
     }
 
     fn set_fd(&self, bev: NonNull<Bufferevent>, fd: RawFd) -> BevResult {
-        match self.ops.set_fd {
+        match self.ops().set_fd {
             // SAFETY: as in `enable`.
             Some(set_fd) => bev_result(unsafe { set_fd(self.ctx, bev_handle(bev), fd) }),
             None => Err(BevError),
@@ -479,7 +507,7 @@ impl ForeignKind for SiblingKind {
     }
 
     fn underlying(&self, bev: NonNull<Bufferevent>) -> Option<NonNull<Bufferevent>> {
-        let get_underlying = self.ops.get_underlying?;
+        let get_underlying = self.ops().get_underlying?;
         // SAFETY: as in `enable`.
         try_nonnull(unsafe { get_underlying(self.ctx, bev_handle(bev)) })
     }
@@ -500,7 +528,8 @@ impl ForeignKind for SiblingKind {
 ///
 /// # Safety
 /// `base` is NULL (the current base) or a live base; `ops` is NULL or a table of at
-/// least `ops->size` readable bytes that outlives every bufferevent made with it.
+/// least `ops->size` readable bytes, aligned, that outlives every bufferevent made
+/// with it unchanged.
 #[no_mangle]
 pub unsafe extern "C" fn evrs_sibling_bufferevent_new_foreign(
     base: *mut event_base,
@@ -522,7 +551,10 @@ pub unsafe extern "C" fn evrs_sibling_bufferevent_new_foreign(
             ));
             return std::ptr::null_mut();
         }
-        let table = std::ptr::read_unaligned(ops);
+        if !ops.is_aligned() {
+            return std::ptr::null_mut();
+        }
+        let table = &*ops;
         if table.enable.is_none() || table.disable.is_none() || table.destruct.is_none() {
             return std::ptr::null_mut();
         }
@@ -530,8 +562,7 @@ pub unsafe extern "C" fn evrs_sibling_bufferevent_new_foreign(
             return std::ptr::null_mut();
         };
         let Some(kind) = evrs::util::try_box(SiblingKind {
-            ops: table,
-            identity: ops,
+            identity: NonNull::from(table),
             ctx,
         }) else {
             return std::ptr::null_mut();
@@ -559,7 +590,7 @@ pub unsafe extern "C" fn evrs_sibling_bufferevent_foreign_ctx(
         };
         let kind = bev.foreign_kind();
         match kind.and_then(|k| k.as_any().downcast_ref::<SiblingKind>()) {
-            Some(kind) if !ops.is_null() && std::ptr::eq(kind.identity, ops) => kind.ctx,
+            Some(kind) if std::ptr::eq(kind.identity.as_ptr(), ops) => kind.ctx,
             _ => std::ptr::null_mut(),
         }
     })
@@ -584,7 +615,7 @@ pub unsafe extern "C" fn evrs_sibling_bufferevent_foreign_ops(
         };
         let kind = bev.foreign_kind();
         match kind.and_then(|k| k.as_any().downcast_ref::<SiblingKind>()) {
-            Some(kind) => kind.identity,
+            Some(kind) => kind.identity.as_ptr(),
             None => std::ptr::null(),
         }
     })

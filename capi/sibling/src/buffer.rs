@@ -1,7 +1,7 @@
 //! [`Evbuffer`]: a handle to a libevent_core `struct evbuffer` with the operations
 //! the sibling libraries use.
 
-use std::ffi::c_void;
+use std::ffi::{c_int, c_void};
 use std::ptr::NonNull;
 
 use crate::sys;
@@ -106,6 +106,13 @@ impl Evbuffer {
 
     pub fn clear(self) {
         self.drain(self.len());
+    }
+
+    /// Frees the free space the buffer keeps for later appends; with `keep_spare`,
+    /// all but one small block.
+    pub fn shrink(self, keep_spare: bool) {
+        // SAFETY: the buffer is live.
+        unsafe { sys::evrs_sibling_evbuffer_shrink(self.0.as_ptr(), c_int::from(keep_spare)) };
     }
 
     /// Where the first line ends (`EVBUFFER_EOL_CRLF`), or None without one.

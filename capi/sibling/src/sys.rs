@@ -18,6 +18,7 @@ extern "C" {
     pub fn evrs_sibling_bufferevent_enable_locking(bev: *mut bufferevent) -> c_int;
     pub fn evrs_sibling_bufferevent_write_now(bev: *mut bufferevent) -> c_int;
     pub fn evrs_sibling_evbuffer_reset(buf: *mut evbuffer) -> c_int;
+    pub fn evrs_sibling_evbuffer_shrink(buf: *mut evbuffer, keep_spare: c_int);
     pub fn evrs_sibling_bufferevent_write_now_with(
         bev: *mut bufferevent,
         data: *const c_void,

@@ -244,12 +244,30 @@ unsafe fn deliver(kind: NonNull<TlsKind>, bev: NonNull<sys::bufferevent>, caller
         // which only drops the program's reference.
         unsafe {
             match notice {
-                Notice::Read => foreign::trigger(bev, sys::EV_READ, read_options),
+                Notice::Read => {
+                    foreign::trigger(bev, sys::EV_READ, read_options);
+                    release_emptied_input(bev);
+                }
                 Notice::Write => foreign::trigger(bev, sys::EV_WRITE, sys::BEV_OPT_DEFER_CALLBACKS),
                 Notice::Event { events, error } => {
                     foreign::run_eventcb(bev, events as c_short, 0, error)
                 }
             }
+        }
+    }
+}
+
+/// After the read callback: an input it emptied keeps one small block only, as a
+/// socket bufferevent's does (deferred callbacks are shrunk by the core after they
+/// run).
+///
+/// # Safety
+/// `bev` is a live bufferevent.
+unsafe fn release_emptied_input(bev: NonNull<sys::bufferevent>) {
+    // SAFETY: `bev` is live, as this function requires, and has its input buffer.
+    if let Some(input) = unsafe { Evbuffer::from_ptr(sys::bufferevent_get_input(bev.as_ptr())) } {
+        if input.is_empty() {
+            input.shrink(true);
         }
     }
 }
@@ -642,7 +660,12 @@ impl Host for BevHost {
     }
 
     fn output_drain(&mut self, len: usize) {
-        self.output().drain(len);
+        let output = self.output();
+        output.drain(len);
+        // An idle connection keeps no buffer memory, as a socket bufferevent's.
+        if output.is_empty() {
+            output.shrink(false);
+        }
     }
 
     fn enabled(&self) -> Events {

@@ -3,10 +3,9 @@
 //! bufferevent call the kind again). Such calls are queued and run, in order, when
 //! the running call is over.
 
-use std::cell::RefCell;
-use std::collections::VecDeque;
-
+use super::fifo::Fifo;
 use super::{Direction, Engine, EngineError, Events, Host, Notice};
+use std::cell::RefCell;
 
 /// A driving call that can wait its turn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,14 +22,14 @@ pub enum Input {
 /// An [`Engine`] with a queue of driving calls that arrived while it was busy.
 pub struct EngineCell {
     engine: RefCell<Engine>,
-    queued: RefCell<VecDeque<Input>>,
+    queued: RefCell<Fifo<Input, 2>>,
 }
 
 impl EngineCell {
     pub fn new(engine: Engine) -> EngineCell {
         EngineCell {
             engine: RefCell::new(engine),
-            queued: RefCell::new(VecDeque::new()),
+            queued: RefCell::new(Fifo::new()),
         }
     }
 

@@ -8,14 +8,14 @@
 //! wraps an engine for C glue whose driving calls may come back re-entrantly.
 
 mod cell;
+mod fifo;
 mod host;
 
 pub use cell::{EngineCell, Input};
 pub use host::{Direction, Events, Host};
 
-use std::collections::VecDeque;
-
 use crate::{ByteCounts, Outcome, Role, TlsSession};
+use fifo::Fifo;
 
 /// `BEV_EVENT_*` bits of event notices.
 pub mod event {
@@ -119,6 +119,16 @@ impl Pass {
     }
 }
 
+/// The memory behind `Engine::spare`.
+#[derive(Default)]
+struct SpareRead {
+    /// Plaintext the session gave that the input buffer refused; appended first
+    /// next time, so nothing is lost.
+    stash: Vec<u8>,
+    /// Where a read goes when the input buffer lends no space.
+    scratch: Vec<u8>,
+}
+
 /// The engine of one TLS bufferevent.
 pub struct Engine {
     session: Box<dyn TlsSession>,
@@ -141,11 +151,10 @@ pub struct Engine {
     /// The connection ended and that was reported (the underlying's EOF then says
     /// nothing more).
     end_reported: bool,
-    /// Plaintext the session gave that the input buffer refused; appended first
-    /// next time, so nothing is lost.
-    stash: Vec<u8>,
-    scratch: Vec<u8>,
-    notices: VecDeque<Notice>,
+    /// Memory for reads the input buffer could not take in place (it lent no space,
+    /// or refused the plaintext); made when needed and let go once emptied.
+    spare: Option<Box<SpareRead>>,
+    notices: Fifo<Notice, 4>,
 }
 
 impl Engine {
@@ -173,9 +182,8 @@ impl Engine {
             errors: [0; ERROR_SLOTS],
             n_errors: 0,
             end_reported: false,
-            stash: Vec::new(),
-            scratch: Vec::new(),
-            notices: VecDeque::new(),
+            spare: None,
+            notices: Fifo::new(),
         }
     }
 
@@ -460,11 +468,11 @@ impl Engine {
     /// Moves stashed plaintext into the input buffer: Some(moved anything), None
     /// if it is still refused.
     fn unstash(&mut self, host: &mut dyn Host) -> Option<bool> {
-        if self.stash.is_empty() {
+        let Some(spare) = self.spare.as_ref().filter(|s| !s.stash.is_empty()) else {
             return Some(false);
-        }
-        if host.input_append(&self.stash) {
-            self.stash.clear();
+        };
+        if host.input_append(&spare.stash) {
+            self.spare = None;
             Some(true)
         } else {
             None
@@ -564,21 +572,25 @@ impl Engine {
         if let Some(outcome) = outcome {
             return (outcome, filled);
         }
-        if self.scratch.len() < want {
-            self.scratch.resize(want, 0);
+        let spare = self.spare.get_or_insert_with(Default::default);
+        if spare.scratch.len() < want {
+            spare.scratch.resize(want, 0);
         }
-        let outcome = self.session.read(&mut self.scratch[..want]);
+        let outcome = self.session.read(&mut spare.scratch[..want]);
         let appended = match outcome {
             Outcome::Done(n) => {
                 let n = n.min(want);
-                let appended = host.input_append(&self.scratch[..n]);
+                let appended = host.input_append(&spare.scratch[..n]);
                 if !appended {
-                    self.stash.extend_from_slice(&self.scratch[..n]);
+                    spare.stash.extend_from_slice(&spare.scratch[..n]);
                 }
                 appended
             }
             _ => true,
         };
+        if spare.stash.is_empty() {
+            self.spare = None;
+        }
         (outcome, appended)
     }
 

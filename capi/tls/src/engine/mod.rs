@@ -35,8 +35,11 @@ pub const FLAG_DIRTY_SHUTDOWN: u64 = 1;
 pub const FLAG_BATCH_WRITE: u64 = 2;
 const KNOWN_FLAGS: u64 = FLAG_DIRTY_SHUTDOWN | FLAG_BATCH_WRITE;
 
-/// How much one write pass offers at most without a watermark (libevent's frame).
-const WRITE_FRAME: usize = 15_000;
+/// How much one write pass offers at most without a watermark: whole TLS records
+/// (16 KiB of plaintext each), four of them. libevent's frame is 15,000 bytes, which
+/// it then replaces by the write budget; a frame that is not a multiple of a record
+/// cuts one short record per pass.
+const WRITE_FRAME: usize = 4 * 16 * 1024;
 /// Plaintext read per session call at most (a TLS record holds 16 KiB).
 const READ_CHUNK: usize = 16 * 1024;
 /// What a read pass that unblocks a write takes (libevent's figure).

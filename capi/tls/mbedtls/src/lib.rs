@@ -133,6 +133,13 @@ impl MbedTlsSession {
         })
     }
 
+    /// Gives the context to the session or back to the program: libevent_mbedtls's
+    /// socket constructor leaves the program its context when it refuses the fd,
+    /// even under BEV_OPT_CLOSE_ON_FREE.
+    pub fn set_ownership(&mut self, ownership: Ownership) {
+        self.ownership = ownership;
+    }
+
     /// The context (bufferevent_mbedtls_get_ssl).
     pub fn ssl(&self) -> *mut sys::mbedtls_ssl_context {
         self.ssl

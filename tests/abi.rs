@@ -445,6 +445,8 @@ fn capi_signatures_match_headers() {
     writeln!(text, "#include \"{}\"", extra.display()).unwrap();
     let openssl = Path::new(env!("OUT_DIR")).join("openssl_exports.h");
     writeln!(text, "#include \"{}\"", openssl.display()).unwrap();
+    let mbedtls = Path::new(env!("OUT_DIR")).join("mbedtls_exports.h");
+    writeln!(text, "#include \"{}\"", mbedtls.display()).unwrap();
     std::fs::write(&source, text).unwrap();
     compile(
         "cc",

@@ -224,6 +224,20 @@ impl MbedTlsSession {
             let fd = unsafe { (*p_bio.cast::<sys::mbedtls_net_context>()).fd };
             return Ok((fd >= 0).then_some(fd));
         }
+        let our_send = send_cb as sys::SendFn as usize;
+        let our_recv = recv_cb as sys::RecvFn as usize;
+        if f_send == our_send && f_recv == our_recv {
+            // Another session's slot: the context's earlier bufferevent is freed but
+            // not yet finalized (the core finalizes in the loop). Its socket binding
+            // is known as libevent knows its own net context's.
+            // SAFETY: with our callbacks, p_bio is a live IoSlot: a session unhooks
+            // its slot from the context before freeing it. Only the fd is read.
+            let io = unsafe { &(*p_bio.cast::<IoSlot>()).io };
+            return Ok(match io {
+                Io::Socket(net) => (net.fd >= 0).then_some(net.fd),
+                Io::Transport(_) => None,
+            });
+        }
         Err(BindError::UnknownFd)
     }
 

@@ -680,3 +680,32 @@ fn null_and_dyncontext_edges() {
         assert!(MbedTlsSession::new(ptr::null_mut(), Ownership::Borrowed).is_none());
     }
 }
+
+#[test]
+fn a_second_session_learns_the_fd_of_the_first_and_ownership_can_change() {
+    let configs = configs(false);
+    // SAFETY: a context for the test, freed below.
+    let ssl = unsafe { dyncontext_new(&*configs.client.conf) };
+    assert!(!ssl.is_null());
+    let (a, b) = socketpair();
+    // SAFETY: the context stays the test's while the sessions are Borrowed.
+    let mut first = unsafe { MbedTlsSession::new(ssl, Ownership::Borrowed) }.unwrap();
+    assert_eq!(first.bind_socket(Some(a)), Ok(Some(a)));
+    {
+        // SAFETY: as above; the first session is not used meanwhile.
+        let mut second = unsafe { MbedTlsSession::new(ssl, Ownership::Borrowed) }.unwrap();
+        assert_eq!(second.bind_socket(None), Ok(Some(a)));
+        assert!(matches!(
+            second.bind_socket(Some(b)),
+            Err(BindError::FdMismatch { .. })
+        ));
+        // Given back and taken again: dropped Borrowed, the context stays.
+        second.set_ownership(Ownership::FreeOnDrop);
+        second.set_ownership(Ownership::Borrowed);
+    }
+    drop(first);
+    // SAFETY: frees the test's context once.
+    unsafe { dyncontext_free(ssl) };
+    close(a);
+    close(b);
+}

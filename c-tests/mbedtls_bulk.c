@@ -185,7 +185,9 @@ int main(void)
 		CHECK(seconds < 20);
 	}
 	ev_token_bucket_cfg_free(limit);
-	tls_setup_destroy(ts);
+	/* The base first: it finalizes freed bufferevents, whose contexts use the setup's
+	 * configurations. */
 	event_base_free(base);
+	tls_setup_destroy(ts);
 	return check_report();
 }

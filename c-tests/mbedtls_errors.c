@@ -258,7 +258,9 @@ int main(void)
 	constructor_rules(base, s);
 	dyncontexts(s);
 	connect_refused(base, s);
-	tls_setup_destroy(s);
+	/* The base first: it finalizes freed bufferevents, whose contexts use the setup's
+	 * configurations. */
 	event_base_free(base);
+	tls_setup_destroy(s);
 	return check_report();
 }

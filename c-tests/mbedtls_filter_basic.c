@@ -233,7 +233,9 @@ int main(void)
 	over_pair(base, s, BEV_OPT_DEFER_CALLBACKS);
 	over_pair(base, s, BEV_OPT_THREADSAFE | BEV_OPT_DEFER_CALLBACKS);
 	release_without_close(base, s);
-	tls_setup_destroy(s);
+	/* The base first: it finalizes freed bufferevents, whose contexts use the setup's
+	 * configurations. */
 	event_base_free(base);
+	tls_setup_destroy(s);
 	return check_report();
 }

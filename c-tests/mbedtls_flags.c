@@ -185,7 +185,9 @@ int main(void)
 	flag_functions(base, ts);
 	batch_write_and_dirty_eof(base, ts, 0);
 	batch_write_and_dirty_eof(base, ts, 1);
-	tls_setup_destroy(ts);
+	/* The base first: it finalizes freed bufferevents, whose contexts use the setup's
+	 * configurations. */
 	event_base_free(base);
+	tls_setup_destroy(ts);
 	return check_report();
 }

@@ -204,7 +204,9 @@ int main(void)
 	REQUIRE(ts != NULL);
 	run(base, ts, 0);
 	run(base, ts, BEV_OPT_DEFER_CALLBACKS);
-	tls_setup_destroy(ts);
+	/* The base first: it finalizes freed bufferevents, whose contexts use the setup's
+	 * configurations. */
 	event_base_free(base);
+	tls_setup_destroy(ts);
 	return check_report();
 }

@@ -193,7 +193,9 @@ int main(void)
 	run(base, ts, 1, 0);
 	run(base, ts, 0, 1);
 	run(base, ts, 1, 1);
-	tls_setup_destroy(ts);
+	/* The base first: it finalizes freed bufferevents, whose contexts use the setup's
+	 * configurations. */
 	event_base_free(base);
+	tls_setup_destroy(ts);
 	return check_report();
 }

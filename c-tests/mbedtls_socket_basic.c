@@ -381,7 +381,9 @@ int main(void)
 	over_tcp(base, s, 1);
 	already_open(base, s);
 	other_kind(base);
-	tls_setup_destroy(s);
+	/* The base first: it finalizes freed bufferevents, whose contexts use the setup's
+	 * configurations. */
 	event_base_free(base);
+	tls_setup_destroy(s);
 	return check_report();
 }

@@ -143,7 +143,9 @@ int main(void)
 	handshake_timeout(base, ts, 1);
 	open_timeout(base, ts, 0);
 	open_timeout(base, ts, 1);
-	tls_setup_destroy(ts);
+	/* The base first: it finalizes freed bufferevents, whose contexts use the setup's
+	 * configurations. */
 	event_base_free(base);
+	tls_setup_destroy(ts);
 	return check_report();
 }

@@ -162,9 +162,7 @@ impl MbedTlsSession {
 
     /// Installs our callbacks with a new slot for `io`, freeing the old slot.
     fn install(&mut self, io: Io) {
-        let old = self.take_slot();
-        self.retired_counts.read = self.retired_counts.read.wrapping_add(old.read);
-        self.retired_counts.written = self.retired_counts.written.wrapping_add(old.written);
+        self.retire_slot();
         let slot = Box::into_raw(Box::new(IoSlot {
             io,
             counts: ByteCounts::default(),
@@ -174,6 +172,13 @@ impl MbedTlsSession {
             sys::mbedtls_ssl_set_bio(self.ssl, slot.cast(), Some(send_cb), Some(recv_cb), None)
         };
         self.slot = slot;
+    }
+
+    /// Unhooks and frees the slot, keeping its counts in the totals.
+    fn retire_slot(&mut self) {
+        let old = self.take_slot();
+        self.retired_counts.read = self.retired_counts.read.wrapping_add(old.read);
+        self.retired_counts.written = self.retired_counts.written.wrapping_add(old.written);
     }
 
     /// Unhooks our callbacks (if still the context's) and frees the slot; returns its
@@ -275,6 +280,7 @@ impl MbedTlsSession {
 
 impl Drop for MbedTlsSession {
     fn drop(&mut self) {
+        // Touches the context only if the slot is still there: not after `unlink`.
         self.take_slot();
         if self.ownership == Ownership::FreeOnDrop {
             // SAFETY: the session owns the context, which came from dyncontext_new
@@ -391,6 +397,12 @@ impl TlsSession for MbedTlsSession {
 
     fn take_errors(&mut self) -> Vec<u64> {
         std::mem::take(&mut self.errors)
+    }
+
+    fn unlink(&mut self) {
+        // The program may free a borrowed context once bufferevent_free returns, before
+        // the session is dropped: unhook now, so that the drop does not touch it.
+        self.retire_slot();
     }
 
     fn byte_counts(&self) -> ByteCounts {

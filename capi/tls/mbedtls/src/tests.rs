@@ -709,3 +709,24 @@ fn a_second_session_learns_the_fd_of_the_first_and_ownership_can_change() {
     close(a);
     close(b);
 }
+
+#[test]
+fn after_unlink_the_drop_leaves_a_borrowed_context_alone() {
+    let configs = configs(false);
+    // SAFETY: a context for the test, freed below.
+    let ssl = unsafe { dyncontext_new(&*configs.server.conf) };
+    assert!(!ssl.is_null());
+    // SAFETY: the context stays the test's; the session does not free it.
+    let mut borrowed = unsafe { MbedTlsSession::new(ssl, Ownership::Borrowed) }.unwrap();
+    let (end, _peer) = MemoryTransport::pair(64);
+    borrowed.set_transport(Box::new(end)).unwrap();
+    assert_eq!(borrowed.handshake(), Outcome::WantRead);
+    let counts = borrowed.byte_counts();
+    borrowed.unlink();
+    assert_eq!(borrowed.byte_counts(), counts);
+    // The program frees its context before the session goes (a bufferevent freed
+    // but not yet finalized); the drop must not read it (Miri/valgrind would see it).
+    // SAFETY: frees the test's context once; the session no longer refers to it.
+    unsafe { dyncontext_free(ssl) };
+    drop(borrowed);
+}

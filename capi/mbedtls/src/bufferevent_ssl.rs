@@ -10,11 +10,32 @@ use evrs_sibling::sys::{self, bufferevent, event_base, evutil_socket_t};
 use evrs_tls::TlsSession;
 use evrs_tls_bev::api;
 use evrs_tls_mbedtls::sys::{mbedtls_ssl_config, mbedtls_ssl_context};
-use evrs_tls_mbedtls::{MbedTlsSession, Ownership};
+use evrs_tls_mbedtls::{ContextMemory, MbedTlsSession, Ownership};
 
 /// `enum bufferevent_ssl_state`.
 #[allow(non_camel_case_types)]
 pub type bufferevent_ssl_state = c_uint;
+
+/// Contexts live in the program's memory (event_set_mem_functions), as libevent's
+/// mm_calloc gives them; under BEV_OPT_CLOSE_ON_FREE a context goes back there too.
+const CORE_MEMORY: ContextMemory = ContextMemory {
+    calloc: sys::event_mm_calloc_,
+    free: sys::event_mm_free_,
+};
+
+/// The program's context as a session, owned under BEV_OPT_CLOSE_ON_FREE.
+///
+/// # Safety
+/// `ssl` is NULL or a set-up context that the bufferevent may use and, under
+/// `owner == FreeOnDrop`, free with [`CORE_MEMORY`].
+unsafe fn session_of(ssl: *mut mbedtls_ssl_context, owner: Ownership) -> Option<MbedTlsSession> {
+    // SAFETY: as this function requires.
+    let mut session = unsafe { MbedTlsSession::new(ssl, owner) }?;
+    // SAFETY: a context the session owns was made by
+    // bufferevent_mbedtls_dyncontext_new, from CORE_MEMORY.
+    unsafe { session.set_context_memory(CORE_MEMORY) };
+    Some(session)
+}
 
 /// Who frees the context when the bufferevent goes: libevent frees it (with
 /// `bufferevent_mbedtls_dyncontext_free`) under `BEV_OPT_CLOSE_ON_FREE`.
@@ -47,7 +68,7 @@ pub unsafe extern "C" fn bufferevent_mbedtls_socket_new(
         let owner = ownership(options);
         // SAFETY: the caller gives a set-up context, now the session's (freed on drop
         // under CLOSE_ON_FREE).
-        let Some(mut session) = (unsafe { MbedTlsSession::new(ssl, owner) }) else {
+        let Some(mut session) = (unsafe { session_of(ssl, owner) }) else {
             return ptr::null_mut();
         };
         let (Some(base), Some(state)) = (NonNull::new(base), api::state_of(state)) else {
@@ -92,7 +113,7 @@ pub unsafe extern "C" fn bufferevent_mbedtls_filter_new(
 ) -> *mut bufferevent {
     ffi_boundary!("bufferevent_mbedtls_filter_new", {
         // SAFETY: as in bufferevent_mbedtls_socket_new.
-        let Some(mut session) = (unsafe { MbedTlsSession::new(ssl, ownership(options)) }) else {
+        let Some(mut session) = (unsafe { session_of(ssl, ownership(options)) }) else {
             return ptr::null_mut();
         };
         let (Some(base), Some(underlying), Some(state)) = (
@@ -194,7 +215,8 @@ pub unsafe extern "C" fn bufferevent_mbedtls_renegotiate(bev: *mut bufferevent) 
     })
 }
 
-/// `bufferevent_mbedtls_dyncontext_new`: a context allocated and set up with `conf`;
+/// `bufferevent_mbedtls_dyncontext_new`: a context allocated (through the program's
+/// event_set_mem_functions, as libevent) and set up with `conf`;
 /// NULL for a NULL `conf` (libevent crashes in `mbedtls_ssl_setup`) or when the
 /// allocation or the setup fails (libevent hands out a half-made context then).
 ///
@@ -208,8 +230,9 @@ pub unsafe extern "C" fn bufferevent_mbedtls_dyncontext_new(
         if conf.is_null() {
             return ptr::null_mut();
         }
-        // SAFETY: a configured config that outlives the context, as the caller gives.
-        unsafe { evrs_tls_mbedtls::dyncontext_new(conf) }
+        // SAFETY: a configured config that outlives the context, as the caller gives;
+        // event_mm_calloc_ zeroes and aligns as calloc does.
+        unsafe { evrs_tls_mbedtls::dyncontext_new_in(conf, CORE_MEMORY) }
     })
 }
 
@@ -221,9 +244,9 @@ pub unsafe extern "C" fn bufferevent_mbedtls_dyncontext_new(
 #[no_mangle]
 pub unsafe extern "C" fn bufferevent_mbedtls_dyncontext_free(ctx: *mut mbedtls_ssl_context) {
     ffi_boundary!("bufferevent_mbedtls_dyncontext_free", {
-        // SAFETY: NULL or a context from dyncontext_new, freed once, as the caller
-        // gives.
-        unsafe { evrs_tls_mbedtls::dyncontext_free(ctx) };
+        // SAFETY: NULL or a context from dyncontext_new (CORE_MEMORY), freed once, as
+        // the caller gives.
+        unsafe { evrs_tls_mbedtls::dyncontext_free_in(ctx, CORE_MEMORY) };
     })
 }
 

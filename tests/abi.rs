@@ -429,8 +429,9 @@ fn api_status(
     out
 }
 
-/// cbindgen's declarations of every capi and libevent_extra export compile in one translation unit with
-/// all public headers: a Rust signature that disagrees with its header is an error.
+/// cbindgen's declarations of every export of capi, libevent_extra, libevent_openssl and
+/// libevent_mbedtls compile in one translation unit with all public headers: a Rust
+/// signature that disagrees with its header is an error.
 #[test]
 fn capi_signatures_match_headers() {
     let generated = Path::new(env!("OUT_DIR")).join("capi_exports.h");

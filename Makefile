@@ -32,13 +32,13 @@ CRATES_event_core     := evrs_capi
 CRATES_event_extra    := evrs_extra
 CRATES_event_pthreads := evrs_pthreads
 CRATES_event_openssl  := evrs_openssl
-CRATES_event_mbedtls  :=
+CRATES_event_mbedtls  := evrs_mbedtls
 CRATES_event          := $(CRATES_event_core) $(CRATES_event_extra)
 NEEDS_event_core      :=
 NEEDS_event_extra     := -levent_core
 NEEDS_event_pthreads  := -levent_core
 NEEDS_event_openssl   := -levent_core -lssl -lcrypto
-NEEDS_event_mbedtls   := -levent_core
+NEEDS_event_mbedtls   := -levent_core -lmbedtls -lmbedx509 -lmbedcrypto
 NEEDS_event           :=
 
 LIBRARIES := event_core event_extra event_pthreads event_openssl event_mbedtls event

@@ -1,7 +1,7 @@
 //! Generates C declarations of every `extern "C"` function of the `capi` crate and
-//! of libevent_extra's and libevent_openssl's crates (with cbindgen, configured by
-//! `cbindgen.toml`) into `$OUT_DIR/capi_exports.h`, `extra_exports.h` and
-//! `openssl_exports.h`.
+//! of libevent_extra's, libevent_openssl's and libevent_mbedtls's crates (with
+//! cbindgen, configured by `cbindgen.toml`) into `$OUT_DIR/capi_exports.h`,
+//! `extra_exports.h`, `openssl_exports.h` and `mbedtls_exports.h`.
 //! The ABI test compiles them together with `include/`, so a Rust signature that
 //! disagrees with its public declaration is a compile error.
 
@@ -13,6 +13,7 @@ fn main() {
     generate(&root, "capi/src", "capi_exports.h", false);
     generate(&root, "capi/extra/src", "extra_exports.h", true);
     generate(&root, "capi/openssl/src", "openssl_exports.h", false);
+    generate(&root, "capi/mbedtls/src", "mbedtls_exports.h", false);
 }
 
 /// Declarations of the `extern "C"` functions of the crate whose sources are in `src`.

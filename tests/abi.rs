@@ -451,8 +451,9 @@ fn api_status(
     out
 }
 
-/// cbindgen's declarations of every capi and libevent_extra export compile in one translation unit with
-/// all public headers: a Rust signature that disagrees with its header is an error.
+/// cbindgen's declarations of every export of capi, libevent_extra, libevent_openssl and
+/// libevent_mbedtls compile in one translation unit with all public headers: a Rust
+/// signature that disagrees with its header is an error.
 #[test]
 fn capi_signatures_match_headers() {
     let generated = Path::new(env!("OUT_DIR")).join("capi_exports.h");
@@ -467,6 +468,8 @@ fn capi_signatures_match_headers() {
     writeln!(text, "#include \"{}\"", extra.display()).unwrap();
     let openssl = Path::new(env!("OUT_DIR")).join("openssl_exports.h");
     writeln!(text, "#include \"{}\"", openssl.display()).unwrap();
+    let mbedtls = Path::new(env!("OUT_DIR")).join("mbedtls_exports.h");
+    writeln!(text, "#include \"{}\"", mbedtls.display()).unwrap();
     std::fs::write(&source, text).unwrap();
     compile(
         "cc",

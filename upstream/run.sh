@@ -12,8 +12,9 @@
 # WORKDIR scratch space for the build and the logs
 #
 # Environment: UPSTREAM_TIMEOUT seconds per case (60), UPSTREAM_JOBS cases run at once
-# (2), UPSTREAM_CASES a space-separated list of cases to run instead of all,
-# UPSTREAM_VARIANTS the backends and modes to run each case under (see variant_env).
+# (2), UPSTREAM_CASES a space-separated list of cases (or GROUP/ for a whole group) to
+# run instead of all, UPSTREAM_VARIANTS the backends and modes to run each case under
+# (see variant_env).
 #
 # Exit status: 0 when every case that ran passed or skipped, 1 when one failed, 2 when
 # the suite could not be built.
@@ -55,17 +56,15 @@ thread/       regress_thread.c                   -
 listener/     regress_listener.c                 -
 watch/        regress_watch.c                    -
 openssl/      regress_openssl.c                  bufferevent_openssl_socket_new
+mbedtls/      regress_mbedtls.c                  bufferevent_mbedtls_socket_new
 '
-# 2.1.12's TLS group is ssl/, in regress_ssl.c; 2.2.1's regress_openssl.c includes its
-# regress_ssl.c, which is then not compiled on its own.
+# 2.1.12's TLS group is ssl/, in regress_ssl.c; 2.2.1's regress_openssl.c and
+# regress_mbedtls.c each include its regress_ssl.c, which is then not compiled on its
+# own. 2.2.1's http/ calls regress_mbedtls.c's helpers for its https_mbedtls_* cases.
 if [ ! -f "$src/test/regress_openssl.c" ]; then
     groups_table+='ssl/          regress_ssl.c                      bufferevent_openssl_socket_new
 '
 fi
-# Groups of the suite that need a TLS library build of ours (their runner lists them
-# only when event-config.h says the library has one). libevent_openssl's are in the
-# table above: openssl/ (2.2.1) and ssl/ (2.1.12).
-tls_groups='mbedtls/'
 # Files every build needs: the runner and the helpers shared by several groups.
 common_files='regress_main.c regress_testutils.c'
 runner_file=$(cd "$src/test" && ls tiny*test.c)
@@ -197,6 +196,9 @@ grep -q '^ev\(http\|dns\|tag\|rpc\)_' "$exports" && libs+=(-levent_extra)
 if [ "${group_state[openssl/]:-}" = built ] || [ "${group_state[ssl/]:-}" = built ]; then
     libs+=(-levent_openssl -lssl -lcrypto)
 fi
+if [ "${group_state[mbedtls/]:-}" = built ]; then
+    libs+=(-levent_mbedtls -lmbedtls -lmbedx509 -lmbedcrypto)
+fi
 libs+=(-levent_pthreads -levent_core "${libs_extra[@]}" -lpthread)
 
 # A function the suite calls that neither our libraries nor our support provide gets a
@@ -233,7 +235,14 @@ fi
 "$work/regress" --list-tests | awk '/^    [^ ]/ { print $1 }' > "$work/cases.txt"
 [ -s "$work/cases.txt" ] || die "the suite lists no cases"
 if [ -n "${UPSTREAM_CASES:-}" ]; then
-    printf '%s\n' $UPSTREAM_CASES > "$work/cases.txt"
+    # A name ending in / stands for every case of that group.
+    for name in $UPSTREAM_CASES; do
+        case $name in
+            */) awk -v g="$name" 'index($0, g) == 1' "$work/cases.txt" ;;
+            *) echo "$name" ;;
+        esac
+    done > "$work/cases.selected"
+    mv "$work/cases.selected" "$work/cases.txt"
 fi
 
 # How libevent's own test.sh runs the suite: once per backend, with the others disabled
@@ -318,13 +327,12 @@ awk '{ seen[$1] = 1; n[$1 " " $3]++; if (!($1 in order)) { order[$1] = ++k; name
 echo
 printf '%-14s %7s %7s %8s %9s %10s\n' group passed failed skipped excluded "not built"
 total_pass=0 total_fail=0 total_skip=0
-for group in "${group_order[@]}" $tls_groups; do
+for group in "${group_order[@]}"; do
     state=${group_state[$group]:-}
     case $state in
         absent) continue ;;
         excluded) printf '%-14s excluded whole: %s\n' "$group" "${group_reason[$group]}"; continue ;;
         unbuilt) printf '%-14s not built: %s\n' "$group" "${group_reason[$group]}"; continue ;;
-        '') printf '%-14s not built: needs a TLS library of ours, which has no content yet\n' "$group"; continue ;;
     esac
     read -r p f s e u < <(awk -v g="$group" '
         index($1, g) == 1 { n[$2]++ }

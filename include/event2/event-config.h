@@ -187,8 +187,8 @@
 /** libevent_openssl is built: event2/bufferevent_ssl.h declares its functions. */
 #define EVENT__HAVE_OPENSSL 1
 
-/* EVENT__HAVE_MBEDTLS is left undefined until evrs ships libevent_mbedtls, so that
- * programs testing it do not reach for TLS bufferevents that cannot link yet. */
+/** libevent_mbedtls is built: event2/bufferevent_ssl.h declares its functions. */
+#define EVENT__HAVE_MBEDTLS 1
 
 /** The C library provides pipe(). */
 #define EVENT__HAVE_PIPE 1

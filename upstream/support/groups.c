@@ -31,3 +31,6 @@ EMPTY_GROUP(openssl_testcases);
 #ifdef UPSTREAM_EMPTY_ssl
 EMPTY_GROUP(ssl_testcases);
 #endif
+#ifdef UPSTREAM_EMPTY_mbedtls
+EMPTY_GROUP(mbedtls_testcases);
+#endif

@@ -179,6 +179,12 @@ pub trait TlsSession {
     /// Ciphertext moved through the transport so far, for the rate limits.
     fn byte_counts(&self) -> ByteCounts;
 
+    /// The bufferevent is being freed (`bufferevent_free`, its unlink). The core drops
+    /// the session later, in the loop, and a program may free the library object it
+    /// kept meanwhile (libevent never touches a borrowed one after unlink), so a
+    /// session that would touch it on drop lets go of it now. Nothing by default.
+    fn unlink(&mut self) {}
+
     /// Sends and receives ciphertext through `transport` from now on (the filter
     /// kind, and the socket kind where the engine does socket I/O itself).
     fn set_transport(&mut self, transport: Box<dyn Transport>) -> Result<(), BindError>;

@@ -17,52 +17,94 @@ pub mod sys;
 /// Whether dropping the session frees the context (BEV_OPT_CLOSE_ON_FREE).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ownership {
-    /// A context from [`dyncontext_new`]: `mbedtls_ssl_free`, then its memory freed.
+    /// A context from [`dyncontext_new_in`]: `mbedtls_ssl_free`, then its memory
+    /// freed (from [`C_MEMORY`] unless [`MbedTlsSession::set_context_memory`] says
+    /// otherwise).
     FreeOnDrop,
     /// The program keeps the context; the session only unhooks its callbacks.
     Borrowed,
 }
 
-/// A context allocated with the C allocator and set up with `conf`
+/// Where contexts of [`dyncontext_new_in`] get their memory: the C allocator
+/// ([`C_MEMORY`]), or, in libevent_mbedtls, the program's event_set_mem_functions
+/// (libevent's mm_calloc/mm_free).
+#[derive(Clone, Copy, Debug)]
+pub struct ContextMemory {
+    pub calloc: unsafe extern "C" fn(usize, usize) -> *mut c_void,
+    pub free: unsafe extern "C" fn(*mut c_void),
+}
+
+/// The C allocator.
+pub const C_MEMORY: ContextMemory = ContextMemory {
+    calloc: libc::calloc,
+    free: libc::free,
+};
+
+/// A context allocated from the C allocator and set up with `conf`; see
+/// [`dyncontext_new_in`].
+///
+/// # Safety
+/// As for [`dyncontext_new_in`].
+pub unsafe fn dyncontext_new(
+    conf: *const sys::mbedtls_ssl_config,
+) -> *mut sys::mbedtls_ssl_context {
+    // SAFETY: the caller's contract is this one's.
+    unsafe { dyncontext_new_in(conf, C_MEMORY) }
+}
+
+/// A context allocated from `memory` and set up with `conf`
 /// (`bufferevent_mbedtls_dyncontext_new`); null if allocation or setup fails
 /// (libevent ignores a failed setup and hands out a half-made context).
 ///
 /// # Safety
-/// `conf` is a configured `mbedtls_ssl_config` that outlives the context.
-pub unsafe fn dyncontext_new(
+/// `conf` is a configured `mbedtls_ssl_config` that outlives the context; `memory`'s
+/// calloc gives zeroed blocks aligned for any type (as malloc does) or null.
+pub unsafe fn dyncontext_new_in(
     conf: *const sys::mbedtls_ssl_config,
+    memory: ContextMemory,
 ) -> *mut sys::mbedtls_ssl_context {
-    // SAFETY: calloc gives zeroed memory of the context's size and alignment (malloc
-    // aligns for any type); init and setup are the documented way to make it usable,
+    // SAFETY: calloc gives zeroed memory of the context's size, aligned for it (this
+    // function's contract); init and setup are the documented way to make it usable,
     // and on failure the half-made context is freed the same way it is on success.
     unsafe {
-        let ssl = libc::calloc(1, std::mem::size_of::<sys::mbedtls_ssl_context>())
+        let ssl = (memory.calloc)(1, std::mem::size_of::<sys::mbedtls_ssl_context>())
             .cast::<sys::mbedtls_ssl_context>();
         if ssl.is_null() {
             return ssl;
         }
         sys::mbedtls_ssl_init(ssl);
         if sys::mbedtls_ssl_setup(ssl, conf) != 0 {
-            dyncontext_free(ssl);
+            dyncontext_free_in(ssl, memory);
             return ptr::null_mut();
         }
         ssl
     }
 }
 
-/// Frees a context from [`dyncontext_new`] (`bufferevent_mbedtls_dyncontext_free`);
-/// null is ignored (libevent would crash).
+/// Frees a context from [`dyncontext_new`]; see [`dyncontext_free_in`].
 ///
 /// # Safety
-/// `ssl` is null or came from [`dyncontext_new`] and is not used afterwards.
+/// As for [`dyncontext_free_in`] with [`C_MEMORY`].
 pub unsafe fn dyncontext_free(ssl: *mut sys::mbedtls_ssl_context) {
+    // SAFETY: the caller's contract is this one's.
+    unsafe { dyncontext_free_in(ssl, C_MEMORY) }
+}
+
+/// Frees a context from [`dyncontext_new_in`] with the same `memory`
+/// (`bufferevent_mbedtls_dyncontext_free`); null is ignored (libevent would crash).
+///
+/// # Safety
+/// `ssl` is null or a set-up context whose memory came from `memory`, not used
+/// afterwards.
+pub unsafe fn dyncontext_free_in(ssl: *mut sys::mbedtls_ssl_context, memory: ContextMemory) {
     if ssl.is_null() {
         return;
     }
-    // SAFETY: per the contract, ssl is a set-up context from calloc, freed once.
+    // SAFETY: per the contract, ssl is a set-up context from memory.calloc, freed
+    // once.
     unsafe {
         sys::mbedtls_ssl_free(ssl);
-        libc::free(ssl.cast());
+        (memory.free)(ssl.cast());
     }
 }
 
@@ -98,6 +140,8 @@ struct IoSlot {
 pub struct MbedTlsSession {
     ssl: *mut sys::mbedtls_ssl_context,
     ownership: Ownership,
+    /// Where an owned context's memory goes back to.
+    memory: ContextMemory,
     /// Our `p_bio`, from `Box::into_raw`; null until I/O is set.
     slot: *mut IoSlot,
     /// Counts of slots replaced, so the totals never go back.
@@ -116,7 +160,8 @@ impl MbedTlsSession {
     ///
     /// # Safety
     /// `ssl` is a set-up context (mbedtls_ssl_setup) that nothing else uses while the
-    /// session exists; with `FreeOnDrop` it came from [`dyncontext_new`] and nothing
+    /// session exists; with `FreeOnDrop` it came from [`dyncontext_new`] (or
+    /// [`dyncontext_new_in`], then see [`MbedTlsSession::set_context_memory`]) and nothing
     /// else frees it.
     pub unsafe fn new(
         ssl: *mut sys::mbedtls_ssl_context,
@@ -125,12 +170,28 @@ impl MbedTlsSession {
         (!ssl.is_null()).then_some(MbedTlsSession {
             ssl,
             ownership,
+            memory: C_MEMORY,
             slot: ptr::null_mut(),
             retired_counts: ByteCounts::default(),
             errors: Vec::new(),
             handshake_done: false,
             renegotiating: false,
         })
+    }
+
+    /// Gives the context to the session or back to the program: libevent_mbedtls's
+    /// socket constructor leaves the program its context when it refuses the fd,
+    /// even under BEV_OPT_CLOSE_ON_FREE.
+    pub fn set_ownership(&mut self, ownership: Ownership) {
+        self.ownership = ownership;
+    }
+
+    /// Where an owned context's memory came from (and goes back to on drop).
+    ///
+    /// # Safety
+    /// Under `FreeOnDrop`, the context's memory came from `memory`.
+    pub unsafe fn set_context_memory(&mut self, memory: ContextMemory) {
+        self.memory = memory;
     }
 
     /// The context (bufferevent_mbedtls_get_ssl).
@@ -155,9 +216,7 @@ impl MbedTlsSession {
 
     /// Installs our callbacks with a new slot for `io`, freeing the old slot.
     fn install(&mut self, io: Io) {
-        let old = self.take_slot();
-        self.retired_counts.read = self.retired_counts.read.wrapping_add(old.read);
-        self.retired_counts.written = self.retired_counts.written.wrapping_add(old.written);
+        self.retire_slot();
         let slot = Box::into_raw(Box::new(IoSlot {
             io,
             counts: ByteCounts::default(),
@@ -167,6 +226,13 @@ impl MbedTlsSession {
             sys::mbedtls_ssl_set_bio(self.ssl, slot.cast(), Some(send_cb), Some(recv_cb), None)
         };
         self.slot = slot;
+    }
+
+    /// Unhooks and frees the slot, keeping its counts in the totals.
+    fn retire_slot(&mut self) {
+        let old = self.take_slot();
+        self.retired_counts.read = self.retired_counts.read.wrapping_add(old.read);
+        self.retired_counts.written = self.retired_counts.written.wrapping_add(old.written);
     }
 
     /// Unhooks our callbacks (if still the context's) and frees the slot; returns its
@@ -217,6 +283,20 @@ impl MbedTlsSession {
             let fd = unsafe { (*p_bio.cast::<sys::mbedtls_net_context>()).fd };
             return Ok((fd >= 0).then_some(fd));
         }
+        let our_send = send_cb as sys::SendFn as usize;
+        let our_recv = recv_cb as sys::RecvFn as usize;
+        if f_send == our_send && f_recv == our_recv {
+            // Another session's slot: the context's earlier bufferevent is freed but
+            // not yet finalized (the core finalizes in the loop). Its socket binding
+            // is known as libevent knows its own net context's.
+            // SAFETY: with our callbacks, p_bio is a live IoSlot: a session unhooks
+            // its slot from the context before freeing it. Only the fd is read.
+            let io = unsafe { &(*p_bio.cast::<IoSlot>()).io };
+            return Ok(match io {
+                Io::Socket(net) => (net.fd >= 0).then_some(net.fd),
+                Io::Transport(_) => None,
+            });
+        }
         Err(BindError::UnknownFd)
     }
 
@@ -254,11 +334,13 @@ impl MbedTlsSession {
 
 impl Drop for MbedTlsSession {
     fn drop(&mut self) {
+        // Touches the context only if the slot is still there: not after `unlink`.
         self.take_slot();
         if self.ownership == Ownership::FreeOnDrop {
-            // SAFETY: the session owns the context, which came from dyncontext_new
-            // (constructor contract); nothing uses it after this.
-            unsafe { dyncontext_free(self.ssl) };
+            // SAFETY: the session owns the context, whose memory came from
+            // self.memory (constructor and set_context_memory contracts); nothing
+            // uses it after this.
+            unsafe { dyncontext_free_in(self.ssl, self.memory) };
         }
     }
 }
@@ -370,6 +452,12 @@ impl TlsSession for MbedTlsSession {
 
     fn take_errors(&mut self) -> Vec<u64> {
         std::mem::take(&mut self.errors)
+    }
+
+    fn unlink(&mut self) {
+        // The program may free a borrowed context once bufferevent_free returns, before
+        // the session is dropped: unhook now, so that the drop does not touch it.
+        self.retire_slot();
     }
 
     fn byte_counts(&self) -> ByteCounts {

@@ -680,3 +680,53 @@ fn null_and_dyncontext_edges() {
         assert!(MbedTlsSession::new(ptr::null_mut(), Ownership::Borrowed).is_none());
     }
 }
+
+#[test]
+fn a_second_session_learns_the_fd_of_the_first_and_ownership_can_change() {
+    let configs = configs(false);
+    // SAFETY: a context for the test, freed below.
+    let ssl = unsafe { dyncontext_new(&*configs.client.conf) };
+    assert!(!ssl.is_null());
+    let (a, b) = socketpair();
+    // SAFETY: the context stays the test's while the sessions are Borrowed.
+    let mut first = unsafe { MbedTlsSession::new(ssl, Ownership::Borrowed) }.unwrap();
+    assert_eq!(first.bind_socket(Some(a)), Ok(Some(a)));
+    {
+        // SAFETY: as above; the first session is not used meanwhile.
+        let mut second = unsafe { MbedTlsSession::new(ssl, Ownership::Borrowed) }.unwrap();
+        assert_eq!(second.bind_socket(None), Ok(Some(a)));
+        assert!(matches!(
+            second.bind_socket(Some(b)),
+            Err(BindError::FdMismatch { .. })
+        ));
+        // Given back and taken again: dropped Borrowed, the context stays.
+        second.set_ownership(Ownership::FreeOnDrop);
+        second.set_ownership(Ownership::Borrowed);
+    }
+    drop(first);
+    // SAFETY: frees the test's context once.
+    unsafe { dyncontext_free(ssl) };
+    close(a);
+    close(b);
+}
+
+#[test]
+fn after_unlink_the_drop_leaves_a_borrowed_context_alone() {
+    let configs = configs(false);
+    // SAFETY: a context for the test, freed below.
+    let ssl = unsafe { dyncontext_new(&*configs.server.conf) };
+    assert!(!ssl.is_null());
+    // SAFETY: the context stays the test's; the session does not free it.
+    let mut borrowed = unsafe { MbedTlsSession::new(ssl, Ownership::Borrowed) }.unwrap();
+    let (end, _peer) = MemoryTransport::pair(64);
+    borrowed.set_transport(Box::new(end)).unwrap();
+    assert_eq!(borrowed.handshake(), Outcome::WantRead);
+    let counts = borrowed.byte_counts();
+    borrowed.unlink();
+    assert_eq!(borrowed.byte_counts(), counts);
+    // The program frees its context before the session goes (a bufferevent freed
+    // but not yet finalized); the drop must not read it (Miri/valgrind would see it).
+    // SAFETY: frees the test's context once; the session no longer refers to it.
+    unsafe { dyncontext_free(ssl) };
+    drop(borrowed);
+}

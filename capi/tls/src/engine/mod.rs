@@ -1018,6 +1018,7 @@ impl Engine {
     pub fn unlink(&mut self, host: &mut dyn Host) {
         self.read_blocked_on_write = false;
         self.write_blocked_on_read = false;
+        self.session.unlink();
         match self.kind {
             Kind::Socket => {
                 host.watch_fd(Direction::Read, false);

@@ -22,6 +22,8 @@ struct Script {
     counts: ByteCounts,
     pending: usize,
     fd: Option<i32>,
+    /// Times the engine said the bufferevent is being freed.
+    unlinks: usize,
 }
 
 struct ScriptSession(Rc<RefCell<Script>>);
@@ -84,6 +86,9 @@ impl TlsSession for ScriptSession {
     }
     fn socket_fd(&self) -> Option<i32> {
         self.0.borrow().fd
+    }
+    fn unlink(&mut self) {
+        self.0.borrow_mut().unlinks += 1;
     }
 }
 
@@ -312,10 +317,12 @@ fn a_filter_handshake_starts_when_enabled_and_teardown_releases_the_underlying()
 
 #[test]
 fn destruct_closes_the_socket_with_close_on_free() {
-    let (mut engine, _) = engine(Kind::Socket, State::Open);
+    let (mut engine, script) = engine(Kind::Socket, State::Open);
     let mut host = MockHost::default();
     engine.start(&mut host, Some(9)).unwrap();
     engine.unlink(&mut host);
+    // The session hears of the free at unlink, before the core's finalizer drops it.
+    assert_eq!(script.borrow().unlinks, 1);
     engine.destruct(&mut host);
     assert_eq!(host.log.last(), Some(&Call::CloseFd(9)));
 }

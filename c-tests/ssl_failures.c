@@ -608,7 +608,7 @@ int main(void)
 	base = event_base_new();
 	REQUIRE(base != NULL);
 	sps_identity_init(&identity);
-	/* No session tickets: after the handshake the server sends only what the test
+	/* No TLS 1.3 tickets: after the handshake the server sends only what the test
 	 * writes, so the relay knows which record to cut. */
 	SSL_CTX_set_num_tickets(identity.server, 0);
 

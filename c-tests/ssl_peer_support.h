@@ -1,7 +1,7 @@
 /* Fixtures for TLS tests with outside peers (openssl s_server / s_client, curl): an
  * identity for "localhost" and 127.0.0.1 (subjectAltName, as clients check names
  * there), written as PEM files into a private temporary directory that goes at exit;
- * contexts trusting it; helper processes with a standard input the test can feed and
+ * contexts trusting it; child processes with a standard input the test can feed and
  * close; and loop runs until a condition holds or a safety net expires. */
 #ifndef EVRS_C_TESTS_SSL_PEER_SUPPORT_H
 #define EVRS_C_TESTS_SSL_PEER_SUPPORT_H
@@ -158,10 +158,10 @@ static inline int sps_run_until(struct event_base *base, int (*done)(void *), vo
 	return done(arg);
 }
 
-/* ---- Helper processes with a standard input ----------------------------------------- */
+/* ---- Child processes with a standard input ------------------------------------------ */
 
-/* Like hps_spawn, but the helper's standard input is a pipe whose writing end is
- * returned in *stdin_fd (blocking; close it to send the helper end-of-file), and its
+/* Like hps_spawn, but the child's standard input is a pipe whose writing end is
+ * returned in *stdin_fd (blocking; close it to send the child end-of-file), and its
  * standard error goes to its standard output, so the test sees both. */
 static inline void sps_spawn(struct event_base *base, struct hps_child *c,
     char *const argv[], int *stdin_fd)

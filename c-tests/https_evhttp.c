@@ -9,7 +9,9 @@
  * its length and checksum), a 1 MiB reply sent in chunks of varying size
  * (evhttp_send_reply_start / chunk / end), read once through a chunk callback and
  * once whole, a GET after them, and evhttp's 404; on evrs also chunked replies spread
- * over loop turns, which libevent 2.1 does not finish over TLS (see below). */
+ * over loop turns, which libevent 2.1 does not finish over TLS (see below). Then all
+ * again with TLS filters (bufferevent_openssl_filter_new over socket bufferevents
+ * without an fd) on both ends. */
 // test: link event_openssl event_extra event_core ssl crypto
 // test: timeout 60
 #include <event2/buffer.h>
@@ -30,6 +32,19 @@
 static struct event_base *base;
 static struct sps_identity identity;
 static int server_connections;
+/* TLS filters over socket bufferevents on both ends, instead of TLS sockets. */
+static int use_filters;
+
+/* A TLS bufferevent without an fd yet, of the kind the round uses. */
+static struct bufferevent *tls_bev(struct event_base *b, SSL *ssl,
+    enum bufferevent_ssl_state state)
+{
+	if (use_filters)
+		return bufferevent_openssl_filter_new(b,
+		    bufferevent_socket_new(b, -1, BEV_OPT_CLOSE_ON_FREE), ssl, state,
+		    BEV_OPT_CLOSE_ON_FREE);
+	return bufferevent_openssl_socket_new(b, -1, ssl, state, BEV_OPT_CLOSE_ON_FREE);
+}
 
 /* ---- Server -------------------------------------------------------------------------- */
 
@@ -37,8 +52,7 @@ static struct bufferevent *tls_bevcb(struct event_base *b, void *arg)
 {
 	(void)arg;
 	server_connections++;
-	return bufferevent_openssl_socket_new(b, -1, SSL_new(identity.server),
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	return tls_bev(b, SSL_new(identity.server), BUFFEREVENT_SSL_ACCEPTING);
 }
 
 static void reply_text(struct evhttp_request *req, const char *text)
@@ -222,7 +236,7 @@ static int all_completed(void *arg)
 	return completed >= *(int *)arg;
 }
 
-int main(void)
+static void exchange(int filters)
 {
 	struct evhttp *http;
 	struct evhttp_connection *conn;
@@ -235,10 +249,9 @@ int main(void)
 	char want[128];
 	int port, all = 6;
 
-	signal(SIGPIPE, SIG_IGN);
-	base = event_base_new();
-	REQUIRE(base != NULL);
-	sps_identity_init(&identity);
+	use_filters = filters;
+	server_connections = 0;
+	completed = 0;
 	http = evhttp_new(base);
 	REQUIRE(http != NULL);
 	evhttp_set_bevcb(http, tls_bevcb, NULL);
@@ -249,9 +262,8 @@ int main(void)
 	evhttp_set_cb(http, "/chunked-unpaced", chunked_cb, (void *)&modes[UNPACED]);
 	port = hps_serve(http, 16);
 
-	client_bev = bufferevent_openssl_socket_new(base, -1,
-	    sps_client_ssl(&identity, "localhost"), BUFFEREVENT_SSL_CONNECTING,
-	    BEV_OPT_CLOSE_ON_FREE);
+	client_bev = tls_bev(base, sps_client_ssl(&identity, "localhost"),
+	    BUFFEREVENT_SSL_CONNECTING);
 	REQUIRE(client_bev != NULL);
 	conn = evhttp_connection_base_bufferevent_new(base, NULL, client_bev, "127.0.0.1",
 	    (unsigned short)port);
@@ -333,7 +345,12 @@ int main(void)
 		CHECK_UINT_EQ(unpaced.checksum, pattern_sum);
 		CHECK_INT_EQ(unpaced.order, 7);
 	}
-	CHECK_INT_EQ(missing.code, 404);
+	/* Over filters the answer is lost, on libevent 2.1 as on evrs: evhttp frees the
+	 * server's filter as soon as the answer has passed into the underlying
+	 * bufferevent, which goes with it (BEV_OPT_CLOSE_ON_FREE), unsent. The request
+	 * still completes. */
+	if (!filters)
+		CHECK_INT_EQ(missing.code, 404);
 	CHECK_INT_EQ(missing.order, all);
 	/* One TLS connection carried them all. */
 	CHECK_INT_EQ(server_connections, 1);
@@ -343,6 +360,23 @@ int main(void)
 	/* The client's bufferevent goes with the connection, its SSL with it. */
 	evhttp_connection_free(conn);
 	evhttp_free(http);
+	/* Lets the freed bufferevents' finalizers run before the next round makes
+	 * sockets. KNOWN BUG (evrs): after the reset that followed the 404, evhttp closed
+	 * the client's fd and set -1; evrs's TLS bufferevent still closes the old fd
+	 * number when it is destroyed, and would close whatever socket of the next round
+	 * got that number (see stale_fd_after_setfd in ssl_failures.c). */
+	event_base_loop(base, EVLOOP_NONBLOCK);
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	base = event_base_new();
+	REQUIRE(base != NULL);
+	sps_identity_init(&identity);
+	exchange(0);
+	/* Again with TLS filters over socket bufferevents on both ends. */
+	exchange(1);
 	sps_identity_free(&identity);
 	event_base_free(base);
 	return check_report();

@@ -17,7 +17,10 @@
  *    close_notify (after a whole record or half of one) is EOF|READING on evrs and
  *    ERROR|READING on libevent over OpenSSL 3 (see dirty_allowed_end).
  *  - Data and close_notify in one segment with the connection left open: the data,
- *    then EOF|READING (KNOWN BUG on evrs, see close_notify_after_data). */
+ *    then EOF|READING (KNOWN BUG on evrs, see close_notify_after_data).
+ *  - The fd closed by the program and replaced by -1 (as evhttp does): freeing the
+ *    bufferevent leaves alone a new socket with the old number (KNOWN BUG on evrs,
+ *    see stale_fd_after_setfd). */
 // test: link event_openssl event_core ssl crypto
 // test: timeout 60
 #include <event2/buffer.h>
@@ -28,6 +31,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -602,6 +606,39 @@ static void close_notify_after_data(void)
 	relay_free(&r);
 }
 
+/* KNOWN BUG (evrs): evhttp, resetting a connection, closes the fd itself and sets -1
+ * (bufferevent_setfd); libevent then points the SSL at -1 too, so freeing the
+ * bufferevent (BEV_OPT_CLOSE_ON_FREE) closes nothing more. evrs keeps the SSL on the
+ * old fd number and closes it at destruction: by then the number may belong to
+ * another socket of the program, which gets closed. On evrs the check only prints a
+ * note until fixed. */
+static void stale_fd_after_setfd(void)
+{
+	evutil_socket_t fds[2], reused;
+	struct bufferevent *bev;
+	int still_open;
+	REQUIRE(evutil_socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+	bev = bufferevent_openssl_socket_new(base, fds[0], SSL_new(identity.client),
+	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	REQUIRE(bev != NULL);
+	evutil_closesocket(fds[0]);
+	CHECK_INT_EQ(bufferevent_setfd(bev, -1), 0);
+	CHECK_INT_EQ(bufferevent_getfd(bev), -1);
+	/* The lowest free number: the one just closed. */
+	reused = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK_INT_EQ(reused, fds[0]);
+	bufferevent_free(bev);
+	event_base_loop(base, EVLOOP_NONBLOCK);	/* finalizers */
+	still_open = fcntl(reused, F_GETFD) != -1;
+	if (!still_open && !sps_on_libevent_2_1())
+		fprintf(stderr, "KNOWN BUG: freeing the bufferevent closed a reused fd\n");
+	else
+		CHECK(still_open);
+	if (still_open)
+		evutil_closesocket(reused);
+	evutil_closesocket(fds[1]);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -619,6 +656,7 @@ int main(void)
 	cuts();
 	shutdowns();
 	close_notify_after_data();
+	stale_fd_after_setfd();
 
 	sps_identity_free(&identity);
 	event_base_free(base);

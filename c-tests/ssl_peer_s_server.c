@@ -1,13 +1,16 @@
 /* Our TLS client bufferevent against a real OpenSSL server: `openssl s_server -rev`
  * (it answers each line reversed) on a loopback port of its choosing, which it
  * prints, with a certificate and key the test writes into a temporary directory. The
- * client (made without an fd, connected with bufferevent_socket_connect, checking the
- * server's name) reports CONNECTED, sends 200 lines written in pieces of varying
- * size and reads every one back reversed. Then it closes in one of two ways: itself
+ * client checks the server's name; it is a TLS socket bufferevent made without an fd
+ * and connected with bufferevent_socket_connect, then a TLS filter over a socket
+ * bufferevent on a connected socket. It reports CONNECTED, sends 200 lines at once
+ * and reads every one back reversed. Then it closes in one of two ways: itself
  * (close_notify, then free), after which s_server, serving one connection only, ends
- * with status 0; or by sending "CLOSE", upon which s_server sends close_notify (and,
- * at times, keeps the TCP connection open) and the client sees EOF|READING with no
- * error queued. Without the openssl program the test skips.
+ * with status 0 (a filter stays until then: its close_notify is in its underlying
+ * bufferevent's output); or by sending "CLOSE", upon which s_server sends
+ * close_notify (and, at times, keeps the TCP connection open) and the client sees
+ * EOF|READING with no error queued (a filter reports it with the last lines still in
+ * its input, on libevent too). Without the openssl program the test skips.
  *
  * KNOWN BUG (evrs, as in libevent 2.2.1): when the close_notify record is read in the
  * same pass as data records, the engine delivers the data and drops the closure; with
@@ -37,6 +40,7 @@ struct client {
 	int lines_back;
 	int bad_lines;
 	int server_closes;	/* ask s_server to close, instead of closing ourselves */
+	int filter;		/* a TLS filter over a socket bufferevent */
 	short end_event;
 	unsigned long end_error;
 	int done;
@@ -62,9 +66,8 @@ static void reversed(const char *in, char *out)
 	out[n] = '\0';
 }
 
-static void client_read(struct bufferevent *bev, void *arg)
+static void take_lines(struct client *c, struct bufferevent *bev)
 {
-	struct client *c = arg;
 	char *line;
 	size_t len;
 	while ((line = evbuffer_readln(bufferevent_get_input(bev), &len, EVBUFFER_EOL_LF))) {
@@ -78,12 +81,22 @@ static void client_read(struct bufferevent *bev, void *arg)
 		c->lines_back++;
 		free(line);
 	}
-	if (c->lines_back == LINES && !c->server_closes && c->bev) {
-		/* close_notify through the SSL's own socket I/O, then free. */
+}
+
+static void client_read(struct bufferevent *bev, void *arg)
+{
+	struct client *c = arg;
+	take_lines(c, bev);
+	if (c->lines_back == LINES && !c->server_closes && c->bev && !c->done) {
 		SSL_shutdown(c->ssl);
-		bufferevent_free(c->bev);
-		c->bev = NULL;
 		c->done = 1;
+		if (!c->filter) {
+			/* close_notify went out through the SSL's own socket I/O. */
+			bufferevent_free(c->bev);
+			c->bev = NULL;
+		}
+		/* A filter's close_notify is in its underlying bufferevent's output: the
+		 * filter stays until s_server, having read it, is gone. */
 	}
 }
 
@@ -106,6 +119,9 @@ static void client_event(struct bufferevent *bev, short what, void *arg)
 		evbuffer_free(out);
 		return;
 	}
+	/* A filter reports the end with the last lines still in its input (libevent
+	 * too): they are read here. */
+	take_lines(c, bev);
 	c->end_event = what;
 	c->end_error = bufferevent_get_openssl_error(bev);
 	bufferevent_free(bev);
@@ -138,7 +154,7 @@ static int client_done(void *arg)
 	return ((struct client *)arg)->done;
 }
 
-static void run(int server_closes)
+static void run(int filter, int server_closes)
 {
 	const char *argv[] = {"openssl", "s_server", "-accept", "127.0.0.1:0", "-cert",
 	    identity.cert_path, "-key", identity.key_path, "-naccept", "1", "-rev", NULL};
@@ -151,6 +167,7 @@ static void run(int server_closes)
 
 	memset(&c, 0, sizeof(c));
 	c.server_closes = server_closes;
+	c.filter = filter;
 	sps_spawn(base, &server, (char *const *)argv, &stdin_fd);
 	CHECK(sps_run_until(base, accept_line_seen, &server, 20000));
 	p = server.out ? strstr(server.out, "ACCEPT 127.0.0.1:") : NULL;
@@ -162,18 +179,31 @@ static void run(int server_closes)
 	}
 
 	c.ssl = sps_client_ssl(&identity, "localhost");
-	c.bev = bufferevent_openssl_socket_new(base, -1, c.ssl, BUFFEREVENT_SSL_CONNECTING,
-	    BEV_OPT_CLOSE_ON_FREE);
+	if (filter) {
+		/* Over a socket bufferevent on a connected socket. */
+		evutil_socket_t fd = hps_connect(port, 0);
+		REQUIRE(fd >= 0);
+		REQUIRE(evutil_make_socket_nonblocking(fd) == 0);
+		c.bev = bufferevent_openssl_filter_new(base,
+		    bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE), c.ssl,
+		    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	} else {
+		c.bev = bufferevent_openssl_socket_new(base, -1, c.ssl,
+		    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	}
 	REQUIRE(c.bev != NULL);
 	bufferevent_setcb(c.bev, client_read, NULL, client_event, &c);
 	bufferevent_enable(c.bev, EV_READ | EV_WRITE);
-	hps_loopback(&sin, port);
-	CHECK_INT_EQ(bufferevent_socket_connect(c.bev, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	if (!filter) {
+		hps_loopback(&sin, port);
+		CHECK_INT_EQ(bufferevent_socket_connect(c.bev, (struct sockaddr *)&sin,
+		    sizeof(sin)), 0);
+	}
 	/* All lines back, then the end: at once on libevent, as the close_notify came
 	 * with the last lines (a second is a safety net). */
 	CHECK(sps_run_until(base, lines_back_or_done, &c, 20000));
 	if (!sps_run_until(base, client_done, &c, 1000)) {
-		if (server_closes && !sps_on_libevent_2_1() && c.lines_back == LINES)
+		if (server_closes && !filter && !sps_on_libevent_2_1() && c.lines_back == LINES)
 			fprintf(stderr, "KNOWN BUG: no EOF after close_notify read with data\n");
 		else
 			CHECK(c.done);
@@ -188,11 +218,9 @@ static void run(int server_closes)
 		/* s_server's close_notify: a clean end. */
 		CHECK_INT_EQ(c.end_event, BEV_EVENT_EOF | BEV_EVENT_READING);
 		CHECK_UINT_EQ(c.end_error, 0);
-	} else {
+	} else if (!filter) {
 		CHECK_INT_EQ(c.end_event, 0);
 	}
-	if (c.bev)
-		bufferevent_free(c.bev);
 
 	close(stdin_fd);
 	if (server_closes) {
@@ -203,7 +231,12 @@ static void run(int server_closes)
 		/* Serving one connection, s_server ends by itself once it is over. */
 		CHECK(hps_finish_child(base, &server, 20000));
 		CHECK(hps_exited_ok(&server));
+		/* The filter, still there, may have heard s_server's close_notify. */
+		if (filter)
+			CHECK(c.end_event == 0 || c.end_event == (BEV_EVENT_EOF | BEV_EVENT_READING));
 	}
+	if (c.bev)
+		bufferevent_free(c.bev);
 	CHECK(server.out && strstr(server.out, "CONNECTION ESTABLISHED"));
 	if (!server_closes && !hps_exited_ok(&server))
 		fprintf(stderr, "s_server said:\n%s\n", server.out ? server.out : "");
@@ -221,8 +254,10 @@ int main(void)
 	base = event_base_new();
 	REQUIRE(base != NULL);
 	sps_identity_init(&identity);
-	run(0);
-	run(1);
+	run(0, 0);
+	run(0, 1);
+	run(1, 0);
+	run(1, 1);
 	sps_identity_free(&identity);
 	event_base_free(base);
 	return check_report();

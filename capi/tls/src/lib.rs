@@ -176,6 +176,13 @@ pub trait TlsSession {
     /// (`bufferevent_get_openssl_error` gives the newest first).
     fn take_errors(&mut self) -> Vec<u64>;
 
+    /// The OS error (`errno`) the socket I/O of the last call that returned `Error`
+    /// or `Closed` met, 0 for none: what libevent's event callback finds in `errno`
+    /// after a reset (ECONNRESET).
+    fn os_error(&self) -> i32 {
+        0
+    }
+
     /// Ciphertext moved through the transport so far, for the rate limits.
     fn byte_counts(&self) -> ByteCounts;
 

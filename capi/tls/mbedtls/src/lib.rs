@@ -147,6 +147,8 @@ pub struct MbedTlsSession {
     /// Counts of slots replaced, so the totals never go back.
     retired_counts: ByteCounts,
     errors: Vec<u64>,
+    /// `errno` after the last call that failed in its socket I/O.
+    os_error: i32,
     /// A handshake completed on this context: a new one needs a reset first.
     handshake_done: bool,
     /// A renegotiation started and not finished: `handshake` goes on with
@@ -174,6 +176,7 @@ impl MbedTlsSession {
             slot: ptr::null_mut(),
             retired_counts: ByteCounts::default(),
             errors: Vec::new(),
+            os_error: 0,
             handshake_done: false,
             renegotiating: false,
         })
@@ -307,6 +310,16 @@ impl MbedTlsSession {
     ) -> Result<usize, c_int> {
         self.errors.clear();
         let ret = op(self.ssl);
+        if ret < 0 {
+            let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+            let socket_failed = matches!(
+                ret,
+                sys::MBEDTLS_ERR_NET_CONN_RESET
+                    | sys::MBEDTLS_ERR_NET_RECV_FAILED
+                    | sys::MBEDTLS_ERR_NET_SEND_FAILED
+            );
+            self.os_error = if socket_failed { errno } else { 0 };
+        }
         usize::try_from(ret).map_err(|_| ret)
     }
 
@@ -452,6 +465,10 @@ impl TlsSession for MbedTlsSession {
 
     fn take_errors(&mut self) -> Vec<u64> {
         std::mem::take(&mut self.errors)
+    }
+
+    fn os_error(&self) -> i32 {
+        self.os_error
     }
 
     fn unlink(&mut self) {

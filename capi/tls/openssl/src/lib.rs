@@ -46,6 +46,8 @@ pub struct OpenSslSession {
     /// Counts of BIOs the SSL no longer uses, so the totals never go back.
     retired_counts: ByteCounts,
     errors: Vec<u64>,
+    /// `errno` after the last call that failed in its socket I/O (SSL_ERROR_SYSCALL).
+    os_error: i32,
 }
 
 impl OpenSslSession {
@@ -76,6 +78,7 @@ impl OpenSslSession {
             slot: ptr::null_mut(),
             retired_counts: ByteCounts::default(),
             errors: Vec::new(),
+            os_error: 0,
         })
     }
 
@@ -176,8 +179,14 @@ impl OpenSslSession {
         if ret > 0 {
             return Outcome::Done(ret as usize);
         }
+        let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
         // SAFETY: self.ssl is valid and `ret` is what the call just returned.
         let code = unsafe { ffi::SSL_get_error(self.ssl, ret) };
+        self.os_error = if code == ffi::SSL_ERROR_SYSCALL {
+            errno
+        } else {
+            0
+        };
         self.classify(code, ret)
     }
 
@@ -339,6 +348,19 @@ impl TlsSession for OpenSslSession {
 
     fn take_errors(&mut self) -> Vec<u64> {
         std::mem::take(&mut self.errors)
+    }
+
+    fn os_error(&self) -> i32 {
+        self.os_error
+    }
+
+    fn unlink(&mut self) {
+        // The program may free an `SSL` it kept once bufferevent_free returns, before
+        // the session is dropped: our BIO lets go of the transport now, so that the
+        // drop does not touch the SSL.
+        if self.ownership == Ownership::Borrowed {
+            self.release_transport();
+        }
     }
 
     fn byte_counts(&self) -> ByteCounts {

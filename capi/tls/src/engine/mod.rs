@@ -157,6 +157,9 @@ pub struct Engine {
     /// Memory for reads the input buffer could not take in place (it lent no space,
     /// or refused the plaintext); made when needed and let go once emptied.
     spare: Option<Box<SpareRead>>,
+    /// The connection ended in a read pass that also brought data: reported (with
+    /// the session's error codes of that call) once the data went up.
+    ended_after_data: Option<Box<(Outcome, Vec<u64>, i32)>>,
     notices: Fifo<Notice, 4>,
 }
 
@@ -186,6 +189,7 @@ impl Engine {
             n_errors: 0,
             end_reported: false,
             spare: None,
+            ended_after_data: None,
             notices: Fifo::new(),
         }
     }
@@ -207,11 +211,12 @@ impl Engine {
     /// handshaking bufferevent starts its handshake again.
     pub fn set_fd(&mut self, host: &mut dyn Host, fd: Option<i32>) -> Result<(), EngineError> {
         if self.kind == Kind::Socket {
-            if let Some(fd) = fd {
-                self.session
-                    .set_socket_fd(fd)
-                    .map_err(|_| EngineError::Session)?;
-            }
+            // No fd (-1) detaches the session from the old one, as libevent's
+            // BIO_new_socket(-1) does: the program may have closed it already, and
+            // its number may be another connection's by the time this one is freed.
+            self.session
+                .set_socket_fd(fd.unwrap_or(-1))
+                .map_err(|_| EngineError::Session)?;
         }
         self.restart_in(host, self.initial_state, fd)
     }
@@ -447,7 +452,29 @@ impl Engine {
     /// ERROR with `when` (READING or WRITING).
     fn connection_ended(&mut self, host: &mut dyn Host, when: u16, outcome: Outcome) {
         let codes = self.session.take_errors();
-        self.store_errors(&codes);
+        let os_error = self.session.os_error();
+        self.report_end(host, when, outcome, &codes, os_error);
+    }
+
+    /// Reports an end a read pass kept for after its data (see `ended_after_data`).
+    fn report_end_after_data(&mut self, host: &mut dyn Host) {
+        if let Some(end) = self.ended_after_data.take() {
+            let (outcome, codes, os_error) = *end;
+            self.report_end(host, event::READING, outcome, &codes, os_error);
+        }
+    }
+
+    /// `os_error` is what the event callback finds in `errno`, as libevent leaves it
+    /// after the failed call.
+    fn report_end(
+        &mut self,
+        host: &mut dyn Host,
+        when: u16,
+        outcome: Outcome,
+        codes: &[u64],
+        os_error: i32,
+    ) {
+        self.store_errors(codes);
         let what = match outcome {
             Outcome::Closed { clean: true } => event::EOF,
             Outcome::Closed { clean: false } if self.flags & FLAG_DIRTY_SHUTDOWN != 0 => event::EOF,
@@ -462,7 +489,7 @@ impl Engine {
         self.end_reported = true;
         self.notices.push_back(Notice::Event {
             events: when | what,
-            error: 0,
+            error: os_error,
         });
     }
 
@@ -523,8 +550,17 @@ impl Engine {
                         break;
                     }
                 }
-                // With progress made, the data goes up first; the condition shows
-                // again on the next call (libevent does the same).
+                // With progress made, the data goes up first. A wait shows again on
+                // the next call; an end is kept and reported after the data, as the
+                // socket may never be readable again (close_notify with the last
+                // data, the peer's socket left open). libevent 2.2.1 loses it there.
+                ended @ (Outcome::Closed { .. } | Outcome::Error) if read_any => {
+                    let codes = self.session.take_errors();
+                    let os_error = self.session.os_error();
+                    self.ended_after_data = Some(Box::new((ended, codes, os_error)));
+                    pass.blocked = true;
+                    break;
+                }
                 _ if read_any => break,
                 Outcome::WantRead => {
                     if self.read_blocked_on_write && self.clear_read_blocked_on_write(host).is_err()
@@ -731,6 +767,7 @@ impl Engine {
         if all.progress {
             self.notices.push_back(Notice::Read);
         }
+        self.report_end_after_data(host);
         if self.kind == Kind::Socket && !self.active(host).read && !self.write_blocked_on_read {
             host.watch_fd(Direction::Read, false);
         }
@@ -743,6 +780,7 @@ impl Engine {
             if pass.progress {
                 self.notices.push_back(Notice::Read);
             }
+            self.report_end_after_data(host);
             if pass.stop() || !pass.progress {
                 break;
             }

@@ -24,6 +24,7 @@ struct Script {
     fd: Option<i32>,
     /// Times the engine said the bufferevent is being freed.
     unlinks: usize,
+    os_error: i32,
 }
 
 struct ScriptSession(Rc<RefCell<Script>>);
@@ -89,6 +90,9 @@ impl TlsSession for ScriptSession {
     }
     fn unlink(&mut self) {
         self.0.borrow_mut().unlinks += 1;
+    }
+    fn os_error(&self) -> i32 {
+        self.0.borrow().os_error
     }
 }
 
@@ -325,6 +329,59 @@ fn destruct_closes_the_socket_with_close_on_free() {
     assert_eq!(script.borrow().unlinks, 1);
     engine.destruct(&mut host);
     assert_eq!(host.log.last(), Some(&Call::CloseFd(9)));
+}
+
+#[test]
+fn a_socket_taken_away_is_not_closed_at_destruct() {
+    let (mut engine, script) = engine(Kind::Socket, State::Open);
+    let mut host = MockHost::default();
+    engine.start(&mut host, Some(9)).unwrap();
+    // evhttp closes the socket itself, then sets no fd; the number may be reused.
+    engine.set_fd(&mut host, None).unwrap();
+    assert_eq!(script.borrow().fd, Some(-1), "the session lets go of fd 9");
+    engine.unlink(&mut host);
+    engine.destruct(&mut host);
+    assert!(!host.log.iter().any(|c| matches!(c, Call::CloseFd(_))));
+}
+
+#[test]
+fn an_end_met_with_data_is_reported_after_the_data() {
+    let (mut engine, script) = engine(Kind::Socket, State::Open);
+    let mut host = MockHost {
+        enabled: Events::BOTH,
+        ..MockHost::default()
+    };
+    engine.start(&mut host, Some(5)).unwrap();
+    script
+        .borrow_mut()
+        .reads
+        .extend([Outcome::Done(100), Outcome::Closed { clean: true }]);
+    engine.on_readable(&mut host);
+    assert_eq!(host.input.len(), 100);
+    assert_eq!(
+        notices(&mut engine),
+        vec![Notice::Read, event_notice(event::EOF | event::READING)]
+    );
+}
+
+#[test]
+fn a_reset_is_reported_with_its_errno() {
+    let (mut engine, script) = engine(Kind::Socket, State::Open);
+    let mut host = MockHost {
+        enabled: Events::BOTH,
+        ..MockHost::default()
+    };
+    engine.start(&mut host, Some(5)).unwrap();
+    script.borrow_mut().reads.push_back(Outcome::Error);
+    script.borrow_mut().os_error = 104;
+    engine.on_readable(&mut host);
+    assert_eq!(
+        notices(&mut engine),
+        vec![Notice::Event {
+            events: event::ERROR | event::READING,
+            error: 104
+        }]
+    );
 }
 
 #[test]

@@ -8,8 +8,7 @@
  *  - A server that speaks TLS 1.3 only and a client that speaks at most TLS 1.2:
  *    ERROR|READING on both ends, with OpenSSL's reasons queued.
  *  - A peer that reads the ClientHello and resets the connection: ERROR|READING on
- *    the client, SSL_ERROR_SYSCALL queued, errno ECONNRESET (KNOWN BUG on evrs:
- *    errno 0), no CONNECTED.
+ *    the client, SSL_ERROR_SYSCALL queued, errno ECONNRESET, no CONNECTED.
  *  - Half of a record, then a reset: the same; half of a record, then a plain
  *    close: ERROR|READING with OpenSSL's "unexpected eof".
  *  - close_notify, then the close: EOF|READING with nothing queued; a close without
@@ -17,10 +16,9 @@
  *    close_notify (after a whole record or half of one) is EOF|READING on evrs and
  *    ERROR|READING on libevent over OpenSSL 3 (see dirty_allowed_end).
  *  - Data and close_notify in one segment with the connection left open: the data,
- *    then EOF|READING (KNOWN BUG on evrs, see close_notify_after_data).
+ *    then EOF|READING (libevent 2.2.1 loses the EOF there).
  *  - The fd closed by the program and replaced by -1 (as evhttp does): freeing the
- *    bufferevent leaves alone a new socket with the old number (KNOWN BUG on evrs,
- *    see stale_fd_after_setfd). */
+ *    bufferevent leaves alone a new socket with the old number. */
 // test: link event_openssl event_core ssl crypto
 // test: timeout 60
 #include <event2/buffer.h>
@@ -449,15 +447,11 @@ static void protocol_mismatch(void)
 	SSL_CTX_free(client_ctx);
 }
 
-/* KNOWN BUG (evrs): after a reset, EVUTIL_SOCKET_ERROR() in the event callback is
- * 0 on evrs; libevent leaves the failed read's ECONNRESET there. Only a note on evrs
- * until fixed. */
+/* After a reset, EVUTIL_SOCKET_ERROR() in the event callback is the failed read's
+ * ECONNRESET. */
 static void check_reset_errno(const struct end *client)
 {
-	if (client->end_errno == 0 && !sps_on_libevent_2_1())
-		fprintf(stderr, "KNOWN BUG: errno not ECONNRESET in the event callback\n");
-	else
-		CHECK_INT_EQ(client->end_errno, ECONNRESET);
+	CHECK_INT_EQ(client->end_errno, ECONNRESET);
 }
 
 /* A close without close_notify with dirty shutdowns allowed: libevent 2.1 (and
@@ -567,12 +561,10 @@ static void shutdowns(void)
 	CHECK_INT_EQ(client.end_event, dirty_allowed_end());
 }
 
-/* KNOWN BUG (evrs, as libevent 2.2.1's do_read): the engine reads the data record
- * and the close_notify record in one pass, delivers the data and drops the closure
- * ("progress made: the condition shows again on the next call"); with the TCP
- * connection left open the socket never becomes readable again, so EOF is never
- * reported. libevent 2.1 reports EOF|READING. On evrs the check only prints a note
- * until the engine is fixed. */
+/* The data record and the close_notify record read in one pass: the data, then
+ * EOF|READING, although the TCP connection stays open and the socket never becomes
+ * readable again (libevent 2.2.1's do_read drops the closure there and never reports
+ * it; 2.1 reports it). */
 static void close_notify_after_data(void)
 {
 	struct relay r;
@@ -595,23 +587,18 @@ static void close_notify_after_data(void)
 	CHECK_STR_EQ(client.data, text);
 	/* At once on libevent: the close_notify came with the data (a second is a safety
 	 * net). */
-	if (sps_run_until(base, ended, &client, 1000) || sps_on_libevent_2_1()) {
-		CHECK_INT_EQ(client.end_event, BEV_EVENT_EOF | BEV_EVENT_READING);
-		CHECK_UINT_EQ(client.errors[0], 0);
-	} else {
-		fprintf(stderr, "KNOWN BUG: no EOF after close_notify read with data\n");
-	}
+	CHECK(sps_run_until(base, ended, &client, 1000));
+	CHECK_INT_EQ(client.end_event, BEV_EVENT_EOF | BEV_EVENT_READING);
+	CHECK_UINT_EQ(client.errors[0], 0);
 	end_free(&client);
 	end_free(&server);
 	relay_free(&r);
 }
 
-/* KNOWN BUG (evrs): evhttp, resetting a connection, closes the fd itself and sets -1
- * (bufferevent_setfd); libevent then points the SSL at -1 too, so freeing the
- * bufferevent (BEV_OPT_CLOSE_ON_FREE) closes nothing more. evrs keeps the SSL on the
- * old fd number and closes it at destruction: by then the number may belong to
- * another socket of the program, which gets closed. On evrs the check only prints a
- * note until fixed. */
+/* evhttp, resetting a connection, closes the fd itself and sets -1
+ * (bufferevent_setfd); the SSL then lets go of the old fd too, so freeing the
+ * bufferevent (BEV_OPT_CLOSE_ON_FREE) closes nothing more: by then the number may
+ * belong to another socket of the program. */
 static void stale_fd_after_setfd(void)
 {
 	evutil_socket_t fds[2], reused;
@@ -630,10 +617,7 @@ static void stale_fd_after_setfd(void)
 	bufferevent_free(bev);
 	event_base_loop(base, EVLOOP_NONBLOCK);	/* finalizers */
 	still_open = fcntl(reused, F_GETFD) != -1;
-	if (!still_open && !sps_on_libevent_2_1())
-		fprintf(stderr, "KNOWN BUG: freeing the bufferevent closed a reused fd\n");
-	else
-		CHECK(still_open);
+	CHECK(still_open);
 	if (still_open)
 		evutil_closesocket(reused);
 	evutil_closesocket(fds[1]);

@@ -6,7 +6,8 @@
  * its end with its underlying bufferevent (BEV_OPT_CLOSE_ON_FREE); over a socket the
  * client sees that EOF, reported as EOF because it allows a dirty shutdown. Without
  * BEV_OPT_CLOSE_ON_FREE, freeing a filter leaves the underlying bufferevent and the
- * SSL to the program, the underlying one without the filter's callbacks. */
+ * SSL to the program, the underlying one without the filter's callbacks, and the SSL
+ * free to go as soon as bufferevent_free returns. */
 // test: link event_openssl event_core ssl crypto
 // test: timeout 60
 #include <event2/buffer.h>
@@ -186,6 +187,21 @@ static void release_without_close(struct event_base *base, struct ssl_contexts *
 	bufferevent_free(pair[1]);
 	/* And the SSL is still the program's to free. */
 	SSL_free(ssl);
+
+	/* Even at once, before the loop runs the freed filter's finalizers: the filter
+	 * touches the SSL no more once bufferevent_free returned. */
+	CHECK_INT_EQ(bufferevent_pair_new(base, 0, pair), 0);
+	ssl = SSL_new(c->client);
+	tls = bufferevent_openssl_filter_new(base, pair[0], ssl, BUFFEREVENT_SSL_CONNECTING, 0);
+	CHECK(tls != NULL);
+	if (!tls)
+		return;
+	bufferevent_enable(tls, EV_READ | EV_WRITE);
+	bufferevent_free(tls);
+	SSL_free(ssl);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	bufferevent_free(pair[0]);
+	bufferevent_free(pair[1]);
 }
 
 int main(void)

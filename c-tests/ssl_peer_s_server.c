@@ -10,13 +10,10 @@
  * bufferevent's output); or by sending "CLOSE", upon which s_server sends
  * close_notify (and, at times, keeps the TCP connection open) and the client sees
  * EOF|READING with no error queued (a filter reports it with the last lines still in
- * its input, on libevent too). Without the openssl program the test skips.
- *
- * KNOWN BUG (evrs, as in libevent 2.2.1): when the close_notify record is read in the
- * same pass as data records, the engine delivers the data and drops the closure; with
- * the TCP connection left open nothing reads again and EOF is never reported. libevent
- * 2.1 reports EOF. On evrs that check only prints a note until the engine is fixed
- * (see ssl_failures.c, close_notify_after_data, for a deterministic repro). */
+ * its input, on libevent too), also when the close_notify record comes with the
+ * last data records and the TCP connection stays open (libevent 2.2.1 loses that
+ * EOF; see ssl_failures.c, close_notify_after_data). Without the openssl program the
+ * test skips. */
 // test: link event_openssl event_core ssl crypto
 // test: timeout 60
 #include <event2/buffer.h>
@@ -203,10 +200,7 @@ static void run(int filter, int server_closes)
 	 * with the last lines (a second is a safety net). */
 	CHECK(sps_run_until(base, lines_back_or_done, &c, 20000));
 	if (!sps_run_until(base, client_done, &c, 1000)) {
-		if (server_closes && !filter && !sps_on_libevent_2_1() && c.lines_back == LINES)
-			fprintf(stderr, "KNOWN BUG: no EOF after close_notify read with data\n");
-		else
-			CHECK(c.done);
+		CHECK(c.done);
 		/* Stands for the EOF: the checks below are about the rest. */
 		c.end_event = BEV_EVENT_EOF | BEV_EVENT_READING;
 	}

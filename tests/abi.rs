@@ -236,6 +236,21 @@ fn openssl_holds_no_copy_of_the_core() {
     );
 }
 
+/// And for libevent_mbedtls.
+#[test]
+fn mbedtls_holds_no_copy_of_the_core() {
+    holds_no_copy_of_the_core(
+        "event_mbedtls",
+        "evrs_tls_bev::",
+        &[
+            "event_mm_malloc_",
+            "evrs_sibling_bufferevent_new_foreign",
+            "bufferevent_free",
+            "evbuffer_add",
+        ],
+    );
+}
+
 fn holds_no_copy_of_the_core(library: &str, own_code: &str, needed: &[&str]) {
     let core_exports = exports("event_core");
     let sibling_exports = exports(library);

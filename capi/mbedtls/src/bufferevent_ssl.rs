@@ -112,7 +112,8 @@ pub unsafe extern "C" fn bufferevent_mbedtls_filter_new(
     options: c_int,
 ) -> *mut bufferevent {
     ffi_boundary!("bufferevent_mbedtls_filter_new", {
-        // SAFETY: as in bufferevent_mbedtls_socket_new.
+        // SAFETY: the caller gives a set-up context, now the session's (freed on drop
+        // under CLOSE_ON_FREE).
         let Some(mut session) = (unsafe { session_of(ssl, ownership(options)) }) else {
             return ptr::null_mut();
         };

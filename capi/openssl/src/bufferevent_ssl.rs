@@ -82,7 +82,8 @@ pub unsafe extern "C" fn bufferevent_openssl_filter_new(
     options: c_int,
 ) -> *mut bufferevent {
     ffi_boundary!("bufferevent_openssl_filter_new", {
-        // SAFETY: as in bufferevent_openssl_socket_new.
+        // SAFETY: the caller gives a valid SSL, now the session's (freed on drop
+        // under CLOSE_ON_FREE, as libevent frees it on failure).
         let Some(mut session) = (unsafe { OpenSslSession::new(ssl, ownership(options)) }) else {
             return ptr::null_mut();
         };

@@ -692,7 +692,8 @@ fn a_second_session_learns_the_fd_of_the_first_and_ownership_can_change() {
     let mut first = unsafe { MbedTlsSession::new(ssl, Ownership::Borrowed) }.unwrap();
     assert_eq!(first.bind_socket(Some(a)), Ok(Some(a)));
     {
-        // SAFETY: as above; the first session is not used meanwhile.
+        // SAFETY: the context stays the test's (Borrowed), and the first session is
+        // not used while this one lives.
         let mut second = unsafe { MbedTlsSession::new(ssl, Ownership::Borrowed) }.unwrap();
         assert_eq!(second.bind_socket(None), Ok(Some(a)));
         assert!(matches!(

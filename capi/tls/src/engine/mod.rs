@@ -157,8 +157,8 @@ pub struct Engine {
     /// Memory for reads the input buffer could not take in place (it lent no space,
     /// or refused the plaintext); made when needed and let go once emptied.
     spare: Option<Box<SpareRead>>,
-    /// The connection ended in a read pass that also brought data: reported (with
-    /// the session's error codes of that call) once the data went up.
+    /// The connection ended in a filter's read pass that also brought data: reported
+    /// (with the session's error codes and errno of that call) after the data.
     ended_after_data: Option<Box<(Outcome, Vec<u64>, i32)>>,
     notices: Fifo<Notice, 4>,
 }
@@ -549,11 +549,20 @@ impl Engine {
                         pass.failed = true;
                         break;
                     }
+                    // The socket kind reads one record per pass, as libevent does:
+                    // what follows stays in the socket, which the loop finds readable
+                    // again once the program has had the data. So an end (close_notify,
+                    // a reset) is met only at a read after the read callback ran, and
+                    // not met at all if it stopped reading.
+                    if self.kind == Kind::Socket && self.session.pending() == 0 {
+                        break;
+                    }
                 }
                 // With progress made, the data goes up first. A wait shows again on
-                // the next call; an end is kept and reported after the data, as the
-                // socket may never be readable again (close_notify with the last
-                // data, the peer's socket left open). libevent 2.2.1 loses it there.
+                // the next call. The filter kind, which reads on while the underlying
+                // input holds ciphertext, keeps an end and reports it after the data:
+                // nothing may come to read it again (close_notify with the last data,
+                // the peer's connection left open). libevent 2.2.1 loses it there.
                 ended @ (Outcome::Closed { .. } | Outcome::Error) if read_any => {
                     let codes = self.session.take_errors();
                     let os_error = self.session.os_error();

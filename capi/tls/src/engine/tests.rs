@@ -345,13 +345,36 @@ fn a_socket_taken_away_is_not_closed_at_destruct() {
 }
 
 #[test]
-fn an_end_met_with_data_is_reported_after_the_data() {
+fn the_socket_kind_leaves_what_follows_a_record_in_the_socket() {
     let (mut engine, script) = engine(Kind::Socket, State::Open);
     let mut host = MockHost {
         enabled: Events::BOTH,
         ..MockHost::default()
     };
     engine.start(&mut host, Some(5)).unwrap();
+    script
+        .borrow_mut()
+        .reads
+        .extend([Outcome::Done(100), Outcome::Closed { clean: true }]);
+    engine.on_readable(&mut host);
+    assert_eq!(host.input.len(), 100);
+    assert_eq!(notices(&mut engine), vec![Notice::Read]);
+    // The next readiness meets the end.
+    engine.on_readable(&mut host);
+    assert_eq!(
+        notices(&mut engine),
+        vec![event_notice(event::EOF | event::READING)]
+    );
+}
+
+#[test]
+fn a_filter_reports_an_end_met_with_data_after_the_data() {
+    let (mut engine, script) = engine(Kind::Filter, State::Open);
+    let mut host = MockHost {
+        enabled: Events::BOTH,
+        ..MockHost::default()
+    };
+    engine.start(&mut host, None).unwrap();
     script
         .borrow_mut()
         .reads

@@ -156,8 +156,13 @@ check-style:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-check-rust: all
-	EVRS_LIBDIR=$(CURDIR)/$(OUT) $(CARGO) test --workspace --release
+# Both builds, whichever ABI is asked for: the tests check each (tests/abi21.rs and the
+# C programs' third run are the 2.1 build's).
+check-rust:
+	$(MAKE) ABI=2.2 all
+	$(MAKE) ABI=2.1 all
+	EVRS_LIBDIR=$(CURDIR)/$(BUILD)/lib EVRS_LIBDIR_21=$(CURDIR)/$(BUILD)/lib-2.1 \
+	    $(CARGO) test --workspace --release
 
 # libevent's regression suite (upstream/): its test files, unmodified, compiled against
 # an install of this project in target/upstream and run case by case.

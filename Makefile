@@ -163,6 +163,8 @@ check-rust:
 	$(MAKE) ABI=2.1 all
 	EVRS_LIBDIR=$(CURDIR)/$(BUILD)/lib EVRS_LIBDIR_21=$(CURDIR)/$(BUILD)/lib-2.1 \
 	    $(CARGO) test --workspace --release
+	$(CARGO) test --release --target-dir target/abi-2.1 -p evrs -p evrs-capi --lib \
+	    --features evrs-capi/abi-2-1
 
 # libevent's regression suite (upstream/): its test files, unmodified, compiled against
 # an install of this project in target/upstream and run case by case.

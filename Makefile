@@ -179,7 +179,7 @@ UPSTREAM_GATE   ?= 1
 
 upstream-install:
 	rm -rf $(UPSTREAM_PREFIX)
-	$(MAKE) install PREFIX=$(UPSTREAM_PREFIX)
+	$(MAKE) install ABI=2.2 PREFIX=$(UPSTREAM_PREFIX)
 
 upstream-check:
 	@test -n "$(LIBEVENT_SRC)" || \

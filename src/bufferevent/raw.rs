@@ -57,13 +57,14 @@ mod tests {
     use super::*;
     use std::mem::{offset_of, size_of};
 
-    /// Field offsets from `ev_write` on: libevent 2.2's, or 2.1's (8 more per event).
+    /// Offsets of the fields from `ev_write` on, then the size: libevent 2.2's, or 2.1's
+    /// (8 more per embedded event).
     #[cfg(not(feature = "abi-2-1"))]
-    const AFTER_EV_READ: [usize; 13] = [
+    const FROM_EV_WRITE: [usize; 13] = [
         136, 256, 264, 272, 288, 304, 312, 320, 328, 336, 352, 368, 376,
     ];
     #[cfg(feature = "abi-2-1")]
-    const AFTER_EV_READ: [usize; 13] = [
+    const FROM_EV_WRITE: [usize; 13] = [
         144, 272, 280, 288, 304, 320, 328, 336, 344, 352, 368, 384, 392,
     ];
 
@@ -86,6 +87,6 @@ mod tests {
             offset_of!(RawBufferevent, enabled),
             size_of::<RawBufferevent>(),
         ];
-        assert_eq!(actual, AFTER_EV_READ);
+        assert_eq!(actual, FROM_EV_WRITE);
     }
 }

@@ -155,6 +155,8 @@ endif
 check-style:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --target-dir target/abi-2.1 -p evrs -p evrs-capi -p evrs-extra \
+	    --all-targets --features evrs-capi/abi-2-1,evrs-extra/abi-2-1 -- -D warnings
 
 # Both builds, whichever ABI is asked for: the tests check each (tests/abi21.rs and the
 # C programs' third run are the 2.1 build's).

@@ -7,7 +7,8 @@
 //! too, unless it says `// test: requires 2.2`. See `c-tests/check.h` for the directives.
 //! That binary, built for libevent 2.1, then runs a third time on the build with 2.1's
 //! binary interface (`make ABI=2.1`, in `$EVRS_LIBDIR_21`, by default `build/lib-2.1`,
-//! when it exists), loaded through `LD_LIBRARY_PATH` in place of the system's.
+//! when it exists), loaded through `LD_LIBRARY_PATH` in place of the system's; `cross`
+//! programs also pair that run with the system's library.
 //!
 //! Arguments: substrings of program names to run only those.
 //! Environment: `EVRS_VALGRIND=1` runs our builds under valgrind's memcheck.
@@ -125,9 +126,14 @@ struct Harness {
 }
 
 impl Harness {
-    /// Where the program built for `library` is.
+    /// Where the program that runs on `library` is: the 2.1 build runs the very
+    /// binary built for libevent 2.1.
     fn binary(&self, program: &Program, library: Library) -> PathBuf {
-        self.bindir.join(library.label()).join(&program.name)
+        let built_for = match library {
+            Library::Ours21 => Library::System,
+            other => other,
+        };
+        self.bindir.join(built_for.label()).join(&program.name)
     }
 
     fn compile(&self, program: &Program, library: Library) -> Result<PathBuf, String> {
@@ -312,8 +318,7 @@ impl Harness {
             None => format!("{} [{}]", program.name, library.label()),
         };
         let compiled = match library {
-            // The very binary built for libevent 2.1.
-            Library::Ours21 => Ok(self.binary(program, Library::System)),
+            Library::Ours21 => Ok(self.binary(program, library)),
             _ => self.compile(program, library),
         };
         let binary = match compiled {
@@ -354,11 +359,16 @@ impl Harness {
     /// For a `cross` program built against both libraries: for each ordered pair, runs
     /// `A first DIR` in the background and `B second DIR`, with DIR a fresh directory,
     /// so that what one library writes (a file, a server) the other reads (a client).
+    /// With a 2.1 build, its pairs with the system's library run too.
     fn cross(&self, program: &Program) -> Vec<Outcome> {
-        let pairs = [
+        let mut pairs = vec![
             (Library::Ours, Library::System),
             (Library::System, Library::Ours),
         ];
+        if self.libdir21.is_some() {
+            pairs.push((Library::Ours21, Library::System));
+            pairs.push((Library::System, Library::Ours21));
+        }
         pairs
             .iter()
             .map(|&(first, second)| Outcome {

@@ -4,6 +4,12 @@
 #   make                      release libraries in build/lib
 #   make install PREFIX=DIR   headers, libraries, pkg-config and CMake files, and
 #                             event_rpcgen.py (DIR=/usr/local)
+#   make ABI=2.1              the same code with libevent 2.1.12's binary interface, in
+#                             build/lib-2.1: libNAME-2.1.so.7 as Debian ships them, a
+#                             drop-in for programs built against libevent 2.1
+#   make install ABI=2.1 PREFIX=DIR
+#                             only those libraries' runtime files (no headers or
+#                             development files, nothing a 2.2 install has)
 #   make check                everything CI checks
 #   make upstream-check LIBEVENT_SRC=DIR
 #                             libevent's own regression suite from a libevent source
@@ -20,10 +26,35 @@ MIRI_CARGO ?= cargo +nightly
 CC         ?= cc
 
 BUILD   := build
+VERSION := 2.2.1
+
+# Which binary interface to build: 2.2 (libevent 2.2.1's, the default) or 2.1
+# (libevent 2.1.12's). Each has its own cargo target directory and output directory,
+# so that building one leaves the other's up to date.
+ABI ?= 2.2
+ifeq ($(ABI),2.2)
 OUT     := $(BUILD)/lib
 OBJ     := $(BUILD)/obj
 RUSTLIB := target/release
-VERSION := 2.2.1
+CARGO_BUILD_ARGS := --workspace --lib
+# File name lib<name>-<release>.so.<version>, SONAME lib<name>-<release>.so.<soversion>.
+export LIB_RELEASE   := 2.2
+export LIB_SOVERSION := 1
+export LIB_VERSION   := 1.0.0
+else ifeq ($(ABI),2.1)
+OUT     := $(BUILD)/lib-2.1
+OBJ     := $(BUILD)/obj-2.1
+RUSTLIB := target/abi-2.1/release
+CARGO_BUILD_ARGS := --target-dir target/abi-2.1 --lib -p evrs-capi -p evrs-extra \
+                    -p evrs-pthreads -p evrs-openssl \
+                    --features evrs-capi/abi-2-1,evrs-extra/abi-2-1
+# Debian's names: libevent-2.1.so.7.0.1, SONAME libevent-2.1.so.7.
+export LIB_RELEASE   := 2.1
+export LIB_SOVERSION := 7
+export LIB_VERSION   := 7.0.1
+else
+$(error ABI=$(ABI): use ABI=2.2 (the default) or ABI=2.1)
+endif
 
 # Which crates make up each library, and which libevent libraries each one calls
 # through the C ABI. A library with no crate yet is built empty, so that programs and
@@ -42,6 +73,10 @@ NEEDS_event_mbedtls   := -levent_core -lmbedtls -lmbedx509 -lmbedcrypto
 NEEDS_event           :=
 
 LIBRARIES := event_core event_extra event_pthreads event_openssl event_mbedtls event
+ifeq ($(ABI),2.1)
+# libevent 2.1 has no libevent_mbedtls.
+LIBRARIES := $(filter-out event_mbedtls,$(LIBRARIES))
+endif
 CRATES    := $(sort $(foreach l,$(LIBRARIES),$(CRATES_$(l))))
 
 .SECONDEXPANSION:
@@ -54,7 +89,7 @@ all: $(foreach l,$(LIBRARIES),$(OUT)/lib$(l).so)
 # Cargo decides whether a crate is out of date; an archive it leaves alone keeps its
 # time stamp, so nothing downstream is relinked.
 $(RUSTLIB)/lib%.a: FORCE
-	$(CARGO) build --release --workspace --lib
+	$(CARGO) build --release $(CARGO_BUILD_ARGS)
 
 $(OBJ)/%.o: $(RUSTLIB)/lib%.a capi/link-library.sh
 	@mkdir -p $(OBJ)
@@ -70,6 +105,21 @@ $(OUT)/lib%.so: $$(foreach c,$$(CRATES_%),$(OBJ)/$$(c).o) $(OUT)/libevent_core.s
 
 PKGCONFIG := $(foreach l,$(filter-out event,$(LIBRARIES)) event,lib$(l).pc)
 
+ifeq ($(ABI),2.1)
+# The shared libraries and their SONAME links, as Debian's libevent-2.1-7 package
+# installs them; nothing that a 2.2 install in the same prefix has.
+install: all
+	install -d $(DESTDIR)$(LIBDIR)
+	for l in $(LIBRARIES); do \
+	    install -m 755 $(OUT)/lib$$l-$(LIB_RELEASE).so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/ && \
+	    ln -sf lib$$l-$(LIB_RELEASE).so.$(LIB_VERSION) \
+	        $(DESTDIR)$(LIBDIR)/lib$$l-$(LIB_RELEASE).so.$(LIB_SOVERSION) ; \
+	done
+
+uninstall:
+	rm -f $(foreach l,$(LIBRARIES),$(DESTDIR)$(LIBDIR)/lib$(l)-$(LIB_RELEASE).so.$(LIB_VERSION) \
+	    $(DESTDIR)$(LIBDIR)/lib$(l)-$(LIB_RELEASE).so.$(LIB_SOVERSION))
+else
 install: all
 	install -d $(DESTDIR)$(INCLUDEDIR)/event2 $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(LIBDIR)/cmake/libevent
 	install -m 644 include/*.h $(DESTDIR)$(INCLUDEDIR)/
@@ -100,13 +150,23 @@ uninstall:
 	    $(DESTDIR)$(LIBDIR)/lib$(l).a)
 	rm -f $(foreach pc,$(PKGCONFIG),$(DESTDIR)$(LIBDIR)/pkgconfig/$(pc))
 	rm -f $(DESTDIR)$(BINDIR)/event_rpcgen.py
+endif
 
 check-style:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --target-dir target/abi-2.1 -p evrs -p evrs-capi -p evrs-extra \
+	    --all-targets --features evrs-capi/abi-2-1,evrs-extra/abi-2-1 -- -D warnings
 
-check-rust: all
-	EVRS_LIBDIR=$(CURDIR)/$(OUT) $(CARGO) test --workspace --release
+# Both builds, whichever ABI is asked for: the tests check each (tests/abi21.rs and the
+# C programs' third run are the 2.1 build's).
+check-rust:
+	$(MAKE) ABI=2.2 all
+	$(MAKE) ABI=2.1 all
+	EVRS_LIBDIR=$(CURDIR)/$(BUILD)/lib EVRS_LIBDIR_21=$(CURDIR)/$(BUILD)/lib-2.1 \
+	    $(CARGO) test --workspace --release
+	$(CARGO) test --release --target-dir target/abi-2.1 -p evrs -p evrs-capi --lib \
+	    --features evrs-capi/abi-2-1
 
 # libevent's regression suite (upstream/): its test files, unmodified, compiled against
 # an install of this project in target/upstream and run case by case.
@@ -121,7 +181,7 @@ UPSTREAM_GATE   ?= 1
 
 upstream-install:
 	rm -rf $(UPSTREAM_PREFIX)
-	$(MAKE) install PREFIX=$(UPSTREAM_PREFIX)
+	$(MAKE) install ABI=2.2 PREFIX=$(UPSTREAM_PREFIX)
 
 upstream-check:
 	@test -n "$(LIBEVENT_SRC)" || \

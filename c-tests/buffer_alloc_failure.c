@@ -20,12 +20,26 @@
 #include <unistd.h>
 #include <event2/event.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+
+/* True on this project's libraries, either build, rather than libevent's: its
+ * libevent_core exports the interface its sibling libraries use. (The headers' version
+ * cannot tell: a program built for libevent 2.1 also runs on the 2.1 build.) */
+static int on_evrs(void)
+{
+	void *program = dlopen(NULL, RTLD_LAZY);
+	int found = program && dlsym(program, "evrs_sibling_interface_version") != NULL;
+
+	if (program)
+		dlclose(program);
+	return found;
+}
 
 static void *failing_malloc(size_t n)
 {
@@ -91,11 +105,7 @@ static void test_references(void)
 	r = evbuffer_add_buffer_reference(dst, src);
 	working_mem();
 	/* libevent only logs that it cannot make the view and answers 0; evrs says -1. */
-#if LIBEVENT_VERSION_NUMBER >= 0x02020000
-	CHECK_INT_EQ(r, -1);
-#else
-	CHECK_INT_EQ(r, 0);
-#endif
+	CHECK_INT_EQ(r, on_evrs() ? -1 : 0);
 	CHECK_INT_EQ(cleanups, 0);
 	CHECK_UINT_EQ(evbuffer_get_length(dst), 4);
 	CHECK_UINT_EQ(evbuffer_get_length(src), 6);

@@ -2,7 +2,7 @@
  * written for libevent 1.4 read directly: ev_base, input, output, wm_read, wm_write,
  * readcb, writecb, errorcb, cbarg, enabled, timeout_read and timeout_write must hold the
  * live values, the same that the accessor functions return, for socket, pair and filter
- * bufferevents. */
+ * bufferevents; callbacks written into the fields are the ones called. */
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_compat.h>
@@ -218,8 +218,49 @@ static void test_filter(void)
 	event_base_free(base);
 }
 
+static void count_reads(struct bufferevent *bev, void *arg)
+{
+	char buf[8];
+
+	while (bufferevent_read(bev, buf, sizeof(buf)) > 0)
+		;
+	*(int *)arg += 1;
+}
+
+/* A callback and argument stored straight into the fields, as libevent 1.4 programs do
+ * instead of calling bufferevent_setcb, are the ones called and reported. */
+static void test_fields_written(void)
+{
+	struct event_base *base = event_base_new();
+	evutil_socket_t fds[2];
+	struct bufferevent *bev;
+	bufferevent_data_cb r, w;
+	bufferevent_event_cb e;
+	void *arg;
+	int reads = 0;
+
+	REQUIRE(base != NULL);
+	REQUIRE(evutil_socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+	evutil_make_socket_nonblocking(fds[0]);
+	bev = bufferevent_socket_new(base, fds[0], BEV_OPT_CLOSE_ON_FREE);
+	REQUIRE(bev != NULL);
+	bev->readcb = count_reads;
+	bev->cbarg = &reads;
+	bufferevent_getcb(bev, &r, &w, &e, &arg);
+	CHECK(r == count_reads);
+	CHECK(arg == &reads);
+	CHECK_INT_EQ(bufferevent_enable(bev, EV_READ), 0);
+	CHECK_INT_EQ(write(fds[1], "abc", 3), 3);
+	event_base_loop(base, EVLOOP_ONCE);
+	CHECK_INT_EQ(reads, 1);
+	bufferevent_free(bev);
+	evutil_closesocket(fds[1]);
+	event_base_free(base);
+}
+
 int main(void)
 {
+	test_fields_written();
 	test_socket();
 	test_pair();
 	test_filter();

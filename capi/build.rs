@@ -1,5 +1,6 @@
 //! Compiles the C half of the entry points (capi/c/*.c: the printf-style functions,
-//! which stable Rust cannot define) into this crate's libraries.
+//! which stable Rust cannot define) into this crate's libraries; with the feature
+//! `abi-2-1`, also libevent 2.1's warning functions (`c/warn.c`).
 //!
 //! `link-library.sh` exports the entry points of the staticlib members whose names
 //! start with the crate's name, so the objects are archived here under such names
@@ -8,16 +9,22 @@
 use std::path::PathBuf;
 
 const SOURCES: &[&str] = &["c/printf.c"];
+/// Only in the build with libevent 2.1's binary interface.
+const SOURCES_2_1: &[&str] = &["c/warn.c"];
 const LIBRARY: &str = "evrs_capi_c";
 
 fn main() {
-    for source in SOURCES {
+    let mut sources = SOURCES.to_vec();
+    if std::env::var_os("CARGO_FEATURE_ABI_2_1").is_some() {
+        sources.extend(SOURCES_2_1);
+    }
+    for source in SOURCES.iter().chain(SOURCES_2_1) {
         println!("cargo:rerun-if-changed={source}");
     }
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let mut build = cc::Build::new();
     build
-        .files(SOURCES)
+        .files(&sources)
         .std("c11")
         .warnings(true)
         .extra_warnings(true)

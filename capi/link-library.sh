@@ -9,14 +9,16 @@
 #       OUTDIR/libNAME-2.2.so.1.0.0 (SONAME libNAME-2.2.so.1) with the links
 #       libNAME-2.2.so.1 and libNAME.so, and OUTDIR/libNAME.a, from the objects above.
 #       NEEDED are -l flags of libevent libraries this one calls through the C ABI.
+#       LIB_RELEASE, LIB_SOVERSION and LIB_VERSION in the environment name another
+#       release (2.1, 7, 7.0.1: libNAME-2.1.so.7.0.1, SONAME libNAME-2.1.so.7).
 #
 # Several crates can share one library (libevent = core + extra) because each object's
 # runtime is private to it; only the listed entry points are global.
 set -euo pipefail
 
-release=2.2
-soversion=1
-version=1.0.0
+release=${LIB_RELEASE:-2.2}
+soversion=${LIB_SOVERSION:-1}
+version=${LIB_VERSION:-1.0.0}
 
 entry_points() {
     # Global functions and data defined by the crate's own archive members, minus the

@@ -10,6 +10,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "abi/layout_probe.rs"]
+mod layout_probe;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -70,42 +73,7 @@ fn public_headers() -> Vec<String> {
 fn layout_matches_libevent_2_2_1() {
     let expected =
         std::fs::read_to_string(root().join("tests/abi/layout-2.2.1-x86_64.txt")).unwrap();
-    let mut probe = String::from(
-        "#include <stddef.h>\n#include <stdio.h>\n#include <event2/event.h>\n\
-         #include <event2/event_struct.h>\n#include <event2/buffer.h>\n\
-         #include <event2/bufferevent.h>\n#include <event2/bufferevent_struct.h>\n\
-         #include <event2/http.h>\n#include <event2/http_struct.h>\n\
-         #include <event2/dns.h>\n#include <event2/dns_struct.h>\n\
-         #include <event2/rpc.h>\n#include <event2/rpc_struct.h>\n\
-         #include <event2/keyvalq_struct.h>\n#include <event2/thread.h>\n\
-         #include <event2/util.h>\nint main(void) {\n",
-    );
-    for line in expected.lines() {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        match words.as_slice() {
-            ["struct", name, "size", _] => writeln!(
-                probe,
-                "  printf(\"struct {name} size %zu\\n\", sizeof(struct {name}));"
-            ),
-            ["struct", field, "offset", _] => {
-                let (name, member) = field.split_once('.').unwrap();
-                writeln!(
-                    probe,
-                    "  printf(\"struct {field} offset %zu\\n\", offsetof(struct {name}, {member}));"
-                )
-            }
-            ["const", name, value] if value.starts_with("0x") => writeln!(
-                probe,
-                "  printf(\"const {name} 0x%08lx\\n\", (unsigned long){name});"
-            ),
-            ["const", name, _] => {
-                writeln!(probe, "  printf(\"const {name} %ld\\n\", (long){name});")
-            }
-            _ => panic!("unexpected layout line: {line}"),
-        }
-        .unwrap();
-    }
-    probe.push_str("  return 0;\n}\n");
+    let probe = layout_probe::source(&expected);
 
     let dir = scratch("layout");
     let source = dir.join("probe.c");
@@ -123,18 +91,12 @@ fn layout_matches_libevent_2_2_1() {
     );
     let output = Command::new(&binary).output().unwrap();
     let actual = String::from_utf8(output.stdout).unwrap();
-    let differences: Vec<String> = expected
-        .lines()
-        .zip(actual.lines())
-        .filter(|(e, a)| e != a)
-        .map(|(e, a)| format!("expected `{e}`, got `{a}`"))
-        .collect();
+    let differences = layout_probe::differences(&expected, &actual);
     assert!(
         differences.is_empty(),
         "layout differs:\n{}",
         differences.join("\n")
     );
-    assert_eq!(expected.lines().count(), actual.lines().count());
 }
 
 /// Public symbol -> (header, library), from `tests/abi/libevent-2.2.1-api.tsv`.

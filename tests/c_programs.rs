@@ -5,6 +5,10 @@
 //! To prove that its expectations are libevent's and not ours, the same program is also
 //! built against the system's libevent 2.1 (Debian's libevent-dev) and must pass there
 //! too, unless it says `// test: requires 2.2`. See `c-tests/check.h` for the directives.
+//! That binary, built for libevent 2.1, then runs a third time on the build with 2.1's
+//! binary interface (`make ABI=2.1`, in `$EVRS_LIBDIR_21`, by default `build/lib-2.1`,
+//! when it exists), loaded through `LD_LIBRARY_PATH` in place of the system's; `cross`
+//! programs also pair that run with the system's library.
 //!
 //! Arguments: substrings of program names to run only those.
 //! Environment: `EVRS_VALGRIND=1` runs our builds under valgrind's memcheck; under
@@ -30,6 +34,9 @@ enum Library {
     Ours,
     /// The system's libevent 2.1 (libevent-dev).
     System,
+    /// This project's build with libevent 2.1's binary interface, running the binaries
+    /// built for [`Library::System`].
+    Ours21,
 }
 
 impl Library {
@@ -37,7 +44,13 @@ impl Library {
         match self {
             Library::Ours => "evrs",
             Library::System => "libevent-2.1",
+            Library::Ours21 => "evrs-2.1",
         }
+    }
+
+    /// Runs under valgrind when asked to: the builds of this project.
+    fn is_ours(self) -> bool {
+        matches!(self, Library::Ours | Library::Ours21)
     }
 }
 
@@ -108,13 +121,25 @@ struct Outcome {
 struct Harness {
     root: PathBuf,
     libdir: PathBuf,
+    /// The 2.1 build, when there is one.
+    libdir21: Option<PathBuf>,
     bindir: PathBuf,
     valgrind: bool,
 }
 
 impl Harness {
+    /// Where the program that runs on `library` is: the 2.1 build runs the very
+    /// binary built for libevent 2.1.
+    fn binary(&self, program: &Program, library: Library) -> PathBuf {
+        let built_for = match library {
+            Library::Ours21 => Library::System,
+            other => other,
+        };
+        self.bindir.join(built_for.label()).join(&program.name)
+    }
+
     fn compile(&self, program: &Program, library: Library) -> Result<PathBuf, String> {
-        let out = self.bindir.join(library.label()).join(&program.name);
+        let out = self.binary(program, library);
         std::fs::create_dir_all(out.parent().unwrap()).map_err(|e| e.to_string())?;
         let mut cc = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()));
         cc.args(["-std=gnu11", "-O1", "-g", "-Wall", "-Wextra", "-Werror"])
@@ -124,7 +149,7 @@ impl Harness {
         if let Some(rpc) = &program.rpcgen {
             let generated = self.generate(rpc, out.parent().unwrap(), library)?;
             cc.arg("-I").arg(out.parent().unwrap()).arg(generated);
-            if library == Library::System {
+            if library != Library::Ours {
                 // libevent's generator leaves the argument of NAME_new_with_arg unused.
                 cc.arg("-Wno-unused-parameter");
             }
@@ -161,7 +186,7 @@ impl Harness {
         let ours = self.root.join("capi/extra/rpcgen/event_rpcgen.py");
         let generator = match library {
             Library::Ours => ours,
-            Library::System => libevent_generator(&self.root).unwrap_or(ours),
+            Library::System | Library::Ours21 => libevent_generator(&self.root).unwrap_or(ours),
         };
         let output = Command::new("python3")
             .arg(&generator)
@@ -201,7 +226,7 @@ impl Harness {
         backend: Option<&str>,
         library: Library,
     ) -> Result<Running, String> {
-        let mut command = if self.valgrind && library == Library::Ours {
+        let mut command = if self.valgrind && library.is_ours() {
             let mut c = Command::new("valgrind");
             c.args([
                 "-q",
@@ -216,6 +241,11 @@ impl Harness {
         };
         for var in env {
             command.env(var, "1");
+        }
+        if library == Library::Ours21 {
+            // The system's build has no rpath: its libevent-2.1.so.7 comes from here.
+            let libdir21 = self.libdir21.as_ref().ok_or("no 2.1 build")?;
+            command.env("LD_LIBRARY_PATH", libdir21);
         }
         if let Some(backend) = backend {
             command.env("EVRS_TEST_BACKEND", backend);
@@ -294,7 +324,11 @@ impl Harness {
             Some(b) => format!("{} [{} {}]", program.name, library.label(), b),
             None => format!("{} [{}]", program.name, library.label()),
         };
-        let binary = match self.compile(program, library) {
+        let compiled = match library {
+            Library::Ours21 => Ok(self.binary(program, library)),
+            _ => self.compile(program, library),
+        };
+        let binary = match compiled {
             Ok(binary) => binary,
             Err(e) => {
                 return vec![Outcome {
@@ -332,11 +366,16 @@ impl Harness {
     /// For a `cross` program built against both libraries: for each ordered pair, runs
     /// `A first DIR` in the background and `B second DIR`, with DIR a fresh directory,
     /// so that what one library writes (a file, a server) the other reads (a client).
+    /// With a 2.1 build, its pairs with the system's library run too.
     fn cross(&self, program: &Program) -> Vec<Outcome> {
-        let pairs = [
+        let mut pairs = vec![
             (Library::Ours, Library::System),
             (Library::System, Library::Ours),
         ];
+        if self.libdir21.is_some() {
+            pairs.push((Library::Ours21, Library::System));
+            pairs.push((Library::System, Library::Ours21));
+        }
         pairs
             .iter()
             .map(|&(first, second)| Outcome {
@@ -352,7 +391,7 @@ impl Harness {
     }
 
     fn cross_pair(&self, program: &Program, first: Library, second: Library) -> Result<(), String> {
-        let binary = |library: Library| self.bindir.join(library.label()).join(&program.name);
+        let binary = |library: Library| self.binary(program, library);
         let dir =
             self.bindir
                 .join("cross")
@@ -409,10 +448,29 @@ fn main() -> ExitCode {
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .collect();
+    let libdir21 = match std::env::var_os("EVRS_LIBDIR_21") {
+        Some(dir) => {
+            let dir = PathBuf::from(dir);
+            if !dir.join("libevent_core-2.1.so.7").exists() {
+                eprintln!(
+                    "c-tests: no 2.1 build in {}; run `make ABI=2.1` first",
+                    dir.display()
+                );
+                return ExitCode::FAILURE;
+            }
+            Some(dir)
+        }
+        None => Some(root.join("build/lib-2.1"))
+            .filter(|dir| dir.join("libevent_core-2.1.so.7").exists()),
+    };
+    if libdir21.is_none() {
+        eprintln!("c-tests: no 2.1 build (`make ABI=2.1`); skipping the runs on it");
+    }
     let harness = Harness {
         bindir: root.join("target/c-tests"),
         root: root.clone(),
         libdir,
+        libdir21,
         valgrind: std::env::var_os("EVRS_VALGRIND").is_some_and(|v| v == "1"),
     };
 
@@ -460,6 +518,9 @@ fn main() -> ExitCode {
                 outcomes.extend(system);
                 if program.cross && built {
                     outcomes.extend(harness.cross(&program));
+                }
+                if built && harness.libdir21.is_some() {
+                    outcomes.extend(harness.test(&program, Library::Ours21));
                 }
             } else {
                 skipped += 1;

@@ -42,6 +42,7 @@ fn prefix() -> &'static Path {
         run(Command::new("make")
             .current_dir(root())
             .arg("install")
+            .arg("ABI=2.2")
             .arg(format!("PREFIX={}", prefix.display()))
             .arg("CARGO=true"));
         prefix

@@ -63,12 +63,10 @@ unsafe fn timeout_arg(tv: *const timeval) -> Option<Tv> {
     unsafe { borrow(tv) }.map(Tv::from_timeval_raw)
 }
 
-static VERSION_C: &CStr = c"2.2.1-alpha";
-
 /// `const char *event_get_version(void)`
 #[no_mangle]
 pub extern "C" fn event_get_version() -> *const c_char {
-    ffi_boundary!("event_get_version", { VERSION_C.as_ptr() })
+    ffi_boundary!("event_get_version", { evrs::version::VERSION_C.as_ptr() })
 }
 
 /// `ev_uint32_t event_get_version_number(void)`
@@ -941,8 +939,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn c_version_matches_core() {
-        assert_eq!(VERSION_C.to_str().unwrap(), evrs::version::VERSION);
+    fn c_version_is_core_version() {
+        // SAFETY: event_get_version returns a static NUL-terminated string.
+        let version = unsafe { CStr::from_ptr(event_get_version()) };
+        assert_eq!(version.to_str(), Ok(evrs::version::VERSION));
+        assert_eq!(event_get_version_number(), evrs::version::VERSION_NUMBER);
     }
 
     #[test]

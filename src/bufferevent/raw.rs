@@ -29,7 +29,8 @@ pub struct KindTag {
     pub name: &'static std::ffi::CStr,
 }
 
-/// `struct bufferevent` (376 bytes on LP64).
+/// `struct bufferevent`: 376 bytes on LP64, 392 with libevent 2.1's `struct event`
+/// (feature `abi-2-1`), which moves every field from `ev_write` on.
 #[repr(C)]
 pub struct RawBufferevent {
     pub ev_base: *const Base,
@@ -56,22 +57,36 @@ mod tests {
     use super::*;
     use std::mem::{offset_of, size_of};
 
+    /// Offsets of the fields from `ev_write` on, then the size: libevent 2.2's, or 2.1's
+    /// (8 more per embedded event).
+    #[cfg(not(feature = "abi-2-1"))]
+    const FROM_EV_WRITE: [usize; 13] = [
+        136, 256, 264, 272, 288, 304, 312, 320, 328, 336, 352, 368, 376,
+    ];
+    #[cfg(feature = "abi-2-1")]
+    const FROM_EV_WRITE: [usize; 13] = [
+        144, 272, 280, 288, 304, 320, 328, 336, 344, 352, 368, 384, 392,
+    ];
+
     #[test]
-    fn layout_is_libevent_2_2() {
-        assert_eq!(size_of::<RawBufferevent>(), 376);
+    fn layout_is_libevent_2_1_or_2_2() {
         assert_eq!(offset_of!(RawBufferevent, be_ops), 8);
         assert_eq!(offset_of!(RawBufferevent, ev_read), 16);
-        assert_eq!(offset_of!(RawBufferevent, ev_write), 136);
-        assert_eq!(offset_of!(RawBufferevent, input), 256);
-        assert_eq!(offset_of!(RawBufferevent, output), 264);
-        assert_eq!(offset_of!(RawBufferevent, wm_read), 272);
-        assert_eq!(offset_of!(RawBufferevent, wm_write), 288);
-        assert_eq!(offset_of!(RawBufferevent, readcb), 304);
-        assert_eq!(offset_of!(RawBufferevent, writecb), 312);
-        assert_eq!(offset_of!(RawBufferevent, errorcb), 320);
-        assert_eq!(offset_of!(RawBufferevent, cbarg), 328);
-        assert_eq!(offset_of!(RawBufferevent, timeout_read), 336);
-        assert_eq!(offset_of!(RawBufferevent, timeout_write), 352);
-        assert_eq!(offset_of!(RawBufferevent, enabled), 368);
+        let actual = [
+            offset_of!(RawBufferevent, ev_write),
+            offset_of!(RawBufferevent, input),
+            offset_of!(RawBufferevent, output),
+            offset_of!(RawBufferevent, wm_read),
+            offset_of!(RawBufferevent, wm_write),
+            offset_of!(RawBufferevent, readcb),
+            offset_of!(RawBufferevent, writecb),
+            offset_of!(RawBufferevent, errorcb),
+            offset_of!(RawBufferevent, cbarg),
+            offset_of!(RawBufferevent, timeout_read),
+            offset_of!(RawBufferevent, timeout_write),
+            offset_of!(RawBufferevent, enabled),
+            size_of::<RawBufferevent>(),
+        ];
+        assert_eq!(actual, FROM_EV_WRITE);
     }
 }

@@ -216,16 +216,24 @@ pub struct SignalCalls {
     pub pncalls: *mut c_short,
 }
 
-/// `struct event` (120 bytes on LP64 in libevent 2.2).
+/// `struct event`: 120 bytes on LP64 in libevent 2.2, which keeps `ev_events` and
+/// `ev_res` in the hole after `ev_fd`; 128 in libevent 2.1 (feature `abi-2-1`), which
+/// has them after the per-kind part. Only where these two fields sit differs.
 #[repr(C)]
 pub struct Event {
     pub callback: EventCallback,
     pub timeout_pos: TimeoutPos,
     pub fd: RawFd,
+    #[cfg(not(feature = "abi-2-1"))]
     pub events: c_short,
+    #[cfg(not(feature = "abi-2-1"))]
     pub res: c_short,
     pub base: *const super::Base,
     pub kind: KindPart,
+    #[cfg(feature = "abi-2-1")]
+    pub events: c_short,
+    #[cfg(feature = "abi-2-1")]
+    pub res: c_short,
     /// When the timeout fires, on the base's monotonic clock (common timeouts keep
     /// their queue's tag in the microseconds' high bits).
     pub timeout: libc::timeval,
@@ -361,20 +369,38 @@ mod tests {
     use std::mem::{offset_of, size_of};
 
     #[test]
-    fn layout_is_libevent_2_2() {
+    fn callback_layout_is_libevent_2_1_and_2_2() {
         assert_eq!(size_of::<EventCallback>(), 40);
         assert_eq!(offset_of!(EventCallback, flags), 16);
         assert_eq!(offset_of!(EventCallback, priority), 18);
         assert_eq!(offset_of!(EventCallback, closure), 19);
         assert_eq!(offset_of!(EventCallback, function), 24);
         assert_eq!(offset_of!(EventCallback, arg), 32);
-        assert_eq!(size_of::<Event>(), 120);
+    }
+
+    #[test]
+    fn event_layout_is_libevent_2_1_and_2_2() {
         assert_eq!(offset_of!(Event, timeout_pos), 40);
         assert_eq!(offset_of!(Event, fd), 56);
-        assert_eq!(offset_of!(Event, events), 60);
-        assert_eq!(offset_of!(Event, res), 62);
         assert_eq!(offset_of!(Event, base), 64);
         assert_eq!(offset_of!(Event, kind), 72);
+    }
+
+    #[test]
+    #[cfg(not(feature = "abi-2-1"))]
+    fn event_layout_is_libevent_2_2() {
+        assert_eq!(size_of::<Event>(), 120);
+        assert_eq!(offset_of!(Event, events), 60);
+        assert_eq!(offset_of!(Event, res), 62);
         assert_eq!(offset_of!(Event, timeout), 104);
+    }
+
+    #[test]
+    #[cfg(feature = "abi-2-1")]
+    fn event_layout_is_libevent_2_1() {
+        assert_eq!(size_of::<Event>(), 128);
+        assert_eq!(offset_of!(Event, events), 104);
+        assert_eq!(offset_of!(Event, res), 106);
+        assert_eq!(offset_of!(Event, timeout), 112);
     }
 }

@@ -245,7 +245,9 @@ impl Base {
         }
         // SAFETY: single-threaded base
         unsafe { (*e).res = res };
-        if closure == Closure::Event as u8 {
+        // Without EV_PERSIST in the struct as it stands, whatever the closure (see
+        // `run_queue`).
+        if events & ev::PERSIST == 0 {
             // SAFETY: the event is live and single-threaded.
             let _ = unsafe { self.remove_everywhere(st, event) };
         }
@@ -315,8 +317,13 @@ impl Base {
             // SAFETY: queued callbacks are live; fields are read in place.
             let (closure, flags) = unsafe { (Closure::from_raw((*c).closure), (*c).flags) };
             let event: NonNull<Event> = cb.cast();
-            if closure == Closure::Event {
-                // Not persistent: deleted before its callback runs.
+            // An event without EV_PERSIST is deleted before its callback runs. As in
+            // libevent, the struct's events decide, not the closure chosen when it was
+            // assigned: a program may have set or cleared EV_PERSIST in place since.
+            let deleted_first = matches!(closure, Closure::Event | Closure::Persist)
+                // SAFETY: event closures belong to live events; read in place.
+                && unsafe { (*event.as_ptr()).events } & ev::PERSIST == 0;
+            if deleted_first {
                 // SAFETY: the event is live.
                 let _ = unsafe { self.remove_everywhere(st, event) };
             } else {
@@ -346,6 +353,7 @@ impl Base {
                         )
                     };
                     if closure == Closure::Persist
+                        && !deleted_first
                         && (interval.tv_sec != 0 || interval.tv_usec != 0)
                     {
                         // SAFETY: the event is live; the lock is held.

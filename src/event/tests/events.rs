@@ -66,6 +66,56 @@ fn persistent_event_stays_added() {
     base.free(true);
 }
 
+/// Sets the events of a deleted event in place, as programs written for libevent 1.x
+/// do between `event_del` and `event_add`.
+fn set_events_in_place(event: std::ptr::NonNull<crate::event::raw::Event>, events: i16) {
+    // SAFETY: a live event of the test, deleted, and no reference to it is alive.
+    unsafe { (*event.as_ptr()).events = events };
+}
+
+#[test]
+fn persist_set_in_place_keeps_the_event_added() {
+    let (base, control) = mock_base();
+    let journal = Journal::new();
+    let a = Probe::new("a", &journal);
+    let event = new_event(&base, 5, ev::READ, &a);
+    add(event, None).unwrap();
+    del(event).unwrap();
+    set_events_in_place(event, ev::READ | ev::PERSIST);
+    add(event, None).unwrap();
+    control.set_ready(5, Readiness::READ);
+    // Run as the fd's only event, then through the queue.
+    assert_eq!(base.run(loop_flag::ONCE), 0);
+    assert_eq!(pending(event, ev::READ), ev::READ);
+    control.set_ready(5, Readiness::NONE);
+    activate(event, ev::READ);
+    assert_eq!(base.run(loop_flag::ONCE), 0);
+    assert_eq!(journal.names(), ["a", "a"]);
+    assert_eq!(pending(event, ev::READ), ev::READ);
+    assert_eq!(control.interest(5), Interest::READ);
+    free(event);
+    base.free(true);
+}
+
+#[test]
+fn persist_cleared_in_place_deletes_the_event_before_its_callback() {
+    let (base, control) = mock_base();
+    let journal = Journal::new();
+    let a = Probe::new("a", &journal);
+    let event = new_event(&base, 5, ev::READ | ev::PERSIST, &a);
+    add(event, Some(crate::event::Tv::normalized(10, 0))).unwrap();
+    del(event).unwrap();
+    set_events_in_place(event, ev::READ);
+    add(event, None).unwrap();
+    activate(event, ev::READ);
+    assert_eq!(base.run(loop_flag::ONCE), 0);
+    assert_eq!(journal.names(), ["a"]);
+    assert_eq!(pending(event, ev::READ | ev::TIMEOUT), 0);
+    assert_eq!(control.interest(5), Interest::NONE);
+    free(event);
+    base.free(true);
+}
+
 #[test]
 fn readers_and_writers_of_one_fd_get_their_own_reports() {
     let (base, control) = mock_base();

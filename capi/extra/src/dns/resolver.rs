@@ -502,3 +502,22 @@ pub extern "C" fn evdns_set_log_fn(log_fn: Option<config::LogFn>) {
         config::set_log_fn(log_fn);
     })
 }
+
+/// `void evdns_set_transaction_id_fn(ev_uint16_t (*fn)(void))`, which libevent 2.2
+/// removed. Transaction ids come from the secure random source, so the function is not
+/// called, as in libevent since 2.0.4.
+#[cfg(feature = "abi-2-1")]
+#[no_mangle]
+pub extern "C" fn evdns_set_transaction_id_fn(_id_fn: Option<unsafe extern "C" fn() -> u16>) {
+    ffi_boundary!("evdns_set_transaction_id_fn", {})
+}
+
+/// `void evdns_set_random_bytes_fn(void (*fn)(char *, size_t))`, which libevent 2.2
+/// removed; not called, for the reason above.
+#[cfg(feature = "abi-2-1")]
+#[no_mangle]
+pub extern "C" fn evdns_set_random_bytes_fn(
+    _random_fn: Option<unsafe extern "C" fn(*mut c_char, usize)>,
+) {
+    ffi_boundary!("evdns_set_random_bytes_fn", {})
+}

@@ -218,6 +218,10 @@ setter!(evhttp_set_default_content_type, (content_type: *const c_char), |h| {
     h.default_content_type = content_type;
 });
 setter!(evhttp_set_allowed_methods, (methods: u32), |h| {
+    // Libevent 2.1 declares the argument `ev_uint16_t`: a program built for it need not
+    // clear the register's upper half.
+    #[cfg(feature = "abi-2-1")]
+    let methods = methods & 0xffff;
     h.allowed_methods = methods;
 });
 setter!(evhttp_set_ext_method_cmp, (cmp: Option<ExtMethodCb>), |h| {

@@ -110,11 +110,25 @@ pub(super) fn read_firstline(conn: Conn, req: Req) {
     read_headers(conn, req);
 }
 
+/// The methods libevent 2.1 knows: `EVHTTP_REQ_GET` to `EVHTTP_REQ_PATCH`.
+#[cfg(feature = "abi-2-1")]
+const METHODS_2_1: u32 = (method::PATCH << 1) - 1;
+/// Libevent 2.1's type for every other method (its internal `EVHTTP_REQ_UNKNOWN_`).
+#[cfg(feature = "abi-2-1")]
+const UNKNOWN_METHOD_2_1: u32 = 1 << 15;
+
 pub(super) fn parse_request_line_into(conn: Conn, req: Req, line: &[u8]) -> Result<(), ()> {
     let parsed = parse::parse_request_line(line).map_err(|_| ())?;
     let mut kind_bits = parsed.known_method.unwrap_or(0);
     if kind_bits == 0 {
         kind_bits = extension_method_type(conn, parsed.method)?;
+    }
+    // Libevent 2.1 knows nine methods (GET to PATCH) and gives any other request its
+    // "unknown" type, bit 15, which a server that allows that bit hands to its
+    // callback; the WebDAV methods 2.2 added are unknown to programs built for 2.1.
+    #[cfg(feature = "abi-2-1")]
+    if kind_bits & METHODS_2_1 == 0 {
+        kind_bits = UNKNOWN_METHOD_2_1;
     }
     set_field!(req, type_, kind_bits);
     set_field!(req, major, parsed.major as c_char);
@@ -294,6 +308,12 @@ pub(super) fn method_info(
     conn: Option<Conn>,
     kind: u32,
 ) -> (Option<std::borrow::Cow<'static, [u8]>>, u16) {
+    // For programs built for libevent 2.1 this bit is "unknown" (2.2's MOVE): no name,
+    // no body, as in 2.1.
+    #[cfg(feature = "abi-2-1")]
+    if kind == UNKNOWN_METHOD_2_1 {
+        return (None, 0);
+    }
     if let Some(name) = parse::method_name(kind) {
         let flags = if kind == method::HEAD || kind == method::TRACE {
             0

@@ -326,7 +326,7 @@ int main(void)
 	test_keepalive();
 	test_text_chunks();
 	test_big("/big");
-	if (!sps_on_libevent_2_1())
+	if (!sps_on_libevent())
 		test_big("/big-paced");
 	test_post();
 

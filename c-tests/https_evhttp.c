@@ -292,7 +292,7 @@ static void exchange(int filters)
 	CHECK_INT_EQ(evhttp_make_request(conn, req, EVHTTP_REQ_GET, "/chunked"), 0);
 	req = request(&again);
 	CHECK_INT_EQ(evhttp_make_request(conn, req, EVHTTP_REQ_GET, "/hello"), 0);
-	if (!sps_on_libevent_2_1()) {
+	if (!sps_on_libevent()) {
 		req = request(&paced);
 		evhttp_request_set_chunked_cb(req, chunk_cb);
 		CHECK_INT_EQ(evhttp_make_request(conn, req, EVHTTP_REQ_GET, "/chunked-paced"), 0);
@@ -334,7 +334,7 @@ static void exchange(int filters)
 	CHECK_INT_EQ(again.code, 200);
 	CHECK_STR_EQ(again.body, "hello over TLS");
 	CHECK_INT_EQ(again.order, 5);
-	if (!sps_on_libevent_2_1()) {
+	if (!sps_on_libevent()) {
 		CHECK_INT_EQ(paced.code, 200);
 		CHECK_UINT_EQ(paced.length, CHUNKED_SIZE);
 		CHECK_UINT_EQ(paced.checksum, pattern_sum);

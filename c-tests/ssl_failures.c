@@ -461,7 +461,7 @@ static void check_reset_errno(const struct end *client)
  * record, which OpenSSL 1.1 did not tell apart either. */
 static int dirty_allowed_end(void)
 {
-	return sps_on_libevent_2_1() ? BEV_EVENT_ERROR | BEV_EVENT_READING
+	return sps_on_libevent() ? BEV_EVENT_ERROR | BEV_EVENT_READING
 				     : BEV_EVENT_EOF | BEV_EVENT_READING;
 }
 

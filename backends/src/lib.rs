@@ -32,6 +32,10 @@ pub mod epoll;
 pub mod mock;
 pub mod poll;
 pub mod select;
+#[cfg(all(feature = "sim", target_os = "linux"))]
+// Unused until the first simulated poller lands.
+#[allow(dead_code)]
+pub(crate) mod sim;
 
 /// One OS readiness mechanism.
 pub trait Poller: Sized {

@@ -403,7 +403,13 @@ impl Inner {
                 options |= super::config::DNS_OPTION_NAMESERVERS_NO_DEFAULT;
             }
             let result = self.resolv_conf_parse(options, Some(c"/etc/resolv.conf"));
-            if result != 0 && result != super::config::EVDNS_ERROR_NO_NAMESERVERS_CONFIGURED {
+            // libevent 2.1 fails when resolv.conf names no server (with
+            // EVDNS_BASE_NAMESERVERS_NO_DEFAULT); 2.2 makes a base without servers.
+            let no_servers_ok = !cfg!(feature = "abi-2-1");
+            if result != 0
+                && !(no_servers_ok
+                    && result == super::config::EVDNS_ERROR_NO_NAMESERVERS_CONFIGURED)
+            {
                 return false;
             }
         }
@@ -883,8 +889,9 @@ impl Inner {
         }
         let mut retry_over_tcp = false;
         let error = if reply.truncated {
-            retry_over_tcp =
-                self.lookups[slot].tcp_flags & (DNS_QUERY_IGNTC | DNS_QUERY_USEVC) == 0;
+            // libevent 2.1 has no DNS over TCP: the truncated answer is the result.
+            retry_over_tcp = !cfg!(feature = "abi-2-1")
+                && self.lookups[slot].tcp_flags & (DNS_QUERY_IGNTC | DNS_QUERY_USEVC) == 0;
             DNS_ERR_TRUNCATED
         } else if rcode != 0 {
             match rcode {

@@ -158,6 +158,11 @@ conn_setter!(evhttp_connection_set_timeout, (timeout: c_int), |c| {
     adjust_timeout_flag(c, timeout != -1);
     cx!(c).timeout_read = client::timeout_from_secs(timeout, connection::HTTP_READ_TIMEOUT);
     cx!(c).timeout_write = client::timeout_from_secs(timeout, connection::HTTP_WRITE_TIMEOUT);
+    // libevent 2.1 keeps one timeout for connecting, reading and writing.
+    if cfg!(feature = "abi-2-1") {
+        cx!(c).timeout_connect = client::timeout_from_secs(timeout, connection::HTTP_CONNECT_TIMEOUT);
+        client::apply_connect_timeout(c);
+    }
     client::apply_read_write_timeouts(c);
 });
 conn_setter!(evhttp_connection_set_timeout_tv, (tv: *const libc::timeval), |c| {
@@ -166,6 +171,10 @@ conn_setter!(evhttp_connection_set_timeout_tv, (tv: *const libc::timeval), |c| {
     adjust_timeout_flag(c, tv.is_some());
     cx!(c).timeout_read = client::timeout_from(tv, connection::HTTP_READ_TIMEOUT);
     cx!(c).timeout_write = client::timeout_from(tv, connection::HTTP_WRITE_TIMEOUT);
+    if cfg!(feature = "abi-2-1") {
+        cx!(c).timeout_connect = client::timeout_from(tv, connection::HTTP_CONNECT_TIMEOUT);
+        client::apply_connect_timeout(c);
+    }
     client::apply_read_write_timeouts(c);
 });
 conn_setter!(evhttp_connection_set_connect_timeout_tv, (tv: *const libc::timeval), |c| {

@@ -61,8 +61,15 @@ const DIRECTIONS: [(Interest, i16); 2] = [
     (Interest::WRITE, EVFILT_WRITE),
 ];
 
-/// FreeBSD's "not permitted in capability mode", seen on a delete of a closed fd.
-const ENOTCAPABLE: i64 = 93;
+/// Read filters fire on a regular file at its end too, as select and poll report it
+/// (libevent asks for NOTE_EOF where it exists: OpenBSD's; FreeBSD's flag for this is
+/// NOTE_FILE_POLL). Sockets and pipes ignore it.
+#[cfg(target_os = "openbsd")]
+const READ_FFLAGS: u32 = libc::NOTE_EOF;
+#[cfg(target_os = "freebsd")]
+const READ_FFLAGS: u32 = libc::NOTE_FILE_POLL;
+#[cfg(not(any(target_os = "openbsd", target_os = "freebsd")))]
+const READ_FFLAGS: u32 = 0;
 
 /// Reports taken by the first waits (libevent's NEVENT); doubles when a wait fills it.
 const INITIAL_EVENTS: usize = 64;
@@ -187,9 +194,12 @@ fn outcome(pending: Pending, errno: i64) -> Outcome {
     if !pending.add {
         // The note is gone already: the fd was closed (EBADF; ENOTCAPABLE under
         // Capsicum), reopened (ENOENT), or never had one (EINVAL, seen on FreeBSD).
+        #[cfg(target_os = "freebsd")]
+        if errno == i64::from(libc::ENOTCAPABLE) {
+            return Outcome::Done;
+        }
         return match errno as i32 {
             libc::ENOENT | libc::EBADF | libc::EINVAL => Outcome::Done,
-            _ if errno == ENOTCAPABLE => Outcome::Done,
             _ => Outcome::Failed(os_error(errno)),
         };
     }
@@ -199,6 +209,15 @@ fn outcome(pending: Pending, errno: i64) -> Outcome {
         // cannot be told from a closed fd.
         libc::EPIPE | libc::EPERM => Outcome::Widowed,
         _ => Outcome::Failed(os_error(errno)),
+    }
+}
+
+/// The filter flags of a change.
+fn change_fflags(filter: i16, flags: u16) -> u32 {
+    if filter == EVFILT_READ && flags & EV_ADD != 0 {
+        READ_FFLAGS
+    } else {
+        0
     }
 }
 
@@ -295,7 +314,7 @@ impl<S: KqueueSystem> Kqueue<S> {
             ident: fd as usize,
             filter,
             flags,
-            fflags: 0,
+            fflags: change_fflags(filter, flags),
             data: 0,
             // Finds the change again in its receipt.
             udata: self.pending.len(),
@@ -335,7 +354,6 @@ impl<S: KqueueSystem> Kqueue<S> {
                     let Some(&pending) = self.pending.get(entry.udata) else {
                         continue;
                     };
-                    // No receipt at all (a system without EV_RECEIPT): applied.
                     match outcome(pending, entry.data) {
                         Outcome::Done => {}
                         Outcome::Widowed => self.note_widowed(pending),
@@ -344,6 +362,8 @@ impl<S: KqueueSystem> Kqueue<S> {
                         }
                     }
                 }
+                // A change without any receipt (a system without EV_RECEIPT) was
+                // applied.
                 if first_error.is_some() {
                     self.roll_back();
                 }
@@ -390,6 +410,7 @@ impl<S: KqueueSystem> Kqueue<S> {
                     ident: pending.fd as usize,
                     filter,
                     flags: flags | EV_RECEIPT,
+                    fflags: change_fflags(filter, flags),
                     ..KEvent::default()
                 });
             }
@@ -823,5 +844,80 @@ impl KqueueSystem for SystemKqueue {
         _timeout: Option<Duration>,
     ) -> io::Result<usize> {
         match *self {}
+    }
+}
+
+#[cfg(all(test, feature = "sim", target_os = "linux"))]
+mod tests {
+    use super::*;
+    use crate::sim::kqueue::SimKqueue;
+
+    /// (filter, flags) of the changes that take fd 5 from `old` to `new`.
+    fn plan(old: Interest, new: Interest) -> Vec<(i16, u16)> {
+        let mut kq = Kqueue::<SimKqueue>::new(&Options::default()).unwrap();
+        kq.push_changes(5, old, new);
+        kq.changes.iter().map(|c| (c.filter, c.flags)).collect()
+    }
+
+    #[test]
+    fn changes_re_add_what_stays_and_replace_edge_switches() {
+        let (read, write, edge) = (Interest::READ, Interest::WRITE, Interest::EDGE);
+        assert_eq!(plan(Interest::NONE, read), [(EVFILT_READ, EV_ADD)]);
+        // Unchanged directions are added again: the fd may have been reopened.
+        assert_eq!(
+            plan(read, read | write),
+            [(EVFILT_READ, EV_ADD), (EVFILT_WRITE, EV_ADD)]
+        );
+        assert_eq!(
+            plan(read | write, write),
+            [(EVFILT_READ, EV_DELETE), (EVFILT_WRITE, EV_ADD)]
+        );
+        assert_eq!(
+            plan(read, read | edge),
+            [(EVFILT_READ, EV_DELETE), (EVFILT_READ, EV_ADD | EV_CLEAR)]
+        );
+        assert_eq!(
+            plan(write | edge, Interest::NONE),
+            [(EVFILT_WRITE, EV_DELETE)]
+        );
+        assert_eq!(plan(Interest::NONE, edge), []);
+    }
+
+    #[test]
+    fn reports_read_as_libevent_does_with_eof_as_hang_up() {
+        let event = |filter, flags| KEvent {
+            filter,
+            flags,
+            ..KEvent::default()
+        };
+        let read_write = Readiness::READ | Readiness::WRITE;
+        assert_eq!(readiness(&event(EVFILT_READ, 0)), Readiness::READ);
+        assert_eq!(readiness(&event(EVFILT_WRITE, EV_CLEAR)), Readiness::WRITE);
+        assert_eq!(readiness(&event(EVFILT_READ, EV_EOF)), read_write);
+        assert_eq!(readiness(&event(EVFILT_WRITE, EV_EOF)), read_write);
+    }
+
+    #[test]
+    fn delete_errors_for_missing_notes_are_success() {
+        let delete = Pending {
+            fd: 5,
+            old: Interest::READ,
+            new: Interest::NONE,
+            filter: EVFILT_READ,
+            add: false,
+        };
+        let add = Pending {
+            add: true,
+            ..delete
+        };
+        for errno in [libc::ENOENT, libc::EBADF, libc::EINVAL] {
+            assert!(matches!(outcome(delete, errno.into()), Outcome::Done));
+        }
+        assert!(matches!(
+            outcome(add, libc::EBADF.into()),
+            Outcome::Failed(_)
+        ));
+        assert!(matches!(outcome(add, libc::EPIPE.into()), Outcome::Widowed));
+        assert!(matches!(outcome(add, 0), Outcome::Done));
     }
 }

@@ -692,6 +692,13 @@ cfg_kqueue_os! {
     // not Send; ours only ever holds integers that are never dereferenced, so the
     // arrays are plain data that any thread may own.
     unsafe impl Send for Buffers {}
+    // SAFETY: as for Send; nothing in `Buffers` changes through a shared reference.
+    unsafe impl Sync for Buffers {}
+
+    /// The longest wait handed to the kernel: OpenBSD refuses timeouts beyond 10^8
+    /// seconds (EINVAL). A caller woken after three years with nothing to report just
+    /// waits again.
+    const MAX_TIMEOUT: Duration = Duration::from_secs(100_000_000);
 
     impl Drop for SystemKqueue {
         fn drop(&mut self) {
@@ -788,7 +795,7 @@ cfg_kqueue_os! {
             }
             let changes = &*system_changes;
             let out = &mut out[..events.len()];
-            let spec = crate::timespec(timeout);
+            let spec = crate::timespec(timeout.map(|t| t.min(MAX_TIMEOUT)));
             let spec_ptr = spec
                 .as_ref()
                 .map_or(std::ptr::null(), |s| s as *const libc::timespec);

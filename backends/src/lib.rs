@@ -28,14 +28,22 @@ pub use waker::{SystemWaker, Waker};
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub mod epoll;
+#[cfg(any(
+    target_os = "freebsd",
+    target_os = "dragonfly",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_vendor = "apple",
+    all(feature = "sim", target_os = "linux")
+))]
+pub mod kqueue;
 #[cfg(feature = "mock")]
 pub mod mock;
 pub mod poll;
 pub mod select;
 #[cfg(all(feature = "sim", target_os = "linux"))]
-// Unused until the first simulated poller lands.
-#[allow(dead_code)]
-pub(crate) mod sim;
+#[doc(hidden)]
+pub mod sim;
 
 /// One OS readiness mechanism.
 pub trait Poller: Sized {
@@ -88,8 +96,9 @@ pub(crate) fn timespec(timeout: Option<Duration>) -> Option<libc::timespec> {
 /// Options a poller may honour.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Options {
-    /// epoll: batch changes and apply them right before waiting
-    /// (libevent's `EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST`).
+    /// epoll, kqueue: batch changes and apply them right before waiting
+    /// (libevent's `EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST`; libevent's kqueue always
+    /// batches).
     pub use_changelist: bool,
     /// Wake up for timeouts with better than millisecond precision where the mechanism
     /// can (libevent's `EVENT_BASE_FLAG_PRECISE_TIMER`).
@@ -98,6 +107,14 @@ pub struct Options {
 
 /// The methods compiled in, in libevent's order of preference.
 pub const METHODS: &[(&str, Features)] = &[
+    #[cfg(any(
+        target_os = "freebsd",
+        target_os = "dragonfly",
+        target_os = "netbsd",
+        target_os = "openbsd",
+        target_vendor = "apple"
+    ))]
+    (<kqueue::Kqueue>::NAME, <kqueue::Kqueue>::FEATURES),
     #[cfg(any(target_os = "linux", target_os = "android"))]
     (epoll::Epoll::NAME, epoll::Epoll::FEATURES),
     (poll::Poll::NAME, poll::Poll::FEATURES),
@@ -107,6 +124,14 @@ pub const METHODS: &[(&str, Features)] = &[
 /// Any of the compiled-in pollers, chosen by name at run time.
 #[derive(Debug)]
 pub enum AnyPoller {
+    #[cfg(any(
+        target_os = "freebsd",
+        target_os = "dragonfly",
+        target_os = "netbsd",
+        target_os = "openbsd",
+        target_vendor = "apple"
+    ))]
+    Kqueue(kqueue::Kqueue),
     #[cfg(any(target_os = "linux", target_os = "android"))]
     Epoll(epoll::Epoll),
     Poll(poll::Poll),
@@ -120,6 +145,14 @@ impl AnyPoller {
     /// Creates the poller called `name` (one of [`METHODS`]).
     pub fn new(name: &str, options: &Options) -> io::Result<AnyPoller> {
         match name {
+            #[cfg(any(
+                target_os = "freebsd",
+                target_os = "dragonfly",
+                target_os = "netbsd",
+                target_os = "openbsd",
+                target_vendor = "apple"
+            ))]
+            <kqueue::Kqueue>::NAME => <kqueue::Kqueue>::new(options).map(AnyPoller::Kqueue),
             #[cfg(any(target_os = "linux", target_os = "android"))]
             epoll::Epoll::NAME => epoll::Epoll::new(options).map(AnyPoller::Epoll),
             poll::Poll::NAME => poll::Poll::new(options).map(AnyPoller::Poll),
@@ -134,6 +167,14 @@ impl AnyPoller {
             #[cfg(any(target_os = "linux", target_os = "android"))]
             AnyPoller::Epoll(_) => epoll::Epoll::NAME,
             AnyPoller::Poll(_) => poll::Poll::NAME,
+            #[cfg(any(
+                target_os = "freebsd",
+                target_os = "dragonfly",
+                target_os = "netbsd",
+                target_os = "openbsd",
+                target_vendor = "apple"
+            ))]
+            AnyPoller::Kqueue(_) => <kqueue::Kqueue>::NAME,
             AnyPoller::Select(_) => select::Select::NAME,
             #[cfg(feature = "mock")]
             AnyPoller::Mock(_) => mock::Mock::NAME,
@@ -146,6 +187,14 @@ impl AnyPoller {
             #[cfg(any(target_os = "linux", target_os = "android"))]
             AnyPoller::Epoll(_) => epoll::Epoll::FEATURES,
             AnyPoller::Poll(_) => poll::Poll::FEATURES,
+            #[cfg(any(
+                target_os = "freebsd",
+                target_os = "dragonfly",
+                target_os = "netbsd",
+                target_os = "openbsd",
+                target_vendor = "apple"
+            ))]
+            AnyPoller::Kqueue(_) => <kqueue::Kqueue>::FEATURES,
             AnyPoller::Select(_) => select::Select::FEATURES,
             #[cfg(feature = "mock")]
             AnyPoller::Mock(_) => mock::Mock::FEATURES,
@@ -159,6 +208,14 @@ impl AnyPoller {
             #[cfg(any(target_os = "linux", target_os = "android"))]
             AnyPoller::Epoll(p) => p.change(fd, old, new),
             AnyPoller::Poll(p) => p.change(fd, old, new),
+            #[cfg(any(
+                target_os = "freebsd",
+                target_os = "dragonfly",
+                target_os = "netbsd",
+                target_os = "openbsd",
+                target_vendor = "apple"
+            ))]
+            AnyPoller::Kqueue(p) => p.change(fd, old, new),
             AnyPoller::Select(p) => p.change(fd, old, new),
             #[cfg(feature = "mock")]
             AnyPoller::Mock(p) => p.change(fd, old, new),
@@ -176,6 +233,14 @@ impl AnyPoller {
             #[cfg(any(target_os = "linux", target_os = "android"))]
             AnyPoller::Epoll(p) => p.wait_into(timeout, ready),
             AnyPoller::Poll(p) => p.wait_into(timeout, ready),
+            #[cfg(any(
+                target_os = "freebsd",
+                target_os = "dragonfly",
+                target_os = "netbsd",
+                target_os = "openbsd",
+                target_vendor = "apple"
+            ))]
+            AnyPoller::Kqueue(p) => p.wait_into(timeout, ready),
             AnyPoller::Select(p) => p.wait_into(timeout, ready),
             #[cfg(feature = "mock")]
             AnyPoller::Mock(p) => p.wait_into(timeout, ready),
@@ -193,6 +258,14 @@ impl AnyPoller {
             #[cfg(any(target_os = "linux", target_os = "android"))]
             AnyPoller::Epoll(p) => p.wait(timeout, on_ready),
             AnyPoller::Poll(p) => p.wait(timeout, on_ready),
+            #[cfg(any(
+                target_os = "freebsd",
+                target_os = "dragonfly",
+                target_os = "netbsd",
+                target_os = "openbsd",
+                target_vendor = "apple"
+            ))]
+            AnyPoller::Kqueue(p) => p.wait(timeout, on_ready),
             AnyPoller::Select(p) => p.wait(timeout, on_ready),
             #[cfg(feature = "mock")]
             AnyPoller::Mock(p) => p.wait(timeout, on_ready),

@@ -11,8 +11,10 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use evrs_backends::epoll::Epoll;
+use evrs_backends::kqueue::Kqueue;
 use evrs_backends::poll::Poll;
 use evrs_backends::select::Select;
+use evrs_backends::sim::kqueue::SimKqueue;
 use evrs_backends::{AnyPoller, Features, Interest, Options, Poller, Readiness, METHODS};
 
 const NONE: Interest = Interest::NONE;
@@ -58,6 +60,7 @@ macro_rules! subject_through_poller_trait {
 }
 
 subject_through_poller_trait!(Epoll, Poll, Select);
+subject_through_poller_trait!(Kqueue<SimKqueue>);
 
 impl Subject for AnyPoller {
     fn name(&self) -> &'static str {
@@ -144,6 +147,17 @@ fn epoll(batched: bool) -> Case<Epoll> {
     };
     Case {
         poller: Epoll::new(&options).unwrap(),
+        batched,
+    }
+}
+
+fn sim_kqueue(batched: bool) -> Case<Kqueue<SimKqueue>> {
+    let options = Options {
+        use_changelist: batched,
+        ..Options::default()
+    };
+    Case {
+        poller: Kqueue::new(&options).unwrap(),
         batched,
     }
 }
@@ -583,6 +597,8 @@ fn fd_closed_while_watched<P: Subject>(case: &mut Case<P>) {
     match case.poller.name() {
         // The kernel dropped the registration with the file.
         "epoll" => assert_eq!(got.unwrap(), vec![], "{}", case.name()),
+        // So did kqueue, with the file's notes.
+        "kqueue" => assert_eq!(got.unwrap(), vec![], "{}", case.name()),
         // POLLNVAL.
         "poll" => assert_eq!(got.unwrap(), vec![(fd, READ_WRITE)], "{}", case.name()),
         _ => assert_eq!(
@@ -740,6 +756,8 @@ all_checks! {
     any_epoll_changelist => by_name("epoll", true),
     any_poll => by_name("poll", false),
     any_select => by_name("select", false),
+    sim_kqueue => sim_kqueue(false),
+    sim_kqueue_changelist => sim_kqueue(true),
 }
 
 // ---------------------------------------------------------------------------------------
@@ -769,6 +787,10 @@ fn features_match_libevent() {
     );
     assert_eq!(Poll::FEATURES, all(&[Features::FDS, Features::EARLY_CLOSE]));
     assert_eq!(Select::FEATURES, Features::FDS);
+    assert_eq!(
+        Kqueue::<SimKqueue>::FEATURES,
+        all(&[Features::ET, Features::O1, Features::FDS])
+    );
 }
 
 /// A wait that fills the report buffer doubles it: 32, then 64, then all 100.

@@ -12,6 +12,8 @@
 //! Only with the `sim` feature, which the backends' own tests turn on; never in a
 //! library.
 
+pub mod kqueue;
+
 use std::io;
 use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
@@ -69,4 +71,35 @@ pub(crate) fn deadline(timeout: Option<Duration>) -> Option<Instant> {
 /// What is left of a wait until `deadline`.
 pub(crate) fn remaining(deadline: Option<Instant>) -> Option<Duration> {
     deadline.map(|d| d.saturating_duration_since(Instant::now()))
+}
+
+/// One poll(2) over `fds` like [`poll_fds`], but an interruption by a signal is an
+/// `Interrupted` error, as a real kernel wait reports it.
+pub(crate) fn poll_fds_interruptible(
+    fds: &mut [libc::pollfd],
+    timeout: Option<Duration>,
+) -> io::Result<usize> {
+    let timeout_ms = match timeout {
+        None => -1,
+        // Rounded up, so a wait never ends before its time.
+        Some(t) => t.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as libc::c_int,
+    };
+    // SAFETY: `fds` is a valid, writable array of `fds.len()` pollfd entries for the
+    // duration of the call.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
+    usize::try_from(n).map_err(|_| io::Error::last_os_error())
+}
+
+/// fstat(2) of `fd`; `None` when it is not open.
+pub(crate) fn fstat(fd: RawFd) -> Option<libc::stat> {
+    // SAFETY: an all-zero stat is a valid value to be overwritten.
+    let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `stat` is writable for the call; any fd number is a valid argument.
+    (unsafe { libc::fstat(fd, &mut stat) } == 0).then_some(stat)
+}
+
+/// The file `fd` refers to, as (st_dev, st_ino): a registration that recorded it at
+/// its start tells a reused fd number from its own file. `None` when not open.
+pub(crate) fn file_identity(fd: RawFd) -> Option<(u64, u64)> {
+    fstat(fd).map(|stat| (stat.st_dev, stat.st_ino))
 }

@@ -26,16 +26,27 @@ pub use flags::{Features, Interest, Readiness};
 pub use signal::{AnySignalSource, SignalMethod, SignalSource};
 pub use waker::{SystemWaker, Waker};
 
+#[cfg(any(
+    target_os = "illumos",
+    target_os = "solaris",
+    all(feature = "sim", target_os = "linux")
+))]
+pub mod devpoll;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub mod epoll;
+#[cfg(any(
+    target_os = "illumos",
+    target_os = "solaris",
+    all(feature = "sim", target_os = "linux")
+))]
+pub mod evport;
 #[cfg(feature = "mock")]
 pub mod mock;
 pub mod poll;
 pub mod select;
 #[cfg(all(feature = "sim", target_os = "linux"))]
-// Unused until the first simulated poller lands.
-#[allow(dead_code)]
-pub(crate) mod sim;
+#[doc(hidden)]
+pub mod sim;
 
 /// One OS readiness mechanism.
 pub trait Poller: Sized {
@@ -98,6 +109,13 @@ pub struct Options {
 
 /// The methods compiled in, in libevent's order of preference.
 pub const METHODS: &[(&str, Features)] = &[
+    #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+    (evport::NativeEvport::NAME, evport::NativeEvport::FEATURES),
+    #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+    (
+        devpoll::NativeDevpoll::NAME,
+        devpoll::NativeDevpoll::FEATURES,
+    ),
     #[cfg(any(target_os = "linux", target_os = "android"))]
     (epoll::Epoll::NAME, epoll::Epoll::FEATURES),
     (poll::Poll::NAME, poll::Poll::FEATURES),
@@ -107,6 +125,10 @@ pub const METHODS: &[(&str, Features)] = &[
 /// Any of the compiled-in pollers, chosen by name at run time.
 #[derive(Debug)]
 pub enum AnyPoller {
+    #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+    Evport(evport::NativeEvport),
+    #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+    Devpoll(devpoll::NativeDevpoll),
     #[cfg(any(target_os = "linux", target_os = "android"))]
     Epoll(epoll::Epoll),
     Poll(poll::Poll),
@@ -120,6 +142,12 @@ impl AnyPoller {
     /// Creates the poller called `name` (one of [`METHODS`]).
     pub fn new(name: &str, options: &Options) -> io::Result<AnyPoller> {
         match name {
+            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+            evport::NativeEvport::NAME => evport::NativeEvport::new(options).map(AnyPoller::Evport),
+            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+            devpoll::NativeDevpoll::NAME => {
+                devpoll::NativeDevpoll::new(options).map(AnyPoller::Devpoll)
+            }
             #[cfg(any(target_os = "linux", target_os = "android"))]
             epoll::Epoll::NAME => epoll::Epoll::new(options).map(AnyPoller::Epoll),
             poll::Poll::NAME => poll::Poll::new(options).map(AnyPoller::Poll),
@@ -133,6 +161,10 @@ impl AnyPoller {
         match self {
             #[cfg(any(target_os = "linux", target_os = "android"))]
             AnyPoller::Epoll(_) => epoll::Epoll::NAME,
+            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+            AnyPoller::Evport(_) => evport::NativeEvport::NAME,
+            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+            AnyPoller::Devpoll(_) => devpoll::NativeDevpoll::NAME,
             AnyPoller::Poll(_) => poll::Poll::NAME,
             AnyPoller::Select(_) => select::Select::NAME,
             #[cfg(feature = "mock")]
@@ -145,6 +177,10 @@ impl AnyPoller {
         match self {
             #[cfg(any(target_os = "linux", target_os = "android"))]
             AnyPoller::Epoll(_) => epoll::Epoll::FEATURES,
+            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+            AnyPoller::Evport(_) => evport::NativeEvport::FEATURES,
+            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+            AnyPoller::Devpoll(_) => devpoll::NativeDevpoll::FEATURES,
             AnyPoller::Poll(_) => poll::Poll::FEATURES,
             AnyPoller::Select(_) => select::Select::FEATURES,
             #[cfg(feature = "mock")]
@@ -158,6 +194,10 @@ impl AnyPoller {
         match self {
             #[cfg(any(target_os = "linux", target_os = "android"))]
             AnyPoller::Epoll(p) => p.change(fd, old, new),
+            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+            AnyPoller::Evport(p) => p.change(fd, old, new),
+            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+            AnyPoller::Devpoll(p) => p.change(fd, old, new),
             AnyPoller::Poll(p) => p.change(fd, old, new),
             AnyPoller::Select(p) => p.change(fd, old, new),
             #[cfg(feature = "mock")]
@@ -175,6 +215,10 @@ impl AnyPoller {
         match self {
             #[cfg(any(target_os = "linux", target_os = "android"))]
             AnyPoller::Epoll(p) => p.wait_into(timeout, ready),
+            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+            AnyPoller::Evport(p) => p.wait_into(timeout, ready),
+            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+            AnyPoller::Devpoll(p) => p.wait_into(timeout, ready),
             AnyPoller::Poll(p) => p.wait_into(timeout, ready),
             AnyPoller::Select(p) => p.wait_into(timeout, ready),
             #[cfg(feature = "mock")]
@@ -192,6 +236,10 @@ impl AnyPoller {
         match self {
             #[cfg(any(target_os = "linux", target_os = "android"))]
             AnyPoller::Epoll(p) => p.wait(timeout, on_ready),
+            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+            AnyPoller::Evport(p) => p.wait(timeout, on_ready),
+            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+            AnyPoller::Devpoll(p) => p.wait(timeout, on_ready),
             AnyPoller::Poll(p) => p.wait(timeout, on_ready),
             AnyPoller::Select(p) => p.wait(timeout, on_ready),
             #[cfg(feature = "mock")]

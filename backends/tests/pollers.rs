@@ -10,9 +10,13 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use evrs_backends::devpoll::Devpoll;
 use evrs_backends::epoll::Epoll;
+use evrs_backends::evport::Evport;
 use evrs_backends::poll::Poll;
 use evrs_backends::select::Select;
+use evrs_backends::sim::devpoll::SimDevpoll;
+use evrs_backends::sim::evport::SimPort;
 use evrs_backends::{AnyPoller, Features, Interest, Options, Poller, Readiness, METHODS};
 
 const NONE: Interest = Interest::NONE;
@@ -58,6 +62,7 @@ macro_rules! subject_through_poller_trait {
 }
 
 subject_through_poller_trait!(Epoll, Poll, Select);
+subject_through_poller_trait!(Evport<SimPort>, Devpoll<SimDevpoll>);
 
 impl Subject for AnyPoller {
     fn name(&self) -> &'static str {
@@ -582,9 +587,9 @@ fn fd_closed_while_watched<P: Subject>(case: &mut Case<P>) {
     let got = case.try_ready(Some(Duration::ZERO));
     match case.poller.name() {
         // The kernel dropped the registration with the file.
-        "epoll" => assert_eq!(got.unwrap(), vec![], "{}", case.name()),
+        "epoll" | "evport" => assert_eq!(got.unwrap(), vec![], "{}", case.name()),
         // POLLNVAL.
-        "poll" => assert_eq!(got.unwrap(), vec![(fd, READ_WRITE)], "{}", case.name()),
+        "poll" | "devpoll" => assert_eq!(got.unwrap(), vec![(fd, READ_WRITE)], "{}", case.name()),
         _ => assert_eq!(
             got.unwrap_err().raw_os_error(),
             Some(libc::EBADF),
@@ -740,6 +745,10 @@ all_checks! {
     any_epoll_changelist => by_name("epoll", true),
     any_poll => by_name("poll", false),
     any_select => by_name("select", false),
+    // Associations are made (and changes applied) right before the wait.
+    sim_evport => Case { poller: Evport::<SimPort>::new(&Options::default()).unwrap(), batched: true },
+    // Changes are always written in one batch before the wait.
+    sim_devpoll => Case { poller: Devpoll::<SimDevpoll>::new(&Options::default()).unwrap(), batched: true },
 }
 
 // ---------------------------------------------------------------------------------------
@@ -769,6 +778,11 @@ fn features_match_libevent() {
     );
     assert_eq!(Poll::FEATURES, all(&[Features::FDS, Features::EARLY_CLOSE]));
     assert_eq!(Select::FEATURES, Features::FDS);
+    assert_eq!(<Evport<SimPort>>::FEATURES, Features::NONE);
+    assert_eq!(
+        <Devpoll<SimDevpoll>>::FEATURES,
+        all(&[Features::FDS, Features::O1])
+    );
 }
 
 /// A wait that fills the report buffer doubles it: 32, then 64, then all 100.

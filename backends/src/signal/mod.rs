@@ -228,6 +228,8 @@ fn signals_in(mask: u64) -> impl Iterator<Item = i32> {
 struct Watched(u64);
 
 impl Watched {
+    // Read by signalfd sources and the tests only.
+    #[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
     fn mask(self) -> u64 {
         self.0
     }
@@ -294,6 +296,7 @@ struct SignalState {
     /// Sigaction sources watching it: our handler is installed while this is non-zero.
     handler_users: u32,
     /// Signalfd sources watching it.
+    #[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
     signalfd_users: u32,
     /// The disposition before the first watcher; restored when no watcher needs ours.
     saved: Option<libc::sigaction>,

@@ -70,3 +70,62 @@ pub(crate) fn deadline(timeout: Option<Duration>) -> Option<Instant> {
 pub(crate) fn remaining(deadline: Option<Instant>) -> Option<Duration> {
     deadline.map(|d| d.saturating_duration_since(Instant::now()))
 }
+
+/// One poll(2) like [`poll_fds`], except that an interruption by a signal is
+/// `Err(EINTR)`, for the simulated waits whose documentation promises EINTR.
+pub(crate) fn poll_fds_interruptible(
+    fds: &mut [libc::pollfd],
+    timeout: Option<Duration>,
+) -> io::Result<usize> {
+    let timeout_ms = match timeout {
+        None => -1,
+        Some(t) => t.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as libc::c_int,
+    };
+    // SAFETY: `fds` is a valid, writable array of `fds.len()` pollfd entries for the
+    // duration of the call.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
+    if n < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(n as usize)
+    }
+}
+
+/// The identity of the file open at `fd` (device, inode), or `None` when `fd` is not
+/// open. Recorded at registration, it tells a simulation that an fd number was closed,
+/// or closed and reused for another file, since.
+pub(crate) fn file_identity(fd: RawFd) -> Option<(u64, u64)> {
+    if fd < 0 {
+        return None;
+    }
+    let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: `stat` is writable memory for one struct stat, which fstat fills on
+    // success; any fd number is a valid argument.
+    if unsafe { libc::fstat(fd, stat.as_mut_ptr()) } != 0 {
+        return None;
+    }
+    // SAFETY: fstat succeeded, so it initialised the whole struct.
+    let stat = unsafe { stat.assume_init() };
+    // Narrower than u64 on some targets.
+    #[allow(clippy::unnecessary_cast)]
+    Some((stat.st_dev as u64, stat.st_ino as u64))
+}
+
+/// The soft RLIMIT_NOFILE: no fd at or above it can be open.
+pub(crate) fn open_files_limit() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is a valid rlimit to fill in.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return u64::MAX;
+    }
+    // Narrower than u64 on some targets.
+    #[allow(clippy::unnecessary_cast)]
+    let limit = limit.rlim_cur as u64;
+    limit
+}
+
+pub mod devpoll;
+pub mod evport;

@@ -252,6 +252,13 @@ impl<S: DevpollSystem> Devpoll<S> {
     }
 }
 
+impl<S: DevpollSystem> Devpoll<S> {
+    /// The system interface the poller calls (a simulation's state, in tests).
+    pub fn system(&self) -> &S {
+        &self.system
+    }
+}
+
 impl<S: DevpollSystem> Poller for Devpoll<S> {
     const NAME: &'static str = "devpoll";
     // As libevent's devpoll.

@@ -268,6 +268,13 @@ impl<S: PortSystem> Evport<S> {
     }
 }
 
+impl<S: PortSystem> Evport<S> {
+    /// The system interface the poller calls (a simulation's state, in tests).
+    pub fn system(&self) -> &S {
+        &self.system
+    }
+}
+
 impl<S: PortSystem> Poller for Evport<S> {
     const NAME: &'static str = "evport";
     // As libevent's evport: no features claimed.

@@ -71,6 +71,21 @@ impl SimPort {
         self.associations.len()
     }
 
+    /// Queues the event of `fd`'s association, which fired with `events`.
+    fn fire(&mut self, fd: RawFd, events: i32) {
+        let Some(association) = self.associations.get_mut(&fd) else {
+            return;
+        };
+        association.fired = true;
+        self.queue.push_back(PortEvent {
+            events,
+            source: PORT_SOURCE_FD,
+            pad: 0,
+            object: fd as usize,
+            user: association.user,
+        });
+    }
+
     /// Drops the association of `fd` and its queued event.
     fn drop_association(&mut self, fd: RawFd) {
         if self.associations.remove(&fd).is_some() {
@@ -122,19 +137,12 @@ impl SimPort {
                 self.drop_association(entry.fd);
                 continue;
             }
-            let Some(association) = self.associations.get_mut(&entry.fd) else {
+            let Some(association) = self.associations.get(&entry.fd) else {
                 continue;
             };
             let fired = revents & ((association.events & WATCHABLE) | ALWAYS);
             if fired != 0 {
-                association.fired = true;
-                self.queue.push_back(PortEvent {
-                    events: fired,
-                    source: PORT_SOURCE_FD,
-                    pad: 0,
-                    object: entry.fd as usize,
-                    user: association.user,
-                });
+                self.fire(entry.fd, fired);
             }
         }
         Ok(())
@@ -176,17 +184,11 @@ impl PortSystem for SimPort {
                 events,
                 user,
                 identity,
-                fired: fired != 0,
+                fired: false,
             },
         );
         if fired != 0 {
-            self.queue.push_back(PortEvent {
-                events: fired,
-                source: PORT_SOURCE_FD,
-                pad: 0,
-                object: fd as usize,
-                user,
-            });
+            self.fire(fd, fired);
         }
         Ok(())
     }

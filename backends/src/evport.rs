@@ -161,6 +161,16 @@ fn closed(err: &io::Error) -> bool {
     matches!(errno(err), libc::EBADFD | libc::EBADF)
 }
 
+/// `Ok` when `fd` is open, else the error (EBADF).
+fn ensure_open(fd: RawFd) -> io::Result<()> {
+    // SAFETY: F_GETFD takes no argument and accepts any fd number.
+    if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
 impl<S: PortSystem> Evport<S> {
     /// Queues `fd` (in the table) for the next wait.
     fn mark_dirty(&mut self, fd: RawFd) {
@@ -304,6 +314,11 @@ impl<S: PortSystem> Poller for Evport<S> {
             // Refused at once when not open (EBADF), without a table sized for it.
             let len = fd_table_len(fd, self.fds.len(), slot + 1)?;
             grow_table(&mut self.fds, len, FdState::default())?;
+        } else if wanted != 0 && self.fds[slot].association == Association::Idle {
+            // A new watch is associated only at the wait, where a closed fd would be
+            // dropped quietly: refused now instead, as libevent's immediate
+            // association refuses it.
+            ensure_open(fd)?;
         }
         self.fds[slot].wanted = wanted;
         self.mark_dirty(fd);

@@ -489,6 +489,25 @@ fn closed_and_reused_fds() {
     assert_eq!(poller.system().associations(), 0);
 }
 
+/// A new watch of a closed fd is refused at once, though associations wait for the
+/// wait.
+#[test]
+fn watching_a_closed_fd_is_refused() {
+    let mut poller = poller();
+    let (a, b) = pair();
+    let Some(b) = private(b) else {
+        return;
+    };
+    let fd = b.as_raw_fd();
+    poller.change(fd, NONE, READ).unwrap();
+    poller.change(fd, READ, NONE).unwrap();
+    assert_eq!(idle(&mut poller), []);
+    drop((a, b));
+    let err = poller.change(fd, NONE, READ).unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(libc::EBADF));
+    assert_eq!(idle(&mut poller), []);
+}
+
 /// One closed fd among changes applied together: the others take effect.
 #[test]
 fn a_closed_fd_among_changes_spoils_nothing() {

@@ -14,7 +14,7 @@
 //! fails for another reason is retried one fd at a time, so the good changes still take
 //! effect.
 //!
-//! The poller makes its calls through [`DevpollSystem`]: [`SystemDevpoll`] on illumos
+//! The poller makes its calls through [`DevpollSystem`]: `SystemDevpoll` on illumos
 //! and Solaris, the simulation `crate::sim::devpoll::SimDevpoll` in this crate's tests
 //! on Linux.
 

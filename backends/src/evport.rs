@@ -10,7 +10,7 @@
 //! association that is already gone (EBADFD: closed; ENOENT: closed and the number
 //! reused), which is not an error here.
 //!
-//! The poller makes its calls through [`PortSystem`]: [`SystemPort`] on illumos and
+//! The poller makes its calls through [`PortSystem`]: `SystemPort` on illumos and
 //! Solaris, the simulation `crate::sim::evport::SimPort` in this crate's tests on Linux.
 
 use std::io;

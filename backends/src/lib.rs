@@ -26,8 +26,20 @@ pub use flags::{Features, Interest, Readiness};
 pub use signal::{AnySignalSource, SignalMethod, SignalSource};
 pub use waker::{SystemWaker, Waker};
 
+#[cfg(any(
+    target_os = "illumos",
+    target_os = "solaris",
+    all(feature = "sim", target_os = "linux")
+))]
+pub mod devpoll;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub mod epoll;
+#[cfg(any(
+    target_os = "illumos",
+    target_os = "solaris",
+    all(feature = "sim", target_os = "linux")
+))]
+pub mod evport;
 #[cfg(any(
     target_os = "freebsd",
     target_os = "dragonfly",
@@ -115,6 +127,13 @@ pub const METHODS: &[(&str, Features)] = &[
         target_vendor = "apple"
     ))]
     (<kqueue::Kqueue>::NAME, <kqueue::Kqueue>::FEATURES),
+    #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+    (evport::NativeEvport::NAME, evport::NativeEvport::FEATURES),
+    #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+    (
+        devpoll::NativeDevpoll::NAME,
+        devpoll::NativeDevpoll::FEATURES,
+    ),
     #[cfg(any(target_os = "linux", target_os = "android"))]
     (epoll::Epoll::NAME, epoll::Epoll::FEATURES),
     (poll::Poll::NAME, poll::Poll::FEATURES),
@@ -132,6 +151,10 @@ pub enum AnyPoller {
         target_vendor = "apple"
     ))]
     Kqueue(kqueue::Kqueue),
+    #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+    Evport(evport::NativeEvport),
+    #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+    Devpoll(devpoll::NativeDevpoll),
     #[cfg(any(target_os = "linux", target_os = "android"))]
     Epoll(epoll::Epoll),
     Poll(poll::Poll),
@@ -153,6 +176,12 @@ impl AnyPoller {
                 target_vendor = "apple"
             ))]
             <kqueue::Kqueue>::NAME => <kqueue::Kqueue>::new(options).map(AnyPoller::Kqueue),
+            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+            evport::NativeEvport::NAME => evport::NativeEvport::new(options).map(AnyPoller::Evport),
+            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+            devpoll::NativeDevpoll::NAME => {
+                devpoll::NativeDevpoll::new(options).map(AnyPoller::Devpoll)
+            }
             #[cfg(any(target_os = "linux", target_os = "android"))]
             epoll::Epoll::NAME => epoll::Epoll::new(options).map(AnyPoller::Epoll),
             poll::Poll::NAME => poll::Poll::new(options).map(AnyPoller::Poll),
@@ -166,6 +195,10 @@ impl AnyPoller {
         match self {
             #[cfg(any(target_os = "linux", target_os = "android"))]
             AnyPoller::Epoll(_) => epoll::Epoll::NAME,
+            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+            AnyPoller::Evport(_) => evport::NativeEvport::NAME,
+            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+            AnyPoller::Devpoll(_) => devpoll::NativeDevpoll::NAME,
             AnyPoller::Poll(_) => poll::Poll::NAME,
             #[cfg(any(
                 target_os = "freebsd",
@@ -186,6 +219,10 @@ impl AnyPoller {
         match self {
             #[cfg(any(target_os = "linux", target_os = "android"))]
             AnyPoller::Epoll(_) => epoll::Epoll::FEATURES,
+            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+            AnyPoller::Evport(_) => evport::NativeEvport::FEATURES,
+            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+            AnyPoller::Devpoll(_) => devpoll::NativeDevpoll::FEATURES,
             AnyPoller::Poll(_) => poll::Poll::FEATURES,
             #[cfg(any(
                 target_os = "freebsd",
@@ -207,6 +244,10 @@ impl AnyPoller {
         match self {
             #[cfg(any(target_os = "linux", target_os = "android"))]
             AnyPoller::Epoll(p) => p.change(fd, old, new),
+            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+            AnyPoller::Evport(p) => p.change(fd, old, new),
+            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+            AnyPoller::Devpoll(p) => p.change(fd, old, new),
             AnyPoller::Poll(p) => p.change(fd, old, new),
             #[cfg(any(
                 target_os = "freebsd",
@@ -232,6 +273,10 @@ impl AnyPoller {
         match self {
             #[cfg(any(target_os = "linux", target_os = "android"))]
             AnyPoller::Epoll(p) => p.wait_into(timeout, ready),
+            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+            AnyPoller::Evport(p) => p.wait_into(timeout, ready),
+            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+            AnyPoller::Devpoll(p) => p.wait_into(timeout, ready),
             AnyPoller::Poll(p) => p.wait_into(timeout, ready),
             #[cfg(any(
                 target_os = "freebsd",
@@ -257,6 +302,10 @@ impl AnyPoller {
         match self {
             #[cfg(any(target_os = "linux", target_os = "android"))]
             AnyPoller::Epoll(p) => p.wait(timeout, on_ready),
+            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+            AnyPoller::Evport(p) => p.wait(timeout, on_ready),
+            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+            AnyPoller::Devpoll(p) => p.wait(timeout, on_ready),
             AnyPoller::Poll(p) => p.wait(timeout, on_ready),
             #[cfg(any(
                 target_os = "freebsd",

@@ -10,10 +10,14 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use evrs_backends::devpoll::Devpoll;
 use evrs_backends::epoll::Epoll;
+use evrs_backends::evport::Evport;
 use evrs_backends::kqueue::Kqueue;
 use evrs_backends::poll::Poll;
 use evrs_backends::select::Select;
+use evrs_backends::sim::devpoll::SimDevpoll;
+use evrs_backends::sim::evport::SimPort;
 use evrs_backends::sim::kqueue::SimKqueue;
 use evrs_backends::{AnyPoller, Features, Interest, Options, Poller, Readiness, METHODS};
 
@@ -61,6 +65,7 @@ macro_rules! subject_through_poller_trait {
 
 subject_through_poller_trait!(Epoll, Poll, Select);
 subject_through_poller_trait!(Kqueue<SimKqueue>);
+subject_through_poller_trait!(Evport<SimPort>, Devpoll<SimDevpoll>);
 
 impl Subject for AnyPoller {
     fn name(&self) -> &'static str {
@@ -596,11 +601,10 @@ fn fd_closed_while_watched<P: Subject>(case: &mut Case<P>) {
     let got = case.try_ready(Some(Duration::ZERO));
     match case.poller.name() {
         // The kernel dropped the registration with the file.
-        "epoll" => assert_eq!(got.unwrap(), vec![], "{}", case.name()),
-        // So did kqueue, with the file's notes.
-        "kqueue" => assert_eq!(got.unwrap(), vec![], "{}", case.name()),
+        // (kqueue drops the file's notes, event ports its association.)
+        "epoll" | "kqueue" | "evport" => assert_eq!(got.unwrap(), vec![], "{}", case.name()),
         // POLLNVAL.
-        "poll" => assert_eq!(got.unwrap(), vec![(fd, READ_WRITE)], "{}", case.name()),
+        "poll" | "devpoll" => assert_eq!(got.unwrap(), vec![(fd, READ_WRITE)], "{}", case.name()),
         _ => assert_eq!(
             got.unwrap_err().raw_os_error(),
             Some(libc::EBADF),
@@ -758,6 +762,10 @@ all_checks! {
     any_select => by_name("select", false),
     sim_kqueue => sim_kqueue(false),
     sim_kqueue_changelist => sim_kqueue(true),
+    // Associations are made (and changes applied) right before the wait.
+    sim_evport => Case { poller: Evport::<SimPort>::new(&Options::default()).unwrap(), batched: true },
+    // Changes are always written in one batch before the wait.
+    sim_devpoll => Case { poller: Devpoll::<SimDevpoll>::new(&Options::default()).unwrap(), batched: true },
 }
 
 // ---------------------------------------------------------------------------------------
@@ -790,6 +798,11 @@ fn features_match_libevent() {
     assert_eq!(
         Kqueue::<SimKqueue>::FEATURES,
         all(&[Features::ET, Features::O1, Features::FDS])
+    );
+    assert_eq!(<Evport<SimPort>>::FEATURES, Features::NONE);
+    assert_eq!(
+        <Devpoll<SimDevpoll>>::FEATURES,
+        all(&[Features::FDS, Features::O1])
     );
 }
 

@@ -12,6 +12,8 @@
 //! Only with the `sim` feature, which the backends' own tests turn on; never in a
 //! library.
 
+pub mod devpoll;
+pub mod evport;
 pub mod kqueue;
 
 use std::io;
@@ -73,8 +75,8 @@ pub(crate) fn remaining(deadline: Option<Instant>) -> Option<Duration> {
     deadline.map(|d| d.saturating_duration_since(Instant::now()))
 }
 
-/// One poll(2) over `fds` like [`poll_fds`], but an interruption by a signal is an
-/// `Interrupted` error, as a real kernel wait reports it.
+/// One poll(2) like [`poll_fds`], except that an interruption by a signal is
+/// `Err(EINTR)`, for the simulated waits whose documentation promises EINTR.
 pub(crate) fn poll_fds_interruptible(
     fds: &mut [libc::pollfd],
     timeout: Option<Duration>,
@@ -92,14 +94,31 @@ pub(crate) fn poll_fds_interruptible(
 
 /// fstat(2) of `fd`; `None` when it is not open.
 pub(crate) fn fstat(fd: RawFd) -> Option<libc::stat> {
+    if fd < 0 {
+        return None;
+    }
     // SAFETY: an all-zero stat is a valid value to be overwritten.
     let mut stat: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: `stat` is writable for the call; any fd number is a valid argument.
     (unsafe { libc::fstat(fd, &mut stat) } == 0).then_some(stat)
 }
 
-/// The file `fd` refers to, as (st_dev, st_ino): a registration that recorded it at
-/// its start tells a reused fd number from its own file. `None` when not open.
+/// The identity of the file open at `fd` (device, inode), or `None` when `fd` is not
+/// open. Recorded at registration, it tells a simulation that an fd number was closed,
+/// or closed and reused for another file, since.
 pub(crate) fn file_identity(fd: RawFd) -> Option<(u64, u64)> {
     fstat(fd).map(|stat| (stat.st_dev, stat.st_ino))
+}
+
+/// The soft RLIMIT_NOFILE: no fd at or above it can be open.
+pub(crate) fn open_files_limit() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is a valid rlimit to fill in.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return u64::MAX;
+    }
+    limit.rlim_cur
 }

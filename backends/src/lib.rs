@@ -13,7 +13,6 @@
 //! `errno` on every system.
 
 use std::io;
-use std::os::fd::RawFd;
 use std::time::Duration;
 
 pub mod errno;
@@ -22,20 +21,32 @@ pub mod signal;
 mod sys;
 pub mod waker;
 
+/// What a poller watches: a file descriptor on Unix, a socket on Windows (where
+/// libevent's `evutil_socket_t` is a `SOCKET`).
+#[cfg(unix)]
+pub type Fd = std::os::fd::RawFd;
+/// What a poller watches: a file descriptor on Unix, a socket on Windows (where
+/// libevent's `evutil_socket_t` is a `SOCKET`).
+#[cfg(windows)]
+pub type Fd = std::os::windows::io::RawSocket;
+
 pub use flags::{Features, Interest, Readiness};
 pub use signal::{AnySignalSource, SignalMethod, SignalSource};
 pub use waker::{SystemWaker, Waker};
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub mod epoll;
+#[cfg(any(windows, all(feature = "sim", target_os = "linux")))]
+pub mod iocp;
 #[cfg(feature = "mock")]
 pub mod mock;
+#[cfg(unix)]
 pub mod poll;
+#[cfg(unix)]
 pub mod select;
 #[cfg(all(feature = "sim", target_os = "linux"))]
-// Unused until the first simulated poller lands.
-#[allow(dead_code)]
-pub(crate) mod sim;
+#[doc(hidden)]
+pub mod sim;
 
 /// One OS readiness mechanism.
 pub trait Poller: Sized {
@@ -54,14 +65,14 @@ pub trait Poller: Sized {
     /// watching". [`Interest::EDGE`] asks for edge-triggered reports where supported.
     /// An error means the change did not happen (e.g. `EBADF`, or `EPERM` for a file
     /// that the mechanism cannot watch); the caller's tracking stays at `old`.
-    fn change(&mut self, fd: RawFd, old: Interest, new: Interest) -> io::Result<()>;
+    fn change(&mut self, fd: Fd, old: Interest, new: Interest) -> io::Result<()>;
 
     /// Waits until a watched fd is ready or `timeout` passes (`None`: no limit;
     /// `Some(Duration::ZERO)`: do not block), then calls `on_ready` once per ready fd.
     ///
     /// Returns `Ok(())` after an interruption by a signal (`EINTR`) too, having
     /// reported nothing. Never reports an fd that is not watched.
-    fn wait<F: FnMut(RawFd, Readiness)>(
+    fn wait<F: FnMut(Fd, Readiness)>(
         &mut self,
         timeout: Option<Duration>,
         on_ready: F,
@@ -71,13 +82,14 @@ pub trait Poller: Sized {
     fn wait_into(
         &mut self,
         timeout: Option<Duration>,
-        ready: &mut Vec<(RawFd, Readiness)>,
+        ready: &mut Vec<(Fd, Readiness)>,
     ) -> io::Result<()> {
         self.wait(timeout, |fd, readiness| ready.push((fd, readiness)))
     }
 }
 
 /// A wait's timeout as the kernel takes it (None: wait without limit).
+#[cfg(unix)]
 pub(crate) fn timespec(timeout: Option<Duration>) -> Option<libc::timespec> {
     timeout.map(|t| libc::timespec {
         tv_sec: t.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
@@ -100,8 +112,13 @@ pub struct Options {
 pub const METHODS: &[(&str, Features)] = &[
     #[cfg(any(target_os = "linux", target_os = "android"))]
     (epoll::Epoll::NAME, epoll::Epoll::FEATURES),
+    #[cfg(unix)]
     (poll::Poll::NAME, poll::Poll::FEATURES),
+    #[cfg(unix)]
     (select::Select::NAME, select::Select::FEATURES),
+    // Windows: only AFD polling; libevent's win32select is not offered.
+    #[cfg(windows)]
+    (iocp::Wepoll::NAME, iocp::Wepoll::FEATURES),
 ];
 
 /// Any of the compiled-in pollers, chosen by name at run time.
@@ -109,8 +126,12 @@ pub const METHODS: &[(&str, Features)] = &[
 pub enum AnyPoller {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     Epoll(epoll::Epoll),
+    #[cfg(unix)]
     Poll(poll::Poll),
+    #[cfg(unix)]
     Select(select::Select),
+    #[cfg(windows)]
+    Wepoll(iocp::Wepoll),
     /// The scripted poller of tests; [`AnyPoller::new`] never makes it.
     #[cfg(feature = "mock")]
     Mock(mock::Mock),
@@ -122,8 +143,12 @@ impl AnyPoller {
         match name {
             #[cfg(any(target_os = "linux", target_os = "android"))]
             epoll::Epoll::NAME => epoll::Epoll::new(options).map(AnyPoller::Epoll),
+            #[cfg(unix)]
             poll::Poll::NAME => poll::Poll::new(options).map(AnyPoller::Poll),
+            #[cfg(unix)]
             select::Select::NAME => select::Select::new(options).map(AnyPoller::Select),
+            #[cfg(windows)]
+            iocp::Wepoll::NAME => iocp::Wepoll::new(options).map(AnyPoller::Wepoll),
             _ => Err(io::Error::from(io::ErrorKind::Unsupported)),
         }
     }
@@ -133,8 +158,12 @@ impl AnyPoller {
         match self {
             #[cfg(any(target_os = "linux", target_os = "android"))]
             AnyPoller::Epoll(_) => epoll::Epoll::NAME,
+            #[cfg(unix)]
             AnyPoller::Poll(_) => poll::Poll::NAME,
+            #[cfg(unix)]
             AnyPoller::Select(_) => select::Select::NAME,
+            #[cfg(windows)]
+            AnyPoller::Wepoll(_) => iocp::Wepoll::NAME,
             #[cfg(feature = "mock")]
             AnyPoller::Mock(_) => mock::Mock::NAME,
         }
@@ -145,8 +174,12 @@ impl AnyPoller {
         match self {
             #[cfg(any(target_os = "linux", target_os = "android"))]
             AnyPoller::Epoll(_) => epoll::Epoll::FEATURES,
+            #[cfg(unix)]
             AnyPoller::Poll(_) => poll::Poll::FEATURES,
+            #[cfg(unix)]
             AnyPoller::Select(_) => select::Select::FEATURES,
+            #[cfg(windows)]
+            AnyPoller::Wepoll(_) => iocp::Wepoll::FEATURES,
             #[cfg(feature = "mock")]
             AnyPoller::Mock(_) => mock::Mock::FEATURES,
         }
@@ -154,12 +187,16 @@ impl AnyPoller {
 
     /// See [`Poller::change`].
     #[inline]
-    pub fn change(&mut self, fd: RawFd, old: Interest, new: Interest) -> io::Result<()> {
+    pub fn change(&mut self, fd: Fd, old: Interest, new: Interest) -> io::Result<()> {
         match self {
             #[cfg(any(target_os = "linux", target_os = "android"))]
             AnyPoller::Epoll(p) => p.change(fd, old, new),
+            #[cfg(unix)]
             AnyPoller::Poll(p) => p.change(fd, old, new),
+            #[cfg(unix)]
             AnyPoller::Select(p) => p.change(fd, old, new),
+            #[cfg(windows)]
+            AnyPoller::Wepoll(p) => p.change(fd, old, new),
             #[cfg(feature = "mock")]
             AnyPoller::Mock(p) => p.change(fd, old, new),
         }
@@ -170,13 +207,17 @@ impl AnyPoller {
     pub fn wait_into(
         &mut self,
         timeout: Option<Duration>,
-        ready: &mut Vec<(RawFd, Readiness)>,
+        ready: &mut Vec<(Fd, Readiness)>,
     ) -> io::Result<()> {
         match self {
             #[cfg(any(target_os = "linux", target_os = "android"))]
             AnyPoller::Epoll(p) => p.wait_into(timeout, ready),
+            #[cfg(unix)]
             AnyPoller::Poll(p) => p.wait_into(timeout, ready),
+            #[cfg(unix)]
             AnyPoller::Select(p) => p.wait_into(timeout, ready),
+            #[cfg(windows)]
+            AnyPoller::Wepoll(p) => p.wait_into(timeout, ready),
             #[cfg(feature = "mock")]
             AnyPoller::Mock(p) => p.wait_into(timeout, ready),
         }
@@ -184,7 +225,7 @@ impl AnyPoller {
 
     /// See [`Poller::wait`].
     #[inline]
-    pub fn wait<F: FnMut(RawFd, Readiness)>(
+    pub fn wait<F: FnMut(Fd, Readiness)>(
         &mut self,
         timeout: Option<Duration>,
         on_ready: F,
@@ -192,8 +233,12 @@ impl AnyPoller {
         match self {
             #[cfg(any(target_os = "linux", target_os = "android"))]
             AnyPoller::Epoll(p) => p.wait(timeout, on_ready),
+            #[cfg(unix)]
             AnyPoller::Poll(p) => p.wait(timeout, on_ready),
+            #[cfg(unix)]
             AnyPoller::Select(p) => p.wait(timeout, on_ready),
+            #[cfg(windows)]
+            AnyPoller::Wepoll(p) => p.wait(timeout, on_ready),
             #[cfg(feature = "mock")]
             AnyPoller::Mock(p) => p.wait(timeout, on_ready),
         }

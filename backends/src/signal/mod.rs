@@ -12,19 +12,39 @@
 //!   hands each pending signal to one reader, so with several signalfd sources
 //!   watching one signal, one of them reads each delivery.
 //!
+//! On Windows the one method is the C runtime's `signal()` ([`CrtSignals`], reported as
+//! [`SignalMethod::Sigaction`], "signal", like libevent there): its handler sends the
+//! signal number over a loopback socket pair, for SIGINT, SIGILL, SIGFPE, SIGSEGV,
+//! SIGTERM, SIGBREAK and SIGABRT only.
+//!
 //! Whatever the method, the disposition a signal had before the first source in the
 //! process watched it is saved (`REGISTRY`) and put back when the last one stops.
 
 use std::io;
-use std::os::fd::RawFd;
+#[cfg(unix)]
 use std::ptr;
+#[cfg(unix)]
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use crate::Fd;
+
+#[cfg(unix)]
 mod sigaction;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod signalfd;
 
+#[cfg(unix)]
 pub use sigaction::SigactionSignals;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+pub use windows::CrtSignals;
+
+/// The handler-based source of this system.
+#[cfg(unix)]
+type HandlerSignals = SigactionSignals;
+#[cfg(windows)]
+type HandlerSignals = CrtSignals;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub use signalfd::SignalfdSignals;
 
@@ -35,8 +55,11 @@ mod tests;
 /// One more than the highest signal number.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 const NSIG: i32 = 65;
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
 const NSIG: i32 = 32;
+/// The C runtime's NSIG.
+#[cfg(windows)]
+const NSIG: i32 = 23;
 
 // Signal `n` is bit `n - 1` of a `u64`.
 const _: () = assert!(NSIG <= 65);
@@ -50,7 +73,8 @@ pub enum SignalMethod {
     /// Linux signalfd(2): the watched signals are blocked in the calling thread and
     /// read from a descriptor.
     Signalfd,
-    /// A classic sigaction handler that writes to a self-pipe.
+    /// A classic sigaction handler that writes to a self-pipe (on Windows: a C runtime
+    /// `signal()` handler that writes to a socket pair).
     Sigaction,
 }
 
@@ -75,7 +99,7 @@ pub trait SignalSource: Sized {
 
     /// The descriptor to watch for reading (non-blocking, close-on-exec). It changes
     /// only in [`SignalSource::reinit_after_fork`].
-    fn fd(&self) -> RawFd;
+    fn fd(&self) -> Fd;
 
     /// Starts delivering `signo` here. `InvalidInput` for a number outside
     /// `1..NSIG` (65 on Linux), SIGKILL or SIGSTOP; an OS error otherwise, with nothing
@@ -100,13 +124,13 @@ pub trait SignalSource: Sized {
     /// and re-arms every watched signal. Returns the new descriptor.
     ///
     /// Takes no lock, so it works in a child forked while another thread held one.
-    fn reinit_after_fork(&mut self) -> io::Result<RawFd>;
+    fn reinit_after_fork(&mut self) -> io::Result<Fd>;
 }
 
 /// Any of the compiled-in signal sources, chosen by method at run time.
 #[derive(Debug)]
 pub enum AnySignalSource {
-    Sigaction(SigactionSignals),
+    Sigaction(HandlerSignals),
     #[cfg(any(target_os = "linux", target_os = "android"))]
     Signalfd(SignalfdSignals),
 }
@@ -117,7 +141,7 @@ impl AnySignalSource {
     /// [`SignalMethod::Sigaction`]).
     pub fn new(method: SignalMethod) -> io::Result<AnySignalSource> {
         match method {
-            SignalMethod::Sigaction => SigactionSignals::new().map(AnySignalSource::Sigaction),
+            SignalMethod::Sigaction => HandlerSignals::new().map(AnySignalSource::Sigaction),
             #[cfg(any(target_os = "linux", target_os = "android"))]
             SignalMethod::Signalfd => SignalfdSignals::new().map(AnySignalSource::Signalfd),
             #[cfg(not(any(target_os = "linux", target_os = "android")))]
@@ -131,14 +155,14 @@ impl AnySignalSource {
     /// The source's method.
     pub fn method(&self) -> SignalMethod {
         match self {
-            AnySignalSource::Sigaction(_) => SigactionSignals::METHOD,
+            AnySignalSource::Sigaction(_) => HandlerSignals::METHOD,
             #[cfg(any(target_os = "linux", target_os = "android"))]
             AnySignalSource::Signalfd(_) => SignalfdSignals::METHOD,
         }
     }
 
     /// See [`SignalSource::fd`].
-    pub fn fd(&self) -> RawFd {
+    pub fn fd(&self) -> Fd {
         match self {
             AnySignalSource::Sigaction(s) => s.fd(),
             #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -174,7 +198,7 @@ impl AnySignalSource {
     }
 
     /// See [`SignalSource::reinit_after_fork`].
-    pub fn reinit_after_fork(&mut self) -> io::Result<RawFd> {
+    pub fn reinit_after_fork(&mut self) -> io::Result<Fd> {
         match self {
             AnySignalSource::Sigaction(s) => s.reinit_after_fork(),
             #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -209,7 +233,11 @@ fn signal_bit(signo: i32) -> u64 {
 /// The bit of a signal that may be watched, or `InvalidInput`.
 fn watchable_bit(signo: i32) -> io::Result<u64> {
     let bit = signal_bit(signo);
-    if bit == 0 || signo == libc::SIGKILL || signo == libc::SIGSTOP {
+    #[cfg(unix)]
+    let refused = signo == libc::SIGKILL || signo == libc::SIGSTOP;
+    #[cfg(windows)]
+    let refused = !windows::CATCHABLE.contains(&signo);
+    if bit == 0 || refused {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             "not a signal number that can be watched",
@@ -228,6 +256,11 @@ fn signals_in(mask: u64) -> impl Iterator<Item = i32> {
 struct Watched(u64);
 
 impl Watched {
+    // Read by tests and by signalfd only.
+    #[cfg_attr(
+        not(any(test, target_os = "linux", target_os = "android")),
+        allow(dead_code)
+    )]
     fn mask(self) -> u64 {
         self.0
     }
@@ -287,6 +320,7 @@ impl Counts {
 // ---------------------------------------------------------------------------------------
 
 /// Bookkeeping of one signal number across all sources.
+#[cfg(unix)]
 #[derive(Clone, Copy)]
 struct SignalState {
     /// Sources (of either method) watching the signal.
@@ -294,11 +328,13 @@ struct SignalState {
     /// Sigaction sources watching it: our handler is installed while this is non-zero.
     handler_users: u32,
     /// Signalfd sources watching it.
+    #[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
     signalfd_users: u32,
     /// The disposition before the first watcher; restored when no watcher needs ours.
     saved: Option<libc::sigaction>,
 }
 
+#[cfg(unix)]
 impl SignalState {
     const UNUSED: SignalState = SignalState {
         watchers: 0,
@@ -308,10 +344,12 @@ impl SignalState {
     };
 }
 
+#[cfg(unix)]
 struct Registry {
     signals: [SignalState; NSIG as usize],
 }
 
+#[cfg(unix)]
 impl Registry {
     fn state(&mut self, signo: i32) -> io::Result<&mut SignalState> {
         usize::try_from(signo)
@@ -322,10 +360,12 @@ impl Registry {
 }
 
 /// Saved dispositions and watcher counts; changes to dispositions happen under it.
+#[cfg(unix)]
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     signals: [SignalState::UNUSED; NSIG as usize],
 });
 
+#[cfg(unix)]
 fn registry() -> MutexGuard<'static, Registry> {
     // The registry stays consistent at every step, so a panic elsewhere while it was
     // held does not make it unusable.
@@ -337,6 +377,7 @@ fn registry() -> MutexGuard<'static, Registry> {
 // ---------------------------------------------------------------------------------------
 
 /// The current disposition of `signo`.
+#[cfg(unix)]
 fn current_action(signo: i32) -> io::Result<libc::sigaction> {
     // SAFETY: an all-zero sigaction is a valid value (SIG_DFL, empty mask, no flags).
     let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
@@ -345,6 +386,7 @@ fn current_action(signo: i32) -> io::Result<libc::sigaction> {
     Ok(action)
 }
 
+#[cfg(unix)]
 fn set_action(signo: i32, action: &libc::sigaction) -> io::Result<()> {
     // SAFETY: `action` is a valid sigaction; the old one is not asked for.
     crate::sys::check(unsafe { libc::sigaction(signo, action, ptr::null_mut()) }).map(drop)

@@ -14,6 +14,8 @@
 
 use std::io;
 use std::os::fd::RawFd;
+
+pub mod afd;
 use std::time::{Duration, Instant};
 
 /// The poll(2) events of real readiness a simulation asks about: everything.

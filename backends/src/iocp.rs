@@ -62,6 +62,8 @@ pub const STATUS_NOT_FOUND: i32 = 0xC000_0225_u32 as i32;
 const INITIAL_COMPLETIONS: usize = 32;
 /// The buffer stops growing here; more completions just take more waits.
 const MAX_COMPLETIONS: usize = 4096;
+/// Rounds of resubmission a wait makes once its time is up (see `wait_reports`).
+const MAX_ROUNDS_AFTER_DEADLINE: u32 = 4;
 /// How long dropping the poller waits for the kernel to hand back cancelled requests.
 const DROP_DRAIN_LIMIT: Duration = Duration::from_secs(1);
 
@@ -461,6 +463,8 @@ impl<S: AfdSystem> Afd<S> {
     /// Like wepoll, keeps dequeuing until a completion makes a report or the time is
     /// up: a cancelled request, a close, or events the caller no longer watches only
     /// lead to a new request, and returning then would end the wait early for nothing.
+    /// Even when the time is up, a few more rounds without blocking give the new
+    /// requests their chance: a socket that was ready all along is reported now.
     fn wait_reports(
         &mut self,
         timeout: Option<Duration>,
@@ -468,6 +472,7 @@ impl<S: AfdSystem> Afd<S> {
     ) -> io::Result<()> {
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         let mut completions = std::mem::take(&mut self.completions);
+        let mut rounds_after_deadline = 0;
         let result = loop {
             let mut errors = Vec::new();
             self.apply_updates(&mut errors);
@@ -496,9 +501,14 @@ impl<S: AfdSystem> Afd<S> {
                 completions.resize(len * 2, Completion::default());
             }
             // Nothing dequeued: the time is up (or, simulated, a signal came).
-            let time_left = deadline.is_none_or(|d| Instant::now() < d);
-            if reported || n == 0 || !time_left {
+            if reported || n == 0 {
                 break Ok(());
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                rounds_after_deadline += 1;
+                if rounds_after_deadline > MAX_ROUNDS_AFTER_DEADLINE {
+                    break Ok(());
+                }
             }
         };
         self.completions = completions;

@@ -63,6 +63,13 @@ pub struct SimAfd {
     pub submitted: usize,
     /// Cancellations that found their request in flight (for tests).
     pub cancelled: usize,
+    /// The most requests ever in flight at once on one socket (for tests).
+    pub most_per_socket: usize,
+    /// Cancelled requests complete one `get_completions` call late, as a real
+    /// cancellation completes asynchronously (for tests).
+    pub delay_cancellations: bool,
+    /// Completions held back by `delay_cancellations`, with the calls still to wait.
+    held: Vec<(Completion, u8)>,
 }
 
 /// The identity of the file `fd` names, and whether it is a socket; `None` when `fd`
@@ -173,9 +180,10 @@ fn poll_events_for(events: u32) -> libc::c_short {
 }
 
 impl SimAfd {
-    /// How many requests are in flight (for tests).
+    /// How many requests are in flight (for tests); a request cancelled but not yet
+    /// handed back counts.
     pub fn requests_in_flight(&self) -> usize {
-        self.in_flight.len()
+        self.in_flight.len() + self.held.len()
     }
 
     /// How many completions wait in the port (for tests).
@@ -205,12 +213,32 @@ impl SimAfd {
             (*request).io_status.status = status;
             (*request).io_status.information = information;
         }
-        self.port.push_back(Completion {
+        let completion = Completion {
             key: 0,
             request: request.expose_provenance(),
             internal: 0,
             bytes: information as u32,
-        });
+        };
+        if status == STATUS_CANCELLED && self.delay_cancellations {
+            self.held.push((completion, 1));
+        } else {
+            self.port.push_back(completion);
+        }
+    }
+
+    /// Queues the held completions whose time has come.
+    fn release_held(&mut self) {
+        let mut index = 0;
+        while let Some((completion, calls_left)) = self.held.get_mut(index) {
+            if *calls_left == 0 {
+                let completion = *completion;
+                self.held.remove(index);
+                self.port.push_back(completion);
+            } else {
+                *calls_left -= 1;
+                index += 1;
+            }
+        }
     }
 
     /// Completes the requests whose socket was closed (or its number reused).
@@ -239,6 +267,43 @@ impl SimAfd {
         }
         self.finish(index, STATUS_SUCCESS, events);
         true
+    }
+
+    /// One poll(2) over the requests in flight (but `quiet` ones) for at most
+    /// `timeout`; completes those whose socket has one of their events, and adds the
+    /// others that poll(2) reported to `quiet`. Returns poll(2)'s count.
+    fn complete_ready(
+        &mut self,
+        timeout: Option<Duration>,
+        quiet: &mut Vec<NonNull<PollRequest>>,
+    ) -> io::Result<usize> {
+        let watched: Vec<usize> = (0..self.in_flight.len())
+            .filter(|&i| !quiet.contains(&self.in_flight[i].request))
+            .collect();
+        let mut fds: Vec<libc::pollfd> = watched
+            .iter()
+            .map(|&i| libc::pollfd {
+                fd: self.in_flight[i].fd,
+                events: poll_events_for(self.in_flight[i].events),
+                revents: 0,
+            })
+            .collect();
+        let n = poll_fds(&mut fds, timeout)?;
+        // Highest index first, so that completing one does not move the others.
+        let mut ready: Vec<(usize, libc::c_short)> = watched
+            .iter()
+            .zip(&fds)
+            .filter(|(_, pfd)| pfd.revents != 0)
+            .map(|(&i, pfd)| (i, pfd.revents))
+            .collect();
+        ready.sort_by_key(|&(index, _)| std::cmp::Reverse(index));
+        for (index, revents) in ready {
+            let request = self.in_flight[index].request;
+            if !self.complete_if_ready(index, revents) {
+                quiet.push(request);
+            }
+        }
+        Ok(n)
     }
 
     fn index_of(&self, request: NonNull<PollRequest>) -> Option<usize> {
@@ -287,6 +352,8 @@ impl AfdSystem for SimAfd {
             events: info.handles[0].events,
         });
         self.submitted += 1;
+        let on_socket = self.in_flight.iter().filter(|entry| entry.fd == fd).count();
+        self.most_per_socket = self.most_per_socket.max(on_socket);
         let index = self.in_flight.len() - 1;
         self.complete_if_ready(index, readiness_now(fd));
         Ok(())
@@ -311,11 +378,15 @@ impl AfdSystem for SimAfd {
             return Err(io::Error::from_raw_os_error(libc::EINVAL));
         }
         let deadline = deadline(timeout);
+        self.release_held();
         // Sockets whose poll(2) flags show nothing their request asked for: left out
         // of the rest of this wait, which would otherwise spin on them.
         let mut quiet: Vec<NonNull<PollRequest>> = Vec::new();
         loop {
+            // The kernel completes a request the moment its event happens, so every
+            // request whose socket is ready by now is in the port already.
             self.notice_closes();
+            self.complete_ready(Some(Duration::ZERO), &mut quiet)?;
             if !self.port.is_empty() {
                 let mut taken = 0;
                 for entry in entries.iter_mut() {
@@ -327,34 +398,9 @@ impl AfdSystem for SimAfd {
                 }
                 return Ok(taken);
             }
-            let watched: Vec<usize> = (0..self.in_flight.len())
-                .filter(|&i| !quiet.contains(&self.in_flight[i].request))
-                .collect();
-            let mut fds: Vec<libc::pollfd> = watched
-                .iter()
-                .map(|&i| libc::pollfd {
-                    fd: self.in_flight[i].fd,
-                    events: poll_events_for(self.in_flight[i].events),
-                    revents: 0,
-                })
-                .collect();
-            // Nothing (a timeout, or a signal): the port had nothing to give.
-            if poll_fds(&mut fds, remaining(deadline))? == 0 {
+            // Nothing by the deadline (or a signal came): the port had nothing to give.
+            if self.complete_ready(remaining(deadline), &mut quiet)? == 0 {
                 return Ok(0);
-            }
-            // Highest index first, so that completing one does not move the others.
-            let mut ready: Vec<(usize, libc::c_short)> = watched
-                .iter()
-                .zip(&fds)
-                .filter(|(_, pfd)| pfd.revents != 0)
-                .map(|(&i, pfd)| (i, pfd.revents))
-                .collect();
-            ready.sort_by_key(|&(index, _)| std::cmp::Reverse(index));
-            for (index, revents) in ready {
-                let request = self.in_flight[index].request;
-                if !self.complete_if_ready(index, revents) {
-                    quiet.push(request);
-                }
             }
         }
     }

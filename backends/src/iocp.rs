@@ -638,7 +638,8 @@ mod system {
         UNICODE_STRING, WAIT_TIMEOUT,
     };
     use windows_sys::Win32::Networking::WinSock::{
-        WSAGetLastError, WSAIoctl, WSAStartup, SIO_BASE_HANDLE, SOCKET, SOCKET_ERROR, WSADATA,
+        WSAGetLastError, WSAIoctl, WSAStartup, SIO_BASE_HANDLE, SIO_BSP_HANDLE,
+        SIO_BSP_HANDLE_POLL, SIO_BSP_HANDLE_SELECT, SOCKET, SOCKET_ERROR, WSADATA,
     };
     use windows_sys::Win32::Storage::FileSystem::{
         SetFileCompletionNotificationModes, FILE_SHARE_READ, FILE_SHARE_WRITE, SYNCHRONIZE,
@@ -709,6 +710,32 @@ mod system {
         }
     }
 
+    /// A `WSAIoctl` that answers a socket handle.
+    fn socket_ioctl(socket: Fd, code: u32) -> io::Result<usize> {
+        let mut base: SOCKET = 0;
+        let mut bytes = 0u32;
+        // SAFETY: the output buffer is `base`, of the size given; no overlapped call.
+        // An invalid `socket` is an error, not undefined behaviour.
+        let ret = unsafe {
+            WSAIoctl(
+                socket as SOCKET,
+                code,
+                ptr::null(),
+                0,
+                (&mut base as *mut SOCKET).cast(),
+                size_of::<SOCKET>() as u32,
+                &mut bytes,
+                ptr::null_mut(),
+                None,
+            )
+        };
+        if ret == SOCKET_ERROR {
+            // SAFETY: reads the calling thread's socket error.
+            return Err(io::Error::from_raw_os_error(unsafe { WSAGetLastError() }));
+        }
+        Ok(base)
+    }
+
     impl AfdSystem for SystemAfd {
         fn open() -> io::Result<Self> {
             start_winsock();
@@ -772,28 +799,20 @@ mod system {
         }
 
         fn base_handle(&mut self, socket: Fd) -> io::Result<usize> {
-            let mut base: SOCKET = 0;
-            let mut bytes = 0u32;
-            // SAFETY: the output buffer is `base`, of the size given; no overlapped
-            // call. An invalid `socket` is an error, not undefined behaviour.
-            let ret = unsafe {
-                WSAIoctl(
-                    socket as SOCKET,
-                    SIO_BASE_HANDLE,
-                    ptr::null(),
-                    0,
-                    (&mut base as *mut SOCKET).cast(),
-                    size_of::<SOCKET>() as u32,
-                    &mut bytes,
-                    ptr::null_mut(),
-                    None,
-                )
-            };
-            if ret == SOCKET_ERROR {
-                // SAFETY: reads the calling thread's socket error.
-                return Err(io::Error::from_raw_os_error(unsafe { WSAGetLastError() }));
+            // Some layered providers refuse SIO_BASE_HANDLE but answer the provider
+            // queries that select() and WSAPoll() use; mio asks them in this order.
+            let first = socket_ioctl(socket, SIO_BASE_HANDLE);
+            if first.is_ok() {
+                return first;
             }
-            Ok(base)
+            for code in [SIO_BSP_HANDLE_SELECT, SIO_BSP_HANDLE_POLL, SIO_BSP_HANDLE] {
+                if let Ok(base) = socket_ioctl(socket, code) {
+                    if base != socket as usize {
+                        return Ok(base);
+                    }
+                }
+            }
+            first
         }
 
         unsafe fn submit_poll(&mut self, request: NonNull<PollRequest>) -> io::Result<()> {

@@ -274,3 +274,33 @@ mod tests {
         wake_then_drain::<SystemWaker>();
     }
 }
+
+// Compiled for Windows only; they run where the Windows build is tested.
+#[cfg(all(test, windows))]
+mod windows_tests {
+    use super::*;
+
+    fn readable(waker: &SocketPairWaker) -> bool {
+        matches!(waker.reader.peek(&mut [0u8; 1]), Ok(n) if n > 0)
+    }
+
+    #[test]
+    fn socket_pair_waker() {
+        let mut waker = SocketPairWaker::new().expect("new");
+        assert!(!readable(&waker));
+        waker.drain();
+        waker.wake();
+        assert!(readable(&waker));
+        waker.drain();
+        assert!(!readable(&waker));
+        for _ in 0..10_000 {
+            waker.wake();
+        }
+        waker.drain();
+        assert!(!readable(&waker), "many wakes are consumed by one drain");
+        let old = waker.fd();
+        assert_ne!(waker.reinit_after_fork().expect("reinit"), old);
+        waker.wake();
+        assert!(readable(&waker));
+    }
+}

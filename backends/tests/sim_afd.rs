@@ -1,6 +1,7 @@
 //! The wepoll poller on the simulated AFD driver: the requests it makes, cancellation,
 //! closed and reused sockets, duplicate registrations; and the simulation itself
 //! against what wepoll and mio document of `IOCTL_AFD_POLL`.
+#![cfg(target_os = "linux")]
 
 use std::cell::RefCell;
 use std::io::{self, Write};

@@ -207,7 +207,7 @@ impl AnySignalSource {
     }
 
     /// The watched signals: bit `n - 1` for signal `n`.
-    #[cfg(test)]
+    #[cfg(all(test, any(target_os = "linux", target_os = "android")))]
     fn watched(&self) -> u64 {
         match self {
             AnySignalSource::Sigaction(s) => s.watched.mask(),
@@ -257,10 +257,7 @@ struct Watched(u64);
 
 impl Watched {
     // Read by tests and by signalfd only.
-    #[cfg_attr(
-        not(any(test, target_os = "linux", target_os = "android")),
-        allow(dead_code)
-    )]
+    #[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
     fn mask(self) -> u64 {
         self.0
     }

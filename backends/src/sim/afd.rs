@@ -16,7 +16,11 @@
 //! - a cancelled request completes with `STATUS_CANCELLED` and no events; cancelling
 //!   one that completed already answers `STATUS_NOT_FOUND` (`Ok(false)`);
 //! - the port hands out completions in order, up to as many as asked, waiting at
-//!   most the timeout for the first (`GetQueuedCompletionStatusEx`).
+//!   most the timeout for the first (`GetQueuedCompletionStatusEx`). Readiness is taken
+//!   lazily, at each call, but every request whose socket is ready by then is
+//!   completed before the port is read, as the kernel would have completed it already.
+//!   A socket whose poll(2) flags show only events its request did not ask for is
+//!   left out for the rest of that call (waiting on it would spin).
 //!
 //! How Linux readiness (poll(2) flags) reads as AFD events:
 //! `POLLIN` -> `RECEIVE` (or `ACCEPT` on a listening socket; not at end of file with

@@ -4,6 +4,11 @@
 //! must leave it as it found it; Rust's standard library only reads it. Each C library
 //! names the function returning the thread's `errno` differently, so this module binds
 //! the right one. Both functions are async-signal-safe.
+//!
+//! On Windows `errno` is the C runtime's (`_errno()`, which msvcrt and the UCRT both
+//! export); socket calls report through `WSAGetLastError` instead, which is what
+//! libevent's `EVUTIL_SOCKET_ERROR()` reads there: [`socket_error`] and
+//! [`set_socket_error`].
 
 use std::ffi::c_int;
 
@@ -84,7 +89,35 @@ fn location() -> Option<*mut c_int> {
     Some(unsafe { libc::__get_errno_ptr() })
 }
 
+#[cfg(windows)]
+fn location() -> Option<*mut c_int> {
+    extern "C" {
+        fn _errno() -> *mut c_int;
+    }
+    // SAFETY: takes no arguments and returns the calling thread's CRT errno.
+    Some(unsafe { _errno() })
+}
+
+/// The calling thread's last socket error (`WSAGetLastError`, libevent's
+/// `EVUTIL_SOCKET_ERROR()` on Windows).
+#[cfg(windows)]
+#[inline]
+pub fn socket_error() -> i32 {
+    // SAFETY: takes no arguments; reads the calling thread's Winsock error.
+    unsafe { windows_sys::Win32::Networking::WinSock::WSAGetLastError() }
+}
+
+/// Sets the calling thread's last socket error (`WSASetLastError`, libevent's
+/// `EVUTIL_SET_SOCKET_ERROR` on Windows).
+#[cfg(windows)]
+#[inline]
+pub fn set_socket_error(code: i32) {
+    // SAFETY: takes an integer; writes the calling thread's Winsock error.
+    unsafe { windows_sys::Win32::Networking::WinSock::WSASetLastError(code) }
+}
+
 #[cfg(not(any(
+    windows,
     target_os = "linux",
     target_os = "emscripten",
     target_os = "fuchsia",
@@ -107,7 +140,7 @@ fn location() -> Option<*mut c_int> {
     None
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use std::io;

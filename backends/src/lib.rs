@@ -4,8 +4,8 @@
 //! Each poller is one module behind the [`Poller`] trait; [`AnyPoller`] picks one at
 //! run time. This crate knows nothing of events, bases or callbacks: the caller says
 //! which file descriptors it wants watched for what ([`Poller::change`]), and asks which
-//! are ready ([`Poller::wait`]). Adding kqueue, devpoll, evport or IOCP is one new module
-//! and one new [`AnyPoller`] variant.
+//! are ready ([`Poller::wait`]). Each poller is one module and one line of
+//! the `pollers!` table below, in libevent's order of preference.
 //!
 //! Everything else a loop needs from the OS arrives as a readable descriptor too: a
 //! [`Waker`] ([`waker`]) wakes a wait from another thread, a [`SignalSource`]
@@ -13,7 +13,6 @@
 //! `errno` on every system.
 
 use std::io;
-use std::os::fd::RawFd;
 use std::time::Duration;
 
 pub mod errno;
@@ -22,36 +21,35 @@ pub mod signal;
 mod sys;
 pub mod waker;
 
+/// What a poller watches: a file descriptor on Unix, a socket on Windows (where
+/// libevent's `evutil_socket_t` is a `SOCKET`).
+#[cfg(unix)]
+pub type Fd = std::os::fd::RawFd;
+/// What a poller watches: a file descriptor on Unix, a socket on Windows (where
+/// libevent's `evutil_socket_t` is a `SOCKET`).
+#[cfg(windows)]
+pub type Fd = std::os::windows::io::RawSocket;
+
 pub use flags::{Features, Interest, Readiness};
 pub use signal::{AnySignalSource, SignalMethod, SignalSource};
 pub use waker::{SystemWaker, Waker};
 
-#[cfg(any(
-    target_os = "illumos",
-    target_os = "solaris",
-    all(feature = "sim", target_os = "linux")
-))]
+// The pollers of other systems also build on Linux with `sim`, over simulated kernels.
+#[cfg(any(has_event_ports, all(feature = "sim", target_os = "linux")))]
 pub mod devpoll;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub mod epoll;
-#[cfg(any(
-    target_os = "illumos",
-    target_os = "solaris",
-    all(feature = "sim", target_os = "linux")
-))]
+#[cfg(any(has_event_ports, all(feature = "sim", target_os = "linux")))]
 pub mod evport;
-#[cfg(any(
-    target_os = "freebsd",
-    target_os = "dragonfly",
-    target_os = "netbsd",
-    target_os = "openbsd",
-    target_vendor = "apple",
-    all(feature = "sim", target_os = "linux")
-))]
+#[cfg(any(windows, all(feature = "sim", target_os = "linux")))]
+pub mod iocp;
+#[cfg(any(has_kqueue, all(feature = "sim", target_os = "linux")))]
 pub mod kqueue;
 #[cfg(feature = "mock")]
 pub mod mock;
+#[cfg(unix)]
 pub mod poll;
+#[cfg(unix)]
 pub mod select;
 #[cfg(all(feature = "sim", target_os = "linux"))]
 #[doc(hidden)]
@@ -74,14 +72,14 @@ pub trait Poller: Sized {
     /// watching". [`Interest::EDGE`] asks for edge-triggered reports where supported.
     /// An error means the change did not happen (e.g. `EBADF`, or `EPERM` for a file
     /// that the mechanism cannot watch); the caller's tracking stays at `old`.
-    fn change(&mut self, fd: RawFd, old: Interest, new: Interest) -> io::Result<()>;
+    fn change(&mut self, fd: Fd, old: Interest, new: Interest) -> io::Result<()>;
 
     /// Waits until a watched fd is ready or `timeout` passes (`None`: no limit;
     /// `Some(Duration::ZERO)`: do not block), then calls `on_ready` once per ready fd.
     ///
     /// Returns `Ok(())` after an interruption by a signal (`EINTR`) too, having
     /// reported nothing. Never reports an fd that is not watched.
-    fn wait<F: FnMut(RawFd, Readiness)>(
+    fn wait<F: FnMut(Fd, Readiness)>(
         &mut self,
         timeout: Option<Duration>,
         on_ready: F,
@@ -91,13 +89,14 @@ pub trait Poller: Sized {
     fn wait_into(
         &mut self,
         timeout: Option<Duration>,
-        ready: &mut Vec<(RawFd, Readiness)>,
+        ready: &mut Vec<(Fd, Readiness)>,
     ) -> io::Result<()> {
         self.wait(timeout, |fd, readiness| ready.push((fd, readiness)))
     }
 }
 
 /// A wait's timeout as the kernel takes it (None: wait without limit).
+#[cfg(unix)]
 pub(crate) fn timespec(timeout: Option<Duration>) -> Option<libc::timespec> {
     timeout.map(|t| libc::timespec {
         tv_sec: t.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
@@ -117,150 +116,90 @@ pub struct Options {
     pub precise_timer: bool,
 }
 
-/// The methods compiled in, in libevent's order of preference.
-pub const METHODS: &[(&str, Features)] = &[
-    #[cfg(any(
-        target_os = "freebsd",
-        target_os = "dragonfly",
-        target_os = "netbsd",
-        target_os = "openbsd",
-        target_vendor = "apple"
-    ))]
-    (<kqueue::Kqueue>::NAME, <kqueue::Kqueue>::FEATURES),
-    #[cfg(any(target_os = "illumos", target_os = "solaris"))]
-    (evport::NativeEvport::NAME, evport::NativeEvport::FEATURES),
-    #[cfg(any(target_os = "illumos", target_os = "solaris"))]
-    (
-        devpoll::NativeDevpoll::NAME,
-        devpoll::NativeDevpoll::FEATURES,
-    ),
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    (epoll::Epoll::NAME, epoll::Epoll::FEATURES),
-    (poll::Poll::NAME, poll::Poll::FEATURES),
-    (select::Select::NAME, select::Select::FEATURES),
-];
+/// Declares [`METHODS`] and [`AnyPoller`] from one table of the pollers this system
+/// has, in libevent's order of preference, each with its `cfg`.
+macro_rules! pollers {
+    ($($(#[$cfg:meta])* $variant:ident($poller:ty),)*) => {
+        /// The methods compiled in, in libevent's order of preference.
+        pub const METHODS: &[(&str, Features)] = &[
+            $($(#[$cfg])* (<$poller>::NAME, <$poller>::FEATURES),)*
+        ];
 
-/// Any of the compiled-in pollers, chosen by name at run time.
-#[derive(Debug)]
-pub enum AnyPoller {
-    #[cfg(any(
-        target_os = "freebsd",
-        target_os = "dragonfly",
-        target_os = "netbsd",
-        target_os = "openbsd",
-        target_vendor = "apple"
-    ))]
-    Kqueue(kqueue::Kqueue),
-    #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+        /// Any of the compiled-in pollers, chosen by name at run time.
+        #[derive(Debug)]
+        pub enum AnyPoller {
+            $($(#[$cfg])* $variant($poller),)*
+            /// The scripted poller of tests; [`AnyPoller::new`] never makes it.
+            #[cfg(feature = "mock")]
+            Mock(mock::Mock),
+        }
+
+        /// Calls `$call` on whichever poller `$any` holds.
+        macro_rules! dispatch {
+            ($any:expr, $p:ident => $call:expr) => {
+                match $any {
+                    $($(#[$cfg])* AnyPoller::$variant($p) => $call,)*
+                    #[cfg(feature = "mock")]
+                    AnyPoller::Mock($p) => $call,
+                }
+            };
+        }
+
+        impl AnyPoller {
+            /// Creates the poller called `name` (one of [`METHODS`]).
+            pub fn new(name: &str, options: &Options) -> io::Result<AnyPoller> {
+                $(
+                    $(#[$cfg])*
+                    if name == <$poller>::NAME {
+                        return <$poller>::new(options).map(AnyPoller::$variant);
+                    }
+                )*
+                let _ = options;
+                Err(io::Error::from(io::ErrorKind::Unsupported))
+            }
+        }
+    };
+}
+
+pollers! {
+    #[cfg(has_event_ports)]
     Evport(evport::NativeEvport),
-    #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+    #[cfg(has_kqueue)]
+    Kqueue(kqueue::Kqueue),
+    #[cfg(has_event_ports)]
     Devpoll(devpoll::NativeDevpoll),
     #[cfg(any(target_os = "linux", target_os = "android"))]
     Epoll(epoll::Epoll),
+    #[cfg(unix)]
     Poll(poll::Poll),
+    #[cfg(unix)]
     Select(select::Select),
-    /// The scripted poller of tests; [`AnyPoller::new`] never makes it.
-    #[cfg(feature = "mock")]
-    Mock(mock::Mock),
+    // Windows: only AFD polling; libevent's win32 select backend is not offered.
+    #[cfg(windows)]
+    Wepoll(iocp::Wepoll),
 }
 
 impl AnyPoller {
-    /// Creates the poller called `name` (one of [`METHODS`]).
-    pub fn new(name: &str, options: &Options) -> io::Result<AnyPoller> {
-        match name {
-            #[cfg(any(
-                target_os = "freebsd",
-                target_os = "dragonfly",
-                target_os = "netbsd",
-                target_os = "openbsd",
-                target_vendor = "apple"
-            ))]
-            <kqueue::Kqueue>::NAME => <kqueue::Kqueue>::new(options).map(AnyPoller::Kqueue),
-            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
-            evport::NativeEvport::NAME => evport::NativeEvport::new(options).map(AnyPoller::Evport),
-            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
-            devpoll::NativeDevpoll::NAME => {
-                devpoll::NativeDevpoll::new(options).map(AnyPoller::Devpoll)
-            }
-            #[cfg(any(target_os = "linux", target_os = "android"))]
-            epoll::Epoll::NAME => epoll::Epoll::new(options).map(AnyPoller::Epoll),
-            poll::Poll::NAME => poll::Poll::new(options).map(AnyPoller::Poll),
-            select::Select::NAME => select::Select::new(options).map(AnyPoller::Select),
-            _ => Err(io::Error::from(io::ErrorKind::Unsupported)),
-        }
-    }
-
     /// The method's name.
     pub fn name(&self) -> &'static str {
-        match self {
-            #[cfg(any(target_os = "linux", target_os = "android"))]
-            AnyPoller::Epoll(_) => epoll::Epoll::NAME,
-            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
-            AnyPoller::Evport(_) => evport::NativeEvport::NAME,
-            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
-            AnyPoller::Devpoll(_) => devpoll::NativeDevpoll::NAME,
-            AnyPoller::Poll(_) => poll::Poll::NAME,
-            #[cfg(any(
-                target_os = "freebsd",
-                target_os = "dragonfly",
-                target_os = "netbsd",
-                target_os = "openbsd",
-                target_vendor = "apple"
-            ))]
-            AnyPoller::Kqueue(_) => <kqueue::Kqueue>::NAME,
-            AnyPoller::Select(_) => select::Select::NAME,
-            #[cfg(feature = "mock")]
-            AnyPoller::Mock(_) => mock::Mock::NAME,
+        fn name_of<P: Poller>(_: &P) -> &'static str {
+            P::NAME
         }
+        dispatch!(self, p => name_of(p))
     }
 
     /// The method's features.
     pub fn features(&self) -> Features {
-        match self {
-            #[cfg(any(target_os = "linux", target_os = "android"))]
-            AnyPoller::Epoll(_) => epoll::Epoll::FEATURES,
-            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
-            AnyPoller::Evport(_) => evport::NativeEvport::FEATURES,
-            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
-            AnyPoller::Devpoll(_) => devpoll::NativeDevpoll::FEATURES,
-            AnyPoller::Poll(_) => poll::Poll::FEATURES,
-            #[cfg(any(
-                target_os = "freebsd",
-                target_os = "dragonfly",
-                target_os = "netbsd",
-                target_os = "openbsd",
-                target_vendor = "apple"
-            ))]
-            AnyPoller::Kqueue(_) => <kqueue::Kqueue>::FEATURES,
-            AnyPoller::Select(_) => select::Select::FEATURES,
-            #[cfg(feature = "mock")]
-            AnyPoller::Mock(_) => mock::Mock::FEATURES,
+        fn features_of<P: Poller>(_: &P) -> Features {
+            P::FEATURES
         }
+        dispatch!(self, p => features_of(p))
     }
 
     /// See [`Poller::change`].
     #[inline]
-    pub fn change(&mut self, fd: RawFd, old: Interest, new: Interest) -> io::Result<()> {
-        match self {
-            #[cfg(any(target_os = "linux", target_os = "android"))]
-            AnyPoller::Epoll(p) => p.change(fd, old, new),
-            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
-            AnyPoller::Evport(p) => p.change(fd, old, new),
-            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
-            AnyPoller::Devpoll(p) => p.change(fd, old, new),
-            AnyPoller::Poll(p) => p.change(fd, old, new),
-            #[cfg(any(
-                target_os = "freebsd",
-                target_os = "dragonfly",
-                target_os = "netbsd",
-                target_os = "openbsd",
-                target_vendor = "apple"
-            ))]
-            AnyPoller::Kqueue(p) => p.change(fd, old, new),
-            AnyPoller::Select(p) => p.change(fd, old, new),
-            #[cfg(feature = "mock")]
-            AnyPoller::Mock(p) => p.change(fd, old, new),
-        }
+    pub fn change(&mut self, fd: Fd, old: Interest, new: Interest) -> io::Result<()> {
+        dispatch!(self, p => p.change(fd, old, new))
     }
 
     /// See [`Poller::wait_into`].
@@ -268,56 +207,18 @@ impl AnyPoller {
     pub fn wait_into(
         &mut self,
         timeout: Option<Duration>,
-        ready: &mut Vec<(RawFd, Readiness)>,
+        ready: &mut Vec<(Fd, Readiness)>,
     ) -> io::Result<()> {
-        match self {
-            #[cfg(any(target_os = "linux", target_os = "android"))]
-            AnyPoller::Epoll(p) => p.wait_into(timeout, ready),
-            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
-            AnyPoller::Evport(p) => p.wait_into(timeout, ready),
-            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
-            AnyPoller::Devpoll(p) => p.wait_into(timeout, ready),
-            AnyPoller::Poll(p) => p.wait_into(timeout, ready),
-            #[cfg(any(
-                target_os = "freebsd",
-                target_os = "dragonfly",
-                target_os = "netbsd",
-                target_os = "openbsd",
-                target_vendor = "apple"
-            ))]
-            AnyPoller::Kqueue(p) => p.wait_into(timeout, ready),
-            AnyPoller::Select(p) => p.wait_into(timeout, ready),
-            #[cfg(feature = "mock")]
-            AnyPoller::Mock(p) => p.wait_into(timeout, ready),
-        }
+        dispatch!(self, p => p.wait_into(timeout, ready))
     }
 
     /// See [`Poller::wait`].
     #[inline]
-    pub fn wait<F: FnMut(RawFd, Readiness)>(
+    pub fn wait<F: FnMut(Fd, Readiness)>(
         &mut self,
         timeout: Option<Duration>,
         on_ready: F,
     ) -> io::Result<()> {
-        match self {
-            #[cfg(any(target_os = "linux", target_os = "android"))]
-            AnyPoller::Epoll(p) => p.wait(timeout, on_ready),
-            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
-            AnyPoller::Evport(p) => p.wait(timeout, on_ready),
-            #[cfg(any(target_os = "illumos", target_os = "solaris"))]
-            AnyPoller::Devpoll(p) => p.wait(timeout, on_ready),
-            AnyPoller::Poll(p) => p.wait(timeout, on_ready),
-            #[cfg(any(
-                target_os = "freebsd",
-                target_os = "dragonfly",
-                target_os = "netbsd",
-                target_os = "openbsd",
-                target_vendor = "apple"
-            ))]
-            AnyPoller::Kqueue(p) => p.wait(timeout, on_ready),
-            AnyPoller::Select(p) => p.wait(timeout, on_ready),
-            #[cfg(feature = "mock")]
-            AnyPoller::Mock(p) => p.wait(timeout, on_ready),
-        }
+        dispatch!(self, p => p.wait(timeout, on_ready))
     }
 }

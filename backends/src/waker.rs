@@ -2,14 +2,17 @@
 //! for reading, made readable by [`Waker::wake`].
 //!
 //! [`EventFdWaker`] (Linux, Android) is one eventfd(2) counter; [`PipeWaker`] works on
-//! every Unix system. [`SystemWaker`] is the one to use where this crate builds; a
+//! every Unix system; [`SocketPairWaker`] is Windows' (a loopback TCP pair, since the
+//! AFD poller watches only sockets). [`SystemWaker`] is the one to use where this crate builds; a
 //! backend whose mechanism has its own way to wake a wait (kqueue's `EVFILT_USER`,
 //! IOCP's completion posts) can provide another [`Waker`].
 
 use std::io;
+#[cfg(unix)]
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use crate::sys;
+use crate::Fd;
 
 /// A descriptor that becomes readable on demand, from any thread.
 pub trait Waker: Sized {
@@ -17,7 +20,7 @@ pub trait Waker: Sized {
     fn new() -> io::Result<Self>;
 
     /// The descriptor to watch for reading.
-    fn fd(&self) -> RawFd;
+    fn fd(&self) -> Fd;
 
     /// Makes [`Waker::fd`] readable. Safe to call from any thread, as often as wanted:
     /// wakes that arrive before a drain count as one.
@@ -28,15 +31,18 @@ pub trait Waker: Sized {
 
     /// After fork(): replaces the descriptor, which the child shares with its parent,
     /// with one of its own. Returns the new descriptor.
-    fn reinit_after_fork(&mut self) -> io::Result<RawFd>;
+    fn reinit_after_fork(&mut self) -> io::Result<Fd>;
 }
 
 /// The waker for this system.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub type SystemWaker = EventFdWaker;
 /// The waker for this system.
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
 pub type SystemWaker = PipeWaker;
+/// The waker for this system.
+#[cfg(windows)]
+pub type SystemWaker = SocketPairWaker;
 
 /// An eventfd: wakes add to its counter, a drain reads it back to zero.
 #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -83,12 +89,14 @@ impl Waker for EventFdWaker {
 }
 
 /// A self-pipe: a wake writes one byte, a drain reads them all.
+#[cfg(unix)]
 #[derive(Debug)]
 pub struct PipeWaker {
     read_end: OwnedFd,
     write_end: OwnedFd,
 }
 
+#[cfg(unix)]
 impl Waker for PipeWaker {
     fn new() -> io::Result<Self> {
         let (read_end, write_end) = sys::nonblocking_pipe()?;
@@ -126,7 +134,48 @@ impl Waker for PipeWaker {
     }
 }
 
-#[cfg(test)]
+/// A loopback TCP socket pair: a wake sends one byte, a drain reads them all.
+#[cfg(windows)]
+#[derive(Debug)]
+pub struct SocketPairWaker {
+    reader: std::net::TcpStream,
+    writer: std::net::TcpStream,
+}
+
+#[cfg(windows)]
+impl Waker for SocketPairWaker {
+    fn new() -> io::Result<Self> {
+        let (reader, writer) = sys::loopback_pair()?;
+        Ok(SocketPairWaker { reader, writer })
+    }
+
+    #[inline]
+    fn fd(&self) -> Fd {
+        std::os::windows::io::AsRawSocket::as_raw_socket(&self.reader)
+    }
+
+    #[inline]
+    fn wake(&self) {
+        use std::io::Write;
+        // WouldBlock means the socket buffers are full: the reader is readable already.
+        let _ = (&self.writer).write(&[0]);
+    }
+
+    fn drain(&self) {
+        let mut buf = [0u8; 256];
+        sys::drain_socket(&self.reader, &mut buf, 1024, |_| ());
+    }
+
+    /// Windows has no fork(); this just makes a fresh pair.
+    fn reinit_after_fork(&mut self) -> io::Result<Fd> {
+        let (reader, writer) = sys::loopback_pair()?;
+        self.reader = reader;
+        self.writer = writer;
+        Ok(self.fd())
+    }
+}
+
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use std::ffi::c_int;
@@ -223,5 +272,35 @@ mod tests {
     #[test]
     fn system_waker() {
         wake_then_drain::<SystemWaker>();
+    }
+}
+
+// Compiled for Windows only; they run where the Windows build is tested.
+#[cfg(all(test, windows))]
+mod windows_tests {
+    use super::*;
+
+    fn readable(waker: &SocketPairWaker) -> bool {
+        matches!(waker.reader.peek(&mut [0u8; 1]), Ok(n) if n > 0)
+    }
+
+    #[test]
+    fn socket_pair_waker() {
+        let mut waker = SocketPairWaker::new().expect("new");
+        assert!(!readable(&waker));
+        waker.drain();
+        waker.wake();
+        assert!(readable(&waker));
+        waker.drain();
+        assert!(!readable(&waker));
+        for _ in 0..10_000 {
+            waker.wake();
+        }
+        waker.drain();
+        assert!(!readable(&waker), "many wakes are consumed by one drain");
+        let old = waker.fd();
+        assert_ne!(waker.reinit_after_fork().expect("reinit"), old);
+        waker.wake();
+        assert!(readable(&waker));
     }
 }

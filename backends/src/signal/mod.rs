@@ -12,19 +12,39 @@
 //!   hands each pending signal to one reader, so with several signalfd sources
 //!   watching one signal, one of them reads each delivery.
 //!
+//! On Windows the one method is the C runtime's `signal()` ([`CrtSignals`], reported as
+//! [`SignalMethod::Sigaction`], "signal", like libevent there): its handler sends the
+//! signal number over a loopback socket pair, for SIGINT, SIGILL, SIGFPE, SIGSEGV,
+//! SIGTERM, SIGBREAK and SIGABRT only.
+//!
 //! Whatever the method, the disposition a signal had before the first source in the
 //! process watched it is saved (`REGISTRY`) and put back when the last one stops.
 
 use std::io;
-use std::os::fd::RawFd;
+#[cfg(unix)]
 use std::ptr;
+#[cfg(unix)]
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use crate::Fd;
+
+#[cfg(unix)]
 mod sigaction;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod signalfd;
 
+#[cfg(unix)]
 pub use sigaction::SigactionSignals;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+pub use windows::CrtSignals;
+
+/// The handler-based source of this system.
+#[cfg(unix)]
+type HandlerSignals = SigactionSignals;
+#[cfg(windows)]
+type HandlerSignals = CrtSignals;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub use signalfd::SignalfdSignals;
 
@@ -35,8 +55,11 @@ mod tests;
 /// One more than the highest signal number.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 const NSIG: i32 = 65;
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
 const NSIG: i32 = 32;
+/// The C runtime's NSIG.
+#[cfg(windows)]
+const NSIG: i32 = 23;
 
 // Signal `n` is bit `n - 1` of a `u64`.
 const _: () = assert!(NSIG <= 65);
@@ -50,7 +73,8 @@ pub enum SignalMethod {
     /// Linux signalfd(2): the watched signals are blocked in the calling thread and
     /// read from a descriptor.
     Signalfd,
-    /// A classic sigaction handler that writes to a self-pipe.
+    /// A classic sigaction handler that writes to a self-pipe (on Windows: a C runtime
+    /// `signal()` handler that writes to a socket pair).
     Sigaction,
 }
 
@@ -75,7 +99,7 @@ pub trait SignalSource: Sized {
 
     /// The descriptor to watch for reading (non-blocking, close-on-exec). It changes
     /// only in [`SignalSource::reinit_after_fork`].
-    fn fd(&self) -> RawFd;
+    fn fd(&self) -> Fd;
 
     /// Starts delivering `signo` here. `InvalidInput` for a number outside
     /// `1..NSIG` (65 on Linux), SIGKILL or SIGSTOP; an OS error otherwise, with nothing
@@ -100,13 +124,13 @@ pub trait SignalSource: Sized {
     /// and re-arms every watched signal. Returns the new descriptor.
     ///
     /// Takes no lock, so it works in a child forked while another thread held one.
-    fn reinit_after_fork(&mut self) -> io::Result<RawFd>;
+    fn reinit_after_fork(&mut self) -> io::Result<Fd>;
 }
 
 /// Any of the compiled-in signal sources, chosen by method at run time.
 #[derive(Debug)]
 pub enum AnySignalSource {
-    Sigaction(SigactionSignals),
+    Sigaction(HandlerSignals),
     #[cfg(any(target_os = "linux", target_os = "android"))]
     Signalfd(SignalfdSignals),
 }
@@ -117,7 +141,7 @@ impl AnySignalSource {
     /// [`SignalMethod::Sigaction`]).
     pub fn new(method: SignalMethod) -> io::Result<AnySignalSource> {
         match method {
-            SignalMethod::Sigaction => SigactionSignals::new().map(AnySignalSource::Sigaction),
+            SignalMethod::Sigaction => HandlerSignals::new().map(AnySignalSource::Sigaction),
             #[cfg(any(target_os = "linux", target_os = "android"))]
             SignalMethod::Signalfd => SignalfdSignals::new().map(AnySignalSource::Signalfd),
             #[cfg(not(any(target_os = "linux", target_os = "android")))]
@@ -131,14 +155,14 @@ impl AnySignalSource {
     /// The source's method.
     pub fn method(&self) -> SignalMethod {
         match self {
-            AnySignalSource::Sigaction(_) => SigactionSignals::METHOD,
+            AnySignalSource::Sigaction(_) => HandlerSignals::METHOD,
             #[cfg(any(target_os = "linux", target_os = "android"))]
             AnySignalSource::Signalfd(_) => SignalfdSignals::METHOD,
         }
     }
 
     /// See [`SignalSource::fd`].
-    pub fn fd(&self) -> RawFd {
+    pub fn fd(&self) -> Fd {
         match self {
             AnySignalSource::Sigaction(s) => s.fd(),
             #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -174,7 +198,7 @@ impl AnySignalSource {
     }
 
     /// See [`SignalSource::reinit_after_fork`].
-    pub fn reinit_after_fork(&mut self) -> io::Result<RawFd> {
+    pub fn reinit_after_fork(&mut self) -> io::Result<Fd> {
         match self {
             AnySignalSource::Sigaction(s) => s.reinit_after_fork(),
             #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -183,7 +207,7 @@ impl AnySignalSource {
     }
 
     /// The watched signals: bit `n - 1` for signal `n`.
-    #[cfg(test)]
+    #[cfg(all(test, any(target_os = "linux", target_os = "android")))]
     fn watched(&self) -> u64 {
         match self {
             AnySignalSource::Sigaction(s) => s.watched.mask(),
@@ -209,7 +233,11 @@ fn signal_bit(signo: i32) -> u64 {
 /// The bit of a signal that may be watched, or `InvalidInput`.
 fn watchable_bit(signo: i32) -> io::Result<u64> {
     let bit = signal_bit(signo);
-    if bit == 0 || signo == libc::SIGKILL || signo == libc::SIGSTOP {
+    #[cfg(unix)]
+    let refused = signo == libc::SIGKILL || signo == libc::SIGSTOP;
+    #[cfg(windows)]
+    let refused = !windows::CATCHABLE.contains(&signo);
+    if bit == 0 || refused {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             "not a signal number that can be watched",
@@ -289,6 +317,7 @@ impl Counts {
 // ---------------------------------------------------------------------------------------
 
 /// Bookkeeping of one signal number across all sources.
+#[cfg(unix)]
 #[derive(Clone, Copy)]
 struct SignalState {
     /// Sources (of either method) watching the signal.
@@ -302,6 +331,7 @@ struct SignalState {
     saved: Option<libc::sigaction>,
 }
 
+#[cfg(unix)]
 impl SignalState {
     const UNUSED: SignalState = SignalState {
         watchers: 0,
@@ -311,10 +341,12 @@ impl SignalState {
     };
 }
 
+#[cfg(unix)]
 struct Registry {
     signals: [SignalState; NSIG as usize],
 }
 
+#[cfg(unix)]
 impl Registry {
     fn state(&mut self, signo: i32) -> io::Result<&mut SignalState> {
         usize::try_from(signo)
@@ -325,10 +357,12 @@ impl Registry {
 }
 
 /// Saved dispositions and watcher counts; changes to dispositions happen under it.
+#[cfg(unix)]
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     signals: [SignalState::UNUSED; NSIG as usize],
 });
 
+#[cfg(unix)]
 fn registry() -> MutexGuard<'static, Registry> {
     // The registry stays consistent at every step, so a panic elsewhere while it was
     // held does not make it unusable.
@@ -340,6 +374,7 @@ fn registry() -> MutexGuard<'static, Registry> {
 // ---------------------------------------------------------------------------------------
 
 /// The current disposition of `signo`.
+#[cfg(unix)]
 fn current_action(signo: i32) -> io::Result<libc::sigaction> {
     // SAFETY: an all-zero sigaction is a valid value (SIG_DFL, empty mask, no flags).
     let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
@@ -348,6 +383,7 @@ fn current_action(signo: i32) -> io::Result<libc::sigaction> {
     Ok(action)
 }
 
+#[cfg(unix)]
 fn set_action(signo: i32, action: &libc::sigaction) -> io::Result<()> {
     // SAFETY: `action` is a valid sigaction; the old one is not asked for.
     crate::sys::check(unsafe { libc::sigaction(signo, action, ptr::null_mut()) }).map(drop)

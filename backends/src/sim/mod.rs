@@ -18,6 +18,8 @@ pub mod kqueue;
 
 use std::io;
 use std::os::fd::RawFd;
+
+pub mod afd;
 use std::time::{Duration, Instant};
 
 /// The poll(2) events of real readiness a simulation asks about: everything.

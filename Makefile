@@ -14,6 +14,8 @@
 #   make upstream-check LIBEVENT_SRC=DIR
 #                             libevent's own regression suite from a libevent source
 #                             tree, built against an install of this project
+#   make check-upstream-2.1   libevent 2.1.12's suite, built with 2.1's headers, on the
+#                             2.1 build
 #   make miri                 the reactor, buffer and bufferevent unit tests under Miri
 
 PREFIX     ?= /usr/local
@@ -83,7 +85,7 @@ CRATES    := $(sort $(foreach l,$(LIBRARIES),$(CRATES_$(l))))
 # Keep the staticlibs and objects between runs; they are not throwaway intermediates.
 .SECONDARY:
 .PHONY: all install uninstall check check-rust check-style check-upstream upstream-check \
-        upstream-install miri clean FORCE
+        upstream-install upstream-install-2.1 check-upstream-2.1 check-targets miri clean FORCE
 all: $(foreach l,$(LIBRARIES),$(OUT)/lib$(l).so)
 
 # Cargo decides whether a crate is out of date; an archive it leaves alone keeps its
@@ -158,6 +160,19 @@ check-style:
 	$(CARGO) clippy --target-dir target/abi-2.1 -p evrs -p evrs-capi -p evrs-extra \
 	    --all-targets --features evrs-capi/abi-2-1,evrs-extra/abi-2-1 -- -D warnings
 
+# The pollers of other systems, checked for the systems they run on (their logic is
+# tested here on simulated kernels, by the backends crate's tests): rustup installs each
+# system's standard library, then the backends crate must pass clippy for it.
+BACKEND_TARGETS := x86_64-unknown-freebsd x86_64-apple-darwin x86_64-unknown-netbsd \
+                   x86_64-unknown-illumos x86_64-pc-windows-gnu
+
+check-targets:
+	rustup target add $(BACKEND_TARGETS)
+	for target in $(BACKEND_TARGETS); do \
+	    $(CARGO) clippy -p evrs-backends --target $$target --target-dir target/cross \
+	        -- -D warnings || exit 1; \
+	done
+
 # Both builds, whichever ABI is asked for: the tests check each (tests/abi21.rs and the
 # C programs' third run are the 2.1 build's).
 check-rust:
@@ -202,6 +217,30 @@ check-upstream:
 	      else exit $$rc; fi; }; \
 	fi
 
+# The same suite against the 2.1 build, compiled as a program built for libevent 2.1 is:
+# with libevent 2.1's own headers (Debian's libevent-dev), linked with our
+# libNAME-2.1.so.7 in a prefix of their own.  Only a 2.1 suite matches those headers.
+LIBEVENT21_INCLUDE ?= /usr/include
+UPSTREAM21_WORK    := target/upstream-2.1
+UPSTREAM21_PREFIX  := $(CURDIR)/$(UPSTREAM21_WORK)/install
+
+upstream-install-2.1:
+	$(MAKE) ABI=2.1 all
+	rm -rf $(UPSTREAM21_PREFIX)
+	mkdir -p $(UPSTREAM21_PREFIX)/include $(UPSTREAM21_PREFIX)/lib
+	cp -r $(LIBEVENT21_INCLUDE)/event2 $(UPSTREAM21_PREFIX)/include/
+	cp $(addprefix $(LIBEVENT21_INCLUDE)/,evdns.h event.h evhttp.h evrpc.h evutil.h) \
+	    $(UPSTREAM21_PREFIX)/include/
+	cp -a $(BUILD)/lib-2.1/*.so* $(UPSTREAM21_PREFIX)/lib/
+
+check-upstream-2.1:
+	@if ! echo "$(UPSTREAM_CI_SRC)" | grep -q 'libevent-2\.1\.' || ! grep -qs '"2\.1\.' $(LIBEVENT21_INCLUDE)/event2/event-config.h; then \
+	    echo "check-upstream-2.1: needs a libevent 2.1 source in target/upstream-src and 2.1's headers in $(LIBEVENT21_INCLUDE)"; \
+	    [ -z "$$CI" ]; \
+	else \
+	    $(MAKE) upstream-install-2.1 && \
+	    CC="$(CC)" upstream/run.sh $(UPSTREAM_CI_SRC) $(UPSTREAM21_PREFIX) $(UPSTREAM21_WORK); \
+	fi
 
 # The unit tests that drive the reactor on the scripted poller, under both of Miri's
 # borrow models. Isolation is off only because a base reads the wall clock
@@ -218,7 +257,7 @@ miri:
 	exit $$status
 
 
-check: check-style check-rust miri check-upstream
+check: check-style check-targets check-rust miri check-upstream check-upstream-2.1
 
 clean:
 	rm -rf $(BUILD)

@@ -56,8 +56,8 @@ pub struct Listener {
     error_callback: Cell<Option<ErrorFn>>,
     arg: Cell<*mut c_void>,
     flags: u32,
-    /// `accept4` flags for the accepted sockets.
-    accept_flags: c_int,
+    /// How accepted sockets start out.
+    accept_flags: sock::NewFdFlags,
 }
 
 // Neither `Send` nor `Sync`: without `LEV_OPT_THREADSAFE` a listener is used by one
@@ -87,13 +87,10 @@ impl Listener {
                 return None;
             }
         }
-        let mut accept_flags = 0;
-        if flags & flags::LEAVE_SOCKETS_BLOCKING == 0 {
-            accept_flags |= libc::SOCK_NONBLOCK;
-        }
-        if flags & flags::CLOSE_ON_EXEC != 0 {
-            accept_flags |= libc::SOCK_CLOEXEC;
-        }
+        let accept_flags = sock::NewFdFlags {
+            nonblocking: flags & flags::LEAVE_SOCKETS_BLOCKING == 0,
+            cloexec: flags & flags::CLOSE_ON_EXEC != 0,
+        };
         let lock = if flags & flags::THREADSAFE != 0 {
             Lock::new(true)
         } else {
@@ -144,15 +141,11 @@ impl Listener {
             return None;
         }
         let family = addr.map_or(libc::AF_UNSPEC, SocketAddress::family);
-        let mut kind = libc::SOCK_STREAM | libc::SOCK_NONBLOCK;
-        if flags & flags::CLOSE_ON_EXEC != 0 {
-            kind |= libc::SOCK_CLOEXEC;
-        }
-        // SAFETY: plain socket creation.
-        let fd = unsafe { libc::socket(family, kind, 0) };
-        if fd < 0 {
-            return None;
-        }
+        let new_fd_flags = sock::NewFdFlags {
+            nonblocking: true,
+            cloexec: flags & flags::CLOSE_ON_EXEC != 0,
+        };
+        let fd = sock::socket(family, libc::SOCK_STREAM, 0, new_fd_flags).ok()?;
         let prepared = prepare_bound_socket(fd, flags, addr);
         let listener = prepared
             .ok()
@@ -368,13 +361,11 @@ fn accept_waiting(this: NonNull<Listener>, fd: RawFd) {
     let error = loop {
         // SAFETY: all-zero is a valid sockaddr_storage.
         let mut peer: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-        let mut len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-        let peer_ptr = (&mut peer as *mut libc::sockaddr_storage).cast::<libc::sockaddr>();
-        // SAFETY: `peer` and `len` are live and sized for any address.
-        let new_fd = unsafe { libc::accept4(fd, peer_ptr, &mut len, accept_flags) };
-        if new_fd < 0 {
+        let mut len: libc::socklen_t = 0;
+        let Ok(new_fd) = sock::accept(fd, &mut peer, &mut len, accept_flags) else {
             break errno::get();
-        }
+        };
+        let peer_ptr = (&mut peer as *mut libc::sockaddr_storage).cast::<libc::sockaddr>();
         if len == 0 {
             let _ = sock::close(new_fd);
             continue;

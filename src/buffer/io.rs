@@ -65,18 +65,8 @@ impl Queue {
                 unreachable!("sendfile chunks are shared")
             };
             let (source, base) = backing.sendfile_source().expect("a sendfile source");
-            let mut offset = (base + first.start as u64) as libc::off_t;
-            let count = first.len().min(limit);
-            // SAFETY: sendfile reads `source` and writes `fd`; `offset` is a local.
-            let n = unsafe { libc::sendfile(fd, source, &mut offset, count) };
-            if n < 0 {
-                let err = io::Error::last_os_error();
-                return match err.kind() {
-                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => Ok(0),
-                    _ => Err(err),
-                };
-            }
-            n as usize
+            let offset = (base + first.start as u64) as libc::off_t;
+            send_file(fd, source, offset, first.len().min(limit))?
         } else {
             let mut regions = [libc::iovec {
                 iov_base: std::ptr::null_mut(),
@@ -101,6 +91,70 @@ impl Queue {
         self.drain(written);
         Ok(written)
     }
+}
+
+/// Sends at most `count` bytes of the file `source` from `offset` to the socket `fd`
+/// with `sendfile`: how many went out, 0 when the socket takes nothing now.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn send_file(fd: RawFd, source: RawFd, offset: libc::off_t, count: usize) -> io::Result<usize> {
+    let mut offset = offset;
+    // SAFETY: sendfile reads `source` and writes `fd`; `offset` is a local.
+    let n = unsafe { libc::sendfile(fd, source, &mut offset, count) };
+    if n < 0 {
+        let err = io::Error::last_os_error();
+        return match err.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => Ok(0),
+            _ => Err(err),
+        };
+    }
+    Ok(n as usize)
+}
+
+/// As above with the BSDs' `sendfile`, which stops early with EAGAIN or EINTR on a
+/// non-blocking socket yet still reports what it sent (as libevent counts it).
+#[cfg(any(
+    target_os = "freebsd",
+    target_os = "dragonfly",
+    target_vendor = "apple"
+))]
+fn send_file(fd: RawFd, source: RawFd, offset: libc::off_t, count: usize) -> io::Result<usize> {
+    #[cfg(any(target_os = "freebsd", target_os = "dragonfly"))]
+    let (status, sent) = {
+        let mut sent: libc::off_t = 0;
+        // SAFETY: sendfile reads `source` and writes `fd`; no header or trailer, and
+        // `sent` is a local.
+        let status = unsafe {
+            libc::sendfile(
+                source,
+                fd,
+                offset,
+                count,
+                std::ptr::null_mut(),
+                &mut sent,
+                0,
+            )
+        };
+        (status, sent)
+    };
+    #[cfg(target_vendor = "apple")]
+    let (status, sent) = {
+        // On macOS the length says first how much to send, then how much went.
+        let mut sent = libc::off_t::try_from(count).unwrap_or(libc::off_t::MAX);
+        // SAFETY: as above.
+        let status =
+            unsafe { libc::sendfile(source, fd, offset, &mut sent, std::ptr::null_mut(), 0) };
+        (status, sent)
+    };
+    if status < 0 {
+        let err = io::Error::last_os_error();
+        if !matches!(
+            err.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+        ) {
+            return Err(err);
+        }
+    }
+    Ok(usize::try_from(sent).unwrap_or(0))
 }
 
 /// `writev`, or with `no_signal` `sendmsg(MSG_NOSIGNAL)` (`writev` again for a

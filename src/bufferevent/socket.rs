@@ -20,6 +20,7 @@ use crate::event::{self, Base, DelMode};
 use crate::util::addr::{to_sockaddr_in, to_sockaddr_in6};
 use crate::util::errno;
 use crate::util::resolve::{self, Hints};
+use crate::util::socket as sock;
 
 static SOCKET_TAG: KindTag = KindTag { name: c"socket" };
 
@@ -187,11 +188,12 @@ impl Bufferevent {
             let Some(addr) = addr else {
                 return Err(BevError);
             };
-            // SAFETY: plain socket creation.
-            fd = unsafe { libc::socket(addr.family(), libc::SOCK_STREAM | libc::SOCK_NONBLOCK, 0) };
-            if fd < 0 {
-                return Err(BevError);
-            }
+            let nonblocking = sock::NewFdFlags {
+                nonblocking: true,
+                cloexec: false,
+            };
+            fd = sock::socket(addr.family(), libc::SOCK_STREAM, 0, nonblocking)
+                .map_err(|_| BevError)?;
             made = true;
         }
         let mut outcome = Connect::InProgress;

@@ -18,10 +18,14 @@ impl Tv {
     /// From a C timeval as given: nothing is normalised, so a common-timeout tag in
     /// `tv_usec` survives. The one place a C timeval becomes a `Tv`.
     #[inline]
+    #[allow(
+        clippy::useless_conversion,
+        reason = "time_t and suseconds_t are i64 on 64-bit Linux, suseconds_t i32 on macOS"
+    )]
     pub fn from_timeval_raw(tv: &libc::timeval) -> Tv {
         Tv {
-            sec: tv.tv_sec,
-            usec: tv.tv_usec,
+            sec: i64::from(tv.tv_sec),
+            usec: i64::from(tv.tv_usec),
         }
     }
 

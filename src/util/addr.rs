@@ -355,29 +355,48 @@ pub fn from_sockaddr_in6(raw: &libc::sockaddr_in6) -> SocketAddrV6 {
     )
 }
 
-/// The `sockaddr_in` for an IPv4 socket address (unused bytes zero).
+/// The `sockaddr_in` for an IPv4 socket address (unused bytes zero; on the BSDs with
+/// `sin_len` set, as libevent sets it where the field exists).
 pub fn to_sockaddr_in(addr: &SocketAddrV4) -> libc::sockaddr_in {
-    libc::sockaddr_in {
-        sin_family: libc::AF_INET as libc::sa_family_t,
-        sin_port: addr.port().to_be(),
-        sin_addr: libc::in_addr {
-            s_addr: u32::from_ne_bytes(addr.ip().octets()),
-        },
-        sin_zero: [0; 8],
+    // SAFETY: all-zero is a valid sockaddr_in, and the bytes not set below must be zero.
+    let mut raw: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+    raw.sin_family = libc::AF_INET as libc::sa_family_t;
+    raw.sin_port = addr.port().to_be();
+    raw.sin_addr.s_addr = u32::from_ne_bytes(addr.ip().octets());
+    #[cfg(any(
+        target_vendor = "apple",
+        target_os = "freebsd",
+        target_os = "dragonfly",
+        target_os = "netbsd",
+        target_os = "openbsd"
+    ))]
+    {
+        raw.sin_len = size_of::<libc::sockaddr_in>() as u8;
     }
+    raw
 }
 
-/// The `sockaddr_in6` for an IPv6 socket address.
+/// The `sockaddr_in6` for an IPv6 socket address (`sin6_len` set as above).
 pub fn to_sockaddr_in6(addr: &SocketAddrV6) -> libc::sockaddr_in6 {
-    libc::sockaddr_in6 {
-        sin6_family: libc::AF_INET6 as libc::sa_family_t,
-        sin6_port: addr.port().to_be(),
-        sin6_flowinfo: addr.flowinfo().to_be(),
-        sin6_addr: libc::in6_addr {
-            s6_addr: addr.ip().octets(),
-        },
-        sin6_scope_id: addr.scope_id(),
+    // SAFETY: all-zero is a valid sockaddr_in6; every field that means something is
+    // set below.
+    let mut raw: libc::sockaddr_in6 = unsafe { std::mem::zeroed() };
+    raw.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+    raw.sin6_port = addr.port().to_be();
+    raw.sin6_flowinfo = addr.flowinfo().to_be();
+    raw.sin6_addr.s6_addr = addr.ip().octets();
+    raw.sin6_scope_id = addr.scope_id();
+    #[cfg(any(
+        target_vendor = "apple",
+        target_os = "freebsd",
+        target_os = "dragonfly",
+        target_os = "netbsd",
+        target_os = "openbsd"
+    ))]
+    {
+        raw.sin6_len = size_of::<libc::sockaddr_in6>() as u8;
     }
+    raw
 }
 
 #[cfg(test)]

@@ -23,7 +23,11 @@ pub mod codes {
     pub const FAIL: c_int = libc::EAI_FAIL;
     pub const FAMILY: c_int = libc::EAI_FAMILY;
     pub const MEMORY: c_int = libc::EAI_MEMORY;
+    /// libevent's own value where the C library has no `EAI_NODATA` (FreeBSD).
+    #[cfg(not(any(target_os = "freebsd", target_os = "dragonfly")))]
     pub const NODATA: c_int = libc::EAI_NODATA;
+    #[cfg(any(target_os = "freebsd", target_os = "dragonfly"))]
+    pub const NODATA: c_int = PORTABLE_NODATA;
     pub const NONAME: c_int = libc::EAI_NONAME;
     pub const SERVICE: c_int = libc::EAI_SERVICE;
     pub const SOCKTYPE: c_int = libc::EAI_SOCKTYPE;
@@ -161,7 +165,10 @@ pub fn error_text(code: c_int) -> &'static CStr {
         codes::FAIL => c"non-recoverable failure in name resolution",
         codes::FAMILY => c"ai_family not supported",
         codes::MEMORY => c"memory allocation failure",
-        codes::NODATA | codes::PORTABLE_NODATA => c"no address associated with nodename",
+        // One value where the C library has no EAI_NODATA.
+        code if code == codes::NODATA || code == codes::PORTABLE_NODATA => {
+            c"no address associated with nodename"
+        }
         codes::NONAME => c"nodename nor servname provided, or not known",
         codes::SERVICE => c"servname not supported for ai_socktype",
         codes::SOCKTYPE => c"ai_socktype not supported",

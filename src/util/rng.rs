@@ -32,6 +32,7 @@ fn device_file() -> PathBuf {
 }
 
 /// Fills `buf` from `getrandom(2)`. Err(None) when the call itself is unavailable.
+#[cfg(not(target_vendor = "apple"))]
 fn fill_from_kernel(buf: &mut [u8]) -> Result<(), Option<io::Error>> {
     let mut filled = 0;
     while filled < buf.len() {
@@ -49,6 +50,15 @@ fn fill_from_kernel(buf: &mut [u8]) -> Result<(), Option<io::Error>> {
             _ => return Err(Some(err)),
         }
     }
+    Ok(())
+}
+
+/// Fills `buf` from the system's `arc4random_buf`, where there is no `getrandom(2)`
+/// (macOS; libevent uses it there too). It cannot fail.
+#[cfg(target_vendor = "apple")]
+fn fill_from_kernel(buf: &mut [u8]) -> Result<(), Option<io::Error>> {
+    // SAFETY: `buf` is writable for `buf.len()` bytes.
+    unsafe { libc::arc4random_buf(buf.as_mut_ptr().cast(), buf.len()) };
     Ok(())
 }
 

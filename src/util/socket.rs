@@ -98,8 +98,98 @@ pub fn set_ipv6_only(fd: RawFd, only: bool) -> io::Result<()> {
 }
 
 /// Has a TCP listener wake `accept` only once data arrives (`TCP_DEFER_ACCEPT`).
+#[cfg(any(target_os = "linux", target_os = "android"))]
 pub fn make_tcp_listen_deferred(fd: RawFd) -> io::Result<()> {
     set_int_option(fd, libc::IPPROTO_TCP, libc::TCP_DEFER_ACCEPT, 1)
+}
+
+/// Without `TCP_DEFER_ACCEPT` this does nothing and succeeds, as in libevent.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub fn make_tcp_listen_deferred(_fd: RawFd) -> io::Result<()> {
+    Ok(())
+}
+
+/// How a new descriptor from [`socket`] or [`accept`] starts out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NewFdFlags {
+    /// `O_NONBLOCK` (`SOCK_NONBLOCK`).
+    pub nonblocking: bool,
+    /// `FD_CLOEXEC` (`SOCK_CLOEXEC`).
+    pub cloexec: bool,
+}
+
+impl NewFdFlags {
+    /// The `SOCK_*` bits that `socket(2)` and `accept4(2)` take for these flags.
+    #[cfg(not(target_vendor = "apple"))]
+    fn sock_bits(self) -> c_int {
+        let mut bits = 0;
+        if self.nonblocking {
+            bits |= libc::SOCK_NONBLOCK;
+        }
+        if self.cloexec {
+            bits |= libc::SOCK_CLOEXEC;
+        }
+        bits
+    }
+}
+
+/// Makes a descriptor just made without `SOCK_*` flags what `flags` ask for, as
+/// libevent does where the system has no such flags; closes it if that fails (with
+/// `errno` left as the failed `fcntl` set it).
+#[cfg(target_vendor = "apple")]
+fn set_nonblocking_cloexec(fd: RawFd, flags: NewFdFlags) -> io::Result<RawFd> {
+    let mut result = Ok(());
+    if flags.nonblocking {
+        result = make_nonblocking(fd);
+    }
+    if flags.cloexec && result.is_ok() {
+        result = make_closeonexec(fd);
+    }
+    if let Err(err) = result {
+        let _ = close(fd);
+        if let Some(code) = err.raw_os_error() {
+            crate::util::errno::set(code);
+        }
+        return Err(err);
+    }
+    Ok(fd)
+}
+
+/// `socket(2)` with the descriptor set up as `flags` ask: in the call itself where the
+/// system takes `SOCK_NONBLOCK`/`SOCK_CLOEXEC`, right after it elsewhere (macOS).
+/// On failure `errno` is the system's error.
+pub fn socket(domain: c_int, kind: c_int, protocol: c_int, flags: NewFdFlags) -> io::Result<RawFd> {
+    #[cfg(not(target_vendor = "apple"))]
+    // SAFETY: socket(2) takes plain integers and touches no memory.
+    let fd = check(unsafe { libc::socket(domain, kind | flags.sock_bits(), protocol) })?;
+    #[cfg(target_vendor = "apple")]
+    // SAFETY: as above.
+    let fd = set_nonblocking_cloexec(
+        check(unsafe { libc::socket(domain, kind, protocol) })?,
+        flags,
+    )?;
+    Ok(fd)
+}
+
+/// `accept(2)` of a connection on the listening socket `fd`, its peer's address written
+/// to `peer` and its length to `len`, the new descriptor set up as `flags` ask (with
+/// `accept4` where the system has it). On failure `errno` is the system's error.
+pub fn accept(
+    fd: RawFd,
+    peer: &mut libc::sockaddr_storage,
+    len: &mut libc::socklen_t,
+    flags: NewFdFlags,
+) -> io::Result<RawFd> {
+    let peer = (peer as *mut libc::sockaddr_storage).cast::<libc::sockaddr>();
+    *len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    #[cfg(not(target_vendor = "apple"))]
+    // SAFETY: `peer` and `len` are exclusive borrows, and `len` says how much room
+    // `peer` has (any address fits a sockaddr_storage).
+    let new_fd = check(unsafe { libc::accept4(fd, peer, len, flags.sock_bits()) })?;
+    #[cfg(target_vendor = "apple")]
+    // SAFETY: as above.
+    let new_fd = set_nonblocking_cloexec(check(unsafe { libc::accept(fd, peer, len) })?, flags)?;
+    Ok(new_fd)
 }
 
 /// Closes a socket.

@@ -31,6 +31,13 @@ pub struct MonotonicClock {
     ratchet: Mutex<Ratchet>,
 }
 
+/// The cheap monotonic clock where the system has one (`CLOCK_MONOTONIC_COARSE`; on
+/// FreeBSD an alias of `CLOCK_MONOTONIC_FAST`); macOS has none.
+#[cfg(not(target_vendor = "apple"))]
+const COARSE_CLOCK: Option<libc::clockid_t> = Some(libc::CLOCK_MONOTONIC_COARSE);
+#[cfg(target_vendor = "apple")]
+const COARSE_CLOCK: Option<libc::clockid_t> = None;
+
 fn read_clock(id: libc::clockid_t) -> Option<Duration> {
     let mut ts = libc::timespec {
         tv_sec: 0,
@@ -56,8 +63,7 @@ impl MonotonicClock {
     /// As libevent configures its timers: `precise` avoids the coarse clock, and
     /// `fallback` uses the ratcheted wall clock only.
     pub fn with_options(precise: bool, fallback: bool) -> Self {
-        let source = if !precise && !fallback && read_clock(libc::CLOCK_MONOTONIC_COARSE).is_some()
-        {
+        let source = if !precise && !fallback && COARSE_CLOCK.and_then(read_clock).is_some() {
             ClockSource::Coarse
         } else if !fallback && read_clock(libc::CLOCK_MONOTONIC).is_some() {
             ClockSource::Precise
@@ -77,7 +83,7 @@ impl MonotonicClock {
     /// The current reading.
     pub fn now(&self) -> Duration {
         let reading = match self.source {
-            ClockSource::Coarse => read_clock(libc::CLOCK_MONOTONIC_COARSE),
+            ClockSource::Coarse => COARSE_CLOCK.and_then(read_clock),
             ClockSource::Precise => read_clock(libc::CLOCK_MONOTONIC),
             ClockSource::Fallback => None,
         };
@@ -89,7 +95,8 @@ impl MonotonicClock {
     #[inline]
     pub fn now_micros(&self) -> (i64, i64) {
         let id = match self.source {
-            ClockSource::Coarse => libc::CLOCK_MONOTONIC_COARSE,
+            // Chosen only where the coarse clock exists.
+            ClockSource::Coarse => COARSE_CLOCK.unwrap_or(libc::CLOCK_MONOTONIC),
             ClockSource::Precise => libc::CLOCK_MONOTONIC,
             ClockSource::Fallback => {
                 let now = self.ratcheted_wall_clock();

@@ -503,7 +503,9 @@ pub unsafe extern "C" fn evtag_unmarshal_timeval(
             return -1;
         };
         tv.tv_sec = seconds.into();
-        tv.tv_usec = microseconds.into();
+        // As C assigns it: exact where suseconds_t is 64 bits (Linux); where it is 32
+        // (macOS) the bits come back as `evtag_marshal_timeval` wrote them.
+        tv.tv_usec = microseconds as libc::suseconds_t;
         0
     })
 }

@@ -25,6 +25,31 @@ const PRIO_INHERIT: c_int = 0x01;
 const LOCK_API_VERSION: c_int = 1;
 const CONDITION_API_VERSION: c_int = 1;
 
+// Priority inheritance for mutexes: POSIX, but the libc crate binds the function only
+// on Linux; FreeBSD's libthr and macOS's libpthread export it too.
+#[cfg(target_os = "linux")]
+use libc::{pthread_mutexattr_setprotocol, PTHREAD_PRIO_INHERIT};
+#[cfg(not(target_os = "linux"))]
+use priority::{pthread_mutexattr_setprotocol, PTHREAD_PRIO_INHERIT};
+
+#[cfg(not(target_os = "linux"))]
+mod priority {
+    use std::ffi::c_int;
+
+    extern "C" {
+        pub fn pthread_mutexattr_setprotocol(
+            attr: *mut libc::pthread_mutexattr_t,
+            protocol: c_int,
+        ) -> c_int;
+    }
+
+    #[cfg(target_vendor = "apple")]
+    pub use libc::PTHREAD_PRIO_INHERIT;
+    /// As FreeBSD's pthread.h defines it.
+    #[cfg(any(target_os = "freebsd", target_os = "dragonfly"))]
+    pub const PTHREAD_PRIO_INHERIT: c_int = 1;
+}
+
 /// `struct evthread_lock_callbacks` (event2/thread.h).
 #[repr(C)]
 struct evthread_lock_callbacks {
@@ -117,8 +142,7 @@ fn init_mutex_attributes(attr: &mut libc::pthread_mutexattr_t, kind: c_int, inhe
     unsafe {
         libc::pthread_mutexattr_init(attr) == 0
             && libc::pthread_mutexattr_settype(attr, kind) == 0
-            && (!inherit
-                || libc::pthread_mutexattr_setprotocol(attr, libc::PTHREAD_PRIO_INHERIT) == 0)
+            && (!inherit || pthread_mutexattr_setprotocol(attr, PTHREAD_PRIO_INHERIT) == 0)
     }
 }
 
@@ -219,10 +243,11 @@ fn deadline_after(timeout: &libc::timeval) -> libc::timespec {
     };
     // SAFETY: `now` is valid for writes; no time zone is asked for.
     unsafe { libc::gettimeofday(&mut now, ptr::null_mut()) };
-    let usec = now.tv_usec + timeout.tv_usec;
+    // Summed as time_t: suseconds_t is narrower on macOS.
+    let usec = now.tv_usec as libc::time_t + timeout.tv_usec as libc::time_t;
     libc::timespec {
         tv_sec: now.tv_sec + timeout.tv_sec + usec / 1_000_000,
-        tv_nsec: (usec % 1_000_000) * 1000,
+        tv_nsec: ((usec % 1_000_000) * 1000) as libc::c_long,
     }
 }
 

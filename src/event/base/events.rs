@@ -55,7 +55,10 @@ impl Base {
             }
             // An event moving within the heap is rescheduled in place.
             let in_heap = e.flags() & list::TIMEOUT != 0
-                && st.timeouts.common_index(e.timeout().tv_usec).is_none();
+                && st
+                    .timeouts
+                    .common_index(Tv::from_timeval_raw(&e.timeout()).usec)
+                    .is_none();
             let reschedule = in_heap && tag.is_none();
             if e.flags() & list::TIMEOUT != 0 && !reschedule {
                 // SAFETY: the event is in a timeout structure of this base.

@@ -31,8 +31,8 @@ impl Timeouts {
 /// When an event's timeout fires, on the base's monotonic clock (the common-timeout
 /// tag taken off).
 pub(super) fn deadline_of(e: EventFields) -> Tv {
-    let t = e.timeout();
-    Tv::normalized(t.tv_sec, t.tv_usec & common::MICROSECONDS_MASK)
+    let t = Tv::from_timeval_raw(&e.timeout());
+    Tv::normalized(t.sec, t.usec & common::MICROSECONDS_MASK)
 }
 
 impl CommonTimeout {
@@ -69,7 +69,10 @@ impl Base {
         let e = unsafe { EventFields::new(event) };
         e.remove_flags(list::TIMEOUT);
         st.counts.inserted(e.flags(), -1);
-        match st.timeouts.common_index(e.timeout().tv_usec) {
+        match st
+            .timeouts
+            .common_index(Tv::from_timeval_raw(&e.timeout()).usec)
+        {
             Some(index) => {
                 // SAFETY: the event is in that queue (its tag says so).
                 unsafe { st.timeouts.common[index].get_mut().events.remove(event) };
@@ -121,10 +124,8 @@ impl Base {
         }
         let duration = Tv::normalized(duration.sec, duration.usec);
         for queue in &st.timeouts.common {
-            let known = Tv::normalized(
-                queue.get().duration.tv_sec,
-                queue.get().duration.tv_usec & common::MICROSECONDS_MASK,
-            );
+            let known = Tv::from_timeval_raw(&queue.get().duration);
+            let known = Tv::normalized(known.sec, known.usec & common::MICROSECONDS_MASK);
             if known == duration {
                 return Some(CommonTimeout::duration_ptr(queue));
             }
@@ -239,17 +240,14 @@ impl Base {
         // SAFETY: guaranteed by the caller.
         let e = unsafe { EventFields::new(event) };
         // SAFETY: persistent events keep their interval in this member.
-        let interval = e.persist_timeout();
-        if interval.tv_sec == 0 && interval.tv_usec == 0 {
+        let interval = Tv::from_timeval_raw(&e.persist_timeout());
+        if interval == Tv::ZERO {
             return;
         }
-        let tag = st.timeouts.common_index(interval.tv_usec);
+        let tag = st.timeouts.common_index(interval.usec);
         let span = match tag {
-            Some(_) => Tv::normalized(
-                interval.tv_sec,
-                interval.tv_usec & common::MICROSECONDS_MASK,
-            ),
-            None => Tv::normalized(interval.tv_sec, interval.tv_usec),
+            Some(_) => Tv::normalized(interval.sec, interval.usec & common::MICROSECONDS_MASK),
+            None => Tv::normalized(interval.sec, interval.usec),
         };
         let now = st.clock.now(&self.clock);
         // Counting from the previous deadline keeps periodic timers from drifting; a

@@ -32,7 +32,11 @@ pub mod eai {
     pub const FAIL: c_int = libc::EAI_FAIL;
     pub const FAMILY: c_int = libc::EAI_FAMILY;
     pub const MEMORY: c_int = libc::EAI_MEMORY;
+    /// libevent's own value (-907) where the C library has no `EAI_NODATA` (FreeBSD).
+    #[cfg(not(any(target_os = "freebsd", target_os = "dragonfly")))]
     pub const NODATA: c_int = libc::EAI_NODATA;
+    #[cfg(any(target_os = "freebsd", target_os = "dragonfly"))]
+    pub const NODATA: c_int = -907;
     pub const NONAME: c_int = libc::EAI_NONAME;
     /// `EVUTIL_EAI_CANCEL`: libevent's own code.
     pub const CANCEL: c_int = -90001;
@@ -451,14 +455,22 @@ fn new_node(
     let canon = canonical_name.map_or(ptr::null(), CStr::as_ptr);
     match addr {
         SocketAddr::V4(a) => {
-            let sin = libc::sockaddr_in {
-                sin_family: libc::AF_INET as libc::sa_family_t,
-                sin_port: a.port().to_be(),
-                sin_addr: libc::in_addr {
-                    s_addr: u32::from(*a.ip()).to_be(),
-                },
-                sin_zero: [0; 8],
-            };
+            // SAFETY: all-zero is a valid sockaddr_in, and the bytes not set below must be
+            // zero.
+            let mut sin: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+            sin.sin_family = libc::AF_INET as libc::sa_family_t;
+            sin.sin_port = a.port().to_be();
+            sin.sin_addr.s_addr = u32::from(*a.ip()).to_be();
+            #[cfg(any(
+                target_vendor = "apple",
+                target_os = "freebsd",
+                target_os = "dragonfly",
+                target_os = "netbsd",
+                target_os = "openbsd"
+            ))]
+            {
+                sin.sin_len = size_of::<libc::sockaddr_in>() as u8;
+            }
             // SAFETY: `sin` is a complete sockaddr_in; `canon` is NULL or
             // NUL-terminated; `next` is NULL or a core list.
             unsafe {
@@ -474,15 +486,24 @@ fn new_node(
             }
         }
         SocketAddr::V6(a) => {
-            let sin6 = libc::sockaddr_in6 {
-                sin6_family: libc::AF_INET6 as libc::sa_family_t,
-                sin6_port: a.port().to_be(),
-                sin6_flowinfo: a.flowinfo(),
-                sin6_addr: libc::in6_addr {
-                    s6_addr: a.ip().octets(),
-                },
-                sin6_scope_id: a.scope_id(),
-            };
+            // SAFETY: all-zero is a valid sockaddr_in6; every field that means something
+            // is set below.
+            let mut sin6: libc::sockaddr_in6 = unsafe { std::mem::zeroed() };
+            sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+            sin6.sin6_port = a.port().to_be();
+            sin6.sin6_flowinfo = a.flowinfo();
+            sin6.sin6_addr.s6_addr = a.ip().octets();
+            sin6.sin6_scope_id = a.scope_id();
+            #[cfg(any(
+                target_vendor = "apple",
+                target_os = "freebsd",
+                target_os = "dragonfly",
+                target_os = "netbsd",
+                target_os = "openbsd"
+            ))]
+            {
+                sin6.sin6_len = size_of::<libc::sockaddr_in6>() as u8;
+            }
             // SAFETY: `sin6` is a complete sockaddr_in6 on our stack for the call; `canon`
             // is NULL or NUL-terminated; `next` is NULL or a core list.
             unsafe {

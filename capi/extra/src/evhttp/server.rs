@@ -4,6 +4,7 @@
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::ptr::{self, NonNull};
 
+use evrs_backends::errno;
 use evrs_sibling::alloc::{try_box, LiveFlag};
 use evrs_sibling::buffer::Evbuffer;
 use evrs_sibling::handler::{self, ListenerHandler};
@@ -413,9 +414,9 @@ fn make_socket(
         }
         if let Some((addr, len)) = addr {
             if libc::bind(fd, addr, len) == -1 {
-                let err = *libc::__errno_location();
+                let err = errno::get();
                 sys::evutil_closesocket(fd);
-                *libc::__errno_location() = err;
+                errno::set(err);
                 return None;
             }
         }
@@ -550,9 +551,10 @@ fn name_from_addr(addr: *const libc::sockaddr, len: libc::socklen_t) -> Option<(
             addr,
             len,
             host.as_mut_ptr(),
-            host.len() as libc::socklen_t,
+            // socklen_t on Linux, size_t on FreeBSD.
+            host.len() as _,
             serv.as_mut_ptr(),
-            serv.len() as libc::socklen_t,
+            serv.len() as _,
             libc::NI_NUMERICHOST | libc::NI_NUMERICSERV,
         )
     };

@@ -470,8 +470,7 @@ unsafe fn slot_of<'a>(bio: *mut ffi::BIO) -> Option<&'a mut TransportSlot> {
 }
 
 fn set_errno(errno: i32) {
-    // SAFETY: __errno_location returns this thread's errno slot.
-    unsafe { *libc::__errno_location() = errno };
+    evrs_backends::errno::set(errno);
 }
 
 unsafe extern "C" fn bio_read(bio: *mut ffi::BIO, out: *mut c_char, len: c_int) -> c_int {

@@ -122,6 +122,24 @@ pub struct SocketOptions {
     pub so_sndbuf: c_int,
 }
 
+/// A UDP socket, non-blocking and close-on-exec from the start where the system has
+/// `SOCK_NONBLOCK` and `SOCK_CLOEXEC`.
+#[cfg(not(target_vendor = "apple"))]
+const UDP_SOCKET_KIND: c_int = libc::SOCK_DGRAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
+/// Made non-blocking and close-on-exec by [`set_nonblocking_cloexec`] (macOS).
+#[cfg(target_vendor = "apple")]
+const UDP_SOCKET_KIND: c_int = libc::SOCK_DGRAM;
+
+/// Makes a new socket non-blocking and close-on-exec where `socket(2)` could not (as
+/// libevent does there). False if either step failed.
+#[cfg(target_vendor = "apple")]
+fn set_nonblocking_cloexec(fd: c_int) -> bool {
+    // SAFETY: our own open socket; the core only changes its descriptor flags.
+    unsafe {
+        sys::evutil_make_socket_nonblocking(fd) == 0 && sys::evutil_make_socket_closeonexec(fd) == 0
+    }
+}
+
 /// A non-blocking, close-on-exec UDP socket for talking to `server`.
 pub fn udp_socket(server: &SocketAddr, options: &SocketOptions) -> Result<c_int, c_int> {
     let family = match server {
@@ -129,13 +147,7 @@ pub fn udp_socket(server: &SocketAddr, options: &SocketOptions) -> Result<c_int,
         SocketAddr::V6(_) => libc::AF_INET6,
     };
     // SAFETY: a plain socket(2) call.
-    let fd = unsafe {
-        libc::socket(
-            family,
-            libc::SOCK_DGRAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-            0,
-        )
-    };
+    let fd = unsafe { libc::socket(family, UDP_SOCKET_KIND, 0) };
     if fd < 0 {
         return Err(1);
     }
@@ -144,6 +156,10 @@ pub fn udp_socket(server: &SocketAddr, options: &SocketOptions) -> Result<c_int,
         unsafe { sys::evutil_closesocket(fd) };
         Err(code)
     };
+    #[cfg(target_vendor = "apple")]
+    if !set_nonblocking_cloexec(fd) {
+        return close_with(1);
+    }
     if let Some(bind_to) = options.bind_to {
         if !server.ip().is_loopback() {
             let (storage, len) = sockaddr_of(&bind_to);

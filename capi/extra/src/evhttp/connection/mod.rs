@@ -460,8 +460,8 @@ pub fn fail(conn: Conn, err: c_int) {
     } else if cx!(conn).flags & CON_OUTGOING != 0 && cx!(conn).flags & CON_AUTOFREE != 0 {
         free(conn);
     }
-    // SAFETY: restoring errno for the program's callbacks.
-    unsafe { *libc::__errno_location() = errno_saved };
+    // Restored for the program's callbacks.
+    evrs_backends::errno::set(errno_saved);
     if let Some(error_cb) = error_cb {
         // SAFETY: the program's error callback with the request's argument.
         unsafe { error_cb(err, cb_arg) };

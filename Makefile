@@ -166,11 +166,23 @@ check-style:
 BACKEND_TARGETS := x86_64-unknown-freebsd x86_64-apple-darwin x86_64-unknown-netbsd \
                    x86_64-unknown-illumos x86_64-pc-windows-gnu
 
+# The core and the C layers are POSIX code: the whole workspace must pass clippy for
+# FreeBSD and macOS too. openssl-sys's build script reads the system's OpenSSL headers
+# (only their version matters to a check); CRATE_CC_NO_DEFAULTS keeps the `cc` crate
+# from passing Apple-only flags to this system's compiler.
+WORKSPACE_TARGETS := x86_64-unknown-freebsd x86_64-apple-darwin
+CROSS_OPENSSL     := OPENSSL_DIR=/usr OPENSSL_INCLUDE_DIR=/usr/include \
+                     OPENSSL_LIB_DIR=/usr/lib/$(shell $(CC) -print-multiarch) CRATE_CC_NO_DEFAULTS=1
+
 check-targets:
 	rustup target add $(BACKEND_TARGETS)
 	for target in $(BACKEND_TARGETS); do \
 	    $(CARGO) clippy -p evrs-backends --target $$target --target-dir target/cross \
 	        -- -D warnings || exit 1; \
+	done
+	for target in $(WORKSPACE_TARGETS); do \
+	    $(CROSS_OPENSSL) $(CARGO) clippy --workspace --target $$target \
+	        --target-dir target/cross -- -D warnings || exit 1; \
 	done
 
 # Both builds, whichever ABI is asked for: the tests check each (tests/abi21.rs and the

@@ -22,6 +22,7 @@ use std::io;
 use std::os::fd::RawFd;
 use std::time::Duration;
 
+use crate::flags::{poll_events, poll_readiness as readiness};
 use crate::poll::{fd_table_len, grow_table};
 use crate::{Features, Interest, Options, Poller, Readiness};
 
@@ -41,6 +42,15 @@ pub const POLLNVAL: i16 = 0x0020;
 /// As the whole `events` of a written entry: remove the fd from the cached set
 /// (sys/poll.h of illumos and Solaris; not in the libc crate).
 pub const POLLREMOVE: i16 = 0x0800;
+
+// The shared poll-bit mapping (`crate::flags`) uses libc's values; they must agree.
+const _: () = assert!(
+    POLLIN == libc::POLLIN
+        && POLLOUT == libc::POLLOUT
+        && POLLERR == libc::POLLERR
+        && POLLHUP == libc::POLLHUP
+        && POLLNVAL == libc::POLLNVAL
+);
 
 /// Reports the first waits take; the buffer doubles whenever a wait fills it.
 const INITIAL_EVENTS: usize = 32;
@@ -105,36 +115,6 @@ pub struct Devpoll<S: DevpollSystem> {
 /// The poller on the real system's /dev/poll.
 #[cfg(any(target_os = "illumos", target_os = "solaris"))]
 pub type NativeDevpoll = Devpoll<SystemDevpoll>;
-
-/// The poll events asking for `interest`.
-fn poll_events(interest: Interest) -> i16 {
-    let mut events = 0;
-    if interest.contains(Interest::READ) {
-        events |= POLLIN;
-    }
-    if interest.contains(Interest::WRITE) {
-        events |= POLLOUT;
-    }
-    events
-}
-
-/// What the driver's `revents` mean to the caller. An error, hang-up or closed fd
-/// reads as `READ | WRITE`, so that whoever watches the fd tries it and meets the
-/// error. (libevent ignores POLLNVAL alone, so a closed fd that stays watched makes
-/// every DP_POLL return at once without a report: a busy loop.)
-fn readiness(revents: i16) -> Readiness {
-    let mut ready = Readiness::NONE;
-    if revents & (POLLERR | POLLHUP | POLLNVAL) != 0 {
-        ready = Readiness::READ | Readiness::WRITE;
-    }
-    if revents & POLLIN != 0 {
-        ready |= Readiness::READ;
-    }
-    if revents & POLLOUT != 0 {
-        ready |= Readiness::WRITE;
-    }
-    ready
-}
 
 /// Appends the entries that take the driver's cache for `fd` from `told` to
 /// `wanted`.

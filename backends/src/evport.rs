@@ -17,6 +17,7 @@ use std::io;
 use std::os::fd::RawFd;
 use std::time::Duration;
 
+use crate::flags;
 use crate::poll::{fd_table_len, grow_table};
 use crate::{Features, Interest, Options, Poller, Readiness};
 
@@ -35,6 +36,15 @@ pub const POLLHUP: i32 = 0x0010;
 pub const POLLNVAL: i32 = 0x0020;
 /// `portev_source` of fd events (sys/port.h).
 pub const PORT_SOURCE_FD: u16 = 4;
+
+// The shared poll-bit mapping (`crate::flags`) uses libc's values; they must agree.
+const _: () = assert!(
+    POLLIN == libc::POLLIN as i32
+        && POLLOUT == libc::POLLOUT as i32
+        && POLLERR == libc::POLLERR as i32
+        && POLLHUP == libc::POLLHUP as i32
+        && POLLNVAL == libc::POLLNVAL as i32
+);
 
 /// Reports the first waits take; the buffer doubles whenever a wait fills it.
 const INITIAL_EVENTS: usize = 8;
@@ -123,33 +133,14 @@ pub struct Evport<S: PortSystem> {
 #[cfg(any(target_os = "illumos", target_os = "solaris"))]
 pub type NativeEvport = Evport<SystemPort>;
 
-/// The poll events asking for `interest`.
+/// The poll events asking for `interest`, as the port takes them.
 fn poll_events(interest: Interest) -> i32 {
-    let mut events = 0;
-    if interest.contains(Interest::READ) {
-        events |= POLLIN;
-    }
-    if interest.contains(Interest::WRITE) {
-        events |= POLLOUT;
-    }
-    events
+    i32::from(flags::poll_events(interest))
 }
 
-/// What the kernel's `portev_events` mean to the caller. An error, hang-up or closed
-/// fd reads as `READ | WRITE`, so that whoever watches the fd tries it and meets the
-/// error.
+/// What the kernel's `portev_events` mean to the caller: only the low poll bits count.
 fn readiness(events: i32) -> Readiness {
-    let mut ready = Readiness::NONE;
-    if events & (POLLERR | POLLHUP | POLLNVAL) != 0 {
-        ready = Readiness::READ | Readiness::WRITE;
-    }
-    if events & POLLIN != 0 {
-        ready |= Readiness::READ;
-    }
-    if events & POLLOUT != 0 {
-        ready |= Readiness::WRITE;
-    }
-    ready
+    flags::poll_readiness(events as i16)
 }
 
 fn errno(err: &io::Error) -> i32 {

@@ -104,3 +104,37 @@ bit_set!(
         EARLY_CLOSE = 0x08,
     }
 );
+
+/// The poll(2) bits that ask for `interest`'s reading and writing; the caller adds any
+/// others it supports. poll, /dev/poll and event ports all take these bits.
+#[cfg(unix)]
+pub(crate) fn poll_events(interest: Interest) -> libc::c_short {
+    let mut events = 0;
+    if interest.contains(Interest::READ) {
+        events |= libc::POLLIN;
+    }
+    if interest.contains(Interest::WRITE) {
+        events |= libc::POLLOUT;
+    }
+    events
+}
+
+/// What poll(2)-style `revents` mean to the caller, for the bits every Unix has. An
+/// error, hang-up or closed fd (POLLNVAL) reads as `READ | WRITE`, so that whoever
+/// watches the fd tries it and meets the error. (libevent's devpoll ignores POLLNVAL
+/// alone, so a closed fd that stays watched makes every DP_POLL return at once without
+/// a report: a busy loop.)
+#[cfg(unix)]
+pub(crate) fn poll_readiness(revents: libc::c_short) -> Readiness {
+    let mut ready = Readiness::NONE;
+    if revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0 {
+        ready = Readiness::READ | Readiness::WRITE;
+    }
+    if revents & libc::POLLIN != 0 {
+        ready |= Readiness::READ;
+    }
+    if revents & libc::POLLOUT != 0 {
+        ready |= Readiness::WRITE;
+    }
+    ready
+}

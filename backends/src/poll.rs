@@ -4,7 +4,7 @@ use std::io;
 use std::os::fd::RawFd;
 use std::time::Duration;
 
-use crate::{Features, Interest, Options, Poller, Readiness};
+use crate::{flags, Features, Interest, Options, Poller, Readiness};
 
 /// True where poll(2) has POLLRDHUP, which `Interest::CLOSED` needs.
 const HAVE_RDHUP: bool = cfg!(any(target_os = "linux", target_os = "android"));
@@ -19,13 +19,8 @@ pub struct Poll {
 
 /// The poll events asking for `interest`.
 fn poll_events(interest: Interest) -> libc::c_short {
-    let mut events = 0;
-    if interest.contains(Interest::READ) {
-        events |= libc::POLLIN;
-    }
-    if interest.contains(Interest::WRITE) {
-        events |= libc::POLLOUT;
-    }
+    #[allow(unused_mut)] // Only Linux adds to it.
+    let mut events = flags::poll_events(interest);
     #[cfg(any(target_os = "linux", target_os = "android"))]
     if interest.contains(Interest::CLOSED) {
         events |= libc::POLLRDHUP;
@@ -33,20 +28,11 @@ fn poll_events(interest: Interest) -> libc::c_short {
     events
 }
 
-/// What the kernel's `revents` mean to the caller. An error, hang-up or closed fd
-/// (POLLNVAL) reads as `READ | WRITE`, so that whoever watches the fd tries it and
-/// meets the error.
+/// What the kernel's `revents` mean to the caller (see `flags::poll_readiness`), and
+/// POLLRDHUP where it exists.
 fn readiness(revents: libc::c_short) -> Readiness {
-    let mut ready = Readiness::NONE;
-    if revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0 {
-        ready = Readiness::READ | Readiness::WRITE;
-    }
-    if revents & libc::POLLIN != 0 {
-        ready |= Readiness::READ;
-    }
-    if revents & libc::POLLOUT != 0 {
-        ready |= Readiness::WRITE;
-    }
+    #[allow(unused_mut)] // Only Linux adds to it.
+    let mut ready = flags::poll_readiness(revents);
     #[cfg(any(target_os = "linux", target_os = "android"))]
     if revents & libc::POLLRDHUP != 0 {
         ready |= Readiness::CLOSED;

@@ -7,7 +7,6 @@ use std::cell::RefCell;
 use std::io::{self, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::net::UnixStream;
 use std::ptr::NonNull;
 use std::time::{Duration, Instant};
 
@@ -20,47 +19,13 @@ use evrs_backends::iocp::{
 use evrs_backends::sim::afd::SimAfd;
 use evrs_backends::{Interest, Options, Poller, Readiness};
 
-const NONE: Interest = Interest::NONE;
-const READ: Interest = Interest::READ;
-const WRITE: Interest = Interest::WRITE;
-const READ_WRITE: Readiness =
-    Readiness::from_bits(Readiness::READ.bits() | Readiness::WRITE.bits());
+mod support;
+use support::{dup_onto, idle, pair, pipe, ready_now, NONE, READ, READ_WRITE, WRITE};
+
 const ALWAYS: u32 = AFD_POLL_LOCAL_CLOSE | AFD_POLL_ABORT | AFD_POLL_CONNECT_FAIL;
-
-fn pair() -> (UnixStream, UnixStream) {
-    UnixStream::pair().unwrap()
-}
-
-fn dup_onto(source: RawFd, target: RawFd) {
-    // SAFETY: plain descriptor numbers; the caller owns `target`.
-    assert_eq!(unsafe { libc::dup2(source, target) }, target);
-}
-
-fn pipe() -> (OwnedFd, OwnedFd) {
-    let mut fds = [0; 2];
-    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
-    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
-    // SAFETY: both descriptors are new and owned by nothing else.
-    unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
-}
 
 fn poller() -> Afd<SimAfd> {
     Afd::new(&Options::default()).unwrap()
-}
-
-fn ready(afd: &mut Afd<SimAfd>, timeout: Duration) -> Vec<(RawFd, Readiness)> {
-    let mut reports = Vec::new();
-    afd.wait_into(Some(timeout), &mut reports).unwrap();
-    reports.sort_by_key(|&(fd, _)| fd);
-    reports
-}
-
-fn idle(afd: &mut Afd<SimAfd>) -> Vec<(RawFd, Readiness)> {
-    ready(afd, Duration::ZERO)
-}
-
-fn ready_now(afd: &mut Afd<SimAfd>) -> Vec<(RawFd, Readiness)> {
-    ready(afd, Duration::from_secs(5))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -182,18 +147,18 @@ fn a_narrower_interest_keeps_the_request_a_wider_one_replaces_it() {
     let (mut a, b) = pair();
     let fd = b.as_raw_fd();
     afd.change(fd, NONE, READ).unwrap();
-    assert_eq!(idle_recording(&mut afd), vec![]);
+    assert_eq!(idle(&mut afd), vec![]);
     assert_eq!(submitted().len(), 1);
     // READ asks for DISCONNECT already, so CLOSED is covered, and so is less.
     afd.change(fd, READ, READ | Interest::CLOSED).unwrap();
-    assert_eq!(idle_recording(&mut afd), vec![]);
+    assert_eq!(idle(&mut afd), vec![]);
     afd.change(fd, READ | Interest::CLOSED, Interest::CLOSED)
         .unwrap();
-    assert_eq!(idle_recording(&mut afd), vec![]);
+    assert_eq!(idle(&mut afd), vec![]);
     assert_eq!((cancels(), submitted().len()), (0, 0), "covered: kept");
     // SEND was not asked for: cancelled and asked again.
     afd.change(fd, Interest::CLOSED, WRITE).unwrap();
-    assert_eq!(idle_recording(&mut afd), vec![(fd, Readiness::WRITE)]);
+    assert_eq!(idle(&mut afd), vec![(fd, Readiness::WRITE)]);
     assert_eq!(cancels(), 1);
     let requests = submitted();
     assert_eq!(requests.len(), 1);
@@ -201,13 +166,7 @@ fn a_narrower_interest_keeps_the_request_a_wider_one_replaces_it() {
     // Data nobody watches now is not reported.
     a.write_all(b"x").unwrap();
     afd.change(fd, WRITE, Interest::CLOSED).unwrap();
-    assert_eq!(idle_recording(&mut afd), vec![]);
-}
-
-fn idle_recording(afd: &mut Afd<Recording>) -> Vec<(RawFd, Readiness)> {
-    let mut reports = Vec::new();
-    afd.wait_into(Some(Duration::ZERO), &mut reports).unwrap();
-    reports
+    assert_eq!(idle(&mut afd), vec![]);
 }
 
 #[test]
@@ -217,15 +176,15 @@ fn a_refused_request_reads_as_an_error_a_closed_socket_is_forgotten() {
     let fd = b.as_raw_fd();
     afd.change(fd, NONE, READ).unwrap();
     LOG.with_borrow_mut(|log| log.refuse_next = Some(libc::ENOMEM));
-    assert_eq!(idle_recording(&mut afd), vec![(fd, READ_WRITE)]);
+    assert_eq!(idle(&mut afd), vec![(fd, READ_WRITE)]);
     assert_eq!(afd.sockets_known(), 0);
     // Watched again by the caller: a new entry.
     afd.change(fd, READ, READ | WRITE).unwrap();
-    assert_eq!(idle_recording(&mut afd), vec![(fd, Readiness::WRITE)]);
+    assert_eq!(idle(&mut afd), vec![(fd, Readiness::WRITE)]);
     // Closed before the request went out: silently forgotten.
     afd.change(fd, READ | WRITE, READ).unwrap();
     LOG.with_borrow_mut(|log| log.refuse_next = Some(libc::EBADF));
-    assert_eq!(idle_recording(&mut afd), vec![]);
+    assert_eq!(idle(&mut afd), vec![]);
     assert_eq!(afd.sockets_known(), 0);
 }
 
@@ -237,7 +196,7 @@ fn dropping_the_poller_takes_every_request_back() {
         for (_, b) in &pairs {
             afd.change(b.as_raw_fd(), NONE, READ).unwrap();
         }
-        assert_eq!(idle_recording(&mut afd), vec![]);
+        assert_eq!(idle(&mut afd), vec![]);
         assert_eq!(afd.requests_in_flight(), 4);
         // One removed, its cancellation not yet dequeued.
         afd.change(pairs[0].1.as_raw_fd(), READ, NONE).unwrap();

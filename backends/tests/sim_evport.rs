@@ -4,75 +4,23 @@
 
 use std::cell::Cell;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use evrs_backends::evport::{
     Evport, PortEvent, PortSystem, POLLHUP, POLLIN, POLLOUT, PORT_SOURCE_FD,
 };
 use evrs_backends::sim::evport::SimPort;
-use evrs_backends::{Interest, Options, Poller, Readiness};
+use evrs_backends::{Options, Poller, Readiness};
 
-const NONE: Interest = Interest::NONE;
-const READ: Interest = Interest::READ;
-const WRITE: Interest = Interest::WRITE;
-const READ_WRITE: Readiness =
-    Readiness::from_bits(Readiness::READ.bits() | Readiness::WRITE.bits());
-
-fn pair() -> (UnixStream, UnixStream) {
-    UnixStream::pair().unwrap()
-}
+mod support;
+use support::{dup_onto, idle, pair, private, ready, ready_now, NONE, READ, READ_WRITE, WRITE};
 
 fn errno(err: &io::Error) -> i32 {
     err.raw_os_error().unwrap_or(0)
-}
-
-/// Makes `target` refer to `source`'s file, closing whatever `target` was.
-fn dup_onto(source: RawFd, target: RawFd) {
-    // SAFETY: both are plain descriptor numbers; the caller owns `target`.
-    assert_eq!(unsafe { libc::dup2(source, target) }, target);
-}
-
-/// `stream`'s socket under an fd number of this test's own, above anything the system
-/// hands out on its own, so that no other test's new descriptor can take the number
-/// once it is closed; `None` when RLIMIT_NOFILE cannot be raised that far.
-fn private(stream: UnixStream) -> Option<OwnedFd> {
-    const FIRST: RawFd = 1500;
-    const LAST: RawFd = 1999;
-    static RAISED: OnceLock<bool> = OnceLock::new();
-    static NEXT: AtomicI32 = AtomicI32::new(FIRST);
-    let raised = *RAISED.get_or_init(|| {
-        let mut limit = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        // SAFETY: `limit` is a valid rlimit to fill in.
-        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
-            return false;
-        }
-        let wanted = LAST as libc::rlim_t + 1;
-        if limit.rlim_cur >= wanted {
-            return true;
-        }
-        if limit.rlim_max < wanted {
-            return false;
-        }
-        limit.rlim_cur = wanted;
-        // SAFETY: `limit` is a valid rlimit, within the hard limit.
-        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 }
-    });
-    if !raised {
-        eprintln!("RLIMIT_NOFILE cannot reach {LAST}: skipped");
-        return None;
-    }
-    let number = NEXT.fetch_add(1, Ordering::Relaxed);
-    assert!(number <= LAST, "out of private fd numbers");
-    dup_onto(stream.as_raw_fd(), number);
-    // SAFETY: `number` was free and is now this test's own descriptor.
-    Some(unsafe { OwnedFd::from_raw_fd(number) })
 }
 
 /// Reads everything `stream` (non-blocking) holds.
@@ -102,21 +50,6 @@ fn getn(
 
 fn poller() -> Evport<SimPort> {
     Evport::new(&Options::default()).unwrap()
-}
-
-fn ready<P: Poller>(poller: &mut P, timeout: Duration) -> Vec<(RawFd, Readiness)> {
-    let mut got = Vec::new();
-    poller.wait_into(Some(timeout), &mut got).unwrap();
-    got.sort_by_key(|&(fd, _)| fd);
-    got
-}
-
-fn idle<P: Poller>(poller: &mut P) -> Vec<(RawFd, Readiness)> {
-    ready(poller, Duration::ZERO)
-}
-
-fn ready_now<P: Poller>(poller: &mut P) -> Vec<(RawFd, Readiness)> {
-    ready(poller, Duration::from_secs(5))
 }
 
 // ---------------------------------------------------------------------------------------

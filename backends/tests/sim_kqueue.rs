@@ -5,8 +5,6 @@
 
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
 use evrs_backends::kqueue::{
@@ -16,59 +14,10 @@ use evrs_backends::kqueue::{
 use evrs_backends::sim::kqueue::SimKqueue;
 use evrs_backends::{Interest, Options, Poller, Readiness};
 
-const NONE: Interest = Interest::NONE;
-const READ: Interest = Interest::READ;
-const WRITE: Interest = Interest::WRITE;
-const READ_WRITE: Readiness =
-    Readiness::from_bits(Readiness::READ.bits() | Readiness::WRITE.bits());
-
-fn pair() -> (UnixStream, UnixStream) {
-    UnixStream::pair().unwrap()
-}
-
-fn pipe() -> (OwnedFd, OwnedFd) {
-    let mut fds = [0; 2];
-    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
-    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
-    // SAFETY: both descriptors are new and owned by nothing else.
-    unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
-}
-
-/// A number no other test of this file uses (well above what the system hands out),
-/// so that closing and reusing it races with nothing; `None` when the descriptor
-/// limit is too low.
-fn private_fd_number() -> Option<RawFd> {
-    static NEXT: AtomicI32 = AtomicI32::new(900);
-    let number = NEXT.fetch_add(1, Ordering::Relaxed);
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `limit` is a valid rlimit to fill in.
-    assert_eq!(
-        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) },
-        0
-    );
-    if limit.rlim_cur <= number as libc::rlim_t {
-        eprintln!("RLIMIT_NOFILE below {number}: skipped");
-        return None;
-    }
-    Some(number)
-}
-
-/// Makes `target` refer to `source`'s file.
-fn dup_onto(source: RawFd, target: RawFd) {
-    // SAFETY: both are plain descriptor numbers; the test owns `target`.
-    assert_eq!(unsafe { libc::dup2(source, target) }, target);
-}
-
-/// A duplicate of `fd` at a private number.
-fn dup_private(fd: RawFd) -> Option<OwnedFd> {
-    let number = private_fd_number()?;
-    dup_onto(fd, number);
-    // SAFETY: `number` is now this test's own descriptor.
-    Some(unsafe { OwnedFd::from_raw_fd(number) })
-}
+mod support;
+use support::{
+    dup_onto, dup_private, idle, pair, pipe, ready, ready_now, NONE, READ, READ_WRITE, WRITE,
+};
 
 fn change(fd: RawFd, filter: i16, flags: u16) -> KEvent {
     KEvent {
@@ -494,21 +443,6 @@ fn poller(batched: bool) -> Kqueue<SimKqueue> {
         ..Options::default()
     };
     Kqueue::new(&options).unwrap()
-}
-
-fn ready(poller: &mut Kqueue<SimKqueue>, timeout: Duration) -> Vec<(RawFd, Readiness)> {
-    let mut got = Vec::new();
-    poller.wait_into(Some(timeout), &mut got).unwrap();
-    got.sort_by_key(|&(fd, _)| fd);
-    got
-}
-
-fn idle(poller: &mut Kqueue<SimKqueue>) -> Vec<(RawFd, Readiness)> {
-    ready(poller, Duration::ZERO)
-}
-
-fn ready_now(poller: &mut Kqueue<SimKqueue>) -> Vec<(RawFd, Readiness)> {
-    ready(poller, Duration::from_secs(5))
 }
 
 /// Closed and replaced by another file without the poller being told: the next change

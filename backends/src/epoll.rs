@@ -11,7 +11,7 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
-use crate::poll::{fd_table_len, grow_table};
+use crate::poll::Changelist;
 use crate::{Features, Interest, Options, Poller, Readiness};
 
 /// Reports taken by the first waits; the buffer doubles whenever a wait fills it.
@@ -38,25 +38,6 @@ pub struct Epoll {
     have_pwait2: bool,
     /// With `Options::use_changelist`: changes held back until the next wait.
     changelist: Option<Changelist>,
-}
-
-/// Changes batched until the next wait, at most one per fd.
-#[derive(Debug, Default)]
-struct Changelist {
-    changes: Vec<Change>,
-    /// fd -> position + 1 in `changes` (0: none pending), so that a second change to
-    /// an fd finds its entry without a search.
-    positions: Vec<u32>,
-}
-
-/// Every change to one fd since the last wait, folded into one.
-#[derive(Clone, Copy, Debug)]
-struct Change {
-    fd: RawFd,
-    /// The interest before the first change: what the kernel was last told.
-    old: Interest,
-    /// The interest after the last change.
-    new: Interest,
 }
 
 /// The epoll event mask asking for `interest`.
@@ -168,8 +149,7 @@ impl Epoll {
         let Some(list) = self.changelist.as_mut() else {
             return;
         };
-        for change in list.changes.drain(..) {
-            list.positions[change.fd as usize] = 0;
+        for change in list.drain() {
             // Added and removed again: the kernel never heard of it. Anything else is
             // applied even when `old == new`, because the fd may have been removed,
             // closed and reopened in between; MOD then finds it missing and adds it.
@@ -282,21 +262,7 @@ impl Poller for Epoll {
         let Some(list) = self.changelist.as_mut() else {
             return apply(self.epfd.as_raw_fd(), fd, old, new);
         };
-        match list.positions.get(slot).copied().unwrap_or(0) {
-            // Beyond the table, so never changed here: nothing to stop watching.
-            0 if slot >= list.positions.len() && !watches(new) => {}
-            0 => {
-                if slot >= list.positions.len() {
-                    let len = fd_table_len(fd, list.positions.len(), slot + 1)?;
-                    grow_table(&mut list.positions, len, 0)?;
-                }
-                list.changes.push(Change { fd, old, new });
-                // Fits: at most one change per fd, and fds are below 2^31.
-                list.positions[slot] = list.changes.len() as u32;
-            }
-            position => list.changes[position as usize - 1].new = new,
-        }
-        Ok(())
+        list.record(fd, slot, old, new, watches(new))
     }
 
     fn wait<F: FnMut(RawFd, Readiness)>(

@@ -26,7 +26,7 @@ use std::io;
 use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
 
-use crate::poll::grow_table;
+use crate::poll::{grow_table, Changelist};
 use crate::{Features, Interest, Options, Poller, Readiness};
 
 /// Filter: the fd has bytes to read (or end of file).
@@ -134,23 +134,6 @@ pub struct Kqueue<S: KqueueSystem = SystemKqueue> {
     reports: Vec<(RawFd, Readiness)>,
     /// fd -> position + 1 in `reports` during one wait (0: none yet).
     report_positions: Vec<u32>,
-}
-
-/// Changes batched until the next wait, at most one per fd.
-#[derive(Debug, Default)]
-struct Changelist {
-    changes: Vec<Change>,
-    /// fd -> position + 1 in `changes` (0: none pending).
-    positions: Vec<u32>,
-}
-
-/// Every change to one fd since the last wait, folded into one.
-#[derive(Clone, Copy, Debug)]
-struct Change {
-    fd: RawFd,
-    /// What the kernel was last told.
-    old: Interest,
-    new: Interest,
 }
 
 /// What one kernel change is for.
@@ -558,8 +541,7 @@ impl<S: KqueueSystem> Kqueue<S> {
         let Some(mut list) = self.changelist.take() else {
             return;
         };
-        for change in list.changes.drain(..) {
-            list.positions[change.fd as usize] = 0;
+        for change in list.drain() {
             // Added and removed again: the kernel never heard of it.
             if watches(change.old) || watches(change.new) {
                 self.push_changes(change.fd, change.old, change.new);
@@ -586,20 +568,7 @@ impl<S: KqueueSystem> Poller for Kqueue<S> {
             return Err(io::Error::from(io::ErrorKind::Unsupported));
         }
         if let Some(list) = self.changelist.as_mut() {
-            match list.positions.get(slot).copied().unwrap_or(0) {
-                // Beyond the table, so never changed here: nothing to stop watching.
-                0 if slot >= list.positions.len() && !watches(new) => {}
-                0 => {
-                    if slot >= list.positions.len() {
-                        let len = crate::poll::fd_table_len(fd, list.positions.len(), slot + 1)?;
-                        grow_table(&mut list.positions, len, 0)?;
-                    }
-                    list.changes.push(Change { fd, old, new });
-                    // Fits: at most one change per fd, and fds are below 2^31.
-                    list.positions[slot] = list.changes.len() as u32;
-                }
-                position => list.changes[position as usize - 1].new = new,
-            }
+            list.record(fd, slot, old, new, watches(new))?;
             self.forget(fd);
             return Ok(());
         }

@@ -65,6 +65,67 @@ pub(crate) fn grow_table<T: Clone>(table: &mut Vec<T>, len: usize, fill: T) -> i
     Ok(())
 }
 
+/// Changes batched until the next wait, at most one per fd: `Options::use_changelist`
+/// of epoll and kqueue.
+#[cfg(any(target_os = "linux", target_os = "android", has_kqueue))]
+#[derive(Debug, Default)]
+pub(crate) struct Changelist {
+    changes: Vec<Change>,
+    /// fd -> position + 1 in `changes` (0: none pending), so that a second change to
+    /// an fd finds its entry without a search.
+    positions: Vec<u32>,
+}
+
+/// Every change to one fd since the last wait, folded into one.
+#[cfg(any(target_os = "linux", target_os = "android", has_kqueue))]
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Change {
+    pub(crate) fd: RawFd,
+    /// The interest before the first change: what the kernel was last told.
+    pub(crate) old: Interest,
+    /// The interest after the last change.
+    pub(crate) new: Interest,
+}
+
+#[cfg(any(target_os = "linux", target_os = "android", has_kqueue))]
+impl Changelist {
+    /// Folds the change of `fd` (table index `slot`) from `old` to `new` into the
+    /// list; `new_watches` tells whether `new` asks the kernel for anything.
+    pub(crate) fn record(
+        &mut self,
+        fd: RawFd,
+        slot: usize,
+        old: Interest,
+        new: Interest,
+        new_watches: bool,
+    ) -> io::Result<()> {
+        match self.positions.get(slot).copied().unwrap_or(0) {
+            // Beyond the table, so never changed here: nothing to stop watching.
+            0 if slot >= self.positions.len() && !new_watches => {}
+            0 => {
+                if slot >= self.positions.len() {
+                    let len = fd_table_len(fd, self.positions.len(), slot + 1)?;
+                    grow_table(&mut self.positions, len, 0)?;
+                }
+                self.changes.push(Change { fd, old, new });
+                // Fits: at most one change per fd, and fds are below 2^31.
+                self.positions[slot] = self.changes.len() as u32;
+            }
+            position => self.changes[position as usize - 1].new = new,
+        }
+        Ok(())
+    }
+
+    /// Hands out the batched changes, in the order of their first change, and
+    /// forgets them.
+    pub(crate) fn drain(&mut self) -> std::vec::Drain<'_, Change> {
+        for change in &self.changes {
+            self.positions[change.fd as usize] = 0;
+        }
+        self.changes.drain(..)
+    }
+}
+
 impl Poll {
     /// Stops watching the fd whose entry is at `position`; the last entry moves there.
     fn remove(&mut self, slot: usize, position: usize) {

@@ -55,18 +55,17 @@ pub(crate) fn read_some(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
     usize::try_from(n).map_err(|_| io::Error::last_os_error())
 }
 
-/// Reads what `fd` (non-blocking) holds into `buf`, handing each read's bytes to
-/// `on_bytes`, until it is empty or `max_reads` reads were made: a flood of writes
-/// cannot keep one drain going.
-#[cfg(unix)]
-pub(crate) fn drain_fd(
-    fd: RawFd,
+/// Reads with `read` into `buf`, handing each read's bytes to `on_bytes`, until the
+/// source is empty (a short read, end of file or an error other than an interruption)
+/// or `max_reads` reads were made: a flood of writes cannot keep one drain going.
+fn drain_with(
+    mut read: impl FnMut(&mut [u8]) -> io::Result<usize>,
     buf: &mut [u8],
     max_reads: usize,
     mut on_bytes: impl FnMut(&[u8]),
 ) {
     for _ in 0..max_reads {
-        match read_some(fd, buf) {
+        match read(buf) {
             Ok(0) => break,
             Ok(n) => {
                 on_bytes(buf.get(..n).unwrap_or(&[]));
@@ -78,6 +77,13 @@ pub(crate) fn drain_fd(
             Err(_) => break,
         }
     }
+}
+
+/// Reads what `fd` (non-blocking) holds into `buf`, handing each read's bytes to
+/// `on_bytes`, until it is empty or `max_reads` reads were made.
+#[cfg(unix)]
+pub(crate) fn drain_fd(fd: RawFd, buf: &mut [u8], max_reads: usize, on_bytes: impl FnMut(&[u8])) {
+    drain_with(|buf| read_some(fd, buf), buf, max_reads, on_bytes);
 }
 
 /// A connected pair of loopback TCP sockets, both non-blocking and not inherited by
@@ -118,20 +124,8 @@ pub(crate) fn drain_socket(
     mut socket: &std::net::TcpStream,
     buf: &mut [u8],
     max_reads: usize,
-    mut on_bytes: impl FnMut(&[u8]),
+    on_bytes: impl FnMut(&[u8]),
 ) {
     use std::io::Read;
-    for _ in 0..max_reads {
-        match socket.read(buf) {
-            Ok(0) => break,
-            Ok(n) => {
-                on_bytes(buf.get(..n).unwrap_or(&[]));
-                if n < buf.len() {
-                    break;
-                }
-            }
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            Err(_) => break,
-        }
-    }
+    drain_with(|buf| socket.read(buf), buf, max_reads, on_bytes);
 }

@@ -355,6 +355,23 @@ pub fn from_sockaddr_in6(raw: &libc::sockaddr_in6) -> SocketAddrV6 {
     )
 }
 
+/// Sets a socket address's length field (`sin_len`, `sin6_len`) on the systems that
+/// have one (the BSDs and macOS), as libevent sets it there; nothing elsewhere.
+macro_rules! set_sockaddr_len {
+    ($field:expr, $sockaddr:ty) => {
+        #[cfg(any(
+            target_vendor = "apple",
+            target_os = "freebsd",
+            target_os = "dragonfly",
+            target_os = "netbsd",
+            target_os = "openbsd"
+        ))]
+        {
+            $field = size_of::<$sockaddr>() as u8;
+        }
+    };
+}
+
 /// The `sockaddr_in` for an IPv4 socket address (unused bytes zero; on the BSDs with
 /// `sin_len` set, as libevent sets it where the field exists).
 pub fn to_sockaddr_in(addr: &SocketAddrV4) -> libc::sockaddr_in {
@@ -363,16 +380,7 @@ pub fn to_sockaddr_in(addr: &SocketAddrV4) -> libc::sockaddr_in {
     raw.sin_family = libc::AF_INET as libc::sa_family_t;
     raw.sin_port = addr.port().to_be();
     raw.sin_addr.s_addr = u32::from_ne_bytes(addr.ip().octets());
-    #[cfg(any(
-        target_vendor = "apple",
-        target_os = "freebsd",
-        target_os = "dragonfly",
-        target_os = "netbsd",
-        target_os = "openbsd"
-    ))]
-    {
-        raw.sin_len = size_of::<libc::sockaddr_in>() as u8;
-    }
+    set_sockaddr_len!(raw.sin_len, libc::sockaddr_in);
     raw
 }
 
@@ -386,16 +394,7 @@ pub fn to_sockaddr_in6(addr: &SocketAddrV6) -> libc::sockaddr_in6 {
     raw.sin6_flowinfo = addr.flowinfo().to_be();
     raw.sin6_addr.s6_addr = addr.ip().octets();
     raw.sin6_scope_id = addr.scope_id();
-    #[cfg(any(
-        target_vendor = "apple",
-        target_os = "freebsd",
-        target_os = "dragonfly",
-        target_os = "netbsd",
-        target_os = "openbsd"
-    ))]
-    {
-        raw.sin6_len = size_of::<libc::sockaddr_in6>() as u8;
-    }
+    set_sockaddr_len!(raw.sin6_len, libc::sockaddr_in6);
     raw
 }
 

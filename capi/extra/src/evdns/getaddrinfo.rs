@@ -445,6 +445,23 @@ pub fn build_answer(
     Ok(head)
 }
 
+/// Sets a socket address's length field (`sin_len`, `sin6_len`) on the systems that
+/// have one (the BSDs and macOS), as libevent sets it there; nothing elsewhere.
+macro_rules! set_sockaddr_len {
+    ($field:expr, $sockaddr:ty) => {
+        #[cfg(any(
+            target_vendor = "apple",
+            target_os = "freebsd",
+            target_os = "dragonfly",
+            target_os = "netbsd",
+            target_os = "openbsd"
+        ))]
+        {
+            $field = size_of::<$sockaddr>() as u8;
+        }
+    };
+}
+
 fn new_node(
     addr: &SocketAddr,
     socktype: c_int,
@@ -461,29 +478,8 @@ fn new_node(
             sin.sin_family = libc::AF_INET as libc::sa_family_t;
             sin.sin_port = a.port().to_be();
             sin.sin_addr.s_addr = u32::from(*a.ip()).to_be();
-            #[cfg(any(
-                target_vendor = "apple",
-                target_os = "freebsd",
-                target_os = "dragonfly",
-                target_os = "netbsd",
-                target_os = "openbsd"
-            ))]
-            {
-                sin.sin_len = size_of::<libc::sockaddr_in>() as u8;
-            }
-            // SAFETY: `sin` is a complete sockaddr_in; `canon` is NULL or
-            // NUL-terminated; `next` is NULL or a core list.
-            unsafe {
-                sys::evrs_sibling_addrinfo_new(
-                    (&sin as *const libc::sockaddr_in).cast(),
-                    size_of::<libc::sockaddr_in>() as libc::socklen_t,
-                    socktype,
-                    protocol,
-                    AI_LIBEVENT_ALLOCATED,
-                    canon,
-                    next,
-                )
-            }
+            set_sockaddr_len!(sin.sin_len, libc::sockaddr_in);
+            node_of(&sin, socktype, protocol, canon, next)
         }
         SocketAddr::V6(a) => {
             // SAFETY: all-zero is a valid sockaddr_in6; every field that means something
@@ -494,30 +490,34 @@ fn new_node(
             sin6.sin6_flowinfo = a.flowinfo();
             sin6.sin6_addr.s6_addr = a.ip().octets();
             sin6.sin6_scope_id = a.scope_id();
-            #[cfg(any(
-                target_vendor = "apple",
-                target_os = "freebsd",
-                target_os = "dragonfly",
-                target_os = "netbsd",
-                target_os = "openbsd"
-            ))]
-            {
-                sin6.sin6_len = size_of::<libc::sockaddr_in6>() as u8;
-            }
-            // SAFETY: `sin6` is a complete sockaddr_in6 on our stack for the call; `canon`
-            // is NULL or NUL-terminated; `next` is NULL or a core list.
-            unsafe {
-                sys::evrs_sibling_addrinfo_new(
-                    (&sin6 as *const libc::sockaddr_in6).cast(),
-                    size_of::<libc::sockaddr_in6>() as libc::socklen_t,
-                    socktype,
-                    protocol,
-                    AI_LIBEVENT_ALLOCATED,
-                    canon,
-                    next,
-                )
-            }
+            set_sockaddr_len!(sin6.sin6_len, libc::sockaddr_in6);
+            node_of(&sin6, socktype, protocol, canon, next)
         }
+    }
+}
+
+/// A core list node holding a copy of `sockaddr`, followed by `next`. Only for the
+/// complete `sockaddr_in` and `sockaddr_in6` that `new_node` builds.
+fn node_of<Sockaddr>(
+    sockaddr: &Sockaddr,
+    socktype: c_int,
+    protocol: c_int,
+    canon: *const c_char,
+    next: *mut libc::addrinfo,
+) -> *mut libc::addrinfo {
+    // SAFETY: `sockaddr` is a complete socket address of `size_of::<Sockaddr>()` bytes,
+    // alive for the call (the node takes a copy); `canon` is NULL or NUL-terminated;
+    // `next` is NULL or a core list.
+    unsafe {
+        sys::evrs_sibling_addrinfo_new(
+            (sockaddr as *const Sockaddr).cast(),
+            size_of::<Sockaddr>() as libc::socklen_t,
+            socktype,
+            protocol,
+            AI_LIBEVENT_ALLOCATED,
+            canon,
+            next,
+        )
     }
 }
 

@@ -32,6 +32,7 @@ use crate::Fd;
 mod sigaction;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod signalfd;
+mod slots;
 
 #[cfg(unix)]
 pub use sigaction::SigactionSignals;
@@ -294,6 +295,13 @@ impl Counts {
             .and_then(|index| self.0.get_mut(index))
         {
             *count = count.saturating_add(1);
+        }
+    }
+
+    /// Counts one arrival per byte, each a signal number written by the handler.
+    fn add_bytes(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.add(u32::from(byte));
         }
     }
 

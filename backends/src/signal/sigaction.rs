@@ -4,69 +4,20 @@ use std::ffi::{c_int, c_void};
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::ptr;
-use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicI32, Ordering};
 
+use super::slots::{
+    claim_slot_in, release_slot, send_to_watchers, wait_for_handlers, Slot, SLOT_COUNT,
+};
 use super::{
     current_action, registry, set_action, signal_bit, Counts, SignalMethod, SignalSource, Watched,
     MAX_READS_PER_DRAIN,
 };
 use crate::{errno, sys};
 
-/// How many sources the process-wide handler can serve at once.
-const SLOT_COUNT: usize = 64;
-
-/// One source's entry in the handler's table. Only atomics, so that the signal handler
-/// can read it without locks.
-pub(super) struct Slot {
-    /// Write end of the source's pipe; -1 while the slot is free.
-    pub(super) write_fd: AtomicI32,
-    /// Bit `n - 1` is set while the source watches signal `n`.
-    pub(super) signals: AtomicU64,
-    /// Handlers currently between reading `write_fd` and finishing their write. The owner
-    /// waits for zero after unpublishing a descriptor and before closing it, so a handler
-    /// never writes to a closed (or reused) descriptor.
-    in_flight: AtomicU32,
-}
-
-impl Slot {
-    pub(super) const fn new() -> Slot {
-        Slot {
-            write_fd: AtomicI32::new(-1),
-            signals: AtomicU64::new(0),
-            in_flight: AtomicU32::new(0),
-        }
-    }
-}
-
 /// The sources the process-wide handler writes to.
-pub(super) static SLOTS: [Slot; SLOT_COUNT] = [const { Slot::new() }; SLOT_COUNT];
-
-/// Takes a free slot of `table` for `write_fd`.
-pub(super) fn claim_slot_in(table: &[Slot], write_fd: RawFd) -> Option<usize> {
-    table.iter().position(|slot| {
-        slot.write_fd
-            .compare_exchange(-1, write_fd, Ordering::SeqCst, Ordering::SeqCst)
-            .is_ok()
-    })
-}
-
-/// Frees `slot`; once this returns, no handler will write to the descriptor it held.
-pub(super) fn release_slot(slot: &Slot) {
-    slot.signals.store(0, Ordering::SeqCst);
-    slot.write_fd.store(-1, Ordering::SeqCst);
-    wait_for_handlers(slot);
-}
-
-/// Waits until no handler is using the descriptor `slot` held before its last change.
-fn wait_for_handlers(slot: &Slot) {
-    // A handler finishes in microseconds. The limit only matters after fork(), where a
-    // count may belong to a thread that no longer exists.
-    let start = Instant::now();
-    while slot.in_flight.load(Ordering::SeqCst) != 0 && start.elapsed() < Duration::from_secs(1) {
-        std::thread::yield_now();
-    }
-}
+pub(super) static SLOTS: [Slot<AtomicI32>; SLOT_COUNT] =
+    [const { Slot::new(AtomicI32::new(-1)) }; SLOT_COUNT];
 
 /// The process-wide handler: writes `signo` to the pipe of every source watching it.
 /// Async-signal-safe: atomics, errno and write(2) only; no locks, no allocation, no
@@ -75,21 +26,13 @@ pub(super) extern "C" fn deliver_signal(signo: c_int) {
     let saved_errno = errno::get();
     let bit = signal_bit(signo);
     if let (true, Ok(byte)) = (bit != 0, u8::try_from(signo)) {
-        for slot in &SLOTS {
-            if slot.signals.load(Ordering::Relaxed) & bit == 0 {
-                continue;
-            }
-            slot.in_flight.fetch_add(1, Ordering::SeqCst);
-            let fd = slot.write_fd.load(Ordering::SeqCst);
-            if fd >= 0 && slot.signals.load(Ordering::SeqCst) & bit != 0 {
-                // A full pipe drops the byte: the source is readable anyway, and the
-                // signal still counts once.
-                // SAFETY: `fd` stays open while `in_flight` is non-zero (see `Slot`), and
-                // the buffer is one readable byte.
-                unsafe { libc::write(fd, ptr::addr_of!(byte).cast::<c_void>(), 1) };
-            }
-            slot.in_flight.fetch_sub(1, Ordering::SeqCst);
-        }
+        send_to_watchers(&SLOTS, bit, |fd| {
+            // A full pipe drops the byte: the source is readable anyway, and the signal
+            // still counts once.
+            // SAFETY: `fd` stays open while the handler is counted in flight (see
+            // `Slot`), and the buffer is one readable byte.
+            unsafe { libc::write(fd, ptr::addr_of!(byte).cast::<c_void>(), 1) };
+        });
     }
     // The interrupted code must find errno as it left it.
     errno::set(saved_errno);
@@ -119,12 +62,12 @@ pub struct SigactionSignals {
 }
 
 impl SigactionSignals {
-    fn slot_entry(&self) -> Option<&'static Slot> {
+    fn slot_entry(&self) -> Option<&'static Slot<AtomicI32>> {
         self.slot.and_then(|index| SLOTS.get(index))
     }
 
     /// Our slot, taking one at the first watch.
-    fn claimed_slot(&mut self) -> io::Result<&'static Slot> {
+    fn claimed_slot(&mut self) -> io::Result<&'static Slot<AtomicI32>> {
         if let Some(slot) = self.slot_entry() {
             return Ok(slot);
         }
@@ -212,9 +155,7 @@ impl SignalSource for SigactionSignals {
         let mut counts = Counts::new();
         let mut buf = [0u8; 256];
         sys::drain_fd(self.fd(), &mut buf, MAX_READS_PER_DRAIN, |bytes| {
-            for &byte in bytes {
-                counts.add(u32::from(byte));
-            }
+            counts.add_bytes(bytes);
         });
         counts.report(self.watched, on_signal);
     }
@@ -225,7 +166,7 @@ impl SignalSource for SigactionSignals {
             // Only the forking thread survives, so a non-zero count belongs to a thread
             // that is gone.
             slot.in_flight.store(0, Ordering::SeqCst);
-            slot.write_fd.store(write_end.as_raw_fd(), Ordering::SeqCst);
+            slot.target.store(write_end.as_raw_fd(), Ordering::SeqCst);
             wait_for_handlers(slot);
         }
         // The old ends, shared with the parent, are closed here.

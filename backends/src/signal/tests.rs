@@ -4,10 +4,11 @@ use std::ffi::c_int;
 use std::io;
 use std::os::fd::RawFd;
 use std::ptr;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use super::sigaction::{claim_slot_in, deliver_signal, release_slot, Slot, SLOTS};
+use super::sigaction::{deliver_signal, SLOTS};
+use super::slots::{claim_slot_in, release_slot, Slot};
 use super::*;
 
 /// Serializes the tests: they change process-wide signal state (dispositions, signal
@@ -517,7 +518,7 @@ fn errors_from_the_os_leave_nothing_watched() {
 
 #[test]
 fn slot_table_fills_and_frees() {
-    let table = [const { Slot::new() }; 2];
+    let table = [const { Slot::new(AtomicI32::new(-1)) }; 2];
     assert_eq!(claim_slot_in(&table, 10), Some(0));
     assert_eq!(claim_slot_in(&table, 11), Some(1));
     assert_eq!(claim_slot_in(&table, 12), None);
@@ -527,7 +528,7 @@ fn slot_table_fills_and_frees() {
     release_slot(&table[0]);
     assert_eq!(table[0].signals.load(Ordering::SeqCst), 0);
     assert_eq!(claim_slot_in(&table, 13), Some(0));
-    assert_eq!(table[0].write_fd.load(Ordering::SeqCst), 13);
+    assert_eq!(table[0].target.load(Ordering::SeqCst), 13);
 }
 
 #[test]

@@ -10,12 +10,14 @@ use std::ffi::c_int;
 use std::io;
 use std::net::TcpStream;
 use std::os::windows::io::AsRawSocket;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
 
 use windows_sys::Win32::Networking::WinSock;
 
+use super::slots::{
+    claim_slot_in, release_slot, send_to_watchers, wait_for_handlers, Slot, SLOT_COUNT,
+};
 use super::{signal_bit, Counts, SignalMethod, SignalSource, Watched, MAX_READS_PER_DRAIN, NSIG};
 use crate::{errno, sys, Fd};
 
@@ -33,37 +35,9 @@ pub const CATCHABLE: [c_int; 7] = [
     libc::SIGABRT,
 ];
 
-/// How many sources the handler can serve at once.
-const SLOT_COUNT: usize = 64;
-/// A free slot's socket.
-const NO_SOCKET: u64 = u64::MAX;
-
-/// One source's entry in the handler's table; only atomics, read by the handler.
-struct Slot {
-    /// The socket the handler sends to; `NO_SOCKET` while the slot is free.
-    socket: AtomicU64,
-    /// Bit `n - 1` is set while the source watches signal `n`.
-    signals: AtomicU64,
-    /// Handlers between reading `socket` and finishing their send; the owner waits
-    /// for zero before closing the socket.
-    in_flight: AtomicU32,
-}
-
-static SLOTS: [Slot; SLOT_COUNT] = [const {
-    Slot {
-        socket: AtomicU64::new(NO_SOCKET),
-        signals: AtomicU64::new(0),
-        in_flight: AtomicU32::new(0),
-    }
-}; SLOT_COUNT];
-
-/// Waits until no handler uses the socket `slot` held before its last change.
-fn wait_for_handlers(slot: &Slot) {
-    let start = Instant::now();
-    while slot.in_flight.load(Ordering::SeqCst) != 0 && start.elapsed() < Duration::from_secs(1) {
-        std::thread::yield_now();
-    }
-}
+/// The sources the handler sends to.
+static SLOTS: [Slot<AtomicU64>; SLOT_COUNT] =
+    [const { Slot::new(AtomicU64::new(u64::MAX)) }; SLOT_COUNT];
 
 /// The handler: installs itself again, then sends `signo` as one byte to every source
 /// watching it. Leaves errno and the socket error as it found them, as libevent does.
@@ -74,20 +48,12 @@ extern "C" fn deliver_signal(signo: c_int) {
     unsafe { libc::signal(signo, handler()) };
     let bit = signal_bit(signo);
     if let (true, Ok(byte)) = (bit != 0, u8::try_from(signo)) {
-        for slot in &SLOTS {
-            if slot.signals.load(Ordering::Relaxed) & bit == 0 {
-                continue;
-            }
-            slot.in_flight.fetch_add(1, Ordering::SeqCst);
-            let socket = slot.socket.load(Ordering::SeqCst);
-            if socket != NO_SOCKET && slot.signals.load(Ordering::SeqCst) & bit != 0 {
-                // Full buffers drop the byte: the source is readable anyway.
-                // SAFETY: `socket` stays open while `in_flight` is non-zero, and the
-                // buffer is one readable byte.
-                unsafe { WinSock::send(socket as WinSock::SOCKET, &byte, 1, 0) };
-            }
-            slot.in_flight.fetch_sub(1, Ordering::SeqCst);
-        }
+        send_to_watchers(&SLOTS, bit, |socket| {
+            // Full buffers drop the byte: the source is readable anyway.
+            // SAFETY: `socket` stays open while the handler is counted in flight (see
+            // `Slot`), and the buffer is one readable byte.
+            unsafe { WinSock::send(socket as WinSock::SOCKET, &byte, 1, 0) };
+        });
     }
     errno::set_socket_error(saved_socket_error);
     errno::set(saved_errno);
@@ -136,22 +102,15 @@ pub struct CrtSignals {
 }
 
 impl CrtSignals {
-    fn slot_entry(&self) -> Option<&'static Slot> {
+    fn slot_entry(&self) -> Option<&'static Slot<AtomicU64>> {
         self.slot.and_then(|index| SLOTS.get(index))
     }
 
-    fn claimed_slot(&mut self) -> io::Result<&'static Slot> {
+    fn claimed_slot(&mut self) -> io::Result<&'static Slot<AtomicU64>> {
         if let Some(slot) = self.slot_entry() {
             return Ok(slot);
         }
-        let socket = self.writer.as_raw_socket();
-        let index = SLOTS
-            .iter()
-            .position(|slot| {
-                slot.socket
-                    .compare_exchange(NO_SOCKET, socket, Ordering::SeqCst, Ordering::SeqCst)
-                    .is_ok()
-            })
+        let index = claim_slot_in(&SLOTS, self.writer.as_raw_socket())
             .ok_or_else(|| io::Error::other("too many signal receivers in the process"))?;
         self.slot = Some(index);
         SLOTS
@@ -237,9 +196,7 @@ impl SignalSource for CrtSignals {
         let mut counts = Counts::new();
         let mut buf = [0u8; 256];
         sys::drain_socket(&self.reader, &mut buf, MAX_READS_PER_DRAIN, |bytes| {
-            for &byte in bytes {
-                counts.add(u32::from(byte));
-            }
+            counts.add_bytes(bytes);
         });
         counts.report(self.watched, on_signal);
     }
@@ -248,7 +205,7 @@ impl SignalSource for CrtSignals {
     fn reinit_after_fork(&mut self) -> io::Result<Fd> {
         let (reader, writer) = sys::loopback_pair()?;
         if let Some(slot) = self.slot_entry() {
-            slot.socket.store(writer.as_raw_socket(), Ordering::SeqCst);
+            slot.target.store(writer.as_raw_socket(), Ordering::SeqCst);
             wait_for_handlers(slot);
         }
         self.reader = reader;
@@ -264,9 +221,7 @@ impl Drop for CrtSignals {
         }
         // Before the writer socket is closed (when the fields drop).
         if let Some(slot) = self.slot_entry() {
-            slot.signals.store(0, Ordering::SeqCst);
-            slot.socket.store(NO_SOCKET, Ordering::SeqCst);
-            wait_for_handlers(slot);
+            release_slot(slot);
         }
         self.slot = None;
     }

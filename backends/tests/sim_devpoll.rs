@@ -5,8 +5,6 @@
 use std::cell::{Cell, RefCell};
 use std::io::{self, Write};
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use evrs_backends::devpoll::{
@@ -16,7 +14,9 @@ use evrs_backends::sim::devpoll::SimDevpoll;
 use evrs_backends::{Options, Poller, Readiness};
 
 mod support;
-use support::{dup_onto, idle, pair, private, ready, ready_now, NONE, READ, READ_WRITE, WRITE};
+use support::{
+    dup_onto, idle, interrupted, pair, private, ready, ready_now, NONE, READ, READ_WRITE, WRITE,
+};
 
 fn entry(fd: RawFd, events: i16) -> PollFd {
     PollFd {
@@ -220,40 +220,14 @@ fn dp_timeout_is_honoured() {
 /// "EINTR A signal was caught during the execution of the ioctl(2) function."
 #[test]
 fn a_signal_interrupts_dp_poll() {
-    extern "C" fn ignore(_: libc::c_int) {}
-    // SAFETY: a zeroed sigaction is valid; the handler does nothing, so it is
-    // async-signal-safe.
-    unsafe {
-        let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = ignore as *const () as libc::sighandler_t;
-        assert_eq!(
-            libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut()),
-            0
-        );
-    }
     let mut device = device();
     let (_a, b) = pair();
     device
         .write_pollfds(&[entry(b.as_raw_fd(), POLLIN)])
         .unwrap();
-    // SAFETY: no preconditions.
-    let waiter = unsafe { libc::pthread_self() };
-    let done = Arc::new(AtomicBool::new(false));
-    let signaller = {
-        let done = Arc::clone(&done);
-        std::thread::spawn(move || {
-            while !done.load(Ordering::Acquire) {
-                std::thread::sleep(Duration::from_millis(20));
-                // SAFETY: `waiter` lives until it has joined this thread.
-                unsafe { libc::pthread_kill(waiter, libc::SIGUSR1) };
-            }
-        })
-    };
     let start = Instant::now();
     let mut results = [PollFd::default(); 4];
-    let result = device.dp_poll(&mut results, 10_000);
-    done.store(true, Ordering::Release);
-    signaller.join().unwrap();
+    let result = interrupted(|| device.dp_poll(&mut results, 10_000));
     assert_eq!(result.unwrap_err().raw_os_error(), Some(libc::EINTR));
     assert!(start.elapsed() < Duration::from_secs(5));
 }

@@ -6,8 +6,6 @@ use std::cell::Cell;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use evrs_backends::evport::{
@@ -17,7 +15,9 @@ use evrs_backends::sim::evport::SimPort;
 use evrs_backends::{Options, Poller, Readiness};
 
 mod support;
-use support::{dup_onto, idle, pair, private, ready, ready_now, NONE, READ, READ_WRITE, WRITE};
+use support::{
+    dup_onto, idle, interrupted, pair, private, ready, ready_now, NONE, READ, READ_WRITE, WRITE,
+};
 
 fn errno(err: &io::Error) -> i32 {
     err.raw_os_error().unwrap_or(0)
@@ -277,38 +277,6 @@ fn getn_waits_for_nget_and_returns_up_to_max() {
     result.unwrap();
     assert_eq!(events, []);
     assert!(start.elapsed() < Duration::from_secs(1));
-}
-
-/// Runs `wait` while another thread sends SIGUSR1 to this one every 20 ms.
-fn interrupted<T>(wait: impl FnOnce() -> T) -> T {
-    extern "C" fn ignore(_: libc::c_int) {}
-    // SAFETY: a zeroed sigaction is valid; the handler does nothing, so it is
-    // async-signal-safe.
-    unsafe {
-        let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = ignore as *const () as libc::sighandler_t;
-        assert_eq!(
-            libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut()),
-            0
-        );
-    }
-    // SAFETY: no preconditions.
-    let waiter = unsafe { libc::pthread_self() };
-    let done = Arc::new(AtomicBool::new(false));
-    let signaller = {
-        let done = Arc::clone(&done);
-        std::thread::spawn(move || {
-            while !done.load(Ordering::Acquire) {
-                std::thread::sleep(Duration::from_millis(20));
-                // SAFETY: `waiter` lives until it has joined this thread.
-                unsafe { libc::pthread_kill(waiter, libc::SIGUSR1) };
-            }
-        })
-    };
-    let result = wait();
-    done.store(true, Ordering::Release);
-    signaller.join().unwrap();
-    result
 }
 
 /// "EINTR A signal was caught during the execution of the function."

@@ -6,8 +6,8 @@
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use evrs_backends::{Interest, Poller, Readiness};
@@ -104,4 +104,37 @@ pub fn idle<P: Poller>(poller: &mut P) -> Vec<(RawFd, Readiness)> {
 /// The reports of a wait for something that is ready or about to be, sorted by fd.
 pub fn ready_now<P: Poller>(poller: &mut P) -> Vec<(RawFd, Readiness)> {
     ready(poller, Duration::from_secs(5))
+}
+
+/// Runs `wait` while another thread sends SIGUSR1 to this one every 20 ms (the
+/// handler does nothing and has no SA_RESTART).
+pub fn interrupted<T>(wait: impl FnOnce() -> T) -> T {
+    extern "C" fn ignore(_: libc::c_int) {}
+    // SAFETY: a zeroed sigaction is valid; the handler does nothing, so it is
+    // async-signal-safe.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = ignore as *const () as libc::sighandler_t;
+        assert_eq!(
+            libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut()),
+            0
+        );
+    }
+    // SAFETY: no preconditions.
+    let waiter = unsafe { libc::pthread_self() };
+    let done = Arc::new(AtomicBool::new(false));
+    let signaller = {
+        let done = Arc::clone(&done);
+        std::thread::spawn(move || {
+            while !done.load(Ordering::Acquire) {
+                std::thread::sleep(Duration::from_millis(20));
+                // SAFETY: `waiter` lives until it has joined this thread.
+                unsafe { libc::pthread_kill(waiter, libc::SIGUSR1) };
+            }
+        })
+    };
+    let result = wait();
+    done.store(true, Ordering::Release);
+    signaller.join().unwrap();
+    result
 }

@@ -6,9 +6,7 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::ptr;
 use std::sync::atomic::{AtomicI32, Ordering};
 
-use super::slots::{
-    claim_slot_in, release_slot, send_to_watchers, wait_for_handlers, Slot, SLOT_COUNT,
-};
+use super::slots::{self, release_slot, send_to_watchers, wait_for_handlers, Slot, SLOT_COUNT};
 use super::{
     current_action, registry, set_action, signal_bit, Counts, SignalMethod, SignalSource, Watched,
     MAX_READS_PER_DRAIN,
@@ -68,16 +66,7 @@ impl SigactionSignals {
 
     /// Our slot, taking one at the first watch.
     fn claimed_slot(&mut self) -> io::Result<&'static Slot<AtomicI32>> {
-        if let Some(slot) = self.slot_entry() {
-            return Ok(slot);
-        }
-        let index = claim_slot_in(&SLOTS, self.write_end.as_raw_fd()).ok_or_else(|| {
-            io::Error::other("too many signal receivers in the process (handler table full)")
-        })?;
-        self.slot = Some(index);
-        SLOTS
-            .get(index)
-            .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))
+        slots::claimed_slot(&SLOTS, &mut self.slot, self.write_end.as_raw_fd())
     }
 }
 

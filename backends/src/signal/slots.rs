@@ -1,6 +1,7 @@
 //! The table through which the process-wide handler reaches each handler-based source:
 //! one slot per source, only atomics, so that the handler reads it without locks.
 
+use std::io;
 #[cfg(unix)]
 use std::sync::atomic::AtomicI32;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -81,6 +82,25 @@ impl<T> Slot<T> {
 /// Takes a free slot of `table` for `raw`.
 pub(super) fn claim_slot_in<T: Target>(table: &[Slot<T>], raw: T::Raw) -> Option<usize> {
     table.iter().position(|slot| slot.target.try_claim(raw))
+}
+
+/// The slot of `table` that a source holds at `index`, taking a free one for `raw` at
+/// the source's first watch.
+pub(super) fn claimed_slot<T: Target>(
+    table: &'static [Slot<T>],
+    index: &mut Option<usize>,
+    raw: T::Raw,
+) -> io::Result<&'static Slot<T>> {
+    if let Some(slot) = index.and_then(|held| table.get(held)) {
+        return Ok(slot);
+    }
+    let claimed = claim_slot_in(table, raw).ok_or_else(|| {
+        io::Error::other("too many signal receivers in the process (handler table full)")
+    })?;
+    *index = Some(claimed);
+    table
+        .get(claimed)
+        .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))
 }
 
 /// Frees `slot`; once this returns, no handler will send to the target it held.

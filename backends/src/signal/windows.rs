@@ -15,9 +15,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use windows_sys::Win32::Networking::WinSock;
 
-use super::slots::{
-    claim_slot_in, release_slot, send_to_watchers, wait_for_handlers, Slot, SLOT_COUNT,
-};
+use super::slots::{self, release_slot, send_to_watchers, wait_for_handlers, Slot, SLOT_COUNT};
 use super::{signal_bit, Counts, SignalMethod, SignalSource, Watched, MAX_READS_PER_DRAIN, NSIG};
 use crate::{errno, sys, Fd};
 
@@ -107,15 +105,7 @@ impl CrtSignals {
     }
 
     fn claimed_slot(&mut self) -> io::Result<&'static Slot<AtomicU64>> {
-        if let Some(slot) = self.slot_entry() {
-            return Ok(slot);
-        }
-        let index = claim_slot_in(&SLOTS, self.writer.as_raw_socket())
-            .ok_or_else(|| io::Error::other("too many signal receivers in the process"))?;
-        self.slot = Some(index);
-        SLOTS
-            .get(index)
-            .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))
+        slots::claimed_slot(&SLOTS, &mut self.slot, self.writer.as_raw_socket())
     }
 }
 

@@ -20,7 +20,10 @@ use evrs_backends::sim::afd::SimAfd;
 use evrs_backends::{Interest, Options, Poller, Readiness};
 
 mod support;
-use support::{dup_onto, idle, pair, pipe, ready_now, NONE, READ, READ_WRITE, WRITE};
+use support::{
+    connect_loopback, dup_onto, idle, nonblocking_tcp_socket, pair, pipe, ready_now, NONE, READ,
+    READ_WRITE, WRITE,
+};
 
 const ALWAYS: u32 = AFD_POLL_LOCAL_CLOSE | AFD_POLL_ABORT | AFD_POLL_CONNECT_FAIL;
 
@@ -619,27 +622,9 @@ fn sim_events_of_connections() {
     // A connect refused: CONNECT_FAIL.
     let port = listener.local_addr().unwrap().port();
     drop(listener);
-    // SAFETY: plain integer arguments; the result is checked.
-    let raw = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_NONBLOCK, 0) };
-    assert!(raw >= 0);
-    // SAFETY: a new descriptor owned by nothing else.
-    let socket = unsafe { OwnedFd::from_raw_fd(raw) };
-    let address = libc::sockaddr_in {
-        sin_family: libc::AF_INET as libc::sa_family_t,
-        sin_port: port.to_be(),
-        sin_addr: libc::in_addr {
-            s_addr: u32::from(std::net::Ipv4Addr::LOCALHOST).to_be(),
-        },
-        sin_zero: [0; 8],
-    };
-    // SAFETY: `address` is a valid sockaddr_in of the size given.
-    unsafe {
-        libc::connect(
-            raw,
-            (&address as *const libc::sockaddr_in).cast(),
-            size_of::<libc::sockaddr_in>() as libc::socklen_t,
-        )
-    };
+    let socket = nonblocking_tcp_socket();
+    // Refused at once or in progress: either way the failure is what is polled for.
+    let _ = connect_loopback(socket.as_raw_fd(), port);
     let events = events_now(socket.as_raw_fd(), AFD_POLL_CONNECT_FAIL | AFD_POLL_ABORT);
     assert_ne!(events & AFD_POLL_CONNECT_FAIL, 0, "{events:#x}");
 }

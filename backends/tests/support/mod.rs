@@ -4,6 +4,7 @@
 //! Each test file compiles its own copy and uses only part of it.
 #![allow(dead_code)]
 
+use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
@@ -137,4 +138,38 @@ pub fn interrupted<T>(wait: impl FnOnce() -> T) -> T {
     done.store(true, Ordering::Release);
     signaller.join().unwrap();
     result
+}
+
+/// A new non-blocking IPv4 TCP socket.
+pub fn nonblocking_tcp_socket() -> OwnedFd {
+    // SAFETY: plain integer arguments; the result is checked.
+    let raw = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_NONBLOCK, 0) };
+    assert!(raw >= 0);
+    // SAFETY: a new descriptor owned by nothing else.
+    unsafe { OwnedFd::from_raw_fd(raw) }
+}
+
+/// Starts a connect of `fd` (a non-blocking IPv4 TCP socket) to 127.0.0.1:`port`.
+pub fn connect_loopback(fd: RawFd, port: u16) -> io::Result<()> {
+    let address = libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: port.to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from(std::net::Ipv4Addr::LOCALHOST).to_be(),
+        },
+        sin_zero: [0; 8],
+    };
+    // SAFETY: `address` is a valid sockaddr_in of the size given.
+    let ret = unsafe {
+        libc::connect(
+            fd,
+            (&address as *const libc::sockaddr_in).cast(),
+            size_of::<libc::sockaddr_in>() as libc::socklen_t,
+        )
+    };
+    if ret == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }

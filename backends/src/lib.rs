@@ -36,6 +36,8 @@ pub mod select;
 // Unused until the first simulated poller lands.
 #[allow(dead_code)]
 pub(crate) mod sim;
+#[cfg(target_os = "linux")]
+pub mod uring;
 
 /// One OS readiness mechanism.
 pub trait Poller: Sized {
@@ -102,6 +104,10 @@ pub const METHODS: &[(&str, Features)] = &[
     (epoll::Epoll::NAME, epoll::Epoll::FEATURES),
     (poll::Poll::NAME, poll::Poll::FEATURES),
     (select::Select::NAME, select::Select::FEATURES),
+    // After every method libevent knows, so that its EVENT_NO<METHOD> variables keep
+    // choosing what they chose before (see docs/PERFORMANCE.md, "io_uring").
+    #[cfg(target_os = "linux")]
+    (uring::Uring::NAME, uring::Uring::FEATURES),
 ];
 
 /// Any of the compiled-in pollers, chosen by name at run time.
@@ -111,6 +117,9 @@ pub enum AnyPoller {
     Epoll(epoll::Epoll),
     Poll(poll::Poll),
     Select(select::Select),
+    /// Boxed: the ring's bookkeeping is several times larger than the others.
+    #[cfg(target_os = "linux")]
+    Uring(Box<uring::Uring>),
     /// The scripted poller of tests; [`AnyPoller::new`] never makes it.
     #[cfg(feature = "mock")]
     Mock(mock::Mock),
@@ -124,6 +133,10 @@ impl AnyPoller {
             epoll::Epoll::NAME => epoll::Epoll::new(options).map(AnyPoller::Epoll),
             poll::Poll::NAME => poll::Poll::new(options).map(AnyPoller::Poll),
             select::Select::NAME => select::Select::new(options).map(AnyPoller::Select),
+            #[cfg(target_os = "linux")]
+            uring::Uring::NAME => {
+                uring::Uring::new(options).map(|uring| AnyPoller::Uring(Box::new(uring)))
+            }
             _ => Err(io::Error::from(io::ErrorKind::Unsupported)),
         }
     }
@@ -135,6 +148,8 @@ impl AnyPoller {
             AnyPoller::Epoll(_) => epoll::Epoll::NAME,
             AnyPoller::Poll(_) => poll::Poll::NAME,
             AnyPoller::Select(_) => select::Select::NAME,
+            #[cfg(target_os = "linux")]
+            AnyPoller::Uring(_) => uring::Uring::NAME,
             #[cfg(feature = "mock")]
             AnyPoller::Mock(_) => mock::Mock::NAME,
         }
@@ -147,6 +162,8 @@ impl AnyPoller {
             AnyPoller::Epoll(_) => epoll::Epoll::FEATURES,
             AnyPoller::Poll(_) => poll::Poll::FEATURES,
             AnyPoller::Select(_) => select::Select::FEATURES,
+            #[cfg(target_os = "linux")]
+            AnyPoller::Uring(_) => uring::Uring::FEATURES,
             #[cfg(feature = "mock")]
             AnyPoller::Mock(_) => mock::Mock::FEATURES,
         }
@@ -160,6 +177,8 @@ impl AnyPoller {
             AnyPoller::Epoll(p) => p.change(fd, old, new),
             AnyPoller::Poll(p) => p.change(fd, old, new),
             AnyPoller::Select(p) => p.change(fd, old, new),
+            #[cfg(target_os = "linux")]
+            AnyPoller::Uring(p) => p.change(fd, old, new),
             #[cfg(feature = "mock")]
             AnyPoller::Mock(p) => p.change(fd, old, new),
         }
@@ -177,6 +196,8 @@ impl AnyPoller {
             AnyPoller::Epoll(p) => p.wait_into(timeout, ready),
             AnyPoller::Poll(p) => p.wait_into(timeout, ready),
             AnyPoller::Select(p) => p.wait_into(timeout, ready),
+            #[cfg(target_os = "linux")]
+            AnyPoller::Uring(p) => p.wait_into(timeout, ready),
             #[cfg(feature = "mock")]
             AnyPoller::Mock(p) => p.wait_into(timeout, ready),
         }
@@ -194,6 +215,8 @@ impl AnyPoller {
             AnyPoller::Epoll(p) => p.wait(timeout, on_ready),
             AnyPoller::Poll(p) => p.wait(timeout, on_ready),
             AnyPoller::Select(p) => p.wait(timeout, on_ready),
+            #[cfg(target_os = "linux")]
+            AnyPoller::Uring(p) => p.wait(timeout, on_ready),
             #[cfg(feature = "mock")]
             AnyPoller::Mock(p) => p.wait(timeout, on_ready),
         }

@@ -1,6 +1,6 @@
 //! Every poller through the same checks: each check is a generic function, run against
-//! `Epoll` (with and without a changelist), `Poll` and `Select` through the `Poller`
-//! trait, and against each of them again through `AnyPoller` by name.
+//! `Epoll` (with and without a changelist), `Uring`, `Poll` and `Select` through the
+//! `Poller` trait, and against each of them again through `AnyPoller` by name.
 
 use std::io::{self, Write};
 use std::net::Shutdown;
@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use evrs_backends::epoll::Epoll;
 use evrs_backends::poll::Poll;
 use evrs_backends::select::Select;
+use evrs_backends::uring::Uring;
 use evrs_backends::{AnyPoller, Features, Interest, Options, Poller, Readiness, METHODS};
 
 const NONE: Interest = Interest::NONE;
@@ -57,7 +58,7 @@ macro_rules! subject_through_poller_trait {
     )*};
 }
 
-subject_through_poller_trait!(Epoll, Poll, Select);
+subject_through_poller_trait!(Epoll, Uring, Poll, Select);
 
 impl Subject for AnyPoller {
     fn name(&self) -> &'static str {
@@ -581,8 +582,9 @@ fn fd_closed_while_watched<P: Subject>(case: &mut Case<P>) {
     drop(high);
     let got = case.try_ready(Some(Duration::ZERO));
     match case.poller.name() {
-        // The kernel dropped the registration with the file.
-        "epoll" => assert_eq!(got.unwrap(), vec![], "{}", case.name()),
+        // The kernel dropped the registration with the file (epoll), or the request
+        // failed when submitted (io_uring).
+        "epoll" | "io_uring" => assert_eq!(got.unwrap(), vec![], "{}", case.name()),
         // POLLNVAL.
         "poll" => assert_eq!(got.unwrap(), vec![(fd, READ_WRITE)], "{}", case.name()),
         _ => assert_eq!(
@@ -736,8 +738,10 @@ all_checks! {
     epoll_changelist => epoll(true),
     poll => Case { poller: Poll::new(&Options::default()).unwrap(), batched: false },
     select => Case { poller: Select::new(&Options::default()).unwrap(), batched: false },
+    uring => Case { poller: Uring::new(&Options::default()).unwrap(), batched: false },
     any_epoll => by_name("epoll", false),
     any_epoll_changelist => by_name("epoll", true),
+    any_uring => by_name("io_uring", false),
     any_poll => by_name("poll", false),
     any_select => by_name("select", false),
 }
@@ -748,7 +752,7 @@ all_checks! {
 #[test]
 fn any_poller_knows_every_method() {
     let names: Vec<&str> = METHODS.iter().map(|&(name, _)| name).collect();
-    assert_eq!(names, ["epoll", "poll", "select"]);
+    assert_eq!(names, ["epoll", "poll", "select", "io_uring"]);
     for &(name, features) in METHODS {
         let poller = AnyPoller::new(name, &Options::default()).unwrap();
         assert_eq!(poller.name(), name);

@@ -1,0 +1,585 @@
+//! Linux io_uring(7), for readiness only: poll requests on the caller's fds.
+//!
+//! A poll request is a kernel object that holds its own reference to the file, so it
+//! is tied to the *file* the fd named when it was submitted, and survives a close of
+//! the fd. Callers only know fd numbers. So every change to an fd cancels its request
+//! (`POLL_REMOVE` by tag) and submits a new one on whatever the number names now:
+//! that is how a closed and reopened fd, or one `dup2`'ed over, gets watched again. A
+//! request only ends when the caller changes the fd, or when the kernel ends it.
+//!
+//! Each request carries a tag (`user_data`): the fd and a per-fd generation, bumped for
+//! every new request, so completions of cancelled or replaced requests are recognised
+//! and ignored; a wait woken only by such completions waits on for the rest of its
+//! time.
+//!
+//! Level-triggered interest (libevent's default) uses one-shot requests, re-armed at
+//! the next wait after each report: a fresh request that finds the fd still ready
+//! completes at once, which is exactly the re-check level triggering needs (a
+//! multishot request only reports wakeups, i.e. edges). `Interest::EDGE` uses multishot
+//! requests (`IORING_POLL_ADD_MULTI`), re-armed when the kernel ends one (a completion
+//! without `IORING_CQE_F_MORE`: an error, or a full completion queue). The kernel
+//! always adds POLLRDHUP to what a request waits for; a one-shot request that woke
+//! for that alone (a half-closed socket watched only for writing) would complete again
+//! at every re-arm, so such an fd is watched by a multishot request until it reports
+//! something the caller asked for.
+//!
+//! Changes are only recorded by [`Poller::change`] and submitted by the next wait, in
+//! the same `io_uring_enter` that waits, with the timeout as its `EXT_ARG`. So every
+//! request is submitted by the thread that waits: the kernel completes a poll request
+//! through task work of the thread that submitted it, and a request left with another
+//! thread would depend on that thread entering the kernel. When the waiting thread
+//! changes, every request is submitted again from the new one. A child process after
+//! `fork` gets a ring of its own at its first wait, because the parent's is shared
+//! memory (libevent asks for `event_reinit`, which replaces the poller anyway).
+//!
+//! What differs from epoll: adding a closed fd is not refused at once (the request
+//! fails when submitted and the fd is then silently not watched, as with epoll's
+//! changelist); and an fd closed without telling the poller keeps its file open until
+//! the caller changes or removes that fd, because the request holds a reference.
+
+use std::fmt;
+use std::io;
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+use io_uring::{cqueue, opcode, squeue, types, IoUring};
+
+use crate::poll::{fd_table_len, grow_table};
+use crate::{Features, Interest, Options, Poller, Readiness};
+
+/// Submission queue entries: changes beyond this are submitted in several calls.
+const SUBMISSION_ENTRIES: u32 = 128;
+/// Completion queue entries. More completions than this between two waits go to the
+/// kernel's overflow list (nothing is lost), and multishot requests end and are
+/// re-armed.
+const COMPLETION_ENTRIES: u32 = 1024;
+/// The tag of `POLL_REMOVE` requests, whose own completions are ignored. No request of
+/// an fd has it: its fd half would be 0xffff_ffff, and fds are below 2^31.
+const REMOVE_TAG: u64 = u64::MAX;
+/// The longest single wait, in seconds: the kernel adds the timeout to the current time
+/// without checking for overflow, so a larger one could end the wait at once. A wait
+/// that ends after 68 years with nothing to report just makes the caller wait again.
+const MAX_WAIT_SECS: u64 = i32::MAX as u64;
+/// `IORING_ENTER_GETEVENTS`.
+const ENTER_GETEVENTS: u32 = 1;
+
+/// `Slot::flags`: a request is in the kernel under the slot's generation.
+const LIVE: u8 = 1;
+/// `Slot::flags`: the live request is multishot.
+const MULTISHOT: u8 = 2;
+/// `Slot::flags`: the fd is in `Uring::queued`, to be re-armed at the next wait.
+const QUEUED: u8 = 4;
+/// `Slot::flags`: level-triggered, but a one-shot request woke for POLLRDHUP alone, so
+/// the fd is watched by a multishot request until it reports something wanted.
+const QUIET: u8 = 8;
+
+/// What the poller knows of one fd number.
+#[derive(Clone, Copy, Debug, Default)]
+struct Slot {
+    /// What the caller wants now.
+    interest: Interest,
+    /// Found by this wait's completions and not yet reported.
+    ready: Readiness,
+    flags: u8,
+    /// Bumped for every request submitted for this fd.
+    generation: u32,
+}
+
+impl Slot {
+    fn has(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+}
+
+/// Incremented in every child process right after `fork`, so a poller can tell that
+/// it now runs in a child (reading it costs nothing, unlike `getpid`).
+static FORKS: AtomicU64 = AtomicU64::new(0);
+
+extern "C" fn count_fork_in_child() {
+    // Async-signal-safe: one atomic add.
+    FORKS.fetch_add(1, Ordering::Relaxed);
+}
+
+fn watch_forks() {
+    static REGISTERED: Once = Once::new();
+    REGISTERED.call_once(|| {
+        // SAFETY: the handler only adds to an atomic, which is safe in a child after
+        // fork; registration failing (ENOMEM) only loses the fork detection.
+        unsafe { libc::pthread_atfork(None, None, Some(count_fork_in_child)) };
+    });
+}
+
+/// The calling thread, compared with the one whose requests are in the kernel.
+fn this_thread() -> libc::pthread_t {
+    // SAFETY: pthread_self has no preconditions and cannot fail.
+    unsafe { libc::pthread_self() }
+}
+
+/// A poller on one io_uring instance.
+pub struct Uring {
+    ring: IoUring,
+    /// Per fd number.
+    slots: Vec<Slot>,
+    /// fds whose request must be replaced (or dropped) at the next wait.
+    queued: Vec<RawFd>,
+    /// fds with readiness in their slot, in the order found.
+    reported: Vec<RawFd>,
+    /// `POLL_REMOVE` completions can be skipped when successful (kernel 5.17).
+    skip_success: bool,
+    /// The thread that submitted the live requests.
+    submitter: libc::pthread_t,
+    /// `FORKS` when the ring was made.
+    forks: u64,
+}
+
+impl fmt::Debug for Uring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Uring")
+            .field("slots", &self.slots.len())
+            .field("queued", &self.queued.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The poll(2) mask asking for `interest`.
+fn poll_mask(interest: Interest) -> u32 {
+    let mut mask = 0;
+    if interest.contains(Interest::READ) {
+        mask |= libc::POLLIN;
+    }
+    if interest.contains(Interest::WRITE) {
+        mask |= libc::POLLOUT;
+    }
+    if interest.contains(Interest::CLOSED) {
+        mask |= libc::POLLRDHUP;
+    }
+    mask as u16 as u32
+}
+
+/// What a completed poll's `mask` means to a caller watching for `interest`; empty
+/// when it woke only for what the kernel adds on its own (POLLRDHUP unasked for).
+///
+/// As with epoll, an error or hang-up reads as `READ | WRITE`, so that whoever watches
+/// the fd tries it and meets the error.
+fn readiness(mask: u32, interest: Interest) -> Readiness {
+    let has = |bit: libc::c_short| mask & bit as u16 as u32 != 0;
+    let mut ready = Readiness::NONE;
+    if has(libc::POLLERR) || has(libc::POLLHUP) || has(libc::POLLNVAL) {
+        ready = Readiness::READ | Readiness::WRITE;
+    }
+    if has(libc::POLLIN) {
+        ready |= Readiness::READ;
+    }
+    if has(libc::POLLOUT) {
+        ready |= Readiness::WRITE;
+    }
+    if has(libc::POLLRDHUP) && interest.contains(Interest::CLOSED) {
+        ready |= Readiness::CLOSED;
+    }
+    ready
+}
+
+/// True when `interest` needs a kernel request (EDGE alone watches nothing).
+fn watches(interest: Interest) -> bool {
+    interest.intersects(Interest::READ | Interest::WRITE | Interest::CLOSED)
+}
+
+fn tag(fd: RawFd, generation: u32) -> u64 {
+    (u64::from(generation) << 32) | u64::from(fd as u32)
+}
+
+/// The fd and generation of a request's tag.
+fn untag(user_data: u64) -> (usize, u32) {
+    ((user_data & 0xffff_ffff) as usize, (user_data >> 32) as u32)
+}
+
+/// A new ring, with the kernel features the poller needs; an error when io_uring is
+/// missing, refused (ENOSYS; EPERM from `kernel.io_uring_disabled` or seccomp) or too
+/// old, so that the caller moves on to the next method.
+fn new_ring() -> io::Result<IoUring> {
+    // Cooperative task running spares interrupting the loop while it runs callbacks
+    // (kernel 5.19); submit-all keeps a batch going past a request that fails (5.18).
+    // Older kernels refuse the flags: then without them.
+    let mut builder = IoUring::builder();
+    builder
+        .setup_cqsize(COMPLETION_ENTRIES)
+        .setup_coop_taskrun()
+        .setup_submit_all();
+    let ring = match builder.build(SUBMISSION_ENTRIES) {
+        Err(err) if err.raw_os_error() == Some(libc::EINVAL) => IoUring::builder()
+            .setup_cqsize(COMPLETION_ENTRIES)
+            .build(SUBMISSION_ENTRIES)?,
+        other => other?,
+    };
+    let params = ring.params();
+    // Timeouts ride on the wait (EXT_ARG, kernel 5.11). Multishot poll came with
+    // kernel 5.13, which announced nothing for it; resource tagging, new in the same
+    // release, stands for it.
+    if !params.is_feature_ext_arg()
+        || !params.is_feature_resource_tagging()
+        || !params.is_feature_nodrop()
+    {
+        return Err(io::Error::from(io::ErrorKind::Unsupported));
+    }
+    Ok(ring)
+}
+
+impl Uring {
+    /// Queues `fd` to have its request replaced at the next wait.
+    fn queue(queued: &mut Vec<RawFd>, slot: &mut Slot, fd: RawFd) {
+        if !slot.has(QUEUED) {
+            slot.flags |= QUEUED;
+            queued.push(fd);
+        }
+    }
+
+    /// Puts one entry in the submission queue, submitting what is there when it is
+    /// full.
+    fn push(&mut self, entry: &squeue::Entry) -> io::Result<()> {
+        loop {
+            // SAFETY: poll add and remove entries point to no memory of ours.
+            if unsafe { self.ring.submission().push(entry) }.is_ok() {
+                return Ok(());
+            }
+            match self.ring.submit() {
+                Ok(_) => {}
+                // Completions are backing up (old kernels): take them in first.
+                Err(e) if matches!(e.raw_os_error(), Some(libc::EBUSY | libc::EAGAIN)) => {
+                    self.take_completions();
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Replaces the request of every queued fd by one for its current interest.
+    fn submit_changes(&mut self) -> io::Result<()> {
+        let mut position = 0;
+        while position < self.queued.len() {
+            let fd = self.queued[position];
+            position += 1;
+            let slot = self.slots[fd as usize];
+            if slot.has(LIVE) {
+                let mut remove = opcode::PollRemove::new(tag(fd, slot.generation))
+                    .build()
+                    .user_data(REMOVE_TAG);
+                if self.skip_success {
+                    remove = remove.flags(squeue::Flags::SKIP_SUCCESS);
+                }
+                self.push(&remove)?;
+            }
+            let slot = &mut self.slots[fd as usize];
+            slot.flags &= !(LIVE | MULTISHOT | QUEUED);
+            if !watches(slot.interest) {
+                continue;
+            }
+            slot.generation = slot.generation.wrapping_add(1);
+            let multishot = slot.interest.contains(Interest::EDGE) || slot.has(QUIET);
+            slot.flags |= LIVE;
+            if multishot {
+                slot.flags |= MULTISHOT;
+            }
+            let add = opcode::PollAdd::new(types::Fd(fd), poll_mask(slot.interest))
+                .multi(multishot)
+                .build()
+                .user_data(tag(fd, slot.generation));
+            self.push(&add)?;
+        }
+        self.queued.clear();
+        Ok(())
+    }
+
+    /// Takes every completion into the slots; fds found ready go to `reported`.
+    fn take_completions(&mut self) {
+        let Uring {
+            ring,
+            slots,
+            queued,
+            reported,
+            ..
+        } = self;
+        for cqe in ring.completion() {
+            let user_data = cqe.user_data();
+            if user_data == REMOVE_TAG {
+                continue;
+            }
+            let (fd, generation) = untag(user_data);
+            let Some(slot) = slots.get_mut(fd) else {
+                continue;
+            };
+            // A request cancelled or replaced since: its completions are stale.
+            if !slot.has(LIVE) || slot.generation != generation {
+                continue;
+            }
+            let ended = !cqueue::more(cqe.flags());
+            if ended {
+                slot.flags &= !(LIVE | MULTISHOT);
+            }
+            let result = cqe.result();
+            if result < 0 {
+                // Cancelled by the kernel itself: ask again. Any other error (EBADF for
+                // an fd closed before its request was submitted, EINVAL...) would fail
+                // again; the fd stays unwatched until the caller changes it.
+                if result == -libc::ECANCELED && ended {
+                    Self::queue(queued, slot, fd as RawFd);
+                }
+                continue;
+            }
+            let ready = readiness(result as u32, slot.interest);
+            if !ready.is_empty() {
+                if slot.ready.is_empty() {
+                    reported.push(fd as RawFd);
+                }
+                slot.ready |= ready;
+            }
+            let level = !slot.interest.contains(Interest::EDGE);
+            if level && !ready.is_empty() {
+                // The next wait checks the level again with a fresh one-shot request
+                // (a quiet multishot one is replaced by it).
+                slot.flags &= !QUIET;
+                Self::queue(queued, slot, fd as RawFd);
+            } else if ended {
+                if level {
+                    // Woke only for POLLRDHUP, which stays: a one-shot request would
+                    // complete again at once.
+                    slot.flags |= QUIET;
+                }
+                Self::queue(queued, slot, fd as RawFd);
+            }
+        }
+    }
+
+    /// Submits the queued changes and waits for a completion or the timeout. True when
+    /// the kernel said the wait ended without one (timeout, signal); it cannot say so
+    /// when the same call submitted something.
+    fn enter(&mut self, timeout: Option<Duration>) -> io::Result<bool> {
+        let result = match timeout {
+            None => self.ring.submitter().submit_and_wait(1),
+            Some(t) if t.is_zero() => {
+                let pending = self.ring.submission().len() as u32;
+                // GETEVENTS with nothing to wait for still runs the task work that
+                // posts completions, and flushes an overflow.
+                // SAFETY: no argument is passed, and the flags are valid for enter.
+                unsafe {
+                    self.ring
+                        .submitter()
+                        .enter::<libc::sigset_t>(pending, 0, ENTER_GETEVENTS, None)
+                }
+            }
+            Some(t) => {
+                let spec = types::Timespec::new()
+                    .sec(t.as_secs().min(MAX_WAIT_SECS))
+                    .nsec(t.subsec_nanos());
+                let args = types::SubmitArgs::new().timespec(&spec);
+                self.ring.submitter().submit_with_args(1, &args)
+            }
+        };
+        match result {
+            Ok(_) => Ok(false),
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ETIME | libc::EINTR)) => Ok(true),
+            // Completions are backing up (old kernels): they are taken in next.
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EBUSY | libc::EAGAIN)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Takes every completion, flushing the kernel's overflow list as it goes.
+    fn take_all_completions(&mut self) -> io::Result<()> {
+        self.take_completions();
+        // Bounded: each round frees the whole queue for the overflow list.
+        for _ in 0..64 {
+            if !self.ring.submission().cq_overflow() {
+                break;
+            }
+            match self.ring.submitter().submit_and_wait(0) {
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if matches!(e.raw_os_error(), Some(libc::EBUSY | libc::EAGAIN)) => {}
+                Err(e) => return Err(e),
+            }
+            self.take_completions();
+        }
+        Ok(())
+    }
+
+    /// After a fork, a ring of the child's own; after a change of waiting thread,
+    /// every request submitted again by this one.
+    fn adopt(&mut self) -> io::Result<()> {
+        let forks = FORKS.load(Ordering::Relaxed);
+        let me = this_thread();
+        let new_process = forks != self.forks;
+        // SAFETY: comparing two thread ids has no preconditions.
+        let new_thread = unsafe { libc::pthread_equal(me, self.submitter) } == 0;
+        if !new_process && !new_thread {
+            return Ok(());
+        }
+        if new_process {
+            // The parent's requests stay the parent's; dropping the shared ring only
+            // unmaps it here and closes this process's descriptor.
+            self.ring = new_ring()?;
+            self.forks = forks;
+        }
+        self.submitter = me;
+        for fd in 0..self.slots.len() {
+            let slot = &mut self.slots[fd];
+            if new_process {
+                slot.flags &= !(LIVE | MULTISHOT);
+            }
+            if slot.has(LIVE) || watches(slot.interest) {
+                Self::queue(&mut self.queued, slot, fd as RawFd);
+            }
+        }
+        Ok(())
+    }
+
+    /// Submits changes, waits, and leaves the ready fds in `reported`.
+    fn wait_ready(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        self.adopt()?;
+        let deadline = timeout
+            .filter(|t| !t.is_zero())
+            .and_then(|t| Instant::now().checked_add(t));
+        let mut timeout = timeout;
+        loop {
+            if !self.queued.is_empty() {
+                self.submit_changes()?;
+            }
+            let ended_empty = self.enter(timeout)?;
+            self.take_all_completions()?;
+            if !self.reported.is_empty() || ended_empty || timeout == Some(Duration::ZERO) {
+                return Ok(());
+            }
+            // Woken only by completions of cancelled requests, or for POLLRDHUP
+            // alone: wait for the rest of the time. (A signal during a wait that
+            // also submitted is not seen here; the next one is.)
+            if let Some(deadline) = deadline {
+                let now = Instant::now();
+                if now >= deadline {
+                    return Ok(());
+                }
+                timeout = Some(deadline - now);
+            }
+        }
+    }
+}
+
+impl Poller for Uring {
+    const NAME: &'static str = "io_uring";
+    // As epoll's: edge triggering and early close.
+    const FEATURES: Features = Features::from_bits(
+        Features::ET.bits() | Features::O1.bits() | Features::EARLY_CLOSE.bits(),
+    );
+
+    fn new(_options: &Options) -> io::Result<Self> {
+        watch_forks();
+        let ring = new_ring()?;
+        let skip_success = ring.params().is_feature_skip_cqe_on_success();
+        Ok(Uring {
+            ring,
+            slots: Vec::new(),
+            queued: Vec::new(),
+            reported: Vec::new(),
+            skip_success,
+            submitter: this_thread(),
+            forks: FORKS.load(Ordering::Relaxed),
+        })
+    }
+
+    fn change(&mut self, fd: RawFd, _old: Interest, new: Interest) -> io::Result<()> {
+        let index =
+            usize::try_from(fd).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        if index >= self.slots.len() {
+            if !watches(new) {
+                // Never watched here: nothing to stop.
+                return Ok(());
+            }
+            let len = fd_table_len(fd, self.slots.len(), index + 1)?;
+            grow_table(&mut self.slots, len, Slot::default())?;
+        }
+        let slot = &mut self.slots[index];
+        slot.interest = new;
+        slot.flags &= !QUIET;
+        // Even a change back to what the kernel has must resubmit: the fd may name
+        // another file since.
+        if slot.has(LIVE) || watches(new) {
+            Self::queue(&mut self.queued, slot, fd);
+        }
+        Ok(())
+    }
+
+    fn wait<F: FnMut(RawFd, Readiness)>(
+        &mut self,
+        timeout: Option<Duration>,
+        mut on_ready: F,
+    ) -> io::Result<()> {
+        self.wait_ready(timeout)?;
+        for &fd in &self.reported {
+            let slot = &mut self.slots[fd as usize];
+            let ready = std::mem::take(&mut slot.ready);
+            on_ready(fd, ready);
+        }
+        self.reported.clear();
+        Ok(())
+    }
+
+    fn wait_into(
+        &mut self,
+        timeout: Option<Duration>,
+        ready: &mut Vec<(RawFd, Readiness)>,
+    ) -> io::Result<()> {
+        self.wait_ready(timeout)?;
+        let slots = &mut self.slots;
+        ready.extend(
+            self.reported
+                .drain(..)
+                .map(|fd| (fd, std::mem::take(&mut slots[fd as usize].ready))),
+        );
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_read_as_epoll_does() {
+        let bits = |masks: &[libc::c_short]| masks.iter().fold(0u32, |acc, m| acc | *m as u32);
+        let read_write = Readiness::READ | Readiness::WRITE;
+        let all = Interest::READ | Interest::WRITE | Interest::CLOSED;
+        assert_eq!(readiness(bits(&[libc::POLLIN]), all), Readiness::READ);
+        assert_eq!(readiness(bits(&[libc::POLLOUT]), all), Readiness::WRITE);
+        assert_eq!(readiness(bits(&[libc::POLLRDHUP]), all), Readiness::CLOSED);
+        assert_eq!(readiness(bits(&[libc::POLLERR]), all), read_write);
+        assert_eq!(readiness(bits(&[libc::POLLHUP]), all), read_write);
+        assert_eq!(
+            readiness(bits(&[libc::POLLHUP, libc::POLLRDHUP, libc::POLLIN]), all),
+            read_write | Readiness::CLOSED
+        );
+        // The kernel adds POLLRDHUP to every request: unasked for, it is no report.
+        assert_eq!(
+            readiness(bits(&[libc::POLLRDHUP]), Interest::WRITE),
+            Readiness::NONE
+        );
+    }
+
+    #[test]
+    fn masks_ask_for_the_interest() {
+        let all = Interest::READ | Interest::WRITE | Interest::CLOSED | Interest::EDGE;
+        let expected = libc::POLLIN | libc::POLLOUT | libc::POLLRDHUP;
+        assert_eq!(poll_mask(all), expected as u32);
+        assert_eq!(poll_mask(Interest::NONE), 0);
+    }
+
+    #[test]
+    fn tags_carry_fd_and_generation() {
+        assert_eq!(untag(tag(7, 3)), (7, 3));
+        assert_eq!(
+            untag(tag(RawFd::MAX, u32::MAX)),
+            (RawFd::MAX as usize, u32::MAX)
+        );
+        assert_ne!(tag(RawFd::MAX, u32::MAX), REMOVE_TAG);
+    }
+}

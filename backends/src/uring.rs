@@ -12,16 +12,17 @@
 //! and ignored; a wait woken only by such completions waits on for the rest of its
 //! time.
 //!
-//! Level-triggered interest (libevent's default) uses one-shot requests, re-armed at
-//! the next wait after each report: a fresh request that finds the fd still ready
-//! completes at once, which is exactly the re-check level triggering needs (a
-//! multishot request only reports wakeups, i.e. edges). `Interest::EDGE` uses multishot
-//! requests (`IORING_POLL_ADD_MULTI`), re-armed when the kernel ends one (a completion
-//! without `IORING_CQE_F_MORE`: an error, or a full completion queue). The kernel
-//! always adds POLLRDHUP to what a request waits for; a one-shot request that woke
-//! for that alone (a half-closed socket watched only for writing) would complete again
-//! at every re-arm, so such an fd is watched by a multishot request until it reports
-//! something the caller asked for.
+//! Every request is multishot (`IORING_POLL_ADD_MULTI`): it reports the fd's state at
+//! once if it is ready, then once per wakeup, and stays armed; it is re-armed when the
+//! kernel ends it (a completion without `IORING_CQE_F_MORE`: an error, or a completion
+//! queue too full to take more). That is edge triggering (`Interest::EDGE`). For level
+//! triggering (libevent's default) an fd reported by one wait must be reported by the
+//! next one too while it stays ready, though no new wakeup comes: so the next wait
+//! first checks the fds that the previous one reported with one poll(2) call, without
+//! blocking, and does not block itself when one of them is still ready. (A one-shot
+//! request re-armed after each report would do the same check, but costs the kernel
+//! a new request, a file reference and a wait-queue entry per report.) The kernel
+//! always adds POLLRDHUP to what a request waits for; unasked for, it is not reported.
 //!
 //! Changes are only recorded by [`Poller::change`] and submitted by the next wait, in
 //! the same `io_uring_enter` that waits, with the timeout as its `EXT_ARG`. So every
@@ -67,13 +68,8 @@ const ENTER_GETEVENTS: u32 = 1;
 
 /// `Slot::flags`: a request is in the kernel under the slot's generation.
 const LIVE: u8 = 1;
-/// `Slot::flags`: the live request is multishot.
-const MULTISHOT: u8 = 2;
 /// `Slot::flags`: the fd is in `Uring::queued`, to be re-armed at the next wait.
-const QUEUED: u8 = 4;
-/// `Slot::flags`: level-triggered, but a one-shot request woke for POLLRDHUP alone, so
-/// the fd is watched by a multishot request until it reports something wanted.
-const QUIET: u8 = 8;
+const QUEUED: u8 = 2;
 
 /// What the poller knows of one fd number.
 #[derive(Clone, Copy, Debug, Default)]
@@ -126,6 +122,10 @@ pub struct Uring {
     queued: Vec<RawFd>,
     /// fds with readiness in their slot, in the order found.
     reported: Vec<RawFd>,
+    /// Level-triggered fds reported by the last wait, to check again at the next one.
+    recheck: Vec<RawFd>,
+    /// The poll(2) array of that check (kept for its capacity).
+    pollfds: Vec<libc::pollfd>,
     /// `POLL_REMOVE` completions can be skipped when successful (kernel 5.17).
     skip_success: bool,
     /// The thread that submitted the live requests.
@@ -272,18 +272,14 @@ impl Uring {
                 self.push(&remove)?;
             }
             let slot = &mut self.slots[fd as usize];
-            slot.flags &= !(LIVE | MULTISHOT | QUEUED);
+            slot.flags &= !(LIVE | QUEUED);
             if !watches(slot.interest) {
                 continue;
             }
             slot.generation = slot.generation.wrapping_add(1);
-            let multishot = slot.interest.contains(Interest::EDGE) || slot.has(QUIET);
             slot.flags |= LIVE;
-            if multishot {
-                slot.flags |= MULTISHOT;
-            }
             let add = opcode::PollAdd::new(types::Fd(fd), poll_mask(slot.interest))
-                .multi(multishot)
+                .multi(true)
                 .build()
                 .user_data(tag(fd, slot.generation));
             self.push(&add)?;
@@ -316,7 +312,7 @@ impl Uring {
             }
             let ended = !cqueue::more(cqe.flags());
             if ended {
-                slot.flags &= !(LIVE | MULTISHOT);
+                slot.flags &= !LIVE;
             }
             let result = cqe.result();
             if result < 0 {
@@ -335,21 +331,65 @@ impl Uring {
                 }
                 slot.ready |= ready;
             }
-            let level = !slot.interest.contains(Interest::EDGE);
-            if level && !ready.is_empty() {
-                // The next wait checks the level again with a fresh one-shot request
-                // (a quiet multishot one is replaced by it).
-                slot.flags &= !QUIET;
-                Self::queue(queued, slot, fd as RawFd);
-            } else if ended {
-                if level {
-                    // Woke only for POLLRDHUP, which stays: a one-shot request would
-                    // complete again at once.
-                    slot.flags |= QUIET;
-                }
+            if ended {
                 Self::queue(queued, slot, fd as RawFd);
             }
         }
+    }
+
+    /// Checks, without blocking, whether the level-triggered fds that the last wait
+    /// reported are still ready; those that are go to `reported`. True if any did.
+    fn check_levels(&mut self) -> io::Result<bool> {
+        self.pollfds.clear();
+        for &fd in &self.recheck {
+            let slot = self.slots[fd as usize];
+            // A queued fd gets a new request, which reports its state by itself.
+            if slot.has(LIVE) && !slot.has(QUEUED) && !slot.interest.contains(Interest::EDGE) {
+                self.pollfds.push(libc::pollfd {
+                    fd,
+                    events: poll_mask(slot.interest) as libc::c_short,
+                    revents: 0,
+                });
+            }
+        }
+        self.recheck.clear();
+        if self.pollfds.is_empty() {
+            return Ok(false);
+        }
+        // SAFETY: `pollfds` holds that many initialised entries.
+        let n = unsafe {
+            libc::poll(
+                self.pollfds.as_mut_ptr(),
+                self.pollfds.len() as libc::nfds_t,
+                0,
+            )
+        };
+        if n < 0 {
+            let err = io::Error::last_os_error();
+            return if err.kind() == io::ErrorKind::Interrupted {
+                Ok(false)
+            } else {
+                Err(err)
+            };
+        }
+        let mut found = false;
+        for entry in &self.pollfds {
+            // POLLNVAL: closed without telling; its request holds the old file, whose
+            // own wakeups still come through it.
+            if entry.revents == 0 || entry.revents & libc::POLLNVAL != 0 {
+                continue;
+            }
+            let slot = &mut self.slots[entry.fd as usize];
+            let ready = readiness(entry.revents as u16 as u32, slot.interest);
+            if !ready.is_empty() {
+                if slot.ready.is_empty() {
+                    self.reported.push(entry.fd);
+                }
+                slot.ready |= ready;
+                found = true;
+            }
+        }
+        Ok(found)
     }
 
     /// Submits the queued changes and waits for a completion or the timeout. True when
@@ -426,7 +466,7 @@ impl Uring {
         for fd in 0..self.slots.len() {
             let slot = &mut self.slots[fd];
             if new_process {
-                slot.flags &= !(LIVE | MULTISHOT);
+                slot.flags &= !LIVE;
             }
             if slot.has(LIVE) || watches(slot.interest) {
                 Self::queue(&mut self.queued, slot, fd as RawFd);
@@ -442,6 +482,9 @@ impl Uring {
             .filter(|t| !t.is_zero())
             .and_then(|t| Instant::now().checked_add(t));
         let mut timeout = timeout;
+        if !self.recheck.is_empty() && self.check_levels()? {
+            timeout = Some(Duration::ZERO);
+        }
         loop {
             if !self.queued.is_empty() {
                 self.submit_changes()?;
@@ -481,6 +524,8 @@ impl Poller for Uring {
             slots: Vec::new(),
             queued: Vec::new(),
             reported: Vec::new(),
+            recheck: Vec::new(),
+            pollfds: Vec::new(),
             skip_success,
             submitter: this_thread(),
             forks: FORKS.load(Ordering::Relaxed),
@@ -500,7 +545,6 @@ impl Poller for Uring {
         }
         let slot = &mut self.slots[index];
         slot.interest = new;
-        slot.flags &= !QUIET;
         // Even a change back to what the kernel has must resubmit: the fd may name
         // another file since.
         if slot.has(LIVE) || watches(new) {
@@ -518,6 +562,9 @@ impl Poller for Uring {
         for &fd in &self.reported {
             let slot = &mut self.slots[fd as usize];
             let ready = std::mem::take(&mut slot.ready);
+            if !slot.interest.contains(Interest::EDGE) {
+                self.recheck.push(fd);
+            }
             on_ready(fd, ready);
         }
         self.reported.clear();
@@ -530,12 +577,19 @@ impl Poller for Uring {
         ready: &mut Vec<(RawFd, Readiness)>,
     ) -> io::Result<()> {
         self.wait_ready(timeout)?;
-        let slots = &mut self.slots;
-        ready.extend(
-            self.reported
-                .drain(..)
-                .map(|fd| (fd, std::mem::take(&mut slots[fd as usize].ready))),
-        );
+        let Uring {
+            slots,
+            reported,
+            recheck,
+            ..
+        } = self;
+        ready.extend(reported.drain(..).map(|fd| {
+            let slot = &mut slots[fd as usize];
+            if !slot.interest.contains(Interest::EDGE) {
+                recheck.push(fd);
+            }
+            (fd, std::mem::take(&mut slot.ready))
+        }));
         Ok(())
     }
 }

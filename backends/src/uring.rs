@@ -24,9 +24,12 @@
 //! a new request, a file reference and a wait-queue entry per report.) The kernel
 //! always adds POLLRDHUP to what a request waits for; unasked for, it is not reported.
 //!
-//! Changes are only recorded by [`Poller::change`] and submitted by the next wait, in
-//! the same `io_uring_enter` that waits, with the timeout as its `EXT_ARG`. So every
-//! request is submitted by the thread that waits: the kernel completes a poll request
+//! Changes are recorded by [`Poller::change`] and submitted by the next wait, in the
+//! same `io_uring_enter` that waits, with the timeout as its `EXT_ARG`; only a change
+//! that stops watching an fd cancels its request at once, because the caller may close
+//! the fd next and the request would keep the file open (a peer would not see the
+//! close) until a wait that may never come. So every request is submitted by the
+//! thread that waits: the kernel completes a poll request
 //! through task work of the thread that submitted it, and a request left with another
 //! thread would depend on that thread entering the kernel. When the waiting thread
 //! changes, every request is submitted again from the new one. A child process after
@@ -36,7 +39,7 @@
 //! What differs from epoll: adding a closed fd is not refused at once (the request
 //! fails when submitted and the fd is then silently not watched, as with epoll's
 //! changelist); and an fd closed without telling the poller keeps its file open until
-//! the caller changes or removes that fd, because the request holds a reference.
+//! the caller removes that fd, because the request holds a reference.
 
 use std::fmt;
 use std::io;
@@ -255,6 +258,32 @@ impl Uring {
         }
     }
 
+    /// The entry that cancels the request tagged `tag`.
+    fn remove_entry(&self, tag: u64) -> squeue::Entry {
+        let remove = opcode::PollRemove::new(tag).build().user_data(REMOVE_TAG);
+        if self.skip_success {
+            remove.flags(squeue::Flags::SKIP_SUCCESS)
+        } else {
+            remove
+        }
+    }
+
+    /// Cancels the request tagged `tag` now rather than at the next wait.
+    fn remove_now(&mut self, tag: u64) -> io::Result<()> {
+        let remove = self.remove_entry(tag);
+        self.push(&remove)?;
+        loop {
+            match self.ring.submit() {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // Left in the queue: the next wait submits it.
+                Err(e) if matches!(e.raw_os_error(), Some(libc::EBUSY | libc::EAGAIN)) => {
+                    return Ok(())
+                }
+                other => return other.map(drop),
+            }
+        }
+    }
+
     /// Replaces the request of every queued fd by one for its current interest.
     fn submit_changes(&mut self) -> io::Result<()> {
         let mut position = 0;
@@ -263,12 +292,7 @@ impl Uring {
             position += 1;
             let slot = self.slots[fd as usize];
             if slot.has(LIVE) {
-                let mut remove = opcode::PollRemove::new(tag(fd, slot.generation))
-                    .build()
-                    .user_data(REMOVE_TAG);
-                if self.skip_success {
-                    remove = remove.flags(squeue::Flags::SKIP_SUCCESS);
-                }
+                let remove = self.remove_entry(tag(fd, slot.generation));
                 self.push(&remove)?;
             }
             let slot = &mut self.slots[fd as usize];
@@ -545,6 +569,15 @@ impl Poller for Uring {
         }
         let slot = &mut self.slots[index];
         slot.interest = new;
+        if !watches(new) && slot.has(LIVE) {
+            // The caller may close the fd next, and until its request is cancelled the
+            // file would stay open (a peer would not see the close), perhaps for good
+            // if no wait comes: cancelled now, by itself (a queued change, if any,
+            // then has nothing to do).
+            slot.flags &= !LIVE;
+            let live = tag(fd, slot.generation);
+            return self.remove_now(live);
+        }
         // Even a change back to what the kernel has must resubmit: the fd may name
         // another file since.
         if slot.has(LIVE) || watches(new) {

@@ -2,10 +2,14 @@
 //!
 //! A poll request is a kernel object that holds its own reference to the file, so it
 //! is tied to the *file* the fd named when it was submitted, and survives a close of
-//! the fd. Callers only know fd numbers. So every change to an fd cancels its request
-//! (`POLL_REMOVE` by tag) and submits a new one on whatever the number names now:
-//! that is how a closed and reopened fd, or one `dup2`'ed over, gets watched again. A
-//! request only ends when the caller changes the fd, or when the kernel ends it.
+//! the fd. Callers only know fd numbers. So a change that asks for more than the fd's
+//! request watches cancels it (`POLL_REMOVE` by tag) and submits a new one on whatever
+//! the number names now, and so does adding an fd again after removing it: that is how
+//! a closed and reopened fd, or one `dup2`'ed over, gets watched again. A request
+//! watches for everything asked since it was submitted, so interest going back and
+//! forth within that (a write event added and deleted, as bufferevents do all the
+//! time) needs no new request: the next wait checks the fd's state instead. A change
+//! that stops watching an fd cancels its request at once (see below).
 //!
 //! Each request carries a tag (`user_data`): the fd and a per-fd generation, bumped for
 //! every new request, so completions of cancelled or replaced requests are recognised
@@ -73,12 +77,21 @@ const ENTER_GETEVENTS: u32 = 1;
 const LIVE: u8 = 1;
 /// `Slot::flags`: the fd is in `Uring::queued`, to be re-armed at the next wait.
 const QUEUED: u8 = 2;
+/// `Slot::flags`: the fd is in `Uring::recheck`.
+const RECHECK: u8 = 4;
+/// What a request can watch for.
+const WATCHABLE: Interest =
+    Interest::from_bits(Interest::READ.bits() | Interest::WRITE.bits() | Interest::CLOSED.bits());
 
 /// What the poller knows of one fd number.
 #[derive(Clone, Copy, Debug, Default)]
 struct Slot {
     /// What the caller wants now.
     interest: Interest,
+    /// What the live (or next) request watches for: everything the caller asked for
+    /// since it was submitted, so that interest going back and forth within it (a
+    /// write event added and deleted again) needs no new request.
+    armed: Interest,
     /// Found by this wait's completions and not yet reported.
     ready: Readiness,
     flags: u8,
@@ -162,7 +175,8 @@ fn poll_mask(interest: Interest) -> u32 {
 }
 
 /// What a completed poll's `mask` means to a caller watching for `interest`; empty
-/// when it woke only for what the kernel adds on its own (POLLRDHUP unasked for).
+/// when it woke only for what the caller does not want now (POLLRDHUP, which the
+/// kernel adds on its own, or what the request watches beyond the interest).
 ///
 /// As with epoll, an error or hang-up reads as `READ | WRITE`, so that whoever watches
 /// the fd tries it and meets the error.
@@ -172,10 +186,10 @@ fn readiness(mask: u32, interest: Interest) -> Readiness {
     if has(libc::POLLERR) || has(libc::POLLHUP) || has(libc::POLLNVAL) {
         ready = Readiness::READ | Readiness::WRITE;
     }
-    if has(libc::POLLIN) {
+    if has(libc::POLLIN) && interest.contains(Interest::READ) {
         ready |= Readiness::READ;
     }
-    if has(libc::POLLOUT) {
+    if has(libc::POLLOUT) && interest.contains(Interest::WRITE) {
         ready |= Readiness::WRITE;
     }
     if has(libc::POLLRDHUP) && interest.contains(Interest::CLOSED) {
@@ -230,6 +244,14 @@ fn new_ring() -> io::Result<IoUring> {
 }
 
 impl Uring {
+    /// Has the next wait check `fd`'s state.
+    fn mark_for_check(recheck: &mut Vec<RawFd>, slot: &mut Slot, fd: RawFd) {
+        if !slot.has(RECHECK) {
+            slot.flags |= RECHECK;
+            recheck.push(fd);
+        }
+    }
+
     /// Queues `fd` to have its request replaced at the next wait.
     fn queue(queued: &mut Vec<RawFd>, slot: &mut Slot, fd: RawFd) {
         if !slot.has(QUEUED) {
@@ -302,7 +324,7 @@ impl Uring {
             }
             slot.generation = slot.generation.wrapping_add(1);
             slot.flags |= LIVE;
-            let add = opcode::PollAdd::new(types::Fd(fd), poll_mask(slot.interest))
+            let add = opcode::PollAdd::new(types::Fd(fd), poll_mask(slot.armed))
                 .multi(true)
                 .build()
                 .user_data(tag(fd, slot.generation));
@@ -362,13 +384,15 @@ impl Uring {
     }
 
     /// Checks, without blocking, whether the level-triggered fds that the last wait
-    /// reported are still ready; those that are go to `reported`. True if any did.
+    /// reported, and those whose interest changed within what their request watches,
+    /// are ready; those that are go to `reported`. True if any did.
     fn check_levels(&mut self) -> io::Result<bool> {
         self.pollfds.clear();
         for &fd in &self.recheck {
-            let slot = self.slots[fd as usize];
+            let slot = &mut self.slots[fd as usize];
+            slot.flags &= !RECHECK;
             // A queued fd gets a new request, which reports its state by itself.
-            if slot.has(LIVE) && !slot.has(QUEUED) && !slot.interest.contains(Interest::EDGE) {
+            if slot.has(LIVE) && !slot.has(QUEUED) && watches(slot.interest) {
                 self.pollfds.push(libc::pollfd {
                     fd,
                     events: poll_mask(slot.interest) as libc::c_short,
@@ -578,11 +602,24 @@ impl Poller for Uring {
             let live = tag(fd, slot.generation);
             return self.remove_now(live);
         }
-        // Even a change back to what the kernel has must resubmit: the fd may name
-        // another file since.
-        if slot.has(LIVE) || watches(new) {
-            Self::queue(&mut self.queued, slot, fd);
+        if !watches(new) {
+            return Ok(());
         }
+        let wanted = Interest::from_bits(new.bits() & WATCHABLE.bits());
+        if !slot.has(LIVE) {
+            slot.armed = wanted;
+        } else if !slot.has(QUEUED) && slot.armed.contains(wanted) {
+            // The request watches for all of it already: only the next wait's check of
+            // the fd's state, for what is wanted now (as epoll re-checks on a change).
+            // So an fd closed or dup2'ed over without telling (libevent asks for
+            // event_del first) stays watched on its old file until a change asks for
+            // more or goes through NONE.
+            Self::mark_for_check(&mut self.recheck, slot, fd);
+            return Ok(());
+        } else {
+            slot.armed |= wanted;
+        }
+        Self::queue(&mut self.queued, slot, fd);
         Ok(())
     }
 
@@ -596,7 +633,7 @@ impl Poller for Uring {
             let slot = &mut self.slots[fd as usize];
             let ready = std::mem::take(&mut slot.ready);
             if !slot.interest.contains(Interest::EDGE) {
-                self.recheck.push(fd);
+                Self::mark_for_check(&mut self.recheck, slot, fd);
             }
             on_ready(fd, ready);
         }
@@ -619,7 +656,7 @@ impl Poller for Uring {
         ready.extend(reported.drain(..).map(|fd| {
             let slot = &mut slots[fd as usize];
             if !slot.interest.contains(Interest::EDGE) {
-                recheck.push(fd);
+                Self::mark_for_check(recheck, slot, fd);
             }
             (fd, std::mem::take(&mut slot.ready))
         }));
@@ -645,10 +682,19 @@ mod tests {
             readiness(bits(&[libc::POLLHUP, libc::POLLRDHUP, libc::POLLIN]), all),
             read_write | Readiness::CLOSED
         );
-        // The kernel adds POLLRDHUP to every request: unasked for, it is no report.
+        // The kernel adds POLLRDHUP to every request, and a request may watch for
+        // more than is wanted now: unasked for, it is no report.
         assert_eq!(
             readiness(bits(&[libc::POLLRDHUP]), Interest::WRITE),
             Readiness::NONE
+        );
+        assert_eq!(
+            readiness(bits(&[libc::POLLIN, libc::POLLOUT]), Interest::WRITE),
+            Readiness::WRITE
+        );
+        assert_eq!(
+            readiness(bits(&[libc::POLLHUP]), Interest::WRITE),
+            read_write
         );
     }
 

@@ -371,3 +371,36 @@ fn a_forked_child_waits_on_a_ring_of_its_own() {
         vec![(fd, Readiness::READ)]
     );
 }
+
+#[test]
+fn interest_going_back_and_forth_reports_only_what_is_wanted() {
+    let (mut a, b) = UnixStream::pair().unwrap();
+    let fd = b.as_raw_fd();
+    let mut poller = uring();
+    poller.change(fd, NONE, READ).unwrap();
+    assert_eq!(idle(&mut poller), vec![]);
+    for round in 0..3 {
+        // A write event added (the request then watches both) and deleted again.
+        poller.change(fd, READ, READ | WRITE).unwrap();
+        assert_eq!(
+            idle(&mut poller),
+            vec![(fd, Readiness::WRITE)],
+            "round {round}"
+        );
+        poller.change(fd, READ | WRITE, READ).unwrap();
+        assert_eq!(idle(&mut poller), vec![], "round {round}");
+        a.write_all(b"x").unwrap();
+        assert_eq!(
+            ready(&mut poller, Duration::from_secs(5)),
+            vec![(fd, Readiness::READ)],
+            "round {round}"
+        );
+        let mut byte = [0u8; 1];
+        (&b).read_exact(&mut byte).unwrap();
+        assert_eq!(idle(&mut poller), vec![], "round {round}");
+    }
+    // Edge-triggered within the same request: the state once, then only new edges.
+    poller.change(fd, READ, WRITE | Interest::EDGE).unwrap();
+    assert_eq!(idle(&mut poller), vec![(fd, Readiness::WRITE)]);
+    assert_eq!(idle(&mut poller), vec![]);
+}

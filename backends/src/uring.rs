@@ -32,18 +32,20 @@
 //! same `io_uring_enter` that waits, with the timeout as its `EXT_ARG`; only a change
 //! that stops watching an fd cancels its request at once, because the caller may close
 //! the fd next and the request would keep the file open (a peer would not see the
-//! close) until a wait that may never come. So every request is submitted by the
-//! thread that waits: the kernel completes a poll request
-//! through task work of the thread that submitted it, and a request left with another
-//! thread would depend on that thread entering the kernel. When the waiting thread
-//! changes, every request is submitted again from the new one. A child process after
-//! `fork` gets a ring of its own at its first wait, because the parent's is shared
-//! memory (libevent asks for `event_reinit`, which replaces the poller anyway).
+//! close) until a wait that may never come. So every poll request is submitted by the
+//! thread that waits: the kernel completes a poll request through task work of the
+//! thread that submitted it, and a request left with another thread would depend on
+//! that thread entering the kernel. When the waiting thread changes, every request is
+//! submitted again from the new one. A child process after `fork` gets a ring of its
+//! own at its first wait, because the parent's is shared memory (libevent asks for
+//! `event_reinit`, which replaces the poller anyway).
 //!
 //! What differs from epoll: adding a closed fd is not refused at once (the request
 //! fails when submitted and the fd is then silently not watched, as with epoll's
-//! changelist); and an fd closed without telling the poller keeps its file open until
-//! the caller removes that fd, because the request holds a reference.
+//! changelist); an fd closed without telling the poller keeps its file open until the
+//! caller removes that fd, because the request holds a reference; and an fd `dup2`'ed
+//! over without telling stays watched on its old file until a change asks for more
+//! than its request watches (libevent asks for `event_del` before either).
 
 use std::fmt;
 use std::io;
@@ -138,7 +140,8 @@ pub struct Uring {
     queued: Vec<RawFd>,
     /// fds with readiness in their slot, in the order found.
     reported: Vec<RawFd>,
-    /// Level-triggered fds reported by the last wait, to check again at the next one.
+    /// Level-triggered fds reported by the last wait, and fds whose interest changed
+    /// within what their request watches: the next wait checks their state.
     recheck: Vec<RawFd>,
     /// The poll(2) array of that check (kept for its capacity).
     pollfds: Vec<libc::pollfd>,
@@ -600,6 +603,10 @@ impl Poller for Uring {
             // then has nothing to do).
             slot.flags &= !LIVE;
             let live = tag(fd, slot.generation);
+            if FORKS.load(Ordering::Relaxed) != self.forks {
+                // A child after fork: the ring and the request are the parent's.
+                return Ok(());
+            }
             return self.remove_now(live);
         }
         if !watches(new) {

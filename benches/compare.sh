@@ -11,6 +11,9 @@
 #   bash benches/compare.sh --rpc         only the evtag and evrpc benchmarks (about 2 minutes)
 #   bash benches/compare.sh --tls         only the TLS bufferevent benchmarks (about 5 minutes;
 #                                         with --callgrind also their instruction counts)
+#   bash benches/compare.sh --backends    only chain, bev_echo and idle_conns, on evrs's
+#                                         epoll and io_uring and on libevent 2.1, with
+#                                         ranges (about 6 minutes)
 #
 # Each C benchmark in benches/c is built twice with -O2, into target/bench/evrs and
 # target/bench/libevent-2.1. The two builds are run alternately in the same invocation
@@ -30,7 +33,7 @@
 set -euo pipefail
 
 usage() {
-    sed -n '2,29s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+    sed -n '2,32s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 callgrind=0
@@ -42,6 +45,7 @@ run_http=1
 run_dns=1
 run_rpc=1
 run_tls=1
+run_backends=0
 for arg in "$@"; do
     case $arg in
         --callgrind) callgrind=1 ;;
@@ -50,6 +54,7 @@ for arg in "$@"; do
         --dns) run_core=0 run_http=0 run_dns=1 run_rpc=0 run_tls=0 ;;
         --rpc) run_core=0 run_http=0 run_dns=0 run_rpc=1 run_tls=0 ;;
         --tls) run_core=0 run_http=0 run_dns=0 run_rpc=0 run_tls=1 ;;
+        --backends) run_core=0 run_http=0 run_dns=0 run_rpc=0 run_tls=0 run_backends=1 ;;
         -h | --help)
             usage
             exit 0
@@ -114,6 +119,9 @@ if ((run_rpc)); then
 fi
 if ((run_tls)); then
     benches+=("${tls_benches[@]}")
+fi
+if ((run_backends)); then
+    benches+=(bev_echo idle_conns)
 fi
 
 # --- build -----------------------------------------------------------------------------
@@ -651,6 +659,97 @@ if ((callgrind && run_core)); then
     done
 fi
 
+# --- backends: evrs's io_uring and epoll, and libevent 2.1 ----------------------------
+
+# The evrs binaries run twice, with the environment that picks each backend whatever
+# the order of preference (libevent's EVENT_NO<METHOD> variables); a run whose '#' line
+# names another backend counts as failed.
+backend_builds=(libevent-2.1 evrs-epoll evrs-io_uring)
+declare -A spread=() # [build/field] = "min–max" over the rounds
+
+# run_backend BUILD BENCH ARGS...: prints the result line, or fails.
+run_backend() {
+    local build=$1 bench=$2 bin_build=$1 want="" output line
+    local -a env=()
+    shift 2
+    case $build in
+        evrs-epoll) bin_build=evrs want=epoll env=(EVENT_NOIO_URING=1) ;;
+        evrs-io_uring)
+            bin_build=evrs want=io_uring
+            env=(EVENT_NOEPOLL=1 EVENT_NOPOLL=1 EVENT_NOSELECT=1)
+            ;;
+    esac
+    local bin=$out/$bin_build/$bench log=$out/$bin_build/$bench.$build.run.log
+    [[ -n ${built[$bin_build/$bench]:-} ]] || return 1
+    if ! output=$(env "${env[@]}" timeout "$run_timeout" "$bin" "$@" 2> "$log"); then
+        note "$build: $bench $* failed or timed out; see $log"
+        return 1
+    fi
+    if [[ -n $want ]] && ! grep -q "^# .*method $want\$" <<< "$output"; then
+        note "$build: $bench did not run on $want: $(head -n 1 <<< "$output")"
+        return 1
+    fi
+    line=$(grep "^$bench " <<< "$output" | tail -n 1) || true
+    if [[ -z $line ]]; then
+        note "$build: $bench $* printed no result; see $log"
+        return 1
+    fi
+    echo "$line"
+}
+
+# alternate_backends BENCH "ARGS" FIELD: ROUNDS rounds over the three builds, the
+# order rotated every round; sets result[build/FIELD] (median) and spread[build/FIELD].
+alternate_backends() {
+    local bench=$1 args=$2 f=$3 round i build line
+    local -a argv order
+    read -ra argv <<< "$args"
+    declare -A seen=()
+    for ((round = 0; round < rounds; round++)); do
+        order=()
+        for ((i = 0; i < 3; i++)); do
+            order+=("${backend_builds[(round + i) % 3]}")
+        done
+        for build in "${order[@]}"; do
+            line=$(run_backend "$build" "$bench" "${argv[@]}") || line=""
+            seen[$build]+=" $(if [[ -n $line ]]; then field "$f" "$line"; else echo n/a; fi)"
+        done
+    done
+    for build in "${backend_builds[@]}"; do
+        # shellcheck disable=SC2086 # the list is space-separated numbers
+        result[$build/$f]=$(median ${seen[$build]})
+        spread[$build/$f]=$(tr ' ' '\n' <<< "${seen[$build]}" | grep -v -e '^$' -e n/a |
+            sort -g | sed -n '1p;$p' | paste -sd ' ' | awk '{ if (NF) print $1 "–" $NF }')
+    done
+}
+
+backend_rows=()
+# backend_row BENCH "ARGS" METRIC FIELD lower|higher
+backend_row() {
+    local bench=$1 args=$2 metric=$3 f=$4 better=$5 build cell ratio_cell
+    local -a cells=()
+    note "$bench $args on ${backend_builds[*]} ($rounds rounds)"
+    alternate_backends "$bench" "$args" "$f"
+    for build in "${backend_builds[@]}"; do
+        cell=${result[$build/$f]}
+        [[ -n ${spread[$build/$f]} ]] && cell+=" (${spread[$build/$f]})"
+        cells+=("$cell")
+    done
+    if [[ $better == lower ]]; then
+        ratio_cell=$(ratio "${result[evrs-epoll/$f]}" "${result[evrs-io_uring/$f]}")
+    else
+        ratio_cell=$(ratio "${result[evrs-io_uring/$f]}" "${result[evrs-epoll/$f]}")
+    fi
+    backend_rows+=("| $bench $args | $metric | ${cells[0]} | ${cells[1]} | ${cells[2]} | $ratio_cell |")
+}
+
+if ((run_backends)); then
+    backend_row chain "-n 1000 -a 100 -w 1000" "ns/event" median_ns_per_event lower
+    backend_row chain "-n 1000 -a 100 -w 1000 -K" "ns/event" median_ns_per_event lower
+    backend_row chain "-n 100 -a 10 -w 100" "ns/event" median_ns_per_event lower
+    backend_row bev_echo "$echo_config" "MiB/s echoed" mib_per_s higher
+    backend_row idle_conns "-c 9900 -p 1 -n 50 -r 5" "ns/event" median_ns_per_event lower
+fi
+
 # --- report ----------------------------------------------------------------------------
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2> /dev/null | head -n 1) || true
@@ -672,11 +771,23 @@ if ((run_tls)); then
     echo "- TLS: $(openssl version 2> /dev/null || echo "OpenSSL"); TLS 1.3," \
         "TLS_AES_128_GCM_SHA256, X25519, ECDSA P-256; both ends in one thread"
 fi
-echo
-echo "| benchmark | metric | libevent-2.1 | evrs | ratio |"
-echo "|---|---|---:|---:|---:|"
-printf '%s\n' "${rows[@]}"
-echo
-echo "Ratio: above 1 means evrs is better. It is libevent-2.1 / evrs for times, instructions," \
-    "allocations and bytes, and evrs / libevent-2.1 for rates (MiB/s, connections/s," \
-    "requests/s, lookups/s, queries/s, handshakes/s)."
+if ((run_backends)); then
+    echo "- backends: median over $rounds rounds (min–max in brackets), each build in turn"
+    echo
+    echo "| benchmark | metric | libevent-2.1 | evrs epoll | evrs io_uring | io_uring vs epoll |"
+    echo "|---|---|---:|---:|---:|---:|"
+    printf '%s\n' "${backend_rows[@]}"
+    echo
+    echo "Last column: above 1 means io_uring is better (epoll / io_uring for times," \
+        "io_uring / epoll for rates)."
+fi
+if ((${#rows[@]})); then
+    echo
+    echo "| benchmark | metric | libevent-2.1 | evrs | ratio |"
+    echo "|---|---|---:|---:|---:|"
+    printf '%s\n' "${rows[@]}"
+    echo
+    echo "Ratio: above 1 means evrs is better. It is libevent-2.1 / evrs for times, instructions," \
+        "allocations and bytes, and evrs / libevent-2.1 for rates (MiB/s, connections/s," \
+        "requests/s, lookups/s, queries/s, handshakes/s)."
+fi

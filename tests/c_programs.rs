@@ -26,7 +26,17 @@ const BACKENDS: &[(&str, &[&str])] = &[
     ("epoll", &[]),
     ("poll", &["EVENT_NOEPOLL"]),
     ("select", &["EVENT_NOEPOLL", "EVENT_NOPOLL"]),
+    // Ours only (libevent has no io_uring backend); last in our order of preference.
+    (
+        "io_uring",
+        &["EVENT_NOEPOLL", "EVENT_NOPOLL", "EVENT_NOSELECT"],
+    ),
 ];
+
+/// True for the backends that `library` has.
+fn has_backend(library: Library, backend: &str) -> bool {
+    backend != "io_uring" || library.is_ours()
+}
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Library {
@@ -340,6 +350,7 @@ impl Harness {
         if program.per_backend {
             BACKENDS
                 .iter()
+                .filter(|(backend, _)| has_backend(library, backend))
                 .map(|(backend, env)| Outcome {
                     label: label(Some(backend)),
                     result: self.run(&binary, env, Some(backend), program, library),

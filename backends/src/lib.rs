@@ -54,6 +54,8 @@ pub mod select;
 #[cfg(all(feature = "sim", target_os = "linux"))]
 #[doc(hidden)]
 pub mod sim;
+#[cfg(target_os = "linux")]
+pub mod uring;
 
 /// One OS readiness mechanism.
 pub trait Poller: Sized {
@@ -122,7 +124,7 @@ macro_rules! pollers {
     ($($(#[$cfg:meta])* $variant:ident($poller:ty),)*) => {
         /// The methods compiled in, in libevent's order of preference.
         pub const METHODS: &[(&str, Features)] = &[
-            $($(#[$cfg])* (<$poller>::NAME, <$poller>::FEATURES),)*
+            $($(#[$cfg])* (<$poller as Poller>::NAME, <$poller as Poller>::FEATURES),)*
         ];
 
         /// Any of the compiled-in pollers, chosen by name at run time.
@@ -150,8 +152,8 @@ macro_rules! pollers {
             pub fn new(name: &str, options: &Options) -> io::Result<AnyPoller> {
                 $(
                     $(#[$cfg])*
-                    if name == <$poller>::NAME {
-                        return <$poller>::new(options).map(AnyPoller::$variant);
+                    if name == <$poller as Poller>::NAME {
+                        return <$poller as Poller>::new(options).map(AnyPoller::$variant);
                     }
                 )*
                 let _ = options;
@@ -174,9 +176,38 @@ pollers! {
     Poll(poll::Poll),
     #[cfg(unix)]
     Select(select::Select),
+    // After every method libevent knows, so that its EVENT_NO<METHOD> variables keep
+    // choosing what they chose before (see docs/PERFORMANCE.md, "io_uring"). Boxed: the
+    // ring's bookkeeping is several times larger than the other pollers.
+    #[cfg(target_os = "linux")]
+    Uring(Box<uring::Uring>),
     // Windows: only AFD polling; libevent's win32 select backend is not offered.
     #[cfg(windows)]
     Wepoll(iocp::Wepoll),
+}
+
+/// A boxed poller is the poller, kept out of line.
+impl<P: Poller> Poller for Box<P> {
+    const NAME: &'static str = P::NAME;
+    const FEATURES: Features = P::FEATURES;
+
+    fn new(options: &Options) -> io::Result<Self> {
+        P::new(options).map(Box::new)
+    }
+
+    #[inline]
+    fn change(&mut self, fd: Fd, old: Interest, new: Interest) -> io::Result<()> {
+        (**self).change(fd, old, new)
+    }
+
+    #[inline]
+    fn wait<F: FnMut(Fd, Readiness)>(
+        &mut self,
+        timeout: Option<Duration>,
+        on_ready: F,
+    ) -> io::Result<()> {
+        (**self).wait(timeout, on_ready)
+    }
 }
 
 impl AnyPoller {

@@ -1,7 +1,7 @@
 //! Every poller through the same checks: each check is a generic function, run against
-//! `Epoll` (with and without a changelist), `Poll` and `Select` through the `Poller`
-//! trait, and against each of them again through `AnyPoller` by name; the pollers of
-//! other systems run on their simulated kernels (`evrs_backends::sim`).
+//! `Epoll` (with and without a changelist), `Uring`, `Poll` and `Select` through the
+//! `Poller` trait, and against each of them again through `AnyPoller` by name; the
+//! pollers of other systems run on their simulated kernels (`evrs_backends::sim`).
 
 use std::io::{self, Write};
 use std::net::Shutdown;
@@ -22,6 +22,7 @@ use evrs_backends::sim::afd::SimAfd;
 use evrs_backends::sim::devpoll::SimDevpoll;
 use evrs_backends::sim::evport::SimPort;
 use evrs_backends::sim::kqueue::SimKqueue;
+use evrs_backends::uring::Uring;
 use evrs_backends::{AnyPoller, Features, Interest, Options, Poller, Readiness, METHODS};
 
 const NONE: Interest = Interest::NONE;
@@ -66,7 +67,7 @@ macro_rules! subject_through_poller_trait {
     )*};
 }
 
-subject_through_poller_trait!(Epoll, Poll, Select, Afd<SimAfd>);
+subject_through_poller_trait!(Epoll, Uring, Poll, Select, Afd<SimAfd>);
 subject_through_poller_trait!(Kqueue<SimKqueue>);
 subject_through_poller_trait!(Evport<SimPort>, Devpoll<SimDevpoll>);
 
@@ -657,8 +658,8 @@ fn fd_closed_while_watched<P: Subject>(case: &mut Case<P>) {
     match case.poller.name() {
         // The kernel dropped the registration with the file (kqueue: the file's notes;
         // event ports: the association; AFD: the request completed with LOCAL_CLOSE, or
-        // the next one was refused).
-        "epoll" | "kqueue" | "evport" | "wepoll" => {
+        // the next one was refused; io_uring: the request failed when submitted).
+        "epoll" | "kqueue" | "evport" | "wepoll" | "io_uring" => {
             assert_eq!(got.unwrap(), vec![], "{}", case.name())
         }
         // POLLNVAL.
@@ -815,8 +816,10 @@ all_checks! {
     epoll_changelist => epoll(true),
     poll => Case { poller: Poll::new(&Options::default()).unwrap(), batched: false },
     select => Case { poller: Select::new(&Options::default()).unwrap(), batched: false },
+    uring => Case { poller: Uring::new(&Options::default()).unwrap(), batched: false },
     any_epoll => by_name("epoll", false),
     any_epoll_changelist => by_name("epoll", true),
+    any_uring => by_name("io_uring", false),
     any_poll => by_name("poll", false),
     any_select => by_name("select", false),
     sim_kqueue => sim_kqueue(false),
@@ -834,7 +837,7 @@ all_checks! {
 #[test]
 fn any_poller_knows_every_method() {
     let names: Vec<&str> = METHODS.iter().map(|&(name, _)| name).collect();
-    assert_eq!(names, ["epoll", "poll", "select"]);
+    assert_eq!(names, ["epoll", "poll", "select", "io_uring"]);
     for &(name, features) in METHODS {
         let poller = AnyPoller::new(name, &Options::default()).unwrap();
         assert_eq!(poller.name(), name);

@@ -222,10 +222,13 @@ struct CName(*const c_char);
 // SAFETY: points to immutable static C strings.
 unsafe impl Sync for CName {}
 
-static SUPPORTED_METHODS: [CName; 4] = [
+/// The methods of `evrs_backends::METHODS`, in its order, and a terminating NULL.
+static SUPPORTED_METHODS: &[CName] = &[
     CName(c"epoll".as_ptr()),
     CName(c"poll".as_ptr()),
     CName(c"select".as_ptr()),
+    #[cfg(target_os = "linux")]
+    CName(c"io_uring".as_ptr()),
     CName(ptr::null()),
 ];
 

@@ -6,9 +6,6 @@
 use std::io::{self, Write};
 use std::net::Shutdown;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use evrs_backends::devpoll::Devpoll;
@@ -25,11 +22,12 @@ use evrs_backends::sim::kqueue::SimKqueue;
 use evrs_backends::uring::Uring;
 use evrs_backends::{AnyPoller, Features, Interest, Options, Poller, Readiness, METHODS};
 
-const NONE: Interest = Interest::NONE;
-const READ: Interest = Interest::READ;
-const WRITE: Interest = Interest::WRITE;
-const READ_WRITE: Readiness =
-    Readiness::from_bits(Readiness::READ.bits() | Readiness::WRITE.bits());
+mod support;
+
+use support::{
+    connect_loopback, dup_onto, dup_private, interrupted, nonblocking_tcp_socket, pair, pipe, NONE,
+    READ, READ_WRITE, WRITE,
+};
 
 /// What the checks need of a poller: the `Poller` trait, or `AnyPoller`'s methods.
 trait Subject {
@@ -185,70 +183,6 @@ fn by_name(name: &str, batched: bool) -> Case<AnyPoller> {
 /// A file that is certainly a regular one: this test's own executable.
 fn regular_file() -> std::fs::File {
     std::fs::File::open(std::env::current_exe().unwrap()).unwrap()
-}
-
-fn pair() -> (UnixStream, UnixStream) {
-    UnixStream::pair().unwrap()
-}
-
-fn pipe() -> (OwnedFd, OwnedFd) {
-    let mut fds = [0; 2];
-    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
-    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
-    // SAFETY: both descriptors are new and owned by nothing else.
-    unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
-}
-
-/// Makes `target` refer to `source`'s file, closing whatever `target` was, in one step
-/// (so no other thread's new descriptor can take the number in between).
-fn dup_onto(source: RawFd, target: RawFd) {
-    // SAFETY: both are plain descriptor numbers; the caller owns `target`.
-    assert_eq!(unsafe { libc::dup2(source, target) }, target);
-}
-
-/// An fd number no other test uses and the system does not hand out on its own, above
-/// FD_SETSIZE (1024); `None` when RLIMIT_NOFILE cannot be raised far enough.
-fn private_fd_number() -> Option<RawFd> {
-    const FIRST: RawFd = 1500;
-    const LAST: RawFd = 1999;
-    static RAISED: OnceLock<bool> = OnceLock::new();
-    static NEXT: AtomicI32 = AtomicI32::new(FIRST);
-    let raised = *RAISED.get_or_init(|| {
-        let mut limit = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        // SAFETY: `limit` is a valid rlimit to fill in.
-        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
-            return false;
-        }
-        let wanted = LAST as libc::rlim_t + 1;
-        if limit.rlim_cur >= wanted {
-            return true;
-        }
-        if limit.rlim_max < wanted {
-            return false;
-        }
-        limit.rlim_cur = limit.rlim_max;
-        // SAFETY: `limit` is a valid rlimit; raising the soft limit to the hard one is
-        // always allowed.
-        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 }
-    });
-    if !raised {
-        eprintln!("RLIMIT_NOFILE cannot reach {LAST}: skipped");
-        return None;
-    }
-    let number = NEXT.fetch_add(1, Ordering::Relaxed);
-    assert!(number <= LAST, "out of private fd numbers");
-    Some(number)
-}
-
-/// A duplicate of `fd` at a private number above FD_SETSIZE.
-fn dup_high(fd: RawFd) -> Option<OwnedFd> {
-    let number = private_fd_number()?;
-    dup_onto(fd, number);
-    // SAFETY: `number` was free and is now this test's own descriptor.
-    Some(unsafe { OwnedFd::from_raw_fd(number) })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -412,7 +346,7 @@ fn readd_after_reopen<P: Subject>(case: &mut Case<P>) {
 
 fn readd_after_dup_of_the_same_file<P: Subject>(case: &mut Case<P>) {
     let (mut a, b) = pair();
-    let Some(high) = dup_high(b.as_raw_fd()) else {
+    let Some(high) = dup_private(b.as_raw_fd()) else {
         return;
     };
     let fd = high.as_raw_fd();
@@ -501,32 +435,12 @@ fn connect_failure_reads_as_read_and_write<P: Subject>(case: &mut Case<P>) {
         .local_addr()
         .unwrap()
         .port();
-    // SAFETY: plain integer arguments; the result is checked.
-    let raw = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_NONBLOCK, 0) };
-    assert!(raw >= 0);
-    // SAFETY: a new descriptor owned by nothing else.
-    let socket = unsafe { OwnedFd::from_raw_fd(raw) };
+    let socket = nonblocking_tcp_socket();
     let fd = socket.as_raw_fd();
     case.watch(fd, NONE, WRITE);
-    let address = libc::sockaddr_in {
-        sin_family: libc::AF_INET as libc::sa_family_t,
-        sin_port: port.to_be(),
-        sin_addr: libc::in_addr {
-            s_addr: u32::from(std::net::Ipv4Addr::LOCALHOST).to_be(),
-        },
-        sin_zero: [0; 8],
-    };
-    // SAFETY: `address` is a valid sockaddr_in of the size given.
-    let ret = unsafe {
-        libc::connect(
-            fd,
-            (&address as *const libc::sockaddr_in).cast(),
-            size_of::<libc::sockaddr_in>() as libc::socklen_t,
-        )
-    };
-    let err = io::Error::last_os_error().raw_os_error();
+    let err = connect_loopback(fd, port).unwrap_err().raw_os_error();
     assert!(
-        ret == -1 && matches!(err, Some(libc::EINPROGRESS | libc::ECONNREFUSED)),
+        matches!(err, Some(libc::EINPROGRESS | libc::ECONNREFUSED)),
         "{err:?}"
     );
     let expected = if case.poller.name() == "select" {
@@ -594,7 +508,7 @@ fn huge_or_no_timeout_returns_when_ready<P: Subject>(case: &mut Case<P>) {
 
 fn fd_above_fd_setsize<P: Subject>(case: &mut Case<P>) {
     let (mut a, b) = pair();
-    let Some(high) = dup_high(b.as_raw_fd()) else {
+    let Some(high) = dup_private(b.as_raw_fd()) else {
         return;
     };
     drop(b);
@@ -645,7 +559,7 @@ fn bad_fds_are_refused<P: Subject>(case: &mut Case<P>) {
 
 fn fd_closed_while_watched<P: Subject>(case: &mut Case<P>) {
     let (mut a, b) = pair();
-    let Some(high) = dup_high(b.as_raw_fd()) else {
+    let Some(high) = dup_private(b.as_raw_fd()) else {
         return;
     };
     // The only reference to the file, so closing it ends epoll's registration.
@@ -710,36 +624,10 @@ fn remove_and_readd_of_a_reopened_fd_before_wait<P: Subject>(case: &mut Case<P>)
 }
 
 fn signal_interrupts_the_wait<P: Subject>(case: &mut Case<P>) {
-    extern "C" fn ignore(_: libc::c_int) {}
-    // SAFETY: a zeroed sigaction is valid; the handler does nothing, so it is
-    // async-signal-safe. No SA_RESTART, though the poll calls never restart anyway.
-    unsafe {
-        let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = ignore as *const () as libc::sighandler_t;
-        assert_eq!(
-            libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut()),
-            0
-        );
-    }
     let (_a, b) = pair();
     case.watch(b.as_raw_fd(), NONE, READ);
-    // SAFETY: no preconditions.
-    let waiter = unsafe { libc::pthread_self() };
-    let done = Arc::new(AtomicBool::new(false));
-    let signaller = {
-        let done = Arc::clone(&done);
-        std::thread::spawn(move || {
-            while !done.load(Ordering::Acquire) {
-                std::thread::sleep(Duration::from_millis(20));
-                // SAFETY: `waiter` lives until it has joined this thread.
-                unsafe { libc::pthread_kill(waiter, libc::SIGUSR1) };
-            }
-        })
-    };
     let start = Instant::now();
-    let got = case.try_ready(Some(Duration::from_secs(10)));
-    done.store(true, Ordering::Release);
-    signaller.join().unwrap();
+    let got = interrupted(|| case.try_ready(Some(Duration::from_secs(10))));
     assert_eq!(got.unwrap(), vec![], "{}", case.name());
     assert!(start.elapsed() < Duration::from_secs(5), "{}", case.name());
 }
@@ -895,7 +783,7 @@ fn epoll_report_buffer_grows() {
 fn epoll_changelist_drops_failing_changes() {
     let mut case = epoll(true);
     let (_a, b) = pair();
-    let Some(high) = dup_high(b.as_raw_fd()) else {
+    let Some(high) = dup_private(b.as_raw_fd()) else {
         return;
     };
     let fd = high.as_raw_fd();
@@ -919,7 +807,7 @@ fn epoll_refuses_what_it_cannot_watch() {
     assert_eq!(err.raw_os_error(), Some(libc::EPERM));
     // Closed (at a number nothing else reuses meanwhile): EBADF.
     let (_a, b) = pair();
-    let Some(high) = dup_high(b.as_raw_fd()) else {
+    let Some(high) = dup_private(b.as_raw_fd()) else {
         return;
     };
     let fd = high.as_raw_fd();

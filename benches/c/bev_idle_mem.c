@@ -48,6 +48,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_stats.h"
+
 #define MSG_LEN 100
 
 #if !defined(__GLIBC__)
@@ -143,14 +145,6 @@ static void loop_until(const int *counter)
 		if (rv > 0)
 			die("event_base_loop: no events pending");
 	}
-}
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
 /* Raises the descriptor limit for n pairs, or returns how many pairs fit. */

@@ -64,6 +64,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_stats.h"
+
 #define PAT_LEN 131071 /* prime; the pattern is stored twice */
 #define UP_OFFSET 4099 /* the upload's stream starts here, the download's at 0 */
 
@@ -366,14 +368,6 @@ static void on_upload_done(struct evhttp_request *req, void *arg)
 	event_base_loopbreak(base);
 }
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
 /* Makes one request and runs the loop until its completion callback; returns ns. */
 static double transfer(struct evhttp_connection *evcon, int upload)
 {
@@ -426,19 +420,6 @@ static int read_all(int fd, void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static void usage(const char *argv0)

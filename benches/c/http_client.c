@@ -57,6 +57,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_stats.h"
+
 static const char body[] = "Hello, world\n";
 #define BODY_LEN (sizeof(body) - 1)
 static const char canned[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
@@ -302,14 +304,6 @@ static void run_requests(long n)
 	free(conns);
 }
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
 static double cpu_ns(void)
 {
 	struct rusage ru;
@@ -318,19 +312,6 @@ static double cpu_ns(void)
 		die("getrusage failed");
 	return ((double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec) * 1e9 +
 	    ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) * 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static void usage(const char *argv0)

@@ -43,6 +43,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_stats.h"
+
 static const char body[] = "Hello, world\n";
 #define BODY_LEN (sizeof(body) - 1)
 
@@ -56,14 +58,6 @@ static void die(const char *what)
 {
 	fprintf(stderr, "http_hello: %s\n", what);
 	exit(1);
-}
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
 static double cpu_ns(void)

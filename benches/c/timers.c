@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_stats.h"
+
 #define NOINLINE __attribute__((noinline))
 
 #define ADD_BASE_US 5000000L  /* first timeouts: 5 s + 0..100 ms */
@@ -103,14 +105,6 @@ NOINLINE void bench_fire(void)
 	fired_total += fired;
 }
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
 static void sleep_until_ns(double t)
 {
 	double left;
@@ -123,19 +117,6 @@ static void sleep_until_ns(double t)
 		if (nanosleep(&ts, NULL) != 0 && errno != EINTR)
 			die("nanosleep failed");
 	}
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* A permutation of 0..n-1 that scatters neighbours: i * step mod n, step coprime. */

@@ -255,6 +255,8 @@ variant_env() {
         epoll-timerfd) env="EVENT_NOPOLL=1 EVENT_NOSELECT=1 EVENT_PRECISE_TIMER=1" ;;
         poll) env="EVENT_NOEPOLL=1 EVENT_NOSELECT=1" ;;
         select) env="EVENT_NOEPOLL=1 EVENT_NOPOLL=1" ;;
+        # Ours only: last in our order of preference, so every other method is avoided.
+        io_uring) env="EVENT_NOEPOLL=1 EVENT_NOPOLL=1 EVENT_NOSELECT=1" ;;
         *) return 1 ;;
     esac
     [ "$backend" = "$1" ] || env="$env EVENT_DEBUG_MODE=1"

@@ -33,9 +33,40 @@ const BACKENDS: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// True for the backends that `library` has.
+/// True for the backends that `library` has (and this kernel allows).
 fn has_backend(library: Library, backend: &str) -> bool {
-    backend != "io_uring" || library.is_ours()
+    backend != "io_uring" || (library.is_ours() && io_uring_available())
+}
+
+/// Whether this kernel lets the io_uring backend work: `io_uring_setup` succeeds (no
+/// `kernel.io_uring_disabled`, no seccomp filter refusing it) and reports what the
+/// backend needs (`EXT_ARG`, `NODROP`, resource tags: kernel 5.13). Said once when not.
+fn io_uring_available() -> bool {
+    static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        const FEAT_NODROP: u32 = 1 << 1;
+        const FEAT_EXT_ARG: u32 = 1 << 8;
+        const FEAT_RSRC_TAGS: u32 = 1 << 10;
+        // struct io_uring_params: 120 bytes; `features` is the sixth u32.
+        let mut params = [0u32; 30];
+        // SAFETY: io_uring_setup writes at most the 120 bytes of `params`.
+        let fd = unsafe { libc::syscall(libc::SYS_io_uring_setup, 1u32, params.as_mut_ptr()) };
+        if fd < 0 {
+            let err = std::io::Error::last_os_error();
+            eprintln!("c-tests: io_uring is not available here ({err}); its runs are skipped");
+            return false;
+        }
+        // SAFETY: `fd` is the ring just made, closed once.
+        unsafe { libc::close(fd as libc::c_int) };
+        let needed = FEAT_NODROP | FEAT_EXT_ARG | FEAT_RSRC_TAGS;
+        let usable = params[5] & needed == needed;
+        if !usable {
+            eprintln!(
+                "c-tests: this kernel's io_uring is too old for the backend; its runs are skipped"
+            );
+        }
+        usable
+    })
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

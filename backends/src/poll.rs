@@ -17,8 +17,8 @@ pub struct Poll {
     positions: Vec<u32>,
 }
 
-/// The poll events asking for `interest`.
-fn poll_events(interest: Interest) -> libc::c_short {
+/// The poll events asking for `interest` (io_uring's poll requests ask the same).
+pub(crate) fn poll_events(interest: Interest) -> libc::c_short {
     #[allow(unused_mut)] // Only Linux adds to it.
     let mut events = flags::poll_events(interest);
     #[cfg(any(target_os = "linux", target_os = "android"))]

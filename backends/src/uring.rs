@@ -162,19 +162,10 @@ impl fmt::Debug for Uring {
     }
 }
 
-/// The poll(2) mask asking for `interest`.
+/// The poll(2) mask asking for `interest`, as a poll request takes it.
 fn poll_mask(interest: Interest) -> u32 {
-    let mut mask = 0;
-    if interest.contains(Interest::READ) {
-        mask |= libc::POLLIN;
-    }
-    if interest.contains(Interest::WRITE) {
-        mask |= libc::POLLOUT;
-    }
-    if interest.contains(Interest::CLOSED) {
-        mask |= libc::POLLRDHUP;
-    }
-    mask as u16 as u32
+    // The bits are those of a `short`; the request's field is 32 bits wide.
+    u32::from(crate::poll::poll_events(interest) as u16)
 }
 
 /// What a completed poll's `mask` means to a caller watching for `interest`; empty

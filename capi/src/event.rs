@@ -219,25 +219,32 @@ pub unsafe extern "C" fn event_base_get_signal_method(base: *const event_base) -
 
 /// A pointer-array entry that may live in a static.
 struct CName(*const c_char);
-// SAFETY: points to immutable static C strings.
+// SAFETY: points to immutable C strings that live for the whole process.
 unsafe impl Sync for CName {}
+// SAFETY: as above, nothing is ever written through the pointer.
+unsafe impl Send for CName {}
 
-/// The methods of `evrs_backends::METHODS`, in its order, and a terminating NULL.
-static SUPPORTED_METHODS: &[CName] = &[
-    CName(c"epoll".as_ptr()),
-    CName(c"poll".as_ptr()),
-    CName(c"select".as_ptr()),
-    #[cfg(target_os = "linux")]
-    CName(c"io_uring".as_ptr()),
-    CName(ptr::null()),
-];
+/// The C names of `evrs::event::METHODS`, in its order, and a terminating NULL: made
+/// once from the backends' own table, so every system lists exactly the methods it has.
+fn supported_methods() -> &'static [CName] {
+    static TABLE: std::sync::OnceLock<Box<[CName]>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        evrs::event::METHODS
+            .iter()
+            // Method names have no NUL byte; the strings live as long as the table.
+            .filter_map(|&(name, _)| CString::new(name).ok())
+            .map(|name| CName(CString::into_raw(name).cast_const()))
+            .chain(std::iter::once(CName(ptr::null())))
+            .collect()
+    })
+}
 
-/// The static C string of a backend's name.
+/// The C string of a backend's name, from the same table.
 fn method_name(name: &str) -> *const c_char {
-    SUPPORTED_METHODS
+    supported_methods()
         .iter()
         .take_while(|m| !m.0.is_null())
-        // SAFETY: the table holds static NUL-terminated strings.
+        // SAFETY: the table holds NUL-terminated strings that are never freed.
         .find(|m| unsafe { CStr::from_ptr(m.0) }.to_bytes() == name.as_bytes())
         .map_or(ptr::null(), |m| m.0)
 }
@@ -246,7 +253,7 @@ fn method_name(name: &str) -> *const c_char {
 pub extern "C" fn event_get_supported_methods() -> *mut *const c_char {
     ffi_boundary!("event_get_supported_methods", {
         // libevent returns the table as `const char **`; callers only read it.
-        SUPPORTED_METHODS.as_ptr().cast_mut().cast()
+        supported_methods().as_ptr().cast_mut().cast()
     })
 }
 
@@ -952,7 +959,7 @@ mod tests {
     #[test]
     fn method_table_matches_backends() {
         let names: Vec<&str> = evrs::event::METHODS.iter().map(|m| m.0).collect();
-        let table: Vec<&str> = SUPPORTED_METHODS
+        let table: Vec<&str> = supported_methods()
             .iter()
             .take_while(|m| !m.0.is_null())
             // SAFETY: static C strings.

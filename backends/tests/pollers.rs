@@ -169,16 +169,9 @@ fn sim_kqueue(batched: bool) -> Case<Kqueue<SimKqueue>> {
     }
 }
 
-/// A kernel without io_uring (before 5.13, `kernel.io_uring_disabled`, a seccomp filter
-/// such as container runtimes install) skips the io_uring checks, saying so; any other
-/// error is a failure.
+/// Skips an io_uring check on a kernel that refuses io_uring.
 fn io_uring_unavailable(err: io::Error) {
-    let refused = matches!(
-        err.raw_os_error(),
-        Some(libc::ENOSYS | libc::EPERM | libc::EACCES)
-    ) || err.kind() == io::ErrorKind::Unsupported;
-    assert!(refused, "io_uring setup failed: {err}");
-    eprintln!("io_uring is not available here ({err}): skipped");
+    support::io_uring_refused(&err);
 }
 
 fn by_name(name: &str, batched: bool) -> Case<AnyPoller> {

@@ -9,7 +9,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
-use std::os::fd::{AsRawFd, IntoRawFd, RawFd};
+use std::os::fd::{AsRawFd, IntoRawFd};
 use std::os::unix::net::UnixStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -17,10 +17,11 @@ use std::time::{Duration, Instant};
 use evrs_backends::uring::Uring;
 use evrs_backends::{AnyPoller, Interest, Options, Poller, Readiness, METHODS};
 
+mod support;
+
+use support::{idle, raise_fd_limit, ready, NONE, READ, WRITE};
+
 const CHILD_ENV: &str = "EVRS_URING_TEST_CHILD";
-const NONE: Interest = Interest::NONE;
-const READ: Interest = Interest::READ;
-const WRITE: Interest = Interest::WRITE;
 
 /// Runs `test` (this file's test of that name) alone in a child process with
 /// `CHILD_ENV=mode`, and fails if it fails there.
@@ -47,54 +48,11 @@ fn child_mode() -> Option<String> {
     std::env::var(CHILD_ENV).ok()
 }
 
-/// A new ring, or `None` (the test skips, saying so) on a kernel that refuses io_uring:
-/// before 5.13, `kernel.io_uring_disabled`, or a seccomp filter such as container
-/// runtimes install. Any other error is a failure.
+/// A new ring, or `None` (the test skips, saying so) on a kernel that refuses io_uring.
 fn uring() -> Option<Uring> {
-    match Uring::new(&Options::default()) {
-        Ok(uring) => Some(uring),
-        Err(err) => {
-            let refused = matches!(
-                err.raw_os_error(),
-                Some(libc::ENOSYS | libc::EPERM | libc::EACCES)
-            ) || err.kind() == io::ErrorKind::Unsupported;
-            assert!(refused, "io_uring setup failed: {err}");
-            eprintln!("io_uring is not available here ({err}): skipped");
-            None
-        }
-    }
-}
-
-fn ready(poller: &mut Uring, timeout: Duration) -> Vec<(RawFd, Readiness)> {
-    let mut ready = Vec::new();
-    poller.wait_into(Some(timeout), &mut ready).unwrap();
-    ready.sort_by_key(|&(fd, _)| fd);
-    ready
-}
-
-fn idle(poller: &mut Uring) -> Vec<(RawFd, Readiness)> {
-    ready(poller, Duration::ZERO)
-}
-
-/// Raises the soft descriptor limit to `wanted` if the hard one allows; false if not.
-fn raise_fd_limit(wanted: libc::rlim_t) -> bool {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `limit` is a valid rlimit to fill in.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
-        return false;
-    }
-    if limit.rlim_cur >= wanted {
-        return true;
-    }
-    if limit.rlim_max < wanted {
-        return false;
-    }
-    limit.rlim_cur = wanted;
-    // SAFETY: `limit` is a valid rlimit below the hard limit.
-    unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 }
+    Uring::new(&Options::default())
+        .map_err(|err| support::io_uring_refused(&err))
+        .ok()
 }
 
 /// Makes io_uring_setup fail with `errno` in this process from now on, as a seccomp

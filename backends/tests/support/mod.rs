@@ -46,26 +46,7 @@ pub fn private_fd_number() -> Option<RawFd> {
     const LAST: RawFd = 1999;
     static RAISED: OnceLock<bool> = OnceLock::new();
     static NEXT: AtomicI32 = AtomicI32::new(FIRST);
-    let raised = *RAISED.get_or_init(|| {
-        let mut limit = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        // SAFETY: `limit` is a valid rlimit to fill in.
-        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
-            return false;
-        }
-        let wanted = LAST as libc::rlim_t + 1;
-        if limit.rlim_cur >= wanted {
-            return true;
-        }
-        if limit.rlim_max < wanted {
-            return false;
-        }
-        limit.rlim_cur = wanted;
-        // SAFETY: `limit` is a valid rlimit, within the hard limit.
-        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 }
-    });
+    let raised = *RAISED.get_or_init(|| raise_fd_limit(LAST as libc::rlim_t + 1));
     if !raised {
         eprintln!("RLIMIT_NOFILE cannot reach {LAST}: skipped");
         return None;
@@ -172,4 +153,38 @@ pub fn connect_loopback(fd: RawFd, port: u16) -> io::Result<()> {
     } else {
         Err(io::Error::last_os_error())
     }
+}
+
+/// Raises the soft descriptor limit to `wanted` if the hard one allows; false if not.
+pub fn raise_fd_limit(wanted: libc::rlim_t) -> bool {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is a valid rlimit to fill in.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return false;
+    }
+    if limit.rlim_cur >= wanted {
+        return true;
+    }
+    if limit.rlim_max < wanted {
+        return false;
+    }
+    limit.rlim_cur = wanted;
+    // SAFETY: `limit` is a valid rlimit, within the hard limit.
+    unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 }
+}
+
+/// For a failed io_uring setup: true (and says the caller skips) when the kernel
+/// refuses io_uring (before 5.13, `kernel.io_uring_disabled`, a seccomp filter such as
+/// container runtimes install); any other error fails the test.
+pub fn io_uring_refused(err: &io::Error) -> bool {
+    let refused = matches!(
+        err.raw_os_error(),
+        Some(libc::ENOSYS | libc::EPERM | libc::EACCES)
+    ) || err.kind() == io::ErrorKind::Unsupported;
+    assert!(refused, "io_uring setup failed: {err}");
+    eprintln!("io_uring is not available here ({err}): skipped");
+    true
 }

@@ -84,6 +84,19 @@ pub fn timeout_from_secs(timeout: c_int, default: i64) -> libc::timeval {
     }
 }
 
+/// `evhttp_connection_set_timeout(_tv)`: `tv` for reading and writing, or their
+/// defaults for `None`. libevent 2.1 keeps one timeout for connecting too, so the 2.1
+/// build also sets the connect timeout (2.2 has `set_connect_timeout_tv` for it).
+pub fn set_timeout(conn: Conn, tv: Option<libc::timeval>) {
+    cx!(conn).timeout_read = timeout_from(tv, connection::HTTP_READ_TIMEOUT);
+    cx!(conn).timeout_write = timeout_from(tv, connection::HTTP_WRITE_TIMEOUT);
+    if cfg!(feature = "abi-2-1") {
+        cx!(conn).timeout_connect = timeout_from(tv, connection::HTTP_CONNECT_TIMEOUT);
+        apply_connect_timeout(conn);
+    }
+    apply_read_write_timeouts(conn);
+}
+
 /// Applies the read/write timeouts to the bufferevent unless connecting.
 pub fn apply_read_write_timeouts(conn: Conn) {
     if cx!(conn).state == connection::State::Connecting {

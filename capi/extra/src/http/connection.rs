@@ -155,27 +155,15 @@ conn_setter!(evhttp_connection_set_initial_retry_tv, (tv: *const libc::timeval),
     cx!(c).initial_retry = client::timeout_from(unsafe { arg_tv(tv) }, connection::HTTP_INITIAL_RETRY_TIMEOUT);
 });
 conn_setter!(evhttp_connection_set_timeout, (timeout: c_int), |c| {
-    adjust_timeout_flag(c, timeout != -1);
-    cx!(c).timeout_read = client::timeout_from_secs(timeout, connection::HTTP_READ_TIMEOUT);
-    cx!(c).timeout_write = client::timeout_from_secs(timeout, connection::HTTP_WRITE_TIMEOUT);
-    // libevent 2.1 keeps one timeout for connecting, reading and writing.
-    if cfg!(feature = "abi-2-1") {
-        cx!(c).timeout_connect = client::timeout_from_secs(timeout, connection::HTTP_CONNECT_TIMEOUT);
-        client::apply_connect_timeout(c);
-    }
-    client::apply_read_write_timeouts(c);
+    let tv = (timeout != -1).then_some(libc::timeval { tv_sec: timeout.into(), tv_usec: 0 });
+    adjust_timeout_flag(c, tv.is_some());
+    client::set_timeout(c, tv);
 });
 conn_setter!(evhttp_connection_set_timeout_tv, (tv: *const libc::timeval), |c| {
     // SAFETY: the program passes NULL or a timeval.
     let tv = unsafe { arg_tv(tv) };
     adjust_timeout_flag(c, tv.is_some());
-    cx!(c).timeout_read = client::timeout_from(tv, connection::HTTP_READ_TIMEOUT);
-    cx!(c).timeout_write = client::timeout_from(tv, connection::HTTP_WRITE_TIMEOUT);
-    if cfg!(feature = "abi-2-1") {
-        cx!(c).timeout_connect = client::timeout_from(tv, connection::HTTP_CONNECT_TIMEOUT);
-        client::apply_connect_timeout(c);
-    }
-    client::apply_read_write_timeouts(c);
+    client::set_timeout(c, tv);
 });
 conn_setter!(evhttp_connection_set_connect_timeout_tv, (tv: *const libc::timeval), |c| {
     adjust_timeout_flag(c, true);
